@@ -1,0 +1,203 @@
+# lxcscale — the one Makefile.
+#
+# Sources are found by folder, so a new file needs no edit here:
+#   iforest/*.c  -> $(BUILD)/libiforest.a   (files named *_avx2.c get -mavx2 -mfma)
+#   cgroup/*.c   -> $(BUILD)/libcgroup.a
+#   user/*.c     -> $(BUILD)/libuser.a, except the two mains user/lxcscaled.c and user/lxcscale.c
+#   api/*.c      -> $(BUILD)/libapi.a
+#   bpf/*.bpf.c  -> $(BUILD)/bpf/*.bpf.o and $(BUILD)/bpf/*.skel.h (before any C that includes them)
+#   tests/unit/test_*.c -> $(BUILD)/tests/test_*   (cmocka; linked with every library)
+#   tests/tools/*.c     -> $(BUILD)/tests/tools/*  (helper programs: burners, hogs, ...)
+#   bench/*.c           -> $(BUILD)/bench/*
+# `make asan` builds the same tree into build/asan with ASan+UBSan.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SANITIZE ?= 0
+V        ?= 0
+
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKGS     := libbpf libelf zlib yaml-0.1 json-c libcurl libmicrohttpd libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+CPPFLAGS += -D_GNU_SOURCE -DLXCSCALE_VERSION='"$(VERSION)"' \
+            -Iiforest -Icgroup -Iuser -Iapi -Ibpf -I$(BUILD)/bpf $(PKG_CFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fno-strict-aliasing -pthread
+LDFLAGS  ?=
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SANITIZE),1)
+  ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS    += -fsanitize=address,undefined
+endif
+
+ifeq ($(V),0)
+  Q := @
+  msg = @printf '  %-8s %s\n' $(1) $(2);
+else
+  Q :=
+  msg =
+endif
+
+# ---- sources -------------------------------------------------------------------------------
+IFOREST_SRC := $(wildcard iforest/*.c)
+CGROUP_SRC  := $(wildcard cgroup/*.c)
+USER_MAINS  := user/lxcscaled.c user/lxcscale.c
+USER_SRC    := $(filter-out $(USER_MAINS),$(wildcard user/*.c))
+API_SRC     := $(wildcard api/*.c)
+BPF_SRC     := $(wildcard bpf/*.bpf.c)
+TEST_SRC    := $(wildcard tests/unit/test_*.c)
+TOOL_SRC    := $(wildcard tests/tools/*.c)
+BENCH_SRC   := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+IFOREST_OBJ := $(call obj,$(IFOREST_SRC))
+CGROUP_OBJ  := $(call obj,$(CGROUP_SRC))
+USER_OBJ    := $(call obj,$(USER_SRC))
+API_OBJ     := $(call obj,$(API_SRC))
+BPF_OBJ     := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
+BPF_SKEL    := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRC))
+TEST_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TOOL_BIN    := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
+BENCH_BIN   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+LIBS := $(BUILD)/libapi.a $(BUILD)/libuser.a $(BUILD)/libcgroup.a $(BUILD)/libiforest.a
+
+.PHONY: all libs tests tools benches test unit asan vmtest bench deps install uninstall \
+        vmlinux clean help
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/lxcscaled $(BUILD)/lxcscale
+
+help:
+	@sed -n 's/^## //p' Makefile
+
+## make            build the daemon and the CLI into build/
+## make test       run every test: unit, ASan+UBSan unit, integration, VM (needs root)
+## make asan       build everything with ASan+UBSan into build/asan
+## make vmtest     run only the real-kernel tests in a qemu VM
+## make bench      run the benchmarks and print their figures
+## make deps       install the Debian packages the build and tests need (root)
+## make install    install into $(DESTDIR)$(PREFIX)
+## make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
+
+# ---- compile -------------------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c | $(BPF_SKEL)
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%_avx2.o: %_avx2.c | $(BPF_SKEL)
+	$(call msg,CC-AVX2,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
+
+$(BUILD)/libiforest.a: $(IFOREST_OBJ)
+$(BUILD)/libcgroup.a:  $(CGROUP_OBJ)
+$(BUILD)/libuser.a:    $(USER_OBJ)
+$(BUILD)/libapi.a:     $(API_OBJ)
+$(BUILD)/%.a:
+	$(call msg,AR,$@)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+libs: $(LIBS)
+
+$(BUILD)/lxcscaled: $(BUILD)/obj/user/lxcscaled.o $(LIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS)
+
+$(BUILD)/lxcscale: $(BUILD)/obj/user/lxcscale.o $(LIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS)
+
+# ---- BPF -----------------------------------------------------------------------------------
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(VMLINUX_H)
+	$(call msg,BPF,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
+		$(CLANG_BPF_SYS_INCLUDES) -c $< -o $(@:.bpf.o=.tmp.bpf.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+vmlinux:
+	@mkdir -p vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H)
+
+# ---- tests, tools, benches -----------------------------------------------------------------
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
+	$(call msg,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
+	$(call msg,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS)
+	$(call msg,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS)
+
+tests: $(TEST_BIN) $(TOOL_BIN)
+tools: $(TOOL_BIN)
+benches: $(BENCH_BIN)
+
+# Everything the test runner needs, in both the normal and the sanitizer build.
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 OPT=-O1 all tests
+
+unit: all tests
+	$(Q)tests/run.sh unit $(BUILD)
+
+test: all tests asan
+	$(Q)tests/run.sh all $(BUILD)
+
+vmtest: all tests
+	$(Q)tests/run.sh vm $(BUILD)
+
+bench: all benches tools
+	$(Q)bench/run.sh $(BUILD)
+
+deps:
+	$(Q)tools/deps.sh
+
+# ---- install -------------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/lxcscale
+	install -m 0755 $(BUILD)/lxcscaled $(DESTDIR)$(PREFIX)/sbin/lxcscaled
+	install -m 0755 $(BUILD)/lxcscale $(DESTDIR)$(PREFIX)/bin/lxcscale
+	test -e $(DESTDIR)/etc/lxcscale/lxcscale.yaml || \
+		install -m 0644 conf/lxcscale.yaml $(DESTDIR)/etc/lxcscale/lxcscale.yaml
+	if [ -f conf/lxcscaled.service ]; then \
+		install -d $(DESTDIR)/lib/systemd/system && \
+		sed 's|@SBINDIR@|$(PREFIX)/sbin|g' conf/lxcscaled.service \
+			> $(DESTDIR)/lib/systemd/system/lxcscaled.service; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/lxcscaled $(DESTDIR)$(PREFIX)/bin/lxcscale \
+	      $(DESTDIR)/lib/systemd/system/lxcscaled.service
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

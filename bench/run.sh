@@ -1,0 +1,11 @@
+#!/bin/bash
+# `make bench`: runs every benchmark and prints its figures with its setup.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+export BUILD
+for b in bench/*.sh; do
+	[ -f "$b" ] || continue
+	echo "=== $(basename "$b" .sh)"
+	bash "$b" "$BUILD" || echo "bench $(basename "$b"): exited $?"
+done

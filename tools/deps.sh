@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install exactly the Debian packages lxcscale's build and tests need.
+# Idempotent and silent when everything is already present. Run as root.
+set -eu
+
+PKGS="
+make gcc clang llvm pkg-config bpftool
+libbpf-dev libelf-dev zlib1g-dev libzstd-dev libyaml-dev libjson-c-dev
+libcurl4-openssl-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev
+qemu-system-x86 busybox-static cpio kmod
+python3 python3-sklearn valgrind curl
+"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "make deps: these packages are missing and installing them needs root:$missing" >&2
+	exit 1
+fi
+echo "make deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
