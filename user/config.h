@@ -247,6 +247,7 @@ enum cfg_flag {
 	CFG_F_REGEX = 1u << 8,       /* string must compile as a POSIX ERE */
 	CFG_F_REF_ML = 1u << 9,      /* key of the reference lxc_autoscale_ml.yaml */
 	CFG_F_REF_API = 1u << 10,    /* key of the reference lxc_autoscale_api.yaml */
+	CFG_F_REQUIRED = 1u << 11,   /* string must not be empty */
 };
 
 struct cfg_key {
@@ -314,7 +315,10 @@ const char *config_log_level_name(int level);
 
 /* ---- output ------------------------------------------------------------------------------ */
 
-enum { CONFIG_PRINT_SECRETS = 1 }; /* tests only: print secret values instead of *** */
+enum {
+	CONFIG_PRINT_SECRETS = 1,  /* tests only: print secret values instead of *** */
+	CONFIG_PRINT_COMMENTS = 2, /* a commented template (conf/lxcscale.yaml) */
+};
 
 /* The effective configuration as YAML that config_load_file() reads back. */
 void config_print(const struct lxcscale_config *c, FILE *to, unsigned flags);

@@ -34,6 +34,7 @@
 #define PATH CFG_F_PATH
 #define URL CFG_F_URL
 #define SECRET CFG_F_SECRET
+#define REQ CFG_F_REQUIRED
 
 #define MiB_MAX 16777216 /* 16 TiB in MiB */
 #define WEEK 604800
@@ -44,7 +45,7 @@ const struct cfg_key config_schema[] = {
 	    "log file, rotated by size (logging.*); empty: stderr only, which systemd sends to the journal"),
 	ENUM("log_level", log_level, "INFO", "DEBUG|INFO|WARNING|ERROR|CRITICAL", CFG_F_ICASE | ML,
 	     "least severe level logged"),
-	STR("lock_file", lock_file, "/run/lxcscale.lock", PATH | ML,
+	STR("lock_file", lock_file, "/run/lxcscale.lock", PATH | REQ | ML,
 	    "single-instance lock: held with flock for the daemon's life, holds its PID"),
 	STR("data_file", data_file, "/var/log/lxc_metrics.json", PATH | ML,
 	    "metrics file in the reference format (last 1000 cycles), for tools that read it"),
@@ -69,7 +70,7 @@ const struct cfg_key config_schema[] = {
 	    "pending persists, replayed at start so cgroup limits and Proxmox config agree"),
 	STR("record_file", record_file, "", PATH,
 	    "record every sample here for `lxcscale replay`; empty: off"),
-	STR("state_dir", state_dir, "/var/lib/lxcscale", PATH, "directory for the daemon's state"),
+	STR("state_dir", state_dir, "/var/lib/lxcscale", PATH | REQ, "directory for the daemon's state"),
 
 	/* ---- scaling: reference keys ---- */
 	INT("scaling.max_cpu_cores", scaling.max_cpu_cores, "4", 1, 8192, ML | TIER,
@@ -183,7 +184,7 @@ const struct cfg_key config_schema[] = {
 	    "cgroup v2 mount; empty: found in /proc/self/mountinfo (/sys/fs/cgroup or /sys/fs/cgroup/unified)"),
 	STR("cgroup.root", cgroup.root, "", 0,
 	    "containers' parent cgroup, relative to the mount or absolute; empty: lxc when present"),
-	STR("cgroup.id_pattern", cgroup.id_pattern, "^[1-9][0-9]{2,8}$", CFG_F_REGEX,
+	STR("cgroup.id_pattern", cgroup.id_pattern, "^[1-9][0-9]{2,8}$", CFG_F_REGEX | REQ,
 	    "POSIX extended regex a container cgroup's name must match (its vmid)"),
 	INT("psi.window_ms", psi.window_ms, "500", 500, 10000, 0,
 	    "PSI trigger window (the kernel needs 2 s multiples without CAP_SYS_RESOURCE)"),
@@ -192,7 +193,7 @@ const struct cfg_key config_schema[] = {
 	INT("psi.memory_stall_ms", psi.memory_stall_ms, "50", 1, 10000, 0,
 	    "memory 'some' stall per window that wakes the daemon for a container"),
 	BOOL("bpf.enabled", bpf.enabled, "true", 0, "load the tracepoint programs (off: cgroup files only)"),
-	STR("bpf.pin_path", bpf.pin_path, "/sys/fs/bpf/lxcscale", PATH, "where maps are pinned for bpftool"),
+	STR("bpf.pin_path", bpf.pin_path, "/sys/fs/bpf/lxcscale", PATH | REQ, "where maps are pinned for bpftool"),
 	INT("bpf.runq_threshold_us", bpf.runq_threshold_us, "5000", 1, 10000000, 0,
 	    "a run-queue wait longer than this is reported as an event"),
 	INT("bpf.reclaim_threshold_us", bpf.reclaim_threshold_us, "1000", 1, 10000000, 0,
@@ -203,7 +204,7 @@ const struct cfg_key config_schema[] = {
 	/* ---- persistence ---- */
 	ENUM("persist.backend", persist.backend, "pct", "pct|api", 0,
 	     "how changes are persisted: pct set, or the Proxmox REST API (proxmox_api.*)"),
-	STR("persist.pct_path", persist.pct_path, "/usr/sbin/pct", PATH, "the pct program (run with argv, never a shell)"),
+	STR("persist.pct_path", persist.pct_path, "/usr/sbin/pct", PATH | REQ, "the pct program (run with argv, never a shell)"),
 	INT("persist.timeout_seconds", persist.timeout_seconds, "30", 1, 3600, 0, "per pct call or API request"),
 	INT("persist.debounce_ms", persist.debounce_ms, "500", 0, 600000, 0,
 	    "changes to one container within this are coalesced into one persist"),
@@ -226,7 +227,7 @@ const struct cfg_key config_schema[] = {
 	    "Uptime Kuma push URL, called every interval_seconds while healthy"),
 
 	/* ---- the reference API service's file (lxc_autoscale_api.yaml) ---- */
-	STR("server.host", server.host, "127.0.0.1", API, "REST API listen address (the reference used 0.0.0.0)"),
+	STR("server.host", server.host, "127.0.0.1", API | REQ, "REST API listen address (the reference used 0.0.0.0)"),
 	INT("server.port", server.port, "5000", 1, 65535, API, "REST API port"),
 	STR("lxc.node", lxc.node, "", API, "node name reported by the health check; empty: this host's name"),
 	INT("lxc.timeout_seconds", lxc.timeout_seconds, "30", 1, 3600, API,
