@@ -564,19 +564,26 @@ static const char *type_name(const struct cfg_key *k)
 	}
 }
 
+static const char *article(const char *word)
+{
+	return strchr("aeiou", word[0]) ? "an" : "a";
+}
+
 /* Parse a scalar node into dst (a field of key k); name is the dotted name for messages. */
 static int load_scalar(struct loader *L, const struct cfg_key *k, const char *name, yaml_node_t *n,
                        void *dst)
 {
 	if (n->type != YAML_SCALAR_NODE) {
-		node_diag(L, CFG_DIAG_ERROR, n, "%s must be a %s, not %s", name, type_name(k), node_kind(n));
+		node_diag(L, CFG_DIAG_ERROR, n, "%s must be %s %s, not %s", name, article(type_name(k)), type_name(k),
+		          node_kind(n));
 		return -1;
 	}
 	const char *t = (const char *)n->data.scalar.value;
 	size_t len = n->data.scalar.length;
 	bool quoted = node_quoted(n);
 	if (k->type != CFG_STRING && looks_null(t, len, quoted)) {
-		node_diag(L, CFG_DIAG_ERROR, n, "%s has no value (a %s is needed)", name, type_name(k));
+		node_diag(L, CFG_DIAG_ERROR, n, "%s has no value (%s %s is needed)", name, article(type_name(k)),
+		          type_name(k));
 		return -1;
 	}
 	union cfg_value v;
@@ -1554,11 +1561,21 @@ int config_diff(const struct lxcscale_config *a, const struct lxcscale_config *b
 		if (fn)
 			fn(k->key, va, vb, arg);
 	}
+	/* tiers: what was written (names, containers, overrides), not the merged result */
 	bool tiers_differ = a->n_tiers != b->n_tiers;
-	for (int t = 0; !tiers_differ && t < a->n_tiers; t++)
-		tiers_differ = strcmp(a->tiers[t].name, b->tiers[t].name) ||
-		               memcmp(&a->tiers[t].containers, &b->tiers[t].containers, sizeof(a->tiers[t].containers)) ||
-		               memcmp(&a->tiers[t].scaling, &b->tiers[t].scaling, sizeof(a->tiers[t].scaling));
+	for (int t = 0; !tiers_differ && t < a->n_tiers; t++) {
+		const struct cfg_tier *x = &a->tiers[t], *y = &b->tiers[t];
+		tiers_differ = strcmp(x->name, y->name) || x->set_mask != y->set_mask ||
+		               x->containers.n != y->containers.n ||
+		               memcmp(x->containers.v, y->containers.v, sizeof(x->containers.v[0]) * (size_t)x->containers.n);
+		for (size_t i = 0; !tiers_differ && i < config_schema_len; i++) {
+			const struct cfg_key *k = &config_schema[i];
+			int bit = config_tier_key(k);
+			if (bit >= 0 && (x->set_mask & (1ull << bit)))
+				tiers_differ = memcmp((const char *)&x->overrides + scaling_offset(k),
+				                      (const char *)&y->overrides + scaling_offset(k), k->size) != 0;
+		}
+	}
 	if (tiers_differ) {
 		n++;
 		if (fn)
