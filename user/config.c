@@ -1107,15 +1107,24 @@ static void check_scaling(const struct rule_ctx *r, const struct cfg_scaling *s)
 	rule_order(r, s, "scaling.min_ram_mb", "scaling.max_ram_mb", false);
 	rule_order(r, s, "scaling.cpu_scale_down_threshold", "scaling.cpu_scale_up_threshold", true);
 	rule_order(r, s, "scaling.ram_scale_down_threshold", "scaling.ram_scale_up_threshold", true);
-	rule_order(r, s, "scaling.ram_chunk_size", "scaling.ram_upper_limit", false);
-	rule_order(r, s, "scaling.ram_chunk_size", "scaling.ram_scale_step_mb", false);
-	rule_order(r, s, "scaling.ram_scale_step_mb", "scaling.ram_upper_limit", false);
+	/* the legacy step bounds apply only when set (0: none) */
+	if (s->ram_upper_limit > 0) {
+		rule_order(r, s, "scaling.ram_chunk_size", "scaling.ram_upper_limit", false);
+		rule_order(r, s, "scaling.ram_scale_step_mb", "scaling.ram_upper_limit", false);
+	}
+	if (s->ram_chunk_size > 0)
+		rule_order(r, s, "scaling.ram_chunk_size", "scaling.ram_scale_step_mb", false);
 }
 
 static void key_loc(const struct lxcscale_config *c, const char *key, char *loc, size_t len)
 {
 	int idx = config_key_index(config_key(key));
 	mark_text(c, &c->meta.mark[idx], c->meta.flag[idx], loc, len);
+}
+
+static bool is_default(const struct lxcscale_config *c, const char *key)
+{
+	return c->meta.mark[config_key_index(config_key(key))].source == CFG_SRC_DEFAULT;
 }
 
 static bool is_loopback(const char *host)
@@ -1158,15 +1167,21 @@ int config_finalize(struct lxcscale_config *c, struct config_diag *d)
 	}
 	r.tier = NULL;
 
+	/* host budget: an error when both were written, a warning when the reserve is our default
+	 * (a reference file with a tiny total_cores must still load) */
 	if (c->host.total_cores > 0 && c->host.reserve_cpu_cores >= c->host.total_cores) {
-		key_loc(c, "scaling.reserve_cpu_cores", loc, sizeof(loc));
-		diag_add(d, CFG_DIAG_ERROR, loc, "scaling.reserve_cpu_cores=%d is not less than scaling.total_cores=%d",
-		         c->host.reserve_cpu_cores, c->host.total_cores);
+		bool dflt = is_default(c, "scaling.reserve_cpu_cores");
+		key_loc(c, dflt ? "scaling.total_cores" : "scaling.reserve_cpu_cores", loc, sizeof(loc));
+		diag_add(d, dflt ? CFG_DIAG_WARNING : CFG_DIAG_ERROR, loc,
+		         "scaling.reserve_cpu_cores=%d is not less than scaling.total_cores=%d%s", c->host.reserve_cpu_cores,
+		         c->host.total_cores, dflt ? ": no CPU is left to give containers" : "");
 	}
 	if (c->host.total_ram_mb > 0 && c->host.reserve_memory_mb >= c->host.total_ram_mb) {
-		key_loc(c, "scaling.reserve_memory_mb", loc, sizeof(loc));
-		diag_add(d, CFG_DIAG_ERROR, loc, "scaling.reserve_memory_mb=%d is not less than scaling.total_ram_mb=%d",
-		         c->host.reserve_memory_mb, c->host.total_ram_mb);
+		bool dflt = is_default(c, "scaling.reserve_memory_mb");
+		key_loc(c, dflt ? "scaling.total_ram_mb" : "scaling.reserve_memory_mb", loc, sizeof(loc));
+		diag_add(d, dflt ? CFG_DIAG_WARNING : CFG_DIAG_ERROR, loc,
+		         "scaling.reserve_memory_mb=%d is not less than scaling.total_ram_mb=%d%s", c->host.reserve_memory_mb,
+		         c->host.total_ram_mb, dflt ? ": no memory is left to give containers" : "");
 	}
 	if (c->psi.cpu_stall_ms > c->psi.window_ms) {
 		key_loc(c, "psi.cpu_stall_ms", loc, sizeof(loc));

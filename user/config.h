@@ -71,8 +71,8 @@ struct cfg_scaling {
 	bool dry_run;
 	/* legacy reference keys with a meaning here */
 	double target_cpu_load_percent; /* >0: scale-up sized to bring usage to this % */
-	int ram_chunk_size;           /* smallest memory step, MiB */
-	int ram_upper_limit;          /* largest memory step, MiB */
+	int ram_chunk_size;           /* smallest memory step, MiB; 0 = none */
+	int ram_upper_limit;          /* largest memory step, MiB; 0 = no limit */
 	/* lxcscale's */
 	int cooldown_up_seconds, cooldown_down_seconds;
 	double smoothing_factor;      /* EWMA weight of the newest sample, 0 < a <= 1 */

@@ -479,6 +479,15 @@ static void test_rule_steps(void **state)
 	             "t.yaml:2:20: error: scaling.ram_scale_step_mb=512 is greater than scaling.ram_upper_limit=256");
 	expect_error("scaling:\n  ram_chunk_size: 600\n",
 	             "t.yaml:2:19: error: scaling.ram_chunk_size=600 is greater than scaling.ram_scale_step_mb=512");
+	/* chunk > upper: the step cannot sit between them either, so two errors */
+	struct config_diag d;
+	struct lxcscale_config *c = load_text("scaling:\n  ram_chunk_size: 100\n  ram_upper_limit: 50\n", &d);
+	expect_msg(&d, "t.yaml:2:19: error: scaling.ram_chunk_size=100 is greater than scaling.ram_upper_limit=50");
+	config_free(c);
+	/* unset legacy bounds (0) constrain nothing: a reference file with a big step loads */
+	c = load_text("scaling:\n  ram_scale_step_mb: 8192\n", &d);
+	assert_int_equal(d.errors, 0);
+	config_free(c);
 	expect_error("scaling:\n  smoothing_factor: 0\n",
 	             "t.yaml:2:21: error: scaling.smoothing_factor=0 must be greater than 0");
 	expect_error("model:\n  contamination: 0.6\n", "t.yaml:2:18: error: model.contamination=0.6 is out of range 0..0.5");
@@ -491,6 +500,13 @@ static void test_rule_host_psi_api(void **state)
 	             "t.yaml:3:22: error: scaling.reserve_cpu_cores=4 is not less than scaling.total_cores=4");
 	expect_error("scaling:\n  total_ram_mb: 2048\n  reserve_memory_mb: 4096\n",
 	             "t.yaml:3:22: error: scaling.reserve_memory_mb=4096 is not less than scaling.total_ram_mb=2048");
+	/* with the default reserve it is only a warning: reference files must load */
+	struct config_diag d;
+	struct lxcscale_config *c = load_text("scaling:\n  total_cores: 1\n", &d);
+	assert_int_equal(d.errors, 0);
+	expect_msg(&d, "t.yaml:2:16: warning: scaling.reserve_cpu_cores=1 is not less than scaling.total_cores=1: "
+	               "no CPU is left to give containers");
+	config_free(c);
 	expect_error("psi:\n  cpu_stall_ms: 600\n", "t.yaml:2:17: error: psi.cpu_stall_ms=600 is greater than psi.window_ms=500");
 	expect_error("psi:\n  window_ms: 1000\n  memory_stall_ms: 1001\n",
 	             "t.yaml:3:20: error: psi.memory_stall_ms=1001 is greater than psi.window_ms=1000");
@@ -686,7 +702,7 @@ static void test_flags_use_the_same_rules(void **state)
 	config_diag_clear(&d);
 	assert_int_equal(config_set(c, "scaling.ram_chunk_size", "2000", "--ram-chunk-size", &d), 0);
 	assert_int_equal(config_finalize(c, &d), -1);
-	expect_msg(&d, "--ram-chunk-size: error: scaling.ram_chunk_size=2000 is greater than scaling.ram_upper_limit=1024");
+	expect_msg(&d, "--ram-chunk-size: error: scaling.ram_chunk_size=2000 is greater than scaling.ram_scale_step_mb=512");
 	/* log_level is case-insensitive, printed upper case */
 	assert_int_equal(config_set(c, "log_level", "debug", "--log-level", &d), 0);
 	assert_int_equal(c->log_level, CFG_LOG_DEBUG);
