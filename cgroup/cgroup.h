@@ -22,7 +22,7 @@
  *  4. Events: PSI triggers ("<some|full> <stall_us> <window_us>") on a container's or the
  *     host's pressure files, with the window the kernel accepted (an unprivileged opener needs
  *     2 s multiples: the library falls back to the nearest one), and memory.events change
- *     notifications. Both are plain fds for epoll: EPOLLPRI = event, EPOLLERR = source gone.
+ *     notifications. Both are plain fds for the caller's epoll loop.
  *
  *  5. Writers with the safety rules of Proxmox and the kernel: cpu.max, cpuset.cpus (parent
  *     widened first, child narrowed first), memory.max/memory.high (grow: max then high;
@@ -265,14 +265,18 @@ cg_err cg_psi_trigger_path(const char *path, enum cg_psi_kind kind, uint64_t sta
                            uint64_t *stall_used_us);
 
 /* A dedicated fd on memory.events for change notifications, owned by the handle (closed by
- * cg_ct_close): add with EPOLLPRI. After a wakeup call cg_mem_events_ack() (it rereads the
- * file through this fd, which re-arms the notification) and then cg_read_mem_events(). */
+ * cg_ct_close): add it to epoll with EPOLLPRI. The kernel reports a change as
+ * EPOLLPRI|EPOLLERR and a removed cgroup the same way, so after any wakeup call
+ * cg_mem_events_ack(): it rereads the file through this fd (which re-arms the
+ * notification; without it epoll keeps firing), fills *out (may be NULL) and returns
+ * CG_GONE when the cgroup was removed. */
 cg_err cg_mem_events_watch(cg_ct *ct, int *fd);
 cg_err cg_mem_events_ack(cg_ct *ct, struct cg_mem_events *out);
 
-/* What an epoll/poll event on a trigger or memory.events fd means. */
+/* What an epoll/poll event on a PSI trigger fd means: EPOLLERR = the trigger's cgroup is
+ * gone (CG_FD_GONE), else EPOLLPRI = threshold crossed (CG_FD_EVENT). */
 enum cg_fd_event { CG_FD_NONE = 0, CG_FD_EVENT, CG_FD_GONE };
-enum cg_fd_event cg_fd_event_classify(uint32_t epoll_events);
+enum cg_fd_event cg_psi_event_classify(uint32_t epoll_events);
 
 /* ---- 5. writers ----------------------------------------------------------------------- */
 
