@@ -35,8 +35,9 @@
 #define LXS_MAX_CONTAINERS 4096
 
 /* Key of the "host/other" bucket in lxs_cagg (present only when the loader asks for
- * it): tasks below no registered container. Real cgroup ids are >= 1 (root). */
-#define LXS_OTHER_ID 0ULL
+ * it): tasks below no registered container. It is the root cgroup's id, which can never
+ * be a container (the container level is >= 1); 0 means "no container" everywhere. */
+#define LXS_OTHER_ID 1ULL
 
 /* Value of lxs_ctrs (the container set the daemon fills). */
 struct lxs_ctr {
