@@ -24,7 +24,7 @@ static __always_inline int on_mark_victim(__u64 arg0)
 	struct lxs_cagg *a;
 	struct lxs_event *e;
 
-	cgid = task ? task_container(task) : current_container();
+	cgid = task ? task_container(task, false) : current_container();
 	if (!cgid)
 		return 0;
 	a = cagg_get(cgid);

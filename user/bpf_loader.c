@@ -80,7 +80,7 @@ struct concern {
 struct ct_entry {
 	uint64_t cgid;
 	bool first;              /* baseline unknown: report zero deltas at the next drain */
-	bool seen;               /* scratch flag of one drain */
+	uint32_t seen_gen;       /* drain generation that last reported it */
 	struct lxs_cagg prev;
 };
 
@@ -109,6 +109,7 @@ struct lxs_bpf {
 	size_t nr_cts;
 	int stats_fd_enable;     /* fd from BPF_ENABLE_STATS, -1 when off */
 	bool batch_unsupported;
+	uint32_t drain_gen;      /* bumped per drain: "seen" without clearing the table */
 };
 
 /* ---- messages -------------------------------------------------------------------------- */
@@ -890,9 +891,9 @@ static void drain_one(struct lxs_bpf *b, uint64_t key, const void *vals, struct 
 	struct ct_entry *e = ct_find(b, key);
 	struct lxs_cagg sum;
 
-	if (!e || e->seen)
+	if (!e || e->seen_gen == b->drain_gen)
 		return; /* not registered by the daemon (stale after a crash), or duplicate */
-	e->seen = true;
+	e->seen_gen = b->drain_gen;
 	sum_cpus(b, vals, &sum);
 	if (d->n >= d->cap) {
 		d->overflow = true;
@@ -943,10 +944,11 @@ static int drain_batch(struct lxs_bpf *b, struct drain_out *d)
 
 static void clear_seen(struct lxs_bpf *b)
 {
-	size_t i;
-
-	for (i = 0; i < CT_TABLE_CAP; i++)
-		b->table[i].seen = false;
+	if (++b->drain_gen == 0) { /* wrapped: make every stored generation stale */
+		for (size_t i = 0; i < CT_TABLE_CAP; i++)
+			b->table[i].seen_gen = 0;
+		b->drain_gen = 1;
+	}
 }
 
 int lxs_bpf_drain(struct lxs_bpf *b, struct lxs_ct_delta *out, size_t cap, size_t *n)
