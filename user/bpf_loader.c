@@ -352,15 +352,15 @@ static int concern_load(struct lxs_bpf *b, struct concern *c)
 	bpf_object__for_each_map(map, c->obj) {
 		const char *name = bpf_map__name(map);
 
-		for (i = 0; i < NR_SHARED; i++) {
-			if (strcmp(name, shared_maps[i]) != 0)
-				continue;
-			if (b->shared_fd[i] >= 0) {
-				int err = bpf_map__reuse_fd(map, b->shared_fd[i]);
+		for (i = 0; i < NR_SHARED; i++)
+			if (strcmp(name, shared_maps[i]) == 0)
+				break;
+		/* reuse_fd replaces the map's name string: `name` is not used after it */
+		if (i < NR_SHARED && b->shared_fd[i] >= 0) {
+			int err = bpf_map__reuse_fd(map, b->shared_fd[i]);
 
-				if (err)
-					return err;
-			}
+			if (err)
+				return err;
 		}
 		if (!b->pinning && bpf_map__pin_path(map))
 			bpf_map__set_pin_path(map, NULL);
