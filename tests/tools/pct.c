@@ -369,6 +369,7 @@ struct args {
 	/* for `set`: generic config keys in the order given */
 	const char *set_keys[64];
 	const char *set_vals[64];
+	char set_keybuf[64][128]; /* keys given as --key=value */
 	int nset;
 };
 
@@ -453,7 +454,11 @@ static void parse_args(const char *sub, int argc, char **argv, struct args *a, b
 			}
 			if (a->nset == 64)
 				die_usage(sub, "too many options");
-			a->set_keys[a->nset] = name == namebuf ? xstrdup(name) : name;
+			if (name == namebuf) {
+				memcpy(a->set_keybuf[a->nset], namebuf, sizeof(namebuf));
+				name = a->set_keybuf[a->nset];
+			}
+			a->set_keys[a->nset] = name;
 			a->set_vals[a->nset++] = val;
 			continue;
 		}
