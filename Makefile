@@ -77,6 +77,8 @@ LIBS := $(BUILD)/libapi.a $(BUILD)/libuser.a $(BUILD)/libcgroup.a $(BUILD)/libif
 .PHONY: all libs tests tools benches test unit asan vmtest bench deps install uninstall \
         vmlinux clean help readme
 .DEFAULT_GOAL := all
+# Keep objects and skeletons that pattern chains would otherwise delete as intermediates.
+.SECONDARY:
 
 all: $(BUILD)/lxcscaled $(BUILD)/lxcscale
 
