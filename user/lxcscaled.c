@@ -324,6 +324,17 @@ static void on_signal(struct loop *l, int signo, void *arg)
 	}
 }
 
+/* systemd's watchdog: pinged from a loop timer, so a stuck loop stops the pings and
+ * systemd restarts us (WatchdogSec= in the unit). */
+static void on_watchdog(struct loop *l, int timer_id, uint64_t expirations, void *arg)
+{
+	(void)l;
+	(void)timer_id;
+	(void)expirations;
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
 /* Classic detach when started by hand without --foreground: fork, setsid, fork. */
 static int detach(int lock_fd)
 {
@@ -459,6 +470,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	uint64_t wd_usec = 0;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
+		uint64_t every_ms = wd_usec / 2000; /* twice per watchdog period */
+		if (loop_add_timer(dm.loop, every_ms, every_ms, on_watchdog, NULL) < 0)
+			log_error("cannot arm the systemd watchdog timer: %m");
+		else
+			log_info("systemd watchdog: pinging every %llu ms", (unsigned long long)every_ms);
+	}
 	sd_notify(0, "READY=1\nSTATUS=running");
 	log_info("ready: SIGHUP reloads the configuration, SIGTERM stops");
 	rc = loop_run(dm.loop) == 0 ? 0 : 1;

@@ -232,9 +232,10 @@ EOF
 	: >"$T/journal.log"
 	js=$(stat -c '%d:%i' "$T/journal.log")
 	# no --foreground: NOTIFY_SOCKET alone must keep it attached
-	NOTIFY_SOCKET=$sock JOURNAL_STREAM=$js "$D" --config "$T/base.yaml" 2>>"$T/journal.log" &
+	NOTIFY_SOCKET=$sock JOURNAL_STREAM=$js WATCHDOG_USEC=200000 "$D" --config "$T/base.yaml" 2>>"$T/journal.log" &
 	p=$!; PIDS+=("$p")
 	if wait_log "$T/notify.out" "READY=1"; then
+		check "sd_notify: the watchdog is pinged from the loop (WATCHDOG_USEC set)" 'wait_log "$T/notify.out" "^WATCHDOG=1"'
 		kill -HUP "$p"
 		wait_log "$T/notify.out" "RELOADING=1"
 		kill -TERM "$p"; wait "$p"; rc=$?
