@@ -209,6 +209,28 @@ else
 	fail "daemon did not start for the secrets test"; cat "$T/sec.log"
 fi
 
+# ---- without --foreground (and not under systemd) it detaches --------------------------------
+printf 'lock_file: %s\nlog_file: %s\n' "$T/detach.lock" "$T/detach.log" >"$T/detach.yaml"
+env -u NOTIFY_SOCKET "$D" --config "$T/detach.yaml" >/dev/null 2>&1; rc=$?
+if [ $rc -eq 0 ] && wait_log "$T/detach.log" "ready:"; then
+	dp=$(cat "$T/detach.lock"); PIDS+=("$dp")
+	check "without --foreground it detaches into its own session; the lock names the daemon" '
+		[ -n "$dp" ] && kill -0 "$dp" && [ "$(ps -o sid= -p "$dp" | tr -d " ")" != "$(ps -o sid= -p $$ | tr -d " ")" ] &&
+		grep -q "starting (PID $dp)" "$T/detach.log"'
+	kill -TERM "$dp"
+	for i in $(seq 1 100); do kill -0 "$dp" 2>/dev/null || break; sleep 0.1; done
+	check "the detached daemon stops on SIGTERM and empties its lock file" '! kill -0 "$dp" 2>/dev/null &&
+		grep -q "stopped" "$T/detach.log" && [ ! -s "$T/detach.lock" ]'
+else
+	fail "detached start (rc=$rc)"; cat "$T/detach.log" 2>/dev/null
+fi
+
+# ---- the CLI ---------------------------------------------------------------------------------------
+C=$BUILD/lxcscale
+check "lxcscale version / help" '[ "$("$C" version)" = "lxcscale $(cat "$TOP/VERSION")" ] && "$C" help | grep -q "^  version "'
+"$C" frobnicate >/dev/null 2>"$T/err"; rc=$?
+check "lxcscale: an unknown command exits 2" '[ $rc -eq 2 ] && grep -q "unknown command .frobnicate." "$T/err"'
+
 # ---- systemd: journal priorities and sd_notify --------------------------------------------------
 if [ -x "$PY" ]; then
 	sock=$T/notify.sock
