@@ -140,6 +140,23 @@ else
 	fi
 fi
 
+# ---- the survey on a container tree (cgroup.mount pointed at a directory laid out like Proxmox's)
+mkdir -p "$T/cg/lxc/101" "$T/cg/lxc/102" "$T/cg/lxc/not-a-vmid"
+echo "cpuset cpu io memory pids" >"$T/cg/cgroup.controllers"
+echo "cpuset cpu memory pids" >"$T/cg/lxc/cgroup.controllers"
+printf 'lock_file: %s\ncgroup:\n  mount: %s\n' "$T/lxcscale.lock" "$T/cg" >"$T/cg.yaml"
+"$D" --config "$T/cg.yaml" --foreground 2>"$T/cg.log" &
+p=$!; PIDS+=("$p")
+if wait_log "$T/cg.log" "ready:"; then
+	check "the survey finds the lxc/ root, counts vmid cgroups only, and reads its controllers" '
+		grep -q "container root $T/cg/lxc: 2 containers" "$T/cg.log" &&
+		grep -q "controllers enabled for containers ($T/cg/lxc/cgroup.controllers): cpuset cpu memory pids" "$T/cg.log" &&
+		! grep -q "controller missing" "$T/cg.log"'
+	kill -TERM "$p"; wait "$p"
+else
+	fail "daemon did not start on the container tree"; cat "$T/cg.log"
+fi
+
 # ---- single instance --------------------------------------------------------------------------
 "$D" --config "$T/base.yaml" --foreground 2>"$T/d1.log" &
 p1=$!; PIDS+=("$p1")
