@@ -91,6 +91,14 @@ static void key_loc(const struct lxcscale_config *c, const char *key, char *loc,
 	cfg_mark_text(c, &c->meta.mark[idx], c->meta.flag[idx], loc, len);
 }
 
+/* the first key's location, or the second's when the first was not written anywhere */
+static void pair_loc(const struct lxcscale_config *c, const char *a, const char *b, char *loc, size_t len)
+{
+	key_loc(c, a, loc, len);
+	if (!strcmp(loc, "default"))
+		key_loc(c, b, loc, len);
+}
+
 static bool is_default(const struct lxcscale_config *c, const char *key)
 {
 	return c->meta.mark[config_key_index(config_key(key))].source == CFG_SRC_DEFAULT;
@@ -153,17 +161,17 @@ int config_finalize(struct lxcscale_config *c, struct config_diag *d)
 		         c->host.total_ram_mb, dflt ? ": no memory is left to give containers" : "");
 	}
 	if (c->psi.cpu_stall_ms > c->psi.window_ms) {
-		key_loc(c, "psi.cpu_stall_ms", loc, sizeof(loc));
+		pair_loc(c, "psi.cpu_stall_ms", "psi.window_ms", loc, sizeof(loc));
 		cfg_diag_add(d, CFG_DIAG_ERROR, loc, "psi.cpu_stall_ms=%d is greater than psi.window_ms=%d",
 		         c->psi.cpu_stall_ms, c->psi.window_ms);
 	}
 	if (c->psi.memory_stall_ms > c->psi.window_ms) {
-		key_loc(c, "psi.memory_stall_ms", loc, sizeof(loc));
+		pair_loc(c, "psi.memory_stall_ms", "psi.window_ms", loc, sizeof(loc));
 		cfg_diag_add(d, CFG_DIAG_ERROR, loc, "psi.memory_stall_ms=%d is greater than psi.window_ms=%d",
 		         c->psi.memory_stall_ms, c->psi.window_ms);
 	}
 	if (c->circuit_breaker.enabled && c->circuit_breaker.timeout_seconds <= c->interval_seconds) {
-		key_loc(c, "circuit_breaker.timeout_seconds", loc, sizeof(loc));
+		pair_loc(c, "circuit_breaker.timeout_seconds", "interval_seconds", loc, sizeof(loc));
 		cfg_diag_add(d, CFG_DIAG_WARNING, loc,
 		         "circuit_breaker.timeout_seconds=%d is not greater than interval_seconds=%d: "
 		         "an open breaker never outlasts a cycle",
@@ -179,7 +187,7 @@ int config_finalize(struct lxcscale_config *c, struct config_diag *d)
 			cfg_diag_add(d, CFG_DIAG_WARNING, loc, "authentication.api_keys[%d] is shorter than 16 characters", i);
 		}
 	if (c->api.enabled && !c->authentication.enabled && !is_loopback(c->server.host)) {
-		key_loc(c, "server.host", loc, sizeof(loc));
+		pair_loc(c, "server.host", "authentication.enabled", loc, sizeof(loc));
 		cfg_diag_add(d, CFG_DIAG_WARNING, loc,
 		         "server.host=%s accepts connections from the network while authentication.enabled=false: "
 		         "anyone who reaches port %d can resize containers",

@@ -753,6 +753,60 @@ static void test_secrets_never_printed(void **state)
 	config_free(c);
 }
 
+/* Defensive parsing: thousands of mutated copies of real files must load or fail with
+ * messages, never crash, hang or write past a buffer (run under ASan in `make test`). */
+static void test_mutated_files_never_crash(void **state)
+{
+	(void)state;
+	const char *names[] = { "lxc_autoscale_ml.yaml", "lxc_autoscale_ml_v1.yaml", "lxc_autoscale_api.yaml" };
+	static const char alphabet[] = " \n\t:-[]{},\"'#&*!|>%@`0123456789.eE+abcxyz~\\";
+	uint32_t seed = 12345;
+	int loaded = 0, refused = 0;
+	for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/tests/data/%s", top(), names[f]);
+		FILE *fp = fopen(path, "re");
+		assert_non_null(fp);
+		char orig[8192];
+		size_t len = fread(orig, 1, sizeof(orig) - 1, fp);
+		fclose(fp);
+		for (int round = 0; round < 700; round++) {
+			char buf[8192];
+			size_t n = len;
+			memcpy(buf, orig, len);
+			int edits = 1 + round % 4;
+			for (int e = 0; e < edits && n > 1; e++) {
+				seed = seed * 1103515245u + 12345u;
+				size_t at = (seed >> 8) % n;
+				switch ((seed >> 4) % 3) {
+				case 0: buf[at] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)]; break;
+				case 1: memmove(buf + at, buf + at + 1, n - at - 1); n--; break;
+				default:
+					if (n + 1 < sizeof(buf)) {
+						memmove(buf + at + 1, buf + at, n - at);
+						buf[at] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+						n++;
+					}
+				}
+			}
+			struct lxcscale_config *c = config_new();
+			struct config_diag d = { 0 };
+			if (config_load_string(c, "mutant.yaml", buf, n, &d) == 0 && config_finalize(c, &d) == 0)
+				loaded++;
+			else
+				refused++;
+			/* whatever happened, every message is a located, terminated line */
+			for (int i = 0; i < d.n; i++) {
+				assert_true(strncmp(d.msg[i].text, "mutant.yaml", 11) == 0);
+				assert_true(strlen(d.msg[i].text) < CFG_DIAG_LEN);
+			}
+			config_free(c);
+		}
+	}
+	print_message("mutants: %d loaded, %d refused with messages\n", loaded, refused);
+	assert_true(loaded > 0 && refused > 0);
+}
+
 /* ---- generated documents ------------------------------------------------------------------- */
 
 static char *read_file(const char *path)
@@ -854,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_keys_did_you_mean),
 		cmocka_unit_test(test_flags_use_the_same_rules),
 		cmocka_unit_test(test_secrets_never_printed),
+		cmocka_unit_test(test_mutated_files_never_crash),
 		cmocka_unit_test(test_readme_table_matches_schema),
 		cmocka_unit_test(test_default_conf_file_is_the_defaults),
 	};
