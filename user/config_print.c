@@ -309,7 +309,9 @@ void config_print_table(FILE *to)
 			fputs("Per tier. ", to);
 		if (k->flags & CFG_F_SECRET)
 			fputs("Secret: never printed or logged. ", to);
-		md_escape(k->desc, to);
+		/* sentences in the table: capitalise the description */
+		fputc(toupper((unsigned char)k->desc[0]), to);
+		md_escape(k->desc + 1, to);
 		fputs(" |\n", to);
 	}
 }
