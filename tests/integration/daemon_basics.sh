@@ -228,12 +228,16 @@ fi
 
 # ---- without --foreground (and not under systemd) it detaches --------------------------------
 printf 'lock_file: %s\nlog_file: %s\n' "$T/detach.lock" "$T/detach.log" >"$T/detach.yaml"
-env -u NOTIFY_SOCKET "$D" --config "$T/detach.yaml" >/dev/null 2>&1; rc=$?
+# a relative --config: the detached daemon lives in / and must still find it on SIGHUP
+(cd "$T" && env -u NOTIFY_SOCKET "$D" --config detach.yaml >/dev/null 2>&1); rc=$?
 if [ $rc -eq 0 ] && wait_log "$T/detach.log" "ready:"; then
 	dp=$(cat "$T/detach.lock"); PIDS+=("$dp")
 	check "without --foreground it detaches into its own session; the lock names the daemon" '
 		[ -n "$dp" ] && kill -0 "$dp" && [ "$(ps -o sid= -p "$dp" | tr -d " ")" != "$(ps -o sid= -p $$ | tr -d " ")" ] &&
 		grep -q "starting (PID $dp)" "$T/detach.log"'
+	kill -HUP "$dp"
+	check "the detached daemon reloads its relative --config from / on SIGHUP" '
+		wait_log "$T/detach.log" "configuration reloaded from $T/detach.yaml: 0 changes"'
 	kill -TERM "$dp"
 	for i in $(seq 1 100); do kill -0 "$dp" 2>/dev/null || break; sleep 0.1; done
 	check "the detached daemon stops on SIGTERM and empties its lock file" '! kill -0 "$dp" 2>/dev/null &&
