@@ -323,6 +323,7 @@ const char *config_log_level_name(int level);
 enum {
 	CONFIG_PRINT_SECRETS = 1,  /* tests only: print secret values instead of *** */
 	CONFIG_PRINT_COMMENTS = 2, /* a commented template (conf/lxcscale.yaml) */
+	CONFIG_PRINT_NO_HEADER = 4, /* leave out the opening comment lines (the caller writes its own) */
 };
 
 /* The effective configuration as YAML that config_load_file() reads back. */

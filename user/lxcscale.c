@@ -10,6 +10,7 @@
 static const struct cli_command commands[] = {
 	{ "help", cli_help, "list the commands" },
 	{ "version", cli_version, "print the version" },
+	{ "migrate-config", cli_migrate_config, "convert LXC AutoScale ML's lxc_autoscale_ml.yaml into lxcscale.yaml" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
