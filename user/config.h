@@ -337,5 +337,7 @@ typedef void (*config_diff_fn)(const char *key, const char *from, const char *to
 int config_diff(const struct lxcscale_config *a, const struct lxcscale_config *b, config_diff_fn fn, void *arg);
 /* The markdown key table for the README (between the config-table markers). */
 void config_print_table(FILE *to);
+/* The lxcscale.yaml(5) manual page (roff), every key from the schema (make readme). */
+void config_print_man(FILE *to);
 
 #endif
