@@ -13,6 +13,7 @@
 #include "persist_backend.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,43 +58,41 @@ static void first_line(char *dst, size_t len, const char *s)
 	dst[i] = '\0';
 }
 
-enum persist_status persist_api_call(const struct persist_settings *s,
-                                     const struct persist_target *t, char *detail, size_t len)
+/* One request. Returns the curl code; *status, the last status line and the body
+ * (bounded) are filled in. `body` NULL = no body (GET). */
+static CURLcode api_request(const struct persist_settings *s, const char *method, const char *path,
+                            const char *body, long *status, char *line, size_t line_len,
+                            struct buf *resp, char *errbuf)
 {
+	*status = 0;
+	line[0] = '\0';
 	persist_curl_global_init();
 	CURL *c = curl_easy_init();
 	if (!c) {
-		snprintf(detail, len, "PUT %u: curl_easy_init failed", t->vmid);
-		return PERSIST_FAILED;
+		snprintf(errbuf, CURL_ERROR_SIZE, "curl_easy_init failed");
+		return CURLE_FAILED_INIT;
 	}
-	char url[512], body[96] = "", auth[400], errbuf[CURL_ERROR_SIZE] = "";
+	char url[512], auth[400];
 	size_t url_base = strlen(s->api_url);
 	while (url_base > 0 && s->api_url[url_base - 1] == '/')
 		url_base--;
-	snprintf(url, sizeof(url), "%.*s/api2/json/nodes/%s/lxc/%u/config", (int)url_base,
-	         s->api_url, s->api_node, t->vmid);
-	if (t->set_cores)
-		snprintf(body, sizeof(body), "cores=%u", t->cores);
-	if (t->set_memory)
-		snprintf(body + strlen(body), sizeof(body) - strlen(body), "%smemory=%llu",
-		         body[0] ? "&" : "", (unsigned long long)t->memory_mb);
+	snprintf(url, sizeof(url), "%.*s%s", (int)url_base, s->api_url, path);
 	snprintf(auth, sizeof(auth), "Authorization: PVEAPIToken=%s=%s", s->api_token_id,
 	         s->api_token_secret);
 	struct curl_slist *hdr = curl_slist_append(NULL, auth);
 	explicit_bzero(auth, sizeof(auth));
-	struct buf *resp = calloc(1, sizeof(*resp)), *head = calloc(1, sizeof(*head));
-	if (!hdr || !resp || !head) {
+	struct buf *head = calloc(1, sizeof(*head));
+	if (!hdr || !head) {
 		curl_slist_free_all(hdr);
-		free(resp);
 		free(head);
 		curl_easy_cleanup(c);
-		snprintf(detail, len, "PUT %u: out of memory", t->vmid);
-		return PERSIST_FAILED;
+		snprintf(errbuf, CURL_ERROR_SIZE, "out of memory");
+		return CURLE_OUT_OF_MEMORY;
 	}
-
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
@@ -111,11 +110,36 @@ enum persist_status persist_api_call(const struct persist_settings *s,
 		curl_easy_setopt(c, CURLOPT_CAINFO, s->api_ca_file);
 
 	CURLcode rc = curl_easy_perform(c);
-	long status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdr); /* holds the secret: libcurl copies nothing we must wipe */
+	curl_slist_free_all(hdr);
+	/* status line of the last response, e.g. "HTTP/1.1 500 CT is locked (backup)" */
+	const char *last = head->data;
+	for (const char *p = head->data; (p = strstr(p, "\nHTTP/")) != NULL; p++)
+		last = p + 1; /* a status line starts a line; "Server: BaseHTTP/0.6" does not */
+	first_line(line, line_len, last);
+	free(head);
+	curl_easy_cleanup(c);
+	return rc;
+}
 
+enum persist_status persist_api_call(const struct persist_settings *s,
+                                     const struct persist_target *t, char *detail, size_t len)
+{
+	char path[128], body[96] = "", line[200], errbuf[CURL_ERROR_SIZE] = "";
+	snprintf(path, sizeof(path), "/api2/json/nodes/%s/lxc/%u/config", s->api_node, t->vmid);
+	if (t->set_cores)
+		snprintf(body, sizeof(body), "cores=%u", t->cores);
+	if (t->set_memory)
+		snprintf(body + strlen(body), sizeof(body) - strlen(body), "%smemory=%llu",
+		         body[0] ? "&" : "", (unsigned long long)t->memory_mb);
+	struct buf *resp = calloc(1, sizeof(*resp));
+	if (!resp) {
+		snprintf(detail, len, "PUT %u: out of memory", t->vmid);
+		return PERSIST_FAILED;
+	}
+	long status;
+	CURLcode rc = api_request(s, "PUT", path, body, &status, line, sizeof(line), resp, errbuf);
 	enum persist_status st;
 	if (rc != CURLE_OK) {
 		snprintf(detail, len, "PUT %u: %s", t->vmid, errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -124,12 +148,6 @@ enum persist_status persist_api_call(const struct persist_settings *s,
 		snprintf(detail, len, "PUT %u: 200", t->vmid);
 		st = PERSIST_OK;
 	} else {
-		/* status line of the last response, e.g. "HTTP/1.1 500 CT is locked (backup)" */
-		char line[200];
-		const char *last = head->data;
-		for (const char *p = head->data; (p = strstr(p, "\nHTTP/")) != NULL; p++)
-			last = p + 1; /* a status line starts a line; "Server: BaseHTTP/0.6" does not */
-		first_line(line, sizeof(line), last);
 		char msg[160];
 		first_line(msg, sizeof(msg), resp->data);
 		snprintf(detail, len, "PUT %u: %s %s", t->vmid, line, msg);
@@ -138,7 +156,31 @@ enum persist_status persist_api_call(const struct persist_settings *s,
 			st = persist_classify_error(resp->data);
 	}
 	free(resp);
-	free(head);
-	curl_easy_cleanup(c);
 	return st;
+}
+
+int persist_api_read_config(const struct persist_settings *s, uint32_t vmid,
+                            struct pve_limits *out, char *detail, size_t len)
+{
+	char path[128], line[200], errbuf[CURL_ERROR_SIZE] = "";
+	snprintf(path, sizeof(path), "/api2/json/nodes/%s/lxc/%u/config?current=1", s->api_node, vmid);
+	struct buf *resp = calloc(1, sizeof(*resp));
+	if (!resp)
+		return -ENOMEM;
+	long status;
+	CURLcode rc = api_request(s, "GET", path, NULL, &status, line, sizeof(line), resp, errbuf);
+	int ret;
+	if (rc != CURLE_OK) {
+		snprintf(detail, len, "GET %u config: %s", vmid, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		ret = -EIO;
+	} else if (status != 200) {
+		snprintf(detail, len, "GET %u config: %s", vmid, line);
+		ret = persist_classify_error(line) == PERSIST_GONE ||
+		      persist_classify_error(resp->data) == PERSIST_GONE ? -ENOENT : -EIO;
+	} else {
+		ret = pve_limits_from_json(resp->data, out);
+		snprintf(detail, len, "GET %u config: %s", vmid, ret ? "unparsable answer" : "ok");
+	}
+	free(resp);
+	return ret;
 }

@@ -7,6 +7,7 @@
 #define LXCSCALE_PERSIST_BACKEND_H
 
 #include "persister.h"
+#include "pve_config.h"
 
 enum persist_status persist_pct_call(const struct persist_settings *s,
                                      const struct persist_target *t, char *detail, size_t len);
@@ -15,6 +16,10 @@ enum persist_status persist_api_call(const struct persist_settings *s,
 
 /* curl_global_init, once per process (it is not thread-safe on older libcurl). */
 void persist_curl_global_init(void);
+
+/* GET .../config?current=1 (see pve_config_read). */
+int persist_api_read_config(const struct persist_settings *s, uint32_t vmid,
+                            struct pve_limits *out, char *detail, size_t len);
 
 /* Classifies Proxmox's error text (the same words come from pct and from the REST API). */
 enum persist_status persist_classify_error(const char *text);
