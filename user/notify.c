@@ -107,7 +107,7 @@ static const char *kind_name(enum notify_kind k)
 /* One request; true on a 2xx answer. */
 static bool post(struct notifier *n, enum notify_channel ch, const struct event *e)
 {
-	char url[1200], hdr_key[200];
+	char url[1200], hdr_key[560];
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "title", json_object_new_string(e->title));
 	json_object_object_add(o, "message", json_object_new_string(e->message));

@@ -26,7 +26,7 @@ enum notify_channel { NOTIFY_WEBHOOK = 0, NOTIFY_GOTIFY, NOTIFY_KUMA, NOTIFY__CO
 struct notify_settings {
 	char webhook_url[512];
 	char gotify_url[512];
-	char gotify_token[128];
+	char gotify_token[512];
 	char kuma_push_url[512];
 	int timeout_ms;           /* per request; default 10000 */
 	int priority;             /* Gotify priority of normal events; default 5 */

@@ -72,7 +72,7 @@ static CURLcode api_request(const struct persist_settings *s, const char *method
 		snprintf(errbuf, CURL_ERROR_SIZE, "curl_easy_init failed");
 		return CURLE_FAILED_INIT;
 	}
-	char url[512], auth[400];
+	char url[1200], auth[1100];
 	size_t url_base = strlen(s->api_url);
 	while (url_base > 0 && s->api_url[url_base - 1] == '/')
 		url_base--;
@@ -126,7 +126,7 @@ static CURLcode api_request(const struct persist_settings *s, const char *method
 enum persist_status persist_api_call(const struct persist_settings *s,
                                      const struct persist_target *t, char *detail, size_t len)
 {
-	char path[128], body[96] = "", line[200], errbuf[CURL_ERROR_SIZE] = "";
+	char path[640], body[96] = "", line[200], errbuf[CURL_ERROR_SIZE] = "";
 	snprintf(path, sizeof(path), "/api2/json/nodes/%s/lxc/%u/config", s->api_node, t->vmid);
 	if (t->set_cores)
 		snprintf(body, sizeof(body), "cores=%u", t->cores);
@@ -162,7 +162,7 @@ enum persist_status persist_api_call(const struct persist_settings *s,
 int persist_api_read_config(const struct persist_settings *s, uint32_t vmid,
                             struct pve_limits *out, char *detail, size_t len)
 {
-	char path[128], line[200], errbuf[CURL_ERROR_SIZE] = "";
+	char path[640], line[200], errbuf[CURL_ERROR_SIZE] = "";
 	snprintf(path, sizeof(path), "/api2/json/nodes/%s/lxc/%u/config?current=1", s->api_node, vmid);
 	struct buf *resp = calloc(1, sizeof(*resp));
 	if (!resp)

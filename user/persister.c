@@ -111,14 +111,14 @@ int persist_settings_check(const struct persist_settings *s, char *why, size_t l
 		BAD("debounce %d ms is outside 0..600000", s->debounce_ms);
 	if (s->lock_retry_ms < 10 || s->lock_retry_ms > 3600000)
 		BAD("lock retry %d ms is outside 10..3600000", s->lock_retry_ms);
-	if (s->max_retries < 0 || s->max_retries > 10)
-		BAD("retry_logic.max_retries %d is outside 0..10", s->max_retries);
+	if (s->max_retries < 0 || s->max_retries > 100)
+		BAD("persist.max_retries %d is outside 0..100", s->max_retries);
 	if (s->retry_delay_ms < 1 || s->retry_delay_ms > 600000)
-		BAD("retry_logic.retry_delay %d ms is outside 1..600000", s->retry_delay_ms);
+		BAD("persist.retry_base_ms %d is outside 1..600000", s->retry_delay_ms);
 	if (s->breaker_enabled && (s->breaker_failure_threshold < 1 || s->breaker_failure_threshold > 1000))
 		BAD("circuit_breaker.failure_threshold %d is outside 1..1000", s->breaker_failure_threshold);
-	if (s->breaker_enabled && (s->breaker_timeout_ms < 1 || s->breaker_timeout_ms > 86400000))
-		BAD("circuit_breaker.timeout_seconds is outside 0.001..86400");
+	if (s->breaker_enabled && (s->breaker_timeout_ms < 1 || s->breaker_timeout_ms > 604800000))
+		BAD("circuit_breaker.timeout_seconds is outside 0.001..604800");
 	if (s->pct_path[0] && s->pct_path[0] != '/')
 		BAD("persist.pct_path must be absolute: %s", s->pct_path);
 	if (s->backend == PERSIST_BACKEND_API) {

@@ -51,17 +51,17 @@ struct persist_settings {
 	int call_timeout_ms;          /* one pct run / one HTTP request; default 30000 */
 	int debounce_ms;              /* default 2000 */
 	int lock_retry_ms;            /* default 30000 */
-	int max_retries;              /* retry_logic.max_retries, default 3 */
-	int retry_delay_ms;           /* retry_logic.retry_delay (base), default 2000 */
+	int max_retries;              /* persist.max_retries, default 3 */
+	int retry_delay_ms;           /* persist.retry_base_ms (doubled each retry), default 2000 */
 	bool breaker_enabled;         /* circuit_breaker.enabled, default true */
 	int breaker_failure_threshold;/* circuit_breaker.failure_threshold, default 3 */
 	int breaker_timeout_ms;       /* circuit_breaker.timeout_seconds × 1000, default 1800 s */
 
 	/* proxmox_api.* */
-	char api_url[256];            /* e.g. https://127.0.0.1:8006 */
-	char api_node[64];            /* node name as in /nodes/{node} */
-	char api_token_id[160];       /* USER@REALM!TOKENID */
-	char api_token_secret[128];
+	char api_url[512];            /* e.g. https://127.0.0.1:8006 */
+	char api_node[512];            /* node name as in /nodes/{node} */
+	char api_token_id[512];       /* USER@REALM!TOKENID */
+	char api_token_secret[512];
 	bool api_verify_tls;          /* default true */
 	char api_ca_file[PATH_MAX];   /* "" = the system store */
 };

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "actuate_config.h"
+#include "config.h"
 #include "persister.h"
 #include "proc.h"
 
@@ -419,6 +421,30 @@ static void test_bad_input(void **state)
 	assert_int_equal(persister_start(&s, &p2), -EINVAL);
 }
 
+/* The daemon's config keys land in the persister's and notifier's settings, and the
+ * defaults pass their checks. */
+static void test_settings_from_config(void **state)
+{
+	(void)state;
+	struct lxcscale_config *c = config_new();
+	assert_non_null(c);
+	struct persist_settings ps;
+	struct notify_settings ns;
+	char why[200];
+	persist_settings_from_config(c, &ps);
+	assert_int_equal(persist_settings_check(&ps, why, sizeof(why)), 0);
+	assert_string_equal(ps.pct_path, "/usr/sbin/pct");
+	assert_int_equal(ps.backend, PERSIST_BACKEND_PCT);
+	assert_int_equal(ps.breaker_failure_threshold, 3);
+	assert_int_equal(ps.breaker_timeout_ms, 1800 * 1000);
+	assert_true(ps.api_verify_tls);
+	assert_true(ps.api_node[0] != '\0'); /* this host's name */
+	notify_settings_from_config(c, &ns);
+	assert_int_equal(notify_settings_check(&ns, why, sizeof(why)), 0);
+	assert_string_equal(ns.webhook_url, ""); /* off by default */
+	config_free(c);
+}
+
 /* ---- REST backend against a real server ---------------------------------------------- */
 
 static const char *server_py =
@@ -589,6 +615,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_missing_pct_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_flushes_queued_work, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test(test_settings_from_config),
 		cmocka_unit_test_setup_teardown(test_api_backend_http, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_backend_https_verifies, setup, teardown),
 	};
