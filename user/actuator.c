@@ -168,7 +168,7 @@ static void submit(struct actuator *a, uint32_t vmid, uint64_t seq, bool cpu, do
 	if (!a->p || (!cpu && !mem))
 		return;
 	struct persist_target t = {
-		.vmid = vmid, .set_cores = cpu, .cores = actuator_pct_cores(cores),
+		.vmid = vmid, .set_cores = cpu, .cores = cpu ? actuator_pct_cores(cores) : 0,
 		.set_memory = mem, .memory_mb = mem_mb, .upto_seq = seq,
 	};
 	(void)persister_submit(a->p, &t); /* only -EINVAL/-ENOMEM: the journal keeps it open */
@@ -291,7 +291,7 @@ static void finish_shrink(struct actuator *a, struct shrink *s, bool stopped)
 	journal_mark(a->j, s->seq, JOURNAL_APPLIED, &applied);
 	submit(a, s->vmid, s->seq, s->has_cpu, cores, true, mem_mb);
 	event(a, ACT_EV_SHRINK_DONE, s->vmid, s->seq, actuator_pct_cores(cores), mem_mb,
-	      "memory shrunk to %llu MiB after %d ticks%s", (unsigned long long)mem_mb, s->ticks,
+	      "memory shrunk to %llu MiB in %d ticks%s", (unsigned long long)mem_mb, s->ticks,
 	      stopped ? " (container stopped: persisted only)" : "");
 	remove_shrink(a, s);
 }
