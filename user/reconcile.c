@@ -123,10 +123,16 @@ static void replay_container(struct journal *j, const cg_hier *h, const struct p
 	enum persist_status st = PERSIST_OK;
 	if (t.set_cores || t.set_memory) {
 		st = persist_call(s, &t, detail, sizeof(detail));
+		char what[64] = "";
+		if (t.set_cores)
+			snprintf(what, sizeof(what), " cores %u", t.cores);
+		if (t.set_memory)
+			snprintf(what + strlen(what), sizeof(what) - strlen(what), " memory %llu MiB",
+			         (unsigned long long)t.memory_mb);
 		if (st == PERSIST_OK)
 			logf_(log, ud, RECONCILE_INFO,
-			      "ct %u: %zu open change(s) from the last run: persisted cores %u memory %llu MiB (%s)",
-			      vmid, count, t.cores, (unsigned long long)t.memory_mb, detail);
+			      "ct %u: %zu open change(s) from the last run: persisted%s (%s)",
+			      vmid, count, what, detail);
 		else if (st == PERSIST_GONE) {
 			logf_(log, ud, RECONCILE_INFO, "ct %u: container gone, %zu change(s) dropped", vmid, count);
 			mark_all(j, vmid, JOURNAL_CANCELLED, JOURNAL_CANCELLED, r);
