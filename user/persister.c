@@ -324,8 +324,11 @@ static void *worker(void *arg)
 		}
 	}
 	if (p->flush) {
-		/* one last try for each queued container, breaker or not: the daemon is going away */
-		for (size_t i = 0; i < p->n;) {
+		/* one last try for each queued container, breaker or not: the daemon is going away.
+		 * Bounded by one call timeout in total, so a hung pct cannot hold up a shutdown per
+		 * container; what is left stays in the journal for the next start. */
+		int64_t deadline = mono_ms() + p->s.call_timeout_ms;
+		for (size_t i = 0; i < p->n && mono_ms() < deadline;) {
 			uint32_t vmid = p->e[i].t.vmid;
 			size_t before = p->n;
 			run_one(p, &p->e[i]);

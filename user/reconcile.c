@@ -225,7 +225,10 @@ int reconcile_baseline(const cg_hier *h, const struct persist_settings *s, const
 		if (cg_known(smp.cpu_max_quota_usec) && cg_known(smp.cpu_max_period_usec) &&
 		    smp.cpu_max_period_usec.v) {
 			have_cpu = (double)smp.cpu_max_quota_usec.v / (double)smp.cpu_max_period_usec.v;
-			cpu_drift = want_cpu == 0 || fabs(have_cpu - want_cpu) > 0.005;
+			if (b.config.cpulimit > 0)
+				cpu_drift = fabs(have_cpu - want_cpu) > 0.005;
+			else /* our own fractional cpu.max persists as the next whole core */
+				cpu_drift = want_cpu == 0 || ceil(have_cpu - 1e-9) != want_cpu;
 		}
 		/* "max" with cores set is Proxmox's own state (the cpuset limits): no drift */
 		uint64_t want_mem = b.config.memory_mb * MIB;

@@ -334,12 +334,16 @@ static void test_hand_made_change_becomes_the_baseline(void **state)
 	struct fx *f = *state;
 	make_ct(f, 105, 2, 1024, true);
 	make_ct(f, 106, 2, 1024, true); /* agrees: left alone */
+	make_ct(f, 108, 3, 1024, true); /* 2.5 cores of ours, persisted as cores: 3: agrees */
+	put(ctdir(f, 108), "cpu.max", "250000 100000\n");
 	set_conf(f, 105, 6, 4096, NULL);
 	char out[4096];
 	assert_int_equal(run_driver(f, out, sizeof(out), (const char *const[]){"reconcile", NULL}), 0);
 	assert_non_null(strstr(out, "reconcile: persisted=0 restored=1 cancelled=0 failed=0 drift=1 open=0"));
 	assert_non_null(strstr(out, "ct 105: cgroup (cpu 2.00, memory 1024 MiB) differs"));
 	assert_null(strstr(out, "ct 106"));
+	assert_null(strstr(out, "ct 108"));
+	assert_string_equal(get(ctdir(f, 108), "cpu.max"), "250000 100000");
 	assert_string_equal(get(ctdir(f, 105), "cpu.max"), "600000 100000");
 	assert_string_equal(get(ctdir(f, 105), "memory.max"), "4294967296");
 	assert_string_equal(get(ctdir(f, 106), "cpu.max"), "200000 100000");
