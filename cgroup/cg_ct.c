@@ -154,24 +154,6 @@ cg_err cg_ct_refresh(cg_ct *ct)
 	return CG_OK;
 }
 
-cg_err cg_read_small(cg_ct *ct, const char *name, char *buf, size_t cap, size_t *len)
-{
-	int fd = openat(ct->dirfd, name, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	cg_err err;
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return dir_still_there(ct) ? CG_ENOTSUP : CG_GONE;
-		return cg_err_from_errno(errno);
-	}
-	n = cg_pread_file(fd, buf, cap);
-	err = n < 0 ? cg_err_from_errno(errno) : CG_OK;
-	close(fd);
-	if (len)
-		*len = n < 0 ? 0 : (size_t)n;
-	return err;
-}
-
 /* pread one held file into ct->buf; CG_ENOTSUP when the file is not there. */
 static cg_err read_held(cg_ct *ct, enum cg_file f, size_t *len)
 {

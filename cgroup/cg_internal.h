@@ -66,9 +66,6 @@ cg_err cg_err_from_errno(int e);
  * -1 with errno. A read that fills the buffer is cut back to its last complete line. */
 ssize_t cg_pread_file(int fd, char *buf, size_t cap);
 
-/* Read a small file of the container by name (openat + read + close). */
-cg_err cg_read_small(cg_ct *ct, const char *name, char *buf, size_t cap, size_t *len);
-
 /* Strict unsigned decimal: digits only (up to the end of the token), no overflow. */
 bool cg_parse_u64_tok(const char *s, size_t len, uint64_t *out);
 

@@ -43,6 +43,7 @@
 #
 # Knobs (environment)
 #   LXCSCALE_VM_ONLY=substr        run only scenarios whose file name contains substr
+#   LXCSCALE_VM_SCENARIOS=dir      take the scenarios from dir instead of tests/vm/scenarios
 #   LXCSCALE_VM_TIMEOUT=240        host-side limit for the whole VM run, seconds
 #   LXCSCALE_VM_SCENARIO_TIMEOUT=90  per-scenario limit in the guest, seconds
 #   LXCSCALE_VM_MEM=512            guest memory, MiB
@@ -58,6 +59,7 @@ TIMEOUT=${LXCSCALE_VM_TIMEOUT:-240}
 SCENARIO_TIMEOUT=${LXCSCALE_VM_SCENARIO_TIMEOUT:-90}
 MEM=${LXCSCALE_VM_MEM:-512}
 ONLY=${LXCSCALE_VM_ONLY:-}
+SCENARIOS=${LXCSCALE_VM_SCENARIOS:-tests/vm/scenarios}
 VM_CTS="101 102"
 
 pass=0 failn=0 skipn=0
@@ -158,7 +160,7 @@ if [ ${#elves[@]} -gt 0 ]; then
 		[ -e "$lib" ] && cp -L --parents "$lib" "$ROOT/" 2>/dev/null
 	done
 fi
-cp -r tests/vm/scenarios/. "$ROOT/lxcscale/scenarios/"
+cp -r "$SCENARIOS"/. "$ROOT/lxcscale/scenarios/"
 if [ -n "$ONLY" ]; then
 	for s in "$ROOT"/lxcscale/scenarios/*.sh; do
 		case $(basename "$s") in *"$ONLY"*) ;; *) rm -f "$s" ;; esac
