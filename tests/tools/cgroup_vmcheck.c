@@ -430,6 +430,11 @@ static int cmd_writes(uint32_t id)
 	cg_sample_read(ct, &s);
 	CHECK(s.mem_max.state == CG_KNOWN && s.mem_max.v == 128 * MiB && s.mem_high.state == CG_MAX,
 	      "the sample reads the limits back (max %llu MiB, high max)", (unsigned long long)(s.mem_max.v / MiB));
+	/* the read-back is real: the kernel rounds memory to pages, so an unaligned raw write
+	 * reads back differently and is reported, not silently accepted */
+	CHECK_ERR(cg_write_verify(ct, "memory.high", "100000001"), CG_EVERIFY,
+	          "an unaligned memory.high reads back rounded: CG_EVERIFY");
+	info("memory.high after writing 100000001: %s", ct_file(id, "memory.high"));
 	reap(pid);
 	cg_write_verify(ct, "memory.max", "max");
 	cg_write_verify(ct, "pids.max", "max");

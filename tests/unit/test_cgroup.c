@@ -964,6 +964,36 @@ static const char *host_mount(void)
 	return NULL;
 }
 
+static bool is_cg2(const char *p)
+{
+	struct statfs sf;
+	return statfs(p, &sf) == 0 && (unsigned long)sf.f_type == 0x63677270;
+}
+
+/* Auto-discovery on this host: pure v2 at /sys/fs/cgroup, hybrid at .../unified, or none. */
+static void test_hier_auto(void **state)
+{
+	(void)state;
+	cg_hier *h = NULL;
+	cg_err e = cg_hier_open(NULL, &h);
+	if (is_cg2("/sys/fs/cgroup")) {
+		assert_int_equal(e, CG_OK);
+		assert_string_equal(cg_hier_mount(h), "/sys/fs/cgroup");
+	} else if (is_cg2("/sys/fs/cgroup/unified")) {
+		assert_int_equal(e, CG_OK);
+		assert_string_equal(cg_hier_mount(h), "/sys/fs/cgroup/unified");
+	} else {
+		assert_int_equal(e, CG_ENOMOUNT);
+		return;
+	}
+	assert_true(cg_hier_is_cgroup2(h));
+	assert_int_equal(cg_hier_level(h), 2);
+	char want[PATH_MAX];
+	snprintf(want, sizeof want, "%s/lxc", cg_hier_mount(h));
+	assert_string_equal(cg_hier_root(h), want);
+	cg_hier_close(h);
+}
+
 static void test_real_cgroup(void **state)
 {
 	(void)state;
@@ -1061,6 +1091,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_cpuset_order, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_write_memory_rules, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_events_fake, setup_tree, teardown_tree),
+		cmocka_unit_test(test_hier_auto),
 		cmocka_unit_test(test_real_cgroup),
 	};
 	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
