@@ -56,9 +56,14 @@ ssize_t cg_pread_file(int fd, char *buf, size_t cap)
 	if (n < 0)
 		return -1;
 	if ((size_t)n == cap - 1) {
-		/* Full buffer: the file may go on. Keep only complete lines. */
+		/* Full buffer: the file may go on. Keep only complete lines; a single line that
+		 * does not fit is not a shorter value (an empty cpuset.cpus means "all"). */
 		char *nl = memrchr(buf, '\n', (size_t)n);
-		n = nl ? (ssize_t)(nl - buf + 1) : 0;
+		if (!nl) {
+			errno = EOVERFLOW;
+			return -1;
+		}
+		n = (ssize_t)(nl - buf + 1);
 	}
 	buf[n] = '\0';
 	return n;

@@ -62,8 +62,9 @@ struct cg_ct {
 /* errno of a failed system call -> cg_err (ENOENT/ENODEV -> CG_GONE). */
 cg_err cg_err_from_errno(int e);
 
-/* pread the whole file at offset 0 into ct->buf (NUL-terminated). Returns the length or
- * -1 with errno. A read that fills the buffer is cut back to its last complete line. */
+/* pread the whole file at offset 0 into buf (NUL-terminated). Returns the length or -1
+ * with errno. A read that fills the buffer is cut back to its last complete line; one
+ * that holds no complete line fails with EOVERFLOW. */
 ssize_t cg_pread_file(int fd, char *buf, size_t cap);
 
 /* Strict unsigned decimal: digits only (up to the end of the token), no overflow. */
