@@ -171,7 +171,7 @@ nscen=$(ls "$ROOT"/lxcscale/scenarios/*.sh 2>/dev/null | wc -l)
 cat >"$ROOT/lxcscale/vm.env" <<EOF
 VM_CTS="$VM_CTS"
 VM_SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT
-VM_WATCHDOG=$((TIMEOUT - 10))
+VM_WATCHDOG=$((TIMEOUT > 60 ? TIMEOUT - 20 : TIMEOUT * 2 / 3))
 EOF
 (cd "$ROOT" && find . -print0 | LC_ALL=C sort -z | cpio -o -0 -H newc --quiet) >"$VMDIR/initramfs.cpio" ||
 	{ hfail "vm: building the initramfs failed"; report; }
