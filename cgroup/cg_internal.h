@@ -2,7 +2,7 @@
  * cg_internal.h — what the cgroup library's own files share and nobody else sees.
  *
  * A container handle keeps one directory fd and one read fd per file it samples, so a
- * sample is a row of preads into one buffer owned by the handle. The table of files
+ * sample is a row of preads into one buffer on the reader's stack. The table of files
  * (cg_files[]) is the single place that says which files a sample reads.
  */
 #ifndef LXCSCALE_CG_INTERNAL_H
@@ -56,7 +56,6 @@ struct cg_ct {
 	bool plain;              /* not cgroupfs (a test tree): writes must truncate */
 	char inner[CG_NAME_MAX];
 	char path[PATH_MAX];
-	char buf[CG_READ_BUF];
 };
 
 /* errno of a failed system call -> cg_err (ENOENT/ENODEV -> CG_GONE). */
