@@ -6,6 +6,7 @@
 #   703  shrinking an idle container: done, usage below target, 0 oom_kill
 #   704  shrinking a busy container that cannot fit: abandoned, memory.high restored, 0 oom_kill
 #   705  SIGKILL of the driver at random points, then reconcile: cgroup == config every time
+#   706  a stopped container (no cgroup): the change is persisted only
 . /lxcscale/lib.sh
 
 PVE=/tmp/actuate-pve
@@ -99,3 +100,14 @@ done
 [ "$(sed -n 's/^oom_kill //p' "$CG/lxc/705/memory.events")" = 0 ] &&
 	ok "kill anywhere: 0 oom_kill" || fail "kill anywhere: oom_kill $(sed -n 's/^oom_kill //p' "$CG/lxc/705/memory.events")"
 kill "$pid" 2>/dev/null
+
+# ---- 706: the container stops between the decision and the write --------------------------
+ct_setup 706 "200000 100000" 0-1 256 2
+ct_remove 706
+echo stopped > "$PVE/706.state"
+out=$(actuate_driver --journal $J.706 apply 706 2 3 256 512 2>&1)
+echo "$out" | grep -q '^applied .*status=persist-only' && echo "$out" | grep -q '^persisted ' &&
+	ok "stopped: no cgroup -> persisted only" || fail "stopped: $(echo "$out" | tail -3 | tr '\n' ' ')"
+[ "$(conf 706 cores)" = 3 ] && [ "$(conf 706 memory)" = 512 ] &&
+	ok "stopped: 706.conf cores: 3 memory: 512 (applies at its next start)" ||
+	fail "stopped: 706.conf cores $(conf 706 cores) memory $(conf 706 memory)"
