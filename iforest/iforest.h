@@ -118,8 +118,8 @@ typedef struct {
 void iforest_model_info(const iforest_model *m, iforest_info *info);
 
 /* Per-feature importance of the whole model, summing to 1 (all 0 when no tree splits):
- * every split node adds (share of the tree's training rows reaching it) / (depth + 1) to its
- * feature, i.e. the expected iforest_explain() weight over the training sample. */
+ * every split adds (share of the tree's training rows reaching it) x (entropy of its split,
+ * in bits) to its feature, i.e. iforest_explain()'s credit averaged over the training rows. */
 int iforest_feature_importances(const iforest_model *m, double *out, size_t n_features);
 
 /* ---- scoring --------------------------------------------------------------------------- */
@@ -160,9 +160,11 @@ typedef struct {
 	double share;     /* in (0, 1]; shares of all features sum to 1 */
 } iforest_contrib;
 
-/* Which features isolated x: along x's path in every tree each split adds 1/(depth+1) to its
- * feature (shallow splits isolate more); the totals are normalised to sum to 1. Writes the
- * top max_out features (largest share first, ties by lower index) and returns how many were
+/* Which features isolated x: along x's path in every tree each split credits its feature
+ * with the bits of isolation it gave, log2(training rows in the node / rows in the child x
+ * went to) — the depth-weighted split count of the path, weighted by how much each cut
+ * narrowed x's neighbourhood. Totals are normalised to shares summing to 1. Writes the top
+ * max_out features (largest share first, ties by lower index) and returns how many were
  * written (0 when no tree splits at all). */
 int iforest_explain(const iforest_model *m, const double *x, size_t n_features,
                     iforest_contrib *out, size_t max_out);
@@ -199,7 +201,7 @@ typedef struct {
 	int    warmup;           /* rows needed before the first model; default 256 */
 	int    exclude_anomalies;/* 1: rows whose decision < exclude_below are kept out of the
 	                            window (an incident must not become "normal") */
-	double exclude_below;    /* default -0.05 */
+	double exclude_below;    /* default -0.1 (score_samples below -0.6 with auto) */
 	double drift_rate;       /* when at least this fraction of the last delta rows is
 	                            predicted anomalous, the shift is a new regime: exclusion
 	                            pauses and the next groups are rebuilt from rows pushed

@@ -148,7 +148,9 @@ void if_model_finish(iforest_model *m)
 		for (size_t i = 0; i < n; i++) {
 			if (nodes[i].right == 0)
 				continue;
-			double w = ((double)nodes[i].n / root) / (nodes[i].depth + 1.0);
+			/* reach probability x expected bits of isolation (entropy of the split) */
+			double nn = nodes[i].n, pl = nodes[i + 1].n / nn, pr = nodes[nodes[i].right].n / nn;
+			double w = (nn / root) * (-pl * log2(pl) - pr * log2(pr));
 			m->importance[nodes[i].feature] += w;
 			total += w;
 		}

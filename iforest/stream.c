@@ -72,7 +72,7 @@ void iforest_stream_params_init(iforest_stream_params *p)
 	iforest_params_init(&p->forest);
 	p->window = 4096;
 	p->warmup = 256;
-	p->exclude_below = -0.05;
+	p->exclude_below = -0.1;
 	p->drift_rate = 0.5;
 }
 
