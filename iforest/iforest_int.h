@@ -10,7 +10,8 @@
  *      padded to a complete tree of depth D. Slot s has children 2s+1 / 2s+2; a leaf above
  *      depth D is continued by pass-through nodes (threshold +inf, feature 0: always left),
  *      and its value sits in the leftmost level-D slot. Arrays are node-major and lane-minor
- *      (`thr[g][slot][lane]`), so one gather per level serves 8 trees. Unused lanes (the
+ *      (`node[g][slot][lane]` = {threshold, feature}), so one 64-bit gather per 4 lanes serves
+ *      a level of 4 trees. Unused lanes (the
  *      last group of a forest whose size is not a multiple of 8) are all pass-through with
  *      leaf value 0.
  * Both are derived from the same nodes by if_model_compile_tree(), so they always agree.
@@ -34,6 +35,11 @@ typedef struct {
 	int32_t  n;        /* training rows that reached the node (n_node_samples) */
 } if_node;
 
+typedef struct {
+	float   thr;
+	int32_t feat;
+} if_pair;   /* one 64-bit gather fetches both halves of a SIMD node */
+
 struct iforest_model {
 	atomic_int refs;
 	int      n_features, n_trees, psi, max_depth;
@@ -50,8 +56,7 @@ struct iforest_model {
 	int      simd;              /* 1 when the arrays below exist */
 	int      n_groups;
 	int      slots;             /* 2^D - 1 internal slots per tree */
-	float   *gthr;              /* n_groups * slots * 8 */
-	int32_t *gfeat;             /* n_groups * slots * 8 */
+	if_pair *gnode;             /* n_groups * slots * 8 {threshold, feature} pairs */
 	float   *gleaf;             /* n_groups * 2^D * 8 */
 
 	size_t   n_conf;

@@ -59,6 +59,9 @@ int if_scaler_fit(const void *X, int is_f32, size_t n, size_t d, double *mean, d
 
 void if_standardize(const iforest_model *m, const double *x, float *z)
 {
-	for (int f = 0; f < m->n_features; f++)
+	int f = 0;
+	for (; f < m->n_features; f++)
 		z[f] = (float)((x[f] - m->mean[f]) / m->scale[f]);
+	for (; f & 7; f++)
+		z[f] = 0.0f;     /* the AVX2 kernel loads whole registers of 8 */
 }

@@ -331,8 +331,7 @@ static iforest_model *replace_group(iforest_stream *s, const iforest_model *old,
 		m->tree_off[t + 1] = old->tree_off[t + 1] - old->tree_off[t1] + off;
 	if (m->simd) {
 		size_t g = (size_t)old->n_groups, leaves = (size_t)1 << old->max_depth;
-		memcpy(m->gthr, old->gthr, g * old->slots * 8 * sizeof(float));
-		memcpy(m->gfeat, old->gfeat, g * old->slots * 8 * sizeof(int32_t));
+		memcpy(m->gnode, old->gnode, g * old->slots * 8 * sizeof(if_pair));
 		memcpy(m->gleaf, old->gleaf, g * leaves * 8 * sizeof(float));
 	}
 	for (int t = t0; t < t1; t++)
