@@ -87,15 +87,18 @@ float   if_float_floor(double t);                  /* largest float <= t */
 int     if_scaler_fit(const void *X, int is_f32, size_t n, size_t d, double *mean, double *scale);
 int     if_check_finite(const double *x, size_t d);
 void    if_standardize(const iforest_model *m, const double *x, float *z);
+/* (x - mean) / scale in double, rounded to float; zero-pads z to a multiple of 8 */
+void    if_standardize_avx2(const double *mean, const double *scale, int d, const double *x,
+                            float *z);
 
 /* ---- train.c ---- */
 typedef struct {
 	int32_t *idx;      /* psi */
 	if_node *stack_nodes;
 } if_tree_scratch;
-/* Build one tree on cols (d columns of m float rows, column-major) into out (capacity 2m-1).
- * Returns the node count. */
-int     if_build_tree(const float *cols, int m, int d, int max_depth, if_rng *rng,
+/* Build one tree on rows (m standardised rows of d floats, row-major) into out (capacity
+ * 2m-1). Returns the node count. */
+int     if_build_tree(const float *rows, int m, int d, int max_depth, if_rng *rng,
                       int32_t *idx, if_node *out);
 /* Draw psi distinct row numbers of [0, n) (Floyd); set has room for 2 * pow2 >= 2 psi. */
 void    if_sample_rows(if_rng *r, size_t n, int psi, uint32_t *rows, uint32_t *set,

@@ -138,3 +138,17 @@ double if_path_sum_avx2(const iforest_model *m, const float *z)
 	__m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
 	return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
+
+void if_standardize_avx2(const double *mean, const double *scale, int d, const double *x, float *z)
+{
+	int f = 0;
+	for (; f + 4 <= d; f += 4) {
+		__m256d v = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(x + f), _mm256_loadu_pd(mean + f)),
+		                          _mm256_loadu_pd(scale + f));
+		_mm_storeu_ps(z + f, _mm256_cvtpd_ps(v));
+	}
+	for (; f < d; f++)
+		z[f] = (float)((x[f] - mean[f]) / scale[f]);
+	for (; f & 7; f++)
+		z[f] = 0.0f;
+}

@@ -397,7 +397,7 @@ int iforest_stream_maybe_rebuild(iforest_stream *s)
 		const double *raw = s->raw + (size_t)(t - t0) * psi * d;
 		for (size_t i = 0; i < psi; i++)
 			for (size_t f = 0; f < d; f++)
-				cols[f * psi + i] = (float)((raw[i * d + f] - s->mean[f]) / s->scale[f]);
+				cols[i * d + f] = (float)((raw[i * d + f] - s->mean[f]) / s->scale[f]);
 		count[t - t0] = if_build_tree(cols, (int)psi, (int)d, old->max_depth, &rng[t - t0], s->idx,
 		                              s->tmp + (size_t)(t - t0) * cap);
 	}
