@@ -1,5 +1,5 @@
 /*
- * cmd_model.c — `lxcscale model eval`: validate the anomaly model on the admin's own data.
+ * cli_model.c — `lxcscale model eval`: validate the anomaly model on the admin's own data.
  *
  *   lxcscale model eval --input FILE.csv[.gz] [--label-column NAME] [--trees N]
  *                       [--max-samples N|auto|FRACTION] [--contamination X|auto] [--seed N]
@@ -10,6 +10,7 @@
  * and timings. The label column (given, or a column named "label") is never used for
  * training. Exit status: 0 done, 1 the input or training failed, 2 usage error.
  */
+#include "cli.h"
 #include "iforest.h"
 
 #include <errno.h>
@@ -19,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int cmd_model(int argc, char **argv);
 
 static double now_ms(void)
 {
@@ -269,7 +268,7 @@ out:
 	return status;
 }
 
-int cmd_model(int argc, char **argv)
+int cli_model(int argc, char **argv)
 {
 	/* argv[0] is "model" */
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
