@@ -132,9 +132,10 @@ typedef struct {
 } iforest_result;
 
 enum iforest_kernel {
-	IFOREST_KERNEL_AUTO   = 0,   /* best available: AVX2 when the CPU has it */
+	IFOREST_KERNEL_AUTO   = 0,   /* best available: AVX-512, else AVX2, else scalar */
 	IFOREST_KERNEL_SCALAR = 1,   /* portable reference path */
 	IFOREST_KERNEL_AVX2   = 2,
+	IFOREST_KERNEL_AVX512 = 3,
 };
 
 /* One sample -> all four outputs. Never allocates. */
@@ -150,7 +151,7 @@ int iforest_score_batch(const iforest_model *m, const double *X, size_t n_rows,
 int iforest_score_samples(const iforest_model *m, enum iforest_kernel k, const double *X,
                           size_t n_rows, size_t n_features, double *scores);
 
-/* The kernel IFOREST_KERNEL_AUTO resolves to on this CPU ("avx2" or "scalar"). */
+/* The kernel IFOREST_KERNEL_AUTO resolves to on this CPU ("avx512", "avx2" or "scalar"). */
 const char *iforest_kernel_name(void);
 
 /* ---- explanation ----------------------------------------------------------------------- */

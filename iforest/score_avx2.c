@@ -149,6 +149,6 @@ void if_standardize_avx2(const double *mean, const double *scale, int d, const d
 	}
 	for (; f < d; f++)
 		z[f] = (float)((x[f] - mean[f]) / scale[f]);
-	for (; f & 7; f++)
+	for (; f & 15; f++)
 		z[f] = 0.0f;
 }

@@ -248,7 +248,7 @@ static int finish_from_rows(iforest_stream *s, iforest_model *m, size_t k)
 	float z[IFOREST_MAX_FEATURES];
 	for (size_t j = 0; j < k; j++) {
 		if_standardize(m, s->conf_x + j * (size_t)s->d, z);
-		double sum = m->simd && if_have_avx2() ? if_path_sum_avx2(m, z) : if_path_sum_scalar(m, z);
+		double sum = if_path_sum_best(m, z);
 		s->conf_s[j] = if_score_from_sum(m, sum);
 	}
 	m->offset = -0.5;

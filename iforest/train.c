@@ -174,7 +174,7 @@ static double score_row(const iforest_model *m, const double *x)
 {
 	float z[IFOREST_MAX_FEATURES];
 	if_standardize(m, x, z);
-	double sum = if_have_avx2() && m->simd ? if_path_sum_avx2(m, z) : if_path_sum_scalar(m, z);
+	double sum = if_path_sum_best(m, z);
 	return if_score_from_sum(m, sum);
 }
 

@@ -227,12 +227,19 @@ static void test_sklearn_import_parity(void **state)
 	print_message("sklearn parity, scalar: max |d score_samples| = %.3g over %zu rows\n", worst, rows);
 	assert_true(worst <= 1e-6);
 
-	if (if_have_avx2()) {
-		assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX2, X, rows, feats, a), IFOREST_OK);
+	const struct { enum iforest_kernel k; const char *name; int have; } kern[] = {
+		{IFOREST_KERNEL_AVX2, "avx2", if_have_avx2()}, {IFOREST_KERNEL_AVX512, "avx512", if_have_avx512()},
+	};
+	for (size_t j = 0; j < 2; j++) {
+		if (!kern[j].have) {
+			print_message("sklearn parity, %s: not available on this CPU\n", kern[j].name);
+			continue;
+		}
+		assert_int_equal(iforest_score_samples(m, kern[j].k, X, rows, feats, a), IFOREST_OK);
 		worst = 0;
 		for (size_t i = 0; i < rows; i++)
 			worst = fmax(worst, fabs(a[i] - S[i]));
-		print_message("sklearn parity, avx2:   max |d score_samples| = %.3g\n", worst);
+		print_message("sklearn parity, %s: max |d score_samples| = %.3g\n", kern[j].name, worst);
 		assert_true(worst <= 1e-6);
 	}
 
@@ -404,7 +411,8 @@ static void test_avx2_equals_scalar(void **state)
 		skip();
 	/* feature counts around the 32 boundary and at the limit, odd tree counts, deep trees */
 	const struct { size_t d; int trees, psi; } cases[] = {
-		{26, 100, 256}, {36, 13, 256}, {64, 9, 128}, {5, 20, 1024}, {3, 1, 2},
+		{26, 100, 256}, {36, 13, 256}, {64, 9, 128}, {5, 20, 1024}, {3, 1, 2}, {17, 24, 64},
+		{33, 8, 256}, {48, 17, 512},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		size_t n = 3000, d = cases[c].d;
@@ -416,14 +424,43 @@ static void test_avx2_equals_scalar(void **state)
 		double worst = 0;
 		for (size_t i = 0; i < n; i++)
 			worst = fmax(worst, fabs(a[i] - b[i]));
-		print_message("d=%zu trees=%d psi=%d: max |avx2 - scalar| = %.3g\n", d, cases[c].trees,
-		              cases[c].psi, worst);
+		double worst512 = 0;
+		if (if_have_avx512()) {
+			assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX512, X, n, d, b), 0);
+			for (size_t i = 0; i < n; i++)
+				worst512 = fmax(worst512, fabs(a[i] - b[i]));
+		} else {
+			assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX512, X, n, d, b),
+			                 IFOREST_E_UNSUPPORTED);
+		}
+		print_message("d=%zu trees=%d psi=%d: max |avx2 - scalar| = %.3g, |avx512 - scalar| = %.3g\n",
+		              d, cases[c].trees, cases[c].psi, worst, worst512);
 		assert_true(worst <= 1e-6);
+		assert_true(worst512 <= 1e-6);
 		iforest_model_free(m);
 		free(X);
 		free(a);
 		free(b);
 	}
+}
+
+static void test_deep_model_falls_back_to_scalar(void **state)
+{
+	(void)state;
+	size_t n = 3000, d = 4;
+	double *X = make_data(n, d, 31, NULL);
+	iforest_model *m = train(X, n, d, 10, 2048, 1);
+	iforest_info info;
+	iforest_model_info(m, &info);
+	assert_int_equal(info.max_depth, 11);
+	assert_int_equal(info.simd_layout, 0);
+	double a[4], b[4];
+	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX2, X, 4, d, a), IFOREST_E_UNSUPPORTED);
+	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AUTO, X, 4, d, a), 0);
+	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_SCALAR, X, 4, d, b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	iforest_model_free(m);
+	free(X);
 }
 
 static void test_save_load_identical(void **state)
@@ -1152,6 +1189,7 @@ int main(void)
 		cmocka_unit_test(test_sklearn_import_rejects_bad_text),
 		cmocka_unit_test(test_adbench_auc_vs_sklearn),
 		cmocka_unit_test(test_avx2_equals_scalar),
+		cmocka_unit_test(test_deep_model_falls_back_to_scalar),
 		cmocka_unit_test(test_save_load_identical),
 		cmocka_unit_test(test_same_seed_same_bytes),
 		cmocka_unit_test(test_corrupt_files_rejected),
