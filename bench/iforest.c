@@ -131,9 +131,9 @@ int main(int argc, char **argv)
 	/* single sample: each call timed alone over 20 000 different rows, twice over */
 	const size_t reps = 20000;
 	double *lat = malloc(reps * sizeof(double));
-	double p50[3] = {0}, p99[3] = {0};
-	const enum iforest_kernel kern[3] = {IFOREST_KERNEL_SCALAR, IFOREST_KERNEL_AVX2, IFOREST_KERNEL_AVX512};
-	for (int k = 0; k < 3; k++) {
+	double p50[2] = {0}, p99[2] = {0};
+	const enum iforest_kernel kern[2] = {IFOREST_KERNEL_SCALAR, IFOREST_KERNEL_AVX2};
+	for (int k = 0; k < 2; k++) {
 		double s;
 		if (iforest_score_samples(m, kern[k], X, 1, d, &s) != IFOREST_OK) {
 			p50[k] = p99[k] = NAN;
@@ -231,8 +231,6 @@ int main(int argc, char **argv)
 	row("single sample p99, scalar", p99[0], sk_p99, "us", 1e6, "", 0);
 	row("single sample p50, AVX2", p50[1], sk_p50, "us", 1e6, "<= 0.5 us", 0);
 	row("single sample p99, AVX2", p99[1], sk_p99, "us", 1e6, "", 0);
-	row("single sample p50, AVX-512", p50[2], sk_p50, "us", 1e6, "<= 0.5 us", 0);
-	row("single sample p99, AVX-512", p99[2], sk_p99, "us", 1e6, "", 0);
 	char full_name[64];
 	snprintf(full_name, sizeof(full_name), "single p50, full result (%s)", iforest_kernel_name());
 	row(full_name, full, sk_p50, "us", 1e6, "", 0);

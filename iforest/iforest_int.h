@@ -87,7 +87,7 @@ float   if_float_floor(double t);                  /* largest float <= t */
 int     if_scaler_fit(const void *X, int is_f32, size_t n, size_t d, double *mean, double *scale);
 int     if_check_finite(const double *x, size_t d);
 void    if_standardize(const iforest_model *m, const double *x, float *z);
-/* (x - mean) / scale in double, rounded to float; zero-pads z to a multiple of 16 */
+/* (x - mean) / scale in double, rounded to float; zero-pads z to a multiple of 8 */
 void    if_standardize_avx2(const double *mean, const double *scale, int d, const double *x,
                             float *z);
 
@@ -116,8 +116,6 @@ double  if_path_sum_avx2(const iforest_model *m, const float *z);
 double  if_score_from_sum(const iforest_model *m, double sum);
 double  if_confidence(const iforest_model *m, double decision);
 int     if_have_avx2(void);
-int     if_have_avx512(void);
-double  if_path_sum_avx512(const iforest_model *m, const float *z);
 double  if_path_sum_best(const iforest_model *m, const float *z);   /* fastest available */
 
 #endif

@@ -81,6 +81,6 @@ void if_standardize(const iforest_model *m, const double *x, float *z)
 	int f = 0;
 	for (; f < m->n_features; f++)
 		z[f] = (float)((x[f] - m->mean[f]) / m->scale[f]);
-	for (; f & 15; f++)
-		z[f] = 0.0f;     /* the SIMD kernels load whole registers of 8 or 16 */
+	for (; f & 7; f++)
+		z[f] = 0.0f;     /* the AVX2 kernel loads whole registers of 8 */
 }

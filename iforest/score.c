@@ -19,18 +19,9 @@ int if_have_avx2(void)
 #endif
 }
 
-int if_have_avx512(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_cpu_supports("avx512f");
-#else
-	return 0;
-#endif
-}
-
 const char *iforest_kernel_name(void)
 {
-	return if_have_avx512() ? "avx512" : if_have_avx2() ? "avx2" : "scalar";
+	return if_have_avx2() ? "avx2" : "scalar";
 }
 
 double if_score_from_sum(const iforest_model *m, double sum)
@@ -59,8 +50,6 @@ double if_confidence(const iforest_model *m, double decision)
 
 double if_path_sum_best(const iforest_model *m, const float *z)
 {
-	if (m->simd && if_have_avx512())
-		return if_path_sum_avx512(m, z);
 	if (m->simd && if_have_avx2())
 		return if_path_sum_avx2(m, z);
 	return if_path_sum_scalar(m, z);
@@ -131,18 +120,15 @@ int iforest_score_samples(const iforest_model *m, enum iforest_kernel k, const d
 		return rc;
 	if (!scores)
 		return IFOREST_E_INVAL;
-	if (k != IFOREST_KERNEL_AUTO && k != IFOREST_KERNEL_SCALAR && k != IFOREST_KERNEL_AVX2 &&
-	    k != IFOREST_KERNEL_AVX512)
+	if (k != IFOREST_KERNEL_AUTO && k != IFOREST_KERNEL_SCALAR && k != IFOREST_KERNEL_AVX2)
 		return IFOREST_E_INVAL;
-	if ((k == IFOREST_KERNEL_AVX2 && (!m->simd || !if_have_avx2())) ||
-	    (k == IFOREST_KERNEL_AVX512 && (!m->simd || !if_have_avx512())))
+	if (k == IFOREST_KERNEL_AVX2 && (!m->simd || !if_have_avx2()))
 		return IFOREST_E_UNSUPPORTED;
 	float z[IFOREST_MAX_FEATURES];
 	for (size_t r = 0; r < n_rows; r++) {
 		if_standardize(m, X + r * n_features, z);
 		double s = k == IFOREST_KERNEL_AUTO ? if_path_sum_best(m, z)
 		         : k == IFOREST_KERNEL_AVX2 ? if_path_sum_avx2(m, z)
-		         : k == IFOREST_KERNEL_AVX512 ? if_path_sum_avx512(m, z)
 		         : if_path_sum_scalar(m, z);
 		scores[r] = if_score_from_sum(m, s);
 	}
