@@ -237,6 +237,11 @@ int iforest_stream_push(iforest_stream *s, const double *x, size_t n_features,
  * 0 when nothing was due, or a negative error. */
 int iforest_stream_maybe_rebuild(iforest_stream *s);
 
+/* Continue from a saved model (e.g. after a daemon restart): m (same feature count and tree
+ * count as the stream, psi no larger than the stream's) is published at once and its scaler
+ * adopted; group rebuilds resume once the window holds psi rows. Takes its own reference. */
+int  iforest_stream_adopt(iforest_stream *s, const iforest_model *m);
+
 /* Readers: take the current model (NULL before the first build) and give it back when done.
  * Lock-free; a model acquired before a publish stays valid until it is released. */
 const iforest_model *iforest_stream_acquire(iforest_stream *s);

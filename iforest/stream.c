@@ -297,6 +297,29 @@ static int first_build(iforest_stream *s)
 	return 1;
 }
 
+int iforest_stream_adopt(iforest_stream *s, const iforest_model *cm)
+{
+	if (!s || !cm)
+		return IFOREST_E_INVAL;
+	if (cm->n_features != s->d)
+		return IFOREST_E_FEATURES;
+	if (cm->n_trees != s->p.forest.n_trees || cm->psi > s->psi ||
+	    (size_t)s->set_size < 2 * (size_t)cm->psi)
+		return IFOREST_E_INVAL;
+	pthread_mutex_lock(&s->build_lock);
+	pthread_mutex_lock(&s->lock);
+	memcpy(s->mean, cm->mean, sizeof(double) * (size_t)s->d);
+	memcpy(s->scale, cm->scale, sizeof(double) * (size_t)s->d);
+	s->psi = cm->psi;
+	s->built = 1;
+	s->next_group = (int)(cm->generation % (uint64_t)s->n_groups);
+	s->since_rebuild = 0;
+	pthread_mutex_unlock(&s->lock);
+	publish(s, (iforest_model *)iforest_model_ref(cm));
+	pthread_mutex_unlock(&s->build_lock);
+	return IFOREST_OK;
+}
+
 /* A copy of old with trees [t0, t1) replaced by the ones in s->tmp. */
 static iforest_model *replace_group(iforest_stream *s, const iforest_model *old, int t0, int t1,
                                     const int *count)

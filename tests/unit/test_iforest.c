@@ -1035,6 +1035,34 @@ static void test_stream_excludes_incident(void **state)
 	assert_true(st.excluded - st0.excluded >= 10);
 	assert_true(st.excluded < st.pushed / 10);   /* ordinary rows are not kept out */
 	assert_int_equal(st.window_rows, 1024);
+	/* a saved model continues in a new stream: scores at once, rebuilds once psi rows are in */
+	const iforest_model *cur = iforest_stream_acquire(s);
+	void *buf;
+	size_t len;
+	assert_int_equal(iforest_save_buffer(cur, &buf, &len), 0);
+	iforest_stream_release(s, cur);
+	iforest_stream_free(s);
+	iforest_model *saved;
+	assert_int_equal(iforest_load_buffer(buf, len, &saved), 0);
+	free(buf);
+	assert_int_equal(iforest_stream_create(&sp, d, &s), 0);
+	assert_int_equal(iforest_stream_adopt(s, saved), IFOREST_OK);
+	iforest_model_free(saved);   /* the stream holds its own reference */
+	regime(&g, 0, x, d);
+	assert_true(iforest_stream_push(s, x, d, &r) & IFOREST_PUSH_SCORED);
+	int rebuilt = 0;
+	for (int i = 0; i < 400; i++) {
+		regime(&g, 0, x, d);
+		assert_true(iforest_stream_push(s, x, d, NULL) >= 0);
+		int rc = iforest_stream_maybe_rebuild(s);
+		assert_true(rc >= 0);
+		if (rc == 1 && !rebuilt)
+			rebuilt = i + 2;   /* rows in the window at the first rebuild */
+	}
+	assert_true(rebuilt >= 256);
+	iforest_model *other = train(x, 1, d, 5, 0, 0);
+	assert_int_equal(iforest_stream_adopt(s, other), IFOREST_E_INVAL);   /* 5 trees, not 100 */
+	iforest_model_free(other);
 	iforest_stream_free(s);
 
 	iforest_stream_params_init(&sp);
