@@ -196,7 +196,10 @@ int iforest_import_sklearn(const char *path, iforest_model **out);
 typedef struct iforest_stream iforest_stream;
 
 typedef struct {
-	iforest_params forest;   /* n_trees, max_samples (int or auto=256), contamination, seed */
+	iforest_params forest;   /* n_trees, max_samples (int or auto=256; no fraction),
+	                            contamination (offset from the confidence rows of the
+	                            window), seed; confidence_rows default 256 here. The
+	                            scaler is fitted on the first build and kept. */
 	int    window;           /* W: rows kept (sliding); default 4096 */
 	int    rebuild_every;    /* delta: rows pushed between group rebuilds; default
 	                            W / number of groups (the forest turns over once per W) */
@@ -215,7 +218,9 @@ void iforest_stream_params_init(iforest_stream_params *p);
 int  iforest_stream_create(const iforest_stream_params *p, size_t n_features,
                            iforest_stream **out);
 /* Frees the stream and its reference to the published model; models still acquired by
- * readers stay valid until they release them. */
+ * readers stay valid until they release them. No push/rebuild may run concurrently.
+ * Thread use: push from any thread(s), maybe_rebuild from a worker, acquire/release from
+ * any number of readers. */
 void iforest_stream_free(iforest_stream *s);
 
 enum {
