@@ -10,6 +10,7 @@
 static const struct cli_command commands[] = {
 	{ "help", cli_help, "list the commands" },
 	{ "version", cli_version, "print the version" },
+	{ "model", cli_model, "model eval: train the anomaly model on a CSV and report (JSON)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
