@@ -302,9 +302,17 @@ static struct lxs_bpf *open_bpf(struct lxs_bpf_opts *o, const char *pin)
 	int rc;
 
 	o->pin_dir = pin;
+	unsigned want = (o->want_runq ? LXS_CONCERN_RUNQ : 0) | (o->want_mem ? LXS_CONCERN_MEM : 0) |
+			(o->want_oom ? LXS_CONCERN_OOM : 0) |
+			(o->want_lifecycle ? LXS_CONCERN_LIFECYCLE : 0);
+
 	rc = lxs_bpf_open(&b, o, err, sizeof(err));
 	check(rc == 0, "BPF programs load and attach (%s)", rc ? err : lxs_bpf_attach_mode(b));
-	return rc ? NULL : b;
+	if (rc)
+		return NULL;
+	check(lxs_bpf_concerns(b) == want, "every concern asked for is attached (0x%x of 0x%x)",
+	      lxs_bpf_concerns(b), want);
+	return b;
 }
 
 /* ---- mode runq --------------------------------------------------------------------------- */
@@ -545,7 +553,8 @@ static int mode_mem(bool oom)
 		       (unsigned long long)t[0].sum.reclaim_pages);
 		check(t[0].sum.reclaim_count > 0 && t[0].sum.reclaim_ns > 0,
 		      "memory hog under memory.high produced reclaim stall time on its container");
-		check(t[0].sum.reclaim_pages > 0, "reclaimed pages are counted");
+		/* reclaim_pages is printed, not checked: an anonymous hog with no swap (the VM)
+		 * stalls in reclaim that frees nothing, which is exactly the stall we measure */
 		check(cg_read_key(ct, "memory.events", "high") > 0,
 		      "the kernel's memory.events agrees: high > 0");
 		check(count_events(LXS_EV_OOM_KILL, 0) == 0, "no OOM event under memory.high");
