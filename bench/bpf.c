@@ -33,6 +33,23 @@
 
 #define MAX_PROGS 32
 
+/* For the signal handler: what to clean up when `timeout` or ^C stops the bench. The BPF
+ * links and the unpinned maps go away with the process. */
+static volatile pid_t g_load = -1;
+static char g_parent[256], g_ct[300];
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_load > 0) {
+		kill(g_load, SIGKILL);
+		waitpid(g_load, NULL, 0);
+	}
+	rmdir(g_ct);
+	rmdir(g_parent);
+	_exit(1);
+}
+
 static double now_s(clockid_t c)
 {
 	struct timespec ts;
@@ -147,6 +164,7 @@ static int run_phase(struct phase *ph, struct lxs_bpf *b, const char *procs, int
 	pid = fork();
 	if (pid == 0)
 		run_load(procs, pairs, ph->secs, trips);
+	g_load = pid;
 	while (waitpid(pid, NULL, WNOHANG) == 0) {
 		usleep(100000);
 		if (!b)
@@ -160,6 +178,7 @@ static int run_phase(struct phase *ph, struct lxs_bpf *b, const char *procs, int
 		cpu += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 		ph->drains++;
 	}
+	g_load = -1;
 	ph->secs = now_s(CLOCK_MONOTONIC) - t0;
 	ph->trips_s = (double)*trips / ph->secs;
 	ph->drain_cpu_ms = cpu * 1e3;
@@ -206,7 +225,7 @@ int main(int argc, char **argv)
 	double secs = 3.0;
 	int pairs = 2, opt, rc = 1;
 	bool raw = false;
-	char parent[256], ct[300], procs[340], err[512] = "";
+	char *parent = g_parent, *ct = g_ct, procs[340], err[512] = "";
 	struct lxs_bpf_opts o;
 	struct lxs_bpf *b = NULL;
 	struct stat st;
@@ -231,11 +250,13 @@ int main(int argc, char **argv)
 		printf("skip - bench bpf: needs root to load BPF programs\n");
 		return 0;
 	}
-	snprintf(parent, sizeof(parent), "/sys/fs/cgroup/unified/lxcscale-bench-bpf-%d", (int)getpid());
+	snprintf(parent, sizeof(g_parent), "/sys/fs/cgroup/unified/lxcscale-bench-bpf-%d", (int)getpid());
 	if (stat("/sys/fs/cgroup/unified", &st) != 0)
-		snprintf(parent, sizeof(parent), "/sys/fs/cgroup/lxcscale-bench-bpf-%d", (int)getpid());
-	snprintf(ct, sizeof(ct), "%s/ct", parent);
+		snprintf(parent, sizeof(g_parent), "/sys/fs/cgroup/lxcscale-bench-bpf-%d", (int)getpid());
+	snprintf(ct, sizeof(g_ct), "%s/ct", parent);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", ct);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	if (mkdir(parent, 0755) || mkdir(ct, 0755)) {
 		perror("bench bpf: mkdir test cgroup");
 		return 1;

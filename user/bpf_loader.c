@@ -582,6 +582,7 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 	if (!b->opts.notify_interval_ns)
 		b->opts.notify_interval_ns = 1000000000ULL;
 	b->stats_fd_enable = -1;
+	b->batch_unsupported = o->force_iterate;
 	b->ctrs_fd = b->cagg_fd = b->stats_fd = -1;
 	for (i = 0; i < NR_SHARED; i++)
 		b->shared_fd[i] = -1;

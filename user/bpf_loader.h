@@ -38,6 +38,7 @@ struct lxs_bpf_opts {
 	                                interval; 0 = 1 s */
 	bool count_other;            /* also aggregate tasks outside any container under LXS_OTHER_ID */
 	bool force_raw_tp;           /* skip tp_btf even when supported (tests of the fallback) */
+	bool force_iterate;          /* drain by key iteration, not batch lookups (tests) */
 	bool want_runq;              /* load run-queue latency / on-CPU programs */
 	bool want_mem;               /* load memcg + direct reclaim programs */
 	bool want_oom;               /* load oom:mark_victim */

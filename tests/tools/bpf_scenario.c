@@ -408,8 +408,9 @@ static int mode_runq(bool raw)
 	      (unsigned long long)S->nvcsw);
 	check(mean_b > mean_s, "busy cgroup has the larger mean run-queue latency "
 	      "(%.0f us > %.0f us)", mean_b / 1e3, mean_s / 1e3);
-	check(p99_b > p99_s, "busy cgroup has the larger p99 run-queue latency (%llu us > %llu us)",
-	      (unsigned long long)p99_b / 1000, (unsigned long long)p99_s / 1000);
+	/* p50, not p99: the sleeper's worst 1% can come close to the burners' under TCG */
+	check(p50_b > p50_s, "busy cgroup has the larger median run-queue latency (%llu us > %llu us)",
+	      (unsigned long long)p50_b / 1000, (unsigned long long)p50_s / 1000);
 	check(B->oncpu_ns > 10 * S->oncpu_ns, "busy cgroup's on-CPU time dwarfs the sleeper's "
 	      "(%.3f s vs %.3f s)", (double)B->oncpu_ns / 1e9, (double)S->oncpu_ns / 1e9);
 	if (usage0 >= 0 && usage1 > usage0) {

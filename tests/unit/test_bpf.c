@@ -232,6 +232,64 @@ static void test_drain_small_buffer(void **state)
 	lxs_bpf_close(b, true);
 }
 
+/* Batch lookups and key iteration give the same deltas, for real scheduler data. */
+static void test_drain_iterate_matches_batch(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	struct lxs_ct_delta d[4];
+	char parent[128];
+	struct stat st;
+	size_t n;
+	int pass;
+
+	(void)state;
+	NEED_ROOT();
+	if (stat(CG_ROOT, &st) != 0)
+		skip();
+	snprintf(parent, sizeof(parent), CG_ROOT "/lxcscale-test-bpfiter-%d", (int)getpid());
+	assert_int_equal(mkdir(parent, 0755), 0);
+	assert_int_equal(stat(parent, &st), 0);
+	for (pass = 0; pass < 2; pass++) {
+		uint64_t switches = 0;
+		pid_t pid;
+		int status;
+
+		opts_only(&o, true, false, false, false);
+		o.container_level = 1; /* the test cgroup itself is the container */
+		o.force_iterate = pass == 1;
+		b = open_or_fail(&o);
+		assert_int_equal(lxs_bpf_add_container(b, st.st_ino, 0), 0);
+		pid = fork();
+		if (pid == 0) {
+			char buf[32];
+			int fd = open(parent, O_DIRECTORY);
+			int pfd;
+
+			snprintf(buf, sizeof(buf), "%d", (int)getpid());
+			pfd = openat(fd, "cgroup.procs", O_WRONLY);
+			if (pfd < 0 || write(pfd, buf, strlen(buf)) < 0)
+				_exit(1);
+			for (int i = 0; i < 50; i++)
+				usleep(200); /* 50 sleeps: 50 voluntary switches at least */
+			_exit(0);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(d[0].cgid, st.st_ino);
+		switches = d[0].nvcsw;
+		assert_true(switches >= 50);
+		assert_true(d[0].runq_count >= 50);
+		assert_true(d[0].oncpu_ns > 0);
+		assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0); /* nothing ran since */
+		assert_int_equal(n, 1);
+		assert_int_equal(d[0].nvcsw, 0);
+		lxs_bpf_close(b, true);
+	}
+	rmdir(parent);
+}
+
 static int count_pins(const char *dir)
 {
 	static const char *const names[] = { "lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats",
@@ -515,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_event_names),
 		cmocka_unit_test(test_container_set),
 		cmocka_unit_test(test_drain_small_buffer),
+		cmocka_unit_test(test_drain_iterate_matches_batch),
 		cmocka_unit_test(test_pins_survive_crash),
 		cmocka_unit_test(test_stale_pin_replaced),
 		cmocka_unit_test(test_consume_lifecycle),
