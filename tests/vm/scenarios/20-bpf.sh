@@ -5,6 +5,8 @@
 #   memhigh  a memory hog under memory.high: reclaim stall time lands on its container
 #   oom      a hog over memory.max (no memory.high): exactly one OOM ring-buffer event,
 #            naming the container and the victim
+#   dreclaim a hog larger than the VM: global direct reclaim stall time on its container,
+#            then one OOM event for the global OOM kill
 #   runq     CPU burners / sleeper / idle containers, as tp_btf and as raw_tp: CO-RE
 #            relocations and the verifier of this (older) kernel, not only the host's
 . /lxcscale/lib.sh
@@ -22,3 +24,4 @@ run memhigh memhigh --root "$CG" --lxc 420
 run oom oom --root "$CG" --lxc 421
 run tp_btf runq --root "$CG" --lxc 430
 run raw_tp runq --raw --root "$CG" --lxc 440
+run dreclaim dreclaim --root "$CG" --lxc 450
