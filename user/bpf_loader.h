@@ -78,6 +78,12 @@ unsigned lxs_bpf_concerns(const struct lxs_bpf *b);
 int lxs_bpf_add_container(struct lxs_bpf *b, uint64_t cgid, uint32_t vmid);
 int lxs_bpf_remove_container(struct lxs_bpf *b, uint64_t cgid);
 
+/* After a restart that reused pinned maps: removes from the kernel's container set and
+ * aggregates every id not added in this run (containers that went away while the daemon
+ * was down). Call it once the initial container scan has added the live ones. Returns the
+ * number of ids removed or -errno. */
+int lxs_bpf_prune(struct lxs_bpf *b);
+
 /* Ring buffer: an fd for epoll (EPOLLIN) and a consume call that invokes fn for each
  * event without blocking. fn returning non-zero stops early. Returns the number of
  * events consumed or -errno. */

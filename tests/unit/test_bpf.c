@@ -355,6 +355,8 @@ static void test_pins_survive_crash(void **state)
 	b = open_or_fail(&o);
 	assert_int_equal(count_pins(dir), 5);
 	assert_int_equal(lxs_bpf_add_container(b, id, 4711), 0);
+	assert_int_equal(lxs_bpf_add_container(b, 778, 4712), 0); /* will be gone after the crash */
+	assert_int_equal(lxs_bpf_prune(b), 0); /* both added in this run: nothing to prune */
 	lxs_bpf_close(b, false); /* crash */
 	assert_int_equal(count_pins(dir), 5);
 
@@ -364,8 +366,15 @@ static void test_pins_survive_crash(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(bpf_map_lookup_elem(fd, &id, &v), 0); /* the set survived */
 	assert_int_equal(v.vmid, 4711);
-	close(fd);
 	assert_int_equal(lxs_bpf_add_container(b, id, 4711), 0);
+	assert_int_equal(lxs_bpf_prune(b), 2); /* 778 from the set and from the aggregates */
+	{
+		uint64_t gone = 778;
+
+		assert_int_equal(bpf_map_lookup_elem(fd, &gone, &v), -ENOENT);
+		assert_int_equal(bpf_map_lookup_elem(fd, &id, &v), 0);
+	}
+	close(fd);
 	assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
 	assert_int_equal(n, 1);
 	assert_true(d[0].first); /* reused aggregate: baseline unknown, zero deltas */
@@ -564,6 +573,41 @@ static void test_stats_counters(void **state)
 	lxs_bpf_close(NULL, true); /* no-op */
 }
 
+/* A failed assertion leaves a test's pins and cgroups behind: remove them at the end. */
+static void remove_dir_files(const char *dir)
+{
+	char p[256];
+	static const char *const names[] = { "lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats",
+					     "lxs_ratelim" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+static int group_teardown(void **state)
+{
+	char p[256];
+	int pid = (int)getpid();
+
+	(void)state;
+	snprintf(p, sizeof(p), "/sys/fs/bpf/lxcscale-unit-%d", pid);
+	remove_dir_files(p);
+	snprintf(p, sizeof(p), "/sys/fs/bpf/lxcscale-unit-stale-%d", pid);
+	remove_dir_files(p);
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), CG_ROOT "/lxcscale-test-bpfunit-%d/ct%d", pid, i);
+		rmdir(p);
+	}
+	snprintf(p, sizeof(p), CG_ROOT "/lxcscale-test-bpfunit-%d", pid);
+	rmdir(p);
+	snprintf(p, sizeof(p), CG_ROOT "/lxcscale-test-bpfiter-%d", pid);
+	rmdir(p);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,5 +625,5 @@ int main(void)
 		cmocka_unit_test(test_stats_counters),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, group_teardown);
 }
