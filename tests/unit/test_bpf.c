@@ -279,6 +279,11 @@ static void test_drain_iterate_matches_batch(void **state)
 		assert_int_equal(n, 1);
 		assert_int_equal(d[0].cgid, st.st_ino);
 		switches = d[0].nvcsw;
+		if (switches < 50)
+			print_message("pass %d: nvcsw %llu runq %llu oncpu %llu\n", pass,
+				      (unsigned long long)switches,
+				      (unsigned long long)d[0].runq_count,
+				      (unsigned long long)d[0].oncpu_ns);
 		assert_true(switches >= 50);
 		assert_true(d[0].runq_count >= 50);
 		assert_true(d[0].oncpu_ns > 0);
@@ -576,7 +581,7 @@ static void test_stats_counters(void **state)
 /* A failed assertion leaves a test's pins and cgroups behind: remove them at the end. */
 static void remove_dir_files(const char *dir)
 {
-	char p[256];
+	char p[320];
 	static const char *const names[] = { "lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats",
 					     "lxs_ratelim" };
 
