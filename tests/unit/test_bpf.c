@@ -284,8 +284,12 @@ static void test_drain_iterate_matches_batch(void **state)
 				      (unsigned long long)switches,
 				      (unsigned long long)d[0].runq_count,
 				      (unsigned long long)d[0].oncpu_ns);
-		assert_true(switches >= 50);
-		assert_true(d[0].runq_count >= 50);
+		assert_true(switches <= 60); /* and nothing of the parent's */
+		/* 50 sleeps; the first switch-out after joining is charged to the host (the
+		 * child was switched in before it joined), and a wake-up may find the child still
+		 * on its CPU: all but a few are counted */
+		assert_true(switches >= 45);
+		assert_true(d[0].runq_count >= 45);
 		assert_true(d[0].oncpu_ns > 0);
 		assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0); /* nothing ran since */
 		assert_int_equal(n, 1);
