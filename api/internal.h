@@ -90,6 +90,7 @@ struct req {
 	char *body;
 	size_t body_len, body_cap;
 	bool body_too_big;
+	size_t discarded;          /* bytes dropped after the body limit was passed */
 	bool queued;               /* a response has been queued already */
 
 	/* the response under construction */
