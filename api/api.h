@@ -165,7 +165,9 @@ struct api_backend {
 	int (*list_decisions)(void *ctx, uint64_t since, size_t max, struct decision **out,
 			      size_t *n);
 	int (*model_info)(void *ctx, struct api_model_info *out);
-	/* Events until unsubscribe(handle); fn must not block. */
+	/* Events until unsubscribe(handle). fn must not block (it only copies and wakes).
+	 * unsubscribe must wait for a call of fn in progress: once it returns, fn is never
+	 * called again for that handle (its arg is freed right after). */
 	int (*subscribe)(void *ctx, api_event_fn fn, void *arg, uint64_t *handle);
 	void (*unsubscribe)(void *ctx, uint64_t handle);
 	/* Append lxcscale_* metrics in Prometheus text format (with # HELP / # TYPE). */
