@@ -10,7 +10,7 @@ ok()   { echo "ok - $1"; pass=$((pass + 1)); }
 bad()  { echo "FAIL - $1"; fail=$((fail + 1)); }
 skipt() { echo "skip - $1: $2"; skip=$((skip + 1)); }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; echo "#   code=$CODE body=$(head -c 400 "$T/body" 2>/dev/null)"; fi; }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; }
+finish() { stop_server; echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; }
 
 for b in "$SERVER" "$PCT"; do
 	if [ ! -x "$b" ]; then echo "FAIL - $b is not built"; echo "0 passed, 1 failed, 0 skipped"; exit 1; fi
@@ -18,7 +18,7 @@ done
 
 T=$(mktemp -d /tmp/lxcscale-test-api-XXXXXX)
 SRV_PID=
-cleanup() { stop_server; rm -rf "$T"; }
+cleanup() { rm -rf "$T"; }
 trap cleanup EXIT
 export PCT_STAND_IN_DIR=$T/etc PCT_STAND_IN_LOG=$T/argv.log
 mkdir -p "$PCT_STAND_IN_DIR"
@@ -51,11 +51,18 @@ start_server() { # extra api_server args...
 	U=http://127.0.0.1:$PORT
 }
 
+# Stopping also checks the server shut down cleanly: a sanitizer report (build/asan) or a
+# crash makes the exit status non-zero and counts as a failure.
 stop_server() {
 	if [ -n "$SRV_PID" ]; then
 		kill "$SRV_PID" 2>/dev/null
 		wait "$SRV_PID" 2>/dev/null
+		local rc=$?
 		SRV_PID=
+		if [ "$rc" -ne 0 ]; then
+			bad "API server exited with status $rc"
+			grep -E "ERROR|runtime error|SUMMARY" "$T/server.log" | head -5 | sed 's/^/#   /'
+		fi
 	fi
 }
 
