@@ -180,7 +180,10 @@ void api_log(struct api_server *srv, enum api_log_level lvl, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 int64_t api_now_ns(void);
 int64_t api_wall_ms(void);
-json_object *decision_to_json(const struct decision *d);
+struct jsonw;
+void decision_write(struct jsonw *w, const struct decision *d);
+/* Takes a malloc()ed body (NULL = out of memory → 500). */
+void resp_take(struct req *r, int status, const char *content_type, char *body, size_t len);
 
 /* routes_v1.c: the SSE stream. */
 void v1_events(struct req *r);

@@ -24,7 +24,9 @@
 
 #include "api.h"
 #include "internal.h"
+#include "jsonw.h"
 #include "metrics.h"
+#include <math.h>
 #include "ratelimit.h"
 
 /* ---- rate limiter ---------------------------------------------------------------------- */
@@ -173,6 +175,48 @@ static void test_const_time_equal(void **state)
 	assert_int_equal(auth_check(&s, "x"), AUTH_MISCONFIGURED);
 	s.n_api_keys = 0;
 	assert_int_equal(auth_check(&s, "x"), AUTH_MISCONFIGURED);
+}
+
+/* ---- JSON writer ------------------------------------------------------------------------ */
+
+static void test_jsonw(void **state)
+{
+	(void)state;
+	struct jsonw w;
+	jw_init(&w, 1); /* forces growth */
+	jw_obj_begin(&w);
+	jw_kstr(&w, "s", "a\"b\\c\n\x01\xff");
+	jw_kint(&w, "i", -42);
+	jw_kuint(&w, "u", UINT64_MAX);
+	jw_knum(&w, "d", 1.5);
+	jw_knum(&w, "neg", -0.25);
+	jw_knum(&w, "small", 0.0000004);
+	jw_knum(&w, "round", 2.0000004);
+	jw_knum(&w, "big", 1e300);
+	jw_knum(&w, "nan", NAN);
+	jw_key(&w, "a");
+	jw_arr_begin(&w);
+	jw_int(&w, 1);
+	jw_obj_begin(&w);
+	jw_obj_end(&w);
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_null(&w);
+	jw_bool(&w, true);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	size_t len;
+	char *t = jw_finish(&w, &len);
+	assert_string_equal(t, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\\u00ff\",\"i\":-42,"
+			       "\"u\":18446744073709551615,\"d\":1.5,\"neg\":-0.25,\"small\":0,"
+			       "\"round\":2,\"big\":1.0000000000000001e+300,\"nan\":null,"
+			       "\"a\":[1,{},[],null,true]}");
+	assert_int_equal(len, strlen(t));
+	/* and json-c reads it back */
+	json_object *o = json_tokener_parse(t);
+	assert_non_null(o);
+	json_object_put(o);
+	free(t);
 }
 
 /* ---- metrics ----------------------------------------------------------------------------- */
@@ -596,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_const_time_equal),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_jsonw),
 		cmocka_unit_test_setup_teardown(test_scale_through_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sse, setup, teardown),
