@@ -189,6 +189,18 @@ uint16_t api_port(const struct api_server *srv);
 /* Ends event streams, stops accepting, waits for the connection threads, frees. */
 void api_stop(struct api_server *srv);
 
+/* ---- wiring into the daemon (api_config.c) ------------------------------------------- */
+
+struct lxcscale_config;
+#define API_CONFIG_MAX_KEYS 64
+
+/* Settings from lxcscale's configuration (server.*, authentication.*, rate_limiting.*,
+ * lxc.*, api.*). `key_ptrs` is storage for the API key pointers; the settings point into
+ * `c` and `key_ptrs`, which must outlive the server. Logs go to the daemon's log. */
+void api_settings_from_config(const struct lxcscale_config *c, struct api_settings *s,
+			      const char *key_ptrs[API_CONFIG_MAX_KEYS]);
+void api_log_to_daemon_log(void *arg, enum api_log_level level, const char *msg);
+
 /* Does `host` name a loopback address ("127.0.0.0/8", "::1", "localhost")? */
 bool api_host_is_loopback(const char *host);
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "config.h"
 #include "internal.h"
 #include "jsonw.h"
 #include "metrics.h"
@@ -263,6 +264,54 @@ static void test_metrics(void **state)
 	assert_non_null(strstr(t, "container_id=\"other\""));
 	free(t);
 	metrics_destroy(&m);
+}
+
+/* ---- configuration mapping ---------------------------------------------------------------- */
+
+static void test_settings_from_config(void **state)
+{
+	(void)state;
+	/* the reference's shipped lxc_autoscale_api.yaml, abridged, read unchanged */
+	static const char yaml[] =
+		"server:\n  host: \"0.0.0.0\"\n  port: 5001\n"
+		"lxc:\n  node: \"proxmox\"\n  timeout_seconds: 10\n"
+		"rate_limiting:\n  enabled: true\n  max_requests_per_minute: 90\n  time_window_seconds: 30\n"
+		"authentication:\n  enabled: true\n  api_keys: [\"k1\", \"k2\"]\n"
+		"gunicorn:\n  workers: 1\n";
+	struct lxcscale_config *c = config_new();
+	assert_non_null(c);
+	struct config_diag *d = calloc(1, sizeof(*d));
+	assert_int_equal(config_load_string(c, "lxc_autoscale_api.yaml", yaml, sizeof(yaml) - 1, d), 0);
+	assert_int_equal(config_finalize(c, d), 0);
+	struct api_settings s;
+	const char *keys[API_CONFIG_MAX_KEYS];
+	api_settings_from_config(c, &s, keys);
+	assert_string_equal(s.host, "0.0.0.0");
+	assert_int_equal(s.port, 5001);
+	assert_string_equal(s.lxc_node, "proxmox");
+	assert_int_equal(s.lxc_timeout_s, 10);
+	assert_true(s.rate_limit_enabled);
+	assert_int_equal(s.rate_limit_max, 90);
+	assert_int_equal(s.rate_limit_window_s, 30);
+	assert_true(s.auth_enabled);
+	assert_int_equal(s.n_api_keys, 2);
+	assert_string_equal(s.api_keys[1], "k2");
+	assert_int_equal(s.max_body_bytes, 65536);
+	assert_null(s.tls_cert_file);
+	config_free(c);
+
+	/* defaults: loopback, 5000, no auth */
+	c = config_new();
+	memset(d, 0, sizeof(*d));
+	config_finalize(c, d);
+	api_settings_from_config(c, &s, keys);
+	assert_string_equal(s.host, "127.0.0.1");
+	assert_int_equal(s.port, 5000);
+	assert_false(s.auth_enabled);
+	assert_int_equal(s.rate_limit_max, 120);
+	assert_int_equal(s.rate_limit_window_s, 60);
+	config_free(c);
+	free(d);
 }
 
 /* ---- HTTP with a recording backend -------------------------------------------------------- */
@@ -641,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_const_time_equal),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_jsonw),
+		cmocka_unit_test(test_settings_from_config),
 		cmocka_unit_test_setup_teardown(test_scale_through_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sse, setup, teardown),
