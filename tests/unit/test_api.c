@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "cli.h"
 #include "config.h"
 #include "internal.h"
 #include "jsonw.h"
@@ -678,6 +679,59 @@ static void test_sse(void **state)
 	assert_true(unsub);
 }
 
+/* Run a CLI command with stdout captured into out. */
+static int run_cli(int (*fn)(int, char **), char **argv, int argc, char *out, size_t outlen)
+{
+	char path[] = "/tmp/lxcscale-test-cli-XXXXXX";
+	int fd = mkstemp(path);
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	int rc = fn(argc, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	lseek(fd, 0, SEEK_SET);
+	ssize_t n = read(fd, out, outlen - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+static void test_cli_with_daemon(void **state)
+{
+	struct fixture *f = *state;
+	static char out[65536];
+	char *a1[] = {"status", "--url", f->base, NULL};
+	assert_int_equal(run_cli(cli_status, a1, 3, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "VMID"));
+	assert_non_null(strstr(out, "ct1"));
+	assert_non_null(strstr(out, "(psi)"));
+	char *a2[] = {"status", "200", "--url", f->base, NULL};
+	assert_int_equal(run_cli(cli_status, a2, 4, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "history (2 samples"));
+	char *a3[] = {"status", "201", "--url", f->base, NULL};
+	assert_int_equal(run_cli(cli_status, a3, 4, out, sizeof(out)), 3); /* not found */
+	char *a4[] = {"scale", "201", "--cores", "1.5", "--no-persist", "--url", f->base, NULL};
+	assert_int_equal(run_cli(cli_scale, a4, 7, out, sizeof(out)), 0);
+	assert_true(f->b.last.cores == 1.5);
+	assert_false(f->b.last.persist);
+	assert_int_equal(f->b.last.vmid, 201);
+	char *a5[] = {"decisions", "--since", "8", "--json", "--url", f->base, NULL};
+	assert_int_equal(run_cli(cli_decisions, a5, 6, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "{\"seq\":9,"));
+	assert_non_null(strstr(out, "{\"seq\":10,"));
+	assert_null(strstr(out, "{\"seq\":8,"));
+	char *a6[] = {"top", "--iterations", "2", "--interval", "0.1", "--url", f->base, NULL};
+	assert_int_equal(run_cli(cli_top, a6, 7, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "3 containers"));
+	char *a7[] = {"model", "show", "--url", f->base, NULL};
+	assert_int_equal(run_cli(cli_model_show, a7, 4, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "cpu_usage_percent"));
+	assert_non_null(strstr(out, "trees: 100"));
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -694,6 +748,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scale_through_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_with_daemon, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();
