@@ -155,6 +155,10 @@ typedef void (*api_event_fn)(void *arg, const struct api_event *ev);
 struct api_backend {
 	void *ctx;
 	int (*list_containers)(void *ctx, struct api_container **out, size_t *n);
+	/* Optional: a number that changes whenever anything list_containers reports changes
+	 * (e.g. incremented once per sampling tick). When set, GET /api/v1/containers
+	 * re-encodes only when it moved and serves a copy of the last answer otherwise. */
+	uint64_t (*containers_generation)(void *ctx);
 	int (*get_container)(void *ctx, uint32_t vmid, struct api_container *out,
 			     struct api_history_point **history, size_t *n_history);
 	/* Goes through decision -> actuator -> persister; returns once the cgroup limits are

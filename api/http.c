@@ -426,6 +426,8 @@ static void free_server(struct api_server *srv)
 	ratelimit_free(srv->rl);
 	metrics_destroy(&srv->metrics);
 	pthread_mutex_destroy(&srv->health.lock);
+	pthread_mutex_destroy(&srv->containers_cache.lock);
+	free(srv->containers_cache.json);
 	pthread_mutex_destroy(&srv->sse_lock);
 	pthread_cond_destroy(&srv->sse_cond);
 	free(srv->tls_cert);
@@ -463,6 +465,7 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	}
 	srv->host_cpus = s->host_cpus ? s->host_cpus : online_cpus();
 	pthread_mutex_init(&srv->health.lock, NULL);
+	pthread_mutex_init(&srv->containers_cache.lock, NULL);
 	pthread_mutex_init(&srv->sse_lock, NULL);
 	pthread_cond_init(&srv->sse_cond, NULL);
 

@@ -51,6 +51,14 @@ struct health_cache {
 	char detail[256];
 };
 
+/* The last /api/v1/containers answer and the backend generation it was encoded at. */
+struct containers_cache {
+	pthread_mutex_t lock;
+	uint64_t generation;
+	char *json;
+	size_t len;
+};
+
 struct api_server {
 	struct api_settings set;
 	struct api_backend backend;
@@ -63,6 +71,7 @@ struct api_server {
 	struct ratelimit *rl;
 	struct api_metrics metrics;
 	struct health_cache health;
+	struct containers_cache containers_cache;
 
 	/* SSE streams: stopped together at shutdown */
 	pthread_mutex_t sse_lock;

@@ -156,11 +156,54 @@ static void backend_failed(struct req *r, int rc, const char *what)
 	resp_internal(r, detail);
 }
 
+/* A copy of the cached answer when the backend's generation has not moved since it was
+ * encoded; false otherwise. Copying 70 KB costs a few µs, encoding it ~80 µs. */
+static bool containers_from_cache(struct req *r, uint64_t gen)
+{
+	struct containers_cache *c = &r->srv->containers_cache;
+	bool hit = false;
+	pthread_mutex_lock(&c->lock);
+	if (c->json && c->generation == gen) {
+		char *copy = malloc(c->len + 1);
+		if (copy) {
+			memcpy(copy, c->json, c->len + 1);
+			resp_take(r, 200, "application/json", copy, c->len);
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+static void containers_to_cache(struct api_server *srv, uint64_t gen, const char *json, size_t len)
+{
+	struct containers_cache *c = &srv->containers_cache;
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return;
+	memcpy(copy, json, len + 1);
+	pthread_mutex_lock(&c->lock);
+	free(c->json);
+	c->json = copy;
+	c->len = len;
+	c->generation = gen;
+	pthread_mutex_unlock(&c->lock);
+}
+
 void route_v1_containers(struct req *r)
 {
 	struct api_backend *b = &r->srv->backend;
 	if (!need(r, b->list_containers))
 		return;
+	/* The generation is read before the list: if the state moves in between, the cache
+	 * holds a newer list under an older generation and the next request re-encodes. */
+	uint64_t gen = 0;
+	bool cacheable = b->containers_generation != NULL;
+	if (cacheable) {
+		gen = b->containers_generation(b->ctx);
+		if (containers_from_cache(r, gen))
+			return;
+	}
 	struct api_container *list = NULL;
 	size_t n = 0;
 	int rc = b->list_containers(b->ctx, &list, &n);
@@ -179,7 +222,11 @@ void route_v1_containers(struct req *r)
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	free(list);
-	resp_jw(r, 200, &w);
+	size_t len;
+	char *body = jw_finish(&w, &len);
+	if (body && cacheable)
+		containers_to_cache(r->srv, gen, body, len);
+	resp_take(r, 200, "application/json", body, len);
 }
 
 void route_v1_container(struct req *r)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The API's throughput and tail latency with wrk over loopback:
-#   GET /api/v1/containers with 100 containers (JSON of ~60 KB per answer; the daemon
-#     backend is a fixed table in bench/api_bench_server.c until the daemon lands),
+#   GET /api/v1/containers with 100 containers (JSON of ~68 KB per answer; the daemon
+#     backend is a fixed table in bench/api_bench_server.c until the daemon lands), encoded
+#     for every request, then with containers_generation (re-encoded once per 100 ms tick),
 #   GET /health/check (cached probe), GET /metrics,
 #   POST /scale/cores through `pct set` with the stand-in pct (one fork+exec per request).
 # Prints requests/s and p50/p99 per case. Figures only: nothing here passes or fails.
@@ -20,7 +21,7 @@ T=$(mktemp -d /tmp/lxcscale-bench-api-XXXXXX)
 export PCT_STAND_IN_DIR=$T/etc
 mkdir -p "$PCT_STAND_IN_DIR"
 printf 'cores: 2\nmemory: 2048\nhostname: bench\nrootfs: local-lvm:vm-104-disk-0,size=8G\n' >"$PCT_STAND_IN_DIR/104.conf"
-"$SERVER" --port-file "$T/port" --containers 100 --pct "$PCT" &
+"$SERVER" --port-file "$T/port" --containers 100 --pct "$PCT" --cache 0 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$T"' EXIT
 for _ in $(seq 1 200); do [ -s "$T/port" ] && break; sleep 0.02; done
@@ -60,6 +61,13 @@ echo "GET /api/v1/containers answer: $bytes bytes for 100 containers"
 echo "host load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the host lowers requests/s; server CPU µs/request does not depend on it)"
 printf '%-34s %12s %10s %10s %8s %12s %12s\n' "case" "requests/s" "p50" "p99" "non-2xx" "srv-cpu-us" "req/s/core"
 run "GET /api/v1/containers (100 CTs)" "$U/api/v1/containers"
+# the same with the backend's generation (re-encode at most once per 100 ms tick)
+kill $pid; wait $pid 2>/dev/null; rm -f "$T/port"
+"$SERVER" --port-file "$T/port" --containers 100 --pct "$PCT" --cache 1 &
+pid=$!
+for _ in $(seq 1 200); do [ -s "$T/port" ] && break; sleep 0.02; done
+U=http://127.0.0.1:$(cat "$T/port")
+run "  same, encoded once per 100 ms tick" "$U/api/v1/containers"
 run "GET /health/check (cached)" "$U/health/check"
 run "GET /metrics" "$U/metrics"
 CONNS_POST=${API_BENCH_POST_CONNECTIONS:-8}

@@ -5,7 +5,10 @@
  * table (filled like a busy host: limits, usage, pressure, a last decision each), so the
  * figures measure the API (HTTP, routing, JSON encoding), not the daemon.
  *
- *   api_bench_server --port-file F [--containers N] [--pct PATH]
+ *   api_bench_server --port-file F [--containers N] [--pct PATH] [--cache 0|1]
+ *
+ * --cache 1 (default) gives the backend a generation that moves every 100 ms, like the
+ * daemon's sampling tick, so the API re-encodes the list at most 10 times a second.
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,11 +16,21 @@
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 
 static struct api_container *table;
 static size_t n_table = 100;
+
+/* One "tick" per 100 ms, like the daemon's default sampling interval. */
+static uint64_t generation(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 10 + (uint64_t)ts.tv_nsec / 100000000;
+}
 
 static int list_containers(void *ctx, struct api_container **out, size_t *n)
 {
@@ -33,10 +46,12 @@ static int list_containers(void *ctx, struct api_container **out, size_t *n)
 int main(int argc, char **argv)
 {
 	const char *port_file = NULL, *pct = NULL;
+	int cache = 1;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--port-file")) port_file = argv[i + 1];
 		else if (!strcmp(argv[i], "--containers")) n_table = (size_t)atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--pct")) pct = argv[i + 1];
+		else if (!strcmp(argv[i], "--cache")) cache = atoi(argv[i + 1]);
 	}
 	table = calloc(n_table, sizeof(*table));
 	for (size_t i = 0; i < n_table; i++) {
@@ -71,7 +86,8 @@ int main(int argc, char **argv)
 	s.lxc_node = "pve";
 	s.max_connections = 512;
 	s.per_ip_connections = 0;
-	struct api_backend b = {.list_containers = list_containers};
+	struct api_backend b = {.list_containers = list_containers,
+				.containers_generation = cache ? generation : NULL};
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

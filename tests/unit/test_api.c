@@ -323,6 +323,8 @@ struct double_backend {
 	struct api_limits_request last;
 	int apply_rc;             /* what apply_limits answers */
 	char apply_err[64];
+	int list_calls;
+	uint64_t gen;
 	api_event_fn sub_fn;
 	void *sub_arg;
 	bool unsubscribed;
@@ -352,9 +354,21 @@ static int d_apply(void *ctx, const struct api_limits_request *req, struct decis
 	return rc;
 }
 
+static uint64_t d_gen(void *ctx)
+{
+	struct double_backend *b = ctx;
+	pthread_mutex_lock(&b->lock);
+	uint64_t g = b->gen;
+	pthread_mutex_unlock(&b->lock);
+	return g;
+}
+
 static int d_list(void *ctx, struct api_container **out, size_t *n)
 {
-	(void)ctx;
+	struct double_backend *b = ctx;
+	pthread_mutex_lock(&b->lock);
+	b->list_calls++;
+	pthread_mutex_unlock(&b->lock);
 	*n = 3;
 	*out = calloc(3, sizeof(**out));
 	for (int i = 0; i < 3; i++) {
@@ -499,6 +513,7 @@ static int setup(void **state)
 	s.log = NULL;
 	struct api_backend be = {
 		.ctx = &f->b, .apply_limits = d_apply, .list_containers = d_list, .get_container = d_get,
+		.containers_generation = d_gen,
 		.list_decisions = d_decisions, .model_info = d_model, .subscribe = d_subscribe,
 		.unsubscribe = d_unsubscribe, .write_metrics = d_metrics,
 	};
@@ -574,6 +589,15 @@ static void test_v1_routes(void **state)
 	assert_non_null(strstr(out.data, "\"vmid\":201,\"name\":\"ct1\""));
 	assert_non_null(strstr(out.data, "\"reason\":\"psi\""));
 	assert_non_null(strstr(out.data, "\"last_decision\":null"));
+	/* same generation: served from the cache, byte for byte; a new one re-encodes */
+	static struct buf again;
+	assert_int_equal(f->b.list_calls, 1);
+	assert_int_equal(http(f, "GET", "/api/v1/containers", NULL, &again), 200);
+	assert_int_equal(f->b.list_calls, 1);
+	assert_string_equal(out.data, again.data);
+	f->b.gen++;
+	assert_int_equal(http(f, "GET", "/api/v1/containers", NULL, &again), 200);
+	assert_int_equal(f->b.list_calls, 2);
 	assert_int_equal(http(f, "GET", "/api/v1/containers/200", NULL, &out), 200);
 	assert_non_null(strstr(out.data, "\"history\":[{"));
 	assert_non_null(strstr(out.data, "55.5"));
