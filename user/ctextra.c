@@ -131,7 +131,7 @@ static void scan_ifaces(struct ctextra *x, const struct ctextra_roots *r)
 		const char *n = e->d_name + plen;
 		if (!*n || strspn(n, "0123456789") != strlen(n))
 			continue;
-		snprintf(x->ifaces[x->n_ifaces++], 16, "%s", e->d_name);
+		memcpy(x->ifaces[x->n_ifaces++], e->d_name, strlen(e->d_name) + 1); /* < 16, checked */
 	}
 	closedir(d);
 }
