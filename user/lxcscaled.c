@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "hostprobe.h"
 #include "lockfile.h"
 #include "log.h"
@@ -45,10 +46,11 @@ struct options {
 	int n_ov;
 };
 
-struct daemon {
+struct lxcscaled {
 	struct options opt;
 	struct lxcscale_config *cfg;
 	struct loop *loop;
+	struct daemon *brain;    /* daemon.h: sampling, features, model, policy, decisions */
 	int lock_fd;
 	int reloads;
 };
@@ -269,7 +271,7 @@ static void on_diff(const char *key, const char *from, const char *to, void *arg
 	log_info("reload: %s: %s -> %s", key, from, to);
 }
 
-static void reload(struct daemon *dm)
+static void reload(struct lxcscaled *dm)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
 	struct lxcscale_config *n = config_new();
@@ -291,6 +293,8 @@ static void reload(struct daemon *dm)
 	log_diag(d);
 	int changes = config_diff(dm->cfg, n, on_diff, NULL);
 	struct lxcscale_config *old = dm->cfg;
+	if (dm->brain)
+		daemon_reconfigure(dm->brain, n);
 	dm->cfg = n;
 	n = NULL;
 	config_free(old);
@@ -307,7 +311,7 @@ out:
 
 static void on_signal(struct loop *l, int signo, void *arg)
 {
-	struct daemon *dm = arg;
+	struct lxcscaled *dm = arg;
 	switch (signo) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading the configuration");
@@ -354,7 +358,7 @@ static int detach(int lock_fd)
 
 int main(int argc, char **argv)
 {
-	struct daemon dm = { .lock_fd = -1 };
+	struct lxcscaled dm = { .lock_fd = -1 };
 	int rc = parse_options(argc, argv, &dm.opt);
 	if (rc == 1)
 		return 0;
@@ -459,6 +463,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	dm.brain = daemon_new(dm.cfg, dm.loop, NULL, err, sizeof(err));
+	if (!dm.brain) {
+		log_critical("cannot start: %s", err);
+		rc = 1;
+		goto out;
+	}
 	sd_notify(0, "READY=1\nSTATUS=running");
 	log_info("ready: SIGHUP reloads the configuration, SIGTERM stops");
 	rc = loop_run(dm.loop) == 0 ? 0 : 1;
@@ -466,6 +476,7 @@ int main(int argc, char **argv)
 		log_critical("event loop failed: %m");
 	log_info("stopped");
 out:
+	daemon_free(dm.brain);
 	loop_free(dm.loop);
 	lockfile_release(dm.lock_fd);
 	config_free(dm.cfg);
