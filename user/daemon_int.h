@@ -50,7 +50,7 @@ struct ct {
 	uint64_t bpf_oom, bpf_reclaim_us;
 	double runq_p50_us, runq_p99_us;
 
-	int64_t last_train_ms, last_sample_ms;
+	int64_t last_train_ms, last_sample_ms, budget_log_ms;
 	int psi_fd[2];               /* [0] memory some, [1] cpu some; -1 when none */
 	int mev_fd;                  /* memory.events (owned by cg), -1 when none */
 	bool gone;

@@ -155,6 +155,21 @@ void daemon_budget(struct daemon *d, struct policy_budget *b)
 	}
 }
 
+/* A wish the host budget could not grant: said at most once a minute per container, so
+ * an admin sees why a busy container is not growing. */
+static void budget_refused(struct daemon *d, const struct decision *dec, const struct policy_budget *b,
+			   int64_t now)
+{
+	struct ct *ct = daemon_find(d, dec->vmid);
+	if (!ct || now - ct->budget_log_ms < 60000)
+		return;
+	ct->budget_log_ms = now;
+	log_info("container %u: %s (%s) not granted: host budget full (%.2f of %.2f cores, %.0f of %.0f MiB "
+		 "allocated; scaling.total_cores / total_ram_mb / reserve_*)",
+		 dec->vmid, dec->detail, decision_reason_name(dec->reason), b->cores_used, b->cores_total,
+		 b->ram_used_mb, b->ram_total_mb);
+}
+
 void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force)
 {
 	int64_t now = daemon_mono_ms();
@@ -171,8 +186,11 @@ void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force)
 		return;
 	struct policy_budget b;
 	daemon_budget(d, &b);
-	if (!policy_grant(&b, &dec))
+	struct decision wish = dec;
+	if (!policy_grant(&b, &dec)) {
+		budget_refused(d, &wish, &b, now);
 		return;
+	}
 	daemon_apply(d, &dec);
 	policy_commit(&ct->pol, &dec, now);
 }
@@ -403,6 +421,8 @@ void daemon_tick(struct daemon *d)
 		struct policy_budget b;
 		daemon_budget(d, &b);
 		size_t granted = policy_grant_all(&b, d->props, n_props);
+		for (size_t i = granted; i < n_props; i++)
+			budget_refused(d, &d->props[i], &b, now);
 		for (size_t i = 0; i < granted; i++) {
 			struct ct *ct = daemon_find(d, d->props[i].vmid);
 			daemon_apply(d, &d->props[i]);

@@ -290,12 +290,15 @@ bool policy_evaluate(const struct policy_config *c, struct policy_state *s,
 	if (policy_ignored(c, in->vmid))
 		return false;
 
-	/* Pressure: held back by its own limit (see policy.h for why CPU `some` alone is not). */
+	/* Pressure: held back by its own limit (see policy.h). Stalls alone are not enough:
+	 * a cgroup's CPU `some` and even `full` also count time lost to neighbours, which more
+	 * quota would not give back; with the container using its allocation they are its own. */
+	bool cpu_saturated = in->cpu_known && cpu_pct >= p->cpu_up_pct;
 	bool cpu_pressure =
 		(in->throttle_known && over(in->throttled_ratio, s->throttled, p->throttled_ratio)) ||
-		(in->psi_known && over(in->cpu_full_ms, s->cpu_full_ms, p->psi_cpu_full_ms)) ||
-		(in->psi_known && in->cpu_known && cpu_pct >= p->cpu_up_pct &&
-		 over(in->cpu_some_ms, s->cpu_some_ms, p->psi_cpu_some_ms));
+		(in->psi_known && cpu_saturated &&
+		 (over(in->cpu_some_ms, s->cpu_some_ms, p->psi_cpu_some_ms) ||
+		  over(in->cpu_full_ms, s->cpu_full_ms, p->psi_cpu_full_ms)));
 	bool mem_pressure = in->psi_known && over(in->mem_some_ms, s->mem_some_ms, p->psi_memory_some_ms);
 	bool oom = in->oom_kills > 0;
 
@@ -325,20 +328,34 @@ bool policy_evaluate(const struct policy_config *c, struct policy_state *s,
 	if (cw.change != DECISION_NONE) {
 		out->cpu_change = cw.change;
 		out->cpu_to = cw.to;
-		detail_append(out->detail, sizeof(out->detail), "cpu %.1f%% %s %.0f%%%s %g->%g",
-			      in->cpu_known ? cpu_pct : 0.0, cw.change == DECISION_UP ? ">" : "<",
-			      cw.change == DECISION_UP ? p->cpu_up_pct : p->cpu_down_pct,
-			      cw.reason == REASON_THRESHOLD ? "" : cpu_pressure ? " +pressure" : "",
-			      in->cores, cw.to);
+		char why[64];
+		if (cw.change == DECISION_DOWN || cw.reason == REASON_THRESHOLD)
+			snprintf(why, sizeof(why), "%.1f%% %s %.0f%%", in->cpu_known ? cpu_pct : 0.0,
+				 cw.change == DECISION_UP ? ">" : "<",
+				 cw.change == DECISION_UP ? p->cpu_up_pct : p->cpu_down_pct);
+		else
+			snprintf(why, sizeof(why), "%.1f%%, throttled %.2f, stall %.0f ms/s",
+				 in->cpu_known ? cpu_pct : 0.0, in->throttle_known ? in->throttled_ratio : 0.0,
+				 in->psi_known ? in->cpu_some_ms : 0.0);
+		detail_append(out->detail, sizeof(out->detail), "cpu %s%s%s %g->%g", why,
+			      cpu_pressure && cw.change == DECISION_UP ? " +pressure" : "",
+			      cw.reason == REASON_ANOMALY ? " +anomaly" : "", in->cores, cw.to);
 	}
 	if (mw.change != DECISION_NONE) {
 		out->mem_change = mw.change;
 		out->mem_to_mb = (uint64_t)llround(mw.to);
-		detail_append(out->detail, sizeof(out->detail), "%sram %.1f%% %s %.0f%%%s%s %llu->%llu",
-			      out->detail[0] ? "; " : "", mem_pct_known ? mem_pct : 0.0,
-			      mw.change == DECISION_UP ? ">" : "<",
-			      mw.change == DECISION_UP ? p->ram_up_pct : p->ram_down_pct,
-			      mem_pressure ? " +pressure" : "", oom ? " +oom" : "",
+		char why[64];
+		if (mw.change == DECISION_DOWN || mw.reason == REASON_THRESHOLD)
+			snprintf(why, sizeof(why), "%.1f%% %s %.0f%%", mem_pct_known ? mem_pct : 0.0,
+				 mw.change == DECISION_UP ? ">" : "<",
+				 mw.change == DECISION_UP ? p->ram_up_pct : p->ram_down_pct);
+		else
+			snprintf(why, sizeof(why), "%.1f%%, stall %.0f ms/s", mem_pct_known ? mem_pct : 0.0,
+				 in->psi_known ? in->mem_some_ms : 0.0);
+		detail_append(out->detail, sizeof(out->detail), "%sram %s%s%s%s %llu->%llu",
+			      out->detail[0] ? "; " : "", why,
+			      mem_pressure && mw.change == DECISION_UP ? " +pressure" : "",
+			      mw.reason == REASON_ANOMALY ? " +anomaly" : "", oom ? " +oom" : "",
 			      (unsigned long long)out->mem_from_mb, (unsigned long long)out->mem_to_mb);
 	}
 	if (out->cpu_change == DECISION_NONE && out->mem_change == DECISION_NONE)
@@ -450,8 +467,11 @@ size_t policy_grant_all(struct policy_budget *b, struct decision *d, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		grant_increases(b, &d[i]);
 		if (d[i].cpu_change != DECISION_NONE || d[i].mem_change != DECISION_NONE) {
-			if (kept != i)
+			if (kept != i) { /* swap: the refused ones collect at the end */
+				struct decision t = d[kept];
 				d[kept] = d[i];
+				d[i] = t;
+			}
 			kept++;
 		}
 	}

@@ -6,9 +6,10 @@
  * clamps, `ignore_lxc`, a `min_confidence` gate, an unknown allocation skipped, and no
  * decision whose target equals the current value. Around it, what the reference never did:
  *
- *  - pressure: memory PSI `some`, CPU throttling (cpu.max) or CPU `full`, or CPU `some` on a
- *    container that already uses its allocation, asks for more even below the threshold;
- *    CPU `some` alone (neighbours contending) does not, more quota would not help (fact 10);
+ *  - pressure: memory PSI `some`, or CPU throttling by the container's own cpu.max, asks
+ *    for more even below the threshold; CPU `some`/`full` stalls count only while the
+ *    container uses its allocation (a cgroup's CPU stalls include time lost to neighbours,
+ *    which more quota would not give back: kernel notes, fact 10);
  *  - an OOM kill asks for more memory at once, with a bigger step and no cooldown;
  *  - an anomaly together with pressure raises urgency the same way;
  *  - asymmetric control (Senpai/Autopilot priors): up after `cooldown_up`, down only after
@@ -156,7 +157,8 @@ void policy_budget_account(struct policy_budget *b, bool cores_known, double cor
  */
 bool policy_grant(struct policy_budget *b, struct decision *d);
 /* Grants a tick's decisions: decreases first, then increases by urgency, then priority,
- * then vmid. Reorders `d`; returns how many still change (they come first). */
+ * then vmid. Reorders `d`; returns how many still change: they come first, in grant
+ * order; the refused ones follow (with nothing left to change). */
 size_t policy_grant_all(struct policy_budget *b, struct decision *d, size_t n);
 
 #endif

@@ -240,9 +240,13 @@ static void test_cpu_pressure_needs_own_limit(void **state)
 	policy_state_init(&st);
 	in = base(1000);
 	in.cpu_pct = 40;
-	in.cpu_full_ms = 80; /* every task stalled (includes cpu.max throttling) */
+	in.cpu_full_ms = 800; /* all stalled, but below its allocation: neighbours, not its limit */
+	assert_false(policy_evaluate(&cfg, &st, &in, &d));
+	in.cpu_pct = 80; /* using its allocation and stalled: its own shortage, urgency 1 */
 	assert_true(policy_evaluate(&cfg, &st, &in, &d));
-	assert_int_equal(d.reason, REASON_PSI);
+	assert_int_equal(d.reason, REASON_THRESHOLD);
+	assert_int_equal(d.urgency, 1);
+	assert_non_null(strstr(d.detail, "+pressure"));
 }
 
 static void test_anomaly_with_pressure_is_urgent(void **state)
@@ -477,6 +481,8 @@ static void test_budget_grants_by_urgency_then_priority(void **state)
 	kept = policy_grant_all(&b, e, 2);
 	assert_int_equal(kept, 1);
 	assert_int_equal(e[0].vmid, 106);
+	assert_int_equal(e[1].vmid, 105); /* the refused one is kept after the granted ones */
+	assert_int_equal(e[1].cpu_change, DECISION_NONE);
 	assert_int_equal(e[0].mem_to_mb, 1536);
 	assert_non_null(strstr(e[0].detail, "budget: 512 of 1024 MiB"));
 
