@@ -77,6 +77,8 @@ LIBS := $(BUILD)/libapi.a $(BUILD)/libuser.a $(BUILD)/libcgroup.a $(BUILD)/libif
 .PHONY: all libs tests tools benches test unit asan vmtest bench deps install uninstall \
         vmlinux clean help readme
 .DEFAULT_GOAL := all
+# Keep objects and skeletons that pattern chains would otherwise delete as intermediates.
+.SECONDARY:
 
 all: $(BUILD)/lxcscaled $(BUILD)/lxcscale
 
@@ -191,6 +193,7 @@ install: all
 	install -m 0755 $(BUILD)/lxcscaled $(DESTDIR)$(PREFIX)/sbin/lxcscaled
 	install -m 0755 $(BUILD)/lxcscale $(DESTDIR)$(PREFIX)/bin/lxcscale
 	test -e $(DESTDIR)/etc/lxcscale/lxcscale.yaml || \
+		test -e $(DESTDIR)/etc/lxc_autoscale_ml/lxc_autoscale_ml.yaml || \
 		install -m 0644 conf/lxcscale.yaml $(DESTDIR)/etc/lxcscale/lxcscale.yaml
 	if [ -f conf/lxcscaled.service ]; then \
 		install -d $(DESTDIR)/lib/systemd/system && \

@@ -530,8 +530,6 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 	d->next_metrics_ms = now + (int64_t)cfg->metrics_interval_seconds * 1000;
 	d->metrics_wall_mark_ms = now;
 	d->next_status_ms = now;
-	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
-		d->watchdog_usec = 0;
 	log_info("daemon: %zu containers under %s, tick %d ms, %u model features, %s%s",
 		 d->n_cts, cg_hier_root(d->hier), cfg->sample_interval_ms, d->sel.n,
 		 cfg->scaling.dry_run ? "dry run" : "live", d->bpf ? ", BPF on" : ", BPF off");

@@ -98,8 +98,7 @@ struct daemon {
 	size_t props_cap;
 
 	double host_cpus, host_ram_mb;
-	int64_t next_metrics_ms, next_status_ms, last_watchdog_ms;
-	uint64_t watchdog_usec;
+	int64_t next_metrics_ms, next_status_ms;
 	uint64_t metrics_cpu_ns_mark;
 	int64_t metrics_wall_mark_ms;
 	struct daemon_stats st;

@@ -343,12 +343,9 @@ void daemon_status_line(struct daemon *d, char *buf, size_t len)
 		 d->cfg->scaling.dry_run ? ", dry run" : "", d->bpf ? ", BPF" : "");
 }
 
+/* WATCHDOG=1 comes from lxcscaled's own loop timer; the tick adds the status line. */
 static void notify(struct daemon *d, int64_t now_ms)
 {
-	if (d->watchdog_usec && (now_ms - d->last_watchdog_ms) * 1000 >= (int64_t)(d->watchdog_usec / 2)) {
-		sd_notify(0, "WATCHDOG=1");
-		d->last_watchdog_ms = now_ms;
-	}
 	if (now_ms >= d->next_status_ms) {
 		char line[256], msg[300];
 		daemon_status_line(d, line, sizeof(line));
