@@ -7,6 +7,7 @@
  *   - a timerfd tick every sample_interval_ms: sample every container, update its
  *     features, score it, run the policy, grant the tick's wishes against the host budget,
  *     emit the decisions; every metrics_interval_seconds hand a cycle to the metrics writer;
+ *     every 5 s a systemd STATUS= line (WATCHDOG=1 comes from lxcscaled.c's loop timer);
  *   - the container set's inotify fd (cgroup.h): containers come and go;
  *   - per container a memory-pressure and a CPU-pressure PSI trigger and a memory.events
  *     fd: on a wake-up that container is sampled and evaluated at once, off the tick;

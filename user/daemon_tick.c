@@ -1,7 +1,7 @@
 /*
  * daemon_tick.c — what the daemon does per container: sample, features, score, policy;
  * the tick over all containers with the host budget; emission of decisions; the metrics
- * cycle and systemd's watchdog and status (design in daemon.h).
+ * cycle and systemd's STATUS= line (design in daemon.h).
  *
  * The same two steps serve the tick and the events: daemon_sample_ct() reads a
  * container and pushes a row into its history, daemon_evaluate_ct() turns the newest row
