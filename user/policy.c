@@ -400,17 +400,35 @@ void policy_budget_account(struct policy_budget *b, bool cores_known, double cor
 		b->ram_used_mb += ram_mb;
 }
 
+/* A manual SET counts as the increase or decrease it is. */
+static bool cpu_grows(const struct decision *d)
+{
+	return (d->cpu_change == DECISION_UP || d->cpu_change == DECISION_SET) && d->cpu_to > d->cpu_from;
+}
+static bool cpu_shrinks(const struct decision *d)
+{
+	return (d->cpu_change == DECISION_DOWN || d->cpu_change == DECISION_SET) && d->cpu_to < d->cpu_from;
+}
+static bool mem_grows(const struct decision *d)
+{
+	return (d->mem_change == DECISION_UP || d->mem_change == DECISION_SET) && d->mem_to_mb > d->mem_from_mb;
+}
+static bool mem_shrinks(const struct decision *d)
+{
+	return (d->mem_change == DECISION_DOWN || d->mem_change == DECISION_SET) && d->mem_to_mb < d->mem_from_mb;
+}
+
 static void grant_decreases(struct policy_budget *b, const struct decision *d)
 {
-	if (d->cpu_change == DECISION_DOWN)
+	if (cpu_shrinks(d))
 		b->cores_used -= d->cpu_from - d->cpu_to;
-	if (d->mem_change == DECISION_DOWN)
+	if (mem_shrinks(d))
 		b->ram_used_mb -= (double)(d->mem_from_mb - d->mem_to_mb);
 }
 
 static void grant_increases(struct policy_budget *b, struct decision *d)
 {
-	if (d->cpu_change == DECISION_UP && b->cores_total > 0) {
+	if (cpu_grows(d) && b->cores_total > 0) {
 		double want = d->cpu_to - d->cpu_from, left = b->cores_total - b->cores_used;
 		double got = want <= left ? want : floor(left);
 		if (got < 1 && got < want)
@@ -425,7 +443,7 @@ static void grant_increases(struct policy_budget *b, struct decision *d)
 		if (got < want)
 			detail_append(d->detail, sizeof(d->detail), " (budget: %g of %g cores)", got, want);
 	}
-	if (d->mem_change == DECISION_UP && b->ram_total_mb > 0) {
+	if (mem_grows(d) && b->ram_total_mb > 0) {
 		double want = (double)(d->mem_to_mb - d->mem_from_mb), left = b->ram_total_mb - b->ram_used_mb;
 		double got = want <= left ? want : floor(left);
 		if (got <= 0) {

@@ -493,6 +493,18 @@ static void test_budget_grants_by_urgency_then_priority(void **state)
 	assert_true(policy_grant(&open, &f));
 	assert_true(f.cpu_to == 100 && f.mem_to_mb == 99999);
 
+	/* A manual SET is held to the budget like the increase it is. */
+	policy_budget_init(&b, 8, 0, 0, 0, 0, 0);
+	b.cores_used = 6;
+	struct decision set = up(109, 2, 16, 0, 0, 0, 0);
+	set.cpu_change = DECISION_SET;
+	assert_true(policy_grant(&b, &set));
+	assert_true(set.cpu_to == 4 && set.cpu_change == DECISION_SET);
+	struct decision shrink = up(110, 4, 1, 0, 0, 0, 0);
+	shrink.cpu_change = DECISION_SET;
+	assert_true(policy_grant(&b, &shrink));
+	assert_true(b.cores_used == 5); /* 6 + 2 - 3 */
+
 	/* A fractional remainder below one core grants nothing. */
 	policy_budget_init(&b, 4.5, 0, 0, 0, 0, 0);
 	b.cores_used = 4;
