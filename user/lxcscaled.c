@@ -1,6 +1,8 @@
 /*
  * lxcscaled — the lxcscale daemon: flags, configuration, single instance, logging, the
  * start-up capability summary and the event loop (signals: TERM/INT stop, HUP reload).
+ * The work itself (sampling, features, model, policy, decisions) is daemon.h's, created
+ * on the same loop after the host survey and handed each reloaded configuration.
  *
  * Start-up order matters and is fixed: flags -> configuration (errors go to stderr and
  * exit 1 before anything else happens) -> lock (a second instance exits 1 naming the
