@@ -8,7 +8,8 @@
 # suggestion with reason threshold or psi for that container only; the reference-format
 # metrics history must be written and readable; containers coming and going, SIGHUP and
 # SIGTERM must be handled; and a reference-format history must seed the model through
-# `lxcscale import-metrics`, which the daemon then loads.
+# `lxcscale import-metrics`, which the daemon then loads. Last, the same burst with the BPF
+# programs loaded (skipped when they cannot load here).
 # The burst-to-suggestion latency is printed, never asserted (no timing thresholds).
 set -uo pipefail
 BUILD=${BUILD:-build}
@@ -226,4 +227,33 @@ fi
 kill -TERM "$DPID" 2>/dev/null
 wait "$DPID" 2>/dev/null
 DPID=""
+
+# ---- 5. the same with the BPF programs loaded ----------------------------------------
+PIN=/sys/fs/bpf/lxcscale-it-$$
+: >"$WORK/suggestions.jsonl"
+write_config "model:
+  features: [cpu_usage_percent, rolling_mean_cpu, rolling_std_cpu, max_cpu, min_cpu, cpu_trend, time_diff, runq_p50_us, runq_p99_us]"
+sed -i "s|^  enabled: false|  enabled: true\n  pin_path: $PIN|" "$WORK/cfg.yaml"
+start_daemon
+if grep -q "BPF: attached as" "$WORK/daemon.log"; then
+	ok "lxcscaled loads its BPF programs ($(grep -o 'attached as [a-z_]*' "$WORK/daemon.log"))"
+	sleep 1
+	"$BUILD/tests/tools/cpu_burner" -c "$CG/101" -t 2 -s 6 &
+	BPID=$!
+	for ((i = 0; i < 100; i++)); do
+		grep '"container_id":"101"' "$WORK/suggestions.jsonl" 2>/dev/null | grep -q '"cpu_action":"increase"' && break
+		sleep 0.1
+	done
+	if grep '"container_id":"101"' "$WORK/suggestions.jsonl" | grep -q '"cpu_action":"increase"'; then
+		ok "with BPF on (run-queue features in the model input), the burst still yields a scale-up"
+	else
+		bad "no scale-up suggestion with BPF on"
+	fi
+	kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null; BPID=""
+	kill -TERM "$DPID"; wait "$DPID"; rc=$?; DPID=""
+	if [ "$rc" = 0 ] && [ ! -e "$PIN" ]; then ok "a clean stop removes the BPF pins"; else bad "BPF stop: exit $rc, pins left: $(ls "$PIN" 2>/dev/null)"; fi
+else
+	skp "BPF: $(grep -o "running without BPF.*\|BPF disabled.*" "$WORK/daemon.log" | head -n1)"; grep -i bpf "$WORK/cfg.yaml" "$WORK/daemon.log" | sed "s/^/# /"
+	kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; DPID=""
+fi
 finish
