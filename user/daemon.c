@@ -579,15 +579,12 @@ void daemon_reconfigure(struct daemon *d, const struct lxcscale_config *cfg)
 	if (strcmp(old->cgroup.root, cfg->cgroup.root) || strcmp(old->cgroup.mount, cfg->cgroup.mount) ||
 	    old->model.features.n != cfg->model.features.n || old->history_length != cfg->history_length)
 		log_warning("reload: cgroup.*, model.features and history_length take effect at the next start");
-	struct policy_config pc;
-	struct policy_tier tiers[CFG_TIERS_MAX];
-	daemon_policy_config(cfg, tiers, &pc);
-	char pe[256];
-	if (policy_params_validate(&pc.defaults, pe, sizeof(pe)) != 0) {
-		log_error("reload: scaling: %s; keeping the previous scaling settings", pe);
-		return;
-	}
+	/* Always switch: the caller frees the old configuration, and the policy's tier and
+	 * ignore lists point into it. config_finalize() already enforced the cross-key rules. */
 	apply_config(d, cfg);
+	char pe[256];
+	if (policy_params_validate(&d->pc.defaults, pe, sizeof(pe)) != 0)
+		log_error("reload: scaling: %s", pe);
 	if (d->timer_id >= 0 && old->sample_interval_ms != cfg->sample_interval_ms)
 		loop_set_timer(d->loop, d->timer_id, (uint64_t)cfg->sample_interval_ms,
 			       (uint64_t)cfg->sample_interval_ms);
