@@ -123,10 +123,11 @@ int main(int argc, char **argv)
 	bad |= set(c, "model_file", "", d);
 	bad |= set(c, "bpf.pin_path", "/sys/fs/bpf/lxcscale-bench", d);
 	bad |= set(c, "bpf.enabled", bpf ? "true" : "false", d);
-	/* what this host can measure (no memory controller: no memory features) */
+	/* what this host can measure: no memory controller, and test cgroups share the host's
+	 * network namespace (their traffic is unknown) */
 	static const char features[] =
 		"model:\n  features: [cpu_usage_percent, rolling_mean_cpu, rolling_std_cpu, max_cpu, min_cpu, "
-		"cpu_trend, time_diff, network_rx_bytes, network_tx_bytes, filesystem_usage_gb, "
+		"cpu_trend, time_diff, filesystem_usage_gb, "
 		"filesystem_total_gb, filesystem_free_gb, psi_cpu_some_ms, psi_memory_some_ms, psi_io_some_ms]\n";
 	bad |= config_load_string(c, "bench", features, sizeof(features) - 1, d) != 0;
 	if (bad || config_finalize(c, d) != 0) {
