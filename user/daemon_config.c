@@ -34,6 +34,7 @@ void daemon_policy_params(const struct lxcscale_config *c, const struct cfg_scal
 	p->psi_cpu_some_ms = c->psi.cpu_stall_ms * per_s;
 	p->psi_cpu_full_ms = c->psi.cpu_stall_ms * per_s;
 	p->priority = priority;
+	p->target_cpu_pct = s->target_cpu_load_percent;
 }
 
 void daemon_policy_config(const struct lxcscale_config *c, struct policy_tier *tiers,

@@ -65,6 +65,7 @@ static const struct param_key param_table[] = {
 	PK("psi_memory_some_ms", psi_memory_some_ms, 0, 1000, false),
 	PK("throttled_ratio", throttled_ratio, 0, 1, false),
 	PK("priority", priority, -1000000, 1000000, false),
+	PK("target_cpu_load_percent", target_cpu_pct, 0, 100, false),
 };
 #define N_PARAMS (sizeof(param_table) / sizeof(param_table[0]))
 
@@ -73,7 +74,7 @@ const char *const policy_param_keys[] = {
 	"ram_scale_down_threshold", "cpu_scale_step", "ram_scale_step_mb", "min_cpu_cores",
 	"max_cpu_cores", "min_ram_mb", "max_ram_mb", "min_confidence", "smoothing_factor",
 	"cooldown_up", "cooldown_down", "urgent_step_factor", "psi_cpu_some_ms", "psi_cpu_full_ms",
-	"psi_memory_some_ms", "throttled_ratio", "priority", NULL,
+	"psi_memory_some_ms", "throttled_ratio", "priority", "target_cpu_load_percent", NULL,
 };
 
 int policy_params_set(struct policy_params *p, const char *key, double value, char *err, size_t errlen)
@@ -317,6 +318,15 @@ bool policy_evaluate(const struct policy_config *c, struct policy_state *s,
 		mw = decide_resource(p, s, now, in->ram_mb, p->min_ram_mb, p->max_ram_mb, p->ram_step_mb,
 				     mem_pct_known, mem_pct, p->ram_up_pct, p->ram_down_pct,
 				     mem_pressure, oom, out->anomaly, s->mem_low_since_ms, true);
+
+	/* Sized scale-up: enough cores that the current load would sit at the target. */
+	if (cw.change == DECISION_UP && p->target_cpu_pct > 0 && in->cpu_known) {
+		double want = ceil(in->cores * cpu_pct / p->target_cpu_pct - 1e-9);
+		if (want > p->max_cores)
+			want = p->max_cores;
+		if (want > cw.to)
+			cw.to = want;
+	}
 
 	/* The reference's gate: threshold decisions need the model's confidence. */
 	double conf = out->confidence;

@@ -17,7 +17,9 @@
  *    one change per container per cooldown;
  *  - `smoothing_factor`: an EWMA over the signals, weight of the newest sample (1 = none);
  *  - a host budget: increases are granted by urgency, then tier priority, while they fit;
- *  - tiers: per-container overrides of any key of struct policy_params.
+ *  - tiers: per-container overrides of any key of struct policy_params;
+ *  - `target_cpu_load_percent` (the reference prototype's, never used there): a CPU
+ *    scale-up sized so the current load would sit at that percentage.
  *
  * Two deliberate differences from the reference: the unknown-allocation skip is per
  * resource (a container whose memory limit is unknown can still get a CPU decision), and a
@@ -54,6 +56,9 @@ struct policy_params {
 	double psi_memory_some_ms;              /* 10 */
 	double throttled_ratio;                 /* share of throttled periods: 0.2 */
 	double priority;                        /* budget order among equal urgency: 0 */
+	double target_cpu_pct;                  /* > 0: a CPU scale-up adds enough cores to bring
+	                                           usage to this % (the reference's
+	                                           target_cpu_load_percent); 0: the fixed step */
 };
 
 /* The reference's defaults plus ours (values above). */

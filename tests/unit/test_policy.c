@@ -95,6 +95,27 @@ static void test_cpu_threshold_up(void **state)
 	assert_non_null(strstr(d.detail, "cpu 90.0% > 75%"));
 }
 
+static void test_target_cpu_load_sizes_the_step(void **state)
+{
+	(void)state;
+	cfg.defaults.target_cpu_pct = 50;
+	cfg.defaults.max_cores = 16;
+	struct policy_input in = base(1000);
+	in.cores = 4;
+	in.cpu_pct = 90; /* 3.6 cores busy; at 50 % that needs 7.2, so 8 */
+	struct decision d;
+	assert_true(policy_evaluate(&cfg, &st, &in, &d));
+	assert_true(d.cpu_to == 8);
+	cfg.defaults.max_cores = 6; /* still clamped */
+	policy_state_init(&st);
+	assert_true(policy_evaluate(&cfg, &st, &in, &d));
+	assert_true(d.cpu_to == 6);
+	cfg.defaults.target_cpu_pct = 80; /* 4 * 90 / 80 = 4.5 -> 5, the step's 5 anyway */
+	policy_state_init(&st);
+	assert_true(policy_evaluate(&cfg, &st, &in, &d));
+	assert_true(d.cpu_to == 5);
+}
+
 static void test_exactly_at_threshold_is_no_action(void **state)
 {
 	(void)state;
@@ -518,6 +539,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_params_defaults_and_keys, setup),
 		cmocka_unit_test_setup(test_cpu_threshold_up, setup),
+		cmocka_unit_test_setup(test_target_cpu_load_sizes_the_step, setup),
 		cmocka_unit_test_setup(test_exactly_at_threshold_is_no_action, setup),
 		cmocka_unit_test_setup(test_ram_percent_of_allocation_and_clamp, setup),
 		cmocka_unit_test_setup(test_never_against_the_signal, setup),
