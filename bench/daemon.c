@@ -42,6 +42,14 @@ static double rusage_s(void)
 	       (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* A cgroup whose last task was just reaped can still be busy for a moment (the task is
+ * still leaving it): retry for up to a second. */
+static void rmdir_retry(const char *path)
+{
+	for (int i = 0; i < 50 && rmdir(path) != 0 && errno == EBUSY; i++)
+		usleep(20000);
+}
+
 static int set(struct lxcscale_config *c, const char *k, const char *v, struct config_diag *d)
 {
 	if (config_set(c, k, v, "bench", d) != 0) {
@@ -178,10 +186,10 @@ int main(int argc, char **argv)
 		kill(kids[i], SIGKILL);
 		waitpid(kids[i], NULL, 0);
 		snprintf(dir, sizeof(dir), "%s/%d", root, 1001 + i);
-		rmdir(dir);
+		rmdir_retry(dir);
 	}
 	free(kids);
-	rmdir(root);
+	rmdir_retry(root);
 	snprintf(path, sizeof(path), "%s/lxc_metrics.json", work);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/lxc_metrics.json.tmp", work);
