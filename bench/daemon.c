@@ -138,18 +138,20 @@ int main(int argc, char **argv)
 		"cpu_trend, time_diff, filesystem_usage_gb, "
 		"filesystem_total_gb, filesystem_free_gb, psi_cpu_some_ms, psi_memory_some_ms, psi_io_some_ms]\n";
 	bad |= config_load_string(c, "bench", features, sizeof(features) - 1, d) != 0;
+	int rc = 0;
+	struct loop *l = NULL;
 	if (bad || config_finalize(c, d) != 0) {
 		config_diag_print(d, stderr);
-		return 1;
+		rc = 1;
+		goto cleanup;
 	}
 	log_set_level(LOGL_WARNING);
 
-	struct loop *l = loop_new();
+	l = loop_new();
 	char err[512];
 	struct daemon_opts o = { 0 };
 	double r0 = rusage_s();
 	struct daemon *dm = daemon_new(c, l, &o, err, sizeof(err));
-	int rc = 0;
 	if (!dm) {
 		fprintf(stderr, "daemon bench: %s\n", err);
 		rc = 1;
@@ -179,6 +181,7 @@ int main(int argc, char **argv)
 		       (r1 - r0) * 1000.0, line);
 		daemon_free(dm);
 	}
+cleanup:
 	loop_free(l);
 	config_free(c);
 	free(d);
