@@ -31,6 +31,7 @@ int cli_scale(int argc, char **argv);
 int cli_decisions(int argc, char **argv);
 int cli_top(int argc, char **argv);
 int cli_model_show(int argc, char **argv); /* `lxcscale model show` */
+int cli_import_metrics(int argc, char **argv);   /* user/cli_import.c */
 
 /* Commands added by their modules (declare here, add a row in user/lxcscale.c):
  *   int cli_status(int argc, char **argv);

@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	{ "scale", cli_scale, "set limits now: scale ID --cores N --memory MB [--no-persist]" },
 	{ "decisions", cli_decisions, "the decision journal; --follow streams new decisions" },
 	{ "top", cli_top, "a live table of containers, refreshed in place" },
+	{ "import-metrics", cli_import_metrics, "seed the model from a reference lxc_metrics.json" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
