@@ -210,6 +210,9 @@ install: all
 	install -m 0644 man/lxcscaled.8 $(DESTDIR)$(PREFIX)/share/man/man8/lxcscaled.8
 	install -m 0644 conf/lxcscale.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lxcscale
 	ln -sf lxcscale $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lxcscaled
+	install -d $(DESTDIR)$(PREFIX)/share/doc/lxcscale/examples
+	install -m 0644 conf/lxcscaled-management-routes.conf \
+		$(DESTDIR)$(PREFIX)/share/doc/lxcscale/examples/management-routes.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/lxcscaled $(DESTDIR)$(PREFIX)/bin/lxcscale \
@@ -218,7 +221,8 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/share/man/man1/lxcscale.1 $(DESTDIR)$(PREFIX)/share/man/man5/lxcscale.yaml.5 \
 	      $(DESTDIR)$(PREFIX)/share/man/man8/lxcscaled.8 \
 	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lxcscale \
-	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lxcscaled
+	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lxcscaled \
+	      $(DESTDIR)$(PREFIX)/share/doc/lxcscale/examples/management-routes.conf
 
 # The Debian package (debian/, dpkg-buildpackage), built from a clean export of the tree
 # into build/deb/: lxcscale_<version>_<arch>.deb and the build log there.

@@ -130,6 +130,15 @@ in_root systemd-analyze verify --man=no /lib/systemd/system/lxcscaled.service >"
 rc=$?
 check "systemd-analyze verify lxcscaled.service: exit 0 and no message" test "$rc" -eq 0 -a ! -s "$WORK/verify.log"
 sed 's/^/# /' "$WORK/verify.log"
+# the management-routes drop-in the package ships as an example verifies with the unit
+mkdir -p "$R/etc/systemd/system/lxcscaled.service.d"
+cp "$R/usr/share/doc/lxcscale/examples/management-routes.conf" "$R/etc/systemd/system/lxcscaled.service.d/"
+in_root systemd-analyze verify --man=no lxcscaled.service >"$WORK/verify2.log" 2>&1
+rc=$?
+rm -rf "$R/etc/systemd/system/lxcscaled.service.d" "$R/run/systemd/systemd-units-load"
+check "systemd-analyze verify with the management-routes drop-in: exit 0 and no message" \
+	test "$rc" -eq 0 -a ! -s "$WORK/verify2.log"
+sed 's/^/# /' "$WORK/verify2.log"
 docs_ok=1
 for d in $(sed -n 's/^Documentation=//p' "$R/lib/systemd/system/lxcscaled.service"); do
 	page=${d#man:}; name=${page%(*}; sec=${page##*(}; sec=${sec%)}
