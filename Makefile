@@ -75,8 +75,10 @@ BENCH_BIN   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 LIBS := $(BUILD)/libapi.a $(BUILD)/libuser.a $(BUILD)/libcgroup.a $(BUILD)/libiforest.a
 
 .PHONY: all libs tests tools benches test unit asan vmtest bench deps install uninstall \
-        vmlinux clean help
+        vmlinux clean help readme
 .DEFAULT_GOAL := all
+# Keep objects and skeletons that pattern chains would otherwise delete as intermediates.
+.SECONDARY:
 
 all: $(BUILD)/lxcscaled $(BUILD)/lxcscale
 
@@ -90,6 +92,7 @@ help:
 ## make bench      run the benchmarks and print their figures
 ## make deps       install the Debian packages the build and tests need (root)
 ## make install    install into $(DESTDIR)$(PREFIX)
+## make readme     regenerate the README key table and conf/lxcscale.yaml from the schema
 ## make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 
 # ---- compile -------------------------------------------------------------------------------
@@ -180,6 +183,9 @@ bench: all benches tools
 
 deps:
 	$(Q)tools/deps.sh
+
+readme: all
+	$(Q)tools/readme.sh $(BUILD)/lxcscaled
 
 # ---- install -------------------------------------------------------------------------------
 install: all

@@ -1,3 +1,58 @@
-/* lxcscale — placeholder CLI main until the foundation lands (issue 2). */
+/*
+ * lxcscale — the command-line tool: a table of subcommands (see cli.h) and a dispatcher.
+ * The table is the only list of commands; `lxcscale help` prints it.
+ */
 #include <stdio.h>
-int main(void) { puts("lxcscale " LXCSCALE_VERSION); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+	{ "help", cli_help, "list the commands" },
+	{ "version", cli_version, "print the version" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+int cli_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("lxcscale %s\n", LXCSCALE_VERSION);
+	return 0;
+}
+
+static void print_commands(FILE *to)
+{
+	fprintf(to, "usage: lxcscale <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(to, "  %-12s %s\n", commands[i].name, commands[i].help);
+	fprintf(to, "\n`lxcscale <command> --help` describes a command's options.\n");
+}
+
+int cli_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	print_commands(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_commands(stderr);
+		return 2;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h"))
+		name = "help";
+	else if (!strcmp(name, "--version"))
+		name = "version";
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "lxcscale: unknown command '%s'\n", argv[1]);
+	print_commands(stderr);
+	return 2;
+}

@@ -1,0 +1,193 @@
+/*
+ * api.h — the REST API server: the reference system's routes (/scale/cores, /snapshot/...,
+ * /health/check, /metrics, ...) with its bodies, aliases, envelope and error texts, and
+ * lxcscale's own /api/v1 routes, served by libmicrohttpd on its own threads.
+ *
+ * The server knows nothing about the daemon. Everything it needs from the daemon comes
+ * through `struct api_backend`, a table of functions plus an opaque context the daemon
+ * fills in. Without a backend the reference routes still work (they run `pct` directly,
+ * which is what the reference did) and /api/v1 answers 503.
+ *
+ * Settings arrive as a plain struct; the daemon maps its configuration (server.*,
+ * authentication.*, rate_limiting.*, lxc.*, error_handling.*, api.*) into it.
+ *
+ * Threads: each connection runs on its own thread (libmicrohttpd thread-per-connection),
+ * so a slow `pct` call or a long-lived /api/v1/events stream never stalls other clients.
+ * Backend functions are therefore called from several threads at once and must be
+ * thread-safe. Connection count, per-IP connections, body size and idle time are bounded.
+ */
+#ifndef LXCSCALE_API_H
+#define LXCSCALE_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decision.h"
+
+/* ---- settings -------------------------------------------------------------------------- */
+
+enum api_log_level { API_LOG_ERROR = 0, API_LOG_WARNING, API_LOG_INFO, API_LOG_DEBUG };
+
+typedef void (*api_log_fn)(void *arg, enum api_log_level level, const char *msg);
+
+struct api_settings {
+	const char *host;            /* server.host, default "127.0.0.1" ("::" / "0.0.0.0" allowed) */
+	uint16_t port;               /* server.port, default 5000; 0 picks a free port (tests) */
+
+	bool auth_enabled;           /* authentication.enabled */
+	const char *const *api_keys; /* authentication.api_keys */
+	size_t n_api_keys;
+
+	bool rate_limit_enabled;          /* rate_limiting.enabled, default true */
+	unsigned rate_limit_max;          /* rate_limiting.max_requests_per_minute, default 120 */
+	unsigned rate_limit_window_s;     /* rate_limiting.time_window_seconds, default 60 */
+	size_t rate_limit_max_clients;    /* bounded client table, default 4096 */
+
+	unsigned lxc_timeout_s;      /* lxc.timeout_seconds, default 30 (reference code default) */
+	const char *lxc_node;        /* lxc.node: default node for /resource/node/status */
+	const char *pct_path;        /* NULL: "pct" looked up on PATH at each call */
+	const char *pvesh_path;      /* NULL: "pvesh" on PATH */
+	const char *pvecm_path;      /* NULL: "pvecm" on PATH */
+
+	bool show_stack_traces;      /* error_handling.show_stack_traces: detailed 500 messages */
+	size_t max_body_bytes;       /* api.max_body_bytes, default 65536 */
+	const char *tls_cert_file;   /* api.tls_cert_file: PEM; both set => HTTPS */
+	const char *tls_key_file;    /* api.tls_key_file */
+
+	unsigned host_cpus;          /* upper bound for cores; 0: online CPUs of this host */
+	unsigned max_connections;    /* default 256 */
+	unsigned per_ip_connections; /* default 64; 0 = unlimited */
+	unsigned connection_timeout_s; /* idle connection timeout, default 30 */
+	unsigned health_cache_s;     /* how long a /health/check probe result is reused, default 10 */
+
+	api_log_fn log;              /* NULL: stderr */
+	void *log_arg;
+};
+
+/* Fill the defaults listed above. */
+void api_settings_defaults(struct api_settings *s);
+
+/* ---- what the daemon provides --------------------------------------------------------- */
+
+struct api_container {
+	uint32_t vmid;
+	char name[64];               /* hostname from the config, may be empty */
+	bool running;
+	int64_t updated_ms;          /* wall-clock ms of the sample below */
+
+	double cores;                /* current CPU limit in cores (cpu.max / cores) */
+	uint64_t memory_mb;          /* current memory limit, MiB */
+
+	double cpu_pct;              /* CPU use, % of the limit */
+	uint64_t memory_used_mb;     /* anon + kernel, page cache excluded */
+	double mem_pct;              /* % of the memory limit */
+	double cpu_psi_some_avg10;   /* PSI some avg10 (%) */
+	double mem_psi_some_avg10;
+	double io_psi_some_avg10;
+
+	double anomaly_score;        /* lower = more abnormal */
+	bool anomaly;
+
+	bool has_last_decision;
+	struct decision last_decision;
+};
+
+struct api_history_point {
+	int64_t time_ms;
+	double cores;
+	uint64_t memory_mb;
+	double cpu_pct, mem_pct;
+	double cpu_psi_some_avg10, mem_psi_some_avg10;
+	double anomaly_score;
+};
+
+struct api_limits_request {
+	uint32_t vmid;
+	bool set_cores;
+	double cores;
+	bool set_memory;
+	uint64_t memory_mb;
+	bool persist;                /* also `pct set` (through the persister) */
+	const char *source;          /* e.g. "POST /scale/cores" for logs and the journal */
+};
+
+#define API_MODEL_MAX_FEATURES 64
+
+struct api_model_info {
+	bool trained;
+	unsigned n_features;
+	char feature_names[API_MODEL_MAX_FEATURES][DECISION_FEATURE_NAME_MAX];
+	double feature_importance[API_MODEL_MAX_FEATURES]; /* share 0..1, same order */
+	unsigned trees;
+	unsigned sample_size;        /* max_samples per tree */
+	unsigned window;             /* samples the model trains on */
+	double contamination;
+	double threshold;            /* decision threshold on the score */
+	uint64_t samples_seen;
+	int64_t last_rebuild_ms;     /* wall clock; 0 = never */
+	double last_rebuild_duration_ms;
+	uint64_t rebuilds;
+};
+
+enum api_event_type { API_EVENT_DECISION = 0, API_EVENT_OOM, API_EVENT_PSI };
+
+struct api_event {
+	enum api_event_type type;
+	int64_t time_ms;
+	uint32_t vmid;
+	struct decision decision;    /* API_EVENT_DECISION */
+	char resource[16];           /* "cpu", "memory", "io" (PSI/OOM) */
+	double value;                /* e.g. PSI stall ms, OOM kill count */
+	char detail[128];
+};
+
+/* Called by the backend from any thread; the API copies the event and returns at once. */
+typedef void (*api_event_fn)(void *arg, const struct api_event *ev);
+
+/*
+ * Every function may be NULL (the route then answers 503). Return 0 on success or a
+ * negative errno: -ENOENT (no such container), -EINVAL (refused: message in err),
+ * -EBUSY (locked / in progress), anything else is an internal error.
+ * Arrays returned through out-pointers are malloc()ed by the backend and free()d by the API.
+ */
+struct api_backend {
+	void *ctx;
+	int (*list_containers)(void *ctx, struct api_container **out, size_t *n);
+	int (*get_container)(void *ctx, uint32_t vmid, struct api_container *out,
+			     struct api_history_point **history, size_t *n_history);
+	/* Goes through decision -> actuator -> persister; returns once the cgroup limits are
+	 * written (persisting may still be pending). `applied` describes what was done. */
+	int (*apply_limits)(void *ctx, const struct api_limits_request *req,
+			    struct decision *applied, char *err, size_t errlen);
+	/* Decisions with seq > since, oldest first, at most max. */
+	int (*list_decisions)(void *ctx, uint64_t since, size_t max, struct decision **out,
+			      size_t *n);
+	int (*model_info)(void *ctx, struct api_model_info *out);
+	/* Events until unsubscribe(handle); fn must not block. */
+	int (*subscribe)(void *ctx, api_event_fn fn, void *arg, uint64_t *handle);
+	void (*unsubscribe)(void *ctx, uint64_t handle);
+	/* Append lxcscale_* metrics in Prometheus text format (with # HELP / # TYPE). */
+	void (*write_metrics)(void *ctx, FILE *out);
+};
+
+/* ---- the server ------------------------------------------------------------------------ */
+
+struct api_server;
+
+/* Start listening. `backend` may be NULL; both structs are copied (strings are not: they
+ * must outlive the server). Returns NULL and a message in err on failure. */
+struct api_server *api_start(const struct api_settings *settings, const struct api_backend *backend,
+			     char *err, size_t errlen);
+
+/* The port actually bound (useful with port 0). */
+uint16_t api_port(const struct api_server *srv);
+
+/* Ends event streams, stops accepting, waits for the connection threads, frees. */
+void api_stop(struct api_server *srv);
+
+/* Does `host` name a loopback address ("127.0.0.0/8", "::1", "localhost")? */
+bool api_host_is_loopback(const char *host);
+
+#endif

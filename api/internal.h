@@ -1,0 +1,187 @@
+/*
+ * internal.h — what the api/ files share and nobody else sees: the server struct, the
+ * per-request state, the route table, and the helpers every handler uses to read
+ * parameters and answer in the reference's envelope.
+ *
+ * A request goes: http.c (collect body, find route) → ratelimit.c → auth.c → the route's
+ * handler (routes_ref.c or routes_v1.c) → a response built with the resp_* helpers →
+ * metrics.c records it. Handlers never touch libmicrohttpd directly except for SSE.
+ */
+#ifndef LXCSCALE_API_INTERNAL_H
+#define LXCSCALE_API_INTERNAL_H
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "api.h"
+#include "metrics.h"
+#include "ratelimit.h"
+
+struct req;
+typedef void (*route_fn)(struct req *r);
+
+enum route_flags {
+	ROUTE_RL = 1,        /* rate-limited */
+	ROUTE_AUTH = 2,      /* needs X-API-Key when authentication is enabled */
+	ROUTE_PREFIX_ID = 4, /* path is "<prefix><id>[<suffix>]" (/api/v1/containers/{id}...) */
+	ROUTE_SCALE_CPU = 8, /* counted in lxc_autoscale_scaling_{actions,failures}_total */
+	ROUTE_SCALE_RAM = 16,
+	ROUTE_SCALE_STORAGE = 32,
+};
+
+struct route {
+	const char *method;   /* "GET", "POST", "DELETE" */
+	const char *path;     /* exact path, or the pattern shown in /routes for PREFIX_ID */
+	const char *endpoint; /* stable name: Prometheus label and /routes "endpoint" */
+	unsigned flags;
+	route_fn fn;
+	const char *prefix, *suffix; /* ROUTE_PREFIX_ID only */
+	const char *summary;  /* one line for the HTML index */
+};
+
+extern const struct route api_routes[];
+extern const size_t api_n_routes;
+
+struct health_cache {
+	pthread_mutex_t lock;
+	int64_t checked_ms;   /* monotonic; 0 = never */
+	bool ok;
+	char detail[256];
+};
+
+struct api_server {
+	struct api_settings set;
+	struct api_backend backend;
+	bool has_backend;
+	struct MHD_Daemon *mhd;
+	uint16_t port;
+	unsigned host_cpus;
+	char *tls_cert, *tls_key;      /* PEM text read at start */
+
+	struct ratelimit *rl;
+	struct api_metrics metrics;
+	struct health_cache health;
+
+	/* SSE streams: stopped together at shutdown */
+	pthread_mutex_t sse_lock;
+	pthread_cond_t sse_cond;
+	bool stopping;
+	unsigned sse_active;
+};
+
+struct resp_header {
+	const char *name;
+	char value[64];
+};
+
+struct req {
+	struct api_server *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	const struct route *route;
+	uint32_t path_id;          /* ROUTE_PREFIX_ID routes */
+	bool path_id_ok;
+	char client_ip[64];
+	int64_t start_ns;
+
+	char *body;
+	size_t body_len, body_cap;
+	bool body_too_big;
+	bool queued;               /* a response has been queued already */
+
+	/* the response under construction */
+	int status;
+	char *resp_body;
+	size_t resp_len;
+	const char *content_type;
+	struct resp_header headers[6];
+	int n_headers;
+	struct MHD_Response *custom; /* SSE: a ready-made response */
+};
+
+/* ---- responses (resp.c) ---- */
+void resp_set_header(struct req *r, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void resp_text(struct req *r, int status, const char *content_type, const char *text, size_t len);
+/* Takes ownership of obj. */
+void resp_json(struct req *r, int status, json_object *obj);
+/* {"status":"success","message":msg,"data":data}; takes ownership of data (may be NULL → null). */
+void resp_success(struct req *r, const char *msg, json_object *data);
+/* {"status":"error","message":msg} */
+void resp_error(struct req *r, int status, const char *msg);
+/* 400 {"status":"error","message":"Validation failed","errors":[...]}; takes ownership. */
+void resp_validation(struct req *r, json_object *errors);
+/* 500 with the reference's text, or `detail` (and stack_trace) when show_stack_traces. */
+void resp_internal(struct req *r, const char *detail);
+
+/* ---- parameters (params.c) ---- */
+
+/* The parameters of a request: for GET/HEAD the query string merged with a JSON body
+ * (body wins), for anything else the JSON body only. */
+struct params {
+	json_object *obj;      /* always an object after params_load */
+	json_object *errors;   /* array of strings; empty = valid so far */
+	bool body_error;       /* body present but not JSON / not an object */
+};
+
+/* Returns false when the body is unusable: the errors array says why. */
+void params_load(struct req *r, struct params *p);
+void params_free(struct params *p);
+bool params_ok(const struct params *p);
+void params_fail(struct params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Find the first of `names` (aliases) present. NULL when none. */
+json_object *params_find(struct params *p, const char *const names[], const char **found);
+
+/* Strict integer in [lo, hi]: a JSON integer, an integral JSON number, or a decimal string
+ * ("104"). Booleans, fractions, exponents, overflow, empty strings are errors.
+ * `label` names the field in the error. Returns false (and records an error) on failure,
+ * or when missing and `required`. *present says whether it was given. */
+bool params_int(struct params *p, const char *const names[], const char *label, long long lo,
+		long long hi, bool required, long long *out, bool *present);
+/* A number (fractions allowed) in [lo, hi]. */
+bool params_number(struct params *p, const char *const names[], const char *label, double lo,
+		   double hi, bool required, double *out, bool *present);
+bool params_bool(struct params *p, const char *const names[], const char *label, bool dflt,
+		 bool *out);
+/* A string matching one of the name patterns below; `out` gets a bounded copy. */
+enum name_kind { NAME_SNAPSHOT, NAME_HOST, NAME_NODE };
+bool params_name(struct params *p, const char *const names[], const char *label,
+		 enum name_kind kind, bool required, char *out, size_t outlen);
+
+/* Exposed for unit tests. */
+bool name_valid(enum name_kind kind, const char *s);
+int parse_strict_ll(const char *s, long long *out); /* 0 ok, -1 not a number, -2 overflow */
+
+/* ---- auth (auth.c) ---- */
+enum auth_result { AUTH_OK = 0, AUTH_MISSING, AUTH_WRONG, AUTH_MISCONFIGURED };
+enum auth_result auth_check(const struct api_settings *s, const char *key);
+bool const_time_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+/* ---- running pct & co (pctcmd.c) ---- */
+struct cmd_result {
+	bool ok;           /* ran and exited 0 */
+	char *out;         /* stdout (owned), never NULL */
+	char detail[512];  /* what went wrong, for logs and show_stack_traces */
+	char argv_text[256];
+};
+void cmd_run(struct api_server *srv, const char *prog, const char *const args[],
+	     unsigned timeout_s, struct cmd_result *res);
+void cmd_result_free(struct cmd_result *res);
+/* Convenience: pct <args...> with lxc.timeout_seconds. */
+void pct_run(struct api_server *srv, const char *const args[], struct cmd_result *res);
+
+/* ---- helpers ---- */
+void api_log(struct api_server *srv, enum api_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int64_t api_now_ns(void);
+int64_t api_wall_ms(void);
+json_object *decision_to_json(const struct decision *d);
+
+/* routes_v1.c: the SSE stream. */
+void v1_events(struct req *r);
+
+#endif

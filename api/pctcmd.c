@@ -1,0 +1,68 @@
+/*
+ * pctcmd.c — how the API runs pct, pvesh and pvecm: argv only through user/proc.h, with
+ * lxc.timeout_seconds, bounded output, and one line of detail for the log (and for the
+ * 500 message when show_stack_traces is on). A non-zero exit, a timeout and a missing
+ * program are all failures, as in the reference's latest version.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc.h"
+
+#define CMD_MAX_ARGS 16
+
+void cmd_run(struct api_server *srv, const char *prog, const char *const args[],
+	     unsigned timeout_s, struct cmd_result *res)
+{
+	const char *argv[CMD_MAX_ARGS + 2];
+	int n = 0;
+	argv[n++] = prog;
+	for (int i = 0; args[i] && n < CMD_MAX_ARGS + 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+
+	memset(res, 0, sizeof(*res));
+	size_t off = 0;
+	for (int i = 0; i < n && off < sizeof(res->argv_text) - 1; i++) {
+		int w = snprintf(res->argv_text + off, sizeof(res->argv_text) - off, "%s%s",
+				 i ? " " : "", argv[i]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+
+	struct proc_opts o = {
+		.timeout_ms = (int)(timeout_s ? timeout_s : 30) * 1000,
+		.max_capture = 256 * 1024,
+		.search_path = true,
+	};
+	struct proc_result pr;
+	enum proc_err rc = proc_run(argv, &o, &pr);
+	res->ok = proc_succeeded(rc, &pr);
+	if (!res->ok) {
+		char what[400];
+		proc_describe(rc, &pr, what, sizeof(what));
+		snprintf(res->detail, sizeof(res->detail), "%.200s: %.300s", res->argv_text, what);
+		api_log(srv, API_LOG_WARNING, "command failed: %s", res->detail);
+	} else {
+		api_log(srv, API_LOG_DEBUG, "ran: %s (%lld ms)", res->argv_text, (long long)pr.elapsed_ms);
+	}
+	res->out = pr.out;
+	pr.out = NULL;
+	if (!res->out)
+		res->out = strdup("");
+	proc_result_free(&pr);
+}
+
+void cmd_result_free(struct cmd_result *res)
+{
+	free(res->out);
+	res->out = NULL;
+}
+
+void pct_run(struct api_server *srv, const char *const args[], struct cmd_result *res)
+{
+	cmd_run(srv, srv->set.pct_path ? srv->set.pct_path : "pct", args, srv->set.lxc_timeout_s, res);
+}

@@ -1,0 +1,88 @@
+/*
+ * resp.c — every answer the API gives goes through here, so the envelope
+ * ({"status","message","data"}), the error bodies and the 500 text are written in one
+ * place and match the reference byte for byte where its clients might parse them.
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INTERNAL_ERROR_TEXT "An internal error occurred. Please contact support if the issue persists."
+
+void resp_set_header(struct req *r, const char *name, const char *fmt, ...)
+{
+	if (r->n_headers >= (int)(sizeof(r->headers) / sizeof(r->headers[0])))
+		return;
+	struct resp_header *h = &r->headers[r->n_headers++];
+	h->name = name;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->value, sizeof(h->value), fmt, ap);
+	va_end(ap);
+}
+
+void resp_text(struct req *r, int status, const char *content_type, const char *text, size_t len)
+{
+	free(r->resp_body);
+	r->resp_body = malloc(len + 1);
+	if (r->resp_body) {
+		memcpy(r->resp_body, text, len);
+		r->resp_body[len] = '\0';
+		r->resp_len = len;
+	} else {
+		r->resp_len = 0;
+	}
+	r->status = status;
+	r->content_type = content_type;
+}
+
+void resp_json(struct req *r, int status, json_object *obj)
+{
+	size_t len = 0;
+	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	resp_text(r, status, "application/json", s, len);
+	json_object_put(obj);
+}
+
+void resp_success(struct req *r, const char *msg, json_object *data)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("success"));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	json_object_object_add(o, "data", data);
+	resp_json(r, 200, o);
+}
+
+void resp_error(struct req *r, int status, const char *msg)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("error"));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	resp_json(r, status, o);
+}
+
+void resp_validation(struct req *r, json_object *errors)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("error"));
+	json_object_object_add(o, "message", json_object_new_string("Validation failed"));
+	json_object_object_add(o, "errors", errors);
+	resp_json(r, 400, o);
+}
+
+void resp_internal(struct req *r, const char *detail)
+{
+	api_log(r->srv, API_LOG_ERROR, "%s %s: %s", r->method, r->url, detail ? detail : "?");
+	if (!r->srv->set.show_stack_traces) {
+		resp_error(r, 500, INTERNAL_ERROR_TEXT);
+		return;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("error"));
+	json_object_object_add(o, "message", json_object_new_string(detail ? detail : INTERNAL_ERROR_TEXT));
+	json_object_object_add(o, "stack_trace", json_object_new_string(detail ? detail : ""));
+	resp_json(r, 500, o);
+}

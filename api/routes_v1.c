@@ -1,0 +1,520 @@
+/*
+ * routes_v1.c — lxcscale's own routes under /api/v1, answered from the daemon through
+ * `struct api_backend`. Plain JSON (no envelope) shaped as api/openapi.yaml describes;
+ * errors use the envelope's {"status":"error","message"} so clients handle both alike.
+ *
+ * /api/v1/events is a server-sent-events stream. Each stream has a bounded queue filled
+ * by the backend's callback (from any daemon thread, never blocking it: when a slow client
+ * lets the queue fill, the oldest events are dropped and the next event says how many).
+ * The connection's own thread waits on the queue and sends a comment every 15 s so dead
+ * clients are noticed. The number of streams is bounded.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SSE_QUEUE 256
+#define SSE_MAX_STREAMS 32
+#define SSE_KEEPALIVE_S 15
+#define DECISIONS_MAX 1000
+#define HISTORY_MAX 4096
+
+static const char *change_str(enum decision_change c)
+{
+	switch (c) {
+	case DECISION_NONE: return "none";
+	case DECISION_UP: return "up";
+	case DECISION_DOWN: return "down";
+	case DECISION_SET: return "set";
+	}
+	return "unknown";
+}
+
+static const char *reason_str(enum decision_reason r)
+{
+	switch (r) {
+	case REASON_THRESHOLD: return "threshold";
+	case REASON_ANOMALY: return "anomaly";
+	case REASON_PSI: return "psi";
+	case REASON_OOM: return "oom";
+	case REASON_MANUAL: return "manual";
+	case REASON_RECONCILE: return "reconcile";
+	}
+	return "unknown";
+}
+
+static json_object *num(double v)
+{
+	return json_object_new_double(v);
+}
+
+json_object *decision_to_json(const struct decision *d)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "seq", json_object_new_uint64(d->seq));
+	json_object_object_add(o, "time_ms", json_object_new_int64(d->time_ms));
+	json_object_object_add(o, "vmid", json_object_new_int64(d->vmid));
+	json_object *cpu = json_object_new_object();
+	json_object_object_add(cpu, "change", json_object_new_string(change_str(d->cpu_change)));
+	json_object_object_add(cpu, "from", num(d->cpu_from));
+	json_object_object_add(cpu, "to", num(d->cpu_to));
+	json_object_object_add(o, "cpu", cpu);
+	json_object *mem = json_object_new_object();
+	json_object_object_add(mem, "change", json_object_new_string(change_str(d->mem_change)));
+	json_object_object_add(mem, "from_mb", json_object_new_uint64(d->mem_from_mb));
+	json_object_object_add(mem, "to_mb", json_object_new_uint64(d->mem_to_mb));
+	json_object_object_add(o, "memory", mem);
+	json_object_object_add(o, "reason", json_object_new_string(reason_str(d->reason)));
+	json_object_object_add(o, "confidence", num(d->confidence));
+	json_object_object_add(o, "anomaly_score", num(d->anomaly_score));
+	json_object_object_add(o, "anomaly", json_object_new_boolean(d->anomaly));
+	json_object_object_add(o, "urgency", json_object_new_int(d->urgency));
+	json_object *top = json_object_new_array();
+	for (int i = 0; i < DECISION_TOP_FEATURES; i++) {
+		if (!d->top[i].name[0])
+			continue;
+		char name[DECISION_FEATURE_NAME_MAX + 1];
+		memcpy(name, d->top[i].name, DECISION_FEATURE_NAME_MAX);
+		name[DECISION_FEATURE_NAME_MAX] = '\0';
+		json_object *f = json_object_new_object();
+		json_object_object_add(f, "name", json_object_new_string(name));
+		json_object_object_add(f, "share", num(d->top[i].share));
+		json_object_array_add(top, f);
+	}
+	json_object_object_add(o, "top_features", top);
+	json_object_object_add(o, "cpu_pct", num(d->cpu_pct));
+	json_object_object_add(o, "mem_pct", num(d->mem_pct));
+	json_object_object_add(o, "cpu_psi_some_ms", num(d->cpu_psi_some_ms));
+	json_object_object_add(o, "mem_psi_some_ms", num(d->mem_psi_some_ms));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(d->dry_run));
+	json_object_object_add(o, "persist", json_object_new_boolean(d->persist));
+	return o;
+}
+
+static json_object *container_to_json(const struct api_container *c)
+{
+	char name[sizeof(c->name) + 1];
+	memcpy(name, c->name, sizeof(c->name));
+	name[sizeof(c->name)] = '\0';
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "vmid", json_object_new_int64(c->vmid));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "running", json_object_new_boolean(c->running));
+	json_object_object_add(o, "updated_ms", json_object_new_int64(c->updated_ms));
+	json_object *lim = json_object_new_object();
+	json_object_object_add(lim, "cores", num(c->cores));
+	json_object_object_add(lim, "memory_mb", json_object_new_uint64(c->memory_mb));
+	json_object_object_add(o, "limits", lim);
+	json_object *use = json_object_new_object();
+	json_object_object_add(use, "cpu_pct", num(c->cpu_pct));
+	json_object_object_add(use, "memory_mb", json_object_new_uint64(c->memory_used_mb));
+	json_object_object_add(use, "memory_pct", num(c->mem_pct));
+	json_object_object_add(o, "usage", use);
+	json_object *psi = json_object_new_object();
+	json_object_object_add(psi, "cpu_some_avg10", num(c->cpu_psi_some_avg10));
+	json_object_object_add(psi, "memory_some_avg10", num(c->mem_psi_some_avg10));
+	json_object_object_add(psi, "io_some_avg10", num(c->io_psi_some_avg10));
+	json_object_object_add(o, "pressure", psi);
+	json_object *sc = json_object_new_object();
+	json_object_object_add(sc, "anomaly_score", num(c->anomaly_score));
+	json_object_object_add(sc, "anomaly", json_object_new_boolean(c->anomaly));
+	json_object_object_add(o, "score", sc);
+	json_object_object_add(o, "last_decision",
+			       c->has_last_decision ? decision_to_json(&c->last_decision) : NULL);
+	return o;
+}
+
+/* 503 when the daemon is not attached or lacks the function. */
+static bool need(struct req *r, const void *fn)
+{
+	if (r->srv->has_backend && fn)
+		return true;
+	resp_error(r, 503, "The lxcscale daemon is not attached to this API server");
+	return false;
+}
+
+static void backend_failed(struct req *r, int rc, const char *what)
+{
+	if (rc == -ENOENT) {
+		resp_error(r, 404, "Container not found");
+		return;
+	}
+	char detail[160];
+	snprintf(detail, sizeof(detail), "%s failed: %s", what, strerror(rc < 0 ? -rc : rc));
+	resp_internal(r, detail);
+}
+
+void route_v1_containers(struct req *r)
+{
+	struct api_backend *b = &r->srv->backend;
+	if (!need(r, b->list_containers))
+		return;
+	struct api_container *list = NULL;
+	size_t n = 0;
+	int rc = b->list_containers(b->ctx, &list, &n);
+	if (rc < 0) {
+		free(list);
+		backend_failed(r, rc, "list_containers");
+		return;
+	}
+	json_object *arr = json_object_new_array_ext((int)n);
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, container_to_json(&list[i]));
+	free(list);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "containers", arr);
+	resp_json(r, 200, o);
+}
+
+void route_v1_container(struct req *r)
+{
+	struct api_backend *b = &r->srv->backend;
+	if (!need(r, b->get_container))
+		return;
+	struct api_container c;
+	struct api_history_point *hist = NULL;
+	size_t nh = 0;
+	memset(&c, 0, sizeof(c));
+	int rc = b->get_container(b->ctx, r->path_id, &c, &hist, &nh);
+	if (rc < 0) {
+		free(hist);
+		backend_failed(r, rc, "get_container");
+		return;
+	}
+	json_object *o = container_to_json(&c);
+	json_object *h = json_object_new_array();
+	for (size_t i = 0; i < nh && i < HISTORY_MAX; i++) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "time_ms", json_object_new_int64(hist[i].time_ms));
+		json_object_object_add(p, "cores", num(hist[i].cores));
+		json_object_object_add(p, "memory_mb", json_object_new_uint64(hist[i].memory_mb));
+		json_object_object_add(p, "cpu_pct", num(hist[i].cpu_pct));
+		json_object_object_add(p, "mem_pct", num(hist[i].mem_pct));
+		json_object_object_add(p, "cpu_psi_some_avg10", num(hist[i].cpu_psi_some_avg10));
+		json_object_object_add(p, "mem_psi_some_avg10", num(hist[i].mem_psi_some_avg10));
+		json_object_object_add(p, "anomaly_score", num(hist[i].anomaly_score));
+		json_object_array_add(h, p);
+	}
+	free(hist);
+	json_object_object_add(o, "history", h);
+	resp_json(r, 200, o);
+}
+
+void route_v1_limits(struct req *r)
+{
+	struct api_server *srv = r->srv;
+	struct api_backend *b = &srv->backend;
+	struct params p;
+	params_load(r, &p);
+	double cores = 0;
+	long long mem = 0;
+	bool has_cores = false, has_mem = false, persist = true;
+	if (!p.body_error) {
+		static const char *const C[] = {"cores", NULL}, *const M[] = {"memory_mb", NULL},
+				  *const P[] = {"persist", NULL};
+		params_number(&p, C, "cores", 0.01, (double)(srv->host_cpus < 128 ? srv->host_cpus : 128),
+			      false, &cores, &has_cores);
+		params_int(&p, M, "memory_mb", 64, 1048576, false, &mem, &has_mem);
+		params_bool(&p, P, "persist", true, &persist);
+		if (!has_cores && !has_mem)
+			params_fail(&p, "at least one of cores and memory_mb is required");
+	}
+	if (!params_ok(&p)) {
+		resp_validation(r, json_object_get(p.errors));
+		params_free(&p);
+		return;
+	}
+	params_free(&p);
+	if (!need(r, b->apply_limits))
+		return;
+	struct api_limits_request lr = {
+		.vmid = r->path_id,
+		.set_cores = has_cores,
+		.cores = cores,
+		.set_memory = has_mem,
+		.memory_mb = (uint64_t)mem,
+		.persist = persist,
+		.source = "POST /api/v1/containers/{id}/limits",
+	};
+	struct decision d;
+	char err[256] = "";
+	memset(&d, 0, sizeof(d));
+	int rc = b->apply_limits(b->ctx, &lr, &d, err, sizeof(err));
+	if (rc == -EINVAL) {
+		json_object *errs = json_object_new_array();
+		json_object_array_add(errs, json_object_new_string(err[0] ? err : "refused by the daemon"));
+		resp_validation(r, errs);
+		return;
+	}
+	if (rc == -EBUSY) {
+		resp_error(r, 409, err[0] ? err : "Container is busy (locked or a change is in progress)");
+		return;
+	}
+	if (rc < 0) {
+		backend_failed(r, rc, "apply_limits");
+		return;
+	}
+	if (has_cores)
+		metrics_scaling_action(&srv->metrics, r->path_id, RES_CPU, ACT_SET);
+	if (has_mem)
+		metrics_scaling_action(&srv->metrics, r->path_id, RES_RAM, ACT_SET);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "decision", decision_to_json(&d));
+	resp_json(r, 200, o);
+}
+
+void route_v1_decisions(struct req *r)
+{
+	struct api_backend *b = &r->srv->backend;
+	struct params p;
+	params_load(r, &p);
+	long long since = 0, limit = 100;
+	static const char *const S[] = {"since", NULL}, *const L[] = {"limit", NULL};
+	params_int(&p, S, "since", 0, INT64_MAX - 1, false, &since, NULL);
+	params_int(&p, L, "limit", 1, DECISIONS_MAX, false, &limit, NULL);
+	if (!params_ok(&p)) {
+		resp_validation(r, json_object_get(p.errors));
+		params_free(&p);
+		return;
+	}
+	params_free(&p);
+	if (!need(r, b->list_decisions))
+		return;
+	struct decision *list = NULL;
+	size_t n = 0;
+	int rc = b->list_decisions(b->ctx, (uint64_t)since, (size_t)limit, &list, &n);
+	if (rc < 0) {
+		free(list);
+		backend_failed(r, rc, "list_decisions");
+		return;
+	}
+	json_object *arr = json_object_new_array_ext((int)n);
+	uint64_t last = (uint64_t)since;
+	for (size_t i = 0; i < n && i < (size_t)limit; i++) {
+		json_object_array_add(arr, decision_to_json(&list[i]));
+		if (list[i].seq > last)
+			last = list[i].seq;
+	}
+	free(list);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "decisions", arr);
+	json_object_object_add(o, "next_since", json_object_new_uint64(last));
+	resp_json(r, 200, o);
+}
+
+void route_v1_model(struct req *r)
+{
+	struct api_backend *b = &r->srv->backend;
+	if (!need(r, b->model_info))
+		return;
+	struct api_model_info *m = calloc(1, sizeof(*m));
+	if (!m) {
+		resp_internal(r, "out of memory");
+		return;
+	}
+	int rc = b->model_info(b->ctx, m);
+	if (rc < 0) {
+		free(m);
+		backend_failed(r, rc, "model_info");
+		return;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "trained", json_object_new_boolean(m->trained));
+	json_object *feats = json_object_new_array();
+	unsigned nf = m->n_features < API_MODEL_MAX_FEATURES ? m->n_features : API_MODEL_MAX_FEATURES;
+	for (unsigned i = 0; i < nf; i++) {
+		char name[DECISION_FEATURE_NAME_MAX + 1];
+		memcpy(name, m->feature_names[i], DECISION_FEATURE_NAME_MAX);
+		name[DECISION_FEATURE_NAME_MAX] = '\0';
+		json_object *f = json_object_new_object();
+		json_object_object_add(f, "name", json_object_new_string(name));
+		json_object_object_add(f, "importance", num(m->feature_importance[i]));
+		json_object_array_add(feats, f);
+	}
+	json_object_object_add(o, "features", feats);
+	json_object_object_add(o, "trees", json_object_new_int64(m->trees));
+	json_object_object_add(o, "sample_size", json_object_new_int64(m->sample_size));
+	json_object_object_add(o, "window", json_object_new_int64(m->window));
+	json_object_object_add(o, "contamination", num(m->contamination));
+	json_object_object_add(o, "threshold", num(m->threshold));
+	json_object_object_add(o, "samples_seen", json_object_new_uint64(m->samples_seen));
+	json_object_object_add(o, "last_rebuild_ms", json_object_new_int64(m->last_rebuild_ms));
+	json_object_object_add(o, "last_rebuild_duration_ms", num(m->last_rebuild_duration_ms));
+	json_object_object_add(o, "rebuilds", json_object_new_uint64(m->rebuilds));
+	free(m);
+	resp_json(r, 200, o);
+}
+
+/* ---- server-sent events ----------------------------------------------------------------- */
+
+struct sse_stream {
+	struct api_server *srv;
+	uint64_t handle;
+	bool subscribed;
+	struct api_event q[SSE_QUEUE];
+	unsigned head, count;
+	uint64_t dropped;    /* events lost to a full queue since the last one sent */
+	uint64_t next_id;
+	char pending[4096];  /* formatted text not yet handed to MHD */
+	size_t pend_len, pend_off;
+	int64_t last_send_ms;
+};
+
+static const char *event_name(enum api_event_type t)
+{
+	switch (t) {
+	case API_EVENT_DECISION: return "decision";
+	case API_EVENT_OOM: return "oom";
+	case API_EVENT_PSI: return "psi";
+	}
+	return "event";
+}
+
+/* Backend thread: copy and wake the stream. Never blocks beyond the short lock. */
+static void sse_publish(void *arg, const struct api_event *ev)
+{
+	struct sse_stream *s = arg;
+	struct api_server *srv = s->srv;
+	pthread_mutex_lock(&srv->sse_lock);
+	if (s->count == SSE_QUEUE) {
+		s->head = (s->head + 1) % SSE_QUEUE;
+		s->count--;
+		s->dropped++;
+	}
+	s->q[(s->head + s->count) % SSE_QUEUE] = *ev;
+	s->count++;
+	pthread_cond_broadcast(&srv->sse_cond);
+	pthread_mutex_unlock(&srv->sse_lock);
+}
+
+static void sse_format(struct sse_stream *s, const struct api_event *ev, uint64_t dropped)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string(event_name(ev->type)));
+	json_object_object_add(o, "time_ms", json_object_new_int64(ev->time_ms));
+	json_object_object_add(o, "vmid", json_object_new_int64(ev->vmid));
+	if (ev->type == API_EVENT_DECISION) {
+		json_object_object_add(o, "decision", decision_to_json(&ev->decision));
+	} else {
+		char res[sizeof(ev->resource) + 1], det[sizeof(ev->detail) + 1];
+		memcpy(res, ev->resource, sizeof(ev->resource));
+		res[sizeof(ev->resource)] = '\0';
+		memcpy(det, ev->detail, sizeof(ev->detail));
+		det[sizeof(ev->detail)] = '\0';
+		json_object_object_add(o, "resource", json_object_new_string(res));
+		json_object_object_add(o, "value", num(ev->value));
+		json_object_object_add(o, "detail", json_object_new_string(det));
+	}
+	if (dropped)
+		json_object_object_add(o, "dropped_before", json_object_new_uint64(dropped));
+	const char *js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	int n = snprintf(s->pending, sizeof(s->pending), "id: %llu\nevent: %s\ndata: %s\n\n",
+			 (unsigned long long)++s->next_id, event_name(ev->type), js);
+	if (n < 0 || (size_t)n >= sizeof(s->pending)) /* cannot happen with bounded fields */
+		n = snprintf(s->pending, sizeof(s->pending), "event: %s\ndata: {}\n\n", event_name(ev->type));
+	s->pend_len = (size_t)n;
+	s->pend_off = 0;
+	json_object_put(o);
+}
+
+static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct sse_stream *s = cls;
+	struct api_server *srv = s->srv;
+	if (s->pend_off < s->pend_len) {
+		size_t n = s->pend_len - s->pend_off;
+		if (n > max)
+			n = max;
+		memcpy(buf, s->pending + s->pend_off, n);
+		s->pend_off += n;
+		return (ssize_t)n;
+	}
+	pthread_mutex_lock(&srv->sse_lock);
+	while (!srv->stopping && s->count == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += SSE_KEEPALIVE_S;
+		if (pthread_cond_timedwait(&srv->sse_cond, &srv->sse_lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	if (srv->stopping) {
+		pthread_mutex_unlock(&srv->sse_lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	if (s->count == 0) {
+		pthread_mutex_unlock(&srv->sse_lock);
+		static const char keepalive[] = ": keepalive\n\n";
+		size_t n = sizeof(keepalive) - 1 < max ? sizeof(keepalive) - 1 : max;
+		memcpy(buf, keepalive, n);
+		return (ssize_t)n;
+	}
+	struct api_event ev = s->q[s->head];
+	s->head = (s->head + 1) % SSE_QUEUE;
+	s->count--;
+	uint64_t dropped = s->dropped;
+	s->dropped = 0;
+	pthread_mutex_unlock(&srv->sse_lock);
+	sse_format(s, &ev, dropped);
+	return sse_reader(cls, pos, buf, max);
+}
+
+static void sse_free(void *cls)
+{
+	struct sse_stream *s = cls;
+	struct api_server *srv = s->srv;
+	if (s->subscribed && srv->backend.unsubscribe)
+		srv->backend.unsubscribe(srv->backend.ctx, s->handle);
+	pthread_mutex_lock(&srv->sse_lock);
+	srv->sse_active--;
+	pthread_mutex_unlock(&srv->sse_lock);
+	free(s);
+}
+
+void v1_events(struct req *r)
+{
+	struct api_server *srv = r->srv;
+	struct api_backend *b = &srv->backend;
+	if (!need(r, b->subscribe))
+		return;
+	pthread_mutex_lock(&srv->sse_lock);
+	bool full = srv->sse_active >= SSE_MAX_STREAMS;
+	if (!full)
+		srv->sse_active++;
+	pthread_mutex_unlock(&srv->sse_lock);
+	if (full) {
+		resp_error(r, 503, "Too many event streams");
+		return;
+	}
+	struct sse_stream *s = calloc(1, sizeof(*s));
+	if (!s) {
+		pthread_mutex_lock(&srv->sse_lock);
+		srv->sse_active--;
+		pthread_mutex_unlock(&srv->sse_lock);
+		resp_internal(r, "out of memory");
+		return;
+	}
+	s->srv = srv;
+	/* The stream opens with a comment so clients see the connection is live at once. */
+	s->pend_len = (size_t)snprintf(s->pending, sizeof(s->pending), ": lxcscale events\nretry: 3000\n\n");
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_reader,
+								     s, sse_free);
+	if (!resp) {
+		s->subscribed = false;
+		sse_free(s);
+		resp_internal(r, "cannot create the event stream");
+		return;
+	}
+	if (b->subscribe(b->ctx, sse_publish, s, &s->handle) < 0) {
+		MHD_destroy_response(resp); /* calls sse_free */
+		resp_internal(r, "cannot subscribe to daemon events");
+		return;
+	}
+	s->subscribed = true;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	r->custom = resp;
+	r->status = 200;
+}

@@ -1,0 +1,589 @@
+/*
+ * bpf_scenario.c — drives lxcscale's BPF programs against real processes in real cgroups
+ * and checks what lands in the maps. Used by tests/integration/bpf_host.sh (mode runq, on
+ * the host) and by the VM scenario (modes memhigh, oom).
+ *
+ *   bpf_scenario runq    [--raw] [--root DIR]   CPU burners in one cgroup, a sleeper in a
+ *                                               second, nothing in a third; lifecycle events
+ *   bpf_scenario memhigh [--root DIR]           a memory hog under memory.high: reclaim stall
+ *   bpf_scenario oom     [--root DIR]           a hog over memory.max: exactly one OOM event
+ *
+ * The cgroups are created as DIR/lxcscale-test-bpf-<pid>/<name> (DIR defaults to the
+ * cgroup v2 mount), so the container level is the level of <name>; they are removed at
+ * the end. Output: `ok - ...` / `FAIL - ...` / `skip - ...` lines and a closing
+ * `N passed, N failed, N skipped`. No check depends on timing: burners and hogs run for a
+ * fixed time only so that there is something to measure, and the checks compare the
+ * cgroups with each other and with the kernel's own cpu.stat.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_loader.h"
+
+static int passed, failed, skipped;
+
+static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", cond ? "ok" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (cond)
+		passed++;
+	else
+		failed++;
+}
+
+static void skip(const char *what, const char *why)
+{
+	printf("skip - %s: %s\n", what, why);
+	skipped++;
+}
+
+static int summary(void)
+{
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}
+
+/* ---- cgroups ----------------------------------------------------------------------------- */
+
+static char g_parent[256];
+
+static uint64_t cg_id(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	char p[640];
+	int fd, rc = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static long long cg_read_key(const char *dir, const char *file, const char *key)
+{
+	char p[640], line[256];
+	long long v = -1;
+	size_t kl = strlen(key);
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	f = fopen(p, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ' ')
+			v = strtoll(line + kl + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Level of a directory in the cgroup v2 tree: components below the mount root. */
+static int cg_level(const char *root, const char *path)
+{
+	const char *p = path + strlen(root);
+	int level = 0;
+
+	for (; *p; p++)
+		if (*p == '/' && p[1])
+			level++;
+	return level;
+}
+
+static void cg_child(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", g_parent, name);
+}
+
+/* Moves every process of a cgroup to its parent's parent, then removes it. */
+static void cg_remove(const char *dir)
+{
+	char p[640], line[64];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	f = fopen(p, "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			pid_t pid = (pid_t)atoi(line);
+
+			if (pid > 0)
+				kill(pid, SIGKILL);
+		}
+		fclose(f);
+	}
+	for (int i = 0; i < 100 && rmdir(dir) != 0 && errno == EBUSY; i++)
+		usleep(10000);
+}
+
+/* Forks a child that joins cgroup `dir` and runs fn; returns its pid. */
+static pid_t spawn_in(const char *dir, void (*fn)(long), long arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%d", (int)getpid());
+		if (cg_write(dir, "cgroup.procs", buf) != 0)
+			_exit(111);
+		fn(arg);
+		_exit(0);
+	}
+	return pid;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void burn(long seconds_x1000)
+{
+	double end = now_s() + (double)seconds_x1000 / 1000.0;
+	volatile unsigned long x = 0;
+
+	while (now_s() < end)
+		for (int i = 0; i < 100000; i++)
+			x += (unsigned long)i;
+}
+
+static void sleeper(long seconds_x1000)
+{
+	double end = now_s() + (double)seconds_x1000 / 1000.0;
+
+	while (now_s() < end)
+		usleep(2000);
+}
+
+/* Touches `mib` MiB page by page, twice; exits 0 when done. */
+static void hog(long mib)
+{
+	size_t len = (size_t)mib << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(112);
+	for (int round = 0; round < 2; round++)
+		for (size_t off = 0; off < len; off += 4096)
+			p[off] = (char)(off + (size_t)round);
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+#define MAX_EV 256
+static struct lxs_event g_ev[MAX_EV];
+static int g_nev;
+
+static int collect(const struct lxs_event *ev, void *ctx)
+{
+	(void)ctx;
+	if (g_nev < MAX_EV)
+		g_ev[g_nev++] = *ev;
+	return 0;
+}
+
+static int count_events(uint32_t type, uint64_t cgid)
+{
+	int n = 0;
+
+	for (int i = 0; i < g_nev; i++)
+		if (g_ev[i].type == type && (!cgid || g_ev[i].cgid == cgid))
+			n++;
+	return n;
+}
+
+/* Sum of all deltas of one container over the drains done so far. */
+struct total {
+	uint64_t cgid;
+	struct lxs_ct_delta sum;
+};
+
+static void accumulate(struct total *t, int nt, const struct lxs_ct_delta *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < nt; k++) {
+			struct lxs_ct_delta *s = &t[k].sum;
+
+			if (t[k].cgid != d[i].cgid)
+				continue;
+			s->runq_count += d[i].runq_count;
+			s->runq_sum_ns += d[i].runq_sum_ns;
+			for (int j = 0; j < LXS_HIST_SLOTS; j++)
+				s->runq_hist[j] += d[i].runq_hist[j];
+			s->oncpu_ns += d[i].oncpu_ns;
+			s->nvcsw += d[i].nvcsw;
+			s->nivcsw += d[i].nivcsw;
+			s->reclaim_ns += d[i].reclaim_ns;
+			s->reclaim_count += d[i].reclaim_count;
+			s->reclaim_pages += d[i].reclaim_pages;
+			s->dreclaim_ns += d[i].dreclaim_ns;
+			s->oom_kills += d[i].oom_kills;
+		}
+}
+
+/* Drains and consumes for `seconds`, 100 ms per tick, as the daemon would. */
+static int run_ticks(struct lxs_bpf *b, struct total *t, int nt, double seconds)
+{
+	struct lxs_ct_delta d[16];
+	double end = now_s() + seconds;
+	size_t n;
+	int rc;
+
+	do {
+		usleep(100000);
+		rc = lxs_bpf_drain(b, d, 16, &n);
+		if (rc)
+			return rc;
+		accumulate(t, nt, d, n);
+		rc = lxs_bpf_consume(b, collect, NULL);
+		if (rc < 0)
+			return rc;
+	} while (now_s() < end);
+	return 0;
+}
+
+static const char *g_root = "/sys/fs/cgroup/unified";
+
+static int make_parent(void)
+{
+	struct statfs sfs;
+
+	if (statfs(g_root, &sfs) != 0 || sfs.f_type != 0x63677270 /* CGROUP2_SUPER_MAGIC */) {
+		fprintf(stderr, "%s is not a cgroup v2 mount\n", g_root);
+		return -1;
+	}
+	snprintf(g_parent, sizeof(g_parent), "%s/lxcscale-test-bpf-%d", g_root, (int)getpid());
+	if (mkdir(g_parent, 0755) != 0) {
+		perror(g_parent);
+		return -1;
+	}
+	return 0;
+}
+
+static struct lxs_bpf *open_bpf(struct lxs_bpf_opts *o, const char *pin)
+{
+	struct lxs_bpf *b = NULL;
+	char err[512] = "";
+	int rc;
+
+	o->pin_dir = pin;
+	rc = lxs_bpf_open(&b, o, err, sizeof(err));
+	check(rc == 0, "BPF programs load and attach (%s)", rc ? err : lxs_bpf_attach_mode(b));
+	return rc ? NULL : b;
+}
+
+/* ---- mode runq --------------------------------------------------------------------------- */
+
+static int mode_runq(bool raw)
+{
+	char busy[400], slp[400], idle[400], unreg[400], newct[400], deep[500], pin[128];
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), nburn = 2 * ncpu + 1;
+	pid_t pids[64];
+	int np = 0;
+	double t0, elapsed;
+	long long usage0, usage1;
+
+	if (make_parent())
+		return 1;
+	cg_child(busy, sizeof(busy), "busy");
+	cg_child(slp, sizeof(slp), "sleep");
+	cg_child(idle, sizeof(idle), "idle");
+	cg_child(unreg, sizeof(unreg), "unreg");
+	cg_child(newct, sizeof(newct), "new");
+	snprintf(deep, sizeof(deep), "%s/deeper", busy);
+	mkdir(busy, 0755); mkdir(slp, 0755); mkdir(idle, 0755); mkdir(unreg, 0755);
+	mkdir(deep, 0755);
+
+	lxs_bpf_opts_default(&o);
+	o.container_level = cg_level(g_root, busy);
+	o.lifecycle_parent = cg_id(g_parent);
+	o.runq_notify_ns = 1000000;       /* 1 ms: burners exceed it often */
+	o.notify_interval_ns = 500000000; /* at most 2 per container, CPU and second */
+	o.force_raw_tp = raw;
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/lxcscale-test-%d", (int)getpid());
+	b = open_bpf(&o, pin);
+	if (!b)
+		goto out;
+	check(strcmp(lxs_bpf_attach_mode(b), raw ? "raw_tp" : "tp_btf") == 0,
+	      "attached as %s", lxs_bpf_attach_mode(b));
+
+	uint64_t id_busy = cg_id(busy), id_slp = cg_id(slp), id_idle = cg_id(idle);
+	uint64_t id_unreg = cg_id(unreg);
+	check(lxs_bpf_add_container(b, id_busy, 901) == 0 &&
+	      lxs_bpf_add_container(b, id_slp, 902) == 0 &&
+	      lxs_bpf_add_container(b, id_idle, 903) == 0, "three containers registered");
+
+	struct total t[3] = { { .cgid = id_busy }, { .cgid = id_slp }, { .cgid = id_idle } };
+
+	/* lifecycle: a cgroup at the container level under the parent, and one deeper */
+	mkdir(newct, 0755);
+	char deep2[600];
+	snprintf(deep2, sizeof(deep2), "%s/x", deep);
+	mkdir(deep2, 0755);
+	uint64_t id_new = cg_id(newct), id_deep2 = cg_id(deep2);
+	rmdir(deep2);
+	rmdir(newct);
+
+	usage0 = cg_read_key(busy, "cpu.stat", "usage_usec");
+	t0 = now_s();
+	for (int i = 0; i < nburn && np < 60; i++)
+		pids[np++] = spawn_in(busy, burn, 2000);
+	pids[np++] = spawn_in(slp, sleeper, 2000);
+	pids[np++] = spawn_in(unreg, burn, 2000);
+	if (run_ticks(b, t, 3, 2.2) != 0)
+		check(0, "drain and consume work during the run");
+	for (int i = 0; i < np; i++)
+		waitpid(pids[i], NULL, 0);
+	run_ticks(b, t, 3, 0.1);
+	elapsed = now_s() - t0;
+	usage1 = cg_read_key(busy, "cpu.stat", "usage_usec");
+
+	struct lxs_ct_delta *B = &t[0].sum, *S = &t[1].sum, *I = &t[2].sum;
+	double mean_b = B->runq_count ? (double)B->runq_sum_ns / (double)B->runq_count : 0;
+	double mean_s = S->runq_count ? (double)S->runq_sum_ns / (double)S->runq_count : 0;
+	uint64_t p50_b = lxs_hist_quantile_ns(B->runq_hist, LXS_HIST_SLOTS, 0.5);
+	uint64_t p50_s = lxs_hist_quantile_ns(S->runq_hist, LXS_HIST_SLOTS, 0.5);
+	uint64_t p99_b = lxs_hist_quantile_ns(B->runq_hist, LXS_HIST_SLOTS, 0.99);
+	uint64_t p99_s = lxs_hist_quantile_ns(S->runq_hist, LXS_HIST_SLOTS, 0.99);
+
+	printf("# %d burners on %d CPUs for %.1f s: busy runq n=%llu mean=%.0f us p50=%llu us "
+	       "p99=%llu us oncpu=%.3f s nivcsw=%llu; sleep n=%llu mean=%.0f us p50=%llu us "
+	       "p99=%llu us nvcsw=%llu\n", nburn, ncpu, elapsed,
+	       (unsigned long long)B->runq_count, mean_b / 1e3, (unsigned long long)p50_b / 1000,
+	       (unsigned long long)p99_b / 1000, (double)B->oncpu_ns / 1e9,
+	       (unsigned long long)B->nivcsw, (unsigned long long)S->runq_count, mean_s / 1e3,
+	       (unsigned long long)p50_s / 1000, (unsigned long long)p99_s / 1000,
+	       (unsigned long long)S->nvcsw);
+
+	check(B->runq_count > 0 && B->nivcsw > 0, "busy cgroup: run-queue samples (%llu) and "
+	      "involuntary switches (%llu) counted on its id", (unsigned long long)B->runq_count,
+	      (unsigned long long)B->nivcsw);
+	check(S->runq_count > 0 && S->nvcsw > 0, "sleeper cgroup: wake-ups (%llu) and voluntary "
+	      "switches (%llu) counted on its id", (unsigned long long)S->runq_count,
+	      (unsigned long long)S->nvcsw);
+	check(mean_b > mean_s, "busy cgroup has the larger mean run-queue latency "
+	      "(%.0f us > %.0f us)", mean_b / 1e3, mean_s / 1e3);
+	check(p99_b > p99_s, "busy cgroup has the larger p99 run-queue latency (%llu us > %llu us)",
+	      (unsigned long long)p99_b / 1000, (unsigned long long)p99_s / 1000);
+	check(B->oncpu_ns > 10 * S->oncpu_ns, "busy cgroup's on-CPU time dwarfs the sleeper's "
+	      "(%.3f s vs %.3f s)", (double)B->oncpu_ns / 1e9, (double)S->oncpu_ns / 1e9);
+	if (usage0 >= 0 && usage1 > usage0) {
+		double kern = (double)(usage1 - usage0) * 1e3, ours = (double)B->oncpu_ns;
+
+		check(ours > 0.85 * kern && ours < 1.15 * kern, "busy on-CPU time matches the "
+		      "kernel's cpu.stat usage within 15%% (bpf %.3f s, cpu.stat %.3f s)",
+		      ours / 1e9, kern / 1e9);
+	} else {
+		skip("on-CPU time vs cpu.stat", "cpu.stat usage_usec not readable");
+	}
+	check(I->runq_count == 0 && I->oncpu_ns == 0 && I->nvcsw == 0 && I->nivcsw == 0,
+	      "idle cgroup (ran nothing) has no counts");
+
+	/* nothing for a cgroup that is not registered, even though it burned CPU */
+	char mp[256];
+	snprintf(mp, sizeof(mp), "%s/lxs_cagg", pin);
+	int cagg = bpf_obj_get(mp);
+	check(cagg >= 0, "aggregate map pinned at %s", mp);
+	if (cagg >= 0) {
+		void *v = calloc((size_t)libbpf_num_possible_cpus(), sizeof(struct lxs_cagg));
+
+		check(bpf_map_lookup_elem(cagg, &id_unreg, v) != 0 && errno == ENOENT,
+		      "unregistered cgroup that burned CPU has no aggregate");
+		free(v);
+		close(cagg);
+	}
+
+	/* notable events: rate-limited, only for the busy container */
+	int nrunq = count_events(LXS_EV_RUNQ_DELAY, 0), nrunq_b = count_events(LXS_EV_RUNQ_DELAY, id_busy);
+	int limit = ncpu * ((int)(elapsed / 0.5) + 2);
+	check(nrunq_b > 0 && nrunq_b <= limit, "run-queue delay events for the busy container: "
+	      "%d, at most %d by the rate limit", nrunq_b, limit);
+	check(count_events(LXS_EV_RUNQ_DELAY, id_idle) == 0, "no run-queue event for the idle "
+	      "container (%d events in all)", nrunq);
+	uint64_t rl = 0, drops = 1;
+	lxs_bpf_stat(b, LXS_STAT_RATE_LIMITED, &rl);
+	lxs_bpf_stat(b, LXS_STAT_RB_DROPS, &drops);
+	check(rl > 0, "the in-kernel rate limit suppressed %llu events", (unsigned long long)rl);
+	check(drops == 0, "no ring-buffer drops");
+
+	/* lifecycle */
+	check(count_events(LXS_EV_CG_MKDIR, id_new) == 1 && count_events(LXS_EV_CG_RMDIR, id_new) == 1,
+	      "one mkdir and one rmdir event for a cgroup created at the container level");
+	int found_path = 0;
+	for (int i = 0; i < g_nev; i++)
+		if (g_ev[i].type == LXS_EV_CG_MKDIR && g_ev[i].cgid == id_new &&
+		    strstr(g_ev[i].path, "/new"))
+			found_path = 1;
+	check(found_path, "the mkdir event carries the cgroup's path");
+	check(count_events(LXS_EV_CG_MKDIR, id_deep2) == 0, "no lifecycle event below the "
+	      "container level");
+
+	/* removal and clean stop */
+	check(lxs_bpf_remove_container(b, id_busy) == 0, "container removed");
+	lxs_bpf_close(b, true);
+	check(access(pin, F_OK) != 0, "pins removed on a clean stop");
+out:
+	cg_remove(deep); cg_remove(busy); cg_remove(slp); cg_remove(idle); cg_remove(unreg);
+	cg_remove(g_parent);
+	return summary();
+}
+
+/* ---- modes memhigh / oom (in the VM: cgroup v2 with the memory controller) ---------------- */
+
+static int enable_memory(void)
+{
+	int rc = cg_write(g_root, "cgroup.subtree_control", "+memory");
+
+	if (rc == 0)
+		rc = cg_write(g_parent, "cgroup.subtree_control", "+memory");
+	return rc;
+}
+
+static int mode_mem(bool oom)
+{
+	char ct[400], leaf[500];
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+
+	if (make_parent())
+		return 1;
+	if (enable_memory() != 0) {
+		skip(oom ? "OOM kill event" : "reclaim stall under memory.high",
+		     "the memory controller cannot be enabled here (host without it: run in the VM)");
+		cg_remove(g_parent);
+		return summary();
+	}
+	cg_child(ct, sizeof(ct), oom ? "oomct" : "highct");
+	mkdir(ct, 0755);
+	snprintf(leaf, sizeof(leaf), "%s/ns", ct); /* like PVE: tasks below lxc/<vmid>/ns */
+	mkdir(leaf, 0755);
+	if (oom) {
+		cg_write(ct, "memory.max", "32M");
+		cg_write(ct, "memory.swap.max", "0");
+	} else {
+		cg_write(ct, "memory.high", "24M");
+		cg_write(ct, "memory.swap.max", "max");
+	}
+
+	lxs_bpf_opts_default(&o);
+	o.container_level = cg_level(g_root, ct);
+	o.reclaim_notify_ns = 0;
+	b = open_bpf(&o, "");
+	if (!b)
+		goto out;
+	uint64_t id = cg_id(ct);
+	check(lxs_bpf_add_container(b, id, 101) == 0, "container registered (level %d)",
+	      o.container_level);
+	struct total t[1] = { { .cgid = id } };
+	pid_t pid = spawn_in(leaf, hog, oom ? 96 : 48);
+	int status = 0;
+	if (oom) {
+		waitpid(pid, &status, 0);
+		run_ticks(b, t, 1, 0.3);
+		check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the hog was OOM-killed");
+		check(count_events(LXS_EV_OOM_KILL, 0) == 1, "exactly one OOM event in the ring "
+		      "buffer (%d)", count_events(LXS_EV_OOM_KILL, 0));
+		check(count_events(LXS_EV_OOM_KILL, id) == 1, "the OOM event names the container");
+		for (int i = 0; i < g_nev; i++)
+			if (g_ev[i].type == LXS_EV_OOM_KILL)
+				check(g_ev[i].pid == (uint32_t)pid && !strcmp(g_ev[i].comm, "bpf_scenario"),
+				      "the OOM event names the victim (pid %u, comm %s)",
+				      g_ev[i].pid, g_ev[i].comm);
+		check(t[0].sum.oom_kills == 1, "oom_kills = 1 in the container's aggregate");
+		check(cg_read_key(ct, "memory.events", "oom_kill") == 1,
+		      "the kernel's memory.events agrees: oom_kill 1");
+	} else {
+		/* the hog is throttled, not killed: let it run, then measure */
+		double t0 = now_s();
+
+		while (waitpid(pid, &status, WNOHANG) == 0 && now_s() - t0 < 20)
+			run_ticks(b, t, 1, 0.2);
+		if (waitpid(pid, &status, WNOHANG) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+		run_ticks(b, t, 1, 0.1);
+		printf("# memory.high hog: reclaim %llu passes, %.1f ms, %llu pages\n",
+		       (unsigned long long)t[0].sum.reclaim_count, (double)t[0].sum.reclaim_ns / 1e6,
+		       (unsigned long long)t[0].sum.reclaim_pages);
+		check(t[0].sum.reclaim_count > 0 && t[0].sum.reclaim_ns > 0,
+		      "memory hog under memory.high produced reclaim stall time on its container");
+		check(t[0].sum.reclaim_pages > 0, "reclaimed pages are counted");
+		check(cg_read_key(ct, "memory.events", "high") > 0,
+		      "the kernel's memory.events agrees: high > 0");
+		check(count_events(LXS_EV_OOM_KILL, 0) == 0, "no OOM event under memory.high");
+	}
+	lxs_bpf_close(b, true);
+out:
+	cg_remove(leaf);
+	cg_remove(ct);
+	cg_remove(g_parent);
+	return summary();
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	bool raw = false;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--raw"))
+			raw = true;
+		else if (!strcmp(argv[i], "--root") && i + 1 < argc)
+			g_root = argv[++i];
+		else {
+			fprintf(stderr, "unknown argument %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (geteuid() != 0) {
+		skip("BPF scenario", "needs root to load BPF programs and create cgroups");
+		return summary();
+	}
+	if (!strcmp(mode, "runq"))
+		return mode_runq(raw);
+	if (!strcmp(mode, "memhigh"))
+		return mode_mem(false);
+	if (!strcmp(mode, "oom"))
+		return mode_mem(true);
+	fprintf(stderr, "usage: bpf_scenario runq [--raw] | memhigh | oom [--root DIR]\n");
+	return 2;
+}

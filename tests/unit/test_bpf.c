@@ -1,0 +1,526 @@
+/*
+ * test_bpf.c — the BPF loader (user/bpf_loader.c) against the real kernel.
+ *
+ * Pure parts (quantile estimate, option checks, the not-root message) run anywhere. The
+ * rest loads the real programs and needs root; those tests are skipped with the reason
+ * otherwise. What they cover: the container set and its bad ids, drain deltas and a too
+ * small output buffer, pins left by a crash reused, stale incompatible pins replaced,
+ * ring-buffer consume with an early stop (real cgroup_mkdir/rmdir events), the raw_tp
+ * fallback, run-time statistics, and `bpftool map dump` showing BTF field names.
+ * The scenario with real workloads is tests/integration/bpf_host.sh.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_loader.h"
+
+extern char **environ;
+
+#define CG_ROOT "/sys/fs/cgroup/unified"
+
+static bool have_root(void)
+{
+	return geteuid() == 0;
+}
+
+#define NEED_ROOT()                                                     \
+	do {                                                            \
+		if (!have_root()) {                                     \
+			print_message("skip: needs root to load BPF\n"); \
+			skip();                                         \
+		}                                                       \
+	} while (0)
+
+static struct lxs_bpf *open_or_fail(struct lxs_bpf_opts *o)
+{
+	struct lxs_bpf *b = NULL;
+	char err[512] = "";
+	int rc = lxs_bpf_open(&b, o, err, sizeof(err));
+
+	if (rc)
+		print_message("lxs_bpf_open: %d %s\n", rc, err);
+	assert_int_equal(rc, 0);
+	assert_non_null(b);
+	return b;
+}
+
+static void opts_only(struct lxs_bpf_opts *o, bool runq, bool mem, bool oom, bool life)
+{
+	lxs_bpf_opts_default(o);
+	o->pin_dir = "";
+	o->want_runq = runq;
+	o->want_mem = mem;
+	o->want_oom = oom;
+	o->want_lifecycle = life;
+}
+
+/* ---- pure -------------------------------------------------------------------------------- */
+
+static void test_quantile(void **state)
+{
+	uint64_t h[LXS_HIST_SLOTS] = { 0 };
+
+	(void)state;
+	assert_int_equal(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, 0.5), 0);
+	h[3] = 100; /* [8, 16) us */
+	assert_int_equal(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, 0.5), 12000);
+	assert_int_equal(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, 0.99), 15920);
+	assert_int_equal(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, 2.0), 16000);   /* clamped */
+	assert_int_equal(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, -1.0), 0);      /* invalid */
+	assert_int_equal(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, NAN), 0);
+	h[0] = 100; /* [0, 2) us: p50 is at the top of slot 0, p99 inside slot 3 */
+	assert_int_equal(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, 0.5), 2000);
+	assert_true(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, 0.99) > 8000);
+	memset(h, 0, sizeof(h));
+	h[LXS_HIST_SLOTS - 1] = 1; /* the open-ended last slot */
+	assert_true(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, 1.0) >= (1ULL << (LXS_HIST_SLOTS - 1)) * 1000ULL);
+	h[0] = 1; /* a single sample at the low end is the p0 */
+	assert_true(lxs_hist_quantile_ns(h, LXS_HIST_SLOTS, 0.0) <= 2000);
+}
+
+static void test_opts_rejected(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b = (void *)1;
+	char err[256];
+
+	(void)state;
+	lxs_bpf_opts_default(&o);
+	o.container_level = 0;
+	err[0] = 0;
+	assert_int_equal(lxs_bpf_open(&b, &o, err, sizeof(err)), -EINVAL);
+	assert_null(b);
+	assert_non_null(strstr(err, "level"));
+
+	lxs_bpf_opts_default(&o);
+	o.pin_dir = "relative/dir";
+	assert_int_equal(lxs_bpf_preflight(&o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "absolute"));
+
+	lxs_bpf_opts_default(&o);
+	o.pin_dir = "/sys/fs/bpf/../../etc";
+	assert_int_equal(lxs_bpf_preflight(&o, err, sizeof(err)), -EINVAL);
+
+	opts_only(&o, false, false, false, false);
+	assert_int_equal(lxs_bpf_preflight(&o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no concern"));
+}
+
+/* Not root: a clear sentence, -EPERM. As root the check runs in a child that drops to
+ * nobody. */
+static void test_not_root_message(void **state)
+{
+	struct lxs_bpf_opts o;
+	char err[256] = "";
+	int pfd[2], status;
+	pid_t pid;
+
+	(void)state;
+	lxs_bpf_opts_default(&o);
+	if (!have_root()) {
+		assert_int_equal(lxs_bpf_preflight(&o, err, sizeof(err)), -EPERM);
+		assert_non_null(strstr(err, "root"));
+		return;
+	}
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int rc;
+
+		close(pfd[0]);
+		if (setgid(65534) || setuid(65534))
+			_exit(3);
+		rc = lxs_bpf_preflight(&o, err, sizeof(err));
+		if (write(pfd[1], err, strlen(err) + 1) < 0)
+			_exit(4);
+		_exit(rc == -EPERM ? 0 : 5);
+	}
+	close(pfd[1]);
+	memset(err, 0, sizeof(err));
+	assert_true(read(pfd[0], err, sizeof(err) - 1) > 0);
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_non_null(strstr(err, "needs root"));
+	assert_non_null(strstr(err, "uid 65534"));
+}
+
+static void test_event_names(void **state)
+{
+	(void)state;
+	assert_string_equal(lxs_event_type_name(LXS_EV_OOM_KILL), "oom_kill");
+	assert_string_equal(lxs_event_type_name(LXS_EV_CG_RMDIR), "cgroup_rmdir");
+	assert_string_equal(lxs_event_type_name(0), "unknown");
+	assert_string_equal(lxs_event_type_name(9999), "unknown");
+}
+
+/* ---- real kernel --------------------------------------------------------------------------- */
+
+static void test_container_set(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	struct lxs_ct_delta d[4];
+	size_t n = 99;
+
+	(void)state;
+	NEED_ROOT();
+	opts_only(&o, false, false, false, true);
+	b = open_or_fail(&o);
+	assert_int_equal(lxs_bpf_concerns(b), LXS_CONCERN_LIFECYCLE);
+
+	assert_int_equal(lxs_bpf_add_container(b, 0, 1), -EINVAL);
+	assert_int_equal(lxs_bpf_add_container(b, LXS_OTHER_ID, 1), -EINVAL);
+	assert_int_equal(lxs_bpf_add_container(b, UINT64_MAX, 1), -EINVAL);
+	assert_int_equal(lxs_bpf_remove_container(b, 0), -EINVAL);
+
+	assert_int_equal(lxs_bpf_add_container(b, 4242, 101), 0);
+	assert_int_equal(lxs_bpf_add_container(b, 4242, 101), 0); /* twice is fine */
+	assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].cgid, 4242);
+	assert_false(d[0].first);           /* created fresh: baseline known */
+	assert_int_equal(d[0].runq_count, 0);
+	assert_int_equal(d[0].runq_p50_ns, 0);
+
+	assert_int_equal(lxs_bpf_remove_container(b, 4242), 0);
+	assert_int_equal(lxs_bpf_remove_container(b, 4242), 0); /* already gone: fine */
+	assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(lxs_bpf_drain(b, NULL, 4, &n), -EINVAL);
+	lxs_bpf_close(b, true);
+}
+
+static void test_drain_small_buffer(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	struct lxs_ct_delta d[4];
+	size_t n;
+
+	(void)state;
+	NEED_ROOT();
+	opts_only(&o, false, false, false, true);
+	o.count_other = true;
+	b = open_or_fail(&o);
+	for (uint64_t id = 100; id < 103; id++)
+		assert_int_equal(lxs_bpf_add_container(b, id, 0), 0);
+	assert_int_equal(lxs_bpf_drain(b, d, 1, &n), -ENOBUFS);
+	assert_int_equal(n, 1);
+	assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
+	assert_int_equal(n, 4); /* three containers + the host/other bucket */
+	lxs_bpf_close(b, true);
+}
+
+static int count_pins(const char *dir)
+{
+	static const char *const names[] = { "lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats",
+					     "lxs_ratelim" };
+	char p[256];
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		n += access(p, F_OK) == 0;
+	}
+	return n;
+}
+
+/* Runs argv, captures up to cap-1 bytes of stdout; returns the exit status or -1. */
+static int run_capture(char *const argv[], char *buf, size_t cap)
+{
+	posix_spawn_file_actions_t fa;
+	int pfd[2], status = -1;
+	size_t len = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, pfd[0]);
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	while (len + 1 < cap && (r = read(pfd[0], buf + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	buf[len] = 0;
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Pins: a crash (close without unpin) leaves them; the next open reuses the same maps;
+ * bpftool shows the aggregates with their BTF field names; a clean stop removes them. */
+static void test_pins_survive_crash(void **state)
+{
+	char dir[128], path[192], out[65536];
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	struct lxs_ctr v;
+	struct lxs_ct_delta d[4];
+	uint64_t id = 777;
+	size_t n;
+	int fd;
+
+	(void)state;
+	NEED_ROOT();
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/lxcscale-unit-%d", (int)getpid());
+	opts_only(&o, true, false, false, false);
+	o.pin_dir = dir;
+	b = open_or_fail(&o);
+	assert_int_equal(count_pins(dir), 5);
+	assert_int_equal(lxs_bpf_add_container(b, id, 4711), 0);
+	lxs_bpf_close(b, false); /* crash */
+	assert_int_equal(count_pins(dir), 5);
+
+	b = open_or_fail(&o);
+	snprintf(path, sizeof(path), "%s/lxs_ctrs", dir);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &id, &v), 0); /* the set survived */
+	assert_int_equal(v.vmid, 4711);
+	close(fd);
+	assert_int_equal(lxs_bpf_add_container(b, id, 4711), 0);
+	assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(d[0].first); /* reused aggregate: baseline unknown, zero deltas */
+
+	{
+		char *argv[] = { "bpftool", "-j", "map", "dump", "pinned", path, NULL };
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/lxs_cagg", dir);
+		rc = run_capture(argv, out, sizeof(out));
+		if (rc < 0) {
+			print_message("bpftool not runnable: dump not checked\n");
+		} else {
+			assert_int_equal(rc, 0);
+			assert_non_null(strstr(out, "\"runq_hist\""));
+			assert_non_null(strstr(out, "\"oncpu_ns\""));
+			assert_non_null(strstr(out, "\"reclaim_ns\""));
+			assert_non_null(strstr(out, "777"));
+		}
+		snprintf(path, sizeof(path), "%s/lxs_ctrs", dir);
+		rc = run_capture(argv, out, sizeof(out));
+		if (rc >= 0) {
+			assert_non_null(strstr(out, "\"vmid\":4711"));
+		}
+	}
+	lxs_bpf_close(b, true);
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
+/* A pin of the right name but the wrong shape (left by another version) is replaced. */
+static void test_stale_pin_replaced(void **state)
+{
+	char dir[128], path[192];
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd, mfd;
+
+	(void)state;
+	NEED_ROOT();
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/lxcscale-unit-stale-%d", (int)getpid());
+	if (access("/sys/fs/bpf/lxcscale-unit-probe", F_OK) != 0) {
+		/* make sure bpffs is there: a first open mounts it */
+		opts_only(&o, false, false, false, true);
+		o.pin_dir = "/sys/fs/bpf/lxcscale-unit-probe";
+		b = open_or_fail(&o);
+		lxs_bpf_close(b, true);
+	}
+	assert_int_equal(mkdir(dir, 0700), 0);
+	mfd = bpf_map_create(BPF_MAP_TYPE_HASH, "lxs_cagg", 8, 8, 16, NULL);
+	assert_true(mfd >= 0);
+	snprintf(path, sizeof(path), "%s/lxs_cagg", dir);
+	assert_int_equal(bpf_obj_pin(mfd, path), 0);
+	close(mfd);
+
+	opts_only(&o, false, false, false, true);
+	o.pin_dir = dir;
+	b = open_or_fail(&o);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	assert_int_equal(info.type, BPF_MAP_TYPE_PERCPU_HASH);
+	assert_int_equal(info.value_size, sizeof(struct lxs_cagg));
+	close(fd);
+	lxs_bpf_close(b, true);
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
+struct ev_log {
+	struct lxs_event ev[16];
+	int n;
+	int stop_after;
+};
+
+static int log_event(const struct lxs_event *ev, void *ctx)
+{
+	struct ev_log *l = ctx;
+
+	if (l->n < 16)
+		l->ev[l->n++] = *ev;
+	return l->stop_after && l->n >= l->stop_after;
+}
+
+/* Real lifecycle events: three cgroups created and removed at the container level. */
+static void test_consume_lifecycle(void **state)
+{
+	char parent[128], child[3][160], deep[200];
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	struct ev_log log = { .stop_after = 1 };
+	struct stat st;
+	uint64_t ids[3];
+	int rc, i;
+
+	(void)state;
+	NEED_ROOT();
+	if (stat(CG_ROOT, &st) != 0)
+		skip();
+	snprintf(parent, sizeof(parent), CG_ROOT "/lxcscale-test-bpfunit-%d", (int)getpid());
+	assert_int_equal(mkdir(parent, 0755), 0);
+	assert_int_equal(stat(parent, &st), 0);
+
+	opts_only(&o, false, false, false, true);
+	o.container_level = 2;
+	o.lifecycle_parent = st.st_ino;
+	b = open_or_fail(&o);
+	assert_true(lxs_bpf_ring_fd(b) >= 0);
+
+	for (i = 0; i < 3; i++) {
+		snprintf(child[i], sizeof(child[i]), "%s/ct%d", parent, i);
+		assert_int_equal(mkdir(child[i], 0755), 0);
+		assert_int_equal(stat(child[i], &st), 0);
+		ids[i] = st.st_ino;
+	}
+	snprintf(deep, sizeof(deep), "%s/below", child[0]); /* level 3: not reported */
+	assert_int_equal(mkdir(deep, 0755), 0);
+	rmdir(deep);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(rmdir(child[i]), 0);
+	rmdir(parent);
+
+	rc = lxs_bpf_consume(b, log_event, &log);
+	assert_int_equal(rc, 1); /* the callback asked to stop */
+	log.stop_after = 0;
+	rc = lxs_bpf_consume(b, log_event, &log);
+	assert_int_equal(rc, 5);
+	assert_int_equal(log.n, 6);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(log.ev[i].type, LXS_EV_CG_MKDIR);
+		assert_int_equal(log.ev[i].cgid, ids[i]);
+		assert_int_equal(log.ev[i].level, 2);
+		assert_non_null(strstr(log.ev[i].path, "/ct"));
+		assert_int_equal(log.ev[3 + i].type, LXS_EV_CG_RMDIR);
+		assert_int_equal(log.ev[3 + i].cgid, ids[i]);
+	}
+	assert_int_equal(lxs_bpf_consume(b, log_event, &log), 0);
+	lxs_bpf_close(b, true);
+}
+
+/* The raw_tp copies load and attach, and run-time statistics count their runs. */
+static void test_raw_tp_and_stats(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	struct lxs_prog_stat ps[16];
+	size_t n, i;
+	bool found = false;
+
+	(void)state;
+	NEED_ROOT();
+	opts_only(&o, true, true, true, true);
+	o.force_raw_tp = true;
+	b = open_or_fail(&o);
+	assert_string_equal(lxs_bpf_attach_mode(b), "raw_tp");
+	assert_true(lxs_bpf_concerns(b) & LXS_CONCERN_RUNQ);
+	assert_int_equal(lxs_bpf_stats_enable(b), 0);
+	assert_int_equal(lxs_bpf_stats_enable(b), 0); /* idempotent */
+	for (i = 0; i < 20; i++)
+		usleep(1000); /* context switches */
+	assert_int_equal(lxs_bpf_prog_stats(b, ps, 16, &n), 0);
+	assert_true(n >= 3);
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(ps[i].name);
+
+		assert_true(l >= 2 && strncmp(ps[i].name, "lxs_", 4) == 0);
+		assert_string_equal(ps[i].name + l - 2, "_r");
+		if (!strcmp(ps[i].name, "lxs_switch_r")) {
+			found = true;
+			assert_true(ps[i].run_cnt > 0);
+			assert_true(ps[i].run_time_ns > 0);
+		}
+	}
+	assert_true(found);
+	assert_int_equal(lxs_bpf_prog_stats(b, ps, 1, &n), -ENOBUFS);
+	lxs_bpf_stats_disable(b);
+	lxs_bpf_close(b, true);
+}
+
+static void test_stats_counters(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	uint64_t v = 1;
+
+	(void)state;
+	NEED_ROOT();
+	opts_only(&o, false, false, true, false);
+	b = open_or_fail(&o);
+	assert_int_equal(lxs_bpf_stat(b, LXS_STAT_RB_DROPS, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(lxs_bpf_stat(b, LXS_STAT_NR, &v), -EINVAL);
+	assert_int_equal(lxs_bpf_stat(b, (enum lxs_stat)-1, &v), -EINVAL);
+	lxs_bpf_close(b, true);
+	lxs_bpf_close(NULL, true); /* no-op */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quantile),
+		cmocka_unit_test(test_opts_rejected),
+		cmocka_unit_test(test_not_root_message),
+		cmocka_unit_test(test_event_names),
+		cmocka_unit_test(test_container_set),
+		cmocka_unit_test(test_drain_small_buffer),
+		cmocka_unit_test(test_pins_survive_crash),
+		cmocka_unit_test(test_stale_pin_replaced),
+		cmocka_unit_test(test_consume_lifecycle),
+		cmocka_unit_test(test_raw_tp_and_stats),
+		cmocka_unit_test(test_stats_counters),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

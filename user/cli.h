@@ -1,0 +1,34 @@
+/*
+ * cli.h — the `lxcscale` command's subcommands.
+ *
+ * `lxcscale <command> [args]` looks the command up in the table in user/lxcscale.c and
+ * calls its function with argc/argv starting at the command name (argv[0] = "status"),
+ * so each command parses its own options with getopt_long. A command returns the
+ * process exit status: 0 success, 1 failure, 2 usage error.
+ *
+ * To add a command: implement `int cli_<name>(int argc, char **argv)` in its own file
+ * under user/ (e.g. user/cli_status.c), declare it below, and add one row to the table
+ * in user/lxcscale.c: { "status", cli_status, "one line of help" }.
+ */
+#ifndef LXCSCALE_CLI_H
+#define LXCSCALE_CLI_H
+
+typedef int (*cli_fn)(int argc, char **argv);
+
+struct cli_command {
+	const char *name;
+	cli_fn fn;
+	const char *help;
+};
+
+int cli_version(int argc, char **argv);
+int cli_help(int argc, char **argv);
+
+/* Commands added by their modules (declare here, add a row in user/lxcscale.c):
+ *   int cli_status(int argc, char **argv);
+ *   int cli_scale(int argc, char **argv);
+ *   int cli_model(int argc, char **argv);
+ *   int cli_replay(int argc, char **argv);
+ */
+
+#endif
