@@ -3,7 +3,8 @@
  *
  * CPU (cpu.max, period 100 ms):
  *   used       = min(demand, limit)
- *   throttled  = (demand - limit)+ CPU-seconds; nr_throttled counts the 100 ms periods
+ *   throttled  = (demand - limit)+ CPU-seconds; nr_periods counts the 100 ms periods,
+ *                nr_throttled those of a step whose demand exceeded the limit
  *   thr        = (demand - limit)+ / demand   share of wanted time spent throttled
  *   some       = 1 - (1 - thr)(1 - n)         n = outside contention (noisy neighbour)
  *   full       = thr + (1 - thr) n / 2        throttling stalls every task of the cgroup
@@ -103,7 +104,7 @@ static uint64_t round_counter(double v)
 
 void container_model_step(struct container_model *m, int64_t t_ms, int64_t dt_ms,
                           const struct cm_demand *d, struct cm_step *out,
-                          struct raw_sample *sample)
+                          struct feat_raw *sample)
 {
 	struct cm_step st;
 	memset(&st, 0, sizeof st);
@@ -160,13 +161,13 @@ void container_model_step(struct container_model *m, int64_t t_ms, int64_t dt_ms
 			st.cpu_some = 1.0 - (1.0 - thr) * (1.0 - n);
 			st.cpu_full = thr + (1.0 - thr) * n / 2.0;
 			m->nr_throttled += (double)dt_ms / CM_CPU_PERIOD_MS;
-			m->throttled_us += over * dt_us;
 		} else {
 			st.cpu_some = n;
 			st.cpu_full = n / 2.0;
 		}
 	}
 
+	m->nr_periods += (double)dt_ms / CM_CPU_PERIOD_MS;
 	m->usage_us += st.cpu_used_cores * dt_us;
 	m->cpu_some_us += st.cpu_some * dt_us;
 	m->cpu_full_us += st.cpu_full * dt_us;
@@ -178,27 +179,32 @@ void container_model_step(struct container_model *m, int64_t t_ms, int64_t dt_ms
 		*out = st;
 	if (!sample)
 		return;
+	const double mib = 1024.0 * 1024.0, gib = mib * 1024.0;
 	memset(sample, 0, sizeof *sample);
-	sample->vmid = m->vmid;
-	sample->time_ms = t_ms + dt_ms;
-	sample->cpu_limit_cores = limit;
-	sample->mem_limit_mb = mem_max;
-	sample->mem_high_mb = mem_high;
+	sample->mono_ms = t_ms + dt_ms;
+	sample->wall_ms = t_ms + dt_ms;
+	sample->known = RAW_BIT(RAW_CPU_USAGE) | RAW_BIT(RAW_CPU_CORES) | RAW_BIT(RAW_MEM) |
+	                RAW_BIT(RAW_SWAP) | RAW_BIT(RAW_SWAP_TOTAL) | RAW_BIT(RAW_IO) |
+	                RAW_BIT(RAW_NET) | RAW_BIT(RAW_FS) | RAW_BIT(RAW_PIDS) |
+	                RAW_BIT(RAW_PSI_CPU) | RAW_BIT(RAW_PSI_MEM) | RAW_BIT(RAW_PSI_IO) |
+	                RAW_BIT(RAW_RECLAIM) | RAW_BIT(RAW_THROTTLE) | RAW_BIT(RAW_OOM);
 	sample->cpu_usage_usec = round_counter(m->usage_us);
-	sample->cpu_throttled_usec = round_counter(m->throttled_us);
-	sample->cpu_nr_throttled = round_counter(m->nr_throttled);
-	sample->cpu_some_usec = round_counter(m->cpu_some_us);
-	sample->cpu_full_usec = round_counter(m->cpu_full_us);
-	sample->mem_some_usec = round_counter(m->mem_some_us);
-	sample->mem_full_usec = round_counter(m->mem_full_us);
-	sample->io_some_usec = round_counter(m->io_some_us);
-	sample->io_full_usec = 0;
+	sample->cpu_cores = limit;
+	sample->mem_file = round_counter(m->p.file_cache_mb * mib);
+	sample->mem_current = round_counter(st.mem_used_mb * mib) + sample->mem_file;
+	sample->swap_current = round_counter(swapped * mib);
+	sample->swap_total = round_counter(m->p.swap_mb * mib);
+	sample->fs_total_bytes = round_counter(m->p.fs_total_gb * gib);
+	sample->fs_used_bytes = round_counter(m->p.fs_used_gb * gib);
+	sample->fs_free_bytes = sample->fs_total_bytes - sample->fs_used_bytes;
+	sample->pids = restarting ? 1 : d->nr_procs;
+	sample->psi_total_us[0][0] = round_counter(m->cpu_some_us);
+	sample->psi_total_us[0][1] = round_counter(m->cpu_full_us);
+	sample->psi_total_us[1][0] = round_counter(m->mem_some_us);
+	sample->psi_total_us[1][1] = round_counter(m->mem_full_us);
+	sample->psi_total_us[2][0] = round_counter(m->io_some_us);
+	sample->reclaim_stall_us = round_counter(m->mem_some_us);
+	sample->nr_periods = round_counter(m->nr_periods);
+	sample->nr_throttled = round_counter(m->nr_throttled);
 	sample->oom_kills = m->oom_kills;
-	sample->mem_used_mb = st.mem_used_mb;
-	sample->mem_file_mb = m->p.file_cache_mb;
-	sample->swap_used_mb = swapped;
-	sample->swap_total_mb = m->p.swap_mb;
-	sample->nr_procs = restarting ? 1 : d->nr_procs;
-	sample->fs_used_gb = m->p.fs_used_gb;
-	sample->fs_total_gb = m->p.fs_total_gb;
 }

@@ -4,7 +4,8 @@
  * Replay needs one trace to score any policy: the trace says what the workload *wants*
  * (CPU cores, memory MiB, outside CPU contention, processes) and this model says what it
  * *gets* under the limits a policy chose, in the same raw form the sampler reads from the
- * kernel (struct raw_sample: cumulative usage, throttling, PSI totals, OOM kills). The model
+ * kernel (struct feat_raw, the daemon's raw sample: cumulative usage, throttling, PSI totals,
+ * OOM kills), which the daemon's own feature code then turns into rows. The model
  * is deliberately simple and hand-checkable; every rule is stated in container_model.c.
  *
  * Limits change with a lag: a policy schedules a change for a time (its decision time plus
@@ -16,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "raw_sample.h"
+#include "feature.h"
 
 #define CM_PENDING_MAX 16
 #define CM_CPU_PERIOD_MS 100 /* cpu.max period Proxmox writes */
@@ -64,7 +65,7 @@ struct container_model {
 	double oom_offset_mb;    /* memory the last OOM kill freed, still owed by the trace */
 	int64_t restart_until_ms;
 	/* cumulative counters kept in double, rounded when a sample is emitted */
-	double usage_us, throttled_us, nr_throttled;
+	double usage_us, nr_periods, nr_throttled;
 	double cpu_some_us, cpu_full_us, mem_some_us, mem_full_us, io_some_us, io_full_us;
 	uint64_t oom_kills;
 };
@@ -84,9 +85,10 @@ int container_model_schedule(struct container_model *m, int64_t at_ms, double cp
                              double mem_mb);
 
 /* Run the step [t_ms, t_ms + dt_ms): apply due changes, serve the demand, and write the
- * sample read at t_ms + dt_ms. out and sample may be NULL. */
+ * sample read at t_ms + dt_ms (mono_ms = wall_ms = t_ms + dt_ms). out and sample may be NULL.
+ * Every field the model knows is marked known; run-queue latency (BPF only) is not. */
 void container_model_step(struct container_model *m, int64_t t_ms, int64_t dt_ms,
                           const struct cm_demand *d, struct cm_step *out,
-                          struct raw_sample *sample);
+                          struct feat_raw *sample);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,9 +24,10 @@ static const char chunk_magic[4] = { 'C', 'H', 'N', 'K' };
 #define HEADER_LEN 32
 #define CHUNK_HDR_LEN 16
 #define TICK_TYPE 1
-#define SAMPLE_LEN 200
-#define DECISION_LEN (8 + 8 + 4 + 1 + 8 + 8 + 1 + 8 + 8 + 1 + 8 + 8 + 1 + 4 + \
-                      DECISION_TOP_FEATURES * (DECISION_FEATURE_NAME_MAX + 8) + 8 * 4 + 1 + 1)
+#define SAMPLE_LEN (4 + 8 + 8 + 8 + 4 + 8 + 8 + 12 * 8 + 6 * 8 + 2 * 8 + 4 * 8)
+#define DECISION_LEN (8 + 8 + 4 + 1 + 8 + 8 + 1 + 8 + 8 + 1 + 8 + 8 + 1 + 4 + 4 + \
+                      DECISION_TOP_FEATURES * (DECISION_FEATURE_NAME_MAX + 8) + 8 * 4 + \
+                      sizeof(((struct decision *)0)->detail) + 1 + 1)
 #define TICK_HDR_LEN (1 + 8 + 4 + 4)
 #define FLUSH_BYTES (1u << 20)
 
@@ -162,65 +164,77 @@ static double get_f64(struct cur *c)
 
 /* ---- records ---------------------------------------------------------------------------- */
 
-static void put_sample(struct buf *b, const struct raw_sample *s)
+static void put_sample(struct buf *b, const struct recording_sample *rs)
 {
-	put_u32(b, s->vmid);
-	put_u64(b, (uint64_t)s->time_ms);
-	put_f64(b, s->cpu_limit_cores);
-	put_f64(b, s->mem_limit_mb);
-	put_f64(b, s->mem_high_mb);
+	const struct feat_raw *s = &rs->raw;
+	put_u32(b, rs->vmid);
+	put_f64(b, rs->ram_mb);
+	put_u64(b, (uint64_t)s->mono_ms);
+	put_u64(b, (uint64_t)s->wall_ms);
+	put_u32(b, s->known);
 	put_u64(b, s->cpu_usage_usec);
-	put_u64(b, s->cpu_throttled_usec);
-	put_u64(b, s->cpu_nr_throttled);
-	put_u64(b, s->cpu_some_usec);
-	put_u64(b, s->cpu_full_usec);
-	put_u64(b, s->mem_some_usec);
-	put_u64(b, s->mem_full_usec);
-	put_u64(b, s->io_some_usec);
-	put_u64(b, s->io_full_usec);
-	put_u64(b, s->oom_kills);
-	put_u64(b, s->io_read_bytes);
-	put_u64(b, s->io_write_bytes);
+	put_f64(b, s->cpu_cores);
+	put_u64(b, s->mem_current);
+	put_u64(b, s->mem_file);
+	put_u64(b, s->swap_current);
+	put_u64(b, s->swap_total);
+	put_u64(b, s->io_rbytes);
+	put_u64(b, s->io_wbytes);
 	put_u64(b, s->net_rx_bytes);
 	put_u64(b, s->net_tx_bytes);
-	put_f64(b, s->mem_used_mb);
-	put_f64(b, s->mem_file_mb);
-	put_f64(b, s->swap_used_mb);
-	put_f64(b, s->swap_total_mb);
-	put_u32(b, s->nr_procs);
-	put_f64(b, s->fs_used_gb);
-	put_f64(b, s->fs_total_gb);
+	put_u64(b, s->fs_total_bytes);
+	put_u64(b, s->fs_free_bytes);
+	put_u64(b, s->fs_used_bytes);
+	put_u64(b, s->pids);
+	for (int r = 0; r < 3; r++)
+		for (int k = 0; k < 2; k++)
+			put_u64(b, s->psi_total_us[r][k]);
+	put_f64(b, s->runq_p50_us);
+	put_f64(b, s->runq_p99_us);
+	put_u64(b, s->reclaim_stall_us);
+	put_u64(b, s->nr_periods);
+	put_u64(b, s->nr_throttled);
+	put_u64(b, s->oom_kills);
 }
 
-static void get_sample(struct cur *c, struct raw_sample *s)
+/* returns false when the known mask names fields this build does not have */
+static bool get_sample(struct cur *c, struct recording_sample *rs)
 {
-	memset(s, 0, sizeof *s);
-	s->vmid = get_u32(c);
-	s->time_ms = (int64_t)get_u64(c);
-	s->cpu_limit_cores = get_f64(c);
-	s->mem_limit_mb = get_f64(c);
-	s->mem_high_mb = get_f64(c);
+	memset(rs, 0, sizeof *rs);
+	struct feat_raw *s = &rs->raw;
+	rs->vmid = get_u32(c);
+	rs->ram_mb = get_f64(c);
+	s->mono_ms = (int64_t)get_u64(c);
+	s->wall_ms = (int64_t)get_u64(c);
+	s->known = get_u32(c);
 	s->cpu_usage_usec = get_u64(c);
-	s->cpu_throttled_usec = get_u64(c);
-	s->cpu_nr_throttled = get_u64(c);
-	s->cpu_some_usec = get_u64(c);
-	s->cpu_full_usec = get_u64(c);
-	s->mem_some_usec = get_u64(c);
-	s->mem_full_usec = get_u64(c);
-	s->io_some_usec = get_u64(c);
-	s->io_full_usec = get_u64(c);
-	s->oom_kills = get_u64(c);
-	s->io_read_bytes = get_u64(c);
-	s->io_write_bytes = get_u64(c);
+	s->cpu_cores = get_f64(c);
+	s->mem_current = get_u64(c);
+	s->mem_file = get_u64(c);
+	s->swap_current = get_u64(c);
+	s->swap_total = get_u64(c);
+	s->io_rbytes = get_u64(c);
+	s->io_wbytes = get_u64(c);
 	s->net_rx_bytes = get_u64(c);
 	s->net_tx_bytes = get_u64(c);
-	s->mem_used_mb = get_f64(c);
-	s->mem_file_mb = get_f64(c);
-	s->swap_used_mb = get_f64(c);
-	s->swap_total_mb = get_f64(c);
-	s->nr_procs = get_u32(c);
-	s->fs_used_gb = get_f64(c);
-	s->fs_total_gb = get_f64(c);
+	s->fs_total_bytes = get_u64(c);
+	s->fs_free_bytes = get_u64(c);
+	s->fs_used_bytes = get_u64(c);
+	s->pids = get_u64(c);
+	for (int r = 0; r < 3; r++)
+		for (int k = 0; k < 2; k++)
+			s->psi_total_us[r][k] = get_u64(c);
+	s->runq_p50_us = get_f64(c);
+	s->runq_p99_us = get_f64(c);
+	s->reclaim_stall_us = get_u64(c);
+	s->nr_periods = get_u64(c);
+	s->nr_throttled = get_u64(c);
+	s->oom_kills = get_u64(c);
+	if (s->known >> RAW_FIELD_COUNT)
+		return false;
+	if (!isfinite(rs->ram_mb) || rs->ram_mb < 0 || !isfinite(s->cpu_cores) || s->cpu_cores < 0)
+		return false;
+	return true;
 }
 
 static void put_decision(struct buf *b, const struct decision *d)
@@ -239,6 +253,7 @@ static void put_decision(struct buf *b, const struct decision *d)
 	put_f64(b, d->anomaly_score);
 	put_u8(b, d->anomaly ? 1 : 0);
 	put_u32(b, (uint32_t)d->urgency);
+	put_u32(b, (uint32_t)d->priority);
 	for (int i = 0; i < DECISION_TOP_FEATURES; i++) {
 		char name[DECISION_FEATURE_NAME_MAX] = { 0 };
 		/* bounded copy; the field is NUL-terminated on disk whatever the caller left */
@@ -251,6 +266,9 @@ static void put_decision(struct buf *b, const struct decision *d)
 	put_f64(b, d->mem_pct);
 	put_f64(b, d->cpu_psi_some_ms);
 	put_f64(b, d->mem_psi_some_ms);
+	char detail[sizeof d->detail] = { 0 };
+	memcpy(detail, d->detail, strnlen(d->detail, sizeof detail - 1));
+	put_bytes(b, detail, sizeof detail);
 	put_u8(b, d->dry_run ? 1 : 0);
 	put_u8(b, d->persist ? 1 : 0);
 }
@@ -273,6 +291,7 @@ static bool get_decision(struct cur *c, struct decision *d)
 	d->anomaly_score = get_f64(c);
 	uint8_t anomaly = get_u8(c);
 	d->urgency = (int)get_u32(c);
+	d->priority = (int)get_u32(c);
 	for (int i = 0; i < DECISION_TOP_FEATURES; i++) {
 		const uint8_t *name = get_bytes(c, DECISION_FEATURE_NAME_MAX);
 		if (name) {
@@ -286,6 +305,12 @@ static bool get_decision(struct cur *c, struct decision *d)
 	d->mem_pct = get_f64(c);
 	d->cpu_psi_some_ms = get_f64(c);
 	d->mem_psi_some_ms = get_f64(c);
+	const uint8_t *detail = get_bytes(c, sizeof d->detail);
+	if (detail) {
+		memcpy(d->detail, detail, sizeof d->detail);
+		if (d->detail[sizeof d->detail - 1] != '\0')
+			return false;
+	}
 	uint8_t dry = get_u8(c);
 	uint8_t persist = get_u8(c);
 	if (cc > DECISION_SET || mc > DECISION_SET || reason > REASON_RECONCILE || anomaly > 1 ||
@@ -401,7 +426,7 @@ int recording_flush(struct recording_writer *w)
 }
 
 int recording_write_tick(struct recording_writer *w, int64_t time_ms,
-                         const struct raw_sample *samples, size_t n_samples,
+                         const struct recording_sample *samples, size_t n_samples,
                          const struct decision *decisions, size_t n_decisions)
 {
 	if (w->failed)
@@ -414,6 +439,7 @@ int recording_write_tick(struct recording_writer *w, int64_t time_ms,
 		if (rc != REC_OK)
 			return rc;
 	}
+	size_t before = w->raw.len;
 	put_u8(&w->raw, TICK_TYPE);
 	put_u64(&w->raw, (uint64_t)time_ms);
 	put_u32(&w->raw, (uint32_t)n_samples);
@@ -424,6 +450,9 @@ int recording_write_tick(struct recording_writer *w, int64_t time_ms,
 		put_decision(&w->raw, &decisions[i]);
 	if (w->raw.oom)
 		return wfail(w, REC_ERR_NOMEM, "out of memory buffering ticks");
+	if (w->raw.len - before != need) /* the encoders and the *_LEN constants disagree */
+		return wfail(w, REC_ERR_FORMAT, "internal: tick encoded to %zu bytes, expected %zu",
+		             w->raw.len - before, need);
 	w->pending_ticks++;
 	if (w->pending_ticks >= w->flush_ticks || w->raw.len >= FLUSH_BYTES)
 		return recording_flush(w);
@@ -464,7 +493,7 @@ struct recording_reader {
 	uint8_t *raw, *zbuf;
 	size_t raw_cap, zcap;
 	struct cur c;         /* over the current chunk's raw bytes */
-	struct raw_sample *samples;
+	struct recording_sample *samples;
 	size_t samples_cap;
 	struct decision *decisions;
 	size_t decisions_cap;
@@ -649,7 +678,7 @@ int recording_read_tick(struct recording_reader *r, struct recording_tick *tick)
 		return rfail(r, REC_ERR_FORMAT, "chunk at byte %llu: tick runs past the chunk",
 		             (unsigned long long)r->chunk_off);
 	if (ns > r->samples_cap) {
-		struct raw_sample *p = realloc(r->samples, ns * sizeof *p);
+		struct recording_sample *p = realloc(r->samples, ns * sizeof *p);
 		if (!p)
 			return rfail(r, REC_ERR_NOMEM, "out of memory");
 		r->samples = p;
@@ -663,7 +692,9 @@ int recording_read_tick(struct recording_reader *r, struct recording_tick *tick)
 		r->decisions_cap = nd;
 	}
 	for (uint32_t i = 0; i < ns; i++)
-		get_sample(c, &r->samples[i]);
+		if (!get_sample(c, &r->samples[i]))
+			return rfail(r, REC_ERR_FORMAT, "chunk at byte %llu: sample %u of tick %llu out of range",
+			             (unsigned long long)r->chunk_off, i, (unsigned long long)r->ticks);
 	for (uint32_t i = 0; i < nd; i++)
 		if (!get_decision(c, &r->decisions[i]))
 			return rfail(r, REC_ERR_FORMAT, "chunk at byte %llu: decision %u of tick %llu out of range",

@@ -8,6 +8,9 @@
  *   end     a chunk with raw_len = 0 and zlib_len = 0, written by a clean close
  * A chunk holds whole ticks, never part of one: a tick is u8 type (1), i64 time_ms,
  * u32 n_samples, u32 n_decisions, the samples and the decisions in a fixed field order.
+ * A sample is the daemon's raw reading (struct feat_raw, cumulative counters as the kernel
+ * gives them) plus the container's id and memory allocation, so a recording can be replayed
+ * through any later version of the features, the model and the policy.
  * Chunks are independent zlib streams, so a file cut short by a crash still replays up to
  * its last complete chunk, and the reader says exactly where and why it stopped.
  */
@@ -18,7 +21,7 @@
 #include <stdint.h>
 
 #include "decision.h"
-#include "raw_sample.h"
+#include "feature.h"
 
 #define RECORDING_VERSION 1
 #define RECORDING_MAX_SAMPLES 65536   /* per tick */
@@ -39,6 +42,12 @@ enum recording_status {
 
 const char *recording_status_name(enum recording_status s);
 
+struct recording_sample {
+	uint32_t vmid;
+	double ram_mb;        /* memory allocation (memory.max) in MiB, 0 = unknown */
+	struct feat_raw raw;  /* raw.cpu_cores is the CPU allocation */
+};
+
 /* ---- writing ---- */
 struct recording_writer;
 
@@ -47,7 +56,7 @@ struct recording_writer;
 struct recording_writer *recording_writer_open(const char *path, uint32_t tick_ms, int64_t created_ms,
                                                unsigned flush_ticks, char *err, size_t errlen);
 int recording_write_tick(struct recording_writer *w, int64_t time_ms,
-                         const struct raw_sample *samples, size_t n_samples,
+                         const struct recording_sample *samples, size_t n_samples,
                          const struct decision *decisions, size_t n_decisions);
 int recording_flush(struct recording_writer *w);
 /* Flush, write the end marker, fsync and close. Frees w even on error. */
@@ -60,7 +69,7 @@ struct recording_reader;
 struct recording_tick {
 	int64_t time_ms;
 	size_t n_samples;
-	const struct raw_sample *samples;     /* owned by the reader, valid until the next call */
+	const struct recording_sample *samples; /* owned by the reader, valid until the next call */
 	size_t n_decisions;
 	const struct decision *decisions;
 };

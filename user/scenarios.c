@@ -9,6 +9,7 @@
  */
 #include "scenarios.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -582,4 +583,28 @@ int scenario_shared_dir(char *buf, size_t len)
 	if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
 	return -1;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+int scenario_nab_files(const char *nab_dir, char (*names)[NAB_FILE_MAX], size_t max)
+{
+	DIR *d = opendir(nab_dir);
+	if (!d)
+		return -1;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL && n < max) {
+		size_t len = strlen(e->d_name);
+		if (strncmp(e->d_name, "ec2_cpu_utilization_", 20) != 0 || len < 4 || len >= NAB_FILE_MAX ||
+		    strcmp(e->d_name + len - 4, ".csv") != 0)
+			continue;
+		memcpy(names[n++], e->d_name, len + 1);
+	}
+	closedir(d);
+	qsort(names, n, sizeof names[0], cmp_name);
+	return (int)n;
 }

@@ -66,6 +66,11 @@ int scenario_generate(const char *name, uint64_t seed, struct scenario *out, cha
 int scenario_load_nab(const char *csv_path, const char *windows_json, uint32_t vmid,
                       struct scenario *out, char *err, size_t errlen);
 
+/* The NAB series files (ec2_cpu_utilization_*.csv) in nab_dir, sorted by name. Returns how
+ * many were written to names (at most max), or -1 when the directory cannot be read. */
+#define NAB_FILE_MAX 128
+int scenario_nab_files(const char *nab_dir, char (*names)[NAB_FILE_MAX], size_t max);
+
 /* The shared data directory: $LXCSCALE_SHARED, else $LXCSCALE_TOP/../shared, else
  * /work/shared. Writes the path into buf; returns 0, or -1 when none exists. */
 int scenario_shared_dir(char *buf, size_t len);

@@ -20,10 +20,17 @@
 
 #include "container_model.h"
 #include "recording.h"
+#include "replay.h"
+#include "replay_input.h"
 #include "scenarios.h"
 #include "scorecard.h"
 
 #define EPS 1e-9
+
+static double used_mb(const struct feat_raw *s)
+{
+	return (double)(s->mem_current - s->mem_file) / (1024.0 * 1024.0);
+}
 
 static struct cm_params params_no_restart(void)
 {
@@ -50,19 +57,20 @@ static void test_cpu_under_limit(void **state)
 	container_model_init(&m, 101, &p, 2.0, 2048);
 	struct cm_demand d = { .cpu_cores = 1.5, .mem_mb = 1000, .nr_procs = 7 };
 	struct cm_step st;
-	struct raw_sample s;
+	struct feat_raw s;
 	container_model_step(&m, 0, 1000, &d, &st, &s);
 	assert_true(fabs(st.cpu_used_cores - 1.5) < EPS);
 	assert_true(st.cpu_throttled_s == 0);
 	assert_true(st.cpu_some == 0 && st.cpu_full == 0);
 	assert_int_equal(s.cpu_usage_usec, 1500000);
-	assert_int_equal(s.cpu_throttled_usec, 0);
-	assert_int_equal(s.time_ms, 1000);
-	assert_int_equal(s.vmid, 101);
-	assert_int_equal(s.nr_procs, 7);
-	assert_true(fabs(s.mem_used_mb - 1000) < EPS);
-	assert_true(fabs(s.mem_high_mb - 2032) < EPS);
-	assert_true(fabs(s.cpu_limit_cores - 2.0) < EPS);
+	assert_int_equal(s.nr_throttled, 0);
+	assert_int_equal(s.nr_periods, 10);
+	assert_int_equal(s.mono_ms, 1000);
+	assert_int_equal(s.pids, 7);
+	assert_true(fabs(used_mb(&s) - 1000) < EPS);
+	assert_true(fabs(s.cpu_cores - 2.0) < EPS);
+	assert_true(s.known & RAW_BIT(RAW_PSI_MEM));
+	assert_false(s.known & RAW_BIT(RAW_RUNQ)); /* BPF-only: the model does not invent it */
 }
 
 static void test_cpu_throttled(void **state)
@@ -73,7 +81,7 @@ static void test_cpu_throttled(void **state)
 	container_model_init(&m, 1, &p, 2.0, 2048);
 	struct cm_demand d = { .cpu_cores = 3.0, .mem_mb = 500 };
 	struct cm_step st;
-	struct raw_sample s;
+	struct feat_raw s;
 	for (int i = 0; i < 10; i++)
 		container_model_step(&m, i * 1000, 1000, &d, &st, &s);
 	/* used 2 of 3 wanted: 1 CPU-s throttled per second, a third of the time stalled */
@@ -82,10 +90,10 @@ static void test_cpu_throttled(void **state)
 	assert_true(fabs(st.cpu_some - 1.0 / 3.0) < EPS);
 	assert_true(fabs(st.cpu_full - 1.0 / 3.0) < EPS);
 	assert_int_equal(s.cpu_usage_usec, 20000000);
-	assert_int_equal(s.cpu_throttled_usec, 10000000);
-	assert_int_equal(s.cpu_nr_throttled, 100); /* 10 s of 100 ms periods */
-	assert_int_equal(s.cpu_some_usec, 3333333);
-	assert_int_equal(s.cpu_full_usec, 3333333);
+	assert_int_equal(s.nr_throttled, 100); /* 10 s of 100 ms periods, all throttled */
+	assert_int_equal(s.nr_periods, 100);
+	assert_int_equal(s.psi_total_us[0][0], 3333333);
+	assert_int_equal(s.psi_total_us[0][1], 3333333);
 }
 
 static void test_cpu_neighbour(void **state)
@@ -119,16 +127,17 @@ static void test_mem_swap_band(void **state)
 	/* high 2032, band = 2048 + 512 - 2032 = 528; 264 over high = half the band */
 	struct cm_demand d = { .cpu_cores = 0.5, .mem_mb = 2296 };
 	struct cm_step st;
-	struct raw_sample s;
+	struct feat_raw s;
 	container_model_step(&m, 0, 1000, &d, &st, &s);
 	assert_false(st.oom_kill);
 	assert_true(fabs(st.mem_some - 0.5) < EPS);
 	assert_true(fabs(st.mem_full - 0.25) < EPS);
-	assert_true(fabs(s.mem_used_mb - 2032) < EPS);
-	assert_true(fabs(s.swap_used_mb - 264) < EPS);
-	assert_int_equal(s.mem_some_usec, 500000);
-	assert_int_equal(s.mem_full_usec, 250000);
-	assert_int_equal(s.io_some_usec, 500000);
+	assert_true(fabs(used_mb(&s) - 2032) < EPS);
+	assert_int_equal(s.swap_current, 264ULL << 20);
+	assert_int_equal(s.psi_total_us[1][0], 500000);
+	assert_int_equal(s.psi_total_us[1][1], 250000);
+	assert_int_equal(s.psi_total_us[2][0], 500000);
+	assert_int_equal(s.reclaim_stall_us, 500000);
 	assert_int_equal(s.oom_kills, 0);
 }
 
@@ -140,20 +149,20 @@ static void test_mem_oom_and_restart(void **state)
 	container_model_init(&m, 1, &p, 2.0, 2048);
 	struct cm_demand d = { .cpu_cores = 1.0, .mem_mb = 2600 }; /* > 2048 + 512 */
 	struct cm_step st;
-	struct raw_sample s;
+	struct feat_raw s;
 	container_model_step(&m, 0, 1000, &d, &st, &s);
 	assert_true(st.oom_kill);
 	assert_true(st.restarting);
 	assert_int_equal(s.oom_kills, 1);
-	assert_true(fabs(s.mem_used_mb - 256) < EPS);
+	assert_true(fabs(used_mb(&s) - 256) < EPS);
 	assert_true(st.cpu_used_cores == 0);
-	assert_int_equal(s.nr_procs, 1);
+	assert_int_equal(s.pids, 1);
 	/* still restarting until t = 10 s: no CPU work, memory at the base + what it adds */
 	d.mem_mb = 2610;
 	container_model_step(&m, 9000, 1000, &d, &st, &s);
 	assert_true(st.restarting);
 	assert_true(st.cpu_used_cores == 0);
-	assert_true(fabs(s.mem_used_mb - 266) < EPS); /* 2610 - (2600 - 256) */
+	assert_true(fabs(used_mb(&s) - 266) < EPS); /* 2610 - (2600 - 256) */
 	container_model_step(&m, 10000, 1000, &d, &st, &s);
 	assert_false(st.restarting);
 	assert_false(st.oom_kill);
@@ -161,13 +170,13 @@ static void test_mem_oom_and_restart(void **state)
 	/* the trace falls back: the owed memory shrinks with it, never below the base */
 	d.mem_mb = 600;
 	container_model_step(&m, 11000, 1000, &d, &st, &s);
-	assert_true(fabs(s.mem_used_mb - 256) < EPS);
+	assert_true(fabs(used_mb(&s) - 256) < EPS);
 	d.mem_mb = 200;
 	container_model_step(&m, 12000, 1000, &d, &st, &s);
-	assert_true(fabs(s.mem_used_mb - 200) < EPS);
+	assert_true(fabs(used_mb(&s) - 200) < EPS);
 	d.mem_mb = 900;
 	container_model_step(&m, 13000, 1000, &d, &st, &s);
-	assert_true(fabs(s.mem_used_mb - 900) < EPS);
+	assert_true(fabs(used_mb(&s) - 900) < EPS);
 	assert_int_equal(s.oom_kills, 1);
 }
 
@@ -205,6 +214,36 @@ static void test_limit_lag(void **state)
 	for (int i = 0; i < CM_PENDING_MAX; i++)
 		assert_int_equal(container_model_schedule(&m, 20000 + i, 1.0, 0), 0);
 	assert_int_equal(container_model_schedule(&m, 30000, 1.0, 0), -1);
+}
+
+/* The model's samples are what the daemon's feature code reads: check the rows it derives. */
+static void test_model_feeds_features(void **state)
+{
+	(void)state;
+	struct cm_params p = params_no_restart();
+	struct container_model m;
+	container_model_init(&m, 1, &p, 2.0, 2048);
+	struct cm_demand d = { .cpu_cores = 3.0, .mem_mb = 2296, .nr_procs = 50 };
+	struct feat_raw prev, cur;
+	container_model_step(&m, 0, 1000, &d, NULL, &prev);
+	container_model_step(&m, 1000, 1000, &d, NULL, &cur);
+	struct feat_row row;
+	assert_true(features_row_from_raw(&prev, &cur, &row));
+	assert_true(fabs(row.v[COL_CPU] - 100.0) < 1e-6);          /* 2 of 2 allowed cores */
+	assert_true(fabs(row.v[COL_MEM] - 2032.0) < 1e-6);         /* held at memory.high */
+	assert_true(fabs(row.v[COL_SWAP] - 264.0) < 1e-6);
+	assert_true(fabs(row.v[COL_PSI_CPU_SOME] - 1000.0 / 3) < 1e-3); /* ms per s */
+	assert_true(fabs(row.v[COL_PSI_MEM_SOME] - 500.0) < 1e-6);
+	assert_true(fabs(row.v[COL_THROTTLED] - 1.0) < 1e-9);
+	assert_true(fabs(row.v[COL_PROCS] - 50) < 1e-9);
+	assert_true(row.v[COL_OOM] == 0);
+	assert_false(row.known & COL_BIT(COL_RUNQ_P50));
+	d.mem_mb = 3000; /* over max + swap: the row shows the kill */
+	prev = cur;
+	container_model_step(&m, 2000, 1000, &d, NULL, &cur);
+	assert_true(features_row_from_raw(&prev, &cur, &row));
+	assert_true(row.v[COL_OOM] == 1);
+	assert_true(row.v[COL_CPU] == 0);
 }
 
 /* ---- scenarios -------------------------------------------------------------------------- */
@@ -481,23 +520,25 @@ static void test_scenario_nab_malformed(void **state)
 #define REC_TICKS 9
 #define REC_CONTAINERS 3
 
-static void fill_tick(int t, struct raw_sample *s, struct decision *d)
+static void fill_tick(int t, struct recording_sample *s, struct decision *d)
 {
 	for (int c = 0; c < REC_CONTAINERS; c++) {
 		memset(&s[c], 0, sizeof s[c]);
 		s[c].vmid = (uint32_t)(100 + c);
-		s[c].time_ms = 1700000000000LL + t * 100;
-		s[c].cpu_limit_cores = 2.5 + c;
-		s[c].mem_limit_mb = 2048;
-		s[c].mem_high_mb = 2032;
-		s[c].cpu_usage_usec = (uint64_t)t * 123456789ULL + (uint64_t)c;
-		s[c].cpu_throttled_usec = (uint64_t)t * 7;
-		s[c].oom_kills = (uint64_t)c;
-		s[c].net_rx_bytes = UINT64_MAX - (uint64_t)t;
-		s[c].mem_used_mb = 512.25 + t;
-		s[c].swap_total_mb = 512;
-		s[c].nr_procs = (uint32_t)(40 + t);
-		s[c].fs_total_gb = 8;
+		s[c].ram_mb = 2048;
+		struct feat_raw *r = &s[c].raw;
+		r->mono_ms = 5000 + t * 100;
+		r->wall_ms = 1700000000000LL + t * 100;
+		r->known = RAW_BIT(RAW_CPU_USAGE) | RAW_BIT(RAW_CPU_CORES) | RAW_BIT(RAW_MEM) | RAW_BIT(RAW_OOM);
+		r->cpu_cores = 2.5 + c;
+		r->cpu_usage_usec = (uint64_t)t * 123456789ULL + (uint64_t)c;
+		r->mem_current = (uint64_t)(512 + t) << 20;
+		r->mem_file = 1u << 20;
+		r->oom_kills = (uint64_t)c;
+		r->net_rx_bytes = UINT64_MAX - (uint64_t)t;
+		r->psi_total_us[2][1] = 77;
+		r->runq_p99_us = 12.5;
+		r->pids = (uint64_t)(40 + t);
 	}
 	memset(d, 0, sizeof *d);
 	d->seq = (uint64_t)t;
@@ -522,6 +563,8 @@ static void fill_tick(int t, struct raw_sample *s, struct decision *d)
 	d->mem_pct = 40.5;
 	d->mem_psi_some_ms = 120;
 	d->persist = true;
+	d->priority = -3;
+	snprintf(d->detail, sizeof d->detail, "cpu 91.0%% > 75%% 2->3");
 }
 
 static void write_recording(const char *path, unsigned flush_ticks)
@@ -530,7 +573,7 @@ static void write_recording(const char *path, unsigned flush_ticks)
 	struct recording_writer *w = recording_writer_open(path, 100, 1700000000000LL, flush_ticks, err, sizeof err);
 	assert_non_null(w);
 	for (int t = 0; t < REC_TICKS; t++) {
-		struct raw_sample s[REC_CONTAINERS];
+		struct recording_sample s[REC_CONTAINERS];
 		struct decision d;
 		fill_tick(t, s, &d);
 		/* a decision every other tick, so ticks with none are covered too */
@@ -556,7 +599,7 @@ static int read_all(const char *path, int *ticks_ok)
 	int rc;
 	while ((rc = recording_read_tick(r, &tk)) == REC_OK) {
 		int t = *ticks_ok;
-		struct raw_sample s[REC_CONTAINERS];
+		struct recording_sample s[REC_CONTAINERS];
 		struct decision d;
 		fill_tick(t, s, &d);
 		assert_int_equal(tk.time_ms, 1700000000000LL + t * 100);
@@ -725,11 +768,13 @@ static void test_recording_limits(void **state)
 	snprintf(path, sizeof path, "%s/rec", tmpdir);
 	struct recording_writer *w = recording_writer_open(path, 100, 0, 0, err, sizeof err);
 	assert_non_null(w);
-	struct raw_sample s[REC_CONTAINERS];
+	struct recording_sample s[REC_CONTAINERS];
 	struct decision d;
 	fill_tick(0, s, &d);
 	assert_int_equal(recording_write_tick(w, 0, s, RECORDING_MAX_SAMPLES + 1, NULL, 0), REC_ERR_LIMIT);
 	assert_int_equal(recording_write_tick(w, 0, s, 1, NULL, 0), REC_OK); /* still usable */
+	struct recording_sample odd = s[0];
+	odd.raw.known = 1u << 31; /* a field this build does not know */
 	d.cpu_change = (enum decision_change)7; /* out of range: written, refused by the reader */
 	assert_int_equal(recording_write_tick(w, 100, s, 1, &d, 1), REC_OK);
 	assert_int_equal(recording_writer_close(w), REC_OK);
@@ -741,6 +786,16 @@ static void test_recording_limits(void **state)
 	assert_int_equal(recording_read_tick(r, &tk), REC_ERR_FORMAT);
 	assert_non_null(strstr(recording_reader_error(r), "out of range"));
 	assert_int_equal(recording_reader_ticks(r), 1);
+	recording_reader_close(r);
+
+	w = recording_writer_open(path, 100, 0, 0, err, sizeof err);
+	assert_non_null(w);
+	assert_int_equal(recording_write_tick(w, 0, &odd, 1, NULL, 0), REC_OK);
+	assert_int_equal(recording_writer_close(w), REC_OK);
+	r = recording_reader_open(path, &st, err, sizeof err);
+	assert_non_null(r);
+	assert_int_equal(recording_read_tick(r, &tk), REC_ERR_FORMAT);
+	assert_non_null(strstr(recording_reader_error(r), "sample 0 of tick 0 out of range"));
 	recording_reader_close(r);
 }
 
@@ -957,6 +1012,193 @@ static void test_scorecard_print(void **state)
 	free(out);
 }
 
+
+/* ---- the replay loop (features → model → policy, real modules) -------------------------- */
+
+static char *run_to_string(const struct scenario *s, const struct replay_config *c,
+                           struct scorecard *sc, uint64_t *nd)
+{
+	char *out = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	assert_non_null(f);
+	int rc = replay_run(s, c, f, sc, nd, err, sizeof err);
+	fclose(f);
+	if (rc != 0)
+		fail_msg("replay_run: %s", err);
+	return out;
+}
+
+/* A shortened scenario keeps the tests fast: its first `hours`. */
+static void gen_hours(const char *name, uint64_t seed, double hours, struct scenario *s)
+{
+	gen(name, seed, s);
+	size_t n = (size_t)(hours * 3600000.0 / (double)s->step_ms);
+	if (n < s->n_steps)
+		s->n_steps = n;
+	int64_t end = s->start_ms + (int64_t)s->n_steps * s->step_ms;
+	size_t k = 0;
+	for (size_t i = 0; i < s->n_incidents; i++)
+		if (s->incidents[i].end_ms <= end)
+			s->incidents[k++] = s->incidents[i];
+	s->n_incidents = k;
+}
+
+static void test_replay_deterministic(void **state)
+{
+	(void)state;
+	struct scenario s;
+	gen_hours("cpu_burst", 3, 4, &s);
+	struct replay_config c[2];
+	replay_config_lxcscale(&c[0], NULL);
+	replay_config_reference(&c[1], &c[0].params);
+	for (int p = 0; p < 2; p++) {
+		uint64_t n1, n2;
+		char *a = run_to_string(&s, &c[p], NULL, &n1);
+		char *b = run_to_string(&s, &c[p], NULL, &n2);
+		assert_true(n1 > 0);
+		assert_int_equal(n1, n2);
+		assert_string_equal(a, b); /* byte-identical decisions */
+		free(a);
+		free(b);
+	}
+	scenario_free(&s);
+}
+
+static void test_replay_cadence_and_relief(void **state)
+{
+	(void)state;
+	struct scenario s;
+	gen_hours("cpu_burst", 3, 4, &s);
+	assert_true(s.n_incidents >= 1);
+	struct replay_config c[2];
+	replay_config_lxcscale(&c[0], NULL);
+	replay_config_reference(&c[1], &c[0].params);
+	struct scorecard sc[2];
+	struct scorecard_summary o[2];
+	for (int p = 0; p < 2; p++) {
+		scorecard_init(&sc[p], NULL);
+		char *out = run_to_string(&s, &c[p], &sc[p], NULL);
+		/* the reference decides only on its 600 s cycle */
+		for (char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+			long at;
+			assert_int_equal(sscanf(line, "cpu_burst +%lds", &at), 1);
+			if (p == 1)
+				assert_int_equal(at % 600, 0);
+		}
+		free(out);
+		scorecard_summarise(&sc[p], &o[p]);
+		scorecard_free(&sc[p]);
+	}
+	/* lxcscale acts on the next 1 s tick; the reference waits for its cycle */
+	assert_true(o[0].relieved_pct == 100.0);
+	assert_true(o[0].ttr_p99_s <= 5);
+	assert_true(o[1].ttr_p99_s >= 60 || o[1].relieved_pct < 100.0);
+	assert_true(o[0].throttled_cpu_s < o[1].throttled_cpu_s);
+	scenario_free(&s);
+}
+
+static void test_replay_bad_config(void **state)
+{
+	(void)state;
+	struct scenario s;
+	gen_hours("idle", 1, 0.1, &s);
+	struct replay_config c;
+	replay_config_lxcscale(&c, NULL);
+	c.params.cpu_down_pct = 90; /* above the up threshold */
+	char err[256];
+	assert_int_equal(replay_run(&s, &c, NULL, NULL, NULL, err, sizeof err), -1);
+	assert_non_null(strstr(err, "policy"));
+	replay_config_lxcscale(&c, NULL);
+	c.window = 0;
+	assert_int_equal(replay_run(&s, &c, NULL, NULL, NULL, err, sizeof err), -1);
+	assert_non_null(strstr(err, "features"));
+	s.n_steps = 0;
+	replay_config_lxcscale(&c, NULL);
+	assert_int_equal(replay_run(&s, &c, NULL, NULL, NULL, err, sizeof err), -1);
+	scenario_free(&s);
+}
+
+/* A recording made by the container model comes back as the demand that made it. */
+static void test_replay_input_from_recording(void **state)
+{
+	(void)state;
+	char path[128], err[256], warn[256];
+	snprintf(path, sizeof path, "%s/rec", tmpdir);
+	struct scenario s;
+	gen_hours("fork_storm", 2, 2, &s);
+	struct recording_writer *w = recording_writer_open(path, (uint32_t)s.step_ms, s.start_ms, 0, err, sizeof err);
+	assert_non_null(w);
+	struct container_model m[2];
+	container_model_init(&m[0], 301, &s.params, 2.0, 2048);
+	container_model_init(&m[1], 302, &s.params, 1.0, 4096);
+	/* a sample at the start sets the baseline of every counter */
+	struct recording_sample rs[2];
+	for (int k = 0; k < 2; k++) {
+		struct cm_demand zero = { 0 };
+		struct container_model fresh = m[k];
+		container_model_step(&fresh, s.start_ms - s.step_ms, 0, &zero, NULL, &rs[k].raw);
+		rs[k].raw.mono_ms = rs[k].raw.wall_ms = s.start_ms;
+		rs[k].vmid = m[k].vmid;
+		rs[k].ram_mb = m[k].mem_limit_mb;
+	}
+	assert_int_equal(recording_write_tick(w, s.start_ms, rs, 2, NULL, 0), REC_OK);
+	for (size_t i = 0; i < s.n_steps; i++) {
+		int64_t t = s.start_ms + (int64_t)i * s.step_ms;
+		for (int k = 0; k < 2; k++) {
+			container_model_step(&m[k], t, s.step_ms, &s.demand[i], NULL, &rs[k].raw);
+			rs[k].vmid = m[k].vmid;
+			rs[k].ram_mb = m[k].mem_limit_mb;
+		}
+		assert_int_equal(recording_write_tick(w, t + s.step_ms, rs, 2, NULL, 0), REC_OK);
+	}
+	assert_int_equal(recording_writer_close(w), REC_OK);
+
+	struct scenario *v = NULL;
+	size_t n = 0;
+	assert_int_equal(replay_input_load(path, 2, 2048, &v, &n, warn, sizeof warn, err, sizeof err), 0);
+	assert_string_equal(warn, "");
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].vmid, 301);
+	assert_int_equal(v[1].vmid, 302);
+	assert_true(fabs(v[1].init_cpu_cores - 1.0) < EPS);
+	assert_true(fabs(v[1].init_mem_mb - 4096) < EPS);
+	for (size_t k = 0; k < 2; k++) {
+		assert_int_equal(v[k].n_steps, s.n_steps);
+		assert_int_equal(v[k].step_ms, s.step_ms);
+		double worst_cpu = 0, worst_mem = 0;
+		for (size_t i = 0; i < s.n_steps; i++) {
+			/* counters are whole µs and bytes: compare to that precision */
+			double dc = fabs(v[k].demand[i].cpu_cores - s.demand[i].cpu_cores);
+			double dm = fabs(v[k].demand[i].mem_mb - s.demand[i].mem_mb);
+			worst_cpu = dc > worst_cpu ? dc : worst_cpu;
+			worst_mem = dm > worst_mem ? dm : worst_mem;
+			assert_int_equal(v[k].demand[i].nr_procs, s.demand[i].nr_procs);
+		}
+		if (worst_cpu > 1e-3 || worst_mem > 1e-3)
+			fail_msg("container %zu: cpu off by %g cores, memory by %g MiB", k, worst_cpu, worst_mem);
+		scenario_free(&v[k]);
+	}
+	free(v);
+
+	/* cut short: replayed up to the last complete chunk, with a warning */
+	char cut[128];
+	snprintf(cut, sizeof cut, "%s/cut", tmpdir);
+	copy_prefix(path, cut, file_size(path) - 20, -1);
+	assert_int_equal(replay_input_load(cut, 2, 2048, &v, &n, warn, sizeof warn, err, sizeof err), 0);
+	assert_non_null(strstr(warn, "truncated"));
+	for (size_t k = 0; k < n; k++)
+		scenario_free(&v[k]);
+	free(v);
+
+	assert_int_equal(replay_input_load("/nonexistent/x", 2, 2048, &v, &n, warn, sizeof warn, err, sizeof err), -1);
+	assert_non_null(strstr(err, "No such file"));
+	char text[128];
+	write_file("text", "hello\n", text, sizeof text);
+	assert_int_equal(replay_input_load(text, 2, 2048, &v, &n, warn, sizeof warn, err, sizeof err), -1);
+	scenario_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest model_tests[] = {
@@ -967,6 +1209,7 @@ int main(void)
 		cmocka_unit_test(test_mem_swap_band),
 		cmocka_unit_test(test_mem_oom_and_restart),
 		cmocka_unit_test(test_limit_lag),
+		cmocka_unit_test(test_model_feeds_features),
 		cmocka_unit_test(test_scenario_determinism),
 		cmocka_unit_test(test_scenario_quiet),
 		cmocka_unit_test(test_scenario_diurnal),
@@ -981,6 +1224,9 @@ int main(void)
 		cmocka_unit_test(test_scorecard_detection),
 		cmocka_unit_test(test_scorecard_percentile),
 		cmocka_unit_test(test_scorecard_print),
+		cmocka_unit_test(test_replay_deterministic),
+		cmocka_unit_test(test_replay_cadence_and_relief),
+		cmocka_unit_test(test_replay_bad_config),
 	};
 	const struct CMUnitTest file_tests[] = {
 		cmocka_unit_test(test_scenario_nab_malformed),
@@ -989,6 +1235,7 @@ int main(void)
 		cmocka_unit_test(test_recording_corrupt),
 		cmocka_unit_test(test_recording_bad_files),
 		cmocka_unit_test(test_recording_limits),
+		cmocka_unit_test(test_replay_input_from_recording),
 	};
 	int failed = cmocka_run_group_tests_name("replay model, scenarios, scorecard", model_tests, NULL, NULL);
 	failed += cmocka_run_group_tests_name("replay files", file_tests, make_tmpdir, remove_tmpdir);

@@ -1,0 +1,27 @@
+#!/bin/bash
+# bench/replay.sh — the standard scorecard: lxcscale against the reference system's rule.
+#
+# Every generated scenario (seed 1) and every NAB EC2 CPU series in the shared data are run
+# through both policies with `lxcscale replay`; the per-trace scorecards come first, the
+# total last. Figures are simulated: see user/container_model.c for the container model and
+# user/replay.h for how each policy is set up. Run by `make bench`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+bin=$BUILD/lxcscale
+if [ ! -x "$bin" ]; then
+	echo "bench replay: $bin not built"
+	exit 1
+fi
+echo "setup: lxcscale replay --scenario all --seed 1 (generated scenarios on 1 s steps,"
+echo "       NAB series on 10 s steps, 100 % = 4 cores; every trace starts at 2 cores / 2048 MiB)"
+echo "       lxcscale: policy.c defaults, evaluated every step, limits in force next step"
+echo "       reference: policy.c as the reference's latest rule, 60 s samples, 600 s cycle,"
+echo "       forest retrained from scratch each cycle, limits in force 2 s after a decision"
+echo "       host: $(nproc) CPUs, $(uname -r)"
+start=$(date +%s.%N)
+"$bin" replay --scenario all --seed 1 --quiet --per-scenario
+rc=$?
+end=$(date +%s.%N)
+echo "wall time: $(echo "$end - $start" | bc) s"
+exit $rc
