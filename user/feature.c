@@ -408,9 +408,6 @@ void features_select_default(struct feat_select *s)
 	s->n = 0;
 	for (unsigned i = 0; i < FEAT_REFERENCE_COUNT; i++)
 		s->index[s->n++] = (uint8_t)i;
-	s->index[s->n++] = F_PSI_CPU_SOME_MS;
-	s->index[s->n++] = F_PSI_MEMORY_SOME_MS;
-	s->index[s->n++] = F_PSI_IO_SOME_MS;
 }
 
 int features_select_names(struct feat_select *s, const char *const *names, size_t n,

@@ -180,7 +180,9 @@ struct feat_select {
 	uint8_t index[FEAT_COUNT];   /* ascending, i.e. the canonical order */
 };
 
-/* The default model input: the reference's 26 plus the three PSI "some" rates. */
+/* The default model input: the reference's 26, so a model can be seeded from a reference
+ * metrics file (which has no pressure data). The pressure features feed the policy always
+ * and the model when configured. */
 void features_select_default(struct feat_select *s);
 
 /* From names (any order, duplicates ignored). Returns 0, or -1 with a message naming the

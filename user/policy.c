@@ -362,12 +362,11 @@ void policy_commit(struct policy_state *s, const struct decision *d, int64_t now
 /* ---- budget -------------------------------------------------------------------------------- */
 
 void policy_budget_init(struct policy_budget *b, double cfg_total_cores, double cfg_total_ram_mb,
-			double host_cpus, double host_ram_mb, double reserve_cpu_percent,
+			double host_cpus, double host_ram_mb, double reserve_cores,
 			double reserve_ram_mb)
 {
 	memset(b, 0, sizeof(*b));
-	b->cores_total = cfg_total_cores > 0 ? cfg_total_cores
-					     : host_cpus * (1.0 - reserve_cpu_percent / 100.0);
+	b->cores_total = cfg_total_cores > 0 ? cfg_total_cores : host_cpus - reserve_cores;
 	b->ram_total_mb = cfg_total_ram_mb > 0 ? cfg_total_ram_mb : host_ram_mb - reserve_ram_mb;
 	if (b->cores_total < 0)
 		b->cores_total = 0;

@@ -144,7 +144,7 @@ struct policy_budget {
 
 /* Configured totals win; a 0 total takes the host's own minus the reserves. */
 void policy_budget_init(struct policy_budget *b, double cfg_total_cores, double cfg_total_ram_mb,
-			double host_cpus, double host_ram_mb, double reserve_cpu_percent,
+			double host_cpus, double host_ram_mb, double reserve_cores,
 			double reserve_ram_mb);
 /* Adds one container's current allocation (unknown ones are not counted). */
 void policy_budget_account(struct policy_budget *b, bool cores_known, double cores,

@@ -339,7 +339,7 @@ static void test_selection(void **state)
 	(void)state;
 	struct feat_select s;
 	features_select_default(&s);
-	assert_int_equal(s.n, 29);
+	assert_int_equal(s.n, FEAT_REFERENCE_COUNT);
 	for (unsigned i = 1; i < s.n; i++)
 		assert_true(s.index[i - 1] < s.index[i]);
 

@@ -435,15 +435,16 @@ static void test_budget_init(void **state)
 {
 	(void)state;
 	struct policy_budget b;
-	policy_budget_init(&b, 0, 0, 16, 65536, 10, 2048);
-	assert_true(fabs(b.cores_total - 14.4) < 1e-9);
+	policy_budget_init(&b, 0, 0, 16, 65536, 1, 2048);
+	assert_true(b.cores_total == 15);
 	assert_true(b.ram_total_mb == 63488);
-	policy_budget_init(&b, 8, 16384, 16, 65536, 10, 2048); /* configured totals win */
+	policy_budget_init(&b, 8, 16384, 16, 65536, 1, 2048); /* configured totals win */
 	assert_true(b.cores_total == 8 && b.ram_total_mb == 16384);
 	policy_budget_account(&b, true, 3, true, 1024);
 	policy_budget_account(&b, false, 99, true, 1024); /* unknown cores not counted */
 	assert_true(b.cores_used == 3 && b.ram_used_mb == 2048);
-	policy_budget_init(&b, 0, 0, 1, 1024, 10, 4096);
+	policy_budget_init(&b, 0, 0, 1, 1024, 2, 4096);
+	assert_true(b.cores_total == 0);
 	assert_true(b.ram_total_mb == 0); /* never negative */
 }
 
