@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "replay.h"
 #include "replay_input.h"
 #include "scenarios.h"
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 	        "usage: lxcscale replay FILE [options]          a recording or an lxc_metrics.json\n"
 	        "       lxcscale replay --scenario NAME|all [options]\n"
 	        "options:\n"
+	        "  --config FILE                      lxcscale.yaml (or the reference's lxc_autoscale_ml.yaml):\n"
+	        "                                     scaling and model keys for both policies\n"
 	        "  --policy lxcscale|reference|both   policies to run (default both, side by side)\n"
 	        "  --scenario NAME|all                generated scenarios:");
 	for (size_t i = 0; i < scenario_generated_count(); i++)
@@ -220,6 +223,7 @@ int cli_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "scenario", required_argument, NULL, 's' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "no-nab", no_argument, NULL, 'N' },
@@ -232,7 +236,7 @@ int cli_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *scenario = NULL, *decisions_path = NULL;
+	const char *scenario = NULL, *decisions_path = NULL, *config_path = NULL;
 	bool run[2] = { true, true }, quiet = false, per_scenario = false, nab = true;
 	uint64_t seed = 1;
 	double cores = 2, memory = 2048;
@@ -256,6 +260,7 @@ int cli_replay(int argc, char **argv)
 			}
 			break;
 		case 's': scenario = optarg; break;
+		case 'C': config_path = optarg; break;
 		case 'S':
 			if (parse_u64(optarg, &seed) != 0) {
 				fprintf(stderr, "lxcscale replay: --seed: '%s' is not a non-negative integer\n", optarg);
@@ -295,6 +300,27 @@ int cli_replay(int argc, char **argv)
 		return 2;
 	}
 
+	struct lxcscale_config *conf = NULL;
+	if (config_path) {
+		struct config_diag *diag = calloc(1, sizeof *diag);
+		conf = config_new();
+		if (!diag || !conf) {
+			fprintf(stderr, "lxcscale replay: out of memory\n");
+			free(diag);
+			config_free(conf);
+			return 1;
+		}
+		config_load_file(conf, config_path, diag);
+		config_finalize(conf, diag);
+		if (diag->errors > 0) {
+			config_diag_print(diag, stderr);
+			free(diag);
+			config_free(conf);
+			return 1;
+		}
+		free(diag);
+	}
+
 	struct traces t = { 0 };
 	int rc = 0;
 	if (scenario && strcmp(scenario, "all") == 0) {
@@ -324,6 +350,7 @@ int cli_replay(int argc, char **argv)
 	}
 	if (rc != 0) {
 		traces_free(&t);
+		config_free(conf);
 		return 1;
 	}
 
@@ -333,13 +360,20 @@ int cli_replay(int argc, char **argv)
 		if (!dec) {
 			fprintf(stderr, "lxcscale replay: %s: %s\n", decisions_path, strerror(errno));
 			traces_free(&t);
+			config_free(conf);
 			return 1;
 		}
 	}
 
 	struct replay_config cfg[2];
-	replay_config_lxcscale(&cfg[0], NULL);
-	replay_config_reference(&cfg[1], &cfg[0].params);
+	if (replay_config_lxcscale(&cfg[0], conf) != 0 || replay_config_reference(&cfg[1], conf) != 0) {
+		fprintf(stderr, "lxcscale replay: out of memory\n");
+		if (decisions_path && dec)
+			fclose(dec);
+		traces_free(&t);
+		config_free(conf);
+		return 1;
+	}
 	const char *names[2];
 	size_t n_cols = 0;
 	enum replay_policy col_policy[2];
@@ -356,6 +390,7 @@ int cli_replay(int argc, char **argv)
 		if (decisions_path && dec)
 			fclose(dec);
 		traces_free(&t);
+		config_free(conf);
 		return 1;
 	}
 	for (size_t i = 0; i < t.n; i++)
@@ -419,5 +454,6 @@ int cli_replay(int argc, char **argv)
 		rc = -1;
 	}
 	traces_free(&t);
+	config_free(conf);
 	return rc == 0 ? 0 : 1;
 }

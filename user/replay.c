@@ -43,50 +43,81 @@ int replay_policy_parse(const char *s, enum replay_policy *out)
 	return 0;
 }
 
-static void copy_scaling(struct policy_params *dst, const struct policy_params *scaling)
+/* The configuration's scaling keys as the policy's parameters. */
+static void scaling_to_params(const struct cfg_scaling *sc, struct policy_params *p)
 {
-	dst->cpu_up_pct = scaling->cpu_up_pct;
-	dst->cpu_down_pct = scaling->cpu_down_pct;
-	dst->ram_up_pct = scaling->ram_up_pct;
-	dst->ram_down_pct = scaling->ram_down_pct;
-	dst->cpu_step = scaling->cpu_step;
-	dst->ram_step_mb = scaling->ram_step_mb;
-	dst->min_cores = scaling->min_cores;
-	dst->max_cores = scaling->max_cores;
-	dst->min_ram_mb = scaling->min_ram_mb;
-	dst->max_ram_mb = scaling->max_ram_mb;
-	dst->min_confidence = scaling->min_confidence;
+	p->cpu_up_pct = sc->cpu_scale_up_threshold;
+	p->cpu_down_pct = sc->cpu_scale_down_threshold;
+	p->ram_up_pct = sc->ram_scale_up_threshold;
+	p->ram_down_pct = sc->ram_scale_down_threshold;
+	p->cpu_step = sc->cpu_scale_step;
+	p->ram_step_mb = sc->ram_scale_step_mb;
+	p->min_cores = sc->min_cpu_cores;
+	p->max_cores = sc->max_cpu_cores;
+	p->min_ram_mb = sc->min_ram_mb;
+	p->max_ram_mb = sc->max_ram_mb;
+	p->min_confidence = sc->min_confidence;
 }
 
-void replay_config_lxcscale(struct replay_config *c, const struct policy_params *scaling)
+/* cfg, or the built-in defaults in *own (freed by the caller) */
+static const struct lxcscale_config *config_or_defaults(const struct lxcscale_config *cfg,
+                                                        struct lxcscale_config **own)
 {
+	*own = NULL;
+	if (cfg)
+		return cfg;
+	*own = config_new();
+	return *own;
+}
+
+int replay_config_lxcscale(struct replay_config *c, const struct lxcscale_config *cfg)
+{
+	struct lxcscale_config *own;
+	cfg = config_or_defaults(cfg, &own);
+	if (!cfg)
+		return -1;
 	memset(c, 0, sizeof *c);
 	c->policy = REPLAY_LXCSCALE;
-	if (scaling)
-		c->params = *scaling;
-	else
-		policy_params_default(&c->params);
+	policy_params_default(&c->params);
+	scaling_to_params(&cfg->scaling, &c->params);
+	c->params.cooldown_up_s = cfg->scaling.cooldown_up_seconds;
+	c->params.cooldown_down_s = cfg->scaling.cooldown_down_seconds;
+	c->params.smoothing_factor = cfg->scaling.smoothing_factor;
 	c->sample_ms = 0;
 	c->cycle_ms = 0;
 	c->lag_ms = 0; /* written to cgroup files at once: in force from the next tick */
-	c->history = 64;
-	c->window = 5;
-	features_select_default(&c->select);
-	c->n_trees = 100;
-	c->max_samples = 0;
-	c->contamination = 0.05;
-	c->seed = 42;
-	c->stream_window = 4096;
-	c->stream_warmup = 256;
+	c->history = (unsigned)cfg->history_length;
+	c->window = (unsigned)cfg->spike_detection.rolling_window;
+	model_opts_from(&c->model, cfg->model.n_estimators, cfg->model.max_samples,
+	                cfg->model.contamination, cfg->model.random_state, cfg->model.window,
+	                cfg->model.rebuild_every);
+	c->model.per_container = cfg->model.per_container;
+	c->model.model_file = NULL; /* a replay never reads or writes the daemon's model */
+	c->model.force_save = false;
+	if (cfg->model.features.n > 0) {
+		const char *names[CFG_LIST_MAX];
+		for (int i = 0; i < cfg->model.features.n; i++)
+			names[i] = cfg->model.features.v[i];
+		char err[128];
+		if (features_select_names(&c->model.features, names, (size_t)cfg->model.features.n, err,
+		                          sizeof err) != 0)
+			features_select_default(&c->model.features); /* config_finalize validated it */
+	}
+	c->train_every_ms = 1000;
+	config_free(own);
+	return 0;
 }
 
-void replay_config_reference(struct replay_config *c, const struct policy_params *scaling)
+int replay_config_reference(struct replay_config *c, const struct lxcscale_config *cfg)
 {
+	struct lxcscale_config *own;
+	cfg = config_or_defaults(cfg, &own);
+	if (!cfg)
+		return -1;
 	memset(c, 0, sizeof *c);
 	c->policy = REPLAY_REFERENCE;
 	policy_params_default(&c->params);
-	if (scaling)
-		copy_scaling(&c->params, scaling);
+	scaling_to_params(&cfg->scaling, &c->params);
 	/* the latest rule of §4.5, nothing more: every cycle may step, no signal but the
 	 * thresholds, the anomaly is only logged */
 	c->params.smoothing_factor = 1;
@@ -100,58 +131,59 @@ void replay_config_reference(struct replay_config *c, const struct policy_params
 	c->sample_ms = 60000;  /* lxc_monitor check_interval */
 	c->cycle_ms = 600000;  /* interval_seconds */
 	c->lag_ms = 2000;      /* POST → pct set hot-plug (A.6: about 0.5–2 s) */
-	c->history = 64;
-	c->window = 5;
+	c->history = (unsigned)cfg->history_length;
+	c->window = (unsigned)cfg->spike_detection.rolling_window;
 	c->select.n = FEAT_REFERENCE_COUNT;
 	for (unsigned i = 0; i < FEAT_REFERENCE_COUNT; i++)
 		c->select.index[i] = (uint8_t)i;
-	c->n_trees = 100;
-	c->max_samples = 64;
-	c->contamination = 0.05;
-	c->seed = 42;
+	c->n_trees = cfg->model.n_estimators;
+	c->max_samples = cfg->model.max_samples;
+	c->contamination = cfg->model.contamination;
+	c->seed = (uint64_t)cfg->model.random_state;
 	c->retrain_rows = 1000; /* max_metrics_entries */
+	config_free(own);
+	return 0;
 }
 
 /* ---- the model, in the policy's own way ---------------------------------------------- */
 
 struct model_state {
 	const struct replay_config *c;
-	iforest_stream *stream;         /* lxcscale */
+	struct model *daemon;           /* lxcscale: the daemon's model module */
+	struct model_ct *ct;
+	int64_t next_train_ms;
 	double *rows;                   /* reference: ring of retrain_rows × n */
 	size_t n_rows, head;
 	double *train;                  /* reference: the ring in time order */
 	const iforest_model *last;      /* reference: the model of the last cycle */
+	const struct feat_select *sel;
 	double x[FEAT_COUNT];
 	bool x_valid;
 };
 
-static int model_init(struct model_state *ms, const struct replay_config *c, char *err, size_t errlen)
+static int model_init(struct model_state *ms, const struct replay_config *c, uint32_t vmid,
+                      char *err, size_t errlen)
 {
 	memset(ms, 0, sizeof *ms);
 	ms->c = c;
+	ms->next_train_ms = INT64_MIN;
+	if (c->policy == REPLAY_LXCSCALE) {
+		ms->sel = &c->model.features;
+		char note[256] = "";
+		ms->daemon = model_new(&c->model, note, sizeof note);
+		if (!ms->daemon) {
+			set_err(err, errlen, "model: %s", note[0] ? note : "bad options or out of memory");
+			return -1;
+		}
+		if (c->model.per_container)
+			ms->ct = model_ct_add(ms->daemon, vmid);
+		return 0;
+	}
+	ms->sel = &c->select;
 	const size_t n = c->select.n;
 	if (n == 0 || n > IFOREST_MAX_FEATURES) {
 		set_err(err, errlen, "model: %zu features selected (1..%d)", n, IFOREST_MAX_FEATURES);
 		return -1;
-	}
-	if (c->policy == REPLAY_LXCSCALE) {
-		iforest_stream_params sp;
-		iforest_stream_params_init(&sp);
-		sp.forest.n_trees = c->n_trees;
-		sp.forest.max_samples = c->max_samples;
-		sp.forest.contamination = c->contamination;
-		sp.forest.seed = c->seed;
-		if (c->stream_window > 0)
-			sp.window = c->stream_window;
-		if (c->stream_warmup > 0)
-			sp.warmup = c->stream_warmup;
-		sp.exclude_anomalies = 1;
-		int rc = iforest_stream_create(&sp, n, &ms->stream);
-		if (rc != IFOREST_OK) {
-			set_err(err, errlen, "model: %s", iforest_strerror(rc));
-			return -1;
-		}
-		return 0;
 	}
 	size_t cap = c->retrain_rows ? c->retrain_rows : 1000;
 	ms->rows = calloc(cap * n, sizeof *ms->rows);
@@ -163,37 +195,41 @@ static int model_init(struct model_state *ms, const struct replay_config *c, cha
 	return 0;
 }
 
-static void model_free(struct model_state *ms)
+static void model_state_free(struct model_state *ms)
 {
-	if (ms->stream)
-		iforest_stream_free(ms->stream);
+	if (ms->daemon) {
+		if (ms->ct)
+			model_ct_remove(ms->daemon, ms->ct);
+		model_free(ms->daemon);
+	}
 	iforest_model_free(ms->last);
 	free(ms->rows);
 	free(ms->train);
 }
 
-/* A new vector at a sample: lxcscale scores it at once; the reference only keeps it. */
-static int model_push(struct model_state *ms, const struct feat_vector *v, iforest_result *res,
-                      bool *scored, char *err, size_t errlen)
+/* A new vector at a sample: lxcscale scores it at once (training on one sample per
+ * train_every_ms, as the daemon); the reference only keeps it for its next cycle. */
+static int model_push(struct model_state *ms, int64_t now, const struct feat_vector *v,
+                      iforest_result *res, bool *scored, char *err, size_t errlen)
 {
 	const struct replay_config *c = ms->c;
-	const size_t n = c->select.n;
+	const size_t n = ms->sel->n;
 	*scored = false;
-	ms->x_valid = features_project(v, &c->select, ms->x);
+	ms->x_valid = features_project(v, ms->sel, ms->x);
 	if (!ms->x_valid)
 		return 0;
 	if (c->policy == REPLAY_LXCSCALE) {
-		int rc = iforest_stream_push(ms->stream, ms->x, n, res);
+		bool train = now >= ms->next_train_ms;
+		if (train)
+			ms->next_train_ms = now + c->train_every_ms;
+		int rc = model_score(ms->daemon, ms->ct, ms->x, train, res);
 		if (rc < 0) {
 			set_err(err, errlen, "model: %s", iforest_strerror(rc));
 			return -1;
 		}
-		*scored = rc & IFOREST_PUSH_SCORED;
-		rc = iforest_stream_maybe_rebuild(ms->stream); /* in line: replay is single-threaded */
-		if (rc < 0) {
-			set_err(err, errlen, "model rebuild: %s", iforest_strerror(rc));
-			return -1;
-		}
+		*scored = rc == 1;
+		if (train)
+			model_rebuild_due(ms->daemon); /* in line: replay is single-threaded per run */
 		return 0;
 	}
 	size_t cap = c->retrain_rows ? c->retrain_rows : 1000;
@@ -242,24 +278,23 @@ static int model_cycle(struct model_state *ms, iforest_result *res, bool *scored
 }
 
 /* Which features isolated the current vector, for the decision record. */
-static void model_explain(struct model_state *ms, struct decision_feature *top)
+static void model_explain_top(struct model_state *ms, struct decision_feature *top)
 {
-	const struct replay_config *c = ms->c;
-	const iforest_model *m = ms->stream ? iforest_stream_acquire(ms->stream) : ms->last;
-	if (!m || !ms->x_valid) {
-		if (ms->stream && m)
-			iforest_stream_release(ms->stream, m);
+	if (!ms->x_valid)
+		return;
+	if (ms->daemon) {
+		model_explain(ms->daemon, ms->ct, ms->x, top);
 		return;
 	}
+	if (!ms->last)
+		return;
 	iforest_contrib contrib[DECISION_TOP_FEATURES];
-	int k = iforest_explain(m, ms->x, c->select.n, contrib, DECISION_TOP_FEATURES);
+	int k = iforest_explain(ms->last, ms->x, ms->sel->n, contrib, DECISION_TOP_FEATURES);
 	for (int i = 0; i < k; i++) {
-		const char *name = features_name(c->select.index[contrib[i].feature]);
+		const char *name = features_name(ms->sel->index[contrib[i].feature]);
 		snprintf(top[i].name, sizeof top[i].name, "%s", name ? name : "?");
 		top[i].share = contrib[i].share;
 	}
-	if (ms->stream)
-		iforest_stream_release(ms->stream, m);
 }
 
 /* ---- one row → the policy's input ----------------------------------------------------- */
@@ -334,8 +369,8 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 		return -1;
 	}
 	struct model_state ms;
-	if (model_init(&ms, c, err, errlen) != 0) {
-		model_free(&ms);
+	if (model_init(&ms, c, s->vmid, err, errlen) != 0) {
+		model_state_free(&ms);
 		features_history_free(h);
 		return -1;
 	}
@@ -347,7 +382,7 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 	if (sc && scorecard_begin_trace(sc, s->incidents, s->n_incidents, s->init_cpu_cores,
 	                                s->init_mem_mb, &s->params) != 0) {
 		set_err(err, errlen, "scorecard: out of memory");
-		model_free(&ms);
+		model_state_free(&ms);
 		features_history_free(h);
 		return -1;
 	}
@@ -376,7 +411,7 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 				struct feat_vector v;
 				features_compute(h, &v);
 				bool scored;
-				rc = model_push(&ms, &v, &res, &scored, err, errlen);
+				rc = model_push(&ms, now, &v, &res, &scored, err, errlen);
 				if (scored) {
 					have_res = true;
 					st.evaluated = true;
@@ -401,7 +436,7 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 				d.seq = ++seq;
 				d.time_ms = now;
 				d.dry_run = true;
-				model_explain(&ms, d.top);
+				model_explain_top(&ms, d.top);
 				policy_commit(&ps, &d, now);
 				double cpu_to = d.cpu_change != DECISION_NONE ? d.cpu_to : 0;
 				double mem_to = d.mem_change != DECISION_NONE ? (double)d.mem_to_mb : 0;
@@ -422,7 +457,7 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 	}
 	if (n_decisions)
 		*n_decisions = seq;
-	model_free(&ms);
+	model_state_free(&ms);
 	features_history_free(h);
 	return rc;
 }

@@ -13,8 +13,10 @@
  * no pressure or OOM signals, the anomaly only logged (not acted on), its model retrained
  * from scratch on every cycle over the reference's 26 features (contamination 0.05, 100
  * trees, max_samples 64, random_state 42) on at most 1000 samples per container.
- * lxcscale is policy.c with its own defaults and the streaming forest over the default
- * feature selection (the reference's 26 plus PSI), scored on every sample.
+ * lxcscale is policy.c with the configuration's values and the daemon's model module
+ * (model.c: host-wide + per-container streaming forests), scoring every sample and training
+ * on one sample per second as the daemon does; its rebuilds run in line
+ * (model_rebuild_due) instead of on the worker thread.
  *
  * Everything is single-threaded and seeded: the same trace and configuration give the same
  * decisions, byte for byte.
@@ -26,7 +28,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config.h"
 #include "feature.h"
+#include "model.h"
 #include "policy.h"
 #include "scenarios.h"
 #include "scorecard.h"
@@ -43,22 +47,27 @@ struct replay_config {
 	int64_t cycle_ms;              /* 0: at every sample */
 	int64_t lag_ms;                /* decision → limit in force; 0: the next step */
 	unsigned history, window;      /* feature history rows, the reference's rolling_window */
-	struct feat_select select;     /* model input */
-	/* model */
-	int n_trees, max_samples;      /* max_samples 0 = auto */
+	/* lxcscale: the daemon's model */
+	struct model_opts model;
+	int64_t train_every_ms;        /* a sample enters the training windows this often */
+	/* reference: retrained from scratch each cycle */
+	struct feat_select select;
+	int n_trees, max_samples;
 	double contamination;
 	uint64_t seed;
-	unsigned retrain_rows;         /* reference: rows kept and retrained on each cycle */
-	int stream_window, stream_warmup;
+	unsigned retrain_rows;
 };
 
 const char *replay_policy_name(enum replay_policy p);
 int replay_policy_parse(const char *s, enum replay_policy *out); /* 0 or -1 */
 
-/* The two standard set-ups. `scaling` carries the shared scaling keys (thresholds, steps,
- * min/max): both policies get the same ones, as an admin switching would configure. */
-void replay_config_lxcscale(struct replay_config *c, const struct policy_params *scaling);
-void replay_config_reference(struct replay_config *c, const struct policy_params *scaling);
+/* The two standard set-ups from one configuration (NULL: the built-in defaults, what
+ * lxcscaled runs with and no file): both policies get its scaling keys (thresholds, steps,
+ * min/max) and model keys, as an admin switching from the reference would configure them;
+ * lxcscale also its own keys (cooldowns, smoothing, history, model window).
+ * Returns 0, or -1 when cfg is NULL and the defaults cannot be built (out of memory). */
+int replay_config_lxcscale(struct replay_config *c, const struct lxcscale_config *cfg);
+int replay_config_reference(struct replay_config *c, const struct lxcscale_config *cfg);
 
 /* Runs the trace. Decisions are printed to `decisions` (NULL: not printed), one line each,
  * prefixed with the scenario name and the time since the trace's start. Steps go into

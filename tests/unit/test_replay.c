@@ -1050,8 +1050,8 @@ static void test_replay_deterministic(void **state)
 	struct scenario s;
 	gen_hours("cpu_burst", 3, 4, &s);
 	struct replay_config c[2];
-	replay_config_lxcscale(&c[0], NULL);
-	replay_config_reference(&c[1], &c[0].params);
+	assert_int_equal(replay_config_lxcscale(&c[0], NULL), 0);
+	assert_int_equal(replay_config_reference(&c[1], NULL), 0);
 	for (int p = 0; p < 2; p++) {
 		uint64_t n1, n2;
 		char *a = run_to_string(&s, &c[p], NULL, &n1);
@@ -1072,8 +1072,8 @@ static void test_replay_cadence_and_relief(void **state)
 	gen_hours("cpu_burst", 3, 4, &s);
 	assert_true(s.n_incidents >= 1);
 	struct replay_config c[2];
-	replay_config_lxcscale(&c[0], NULL);
-	replay_config_reference(&c[1], &c[0].params);
+	assert_int_equal(replay_config_lxcscale(&c[0], NULL), 0);
+	assert_int_equal(replay_config_reference(&c[1], NULL), 0);
 	struct scorecard sc[2];
 	struct scorecard_summary o[2];
 	for (int p = 0; p < 2; p++) {
