@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics_file.h"
 #include "recording.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -237,6 +238,197 @@ static int load_recording(const char *path, double cores, double memory_mb, stru
 	return 0;
 }
 
+/* ---- reference metrics file -------------------------------------------------------------- */
+
+struct mpoint {
+	int64_t t_ms;
+	double cpu_pct, mem_mb, swap_mb, swap_total_mb;
+	uint32_t procs, unknown;
+};
+
+struct mseries {
+	uint32_t vmid;
+	struct mpoint *p;
+	size_t n, cap;
+};
+
+struct mcollection {
+	struct mseries *v;
+	size_t n, cap;
+	bool failed;
+};
+
+static struct mseries *mseries_for(struct mcollection *c, uint32_t vmid)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].vmid == vmid)
+			return &c->v[i];
+	if (c->n == REPLAY_INPUT_MAX_CONTAINERS)
+		return NULL;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct mseries *p = realloc(c->v, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		c->v = p;
+		c->cap = cap;
+	}
+	c->v[c->n] = (struct mseries){ .vmid = vmid };
+	return &c->v[c->n++];
+}
+
+static int on_snapshot(void *ctx, const struct mf_snapshot *snap)
+{
+	struct mcollection *c = ctx;
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct mf_container *x = &snap->containers[i];
+		int64_t us;
+		if (!mf_parse_timestamp(x->timestamp, &us))
+			continue; /* the reader accepted it, so this does not happen */
+		struct mseries *se = mseries_for(c, x->vmid);
+		if (!se) {
+			c->failed = true;
+			return 1;
+		}
+		/* a repeated or earlier timestamp has no interval: keep the first */
+		if (se->n > 0 && us / 1000 <= se->p[se->n - 1].t_ms)
+			continue;
+		if (se->n == se->cap) {
+			size_t cap = se->cap ? se->cap * 2 : 256;
+			struct mpoint *np = cap <= REPLAY_INPUT_MAX_STEPS ? realloc(se->p, cap * sizeof *np) : NULL;
+			if (!np) {
+				c->failed = true;
+				return 1;
+			}
+			se->p = np;
+			se->cap = cap;
+		}
+		se->p[se->n++] = (struct mpoint){
+			.t_ms = us / 1000, .cpu_pct = x->cpu_usage_percent, .mem_mb = x->memory_usage_mb,
+			.swap_mb = x->swap_usage_mb, .swap_total_mb = x->swap_total_mb,
+			.procs = x->process_count > UINT32_MAX ? UINT32_MAX : (uint32_t)x->process_count,
+			.unknown = x->unknown };
+	}
+	return 0;
+}
+
+static void mcollection_free(struct mcollection *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].p);
+	free(c->v);
+}
+
+static int cmp_mseries(const void *a, const void *b)
+{
+	uint32_t x = ((const struct mseries *)a)->vmid, y = ((const struct mseries *)b)->vmid;
+	return (x > y) - (x < y);
+}
+
+/* The value at point k describes the interval that ends at it (the monitor's CPU % is the
+ * average since its previous sample), so steps in [t(k-1), t(k)) take point k's values. */
+static int mseries_to_scenario(const struct mseries *se, int64_t step_ms, double cores, double memory_mb,
+                               struct scenario *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	int64_t span = se->p[se->n - 1].t_ms - se->p[0].t_ms;
+	size_t steps = (size_t)(span / step_ms);
+	if (steps == 0 || steps > REPLAY_INPUT_MAX_STEPS) {
+		set_err(err, errlen, "container %u: %zu steps of %lld ms", se->vmid, steps, (long long)step_ms);
+		return -1;
+	}
+	snprintf(out->name, sizeof out->name, "ct%u", se->vmid);
+	out->vmid = se->vmid;
+	out->start_ms = se->p[0].t_ms;
+	out->step_ms = step_ms;
+	out->n_steps = steps;
+	cm_params_default(&out->params);
+	if (!(se->p[0].unknown & MF_BIT(MF_SWAP_TOTAL)))
+		out->params.swap_mb = se->p[0].swap_total_mb;
+	out->init_cpu_cores = cores;
+	out->init_mem_mb = memory_mb;
+	out->demand = calloc(steps, sizeof *out->demand);
+	out->incidents = calloc(1, sizeof *out->incidents);
+	if (!out->demand || !out->incidents) {
+		scenario_free(out);
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	struct cm_demand d = { 0 };
+	size_t k = 1;
+	for (size_t i = 0; i < steps; i++) {
+		int64_t t = out->start_ms + (int64_t)i * step_ms;
+		while (k < se->n - 1 && se->p[k].t_ms <= t)
+			k++;
+		const struct mpoint *p = &se->p[k];
+		if (!(p->unknown & MF_BIT(MF_CPU)))
+			d.cpu_cores = p->cpu_pct / 100.0 * cores;
+		if (!(p->unknown & MF_BIT(MF_MEMORY)))
+			d.mem_mb = p->mem_mb + (p->unknown & MF_BIT(MF_SWAP_USAGE) ? 0 : p->swap_mb);
+		if (!(p->unknown & MF_BIT(MF_PROCESSES)))
+			d.nr_procs = p->procs;
+		out->demand[i] = d;
+	}
+	return 0;
+}
+
+static int load_metrics(const char *path, double cores, double memory_mb, struct scenario **out,
+                        size_t *n, char *err, size_t errlen)
+{
+	struct mcollection c = { 0 };
+	struct mf_read_stats stats;
+	char why[256];
+	int rc = metrics_file_read(path, on_snapshot, &c, &stats, why, sizeof why);
+	if (rc != 0 || c.failed) {
+		if (c.failed)
+			set_err(err, errlen, "%s: too many containers or samples (or out of memory)", path);
+		else
+			set_err(err, errlen, "%s", why);
+		mcollection_free(&c);
+		return -1;
+	}
+	qsort(c.v, c.n, sizeof *c.v, cmp_mseries);
+	/* the monitor's interval: the shortest gap between two samples of one container */
+	int64_t step = 0;
+	for (size_t i = 0; i < c.n; i++)
+		for (size_t k = 1; k < c.v[i].n; k++) {
+			int64_t gap = c.v[i].p[k].t_ms - c.v[i].p[k - 1].t_ms;
+			if (step == 0 || gap < step)
+				step = gap;
+		}
+	if (step < 1000)
+		step = 1000; /* sub-second gaps are jitter, not the interval */
+	struct scenario *v = calloc(c.n ? c.n : 1, sizeof *v);
+	if (!v) {
+		mcollection_free(&c);
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t made = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		if (c.v[i].n < 2)
+			continue;
+		if (mseries_to_scenario(&c.v[i], step, cores, memory_mb, &v[made], err, errlen) != 0) {
+			for (size_t j = 0; j < made; j++)
+				scenario_free(&v[j]);
+			free(v);
+			mcollection_free(&c);
+			return -1;
+		}
+		made++;
+	}
+	mcollection_free(&c);
+	if (made == 0) {
+		free(v);
+		set_err(err, errlen, "%s: no container has two samples to replay (%zu snapshots, %zu records)",
+		        path, stats.snapshots, stats.records);
+		return -1;
+	}
+	*out = v;
+	*n = made;
+	return 0;
+}
+
 int replay_input_load(const char *path, double cores, double memory_mb, struct scenario **out,
                       size_t *n, char *warn, size_t warnlen, char *err, size_t errlen)
 {
@@ -249,6 +441,5 @@ int replay_input_load(const char *path, double cores, double memory_mb, struct s
 	}
 	if (probe == 1)
 		return load_recording(path, cores, memory_mb, out, n, warn, warnlen, err, errlen);
-	set_err(err, errlen, "%s: not an lxcscale recording", path);
-	return -1;
+	return load_metrics(path, cores, memory_mb, out, n, err, errlen);
 }

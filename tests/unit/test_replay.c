@@ -458,7 +458,7 @@ static int remove_tmpdir(void **state)
 	(void)state;
 	char cmd[128];
 	/* only files this test wrote, in its own mkdtemp directory */
-	static const char *names[] = { "a.csv", "w.json", "rec", "cut", "bad", "text", "ver", NULL };
+	static const char *names[] = { "a.csv", "w.json", "rec", "cut", "bad", "text", "ver", "metrics.json", NULL };
 	for (int i = 0; names[i]; i++) {
 		snprintf(cmd, sizeof cmd, "%s/%s", tmpdir, names[i]);
 		unlink(cmd);
@@ -1199,6 +1199,63 @@ static void test_replay_input_from_recording(void **state)
 	scenario_free(&s);
 }
 
+/* A reference-system lxc_metrics.json becomes one trace per container on its interval. */
+static void test_replay_input_from_metrics(void **state)
+{
+	(void)state;
+	char path[128], err[256], warn[256];
+	snprintf(path, sizeof path, "%s/metrics.json", tmpdir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[\n", f);
+	for (int k = 0; k < 30; k++) {
+		int min = k % 60, hour = 10 + k / 60;
+		fprintf(f, "%s{\"104\": {\"timestamp\": \"2025-12-24T%02d:%02d:00.000000\", "
+		        "\"cpu_usage_percent\": %d.0, \"memory_usage_mb\": %d.5, \"swap_usage_mb\": 10.0, "
+		        "\"swap_total_mb\": 512.0, \"process_count\": %d, "
+		        "\"io_stats\": {\"reads\": 1, \"writes\": 2}, \"network_usage\": {\"rx_bytes\": 0, \"tx_bytes\": 0}, "
+		        "\"filesystem_usage_gb\": 1.0, \"filesystem_total_gb\": 8.0, \"filesystem_free_gb\": 7.0}, "
+		        "\"summary\": {}}\n", k ? "," : "", hour, min, (k * 10) % 100, 500 + k, 40 + k);
+	}
+	fputs("]\n", f);
+	fclose(f);
+	struct scenario *v = NULL;
+	size_t n = 0;
+	if (replay_input_load(path, 4, 4096, &v, &n, warn, sizeof warn, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].vmid, 104);
+	assert_int_equal(v[0].step_ms, 60000);
+	assert_int_equal(v[0].n_steps, 29);
+	assert_true(fabs(v[0].init_cpu_cores - 4) < EPS);
+	assert_true(fabs(v[0].init_mem_mb - 4096) < EPS);
+	/* step i covers (sample i, sample i+1]: it takes sample i+1's values */
+	for (size_t i = 0; i < v[0].n_steps; i++) {
+		int k = (int)i + 1;
+		assert_true(fabs(v[0].demand[i].cpu_cores - ((k * 10) % 100) / 100.0 * 4) < EPS);
+		assert_true(fabs(v[0].demand[i].mem_mb - (500 + k + 0.5 + 10)) < EPS);
+		assert_int_equal(v[0].demand[i].nr_procs, 40 + k);
+	}
+	scenario_free(&v[0]);
+	free(v);
+
+	/* one snapshot: nothing to replay */
+	f = fopen(path, "w");
+	fputs("[{\"104\": {\"timestamp\": \"2025-12-24T10:00:00\", \"cpu_usage_percent\": 1.0, "
+	      "\"memory_usage_mb\": 1.0, \"process_count\": 1, \"io_stats\": {\"reads\": 1, \"writes\": 2}, "
+	      "\"network_usage\": {\"rx_bytes\": 0, \"tx_bytes\": 0}, \"filesystem_usage_gb\": 1.0, "
+	      "\"filesystem_total_gb\": 8.0, \"filesystem_free_gb\": 7.0}}]", f);
+	fclose(f);
+	assert_int_equal(replay_input_load(path, 4, 4096, &v, &n, warn, sizeof warn, err, sizeof err), -1);
+	assert_non_null(strstr(err, "no container has two samples"));
+	/* malformed JSON: the reader's line:column message comes through */
+	f = fopen(path, "w");
+	fputs("[{\"104\": ", f);
+	fclose(f);
+	assert_int_equal(replay_input_load(path, 4, 4096, &v, &n, warn, sizeof warn, err, sizeof err), -1);
+	assert_true(err[0] != '\0');
+}
+
 int main(void)
 {
 	const struct CMUnitTest model_tests[] = {
@@ -1236,6 +1293,7 @@ int main(void)
 		cmocka_unit_test(test_recording_bad_files),
 		cmocka_unit_test(test_recording_limits),
 		cmocka_unit_test(test_replay_input_from_recording),
+		cmocka_unit_test(test_replay_input_from_metrics),
 	};
 	int failed = cmocka_run_group_tests_name("replay model, scenarios, scorecard", model_tests, NULL, NULL);
 	failed += cmocka_run_group_tests_name("replay files", file_tests, make_tmpdir, remove_tmpdir);
