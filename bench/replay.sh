@@ -15,8 +15,10 @@ if [ ! -x "$bin" ]; then
 fi
 echo "setup: lxcscale replay --scenario all --seed 1 (generated scenarios on 1 s steps,"
 echo "       NAB series on 10 s steps, 100 % = 4 cores; every trace starts at 2 cores / 2048 MiB)"
-echo "       lxcscale: policy.c defaults, evaluated every step, limits in force next step"
-echo "       reference: policy.c as the reference's latest rule, 60 s samples, 600 s cycle,"
+echo "       lxcscale: the built-in configuration (conf/lxcscale.yaml values), features, model.c"
+echo "       (streaming forests) and policy.c evaluated every step, limits in force next step"
+echo "       reference: policy.c as the reference's latest rule (same scaling keys), 60 s samples,"
+echo "       600 s cycle,"
 echo "       forest retrained from scratch each cycle, limits in force 2 s after a decision"
 echo "       host: $(nproc) CPUs, $(uname -r)"
 start=$(date +%s.%N)
