@@ -104,6 +104,25 @@ static void usage(FILE *to)
 	        CONFIG_DEFAULT_PATH, CONFIG_REFERENCE_PATH);
 }
 
+static char *owned_paths[8]; /* reachable for the process's life, so not a leak */
+static int n_owned_paths;
+
+/* Paths from the command line, made absolute: the daemon chdirs to / when it detaches and
+ * re-reads the same files on SIGHUP. Kept for the life of the process. */
+static const char *absolute(const char *path)
+{
+	if (path[0] == '/')
+		return path;
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return path;
+	char *abs = NULL;
+	if (n_owned_paths >= 8 || asprintf(&abs, "%s/%s", cwd, path) < 0)
+		return path;
+	owned_paths[n_owned_paths++] = abs;
+	return abs;
+}
+
 static int add_override(struct options *o, const char *key, const char *value, const char *flag)
 {
 	if (o->n_ov >= MAX_OVERRIDES) {
@@ -144,8 +163,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
-		case OPT_CONFIG: o->config = optarg; break;
-		case OPT_API_CONFIG: o->api_config = optarg; break;
+		case OPT_CONFIG: o->config = absolute(optarg); break;
+		case OPT_API_CONFIG: o->api_config = absolute(optarg); break;
 		case OPT_FOREGROUND: o->foreground = 1; break;
 		case OPT_LOG_LEVEL: rc = add_override(o, "log_level", optarg, "--log-level"); break;
 		case OPT_CHECK: o->check = optarg; break;
@@ -154,7 +173,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_TEMPLATE: o->print_template = 1; break;
 		case OPT_VERSION: printf("lxcscaled %s\n", LXCSCALE_VERSION); return 1;
 		case OPT_HELP: usage(stdout); return 1;
-		case OPT_RECORD: rc = add_override(o, "record_file", optarg, "--record"); break;
+		case OPT_RECORD: rc = add_override(o, "record_file", absolute(optarg), "--record"); break;
 		case OPT_DRY_RUN: rc = add_override(o, "scaling.dry_run", "true", "--dry-run"); break;
 		case OPT_FORCE_SAVE: rc = add_override(o, "model.force_save", "true", "--force-save"); break;
 		case OPT_VERBOSITY: {
@@ -324,6 +343,17 @@ static void on_signal(struct loop *l, int signo, void *arg)
 	}
 }
 
+/* systemd's watchdog: pinged from a loop timer, so a stuck loop stops the pings and
+ * systemd restarts us (WatchdogSec= in the unit). */
+static void on_watchdog(struct loop *l, int timer_id, uint64_t expirations, void *arg)
+{
+	(void)l;
+	(void)timer_id;
+	(void)expirations;
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
 /* Classic detach when started by hand without --foreground: fork, setsid, fork. */
 static int detach(int lock_fd)
 {
@@ -459,6 +489,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	uint64_t wd_usec = 0;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
+		uint64_t every_ms = wd_usec / 2000; /* twice per watchdog period */
+		if (loop_add_timer(dm.loop, every_ms, every_ms, on_watchdog, NULL) < 0)
+			log_error("cannot arm the systemd watchdog timer: %m");
+		else
+			log_info("systemd watchdog: pinging every %llu ms", (unsigned long long)every_ms);
+	}
 	sd_notify(0, "READY=1\nSTATUS=running");
 	log_info("ready: SIGHUP reloads the configuration, SIGTERM stops");
 	rc = loop_run(dm.loop) == 0 ? 0 : 1;
