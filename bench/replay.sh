@@ -26,4 +26,13 @@ start=$(date +%s.%N)
 rc=$?
 end=$(date +%s.%N)
 echo "wall time: $(echo "$end - $start" | bc) s"
+
+# Slack is bounded by the floors and the thresholds, not only by the policy: the same
+# generated scenarios with Autopilot-like low floors (1 core, 512 MiB) for comparison.
+floor=$(mktemp /tmp/lxcscale-bench-replay-XXXXXX.yaml)
+trap 'rm -f "$floor"' EXIT
+printf 'scaling:\n  min_cpu_cores: 1\n  min_ram_mb: 512\n' >"$floor"
+echo
+echo "setup: the generated scenarios again, with scaling.min_cpu_cores 1 and min_ram_mb 512"
+"$bin" replay --scenario all --no-nab --seed 1 --quiet --config "$floor" || rc=$?
 exit $rc
