@@ -1098,6 +1098,40 @@ static void test_replay_cadence_and_relief(void **state)
 	scenario_free(&s);
 }
 
+/* model_rebuild_due(): the worker's step in the caller's thread, so a replay needs no worker. */
+static void test_model_rebuild_in_line(void **state)
+{
+	(void)state;
+	struct model_opts o;
+	model_opts_from(&o, 20, 32, 0.05, 42, 64, 16);
+	o.per_container = true;
+	o.model_file = NULL;
+	char note[128] = "";
+	struct model *m = model_new(&o, note, sizeof note);
+	assert_non_null(m);
+	struct model_ct *ct = model_ct_add(m, 101);
+	assert_non_null(ct);
+	double x[FEAT_COUNT];
+	iforest_result res;
+	int published = 0, scored_at = -1;
+	for (int i = 0; i < 200; i++) {
+		for (unsigned f = 0; f < o.features.n; f++)
+			x[f] = (double)((i * 7 + (int)f * 13) % 17);
+		int rc = model_score(m, ct, x, true, &res);
+		assert_true(rc >= 0);
+		if (rc == 1 && scored_at < 0)
+			scored_at = i;
+		published += model_rebuild_due(m);
+	}
+	assert_true(published > 0);       /* no worker was started: the rebuilds happened in line */
+	assert_true(scored_at >= 0 && scored_at <= 64);
+	struct model_status st;
+	model_status(m, &st);
+	assert_int_equal(st.rebuilds, (uint64_t)published);
+	model_ct_remove(m, ct);
+	model_free(m);
+}
+
 static void test_replay_bad_config(void **state)
 {
 	(void)state;
@@ -1284,6 +1318,7 @@ int main(void)
 		cmocka_unit_test(test_replay_deterministic),
 		cmocka_unit_test(test_replay_cadence_and_relief),
 		cmocka_unit_test(test_replay_bad_config),
+		cmocka_unit_test(test_model_rebuild_in_line),
 	};
 	const struct CMUnitTest file_tests[] = {
 		cmocka_unit_test(test_scenario_nab_malformed),
