@@ -164,8 +164,10 @@ int scorecard_end_trace(struct scorecard *sc)
 			continue;
 		sc->incidents_applicable++;
 		double ttr = -1;
-		if (is->onset_ms < 0)
+		if (is->onset_ms < 0) {
 			ttr = 0.0;
+			sc->incidents_unharmed++;
+		}
 		else if (is->relief_ms >= 0)
 			ttr = (double)(is->relief_ms - is->onset_ms) / 1000.0;
 		if (ttr >= 0) {
@@ -186,6 +188,7 @@ int scorecard_merge(struct scorecard *dst, const struct scorecard *src)
 	dst->incidents += src->incidents;
 	dst->incidents_applicable += src->incidents_applicable;
 	dst->incidents_relieved += src->incidents_relieved;
+	dst->incidents_unharmed += src->incidents_unharmed;
 	dst->detect_total += src->detect_total;
 	dst->detect_hit += src->detect_hit;
 	dst->oom_kills += src->oom_kills;
@@ -235,6 +238,7 @@ void scorecard_summarise(const struct scorecard *sc, struct scorecard_summary *o
 	o->incidents = sc->incidents;
 	o->applicable = sc->incidents_applicable;
 	o->relieved = sc->incidents_relieved;
+	o->unharmed = sc->incidents_unharmed;
 	o->relieved_pct = pct_or_nan((double)sc->incidents_relieved, (double)sc->incidents_applicable);
 	double *tmp = sc->n_ttr ? malloc(sc->n_ttr * sizeof *tmp) : NULL;
 	if (tmp) {
@@ -283,6 +287,7 @@ void scorecard_print(FILE *f, const char *title, const struct scorecard_summary 
 	ROW("incidents (labelled)", s[i].incidents, 0);
 	ROW("incidents needing more", s[i].applicable, 0);
 	ROW("incidents relieved %", s[i].relieved_pct, 1);
+	ROW("  of them never starved", s[i].unharmed, 0);
 	ROW("time to relief p50 s", s[i].ttr_p50_s, 0);
 	ROW("time to relief p99 s", s[i].ttr_p99_s, 0);
 	ROW("OOM kills", s[i].oom_kills, 0);

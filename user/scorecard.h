@@ -52,7 +52,7 @@ struct sc_incident_state {
 struct scorecard {
 	struct scorecard_params p;
 	/* totals */
-	size_t incidents, incidents_applicable, incidents_relieved;
+	size_t incidents, incidents_applicable, incidents_relieved, incidents_unharmed;
 	size_t detect_total, detect_hit;
 	double *ttr_s;
 	size_t n_ttr, cap_ttr;
@@ -71,6 +71,7 @@ struct scorecard {
 
 struct scorecard_summary {
 	size_t incidents, applicable, relieved;
+	size_t unharmed;          /* relieved at 0 s: never starved under the policy */
 	double relieved_pct;      /* NAN when nothing applied */
 	double ttr_p50_s, ttr_p99_s; /* NAN when nothing was relieved */
 	uint64_t oom_kills;

@@ -850,6 +850,7 @@ static void test_scorecard_relief(void **state)
 	assert_int_equal(o.incidents, 3);
 	assert_int_equal(o.applicable, 3);
 	assert_int_equal(o.relieved, 2);
+	assert_int_equal(o.unharmed, 1);
 	assert_true(fabs(o.relieved_pct - 200.0 / 3) < 1e-6);
 	assert_true(fabs(o.ttr_p50_s - 0) < EPS);  /* {0, 3}: nearest rank 1 */
 	assert_true(fabs(o.ttr_p99_s - 3) < EPS);
@@ -922,6 +923,7 @@ static void test_scorecard_memory_and_futile(void **state)
 	assert_int_equal(o.oom_kills, 1);
 	assert_int_equal(o.applicable, 1);
 	assert_int_equal(o.relieved, 1);
+	assert_int_equal(o.unharmed, 0);
 	/* onset at the kill (2 s); at 5 s not starved but the limit was not raised yet; 6 s */
 	assert_true(fabs(o.ttr_p50_s - 4.0) < EPS);
 	assert_int_equal(o.futile_changes, 1);
