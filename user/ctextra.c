@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -181,6 +182,15 @@ bool ctextra_net(struct ctextra *x, const struct ctextra_roots *r, int64_t now_m
 	if (!pid)
 		return false;
 	char path[128], buf[8192];
+	if (pid != x->netns_pid) { /* a process in our own network namespace: host traffic, not its */
+		struct stat theirs, ours;
+		snprintf(path, sizeof(path), "%s/%d/ns/net", r->proc, (int)pid);
+		x->netns_own = stat(path, &theirs) == 0 && stat("/proc/self/ns/net", &ours) == 0 &&
+			       (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev);
+		x->netns_pid = pid;
+	}
+	if (!x->netns_own)
+		return false;
 	snprintf(path, sizeof(path), "%s/%d/net/dev", r->proc, (int)pid);
 	if (read_small(path, buf, sizeof(buf)) <= 0)
 		return false;

@@ -7,7 +7,9 @@
  * so rx and tx are swapped (what the host receives on the peer, the container sent). A
  * container without such interfaces (a plain cgroup v2 host, a container with no NIC) is
  * read through one of its processes: /proc/<pid>/net/dev of its network namespace, all
- * interfaces but lo, as the reference did from inside.
+ * interfaces but lo, as the reference did from inside — unless that process shares the
+ * daemon's own network namespace: then the counters are the host's, and the container's
+ * traffic is unknown.
  *
  * Filesystem: statvfs() of /proc/<pid>/root, the container's root mount as its processes
  * see it (df's used/total/available). Read at most every `fs_every_ms` (it changes slowly).
@@ -38,6 +40,8 @@ struct ctextra {
 	int n_ifaces;
 	char ifaces[CTEXTRA_MAX_IFACES][16];
 	int64_t ifaces_scanned_ms;
+	pid_t netns_pid;                 /* the pid netns_own was checked for */
+	bool netns_own;                  /* that process has its own network namespace */
 	bool fs_known;
 	uint64_t fs_total, fs_free, fs_used;
 	int64_t fs_read_ms;

@@ -11,6 +11,7 @@ static const struct cli_command commands[] = {
 	{ "help", cli_help, "list the commands" },
 	{ "version", cli_version, "print the version" },
 	{ "replay", cli_replay, "replay a recording, a metrics file or scenarios through the policies" },
+	{ "import-metrics", cli_import_metrics, "seed the model from a reference lxc_metrics.json" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

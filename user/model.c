@@ -105,7 +105,11 @@ struct model *model_new(const struct model_opts *o, char *note, size_t notelen)
 	}
 	pthread_mutex_init(&m->slots_mu, NULL);
 	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
+	pthread_condattr_t ca; /* the worker's timed wait is on CLOCK_MONOTONIC */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cv, &ca);
+	pthread_condattr_destroy(&ca);
 
 	if (m->model_file[0]) {
 		iforest_model *loaded = NULL;

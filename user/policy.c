@@ -65,6 +65,7 @@ static const struct param_key param_table[] = {
 	PK("psi_memory_some_ms", psi_memory_some_ms, 0, 1000, false),
 	PK("throttled_ratio", throttled_ratio, 0, 1, false),
 	PK("priority", priority, -1000000, 1000000, false),
+	PK("target_cpu_load_percent", target_cpu_pct, 0, 100, false),
 };
 #define N_PARAMS (sizeof(param_table) / sizeof(param_table[0]))
 
@@ -73,7 +74,7 @@ const char *const policy_param_keys[] = {
 	"ram_scale_down_threshold", "cpu_scale_step", "ram_scale_step_mb", "min_cpu_cores",
 	"max_cpu_cores", "min_ram_mb", "max_ram_mb", "min_confidence", "smoothing_factor",
 	"cooldown_up", "cooldown_down", "urgent_step_factor", "psi_cpu_some_ms", "psi_cpu_full_ms",
-	"psi_memory_some_ms", "throttled_ratio", "priority", NULL,
+	"psi_memory_some_ms", "throttled_ratio", "priority", "target_cpu_load_percent", NULL,
 };
 
 int policy_params_set(struct policy_params *p, const char *key, double value, char *err, size_t errlen)
@@ -290,12 +291,15 @@ bool policy_evaluate(const struct policy_config *c, struct policy_state *s,
 	if (policy_ignored(c, in->vmid))
 		return false;
 
-	/* Pressure: held back by its own limit (see policy.h for why CPU `some` alone is not). */
+	/* Pressure: held back by its own limit (see policy.h). Stalls alone are not enough:
+	 * a cgroup's CPU `some` and even `full` also count time lost to neighbours, which more
+	 * quota would not give back; with the container using its allocation they are its own. */
+	bool cpu_saturated = in->cpu_known && cpu_pct >= p->cpu_up_pct;
 	bool cpu_pressure =
 		(in->throttle_known && over(in->throttled_ratio, s->throttled, p->throttled_ratio)) ||
-		(in->psi_known && over(in->cpu_full_ms, s->cpu_full_ms, p->psi_cpu_full_ms)) ||
-		(in->psi_known && in->cpu_known && cpu_pct >= p->cpu_up_pct &&
-		 over(in->cpu_some_ms, s->cpu_some_ms, p->psi_cpu_some_ms));
+		(in->psi_known && cpu_saturated &&
+		 (over(in->cpu_some_ms, s->cpu_some_ms, p->psi_cpu_some_ms) ||
+		  over(in->cpu_full_ms, s->cpu_full_ms, p->psi_cpu_full_ms)));
 	bool mem_pressure = in->psi_known && over(in->mem_some_ms, s->mem_some_ms, p->psi_memory_some_ms);
 	bool oom = in->oom_kills > 0;
 
@@ -315,6 +319,15 @@ bool policy_evaluate(const struct policy_config *c, struct policy_state *s,
 				     mem_pct_known, mem_pct, p->ram_up_pct, p->ram_down_pct,
 				     mem_pressure, oom, out->anomaly, s->mem_low_since_ms, true);
 
+	/* Sized scale-up: enough cores that the current load would sit at the target. */
+	if (cw.change == DECISION_UP && p->target_cpu_pct > 0 && in->cpu_known) {
+		double want = ceil(in->cores * cpu_pct / p->target_cpu_pct - 1e-9);
+		if (want > p->max_cores)
+			want = p->max_cores;
+		if (want > cw.to)
+			cw.to = want;
+	}
+
 	/* The reference's gate: threshold decisions need the model's confidence. */
 	double conf = out->confidence;
 	if (cw.change != DECISION_NONE && cw.reason == REASON_THRESHOLD && conf < p->min_confidence)
@@ -325,20 +338,34 @@ bool policy_evaluate(const struct policy_config *c, struct policy_state *s,
 	if (cw.change != DECISION_NONE) {
 		out->cpu_change = cw.change;
 		out->cpu_to = cw.to;
-		detail_append(out->detail, sizeof(out->detail), "cpu %.1f%% %s %.0f%%%s %g->%g",
-			      in->cpu_known ? cpu_pct : 0.0, cw.change == DECISION_UP ? ">" : "<",
-			      cw.change == DECISION_UP ? p->cpu_up_pct : p->cpu_down_pct,
-			      cw.reason == REASON_THRESHOLD ? "" : cpu_pressure ? " +pressure" : "",
-			      in->cores, cw.to);
+		char why[64];
+		if (cw.change == DECISION_DOWN || cw.reason == REASON_THRESHOLD)
+			snprintf(why, sizeof(why), "%.1f%% %s %.0f%%", in->cpu_known ? cpu_pct : 0.0,
+				 cw.change == DECISION_UP ? ">" : "<",
+				 cw.change == DECISION_UP ? p->cpu_up_pct : p->cpu_down_pct);
+		else
+			snprintf(why, sizeof(why), "%.1f%%, throttled %.2f, stall %.0f ms/s",
+				 in->cpu_known ? cpu_pct : 0.0, in->throttle_known ? in->throttled_ratio : 0.0,
+				 in->psi_known ? in->cpu_some_ms : 0.0);
+		detail_append(out->detail, sizeof(out->detail), "cpu %s%s%s %g->%g", why,
+			      cpu_pressure && cw.change == DECISION_UP ? " +pressure" : "",
+			      cw.reason == REASON_ANOMALY ? " +anomaly" : "", in->cores, cw.to);
 	}
 	if (mw.change != DECISION_NONE) {
 		out->mem_change = mw.change;
 		out->mem_to_mb = (uint64_t)llround(mw.to);
-		detail_append(out->detail, sizeof(out->detail), "%sram %.1f%% %s %.0f%%%s%s %llu->%llu",
-			      out->detail[0] ? "; " : "", mem_pct_known ? mem_pct : 0.0,
-			      mw.change == DECISION_UP ? ">" : "<",
-			      mw.change == DECISION_UP ? p->ram_up_pct : p->ram_down_pct,
-			      mem_pressure ? " +pressure" : "", oom ? " +oom" : "",
+		char why[64];
+		if (mw.change == DECISION_DOWN || mw.reason == REASON_THRESHOLD)
+			snprintf(why, sizeof(why), "%.1f%% %s %.0f%%", mem_pct_known ? mem_pct : 0.0,
+				 mw.change == DECISION_UP ? ">" : "<",
+				 mw.change == DECISION_UP ? p->ram_up_pct : p->ram_down_pct);
+		else
+			snprintf(why, sizeof(why), "%.1f%%, stall %.0f ms/s", mem_pct_known ? mem_pct : 0.0,
+				 in->psi_known ? in->mem_some_ms : 0.0);
+		detail_append(out->detail, sizeof(out->detail), "%sram %s%s%s%s %llu->%llu",
+			      out->detail[0] ? "; " : "", why,
+			      mem_pressure && mw.change == DECISION_UP ? " +pressure" : "",
+			      mw.reason == REASON_ANOMALY ? " +anomaly" : "", oom ? " +oom" : "",
 			      (unsigned long long)out->mem_from_mb, (unsigned long long)out->mem_to_mb);
 	}
 	if (out->cpu_change == DECISION_NONE && out->mem_change == DECISION_NONE)
@@ -383,17 +410,35 @@ void policy_budget_account(struct policy_budget *b, bool cores_known, double cor
 		b->ram_used_mb += ram_mb;
 }
 
+/* A manual SET counts as the increase or decrease it is. */
+static bool cpu_grows(const struct decision *d)
+{
+	return (d->cpu_change == DECISION_UP || d->cpu_change == DECISION_SET) && d->cpu_to > d->cpu_from;
+}
+static bool cpu_shrinks(const struct decision *d)
+{
+	return (d->cpu_change == DECISION_DOWN || d->cpu_change == DECISION_SET) && d->cpu_to < d->cpu_from;
+}
+static bool mem_grows(const struct decision *d)
+{
+	return (d->mem_change == DECISION_UP || d->mem_change == DECISION_SET) && d->mem_to_mb > d->mem_from_mb;
+}
+static bool mem_shrinks(const struct decision *d)
+{
+	return (d->mem_change == DECISION_DOWN || d->mem_change == DECISION_SET) && d->mem_to_mb < d->mem_from_mb;
+}
+
 static void grant_decreases(struct policy_budget *b, const struct decision *d)
 {
-	if (d->cpu_change == DECISION_DOWN)
+	if (cpu_shrinks(d))
 		b->cores_used -= d->cpu_from - d->cpu_to;
-	if (d->mem_change == DECISION_DOWN)
+	if (mem_shrinks(d))
 		b->ram_used_mb -= (double)(d->mem_from_mb - d->mem_to_mb);
 }
 
 static void grant_increases(struct policy_budget *b, struct decision *d)
 {
-	if (d->cpu_change == DECISION_UP && b->cores_total > 0) {
+	if (cpu_grows(d) && b->cores_total > 0) {
 		double want = d->cpu_to - d->cpu_from, left = b->cores_total - b->cores_used;
 		double got = want <= left ? want : floor(left);
 		if (got < 1 && got < want)
@@ -408,7 +453,7 @@ static void grant_increases(struct policy_budget *b, struct decision *d)
 		if (got < want)
 			detail_append(d->detail, sizeof(d->detail), " (budget: %g of %g cores)", got, want);
 	}
-	if (d->mem_change == DECISION_UP && b->ram_total_mb > 0) {
+	if (mem_grows(d) && b->ram_total_mb > 0) {
 		double want = (double)(d->mem_to_mb - d->mem_from_mb), left = b->ram_total_mb - b->ram_used_mb;
 		double got = want <= left ? want : floor(left);
 		if (got <= 0) {
@@ -450,8 +495,11 @@ size_t policy_grant_all(struct policy_budget *b, struct decision *d, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		grant_increases(b, &d[i]);
 		if (d[i].cpu_change != DECISION_NONE || d[i].mem_change != DECISION_NONE) {
-			if (kept != i)
+			if (kept != i) { /* swap: the refused ones collect at the end */
+				struct decision t = d[kept];
 				d[kept] = d[i];
+				d[i] = t;
+			}
 			kept++;
 		}
 	}

@@ -6,9 +6,10 @@
  * clamps, `ignore_lxc`, a `min_confidence` gate, an unknown allocation skipped, and no
  * decision whose target equals the current value. Around it, what the reference never did:
  *
- *  - pressure: memory PSI `some`, CPU throttling (cpu.max) or CPU `full`, or CPU `some` on a
- *    container that already uses its allocation, asks for more even below the threshold;
- *    CPU `some` alone (neighbours contending) does not, more quota would not help (fact 10);
+ *  - pressure: memory PSI `some`, or CPU throttling by the container's own cpu.max, asks
+ *    for more even below the threshold; CPU `some`/`full` stalls count only while the
+ *    container uses its allocation (a cgroup's CPU stalls include time lost to neighbours,
+ *    which more quota would not give back: kernel notes, fact 10);
  *  - an OOM kill asks for more memory at once, with a bigger step and no cooldown;
  *  - an anomaly together with pressure raises urgency the same way;
  *  - asymmetric control (Senpai/Autopilot priors): up after `cooldown_up`, down only after
@@ -16,7 +17,9 @@
  *    one change per container per cooldown;
  *  - `smoothing_factor`: an EWMA over the signals, weight of the newest sample (1 = none);
  *  - a host budget: increases are granted by urgency, then tier priority, while they fit;
- *  - tiers: per-container overrides of any key of struct policy_params.
+ *  - tiers: per-container overrides of any key of struct policy_params;
+ *  - `target_cpu_load_percent` (the reference prototype's, never used there): a CPU
+ *    scale-up sized so the current load would sit at that percentage.
  *
  * Two deliberate differences from the reference: the unknown-allocation skip is per
  * resource (a container whose memory limit is unknown can still get a CPU decision), and a
@@ -53,6 +56,9 @@ struct policy_params {
 	double psi_memory_some_ms;              /* 10 */
 	double throttled_ratio;                 /* share of throttled periods: 0.2 */
 	double priority;                        /* budget order among equal urgency: 0 */
+	double target_cpu_pct;                  /* > 0: a CPU scale-up adds enough cores to bring
+	                                           usage to this % (the reference's
+	                                           target_cpu_load_percent); 0: the fixed step */
 };
 
 /* The reference's defaults plus ours (values above). */
@@ -156,7 +162,8 @@ void policy_budget_account(struct policy_budget *b, bool cores_known, double cor
  */
 bool policy_grant(struct policy_budget *b, struct decision *d);
 /* Grants a tick's decisions: decreases first, then increases by urgency, then priority,
- * then vmid. Reorders `d`; returns how many still change (they come first). */
+ * then vmid. Reorders `d`; returns how many still change: they come first, in grant
+ * order; the refused ones follow (with nothing left to change). */
 size_t policy_grant_all(struct policy_budget *b, struct decision *d, size_t n);
 
 #endif

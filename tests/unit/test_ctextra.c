@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,13 +156,44 @@ static void test_real_cgroup_process(void **state)
 	ctextra_init(&x, 4242, dir);
 	struct ctextra_roots r = { "/sys/class/net", "/proc" };
 	uint64_t rx, tx, t, fr, u;
-	assert_true(ctextra_net(&x, &r, 0, &rx, &tx)); /* through /proc/<pid>/net/dev */
+	/* The child shares our network namespace: its counters are the host's, so unknown. */
+	assert_false(ctextra_net(&x, &r, 0, &rx, &tx));
 	assert_int_equal(x.pid, child);
 	assert_true(ctextra_fs(&x, &r, 0, 5000, &t, &fr, &u));
 	assert_true(t > 0 && fr <= t && u <= t);
 
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
+
+	/* A process with its own network namespace (as every Proxmox container has): its
+	 * interfaces are read, here only lo, so a known 0. */
+	int ready[2];
+	assert_int_equal(pipe(ready), 0);
+	pid_t own = fork();
+	if (own == 0) {
+		char ok = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+		if (write(ready[1], &ok, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char ok = 'n';
+	assert_int_equal(read(ready[0], &ok, 1), 1);
+	close(ready[0]);
+	close(ready[1]);
+	if (ok == 'y') {
+		f = fopen(procs, "w");
+		assert_non_null(f);
+		fprintf(f, "%d\n", (int)own);
+		fclose(f);
+		struct ctextra y;
+		ctextra_init(&y, 4243, dir);
+		assert_true(ctextra_net(&y, &r, 0, &rx, &tx));
+		assert_int_equal(rx, 0);
+		assert_int_equal(tx, 0);
+	}
+	kill(own, SIGKILL);
+	waitpid(own, NULL, 0);
 	/* the process is gone: the cached filesystem stays until it is due, then unknown */
 	assert_true(ctextra_fs(&x, &r, 1000, 5000, &t, &fr, &u));
 	assert_false(ctextra_fs(&x, &r, 6000, 5000, &t, &fr, &u));

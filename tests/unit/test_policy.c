@@ -95,6 +95,27 @@ static void test_cpu_threshold_up(void **state)
 	assert_non_null(strstr(d.detail, "cpu 90.0% > 75%"));
 }
 
+static void test_target_cpu_load_sizes_the_step(void **state)
+{
+	(void)state;
+	cfg.defaults.target_cpu_pct = 50;
+	cfg.defaults.max_cores = 16;
+	struct policy_input in = base(1000);
+	in.cores = 4;
+	in.cpu_pct = 90; /* 3.6 cores busy; at 50 % that needs 7.2, so 8 */
+	struct decision d;
+	assert_true(policy_evaluate(&cfg, &st, &in, &d));
+	assert_true(d.cpu_to == 8);
+	cfg.defaults.max_cores = 6; /* still clamped */
+	policy_state_init(&st);
+	assert_true(policy_evaluate(&cfg, &st, &in, &d));
+	assert_true(d.cpu_to == 6);
+	cfg.defaults.target_cpu_pct = 80; /* 4 * 90 / 80 = 4.5 -> 5, the step's 5 anyway */
+	policy_state_init(&st);
+	assert_true(policy_evaluate(&cfg, &st, &in, &d));
+	assert_true(d.cpu_to == 5);
+}
+
 static void test_exactly_at_threshold_is_no_action(void **state)
 {
 	(void)state;
@@ -240,9 +261,13 @@ static void test_cpu_pressure_needs_own_limit(void **state)
 	policy_state_init(&st);
 	in = base(1000);
 	in.cpu_pct = 40;
-	in.cpu_full_ms = 80; /* every task stalled (includes cpu.max throttling) */
+	in.cpu_full_ms = 800; /* all stalled, but below its allocation: neighbours, not its limit */
+	assert_false(policy_evaluate(&cfg, &st, &in, &d));
+	in.cpu_pct = 80; /* using its allocation and stalled: its own shortage, urgency 1 */
 	assert_true(policy_evaluate(&cfg, &st, &in, &d));
-	assert_int_equal(d.reason, REASON_PSI);
+	assert_int_equal(d.reason, REASON_THRESHOLD);
+	assert_int_equal(d.urgency, 1);
+	assert_non_null(strstr(d.detail, "+pressure"));
 }
 
 static void test_anomaly_with_pressure_is_urgent(void **state)
@@ -477,6 +502,8 @@ static void test_budget_grants_by_urgency_then_priority(void **state)
 	kept = policy_grant_all(&b, e, 2);
 	assert_int_equal(kept, 1);
 	assert_int_equal(e[0].vmid, 106);
+	assert_int_equal(e[1].vmid, 105); /* the refused one is kept after the granted ones */
+	assert_int_equal(e[1].cpu_change, DECISION_NONE);
 	assert_int_equal(e[0].mem_to_mb, 1536);
 	assert_non_null(strstr(e[0].detail, "budget: 512 of 1024 MiB"));
 
@@ -486,6 +513,18 @@ static void test_budget_grants_by_urgency_then_priority(void **state)
 	struct decision f = up(107, 2, 100, 1024, 99999, 0, 0);
 	assert_true(policy_grant(&open, &f));
 	assert_true(f.cpu_to == 100 && f.mem_to_mb == 99999);
+
+	/* A manual SET is held to the budget like the increase it is. */
+	policy_budget_init(&b, 8, 0, 0, 0, 0, 0);
+	b.cores_used = 6;
+	struct decision set = up(109, 2, 16, 0, 0, 0, 0);
+	set.cpu_change = DECISION_SET;
+	assert_true(policy_grant(&b, &set));
+	assert_true(set.cpu_to == 4 && set.cpu_change == DECISION_SET);
+	struct decision shrink = up(110, 4, 1, 0, 0, 0, 0);
+	shrink.cpu_change = DECISION_SET;
+	assert_true(policy_grant(&b, &shrink));
+	assert_true(b.cores_used == 5); /* 6 + 2 - 3 */
 
 	/* A fractional remainder below one core grants nothing. */
 	policy_budget_init(&b, 4.5, 0, 0, 0, 0, 0);
@@ -500,6 +539,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_params_defaults_and_keys, setup),
 		cmocka_unit_test_setup(test_cpu_threshold_up, setup),
+		cmocka_unit_test_setup(test_target_cpu_load_sizes_the_step, setup),
 		cmocka_unit_test_setup(test_exactly_at_threshold_is_no_action, setup),
 		cmocka_unit_test_setup(test_ram_percent_of_allocation_and_clamp, setup),
 		cmocka_unit_test_setup(test_never_against_the_signal, setup),
