@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "container_model.h"
+#include "daemon_config.h"
+#include "daemon_int.h"
 #include "iforest.h"
 
 static void set_err(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -43,22 +45,6 @@ int replay_policy_parse(const char *s, enum replay_policy *out)
 	return 0;
 }
 
-/* The configuration's scaling keys as the policy's parameters. */
-static void scaling_to_params(const struct cfg_scaling *sc, struct policy_params *p)
-{
-	p->cpu_up_pct = sc->cpu_scale_up_threshold;
-	p->cpu_down_pct = sc->cpu_scale_down_threshold;
-	p->ram_up_pct = sc->ram_scale_up_threshold;
-	p->ram_down_pct = sc->ram_scale_down_threshold;
-	p->cpu_step = sc->cpu_scale_step;
-	p->ram_step_mb = sc->ram_scale_step_mb;
-	p->min_cores = sc->min_cpu_cores;
-	p->max_cores = sc->max_cpu_cores;
-	p->min_ram_mb = sc->min_ram_mb;
-	p->max_ram_mb = sc->max_ram_mb;
-	p->min_confidence = sc->min_confidence;
-}
-
 /* cfg, or the built-in defaults in *own (freed by the caller) */
 static const struct lxcscale_config *config_or_defaults(const struct lxcscale_config *cfg,
                                                         struct lxcscale_config **own)
@@ -78,32 +64,20 @@ int replay_config_lxcscale(struct replay_config *c, const struct lxcscale_config
 		return -1;
 	memset(c, 0, sizeof *c);
 	c->policy = REPLAY_LXCSCALE;
-	policy_params_default(&c->params);
-	scaling_to_params(&cfg->scaling, &c->params);
-	c->params.cooldown_up_s = cfg->scaling.cooldown_up_seconds;
-	c->params.cooldown_down_s = cfg->scaling.cooldown_down_seconds;
-	c->params.smoothing_factor = cfg->scaling.smoothing_factor;
+	daemon_policy_params(cfg, &cfg->scaling, 0, &c->params);
 	c->sample_ms = 0;
 	c->cycle_ms = 0;
 	c->lag_ms = 0; /* written to cgroup files at once: in force from the next tick */
 	c->history = (unsigned)cfg->history_length;
 	c->window = (unsigned)cfg->spike_detection.rolling_window;
-	model_opts_from(&c->model, cfg->model.n_estimators, cfg->model.max_samples,
-	                cfg->model.contamination, cfg->model.random_state, cfg->model.window,
-	                cfg->model.rebuild_every);
-	c->model.per_container = cfg->model.per_container;
+	struct feat_select sel;
+	char err[128];
+	if (daemon_feature_select(cfg, &sel, err, sizeof err) != 0)
+		features_select_default(&sel); /* config_finalize validated model.features */
+	daemon_model_opts(cfg, &sel, &c->model);
 	c->model.model_file = NULL; /* a replay never reads or writes the daemon's model */
 	c->model.force_save = false;
-	if (cfg->model.features.n > 0) {
-		const char *names[CFG_LIST_MAX];
-		for (int i = 0; i < cfg->model.features.n; i++)
-			names[i] = cfg->model.features.v[i];
-		char err[128];
-		if (features_select_names(&c->model.features, names, (size_t)cfg->model.features.n, err,
-		                          sizeof err) != 0)
-			features_select_default(&c->model.features); /* config_finalize validated it */
-	}
-	c->train_every_ms = 1000;
+	c->train_every_ms = TRAIN_EVERY_MS;
 	config_free(own);
 	return 0;
 }
@@ -116,10 +90,9 @@ int replay_config_reference(struct replay_config *c, const struct lxcscale_confi
 		return -1;
 	memset(c, 0, sizeof *c);
 	c->policy = REPLAY_REFERENCE;
-	policy_params_default(&c->params);
-	scaling_to_params(&cfg->scaling, &c->params);
+	daemon_policy_params(cfg, &cfg->scaling, 0, &c->params);
 	/* the latest rule of §4.5, nothing more: every cycle may step, no signal but the
-	 * thresholds, the anomaly is only logged */
+	 * thresholds, the anomaly is only logged, a scale-up is one step */
 	c->params.smoothing_factor = 1;
 	c->params.cooldown_up_s = 0;
 	c->params.cooldown_down_s = 0;
@@ -128,6 +101,7 @@ int replay_config_reference(struct replay_config *c, const struct lxcscale_confi
 	c->params.psi_cpu_full_ms = 0;
 	c->params.psi_memory_some_ms = 0;
 	c->params.throttled_ratio = 0;
+	c->params.target_cpu_pct = 0;
 	c->sample_ms = 60000;  /* lxc_monitor check_interval */
 	c->cycle_ms = 600000;  /* interval_seconds */
 	c->lag_ms = 2000;      /* POST → pct set hot-plug (A.6: about 0.5–2 s) */
@@ -320,10 +294,11 @@ static void build_input(const struct replay_config *c, uint32_t vmid, int64_t no
 	in->ram_mb = m->mem_limit_mb;
 	in->cpu_known = col(row, COL_CPU, &in->cpu_pct);
 	in->mem_known = col(row, COL_MEM, &in->mem_mb);
-	if (c->policy == REPLAY_LXCSCALE) {
+	if (c->policy == REPLAY_LXCSCALE) { /* as daemon_evaluate_ct() builds it */
 		in->psi_known = col(row, COL_PSI_CPU_SOME, &in->cpu_some_ms) &&
-		                col(row, COL_PSI_CPU_FULL, &in->cpu_full_ms) &&
 		                col(row, COL_PSI_MEM_SOME, &in->mem_some_ms);
+		if (in->psi_known && !col(row, COL_PSI_CPU_FULL, &in->cpu_full_ms))
+			in->cpu_full_ms = 0;
 		in->throttle_known = col(row, COL_THROTTLED, &in->throttled_ratio);
 		double oom;
 		if (col(row, COL_OOM, &oom) && oom > 0)
