@@ -42,6 +42,14 @@ static double rusage_s(void)
 	       (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* A cgroup whose last task was just reaped can still be busy for a moment (the task is
+ * still leaving it): retry for up to a second. */
+static void rmdir_retry(const char *path)
+{
+	for (int i = 0; i < 50 && rmdir(path) != 0 && errno == EBUSY; i++)
+		usleep(20000);
+}
+
 static int set(struct lxcscale_config *c, const char *k, const char *v, struct config_diag *d)
 {
 	if (config_set(c, k, v, "bench", d) != 0) {
@@ -130,18 +138,20 @@ int main(int argc, char **argv)
 		"cpu_trend, time_diff, filesystem_usage_gb, "
 		"filesystem_total_gb, filesystem_free_gb, psi_cpu_some_ms, psi_memory_some_ms, psi_io_some_ms]\n";
 	bad |= config_load_string(c, "bench", features, sizeof(features) - 1, d) != 0;
+	int rc = 0;
+	struct loop *l = NULL;
 	if (bad || config_finalize(c, d) != 0) {
 		config_diag_print(d, stderr);
-		return 1;
+		rc = 1;
+		goto cleanup;
 	}
 	log_set_level(LOGL_WARNING);
 
-	struct loop *l = loop_new();
+	l = loop_new();
 	char err[512];
 	struct daemon_opts o = { 0 };
 	double r0 = rusage_s();
 	struct daemon *dm = daemon_new(c, l, &o, err, sizeof(err));
-	int rc = 0;
 	if (!dm) {
 		fprintf(stderr, "daemon bench: %s\n", err);
 		rc = 1;
@@ -171,6 +181,7 @@ int main(int argc, char **argv)
 		       (r1 - r0) * 1000.0, line);
 		daemon_free(dm);
 	}
+cleanup:
 	loop_free(l);
 	config_free(c);
 	free(d);
@@ -178,10 +189,10 @@ int main(int argc, char **argv)
 		kill(kids[i], SIGKILL);
 		waitpid(kids[i], NULL, 0);
 		snprintf(dir, sizeof(dir), "%s/%d", root, 1001 + i);
-		rmdir(dir);
+		rmdir_retry(dir);
 	}
 	free(kids);
-	rmdir(root);
+	rmdir_retry(root);
 	snprintf(path, sizeof(path), "%s/lxc_metrics.json", work);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/lxc_metrics.json.tmp", work);
