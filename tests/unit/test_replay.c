@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "container_model.h"
+#include "recorder.h"
 #include "recording.h"
 #include "replay.h"
 #include "replay_input.h"
@@ -799,6 +800,36 @@ static void test_recording_limits(void **state)
 	recording_reader_close(r);
 }
 
+/* The daemon's recorder: samples and decisions handed over during a tick land in that tick. */
+static void test_recorder(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	snprintf(path, sizeof path, "%s/rec", tmpdir);
+	struct recorder *r = recorder_open(path, 100, 1700000000000LL, err, sizeof err);
+	assert_non_null(r);
+	struct recording_sample s[REC_CONTAINERS];
+	struct decision d;
+	for (int t = 0; t < 25; t++) {
+		fill_tick(t, s, &d);
+		for (int c = 0; c < REC_CONTAINERS; c++)
+			recorder_sample(r, s[c].vmid, s[c].ram_mb, &s[c].raw);
+		if (t % 2 == 0)
+			recorder_decision(r, &d);
+		assert_int_equal(recorder_tick(r, 1700000000000LL + t * 100, err, sizeof err), 0);
+	}
+	fill_tick(25, s, &d); /* handed over after the last tick: close writes it */
+	for (int c = 0; c < REC_CONTAINERS; c++)
+		recorder_sample(r, s[c].vmid, s[c].ram_mb, &s[c].raw);
+	assert_int_equal(recorder_close(r, err, sizeof err), 0);
+	int ok;
+	assert_int_equal(read_all(path, &ok), REC_END);
+	assert_int_equal(ok, 26);
+	assert_null(recorder_open("/dev/full", 100, 0, err, sizeof err));
+	assert_non_null(strstr(err, "No space"));
+	assert_null(recorder_open("/nonexistent/dir/rec", 100, 0, err, sizeof err));
+}
+
 /* ---- scorecard -------------------------------------------------------------------------- */
 
 static struct scorecard_step cpu_step(int64_t t, double demand, double limit, int incident)
@@ -1329,6 +1360,7 @@ int main(void)
 		cmocka_unit_test(test_recording_corrupt),
 		cmocka_unit_test(test_recording_bad_files),
 		cmocka_unit_test(test_recording_limits),
+		cmocka_unit_test(test_recorder),
 		cmocka_unit_test(test_replay_input_from_recording),
 		cmocka_unit_test(test_replay_input_from_metrics),
 	};
