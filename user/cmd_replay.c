@@ -1,9 +1,10 @@
 /*
  * cmd_replay.c — `lxcscale replay`: what would each policy have done, and how well.
  *
- *   lxcscale replay FILE [--policy lxcscale|reference|both] [--cores N] [--memory MIB]
+ *   lxcscale replay FILE [--cores N] [--memory MIB]
  *   lxcscale replay --scenario NAME|all [--seed N] [--no-nab]
- *   common: [--decisions FILE] [--quiet] [--per-scenario]
+ *   common: [--config FILE] [--policy lxcscale|reference|both] [--decisions FILE] [--quiet]
+ *           [--per-scenario] [--jobs N]
  *
  * FILE is a recording (lxcscaled --record) or a reference-system lxc_metrics.json; either
  * becomes one demand trace per container (replay_input.h). --scenario runs the generated
