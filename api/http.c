@@ -500,7 +500,8 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
 		a6->sin6_family = AF_INET6;
 		a6->sin6_port = htons(s->port);
-		flags |= MHD_USE_IPv6;
+		/* "::" means every address, IPv4 included (as 0.0.0.0 did for the reference) */
+		flags |= IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	} else {
 		snprintf(err, errlen, "server.host '%s' is not a numeric IPv4/IPv6 address", s->host);
 		free_server(srv);
