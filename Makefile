@@ -193,6 +193,7 @@ install: all
 	install -m 0755 $(BUILD)/lxcscaled $(DESTDIR)$(PREFIX)/sbin/lxcscaled
 	install -m 0755 $(BUILD)/lxcscale $(DESTDIR)$(PREFIX)/bin/lxcscale
 	test -e $(DESTDIR)/etc/lxcscale/lxcscale.yaml || \
+		test -e $(DESTDIR)/etc/lxc_autoscale_ml/lxc_autoscale_ml.yaml || \
 		install -m 0644 conf/lxcscale.yaml $(DESTDIR)/etc/lxcscale/lxcscale.yaml
 	if [ -f conf/lxcscaled.service ]; then \
 		install -d $(DESTDIR)/lib/systemd/system && \

@@ -2,7 +2,7 @@
  * cg_internal.h — what the cgroup library's own files share and nobody else sees.
  *
  * A container handle keeps one directory fd and one read fd per file it samples, so a
- * sample is a row of preads into one buffer owned by the handle. The table of files
+ * sample is a row of preads into one buffer on the reader's stack. The table of files
  * (cg_files[]) is the single place that says which files a sample reads.
  */
 #ifndef LXCSCALE_CG_INTERNAL_H
@@ -56,18 +56,15 @@ struct cg_ct {
 	bool plain;              /* not cgroupfs (a test tree): writes must truncate */
 	char inner[CG_NAME_MAX];
 	char path[PATH_MAX];
-	char buf[CG_READ_BUF];
 };
 
 /* errno of a failed system call -> cg_err (ENOENT/ENODEV -> CG_GONE). */
 cg_err cg_err_from_errno(int e);
 
-/* pread the whole file at offset 0 into ct->buf (NUL-terminated). Returns the length or
- * -1 with errno. A read that fills the buffer is cut back to its last complete line. */
+/* pread the whole file at offset 0 into buf (NUL-terminated). Returns the length or -1
+ * with errno. A read that fills the buffer is cut back to its last complete line; one
+ * that holds no complete line fails with EOVERFLOW. */
 ssize_t cg_pread_file(int fd, char *buf, size_t cap);
-
-/* Read a small file of the container by name (openat + read + close). */
-cg_err cg_read_small(cg_ct *ct, const char *name, char *buf, size_t cap, size_t *len);
 
 /* Strict unsigned decimal: digits only (up to the end of the token), no overflow. */
 bool cg_parse_u64_tok(const char *s, size_t len, uint64_t *out);

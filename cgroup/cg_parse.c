@@ -300,7 +300,7 @@ void cg_parse_psi(const char *text, size_t len, struct cg_psi *out)
 		for_each_line(text, len, psi_line, &st);
 }
 
-struct io_st { uint64_t sum[6]; bool bad[6]; bool any; };
+struct io_st { uint64_t sum[6]; bool bad[6]; };
 static const char *const io_keys[6] = { "rbytes", "wbytes", "rios", "wios", "dbytes", "dios" };
 
 static void io_line(const char *line, size_t len, void *arg)
@@ -310,7 +310,6 @@ static void io_line(const char *line, size_t len, void *arg)
 	const char *sp = memchr(p, ' ', len);
 	if (!sp || len == 0)
 		return; /* "MAJ:MIN key=val ..." — a line without fields carries nothing */
-	st->any = true;
 	for (p = sp + 1; p < end;) {
 		const char *s2 = memchr(p, ' ', (size_t)(end - p));
 		const char *te = s2 ? s2 : end;

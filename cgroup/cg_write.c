@@ -118,9 +118,11 @@ cg_err cg_set_cpu(cg_ct *ct, double cores)
 
 /* ---- cpuset.cpus ------------------------------------------------------------------ */
 
+#define CPULIST_MAX 24576 /* "0,2,4,...,4094" is about 10 KiB */
+
 static cg_err read_cpuset(cg_ct *ct, int dirfd, cg_cpuset *out)
 {
-	char buf[8192];
+	char buf[CPULIST_MAX];
 	size_t len = 0;
 	cg_err err = read_at(ct, dirfd, "cpuset.cpus", buf, sizeof buf, &len);
 	if (err)
@@ -130,7 +132,7 @@ static cg_err read_cpuset(cg_ct *ct, int dirfd, cg_cpuset *out)
 
 static cg_err write_cpuset(cg_ct *ct, int dirfd, const cg_cpuset *set)
 {
-	char v[8192];
+	char v[CPULIST_MAX];
 	cg_cpuset back;
 	cg_err err = cg_cpuset_format(set, v, sizeof v);
 	if (err)
@@ -169,12 +171,15 @@ cg_err cg_set_cpuset(cg_ct *ct, const cg_cpuset *cpus)
 		if (!cg_cpuset_equal(&uni, &old) && (err = write_cpuset(ct, ct->dirfd, &uni)) != CG_OK)
 			goto out;
 	}
-	/* 2. the payload child gets the new set */
+	/* 2. the payload child gets the new set (unless cpuset is not enabled below the
+	 *    container: then the child simply follows the container's effective set) */
 	if (child >= 0) {
 		cg_cpuset cur;
 		err = read_cpuset(ct, child, &cur);
 		if (err == CG_EPARSE || (err == CG_OK && !cg_cpuset_equal(&cur, cpus)))
 			err = write_cpuset(ct, child, cpus);
+		if (err == CG_ENOTSUP)
+			err = CG_OK;
 		if (err)
 			goto out;
 	}

@@ -51,7 +51,7 @@ typedef enum cg_err {
 	CG_OK = 0,
 	CG_GONE,      /* the container (cgroup directory) vanished: ENOENT/ENODEV. Normal. */
 	CG_ENOTSUP,   /* the file or controller does not exist here */
-	CG_EINVAL,    /* a bad argument (id, value out of range, NULL) */
+	CG_EINVAL,    /* a bad argument (id, value out of range, NULL), or the kernel said EINVAL */
 	CG_EPARSE,    /* a file's contents could not be parsed */
 	CG_EIO,       /* a system call failed; errno is kept */
 	CG_ENOMEM,

@@ -21,7 +21,9 @@
  * Reading values: plain fields (`c->scaling.max_cpu_cores`, `c->psi.window_ms`, ...).
  * Per-container scaling limits (tiers): config_scaling_for(c, vmid).
  * Strings are fixed-size arrays (never NULL, "" when unset), so a config is a value: copy
- * it with `*dst = *src`, free it with config_free().
+ * it with `*dst = *src`, free it with config_free(). It is large (about 230 KiB with the
+ * tier tables): allocate it with config_new(), never on the stack.
+ * The functions below keep no global state; each config is used from one thread at a time.
  */
 #ifndef LXCSCALE_CONFIG_H
 #define LXCSCALE_CONFIG_H
@@ -71,8 +73,8 @@ struct cfg_scaling {
 	bool dry_run;
 	/* legacy reference keys with a meaning here */
 	double target_cpu_load_percent; /* >0: scale-up sized to bring usage to this % */
-	int ram_chunk_size;           /* smallest memory step, MiB */
-	int ram_upper_limit;          /* largest memory step, MiB */
+	int ram_chunk_size;           /* smallest memory step, MiB; 0 = none */
+	int ram_upper_limit;          /* largest memory step, MiB; 0 = no limit */
 	/* lxcscale's */
 	int cooldown_up_seconds, cooldown_down_seconds;
 	double smoothing_factor;      /* EWMA weight of the newest sample, 0 < a <= 1 */
@@ -172,6 +174,8 @@ struct lxcscale_config {
 		char mount[CFG_STR_MAX];  /* "" = auto */
 		char root[CFG_STR_MAX];   /* "" = auto ("lxc" when present) */
 		char id_pattern[CFG_STR_MAX]; /* POSIX ERE a container directory must match */
+		double assumed_cores;     /* allocation of a container without CPU limits, 0 = unknown */
+		int assumed_ram_mb;       /* same for memory.max */
 	} cgroup;
 
 	struct {
@@ -314,6 +318,9 @@ bool config_ignored(const struct lxcscale_config *c, uint32_t vmid);
 const char *config_log_level_name(int level);
 
 /* ---- output ------------------------------------------------------------------------------ */
+
+/* room for any one value printed as YAML (the longest is a full list of strings) */
+#define CFG_VALUE_TEXT_MAX (CFG_LIST_MAX * (CFG_LIST_STR_MAX * 4 + 4) + CFG_VMID_MAX * 12 + 64)
 
 enum {
 	CONFIG_PRINT_SECRETS = 1,  /* tests only: print secret values instead of *** */

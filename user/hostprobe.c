@@ -116,10 +116,12 @@ void hostprobe_run(struct hostprobe *h, const struct lxcscale_config *c)
 	memset(h, 0, sizeof(*h));
 	h->root = geteuid() == 0;
 	scan_mounts(h);
-	if (c->cgroup.mount[0])
+	if (c->cgroup.mount[0] && strcmp(c->cgroup.mount, h->cgroup_mount)) {
 		snprintf(h->cgroup_mount, sizeof(h->cgroup_mount), "%s", c->cgroup.mount);
+		h->cgroup_hybrid = false;
+	}
 
-	char path[1100];
+	char path[2100];
 	if (h->cgroup_mount[0]) {
 		snprintf(path, sizeof(path), "%s/cgroup.controllers", h->cgroup_mount);
 		read_line(path, h->controllers, sizeof(h->controllers));
@@ -138,8 +140,16 @@ void hostprobe_run(struct hostprobe *h, const struct lxcscale_config *c)
 		struct stat st;
 		if (stat(h->lxc_root, &st) != 0 || !S_ISDIR(st.st_mode))
 			h->lxc_root[0] = '\0';
-		else
+		else {
 			count_containers(h, c);
+			snprintf(path, sizeof(path), "%s/cgroup.controllers", h->lxc_root);
+			read_line(path, h->lxc_controllers, sizeof(h->lxc_controllers));
+			/* the container root is what matters for writing limits */
+			h->ctrl_cpu = has_word(h->lxc_controllers, "cpu");
+			h->ctrl_cpuset = has_word(h->lxc_controllers, "cpuset");
+			h->ctrl_memory = has_word(h->lxc_controllers, "memory");
+			h->ctrl_io = has_word(h->lxc_controllers, "io");
+		}
 	}
 	if (!h->psi)
 		h->psi = access("/proc/pressure/cpu", R_OK) == 0;
@@ -162,8 +172,11 @@ void hostprobe_report(const struct hostprobe *h, const struct lxcscale_config *c
 		log_info("cgroup v2 at %s%s; controllers: %s", h->cgroup_mount,
 		         h->cgroup_hybrid ? " (hybrid: v1 hierarchies mounted too)" : "",
 		         h->controllers[0] ? h->controllers : "(none)");
+		if (h->lxc_root[0])
+			log_info("controllers enabled for containers (%s/cgroup.controllers): %s", h->lxc_root,
+			         h->lxc_controllers[0] ? h->lxc_controllers : "(none)");
 		if (!h->ctrl_cpu || !h->ctrl_memory)
-			log_warning("cannot: %s%s%s controller missing at the cgroup root: limits cannot be written here; "
+			log_warning("cannot: %s%s%s controller missing: limits cannot be written here; "
 			            "usage and pressure are still read",
 			            !h->ctrl_cpu ? "cpu" : "", !h->ctrl_cpu && !h->ctrl_memory ? " and " : "",
 			            !h->ctrl_memory ? "memory" : "");

@@ -24,6 +24,7 @@ struct hostprobe {
 	bool psi;                     /* cpu.pressure readable at the mount root or /proc/pressure */
 	char lxc_root[2048];          /* "" when there is no container root */
 	int containers;               /* child cgroups of lxc_root matching cgroup.id_pattern */
+	char lxc_controllers[256];    /* lxc_root's cgroup.controllers: what containers can be limited by */
 	char pct[1024];               /* "" when no pct */
 	bool btf;                     /* /sys/kernel/btf/vmlinux */
 	bool bpffs;                   /* a bpf filesystem is mounted */

@@ -54,17 +54,12 @@ void log_set_level(int level)
 {
 	if (level < LOGL_DEBUG || level > LOGL_CRITICAL)
 		return;
-	pthread_mutex_lock(&log_lock);
-	log_level = level;
-	pthread_mutex_unlock(&log_lock);
+	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
 }
 
 int log_get_level(void)
 {
-	pthread_mutex_lock(&log_lock);
-	int l = log_level;
-	pthread_mutex_unlock(&log_lock);
-	return l;
+	return __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }
 
 /* JOURNAL_STREAM is "dev:ino" of the journal socket; it counts only if it is our stderr
@@ -236,6 +231,9 @@ void log_msg(int level, const char *fmt, ...)
 	if (level > LOGL_CRITICAL)
 		level = LOGL_CRITICAL;
 	int saved_errno = errno;
+	/* cheap early exit for filtered lines (debug logging on the sampling path) */
+	if (level < __atomic_load_n(&log_level, __ATOMIC_RELAXED))
+		return;
 
 	char msg[LOG_LINE_MAX];
 	va_list ap;
@@ -272,11 +270,6 @@ void log_msg(int level, const char *fmt, ...)
 	snprintf(stamp + sl, sizeof(stamp) - sl, ".%03ld", ts.tv_nsec / 1000000);
 
 	pthread_mutex_lock(&log_lock);
-	if (level < log_level) {
-		pthread_mutex_unlock(&log_lock);
-		errno = saved_errno;
-		return;
-	}
 	if (journal_mode < 0)
 		journal_mode = detect_journal() ? 1 : 0;
 	redact_locked(clean, sizeof(clean));

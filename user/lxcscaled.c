@@ -1,6 +1,8 @@
 /*
  * lxcscaled — the lxcscale daemon: flags, configuration, single instance, logging, the
  * start-up capability summary and the event loop (signals: TERM/INT stop, HUP reload).
+ * The work itself (sampling, features, model, policy, decisions) is daemon.h's, created
+ * on the same loop after the host survey and handed each reloaded configuration.
  *
  * Start-up order matters and is fixed: flags -> configuration (errors go to stderr and
  * exit 1 before anything else happens) -> lock (a second instance exits 1 naming the
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "hostprobe.h"
 #include "lockfile.h"
 #include "log.h"
@@ -45,10 +48,11 @@ struct options {
 	int n_ov;
 };
 
-struct daemon {
+struct lxcscaled {
 	struct options opt;
 	struct lxcscale_config *cfg;
 	struct loop *loop;
+	struct daemon *brain;    /* daemon.h: sampling, features, model, policy, decisions */
 	int lock_fd;
 	int reloads;
 };
@@ -104,6 +108,25 @@ static void usage(FILE *to)
 	        CONFIG_DEFAULT_PATH, CONFIG_REFERENCE_PATH);
 }
 
+static char *owned_paths[8]; /* reachable for the process's life, so not a leak */
+static int n_owned_paths;
+
+/* Paths from the command line, made absolute: the daemon chdirs to / when it detaches and
+ * re-reads the same files on SIGHUP. Kept for the life of the process. */
+static const char *absolute(const char *path)
+{
+	if (path[0] == '/')
+		return path;
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return path;
+	char *abs = NULL;
+	if (n_owned_paths >= 8 || asprintf(&abs, "%s/%s", cwd, path) < 0)
+		return path;
+	owned_paths[n_owned_paths++] = abs;
+	return abs;
+}
+
 static int add_override(struct options *o, const char *key, const char *value, const char *flag)
 {
 	if (o->n_ov >= MAX_OVERRIDES) {
@@ -144,8 +167,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
-		case OPT_CONFIG: o->config = optarg; break;
-		case OPT_API_CONFIG: o->api_config = optarg; break;
+		case OPT_CONFIG: o->config = absolute(optarg); break;
+		case OPT_API_CONFIG: o->api_config = absolute(optarg); break;
 		case OPT_FOREGROUND: o->foreground = 1; break;
 		case OPT_LOG_LEVEL: rc = add_override(o, "log_level", optarg, "--log-level"); break;
 		case OPT_CHECK: o->check = optarg; break;
@@ -154,7 +177,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_TEMPLATE: o->print_template = 1; break;
 		case OPT_VERSION: printf("lxcscaled %s\n", LXCSCALE_VERSION); return 1;
 		case OPT_HELP: usage(stdout); return 1;
-		case OPT_RECORD: rc = add_override(o, "record_file", optarg, "--record"); break;
+		case OPT_RECORD: rc = add_override(o, "record_file", absolute(optarg), "--record"); break;
 		case OPT_DRY_RUN: rc = add_override(o, "scaling.dry_run", "true", "--dry-run"); break;
 		case OPT_FORCE_SAVE: rc = add_override(o, "model.force_save", "true", "--force-save"); break;
 		case OPT_VERBOSITY: {
@@ -269,7 +292,7 @@ static void on_diff(const char *key, const char *from, const char *to, void *arg
 	log_info("reload: %s: %s -> %s", key, from, to);
 }
 
-static void reload(struct daemon *dm)
+static void reload(struct lxcscaled *dm)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
 	struct lxcscale_config *n = config_new();
@@ -291,6 +314,8 @@ static void reload(struct daemon *dm)
 	log_diag(d);
 	int changes = config_diff(dm->cfg, n, on_diff, NULL);
 	struct lxcscale_config *old = dm->cfg;
+	if (dm->brain)
+		daemon_reconfigure(dm->brain, n);
 	dm->cfg = n;
 	n = NULL;
 	config_free(old);
@@ -307,7 +332,7 @@ out:
 
 static void on_signal(struct loop *l, int signo, void *arg)
 {
-	struct daemon *dm = arg;
+	struct lxcscaled *dm = arg;
 	switch (signo) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading the configuration");
@@ -322,6 +347,17 @@ static void on_signal(struct loop *l, int signo, void *arg)
 	default:
 		break;
 	}
+}
+
+/* systemd's watchdog: pinged from a loop timer, so a stuck loop stops the pings and
+ * systemd restarts us (WatchdogSec= in the unit). */
+static void on_watchdog(struct loop *l, int timer_id, uint64_t expirations, void *arg)
+{
+	(void)l;
+	(void)timer_id;
+	(void)expirations;
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
 }
 
 /* Classic detach when started by hand without --foreground: fork, setsid, fork. */
@@ -354,7 +390,7 @@ static int detach(int lock_fd)
 
 int main(int argc, char **argv)
 {
-	struct daemon dm = { .lock_fd = -1 };
+	struct lxcscaled dm = { .lock_fd = -1 };
 	int rc = parse_options(argc, argv, &dm.opt);
 	if (rc == 1)
 		return 0;
@@ -459,6 +495,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	dm.brain = daemon_new(dm.cfg, dm.loop, NULL, err, sizeof(err));
+	if (!dm.brain) {
+		log_critical("cannot start: %s", err);
+		rc = 1;
+		goto out;
+	}
+	uint64_t wd_usec = 0;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
+		uint64_t every_ms = wd_usec / 2000; /* twice per watchdog period */
+		if (loop_add_timer(dm.loop, every_ms, every_ms, on_watchdog, NULL) < 0)
+			log_error("cannot arm the systemd watchdog timer: %m");
+		else
+			log_info("systemd watchdog: pinging every %llu ms", (unsigned long long)every_ms);
+	}
 	sd_notify(0, "READY=1\nSTATUS=running");
 	log_info("ready: SIGHUP reloads the configuration, SIGTERM stops");
 	rc = loop_run(dm.loop) == 0 ? 0 : 1;
@@ -466,6 +516,7 @@ int main(int argc, char **argv)
 		log_critical("event loop failed: %m");
 	log_info("stopped");
 out:
+	daemon_free(dm.brain);
 	loop_free(dm.loop);
 	lockfile_release(dm.lock_fd);
 	config_free(dm.cfg);

@@ -522,10 +522,21 @@ static void test_sample_truncated(void **state)
 	big[n] = '\0';
 	put(ct_dir(103), "memory.stat", big);
 	free(big);
+	/* one line longer than the buffer: unknown, never an "empty" (= all CPUs) set */
+	char *list = malloc(24000);
+	size_t m = 0;
+	while (m < 20000) /* "0,0,0,...": valid when cut anywhere, so a cut would lie */
+		m += (size_t)sprintf(list + m, "%s0", m ? "," : "");
+	put(ct_dir(103), "cpuset.cpus", list);
+	free(list);
+	put(ct_dir(103), "cpuset.cpus.effective", "0-3");
 	assert_int_equal(cg_ct_open(h, 103, &ct), CG_OK);
 	assert_int_equal(cg_sample_read(ct, &s), CG_OK);
 	assert_true(s.mem_anon.v == 11);
 	assert_int_equal(s.mem_file.state, CG_UNKNOWN);
+	assert_int_equal(s.cpuset_cpus.state, CG_UNKNOWN);
+	assert_int_equal(s.cpuset_cpus.count, 0);
+	assert_int_equal(s.cpuset_cpus_effective.count, 4); /* no newline, but complete */
 	cg_ct_close(ct);
 	cg_hier_close(h);
 }
@@ -813,6 +824,29 @@ static void test_write_cpuset_order(void **state)
 	assert_int_equal(cg_set_cpuset_str(ct, "5-6"), CG_OK);
 	assert_string_equal(wlog_take(&w), "");
 
+	/* a long list (every other CPU of 4096, ~10 KiB) goes through and reads back */
+	cg_cpuset alt;
+	memset(&alt, 0, sizeof alt);
+	for (unsigned c = 0; c < CG_CPUSET_MAX_CPUS; c += 2) {
+		alt.bits[c / 64] |= 1ull << (c % 64);
+		alt.count++;
+	}
+	alt.state = CG_KNOWN;
+	assert_int_equal(cg_set_cpuset(ct, &alt), CG_OK);
+	assert_int_equal(strlen(get(ct_dir(111), "ns/cpuset.cpus")) > 8000, 1);
+	assert_int_equal(cg_set_cpuset_str(ct, "5-6"), CG_OK);
+	wlog_take(&w);
+
+	/* cpuset not enabled below the container (no ns/cpuset.cpus): only the container */
+	char nsf[PATH_MAX];
+	snprintf(nsf, sizeof nsf, "%s/ns/cpuset.cpus", ct_dir(111));
+	unlink(nsf);
+	wlog_take(&w);
+	assert_int_equal(cg_set_cpuset_str(ct, "7"), CG_OK);
+	assert_string_equal(wlog_take(&w), "cpuset.cpus");
+	put(ct_dir(111), "ns/cpuset.cpus", "7\n");
+	wlog_take(&w);
+
 	assert_int_equal(cg_set_cpuset_str(ct, ""), CG_EINVAL);
 	assert_int_equal(cg_set_cpuset_str(ct, "1-"), CG_EINVAL);
 	assert_int_equal(cg_set_cpuset_str(ct, NULL), CG_EINVAL);
@@ -964,6 +998,36 @@ static const char *host_mount(void)
 	return NULL;
 }
 
+static bool is_cg2(const char *p)
+{
+	struct statfs sf;
+	return statfs(p, &sf) == 0 && (unsigned long)sf.f_type == 0x63677270;
+}
+
+/* Auto-discovery on this host: pure v2 at /sys/fs/cgroup, hybrid at .../unified, or none. */
+static void test_hier_auto(void **state)
+{
+	(void)state;
+	cg_hier *h = NULL;
+	cg_err e = cg_hier_open(NULL, &h);
+	if (is_cg2("/sys/fs/cgroup")) {
+		assert_int_equal(e, CG_OK);
+		assert_string_equal(cg_hier_mount(h), "/sys/fs/cgroup");
+	} else if (is_cg2("/sys/fs/cgroup/unified")) {
+		assert_int_equal(e, CG_OK);
+		assert_string_equal(cg_hier_mount(h), "/sys/fs/cgroup/unified");
+	} else {
+		assert_int_equal(e, CG_ENOMOUNT);
+		return;
+	}
+	assert_true(cg_hier_is_cgroup2(h));
+	assert_int_equal(cg_hier_level(h), 2);
+	char want[PATH_MAX];
+	snprintf(want, sizeof want, "%s/lxc", cg_hier_mount(h));
+	assert_string_equal(cg_hier_root(h), want);
+	cg_hier_close(h);
+}
+
 static void test_real_cgroup(void **state)
 {
 	(void)state;
@@ -1061,6 +1125,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_cpuset_order, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_write_memory_rules, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_events_fake, setup_tree, teardown_tree),
+		cmocka_unit_test(test_hier_auto),
 		cmocka_unit_test(test_real_cgroup),
 	};
 	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
