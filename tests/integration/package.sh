@@ -77,6 +77,8 @@ if [ ! -d "$BASE" ]; then
 	if timeout 900 debootstrap --variant=minbase --include="$include" "$SUITE" "$BASE.tmp" "$MIRROR" \
 		>"$WORK/debootstrap.log" 2>&1 && mv "$BASE.tmp" "$BASE"; then
 		ok "debootstrap $SUITE with $include ($(($(date +%s) - start)) s, cached in $BASE)"
+		# roots made for other dependency lists are stale now
+		find "$CACHE" -mindepth 1 -maxdepth 1 -name 'root-*' ! -name "root-$key" -exec rm -rf {} +
 	else
 		bad "debootstrap $SUITE"
 		tail -20 "$WORK/debootstrap.log" | sed 's/^/# /'
