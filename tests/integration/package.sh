@@ -154,6 +154,17 @@ out=$(in_root lxcscale migrate-config --output /root/migrated.yaml 2>&1)
 check "lxcscale migrate-config converts the reference file inside the root" \
 	sh -c "printf '%s' \"\$1\" | grep -q 'changed      lock_file' && chroot '$R' lxcscaled --check-config /root/migrated.yaml >/dev/null" _ "$out"
 rm -f "$R/root/migrated.yaml"
+# the admin follows the postinst's advice; reinstalling keeps the migrated conffile and
+# no longer prints the advice
+in_root lxcscale migrate-config --output /etc/lxcscale/lxcscale.yaml --force >"$WORK/migrate.log" 2>&1
+cp "$DEB" "$R/lxcscale.deb"
+in_root dpkg -i /lxcscale.deb >"$WORK/reinstall.log" 2>&1
+rc=$?
+rm -f "$R/lxcscale.deb"
+check "after migrate-config, a reinstall keeps the migrated conffile and stays quiet" \
+	sh -c "[ $rc -eq 0 ] && head -1 '$R/etc/lxcscale/lxcscale.yaml' | grep -q 'written by .lxcscale migrate-config.' && \
+		! grep -q 'lxcscale migrate-config' '$WORK/reinstall.log' && \
+		chroot '$R' lxcscaled --check-config /etc/lxcscale/lxcscale.yaml >/dev/null"
 check "logrotate accepts /etc/logrotate.d/lxcscale" sh -c "chroot '$R' logrotate -d /etc/logrotate.d/lxcscale >'$WORK/logrotate.log' 2>&1"
 check "bash completion completes the migrate-config command" \
 	sh -c "chroot '$R' bash -c 'source /usr/share/bash-completion/completions/lxcscale; COMP_WORDS=(lxcscale migr); COMP_CWORD=1; _lxcscale; echo \${COMPREPLY[*]}' | grep -qx migrate-config"
