@@ -129,12 +129,42 @@ static void test_groff_formats_it_cleanly(void **state)
 	}
 }
 
+/* The hand-written pages name every flag and command the programs' own help lists. */
+static void test_hand_written_pages_cover_the_help(void **state)
+{
+	(void)state;
+	const char *b = getenv("BUILD");
+	char build[512];
+	snprintf(build, sizeof(build), "%s", b && *b ? b : "build");
+	if (build[0] != '/') {
+		char tmp[1024];
+		snprintf(tmp, sizeof(tmp), "%s/%s", top(), build);
+		snprintf(build, sizeof(build), "%.511s", tmp);
+	}
+	char cmd[4096];
+	/* lxcscaled --help: each --flag must appear as \-\-flag in lxcscaled.8 */
+	snprintf(cmd, sizeof(cmd),
+	         "set -e; test -x '%s/lxcscaled'; for f in $('%s/lxcscaled' --help | grep -oE -- '--[a-z][a-z0-9_-]*' | sort -u); do "
+	         "r=$(printf '%%s' \"$f\" | sed 's/-/\\\\-/g'); grep -qF -- \"$r\" '%s/man/lxcscaled.8' || "
+	         "{ echo \"lxcscaled.8 does not mention $f\" >&2; exit 1; }; done",
+	         build, build, top());
+	assert_int_equal(system(cmd), 0);
+	/* lxcscale help: each command must have an entry in lxcscale.1 */
+	snprintf(cmd, sizeof(cmd),
+	         "set -e; for c in $('%s/lxcscale' help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'); do "
+	         "r=$(printf '%%s' \"$c\" | sed 's/-/\\\\-/g'); grep -qF -- \".B $r\" '%s/man/lxcscale.1' || "
+	         "{ echo \"lxcscale.1 has no entry for $c\" >&2; exit 1; }; done",
+	         build, top());
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checked_in_page_matches_schema),
 		cmocka_unit_test(test_every_key_has_an_entry),
 		cmocka_unit_test(test_groff_formats_it_cleanly),
+		cmocka_unit_test(test_hand_written_pages_cover_the_help),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
