@@ -271,7 +271,7 @@ static void test_drain_iterate_matches_batch(void **state)
 			if (pfd < 0 || write(pfd, buf, strlen(buf)) < 0)
 				_exit(1);
 			for (int i = 0; i < 50; i++)
-				usleep(200); /* 50 sleeps: 50 voluntary switches at least */
+				usleep(200); /* 50 sleeps: about 50 voluntary switches */
 			_exit(0);
 		}
 		assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -293,7 +293,9 @@ static void test_drain_iterate_matches_batch(void **state)
 		assert_true(d[0].oncpu_ns > 0);
 		assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0); /* nothing ran since */
 		assert_int_equal(n, 1);
-		assert_int_equal(d[0].nvcsw, 0);
+		/* but the dead child's very last switch may land after waitpid returned */
+		assert_true(d[0].nvcsw <= 1);
+		assert_int_equal(d[0].runq_count, 0);
 		lxs_bpf_close(b, true);
 	}
 	rmdir(parent);
