@@ -116,6 +116,10 @@ int actuate_start(const struct lxcscale_config *c, const cg_hier *h, struct actu
 
 	struct actuator_settings as;
 	actuator_settings_default(&as);
+	/* scaling.memory_headroom_mb / memory_shrink_step_mb (the shrink needs >= 1 MiB steps) */
+	as.mem_headroom_bytes = (uint64_t)c->scaling.memory_headroom_mb << 20;
+	if (c->scaling.memory_shrink_step_mb >= 1)
+		as.shrink_step_bytes = (uint64_t)c->scaling.memory_shrink_step_mb << 20;
 	if ((rc = persister_start(&ps, &a->p)) < 0 || (rc = notify_start(&ns, &a->n)) < 0 ||
 	    (rc = actuator_new(&as, h, a->j, a->p, &a->act)) < 0) {
 		actuate_stop(a);
