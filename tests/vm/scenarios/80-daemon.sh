@@ -110,7 +110,11 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	# the decision that raised it: its time_ms is stamped right before the cgroup write
 	js=$(get "/api/v1/decisions?since=$since&limit=1000")
 	seq=$(echo "$js" | sed -n 's/.*"next_since":\([0-9]*\).*/\1/p')
-	ts=$(echo "$js" | tr '}' '\n' | sed -n 's/.*"seq":[0-9]*,"time_ms":\([0-9]*\),"vmid":801,"cpu":{"change":"up".*/\1/p' | head -n1)
+	# the first cpu-up of 801 stamped at or after the burst's start
+	ts=""
+	for x in $(echo "$js" | tr '}' '\n' | sed -n 's/.*"seq":[0-9]*,"time_ms":\([0-9]*\),"vmid":801,"cpu":{"change":"up".*/\1/p'); do
+		[ "$x" -ge "$t0" ] && { ts=$x; break; }
+	done
 	reason=$(echo "$js" | tr '{' '\n' | grep -A20 '"vmid":801,"cpu":' | sed -n 's/.*"reason":"\([a-z]*\)".*/\1/p' | head -n1)
 	[ -n "$seq" ] && since=$seq
 	if [ -n "$ts" ]; then
