@@ -502,6 +502,16 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 		if (!d->sugg)
 			log_warning("suggestions file: %s; decisions are only logged", se);
 	}
+	if (cfg->record_file[0]) {
+		char re[512];
+		d->rec = recorder_open(cfg->record_file, (uint32_t)cfg->sample_interval_ms, daemon_wall_ms(),
+				       re, sizeof(re));
+		if (!d->rec)
+			log_error("record_file: %s; not recording", re);
+		else
+			log_info("recording every sample and decision to %s (lxcscale replay reads it)",
+				 cfg->record_file);
+	}
 	if (cfg->data_file[0] && cfg->metrics_interval_seconds > 0 && !d->opts.no_threads) {
 		d->mw = metrics_writer_start(cfg->data_file, MF_DEFAULT_MAX_ENTRIES);
 		if (!d->mw)
@@ -574,6 +584,11 @@ void daemon_free(struct daemon *d)
 	metrics_writer_stop(d->mw);
 	model_free(d->model);
 	suggestions_close(d->sugg);
+	if (d->rec) {
+		char re[512];
+		if (recorder_close(d->rec, re, sizeof(re)) != 0)
+			log_warning("record_file: %s", re);
+	}
 	if (d->id_re_ok)
 		regfree(&d->id_re);
 	cg_hier_close(d->hier);
@@ -592,6 +607,8 @@ void daemon_reconfigure(struct daemon *d, const struct lxcscale_config *cfg)
 	if (strcmp(old->cgroup.root, cfg->cgroup.root) || strcmp(old->cgroup.mount, cfg->cgroup.mount) ||
 	    old->model.features.n != cfg->model.features.n || old->history_length != cfg->history_length)
 		log_warning("reload: cgroup.*, model.features and history_length take effect at the next start");
+	if (strcmp(old->record_file, cfg->record_file))
+		log_warning("reload: record_file takes effect at the next start");
 	/* Always switch: the caller frees the old configuration, and the policy's tier and
 	 * ignore lists point into it. config_finalize() already enforced the cross-key rules. */
 	apply_config(d, cfg);

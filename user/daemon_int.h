@@ -28,6 +28,7 @@
 #include "metrics_writer.h"
 #include "model.h"
 #include "policy.h"
+#include "recorder.h"
 #include "sampler.h"
 #include "suggestions.h"
 
@@ -96,6 +97,7 @@ struct daemon {
 	struct model *model;
 	struct metrics_writer *mw;
 	struct suggestions *sugg;
+	struct recorder *rec;        /* record_file: every sample and decision, for replay */
 	struct cmdq *cmdq;
 	struct lxs_bpf *bpf;
 	struct lxs_ct_delta *deltas;

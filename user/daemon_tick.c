@@ -74,6 +74,8 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	}
 	ct->raw = raw;
 	ct->have_raw = true;
+	if (d->rec)
+		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &raw);
 	ct->last_sample_ms = now_ms;
 	d->st.samples++;
 	bool row = features_feed_raw(ct->hist, &raw);
@@ -240,6 +242,8 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 		ct->has_last = true;
 	}
 	d->st.decisions++;
+	if (d->rec)
+		recorder_decision(d->rec, dec);
 	int rc = 0;
 	if (dec->dry_run) {
 		snprintf(dec->outcome, sizeof(dec->outcome), "dry-run");
@@ -453,6 +457,11 @@ void daemon_tick(struct daemon *d)
 		d->next_metrics_ms = now + (int64_t)d->cfg->metrics_interval_seconds * 1000;
 	}
 	notify(d, now);
+	if (d->rec) {
+		char re[512];
+		if (recorder_tick(d->rec, daemon_wall_ms(), re, sizeof(re)) != 0)
+			log_error("record_file: %s", re);
+	}
 	daemon_publish(d, now);
 
 	uint64_t wall = mono_ns() - t0;

@@ -165,6 +165,74 @@ int model_save(struct model *m)
 	return rc;
 }
 
+/* The rebuild work that is due: the host-wide stream, then every per-container stream
+ * (taken from the slot list, rebuilt outside its lock). Returns the models published. */
+static int rebuild_due(struct model *m, struct model_ct ***work, size_t *work_cap)
+{
+	int published = 0;
+	struct timespec t0, t1, wall;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = iforest_stream_maybe_rebuild(m->host);
+	if (rc == 1) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		clock_gettime(CLOCK_REALTIME, &wall);
+		atomic_store(&m->last_rebuild_ms, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+		atomic_store(&m->last_rebuild_us, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+						   (t1.tv_nsec - t0.tv_nsec) / 1000);
+		published++;
+		atomic_fetch_add(&m->rebuilds, 1);
+		if (m->o.force_save) {
+			int s = model_save(m);
+			if (s != IFOREST_OK)
+				log_warning("model: saving %s failed: %s", m->model_file, iforest_strerror(s));
+		}
+	} else if (rc < 0) {
+		log_warning("model: host-wide rebuild failed: %s", iforest_strerror(rc));
+	}
+
+	pthread_mutex_lock(&m->slots_mu);
+	if (*work_cap < m->n_slots) {
+		struct model_ct **nw = realloc(*work, m->n_slots * sizeof(*nw));
+		if (nw) {
+			*work = nw;
+			*work_cap = m->n_slots;
+		}
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_slots && n < *work_cap; i++) {
+		m->slots[i]->busy++;
+		(*work)[n++] = m->slots[i];
+	}
+	pthread_mutex_unlock(&m->slots_mu);
+	for (size_t i = 0; i < n; i++) {
+		if ((*work)[i]->dead)
+			continue;
+		if (iforest_stream_maybe_rebuild((*work)[i]->s) == 1) {
+			published++;
+			atomic_fetch_add(&m->rebuilds, 1);
+		}
+	}
+	pthread_mutex_lock(&m->slots_mu);
+	for (size_t i = 0; i < n; i++) {
+		(*work)[i]->busy--;
+		if ((*work)[i]->dead && (*work)[i]->busy == 0) {
+			iforest_stream_free((*work)[i]->s);
+			free((*work)[i]);
+		}
+	}
+	pthread_mutex_unlock(&m->slots_mu);
+	return published;
+}
+
+int model_rebuild_due(struct model *m)
+{
+	struct model_ct **work = NULL;
+	size_t work_cap = 0;
+	int n = rebuild_due(m, &work, &work_cap);
+	free(work);
+	return n;
+}
+
 static void *worker_main(void *arg)
 {
 	struct model *m = arg;
@@ -186,57 +254,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&m->mu);
 		if (stop)
 			break;
-
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		int rc = iforest_stream_maybe_rebuild(m->host);
-		if (rc == 1) {
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			struct timespec wall;
-			clock_gettime(CLOCK_REALTIME, &wall);
-			atomic_store(&m->last_rebuild_ms, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
-			atomic_store(&m->last_rebuild_us, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
-							   (t1.tv_nsec - t0.tv_nsec) / 1000);
-			atomic_fetch_add(&m->rebuilds, 1);
-			if (m->o.force_save) {
-				int s = model_save(m);
-				if (s != IFOREST_OK)
-					log_warning("model: saving %s failed: %s", m->model_file, iforest_strerror(s));
-			}
-		} else if (rc < 0) {
-			log_warning("model: host-wide rebuild failed: %s", iforest_strerror(rc));
-		}
-
-		/* per-container forests: take the list, rebuild outside the lock */
-		pthread_mutex_lock(&m->slots_mu);
-		if (work_cap < m->n_slots) {
-			struct model_ct **nw = realloc(work, m->n_slots * sizeof(*nw));
-			if (nw) {
-				work = nw;
-				work_cap = m->n_slots;
-			}
-		}
-		size_t n = 0;
-		for (size_t i = 0; i < m->n_slots && n < work_cap; i++) {
-			m->slots[i]->busy++;
-			work[n++] = m->slots[i];
-		}
-		pthread_mutex_unlock(&m->slots_mu);
-		for (size_t i = 0; i < n; i++) {
-			if (work[i]->dead)
-				continue;
-			if (iforest_stream_maybe_rebuild(work[i]->s) == 1)
-				atomic_fetch_add(&m->rebuilds, 1);
-		}
-		pthread_mutex_lock(&m->slots_mu);
-		for (size_t i = 0; i < n; i++) {
-			work[i]->busy--;
-			if (work[i]->dead && work[i]->busy == 0) {
-				iforest_stream_free(work[i]->s);
-				free(work[i]);
-			}
-		}
-		pthread_mutex_unlock(&m->slots_mu);
+		rebuild_due(m, &work, &work_cap);
 	}
 	free(work);
 	return NULL;

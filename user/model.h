@@ -51,6 +51,10 @@ struct model_ct;
 struct model *model_new(const struct model_opts *o, char *note, size_t notelen);
 /* Starts the worker thread. Returns 0 or an errno. */
 int model_start(struct model *m);
+/* Does the rebuild work that is due in the caller's thread (what the worker does every
+ * 200 ms), for a caller without a worker: `lxcscale replay` calls it after every sample so
+ * a replay is deterministic. Returns the number of models published. */
+int model_rebuild_due(struct model *m);
 /* Stops the worker, saves the host model when model_file is set, frees everything. */
 void model_free(struct model *m);
 

@@ -18,8 +18,10 @@ done
 
 T=$(mktemp -d /tmp/lxcscale-test-api-XXXXXX)
 SRV_PID=
-cleanup() { rm -rf "$T"; }
+# never leave a server behind (it would also keep the runner's pipe open)
+cleanup() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
+trap 'cleanup; exit 143' TERM INT
 export PCT_STAND_IN_DIR=$T/etc PCT_STAND_IN_LOG=$T/argv.log
 mkdir -p "$PCT_STAND_IN_DIR"
 ln -s "$PCT" "$T/pvesh"; ln -s "$PCT" "$T/pvecm"
