@@ -108,7 +108,10 @@ wait_log() { # pattern tenths [log]
 	return 1
 }
 start_daemon() { # extra env assignments...
-	env "$@" "$BUILD/lxcscaled" --config "$W/cfg.yaml" --foreground >"$W/daemon.log" 2>&1 &
+	# emptied here, not by the job's own redirection: that runs after the fork, and until
+	# then wait_log would read the previous run's "ready:"
+	: >"$W/daemon.log"
+	env "$@" "$BUILD/lxcscaled" --config "$W/cfg.yaml" --foreground >>"$W/daemon.log" 2>&1 &
 	DPID=$!
 	wait_log "ready:" 150
 }
@@ -211,10 +214,19 @@ req POST /scale/ram '{"lxc_id": 555, "memory": 768}'
 check "POST /scale/ram for a stopped container (no cgroup): pct set directly, conf updated" \
 	"[ '$CODE' = 200 ] && [ \"\$(conf 555 memory)\" = 768 ]"
 
+# ---- 6. SIGHUP: the API is restarted only when its settings changed ----------------------
+kill -HUP "$DPID"
+check "SIGHUP with the API's settings unchanged: reloaded, the API keeps running" \
+	"wait_log 'configuration reloaded' 50 && ! grep -q 'restarting it' '$W/daemon.log' && req GET /api/v1/containers && [ \"\$CODE\" = 200 ]"
+printf 'rate_limiting:\n  max_requests_per_minute: 500\n' >>"$W/cfg.yaml"
+kill -HUP "$DPID"
+check "SIGHUP with a changed API setting: the API is restarted and answers" \
+	"wait_log 'the REST API.s settings changed: restarting it' 50 && wait_json /api/v1/containers '.containers | length == 2'"
+
 kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=""
 if stop_daemon; then ok "SIGTERM: clean stop (exit 0)"; else bad "the daemon did not stop cleanly"; fi
 
-# ---- 6. SIGKILL right after a scale, then restart ----------------------------------------
+# ---- 7. SIGKILL right after a scale, then restart ----------------------------------------
 # pct set takes 3 s now: the kill lands after the journal and before the persist.
 if start_daemon PCT_STAND_IN_DELAY_MS=3000 PCT_STAND_IN_ONLY=set; then
 	wait_json /api/v1/containers '[.containers[] | select(.vmid==101) | .limits.cores==2] | any'
