@@ -270,6 +270,8 @@ static int be_apply_limits(void *ctx, const struct api_limits_request *req, stru
 	m->req.source = req->source; /* the API's string literals */
 	struct cmd c = { .type = CMD_CALL, .vmid = req->vmid, .fn = manual_on_loop, .arg = m };
 	if (cmdq_push(d->cmdq, &c) != 0) {
+		pthread_mutex_destroy(&m->mu);
+		pthread_cond_destroy(&m->cv);
 		free(m);
 		snprintf(err, errlen, "the daemon is busy (command queue full); try again");
 		return -EBUSY;
