@@ -88,6 +88,10 @@ void decision_write(struct jsonw *w, const struct decision *d)
 	jw_knum(w, "mem_psi_some_ms", d->mem_psi_some_ms);
 	jw_kbool(w, "dry_run", d->dry_run);
 	jw_kbool(w, "persist", d->persist);
+	jw_key(w, "outcome");
+	jw_strn(w, d->outcome, strnlen(d->outcome, sizeof(d->outcome)));
+	jw_key(w, "detail");
+	jw_strn(w, d->detail, strnlen(d->detail, sizeof(d->detail)));
 	jw_obj_end(w);
 }
 

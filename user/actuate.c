@@ -27,6 +27,8 @@ struct actuate {
 	struct notifier *n;
 	struct actuator *act;
 	struct reconcile_report report;
+	actuate_event_fn hook;
+	void *hook_ctx;
 };
 
 /* decision_reason_name() lives with the daemon's decision.c; this file must link without it */
@@ -114,6 +116,10 @@ int actuate_start(const struct lxcscale_config *c, const cg_hier *h, struct actu
 
 	struct actuator_settings as;
 	actuator_settings_default(&as);
+	/* scaling.memory_headroom_mb / memory_shrink_step_mb (the shrink needs >= 1 MiB steps) */
+	as.mem_headroom_bytes = (uint64_t)c->scaling.memory_headroom_mb << 20;
+	if (c->scaling.memory_shrink_step_mb >= 1)
+		as.shrink_step_bytes = (uint64_t)c->scaling.memory_shrink_step_mb << 20;
 	if ((rc = persister_start(&ps, &a->p)) < 0 || (rc = notify_start(&ns, &a->n)) < 0 ||
 	    (rc = actuator_new(&as, h, a->j, a->p, &a->act)) < 0) {
 		actuate_stop(a);
@@ -173,8 +179,23 @@ static void handle_events(struct actuate *a)
 				            "CT %u: %s", e->vmid, e->detail);
 				break;
 			}
+			if (a->hook)
+				a->hook(a->hook_ctx, e);
 		}
 	}
+}
+
+void actuate_set_event_hook(struct actuate *a, actuate_event_fn fn, void *ctx)
+{
+	a->hook = fn;
+	a->hook_ctx = ctx;
+}
+
+void actuate_get_stats(const struct actuate *a, struct actuate_stats *st)
+{
+	st->persist_pending = persister_pending(a->p);
+	st->shrinks = actuator_shrinks(a->act);
+	journal_open_changes(a->j, &st->journal_open);
 }
 
 void actuate_on_fd(struct actuate *a)
@@ -192,7 +213,7 @@ void actuate_tick(struct actuate *a)
 int actuate_decision(struct actuate *a, const struct decision *d, struct actuator_outcome *out)
 {
 	int rc = actuator_apply(a->act, d, out);
-	int lvl = rc == 0 ? LOGL_INFO : out->status == ACT_REFUSED && out->error == -EINVAL
+	int lvl = rc == 0 ? (out->error ? LOGL_WARNING : LOGL_INFO) : out->status == ACT_REFUSED && out->error == -EINVAL
 	                                ? LOGL_WARNING : LOGL_ERROR;
 	log_msg(lvl, "ct %u: %s (%s): cpu %.2f -> %.2f, memory %llu -> %llu MiB, seq %llu: %s",
 	        d->vmid, actuator_status_name(out->status), reason(d->reason),

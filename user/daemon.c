@@ -162,6 +162,7 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	d->cts[at] = ct;
 	d->n_cts++;
 	open_events(d, ct);
+	daemon_act_ct_added(d, ct);
 	if (d->bpf && lxs_bpf_add_container(d->bpf, ct->cgid, vmid) != 0)
 		log_warning("container %u: BPF cannot count it (map full?)", vmid);
 	log_info("container %u: watching %s", vmid, cg_ct_path(ct->cg));
@@ -187,6 +188,8 @@ void daemon_remove_ct(struct daemon *d, struct ct *ct)
 	model_ct_remove(d->model, ct->mct);
 	ct->mct = NULL;
 	ct->gone = true;
+	if (d->pub)
+		pub_forget(d->pub, ct->vmid);
 	if (d->n_dead == d->cap_dead) {
 		size_t cap = d->cap_dead ? d->cap_dead * 2 : 16;
 		struct ct **n = realloc(d->dead, cap * sizeof(*n));
@@ -247,6 +250,7 @@ static void on_psi(struct loop *l, int fd, uint32_t events, void *arg)
 		close_trigger(d, ct, fd == ct->psi_fd[0] ? 0 : 1);
 		return;
 	}
+	daemon_publish_psi(d, ct, fd == ct->psi_fd[0] ? 0 : 1, daemon_mono_ms());
 	daemon_evaluate_now(d, ct, false);
 }
 
@@ -264,6 +268,8 @@ static void on_mem_events(struct loop *l, int fd, uint32_t events, void *arg)
 	/* A container at memory.max notifies on every reclaim pass: the debounce in
 	 * daemon_evaluate_now() keeps that cheap, and an OOM kill always goes through. */
 	bool oom = cg_known(ev.oom_kill) && ct->oom_baseline && ev.oom_kill.v > ct->oom_seen;
+	if (oom)
+		daemon_publish_oom(d, ct, ev.oom_kill.v - ct->oom_seen, "memory.events");
 	daemon_evaluate_now(d, ct, oom);
 }
 
@@ -277,6 +283,7 @@ static int on_bpf_event(const struct lxs_event *ev, void *arg)
 	switch (ev->type) {
 	case LXS_EV_OOM_KILL:
 		ct->bpf_oom++;
+		daemon_publish_oom(d, ct, 1, "bpf");
 		daemon_evaluate_now(d, ct, true);
 		break;
 	case LXS_EV_RECLAIM_STALL:
@@ -511,13 +518,16 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 			log_warning("metrics history %s: cannot start its writer", cfg->data_file);
 	}
 	d->cmdq = cmdq_new(1024);
-	if (!d->cmdq) {
+	d->pub = pub_new(300, 1024);
+	if (!d->cmdq || !d->pub) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (open_hierarchy(d, err, errlen) != 0)
 		goto fail;
 	open_bpf(d);
+	if (!d->opts.no_threads)
+		daemon_start_config_reads(d);
 	cg_err e = cg_ctset_open(d->hier, &d->ctset, on_ctset_change, d);
 	if (e != CG_OK) {
 		snprintf(err, errlen, "container set at %s: %s", cg_hier_root(d->hier), cg_strerror(e));
@@ -555,6 +565,7 @@ void daemon_free(struct daemon *d)
 		return;
 	if (d->timer_id >= 0)
 		loop_del_timer(d->loop, d->timer_id);
+	daemon_act_stop(d);
 	while (d->n_cts)
 		daemon_remove_ct(d, d->cts[d->n_cts - 1]);
 	daemon_free_dead(d);
@@ -585,6 +596,8 @@ void daemon_free(struct daemon *d)
 	free(d->dead);
 	free(d->props);
 	free(d->deltas);
+	pub_free(d->pub);
+	free(d->pub_buf);
 	free(d);
 }
 
@@ -596,6 +609,13 @@ void daemon_reconfigure(struct daemon *d, const struct lxcscale_config *cfg)
 		log_warning("reload: cgroup.*, model.features and history_length take effect at the next start");
 	if (strcmp(old->record_file, cfg->record_file))
 		log_warning("reload: record_file takes effect at the next start");
+	if (d->act && (strcmp(old->journal_file, cfg->journal_file) ||
+		       memcmp(&old->persist, &cfg->persist, sizeof(cfg->persist)) ||
+		       memcmp(&old->proxmox_api, &cfg->proxmox_api, sizeof(cfg->proxmox_api)) ||
+		       memcmp(&old->circuit_breaker, &cfg->circuit_breaker, sizeof(cfg->circuit_breaker)) ||
+		       memcmp(&old->notifications, &cfg->notifications, sizeof(cfg->notifications))))
+		log_warning("reload: journal_file, persist.*, proxmox_api.*, circuit_breaker.* and "
+			    "notifications.* take effect at the next start");
 	/* Always switch: the caller frees the old configuration, and the policy's tier and
 	 * ignore lists point into it. config_finalize() already enforced the cross-key rules. */
 	apply_config(d, cfg);

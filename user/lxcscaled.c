@@ -3,6 +3,10 @@
  * start-up capability summary and the event loop (signals: TERM/INT stop, HUP reload).
  * The work itself (sampling, features, model, policy, decisions) is daemon.h's, created
  * on the same loop after the host survey and handed each reloaded configuration.
+ * Unless dry_run, the daemon's actuation starts next (journal replay and reconcile, logged,
+ * before the first tick), then the REST API (api.h, when api.enabled) with the daemon as
+ * its backend. A reload restarts the API only when its settings changed, and starts the
+ * actuation when dry_run was turned off.
  *
  * Start-up order matters and is fixed: flags -> configuration (errors go to stderr and
  * exit 1 before anything else happens) -> lock (a second instance exits 1 naming the
@@ -26,6 +30,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "config.h"
 #include "daemon.h"
 #include "hostprobe.h"
@@ -53,6 +58,9 @@ struct lxcscaled {
 	struct lxcscale_config *cfg;
 	struct loop *loop;
 	struct daemon *brain;    /* daemon.h: sampling, features, model, policy, decisions */
+	struct api_server *api;  /* NULL when disabled or when it could not listen */
+	struct lxcscale_config *api_cfg; /* the copy the server's settings point into */
+	const char *api_keys[API_CONFIG_MAX_KEYS];
 	int lock_fd;
 	int reloads;
 };
@@ -295,6 +303,90 @@ static void on_diff(const char *key, const char *from, const char *to, void *arg
 	log_info("reload: %s: %s -> %s", key, from, to);
 }
 
+/* ---- the REST API --------------------------------------------------------------------- */
+
+static void api_settings_for(const struct lxcscale_config *c, struct api_settings *s, const char **keys)
+{
+	api_settings_from_config(c, s, keys);
+	s->pct_path = c->persist.pct_path; /* routes the daemon does not manage run this pct */
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Would the server need a restart to take config b instead of a? */
+static bool api_settings_differ(const struct lxcscale_config *a, const struct lxcscale_config *b)
+{
+	if (a->api.enabled != b->api.enabled)
+		return true;
+	const char *ka[API_CONFIG_MAX_KEYS], *kb[API_CONFIG_MAX_KEYS];
+	struct api_settings x, y;
+	api_settings_for(a, &x, ka);
+	api_settings_for(b, &y, kb);
+	if (!str_eq(x.host, y.host) || x.port != y.port || x.auth_enabled != y.auth_enabled ||
+	    x.n_api_keys != y.n_api_keys || x.rate_limit_enabled != y.rate_limit_enabled ||
+	    x.rate_limit_max != y.rate_limit_max || x.rate_limit_window_s != y.rate_limit_window_s ||
+	    x.lxc_timeout_s != y.lxc_timeout_s || !str_eq(x.lxc_node, y.lxc_node) ||
+	    !str_eq(x.pct_path, y.pct_path) || x.max_body_bytes != y.max_body_bytes ||
+	    !str_eq(x.tls_cert_file, y.tls_cert_file) || !str_eq(x.tls_key_file, y.tls_key_file))
+		return true;
+	for (size_t i = 0; i < x.n_api_keys; i++)
+		if (strcmp(x.api_keys[i], y.api_keys[i]))
+			return true;
+	return false;
+}
+
+static void api_down(struct lxcscaled *dm)
+{
+	if (dm->api) {
+		api_stop(dm->api);
+		log_info("REST API stopped");
+	}
+	dm->api = NULL;
+	config_free(dm->api_cfg);
+	dm->api_cfg = NULL;
+}
+
+static void api_up(struct lxcscaled *dm)
+{
+	if (!dm->cfg->api.enabled) {
+		log_info("REST API: off (api.enabled: false)");
+		return;
+	}
+	dm->api_cfg = config_new();
+	if (!dm->api_cfg) {
+		log_error("REST API: out of memory; not serving it");
+		return;
+	}
+	*dm->api_cfg = *dm->cfg;
+	struct api_settings s;
+	api_settings_for(dm->api_cfg, &s, dm->api_keys);
+	struct api_backend b;
+	daemon_api_backend(dm->brain, &b);
+	char err[512];
+	dm->api = api_start(&s, &b, err, sizeof(err));
+	if (!dm->api) {
+		log_error("REST API: cannot serve on %s:%u: %s; running without it (server.host, server.port)",
+			  s.host, (unsigned)s.port, err);
+		return;
+	}
+	log_info("REST API on %s%s:%u (reference routes and /api/v1; manual scaling goes through the daemon)",
+		 s.tls_cert_file ? "https://" : "http://", s.host, (unsigned)api_port(dm->api));
+}
+
+static void start_actuation(struct lxcscaled *dm)
+{
+	char err[512];
+	if (daemon_start_actuation(dm->brain, err, sizeof(err)) != 0)
+		log_error("%s: decisions are logged, NOT applied", err);
+	else
+		log_info("live: each decision is journalled (%s), written to the cgroup, read back, "
+			 "then persisted (persist.backend: %s)", dm->cfg->journal_file,
+			 dm->cfg->persist.backend == CFG_PERSIST_API ? "api" : "pct");
+}
+
 static void reload(struct lxcscaled *dm)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
@@ -319,10 +411,18 @@ static void reload(struct lxcscaled *dm)
 	struct lxcscale_config *old = dm->cfg;
 	if (dm->brain)
 		daemon_reconfigure(dm->brain, n);
+	bool api_restart = api_settings_differ(old, n) || (n->api.enabled && !dm->api);
 	dm->cfg = n;
 	n = NULL;
 	config_free(old);
 	apply_logging(dm->cfg);
+	if (dm->brain && !dm->cfg->scaling.dry_run && !daemon_actuating(dm->brain))
+		start_actuation(dm);
+	if (api_restart && dm->brain) {
+		log_info("reload: the REST API's settings changed: restarting it");
+		api_down(dm);
+		api_up(dm);
+	}
 	dm->reloads++;
 	char src[2048];
 	log_info("configuration reloaded from %s: %d change%s", config_sources(dm->cfg, src, sizeof(src)), changes,
@@ -508,6 +608,9 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (!dm.cfg->scaling.dry_run)
+		start_actuation(&dm);
+	api_up(&dm);
 	uint64_t wd_usec = 0;
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
 		uint64_t every_ms = wd_usec / 2000; /* twice per watchdog period */
@@ -523,6 +626,7 @@ int main(int argc, char **argv)
 		log_critical("event loop failed: %m");
 	log_info("stopped");
 out:
+	api_down(&dm); /* before the daemon: its threads read the daemon's snapshots */
 	daemon_free(dm.brain);
 	loop_free(dm.loop);
 	lockfile_release(dm.lock_fd);

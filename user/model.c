@@ -45,6 +45,8 @@ struct model {
 	bool stop;
 
 	atomic_uint_fast64_t rebuilds, saves, save_errors;
+	_Atomic int64_t last_rebuild_ms;     /* wall clock of the last host-wide publish */
+	_Atomic int64_t last_rebuild_us;     /* how long that rebuild took */
 };
 
 void model_opts_from(struct model_opts *o, int n_estimators, int max_samples, double contamination,
@@ -168,8 +170,15 @@ int model_save(struct model *m)
 static int rebuild_due(struct model *m, struct model_ct ***work, size_t *work_cap)
 {
 	int published = 0;
+	struct timespec t0, t1, wall;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = iforest_stream_maybe_rebuild(m->host);
 	if (rc == 1) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		clock_gettime(CLOCK_REALTIME, &wall);
+		atomic_store(&m->last_rebuild_ms, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+		atomic_store(&m->last_rebuild_us, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+						   (t1.tv_nsec - t0.tv_nsec) / 1000);
 		published++;
 		atomic_fetch_add(&m->rebuilds, 1);
 		if (m->o.force_save) {
@@ -434,4 +443,44 @@ void model_status(struct model *m, struct model_status *st)
 	pthread_mutex_lock(&m->slots_mu);
 	st->per_ct = m->n_slots;
 	pthread_mutex_unlock(&m->slots_mu);
+}
+
+void model_info(struct model *m, struct model_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct feat_select *sel = &m->o.features;
+	out->n_features = sel->n;
+	for (unsigned i = 0; i < sel->n && i < FEAT_COUNT; i++) {
+		const char *name = features_name(sel->index[i]);
+		snprintf(out->names[i], sizeof(out->names[i]), "%s", name ? name : "?");
+	}
+	out->trees = (unsigned)m->o.host.forest.n_trees;
+	out->sample_size = (unsigned)m->o.host.forest.max_samples;
+	out->window = (unsigned)m->o.host.window;
+	out->contamination = m->o.host.forest.contamination;
+	iforest_stream_stats ss;
+	iforest_stream_get_stats(m->host, &ss);
+	out->samples_seen = ss.pushed;
+	out->rebuilds = atomic_load(&m->rebuilds);
+	out->last_rebuild_ms = atomic_load(&m->last_rebuild_ms);
+	out->last_rebuild_duration_ms = (double)atomic_load(&m->last_rebuild_us) / 1000.0;
+	iforest_stream *from = m->host;
+	const iforest_model *mod = iforest_stream_acquire(m->host);
+	if (!mod) {
+		from = NULL;
+		mod = m->loaded;
+	}
+	if (mod) {
+		iforest_info info;
+		iforest_model_info(mod, &info);
+		out->trained = true;
+		out->loaded_only = from == NULL;
+		out->trees = (unsigned)info.n_trees;
+		out->sample_size = (unsigned)info.max_samples;
+		out->threshold = info.offset;
+		if (iforest_feature_importances(mod, out->importance, sel->n) != IFOREST_OK)
+			memset(out->importance, 0, sizeof(out->importance));
+	}
+	if (from)
+		iforest_stream_release(from, mod);
 }

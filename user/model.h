@@ -80,6 +80,21 @@ struct model_status {
 };
 void model_status(struct model *m, struct model_status *st);
 
+/* What /api/v1/model shows: the host-wide model (or the loaded one before the first
+ * build), its shape and feature importances. Any thread. */
+struct model_info {
+	bool trained, loaded_only;
+	unsigned n_features;
+	char names[FEAT_COUNT][DECISION_FEATURE_NAME_MAX];
+	double importance[FEAT_COUNT];
+	unsigned trees, sample_size, window;
+	double contamination, threshold;
+	uint64_t samples_seen, rebuilds;
+	int64_t last_rebuild_ms;          /* wall clock; 0 = never in this run */
+	double last_rebuild_duration_ms;
+};
+void model_info(struct model *m, struct model_info *out);
+
 /* Saves the host model now (worker thread or shutdown); 0, or an iforest error. */
 int model_save(struct model *m);
 
