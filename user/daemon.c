@@ -533,6 +533,15 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 		snprintf(err, errlen, "container set at %s: %s", cg_hier_root(d->hier), cg_strerror(e));
 		goto fail;
 	}
+	if (d->bpf) {
+		/* The first scan has registered the live containers: pins reused after a crash
+		 * still hold the ones that went away meanwhile; forget those. */
+		int pruned = lxs_bpf_prune(d->bpf);
+		if (pruned > 0)
+			log_info("BPF: forgot %d container entries left from the previous run", pruned);
+		else if (pruned < 0)
+			log_warning("BPF: cannot prune entries of the previous run: %s", strerror(-pruned));
+	}
 	if (loop_add_fd(loop, cg_ctset_fd(d->ctset), EPOLLIN, on_ctset, d) != 0 ||
 	    loop_add_fd(loop, cmdq_fd(d->cmdq), EPOLLIN, on_cmdq, d) != 0) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));

@@ -17,7 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
+#include <errno.h>
 
+#include "bpf_loader.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -36,7 +39,8 @@ static int hook(void *ctx, const struct decision *d)
 	return 0;
 }
 
-static struct lxcscale_config *make_config(bool dry_run, const char *total_cores)
+/* kv: extra "key", "value" pairs set last, NULL-terminated (may be NULL). */
+static struct lxcscale_config *make_config_kv(bool dry_run, const char *total_cores, const char *const *kv)
 {
 	struct lxcscale_config *c = config_new();
 	struct config_diag d;
@@ -53,11 +57,18 @@ static struct lxcscale_config *make_config(bool dry_run, const char *total_cores
 	assert_int_equal(config_set(c, "suggestions_file", sugg, "t", &d), 0);
 	snprintf(path, sizeof(path), "%s/m.json", work);
 	assert_int_equal(config_set(c, "data_file", path, "t", &d), 0);
+	for (; kv && kv[0]; kv += 2)
+		assert_int_equal(config_set(c, kv[0], kv[1], "t", &d), 0);
 	if (config_finalize(c, &d) != 0) {
 		config_diag_print(&d, stderr);
 		fail();
 	}
 	return c;
+}
+
+static struct lxcscale_config *make_config(bool dry_run, const char *total_cores)
+{
+	return make_config_kv(dry_run, total_cores, NULL);
 }
 
 static int setup(void **state)
@@ -275,11 +286,63 @@ static void test_bad_configuration(void **state)
 	config_free(c);
 }
 
+/* Pins reused after a crash: the first container scan registers the live containers and
+ * the daemon then prunes what the previous run left (a container gone while it was down). */
+static void test_bpf_pins_pruned_after_first_scan(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	char dir[128], path[320];
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/lxcscale-test-daemon-%d", (int)getpid());
+	struct lxs_bpf_opts o;
+	lxs_bpf_opts_default(&o);
+	o.pin_dir = dir;
+	struct lxs_bpf *b = NULL;
+	char err[512] = "";
+	if (lxs_bpf_open(&b, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "skip: BPF: %s\n", err);
+		skip();
+		return;
+	}
+	const uint64_t gone = 0x7ffffff0ULL; /* no cgroup has this id */
+	assert_int_equal(lxs_bpf_add_container(b, gone, 4711), 0);
+	lxs_bpf_close(b, false); /* a crash: the pins stay */
+
+	const char *kv[] = { "bpf.enabled", "true", "bpf.pin_path", dir, NULL };
+	struct lxcscale_config *c = make_config_kv(true, "0", kv);
+	struct loop *l = loop_new();
+	struct daemon_opts dop = { .no_timer = true, .no_threads = true };
+	struct daemon *d = daemon_new(c, l, &dop, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	snprintf(path, sizeof(path), "%s/lxs_ctrs", dir);
+	int fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	struct lxs_ctr v;
+	uint64_t key = gone;
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &v), -ENOENT); /* pruned */
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/201", root);
+	assert_int_equal(stat(path, &st), 0);
+	key = st.st_ino; /* a live container stays registered */
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &v), 0);
+	assert_int_equal(v.vmid, 201);
+	close(fd);
+	daemon_free(d); /* a clean stop removes the pins */
+	assert_int_not_equal(stat(dir, &st), 0);
+	loop_free(l);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon_on_real_cgroups),
 		cmocka_unit_test(test_bad_configuration),
+		cmocka_unit_test(test_bpf_pins_pruned_after_first_scan),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
