@@ -203,8 +203,9 @@ const struct cfg_key config_schema[] = {
 	    "a run-queue wait longer than this is reported as an event"),
 	INT("bpf.reclaim_threshold_us", bpf.reclaim_threshold_us, "1000", 1, 10000000, 0,
 	    "a direct reclaim longer than this is reported as an event"),
-	INT("bpf.events_per_second", bpf.events_per_second, "1000", 1, 1000000, 0,
-	    "ring-buffer events per second, most; the rest are only counted"),
+	INT("bpf.events_per_second", bpf.events_per_second, "1", 1, 1000000, 0,
+	    "ring-buffer events per second for one container, event type and CPU, most (one per "
+	    "1 s / this); the rest are only counted in the pinned lxs_stats map"),
 
 	/* ---- persistence ---- */
 	ENUM("persist.backend", persist.backend, "pct", "pct|api", 0,

@@ -436,14 +436,11 @@ static void open_bpf(struct daemon *d)
 	if (!c->bpf.enabled || d->opts.no_bpf)
 		return;
 	struct lxs_bpf_opts o;
-	lxs_bpf_opts_default(&o);
-	o.pin_dir = c->bpf.pin_path;
+	daemon_bpf_opts(c, &o);
 	o.container_level = cg_hier_level(d->hier);
 	uint64_t parent = 0;
 	if (cg_cgroup_id(cg_hier_root(d->hier), &parent) == CG_OK)
 		o.lifecycle_parent = parent;
-	o.runq_notify_ns = (uint64_t)c->bpf.runq_threshold_us * 1000;
-	o.reclaim_notify_ns = (uint64_t)c->bpf.reclaim_threshold_us * 1000;
 	char err[512] = "";
 	int rc = lxs_bpf_open(&d->bpf, &o, err, sizeof(err));
 	if (rc != 0) {
