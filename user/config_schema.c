@@ -96,7 +96,7 @@ const struct cfg_key config_schema[] = {
 	DBL("scaling.min_confidence", scaling.min_confidence, "0", 0, 100, ML | TIER,
 	    "act only when the model's confidence (0..100) is at least this"),
 	BOOL("scaling.dry_run", scaling.dry_run, "false", ML | TIER,
-	     "decide and log, change nothing"),
+	     "decide and log, change nothing (a tier may set it either way; lxcscaled --dry-run covers every tier)"),
 	/* ---- scaling: legacy reference keys, honoured ---- */
 	INT("scaling.total_cores", host.total_cores, "0", 0, 8192, ML | LEG,
 	    "host CPU budget: containers' cores never sum above this minus reserve_cpu_cores; 0: the host's CPUs"),

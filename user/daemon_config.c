@@ -88,3 +88,13 @@ void daemon_bpf_opts(const struct lxcscale_config *c, struct lxs_bpf_opts *o)
 	int eps = c->bpf.events_per_second > 0 ? c->bpf.events_per_second : 1;
 	o->notify_interval_ns = 1000000000ULL / (uint64_t)eps;
 }
+
+bool daemon_config_live(const struct lxcscale_config *c)
+{
+	if (!c->scaling.dry_run)
+		return true;
+	for (int i = 0; i < c->n_tiers; i++)
+		if (!c->tiers[i].scaling.dry_run && c->tiers[i].containers.n > 0)
+			return true;
+	return false;
+}

@@ -20,6 +20,7 @@
 #ifndef LXCSCALE_DAEMON_CONFIG_H
 #define LXCSCALE_DAEMON_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bpf_loader.h"
@@ -42,6 +43,10 @@ int daemon_feature_select(const struct lxcscale_config *c, struct feat_select *s
 
 /* Model options (the feature selection must be valid). */
 void daemon_model_opts(const struct lxcscale_config *c, const struct feat_select *s, struct model_opts *o);
+
+/* True when some container may be changed: scaling.dry_run is off, or a tier turns it off
+ * for its containers. The daemon starts its actuation only then. */
+bool daemon_config_live(const struct lxcscale_config *c);
 
 /* BPF loader options from bpf.* (defaults for the rest; the caller sets the cgroup level
  * and the lifecycle parent, which come from the hierarchy, not the configuration). */

@@ -23,6 +23,7 @@
 #include "bpf_loader.h"
 #include "config.h"
 #include "daemon.h"
+#include "daemon_config.h"
 #include "log.h"
 #include "loop.h"
 
@@ -337,12 +338,63 @@ static void test_bpf_pins_pruned_after_first_scan(void **state)
 	config_free(c);
 }
 
+/* Per-tier dry_run: the tier's value decides for its containers; `--dry-run` (a flag)
+ * still wins over a tier that says false. */
+static void test_tier_dry_run(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	static const char yaml[] = "scaling:\n  dry_run: true\n"
+				   "tiers:\n  live:\n    containers: [201]\n    dry_run: false\n";
+	for (int flag = 0; flag <= 1; flag++) {
+		struct lxcscale_config *c = config_new();
+		struct config_diag dg;
+		memset(&dg, 0, sizeof(dg));
+		assert_int_equal(config_load_string(c, "t.yaml", yaml, strlen(yaml), &dg), 0);
+		const char *kv[][2] = { { "cgroup.root", rootname }, { "cgroup.assumed_cores", "2" },
+					{ "cgroup.assumed_ram_mb", "2048" }, { "bpf.enabled", "false" },
+					{ "metrics_interval_seconds", "0" }, { "model_file", "" },
+					{ "suggestions_file", "" }, { "data_file", "" } };
+		for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+			assert_int_equal(config_set(c, kv[i][0], kv[i][1], "t", &dg), 0);
+		if (flag) /* lxcscaled --dry-run */
+			assert_int_equal(config_set(c, "scaling.dry_run", "true", "--dry-run", &dg), 0);
+		assert_int_equal(config_finalize(c, &dg), 0);
+		assert_int_equal(daemon_config_live(c), !flag);
+
+		struct loop *l = loop_new();
+		char err[512];
+		struct daemon_opts o = { .no_bpf = true, .no_timer = true, .no_threads = true };
+		struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+		if (!d)
+			fail_msg("daemon_new: %s", err);
+		daemon_set_apply(d, hook, NULL);
+		applied = 0;
+		char text[256];
+		assert_int_equal(manual(l, d, 202, 3, text, sizeof(text)), 0); /* global: dry run */
+		assert_int_equal(applied, 0);
+		assert_int_equal(manual(l, d, 201, 3, text, sizeof(text)), 0); /* its tier: live */
+		assert_int_equal(applied, flag ? 0 : 1);
+		if (!flag) {
+			assert_int_equal(last_applied.vmid, 201);
+			assert_false(last_applied.dry_run);
+		}
+		daemon_free(d);
+		loop_free(l);
+		config_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon_on_real_cgroups),
 		cmocka_unit_test(test_bad_configuration),
 		cmocka_unit_test(test_bpf_pins_pruned_after_first_scan),
+		cmocka_unit_test(test_tier_dry_run),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
