@@ -349,6 +349,21 @@ static void run_command(struct daemon *d, struct cmd *c)
 		cmdq_reply(c->reply, rc, text);
 }
 
+void daemon_cancel_commands(struct daemon *d)
+{
+	if (!d || !d->cmdq)
+		return;
+	struct cmd batch[32];
+	size_t n;
+	while ((n = cmdq_drain(d->cmdq, batch, 32)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			if (batch[i].type == CMD_CALL && batch[i].drop)
+				batch[i].drop(batch[i].arg);
+			if (batch[i].reply)
+				cmdq_reply(batch[i].reply, -ECANCELED, "the daemon is stopping");
+		}
+}
+
 static void on_cmdq(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct daemon *d = arg;
@@ -580,6 +595,7 @@ void daemon_free(struct daemon *d)
 		cg_ctset_close(d->ctset);
 	}
 	if (d->cmdq) {
+		daemon_cancel_commands(d);
 		loop_del_fd(d->loop, cmdq_fd(d->cmdq));
 		cmdq_free(d->cmdq);
 	}

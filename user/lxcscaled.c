@@ -629,6 +629,7 @@ int main(int argc, char **argv)
 		log_critical("event loop failed: %m");
 	log_info("stopped");
 out:
+	daemon_cancel_commands(dm.brain); /* API requests waiting on the loop get their answer */
 	api_down(&dm); /* before the daemon: its threads read the daemon's snapshots */
 	daemon_free(dm.brain);
 	loop_free(dm.loop);
