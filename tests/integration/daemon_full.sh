@@ -151,6 +151,8 @@ check "the stand-in pct was asked with the right argv" \
 	"grep -q \"\$(printf 'pct\tconfig\t101\t--current')\" '$PVE/argv.log'"
 check "GET /api/v1/containers lists 101 with its config's limits" \
 	"wait_json /api/v1/containers '[.containers[] | select(.vmid==101) | .limits.cores==1 and .limits.memory_mb==1024] | any'"
+check "... named by its config's hostname (ct101)" \
+	"wait_json /api/v1/containers '[.containers[] | select(.vmid==101) | .name==\"ct101\"] | any'"
 
 # ---- 2. events stream open before the change ---------------------------------------------
 curl -s -N --max-time 30 "$U/api/v1/events" >"$W/events" 2>/dev/null &
