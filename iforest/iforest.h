@@ -72,7 +72,8 @@ typedef struct {
 	int      n_trees;        /* n_estimators; default 100 */
 	/* max_samples: "auto" = min(256, n) when both fields are 0;
 	 * max_samples > 0: that many rows (capped at n, like sklearn after its warning);
-	 * max_samples_fraction in (0, 1]: int(fraction * n) rows (takes precedence). */
+	 * max_samples_fraction in (0, 1]: int(fraction * n) rows (takes precedence).
+	 * At most 2^24 rows per tree. */
 	int      max_samples;
 	double   max_samples_fraction;
 	/* contamination: 0 = "auto" (offset -0.5); in (0, 0.5]: offset = numpy's linear

@@ -151,13 +151,18 @@ static int resolve_psi(const iforest_params *p, size_t n, int *psi)
 		double v = floor(p->max_samples_fraction * (double)n);
 		if (v < 1)
 			return IFOREST_E_INVAL;
-		*psi = v > 1 << 30 ? 1 << 30 : (int)v;
+		if (v > (double)(1 << 24))
+			return IFOREST_E_INVAL;   /* the file format's bound: 16 M rows per tree */
+		*psi = (int)v;
 		return IFOREST_OK;
 	}
 	if (p->max_samples < 0)
 		return IFOREST_E_INVAL;
 	size_t want = p->max_samples ? (size_t)p->max_samples : 256;
-	*psi = (int)(want < n ? want : n);
+	want = want < n ? want : n;
+	if (want > (size_t)1 << 24)
+		return IFOREST_E_INVAL;
+	*psi = (int)want;
 	return IFOREST_OK;
 }
 
