@@ -37,6 +37,17 @@ static json_object *raw_data(const char *out)
 	return json_object_new_string_len(out, (int)n);
 }
 
+/* Answers with a finished command: 500 with its error, or success with MSG and its output as
+ * `data`. Frees CR. */
+static void answer_with_output(struct req *r, struct cmd_result *cr, const char *msg)
+{
+	if (!cr->ok)
+		resp_internal(r, cr->detail);
+	else
+		resp_success(r, msg, raw_data(cr->out));
+	cmd_result_free(cr);
+}
+
 /* Ends the reading of a request's parameters: frees P and, when it collected errors,
  * answers 400 with every one of them (counted as an invalid scaling request for VMID and
  * RES when COUNT). True when it answered: the route has nothing more to do. */
@@ -315,16 +326,11 @@ static void snapshot_action(struct req *r, const char *verb)
 	const char *args[] = {verb, ids, name, NULL};
 	struct cmd_result cr;
 	pct_run(r->srv, args, &cr);
-	if (!cr.ok) {
-		resp_internal(r, cr.detail);
-	} else {
-		if (!strcmp(verb, "snapshot"))
-			snprintf(msg, sizeof(msg), "Snapshot %s created for container %u", name, id);
-		else
-			snprintf(msg, sizeof(msg), "Container %u rolled back to snapshot %s", id, name);
-		resp_success(r, msg, raw_data(cr.out));
-	}
-	cmd_result_free(&cr);
+	if (!strcmp(verb, "snapshot"))
+		snprintf(msg, sizeof(msg), "Snapshot %s created for container %u", name, id);
+	else
+		snprintf(msg, sizeof(msg), "Container %u rolled back to snapshot %s", id, name);
+	answer_with_output(r, &cr, msg);
 }
 
 void route_snapshot_create(struct req *r) { snapshot_action(r, "snapshot"); }
@@ -341,13 +347,8 @@ static void simple_get(struct req *r, const char *verb, const char *what)
 	const char *args[] = {verb, ids, NULL};
 	struct cmd_result cr;
 	pct_run(r->srv, args, &cr);
-	if (!cr.ok) {
-		resp_internal(r, cr.detail);
-	} else {
-		snprintf(msg, sizeof(msg), "%s for container %u", what, id);
-		resp_success(r, msg, raw_data(cr.out));
-	}
-	cmd_result_free(&cr);
+	snprintf(msg, sizeof(msg), "%s for container %u", what, id);
+	answer_with_output(r, &cr, msg);
 }
 
 void route_snapshot_list(struct req *r) { simple_get(r, "listsnapshot", "Snapshots"); }
@@ -450,14 +451,9 @@ void route_clone_delete(struct req *r)
 	cmd_result_free(&cr);
 	const char *destroy[] = {"destroy", ids, NULL};
 	pct_run(r->srv, destroy, &cr);
-	if (!cr.ok) {
-		resp_internal(r, cr.detail);
-	} else {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "Container %u stopped and destroyed", id);
-		resp_success(r, msg, raw_data(cr.out));
-	}
-	cmd_result_free(&cr);
+	char msg[96];
+	snprintf(msg, sizeof(msg), "Container %u stopped and destroyed", id);
+	answer_with_output(r, &cr, msg);
 }
 
 /* ---- resources -------------------------------------------------------------------------- */
@@ -526,14 +522,9 @@ void route_node_status(struct req *r)
 	const char *args[] = {"get", path, NULL};
 	struct cmd_result cr;
 	cmd_run(srv, srv->set.pvesh_path ? srv->set.pvesh_path : "pvesh", args, srv->set.lxc_timeout_s, &cr);
-	if (!cr.ok) {
-		resp_internal(r, cr.detail);
-	} else {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "Status of node %s", node);
-		resp_success(r, msg, raw_data(cr.out));
-	}
-	cmd_result_free(&cr);
+	char msg[128];
+	snprintf(msg, sizeof(msg), "Status of node %s", node);
+	answer_with_output(r, &cr, msg);
 }
 
 void route_cluster_status(struct req *r)
@@ -542,9 +533,5 @@ void route_cluster_status(struct req *r)
 	const char *args[] = {"status", NULL};
 	struct cmd_result cr;
 	cmd_run(srv, srv->set.pvecm_path ? srv->set.pvecm_path : "pvecm", args, srv->set.lxc_timeout_s, &cr);
-	if (!cr.ok)
-		resp_internal(r, cr.detail);
-	else
-		resp_success(r, "Cluster status", raw_data(cr.out));
-	cmd_result_free(&cr);
+	answer_with_output(r, &cr, "Cluster status");
 }
