@@ -226,6 +226,26 @@ static int post(const struct cli_conn *conn, const char *path, const char *body,
 	return CLI_OK;
 }
 
+/* POST to one of the reference's routes; prints its message (or the JSON) on success. */
+static int post_reference(const struct cli_conn *conn, const char *path, const char *body)
+{
+	long st;
+	char *answer = NULL;
+	int rc = post(conn, path, body, &st, &answer);
+	if (rc)
+		return rc;
+	rc = cli_status_to_exit(st, answer, "");
+	if (rc == CLI_OK && !conn->json) {
+		json_object *j = json_tokener_parse(answer);
+		printf("%s\n", jstr(j, "message"));
+		json_object_put(j);
+	} else if (rc == CLI_OK) {
+		printf("%s\n", answer);
+	}
+	free(answer);
+	return rc;
+}
+
 int cli_scale(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -319,33 +339,12 @@ int cli_scale(int argc, char **argv)
 	char body[128];
 	if (cores) {
 		snprintf(body, sizeof(body), "{\"lxc_id\":%u,\"cores\":%.0f}", id, c);
-		if ((rc = post(&conn, "/scale/cores", body, &st, &answer)))
-			return rc;
-		rc = cli_status_to_exit(st, answer, "");
-		if (rc == CLI_OK && !conn.json) {
-			json_object *j = json_tokener_parse(answer);
-			printf("%s\n", jstr(j, "message"));
-			json_object_put(j);
-		} else if (rc == CLI_OK) {
-			printf("%s\n", answer);
-		}
-		free(answer);
-		if (rc)
+		if ((rc = post_reference(&conn, "/scale/cores", body)))
 			return rc;
 	}
 	if (memory) {
 		snprintf(body, sizeof(body), "{\"lxc_id\":%u,\"memory\":%ld}", id, m);
-		if ((rc = post(&conn, "/scale/ram", body, &st, &answer)))
-			return rc;
-		rc = cli_status_to_exit(st, answer, "");
-		if (rc == CLI_OK && !conn.json) {
-			json_object *j = json_tokener_parse(answer);
-			printf("%s\n", jstr(j, "message"));
-			json_object_put(j);
-		} else if (rc == CLI_OK) {
-			printf("%s\n", answer);
-		}
-		free(answer);
+		rc = post_reference(&conn, "/scale/ram", body);
 	}
 	return rc;
 }
