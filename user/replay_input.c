@@ -21,6 +21,24 @@
 
 #define MIB (1024.0 * 1024.0)
 
+/* Makes room for one more element in the array *V (CAP elements of ELEM bytes, all used):
+ * doubles it, starting at FIRST, never past MAX elements. 0, or -1 when it is at MAX or out
+ * of memory (*V and *CAP unchanged). */
+static int grow(void **v, size_t *cap, size_t elem, size_t first, size_t max)
+{
+	if (*cap >= max)
+		return -1;
+	size_t want = *cap ? *cap * 2 : first;
+	if (want > max)
+		want = max;
+	void *p = realloc(*v, want * elem);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = want;
+	return 0;
+}
+
 struct series {
 	uint32_t vmid;
 	struct recording_sample *s;
@@ -37,32 +55,17 @@ static struct series *series_for(struct collection *c, uint32_t vmid)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].vmid == vmid)
 			return &c->v[i];
-	if (c->n == REPLAY_INPUT_MAX_CONTAINERS)
+	if (c->n == c->cap &&
+	    grow((void **)&c->v, &c->cap, sizeof *c->v, 16, REPLAY_INPUT_MAX_CONTAINERS) != 0)
 		return NULL;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct series *p = realloc(c->v, cap * sizeof *p);
-		if (!p)
-			return NULL;
-		c->v = p;
-		c->cap = cap;
-	}
 	c->v[c->n] = (struct series){ .vmid = vmid };
 	return &c->v[c->n++];
 }
 
 static int series_push(struct series *s, const struct recording_sample *x)
 {
-	if (s->n == s->cap) {
-		if (s->cap >= REPLAY_INPUT_MAX_STEPS)
-			return -1;
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct recording_sample *p = realloc(s->s, cap * sizeof *p);
-		if (!p)
-			return -1;
-		s->s = p;
-		s->cap = cap;
-	}
+	if (s->n == s->cap && grow((void **)&s->s, &s->cap, sizeof *s->s, 256, REPLAY_INPUT_MAX_STEPS) != 0)
+		return -1;
 	s->s[s->n++] = *x;
 	return 0;
 }
@@ -253,16 +256,9 @@ static struct mseries *mseries_for(struct mcollection *c, uint32_t vmid)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].vmid == vmid)
 			return &c->v[i];
-	if (c->n == REPLAY_INPUT_MAX_CONTAINERS)
+	if (c->n == c->cap &&
+	    grow((void **)&c->v, &c->cap, sizeof *c->v, 16, REPLAY_INPUT_MAX_CONTAINERS) != 0)
 		return NULL;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct mseries *p = realloc(c->v, cap * sizeof *p);
-		if (!p)
-			return NULL;
-		c->v = p;
-		c->cap = cap;
-	}
 	c->v[c->n] = (struct mseries){ .vmid = vmid };
 	return &c->v[c->n++];
 }
@@ -283,15 +279,10 @@ static int on_snapshot(void *ctx, const struct mf_snapshot *snap)
 		/* a repeated or earlier timestamp has no interval: keep the first */
 		if (se->n > 0 && us / 1000 <= se->p[se->n - 1].t_ms)
 			continue;
-		if (se->n == se->cap) {
-			size_t cap = se->cap ? se->cap * 2 : 256;
-			struct mpoint *np = cap <= REPLAY_INPUT_MAX_STEPS ? realloc(se->p, cap * sizeof *np) : NULL;
-			if (!np) {
-				c->failed = true;
-				return 1;
-			}
-			se->p = np;
-			se->cap = cap;
+		if (se->n == se->cap &&
+		    grow((void **)&se->p, &se->cap, sizeof *se->p, 256, REPLAY_INPUT_MAX_STEPS) != 0) {
+			c->failed = true;
+			return 1;
 		}
 		se->p[se->n++] = (struct mpoint){
 			.t_ms = us / 1000, .cpu_pct = x->cpu_usage_percent, .mem_mb = x->memory_usage_mb,
