@@ -315,7 +315,8 @@ static void test_shrink_abandoned_on_pressure(void **state)
 	struct fx *f = *state;
 	make_ct(f, 106, 4096, 3000 * MIB);
 	char old_high[32];
-	snprintf(old_high, sizeof(old_high), "%s", tl_get(ctdir(f, 106), "memory.high"));
+	snprintf(old_high, sizeof(old_high), "%.*s", (int)sizeof(old_high) - 1,
+	         tl_get(ctdir(f, 106), "memory.high"));
 	struct decision d = decide(106, 2, 3, 4096, 1024);
 	struct actuator_outcome o;
 	assert_int_equal(actuator_apply(f->a, &d, &o), 0);

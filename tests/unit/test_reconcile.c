@@ -364,8 +364,8 @@ static void test_kill_anywhere_then_agree(void **state)
 		int rc = run_driver(f, out, sizeof(out), (const char *const[]){"reconcile", "107", NULL});
 		if (rc != 0 || !agrees(f, 107) || journal_open_count(f) != 0) {
 			char cpu[64], memmax[64];
-			snprintf(cpu, sizeof(cpu), "%s", tl_get(ctdir(f, 107), "cpu.max"));
-			snprintf(memmax, sizeof(memmax), "%s", tl_get(ctdir(f, 107), "memory.max"));
+			snprintf(cpu, sizeof(cpu), "%.*s", (int)sizeof(cpu) - 1, tl_get(ctdir(f, 107), "cpu.max"));
+			snprintf(memmax, sizeof(memmax), "%.*s", (int)sizeof(memmax) - 1, tl_get(ctdir(f, 107), "memory.max"));
 			fail_msg("round %d (cores %s mem %s): rc %d, cgroup %s / %s, config:\n%s\nreconcile said:\n%s",
 			         round, cores, mem, rc, cpu, memmax, tl_get(f->pve, "107.conf"), out);
 		}
