@@ -31,13 +31,6 @@ struct actuate {
 	void *hook_ctx;
 };
 
-/* decision_reason_name() lives with the daemon's decision.c; this file must link without it */
-static const char *reason(enum decision_reason r)
-{
-	static const char *names[] = {"threshold", "anomaly", "psi", "oom", "manual", "reconcile"};
-	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
-}
-
 static void reconcile_log(void *ud, enum reconcile_level lvl, const char *msg)
 {
 	(void)ud;
@@ -216,7 +209,7 @@ int actuate_decision(struct actuate *a, const struct decision *d, struct actuato
 	int lvl = rc == 0 ? (out->error ? LOGL_WARNING : LOGL_INFO) : out->status == ACT_REFUSED && out->error == -EINVAL
 	                                ? LOGL_WARNING : LOGL_ERROR;
 	log_msg(lvl, "ct %u: %s (%s): cpu %.2f -> %.2f, memory %llu -> %llu MiB, seq %llu: %s",
-	        d->vmid, actuator_status_name(out->status), reason(d->reason),
+	        d->vmid, actuator_status_name(out->status), decision_reason_name(d->reason),
 	        d->cpu_from, d->cpu_to, (unsigned long long)d->mem_from_mb,
 	        (unsigned long long)d->mem_to_mb, (unsigned long long)out->seq, out->detail);
 	if (rc == 0 && (out->status == ACT_APPLIED || out->status == ACT_PERSIST_ONLY)) {
@@ -224,13 +217,13 @@ int actuate_decision(struct actuate *a, const struct decision *d, struct actuato
 			notify_send(a->n, NOTIFY_SCALE, d->vmid,
 			            d->cpu_to > d->cpu_from ? "CPU increased" : "CPU decreased",
 			            "CT %u: cores %.2f -> %.2f (%s)", d->vmid, d->cpu_from, d->cpu_to,
-			            reason(d->reason));
+			            decision_reason_name(d->reason));
 		if (d->mem_change != DECISION_NONE && out->status != ACT_SHRINKING)
 			notify_send(a->n, NOTIFY_SCALE, d->vmid,
 			            d->mem_to_mb > d->mem_from_mb ? "Memory increased" : "Memory decreased",
 			            "CT %u: memory %llu -> %llu MiB (%s)", d->vmid,
 			            (unsigned long long)d->mem_from_mb, (unsigned long long)d->mem_to_mb,
-			            reason(d->reason));
+			            decision_reason_name(d->reason));
 	} else if (rc != 0 && out->status == ACT_REFUSED && out->error != -EINVAL) {
 		notify_send(a->n, NOTIFY_FAILURE, d->vmid, "Scaling refused",
 		            "CT %u: %s", d->vmid, out->detail);

@@ -216,7 +216,7 @@ struct lxcscale_config {
 	struct { char node[CFG_STR_MAX]; int timeout_seconds; } lxc;
 	struct { bool enabled; int max_requests_per_minute, time_window_seconds; } rate_limiting;
 	struct { bool enabled; struct cfg_strlist api_keys; } authentication;
-	struct { bool log_errors, notify_on_critical_errors; } error_handling;
+	struct { bool show_stack_traces, log_errors, notify_on_critical_errors; } error_handling;
 	struct { bool rotate; int max_log_size_mb, backup_count; } logging;
 
 	struct cfg_tier tiers[CFG_TIERS_MAX];

@@ -282,6 +282,27 @@ static void def_text(const struct cfg_key *k, char *def, size_t len)
 		snprintf(def, len, "%s", k->def);
 }
 
+/* Where a key comes from, for the table and the manual page: NULL for lxcscale's own keys. */
+static const char *key_origin(const struct cfg_key *k)
+{
+	if (k->flags & CFG_F_REF_ML)
+		return k->flags & CFG_F_LEGACY ? "reference legacy key, honoured" : "reference key";
+	if (k->flags & CFG_F_REF_API)
+		return "reference API key";
+	return NULL;
+}
+
+/* The sentences that go before every description in the table and the manual page. */
+static void key_notes(const struct cfg_key *k, FILE *to)
+{
+	if (k->type == CFG_IGNORED && !k->alias)
+		fputs("Accepted with one warning, not used: ", to);
+	if (k->flags & CFG_F_TIER)
+		fputs("Per tier. ", to);
+	if (k->flags & CFG_F_SECRET)
+		fputs("Secret: never printed or logged. ", to);
+}
+
 void config_print_table(FILE *to)
 {
 	fprintf(to, "| key | type | default | allowed | description |\n");
@@ -301,16 +322,10 @@ void config_print_table(FILE *to)
 		fputs(" | ", to);
 		md_escape(allowed, to);
 		fputs(" | ", to);
-		if (k->flags & CFG_F_REF_ML)
-			fputs(k->flags & CFG_F_LEGACY ? "*reference legacy key, honoured.* " : "*reference key.* ", to);
-		else if (k->flags & CFG_F_REF_API)
-			fputs("*reference API key.* ", to);
-		if (k->type == CFG_IGNORED && !k->alias)
-			fputs("Accepted with one warning, not used: ", to);
-		if (k->flags & CFG_F_TIER)
-			fputs("Per tier. ", to);
-		if (k->flags & CFG_F_SECRET)
-			fputs("Secret: never printed or logged. ", to);
+		const char *origin = key_origin(k);
+		if (origin)
+			fprintf(to, "*%s.* ", origin);
+		key_notes(k, to);
 		/* sentences in the table: capitalise the description */
 		fputc(toupper((unsigned char)k->desc[0]), to);
 		md_escape(k->desc + 1, to);
@@ -409,16 +424,10 @@ static void man_key(const struct cfg_key *k, FILE *to)
 		roff(allowed, true, to);
 	}
 	fputs(")\n", to);
-	if (k->flags & CFG_F_REF_ML)
-		fputs(k->flags & CFG_F_LEGACY ? "Reference legacy key, honoured. " : "Reference key. ", to);
-	else if (k->flags & CFG_F_REF_API)
-		fputs("Reference API key. ", to);
-	if (k->type == CFG_IGNORED && !k->alias)
-		fputs("Accepted with one warning, not used: ", to);
-	if (k->flags & CFG_F_TIER)
-		fputs("Per tier. ", to);
-	if (k->flags & CFG_F_SECRET)
-		fputs("Secret: never printed or logged. ", to);
+	const char *origin = key_origin(k);
+	if (origin) /* a sentence here: capitalised */
+		fprintf(to, "%c%s. ", toupper((unsigned char)origin[0]), origin + 1);
+	key_notes(k, to);
 	fputc(toupper((unsigned char)k->desc[0]), to);
 	roff(k->desc + 1, false, to);
 	fputs(".\n", to);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fsutil.h"
 #include "log.h"
 
 #define WORKER_PERIOD_MS 200
@@ -68,25 +69,6 @@ void model_opts_from(struct model_opts *o, int n_estimators, int max_samples, do
 	/* The pooled model sees every container: a longer window, the same turnover per row. */
 	long hw = (long)window * 8;
 	o->host.window = (int)(hw > (1 << 20) ? (1 << 20) : hw);
-}
-
-static int mkdir_parent(const char *path)
-{
-	char dir[512];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(dir, 0750) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 struct model *model_new(const struct model_opts *o, char *note, size_t notelen)
@@ -152,7 +134,7 @@ int model_save(struct model *m)
 	const iforest_model *which = cur ? cur : m->loaded;
 	int rc = IFOREST_OK;
 	if (which) {
-		if (mkdir_parent(m->model_file) != 0)
+		if (fs_mkdir_parent(m->model_file) != 0)
 			rc = IFOREST_E_IO;
 		else
 			rc = iforest_save(which, m->model_file);

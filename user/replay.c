@@ -16,18 +16,8 @@
 #include "container_model.h"
 #include "daemon_config.h"
 #include "daemon_int.h"
+#include "errbuf.h"
 #include "iforest.h"
-
-static void set_err(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-	if (!err || !len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 const char *replay_policy_name(enum replay_policy p)
 {
@@ -146,7 +136,7 @@ static int model_init(struct model_state *ms, const struct replay_config *c, uin
 		char note[256] = "";
 		ms->daemon = model_new(&c->model, note, sizeof note);
 		if (!ms->daemon) {
-			set_err(err, errlen, "model: %s", note[0] ? note : "bad options or out of memory");
+			errbuf_set(err, errlen, "model: %s", note[0] ? note : "bad options or out of memory");
 			return -1;
 		}
 		if (c->model.per_container)
@@ -156,14 +146,14 @@ static int model_init(struct model_state *ms, const struct replay_config *c, uin
 	ms->sel = &c->select;
 	const size_t n = c->select.n;
 	if (n == 0 || n > IFOREST_MAX_FEATURES) {
-		set_err(err, errlen, "model: %zu features selected (1..%d)", n, IFOREST_MAX_FEATURES);
+		errbuf_set(err, errlen, "model: %zu features selected (1..%d)", n, IFOREST_MAX_FEATURES);
 		return -1;
 	}
 	size_t cap = c->retrain_rows ? c->retrain_rows : 1000;
 	ms->rows = calloc(cap * n, sizeof *ms->rows);
 	ms->train = calloc(cap * n, sizeof *ms->train);
 	if (!ms->rows || !ms->train) {
-		set_err(err, errlen, "model: out of memory");
+		errbuf_set(err, errlen, "model: out of memory");
 		return -1;
 	}
 	return 0;
@@ -198,7 +188,7 @@ static int model_push(struct model_state *ms, int64_t now, const struct feat_vec
 			ms->next_train_ms = now + c->train_every_ms;
 		int rc = model_score(ms->daemon, ms->ct, ms->x, train, res);
 		if (rc < 0) {
-			set_err(err, errlen, "model: %s", iforest_strerror(rc));
+			errbuf_set(err, errlen, "model: %s", iforest_strerror(rc));
 			return -1;
 		}
 		*scored = rc == 1;
@@ -242,7 +232,7 @@ static int model_cycle(struct model_state *ms, iforest_result *res, bool *scored
 		rc = iforest_score(m, ms->x, n, res);
 	if (rc != IFOREST_OK) {
 		iforest_model_free(m);
-		set_err(err, errlen, "model: %s", iforest_strerror(rc));
+		errbuf_set(err, errlen, "model: %s", iforest_strerror(rc));
 		return -1;
 	}
 	iforest_model_free(ms->last);
@@ -330,17 +320,17 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
                struct scorecard *sc, uint64_t *n_decisions, char *err, size_t errlen)
 {
 	if (s->step_ms <= 0 || s->n_steps == 0) {
-		set_err(err, errlen, "%s: empty trace", s->name);
+		errbuf_set(err, errlen, "%s: empty trace", s->name);
 		return -1;
 	}
 	char why[256];
 	if (policy_params_validate(&c->params, why, sizeof why) != 0) {
-		set_err(err, errlen, "policy: %s", why);
+		errbuf_set(err, errlen, "policy: %s", why);
 		return -1;
 	}
 	struct feat_history *h = features_history_new(c->history, c->window);
 	if (!h) {
-		set_err(err, errlen, "features: bad history %u / window %u", c->history, c->window);
+		errbuf_set(err, errlen, "features: bad history %u / window %u", c->history, c->window);
 		return -1;
 	}
 	struct model_state ms;
@@ -356,7 +346,7 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 	container_model_init(&m, s->vmid, &s->params, s->init_cpu_cores, s->init_mem_mb);
 	if (sc && scorecard_begin_trace(sc, s->incidents, s->n_incidents, s->init_cpu_cores,
 	                                s->init_mem_mb, &s->params) != 0) {
-		set_err(err, errlen, "scorecard: out of memory");
+		errbuf_set(err, errlen, "scorecard: out of memory");
 		model_state_free(&ms);
 		features_history_free(h);
 		return -1;
@@ -416,7 +406,7 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 				double cpu_to = d.cpu_change != DECISION_NONE ? d.cpu_to : 0;
 				double mem_to = d.mem_change != DECISION_NONE ? (double)d.mem_to_mb : 0;
 				if (container_model_schedule(&m, now + c->lag_ms, cpu_to, mem_to) != 0) {
-					set_err(err, errlen, "%s: too many pending limit changes", s->name);
+					errbuf_set(err, errlen, "%s: too many pending limit changes", s->name);
 					rc = -1;
 				}
 				if (decisions)
@@ -427,7 +417,7 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 			scorecard_add_step(sc, &st);
 	}
 	if (sc && scorecard_end_trace(sc) != 0 && rc == 0) {
-		set_err(err, errlen, "scorecard: out of memory");
+		errbuf_set(err, errlen, "scorecard: out of memory");
 		rc = -1;
 	}
 	if (n_decisions)

@@ -15,20 +15,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "metrics_file.h"
 #include "recording.h"
 
 #define MIB (1024.0 * 1024.0)
 
-static void set_err(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t len, const char *fmt, ...)
+/* Makes room for one more element in the array *V (CAP elements of ELEM bytes, all used):
+ * doubles it, starting at FIRST, never past MAX elements. 0, or -1 when it is at MAX or out
+ * of memory (*V and *CAP unchanged). */
+static int grow(void **v, size_t *cap, size_t elem, size_t first, size_t max)
 {
-	if (!err || !len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
+	if (*cap >= max)
+		return -1;
+	size_t want = *cap ? *cap * 2 : first;
+	if (want > max)
+		want = max;
+	void *p = realloc(*v, want * elem);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = want;
+	return 0;
 }
 
 struct series {
@@ -47,32 +55,17 @@ static struct series *series_for(struct collection *c, uint32_t vmid)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].vmid == vmid)
 			return &c->v[i];
-	if (c->n == REPLAY_INPUT_MAX_CONTAINERS)
+	if (c->n == c->cap &&
+	    grow((void **)&c->v, &c->cap, sizeof *c->v, 16, REPLAY_INPUT_MAX_CONTAINERS) != 0)
 		return NULL;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct series *p = realloc(c->v, cap * sizeof *p);
-		if (!p)
-			return NULL;
-		c->v = p;
-		c->cap = cap;
-	}
 	c->v[c->n] = (struct series){ .vmid = vmid };
 	return &c->v[c->n++];
 }
 
 static int series_push(struct series *s, const struct recording_sample *x)
 {
-	if (s->n == s->cap) {
-		if (s->cap >= REPLAY_INPUT_MAX_STEPS)
-			return -1;
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct recording_sample *p = realloc(s->s, cap * sizeof *p);
-		if (!p)
-			return -1;
-		s->s = p;
-		s->cap = cap;
-	}
+	if (s->n == s->cap && grow((void **)&s->s, &s->cap, sizeof *s->s, 256, REPLAY_INPUT_MAX_STEPS) != 0)
+		return -1;
 	s->s[s->n++] = *x;
 	return 0;
 }
@@ -136,12 +129,12 @@ static int series_to_scenario(const struct series *se, int64_t step_ms, double c
 	const struct feat_raw *first = &se->s[0].raw, *last = &se->s[se->n - 1].raw;
 	int64_t span = last->mono_ms - first->mono_ms;
 	if (se->n < 2 || span <= 0) {
-		set_err(err, errlen, "container %u: fewer than 2 samples", se->vmid);
+		errbuf_set(err, errlen, "container %u: fewer than 2 samples", se->vmid);
 		return -1;
 	}
 	size_t steps = (size_t)(span / step_ms);
 	if (steps == 0 || steps > REPLAY_INPUT_MAX_STEPS) {
-		set_err(err, errlen, "container %u: %zu steps of %lld ms", se->vmid, steps, (long long)step_ms);
+		errbuf_set(err, errlen, "container %u: %zu steps of %lld ms", se->vmid, steps, (long long)step_ms);
 		return -1;
 	}
 	snprintf(out->name, sizeof out->name, "ct%u", se->vmid);
@@ -158,7 +151,7 @@ static int series_to_scenario(const struct series *se, int64_t step_ms, double c
 	out->incidents = calloc(1, sizeof *out->incidents);
 	if (!out->demand || !out->incidents) {
 		scenario_free(out);
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	struct cm_demand d = { 0 };
@@ -190,7 +183,7 @@ static int load_recording(const char *path, double cores, double memory_mb, stru
 		for (size_t i = 0; i < tk.n_samples; i++) {
 			struct series *se = series_for(&c, tk.samples[i].vmid);
 			if (!se || series_push(se, &tk.samples[i]) != 0) {
-				set_err(err, errlen, "%s: too many containers or samples (or out of memory)", path);
+				errbuf_set(err, errlen, "%s: too many containers or samples (or out of memory)", path);
 				collection_free(&c);
 				recording_reader_close(r);
 				return -1;
@@ -198,10 +191,10 @@ static int load_recording(const char *path, double cores, double memory_mb, stru
 		}
 	}
 	if (rc == REC_ERR_TRUNCATED && recording_reader_ticks(r) > 0) {
-		set_err(warn, warnlen, "%s: %s; replaying the %llu ticks before it", path,
-		        recording_reader_error(r), (unsigned long long)recording_reader_ticks(r));
+		errbuf_set(warn, warnlen, "%s: %s; replaying the %llu ticks before it", path,
+		           recording_reader_error(r), (unsigned long long)recording_reader_ticks(r));
 	} else if (rc != REC_END) {
-		set_err(err, errlen, "%s: %s", path, recording_reader_error(r));
+		errbuf_set(err, errlen, "%s: %s", path, recording_reader_error(r));
 		collection_free(&c);
 		recording_reader_close(r);
 		return -1;
@@ -210,7 +203,7 @@ static int load_recording(const char *path, double cores, double memory_mb, stru
 	qsort(c.v, c.n, sizeof *c.v, cmp_series);
 	struct scenario *v = calloc(c.n ? c.n : 1, sizeof *v);
 	if (!v) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		collection_free(&c);
 		return -1;
 	}
@@ -230,7 +223,7 @@ static int load_recording(const char *path, double cores, double memory_mb, stru
 	collection_free(&c);
 	if (made == 0) {
 		free(v);
-		set_err(err, errlen, "%s: no container has two samples to replay", path);
+		errbuf_set(err, errlen, "%s: no container has two samples to replay", path);
 		return -1;
 	}
 	*out = v;
@@ -263,16 +256,9 @@ static struct mseries *mseries_for(struct mcollection *c, uint32_t vmid)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].vmid == vmid)
 			return &c->v[i];
-	if (c->n == REPLAY_INPUT_MAX_CONTAINERS)
+	if (c->n == c->cap &&
+	    grow((void **)&c->v, &c->cap, sizeof *c->v, 16, REPLAY_INPUT_MAX_CONTAINERS) != 0)
 		return NULL;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct mseries *p = realloc(c->v, cap * sizeof *p);
-		if (!p)
-			return NULL;
-		c->v = p;
-		c->cap = cap;
-	}
 	c->v[c->n] = (struct mseries){ .vmid = vmid };
 	return &c->v[c->n++];
 }
@@ -293,15 +279,10 @@ static int on_snapshot(void *ctx, const struct mf_snapshot *snap)
 		/* a repeated or earlier timestamp has no interval: keep the first */
 		if (se->n > 0 && us / 1000 <= se->p[se->n - 1].t_ms)
 			continue;
-		if (se->n == se->cap) {
-			size_t cap = se->cap ? se->cap * 2 : 256;
-			struct mpoint *np = cap <= REPLAY_INPUT_MAX_STEPS ? realloc(se->p, cap * sizeof *np) : NULL;
-			if (!np) {
-				c->failed = true;
-				return 1;
-			}
-			se->p = np;
-			se->cap = cap;
+		if (se->n == se->cap &&
+		    grow((void **)&se->p, &se->cap, sizeof *se->p, 256, REPLAY_INPUT_MAX_STEPS) != 0) {
+			c->failed = true;
+			return 1;
 		}
 		se->p[se->n++] = (struct mpoint){
 			.t_ms = us / 1000, .cpu_pct = x->cpu_usage_percent, .mem_mb = x->memory_usage_mb,
@@ -334,7 +315,7 @@ static int mseries_to_scenario(const struct mseries *se, int64_t step_ms, double
 	int64_t span = se->p[se->n - 1].t_ms - se->p[0].t_ms;
 	size_t steps = (size_t)(span / step_ms);
 	if (steps == 0 || steps > REPLAY_INPUT_MAX_STEPS) {
-		set_err(err, errlen, "container %u: %zu steps of %lld ms", se->vmid, steps, (long long)step_ms);
+		errbuf_set(err, errlen, "container %u: %zu steps of %lld ms", se->vmid, steps, (long long)step_ms);
 		return -1;
 	}
 	snprintf(out->name, sizeof out->name, "ct%u", se->vmid);
@@ -351,7 +332,7 @@ static int mseries_to_scenario(const struct mseries *se, int64_t step_ms, double
 	out->incidents = calloc(1, sizeof *out->incidents);
 	if (!out->demand || !out->incidents) {
 		scenario_free(out);
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	struct cm_demand d = { 0 };
@@ -381,9 +362,9 @@ static int load_metrics(const char *path, double cores, double memory_mb, struct
 	int rc = metrics_file_read(path, on_snapshot, &c, &stats, why, sizeof why);
 	if (rc != 0 || c.failed) {
 		if (c.failed)
-			set_err(err, errlen, "%s: too many containers or samples (or out of memory)", path);
+			errbuf_set(err, errlen, "%s: too many containers or samples (or out of memory)", path);
 		else
-			set_err(err, errlen, "%s", why);
+			errbuf_set(err, errlen, "%s", why);
 		mcollection_free(&c);
 		return -1;
 	}
@@ -401,7 +382,7 @@ static int load_metrics(const char *path, double cores, double memory_mb, struct
 	struct scenario *v = calloc(c.n ? c.n : 1, sizeof *v);
 	if (!v) {
 		mcollection_free(&c);
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	size_t made = 0;
@@ -420,8 +401,8 @@ static int load_metrics(const char *path, double cores, double memory_mb, struct
 	mcollection_free(&c);
 	if (made == 0) {
 		free(v);
-		set_err(err, errlen, "%s: no container has two samples to replay (%zu snapshots, %zu records)",
-		        path, stats.snapshots, stats.records);
+		errbuf_set(err, errlen, "%s: no container has two samples to replay (%zu snapshots, %zu records)",
+		           path, stats.snapshots, stats.records);
 		return -1;
 	}
 	*out = v;
@@ -436,7 +417,7 @@ int replay_input_load(const char *path, double cores, double memory_mb, struct s
 		warn[0] = '\0';
 	int probe = recording_probe(path);
 	if (probe < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (probe == 1)

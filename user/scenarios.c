@@ -20,21 +20,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "errbuf.h"
+
 #define GEN_STEP_MS 1000
 #define HOUR_MS 3600000LL
 #define MIN_MS 60000LL
 #define INIT_CORES 2.0
 #define INIT_MEM_MB 2048.0
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-	if (!err || len == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- deterministic randomness -------------------------------------------------------- */
 
@@ -307,7 +299,7 @@ int scenario_generate(const char *name, uint64_t seed, struct scenario *out, cha
 		size_t n = (size_t)(g->hours * HOUR_MS / GEN_STEP_MS);
 		if (scenario_alloc(out, g->name, (uint32_t)(101 + i), SCENARIO_START_MS, GEN_STEP_MS, n,
 		                   g->max_incidents) != 0) {
-			set_err(err, errlen, "scenario %s: out of memory", name);
+			errbuf_set(err, errlen, "scenario %s: out of memory", name);
 			return -1;
 		}
 		struct rng r;
@@ -315,7 +307,7 @@ int scenario_generate(const char *name, uint64_t seed, struct scenario *out, cha
 		g->fn(out, &r);
 		return 0;
 	}
-	set_err(err, errlen, "unknown scenario '%s'", name);
+	errbuf_set(err, errlen, "unknown scenario '%s'", name);
 	return -1;
 }
 
@@ -389,7 +381,7 @@ static int read_nab_csv(const char *path, struct nab_point **pts, size_t *n, cha
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	char line[256];
@@ -399,7 +391,7 @@ static int read_nab_csv(const char *path, struct nab_point **pts, size_t *n, cha
 	while (fgets(line, sizeof line, f)) {
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			set_err(err, errlen, "%s:%zu: line too long", path, lineno);
+			errbuf_set(err, errlen, "%s:%zu: line too long", path, lineno);
 			goto out;
 		}
 		if (lineno == 1 && strncmp(line, "timestamp", 9) == 0)
@@ -408,13 +400,13 @@ static int read_nab_csv(const char *path, struct nab_point **pts, size_t *n, cha
 			continue;
 		char *comma = strchr(line, ',');
 		if (!comma) {
-			set_err(err, errlen, "%s:%zu: expected 'timestamp,value'", path, lineno);
+			errbuf_set(err, errlen, "%s:%zu: expected 'timestamp,value'", path, lineno);
 			goto out;
 		}
 		*comma = '\0';
 		struct nab_point pt;
 		if (parse_nab_time(line, &pt.t_ms) != 0) {
-			set_err(err, errlen, "%s:%zu: bad timestamp '%s'", path, lineno, line);
+			errbuf_set(err, errlen, "%s:%zu: bad timestamp '%s'", path, lineno, line);
 			goto out;
 		}
 		char *end;
@@ -424,22 +416,22 @@ static int read_nab_csv(const char *path, struct nab_point **pts, size_t *n, cha
 			end++;
 		if (errno || end == comma + 1 || *end != '\0' || !isfinite(pt.value) || pt.value < 0 ||
 		    pt.value > 100.0) {
-			set_err(err, errlen, "%s:%zu: bad value (want a percentage 0..100)", path, lineno);
+			errbuf_set(err, errlen, "%s:%zu: bad value (want a percentage 0..100)", path, lineno);
 			goto out;
 		}
 		if (cnt > 0 && pt.t_ms <= p[cnt - 1].t_ms) {
-			set_err(err, errlen, "%s:%zu: timestamps must increase", path, lineno);
+			errbuf_set(err, errlen, "%s:%zu: timestamps must increase", path, lineno);
 			goto out;
 		}
 		if (cnt == cap) {
 			if (cap >= NAB_MAX_POINTS) {
-				set_err(err, errlen, "%s: more than %d points", path, NAB_MAX_POINTS);
+				errbuf_set(err, errlen, "%s: more than %d points", path, NAB_MAX_POINTS);
 				goto out;
 			}
 			size_t ncap = cap ? cap * 2 : 1024;
 			struct nab_point *np = realloc(p, ncap * sizeof *np);
 			if (!np) {
-				set_err(err, errlen, "%s: out of memory", path);
+				errbuf_set(err, errlen, "%s: out of memory", path);
 				goto out;
 			}
 			p = np;
@@ -448,11 +440,11 @@ static int read_nab_csv(const char *path, struct nab_point **pts, size_t *n, cha
 		p[cnt++] = pt;
 	}
 	if (ferror(f)) {
-		set_err(err, errlen, "%s: read error", path);
+		errbuf_set(err, errlen, "%s: read error", path);
 		goto out;
 	}
 	if (cnt < 2) {
-		set_err(err, errlen, "%s: fewer than 2 points", path);
+		errbuf_set(err, errlen, "%s: fewer than 2 points", path);
 		goto out;
 	}
 	rc = 0;
@@ -472,26 +464,26 @@ static int load_windows(const char *windows_json, const char *key, struct scenar
 {
 	json_object *root = json_object_from_file(windows_json);
 	if (!root) {
-		set_err(err, errlen, "%s: cannot read or parse JSON", windows_json);
+		errbuf_set(err, errlen, "%s: cannot read or parse JSON", windows_json);
 		return -1;
 	}
 	int rc = -1;
 	json_object *arr;
 	if (!json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, key, &arr) || !json_object_is_type(arr, json_type_array)) {
-		set_err(err, errlen, "%s: no window list for '%s'", windows_json, key);
+		errbuf_set(err, errlen, "%s: no window list for '%s'", windows_json, key);
 		goto out;
 	}
 	size_t n = json_object_array_length(arr);
 	s->incidents = calloc(n ? n : 1, sizeof *s->incidents);
 	if (!s->incidents) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *w = json_object_array_get_idx(arr, i);
 		if (!json_object_is_type(w, json_type_array) || json_object_array_length(w) != 2) {
-			set_err(err, errlen, "%s: '%s' window %zu is not [start, end]", windows_json, key, i);
+			errbuf_set(err, errlen, "%s: '%s' window %zu is not [start, end]", windows_json, key, i);
 			goto out;
 		}
 		int64_t t[2];
@@ -499,12 +491,12 @@ static int load_windows(const char *windows_json, const char *key, struct scenar
 			json_object *v = json_object_array_get_idx(w, (size_t)j);
 			if (!json_object_is_type(v, json_type_string) ||
 			    parse_nab_time(json_object_get_string(v), &t[j]) != 0) {
-				set_err(err, errlen, "%s: '%s' window %zu: bad time", windows_json, key, i);
+				errbuf_set(err, errlen, "%s: '%s' window %zu: bad time", windows_json, key, i);
 				goto out;
 			}
 		}
 		if (t[1] <= t[0]) {
-			set_err(err, errlen, "%s: '%s' window %zu ends before it starts", windows_json, key, i);
+			errbuf_set(err, errlen, "%s: '%s' window %zu ends before it starts", windows_json, key, i);
 			goto out;
 		}
 		/* NAB windows are inclusive of their end point; ours are [start, end) */
@@ -537,7 +529,7 @@ int scenario_load_nab(const char *csv_path, const char *windows_json, uint32_t v
 	size_t steps = (size_t)(span / NAB_STEP_MS) + 1;
 	if (scenario_alloc(out, name, vmid, pts[0].t_ms, NAB_STEP_MS, steps, 0) != 0) {
 		free(pts);
-		set_err(err, errlen, "%s: out of memory", csv_path);
+		errbuf_set(err, errlen, "%s: out of memory", csv_path);
 		return -1;
 	}
 	free(out->incidents);

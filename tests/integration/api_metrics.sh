@@ -49,10 +49,11 @@ else
 	skipt "promtool check metrics" "promtool not installed (Debian's prometheus package installs and starts a full server)"
 fi
 
-# label bounds: 1100 distinct container ids and 200 distinct unknown paths
-for i in $(seq 1000 2099); do printf 'url = "%s/scale/cores"\nrequest = "POST"\nheader = "Content-Type: application/json"\ndata = "{\\"lxc_id\\":%d,\\"cores\\":0}"\noutput = /dev/null\nnext\n' "$U" "$i"; done >"$T/curlcfg"
+# label bounds: 1100 distinct container ids and 200 distinct unknown paths (the last `next`
+# is dropped: curl would take it as one more request without a URL and complain)
+for i in $(seq 1000 2099); do printf 'url = "%s/scale/cores"\nrequest = "POST"\nheader = "Content-Type: application/json"\ndata = "{\\"lxc_id\\":%d,\\"cores\\":0}"\noutput = /dev/null\nnext\n' "$U" "$i"; done | sed '$d' >"$T/curlcfg"
 curl -s -K "$T/curlcfg"
-for i in $(seq 1 200); do printf 'url = "%s/unknown/%d"\noutput = /dev/null\nnext\n' "$U" "$i"; done >"$T/curlcfg2"
+for i in $(seq 1 200); do printf 'url = "%s/unknown/%d"\noutput = /dev/null\nnext\n' "$U" "$i"; done | sed '$d' >"$T/curlcfg2"
 curl -s -K "$T/curlcfg2"
 req GET /metrics
 cp "$T/body" "$T/m2"

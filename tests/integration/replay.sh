@@ -6,14 +6,8 @@ set -u
 BUILD=${BUILD:-build}
 TOP=${LXCSCALE_TOP:-.}
 BIN=$TOP/$BUILD/lxcscale
-pass=0 fail=0 skip=0
-ok()   { echo "ok - $1"; pass=$((pass + 1)); }
-bad()  { echo "FAIL - $1"; fail=$((fail + 1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-
-if [ ! -x "$BIN" ]; then
-	echo "FAIL - $BIN is not built"; echo "0 passed, 1 failed, 0 skipped"; exit 1
-fi
+. "$(dirname "$0")/lib/report.sh"
+need_bin "$BIN"
 dir=$(mktemp -d /tmp/lxcscale-test-replay-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 
@@ -56,7 +50,7 @@ if [ -f "$TOP/tests/data/lxc_metrics_reference.json" ]; then
 	"$BIN" replay "$TOP/tests/data/lxc_metrics_reference.json" --cores 2 --memory 2048 >"$dir/m.out" 2>&1; rc=$?
 	check "a reference lxc_metrics.json replays" '[ $rc -eq 0 ] && grep -q "^# reference ct104" "$dir/m.out"'
 else
-	echo "skip - reference metrics file: tests/data/lxc_metrics_reference.json missing"; skip=$((skip + 1))
+	skipt "reference metrics file" "tests/data/lxc_metrics_reference.json missing"
 fi
 
 "$BIN" replay >/dev/null 2>&1; rc=$?
@@ -81,7 +75,7 @@ for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
 	if [ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ]; then MOUNT=$m; break; fi
 done
 if [ "$(id -u)" != 0 ] || [ -z "$MOUNT" ] || [ ! -x "$TOP/$BUILD/lxcscaled" ] || [ ! -x "$TOP/$BUILD/tests/tools/cpu_burner" ]; then
-	echo "skip - record then replay: needs root, a cgroup v2 mount, lxcscaled and cpu_burner"; skip=$((skip + 1))
+	skipt "record then replay" "needs root, a cgroup v2 mount, lxcscaled and cpu_burner"
 else
 	NAME=lxcscale-test-replay-$$
 	CG=$MOUNT/$NAME
@@ -142,5 +136,4 @@ EOF
 	check "replaying the recording twice gives the same scorecard" 'cmp -s <(tail -n "$(wc -l <"$dir/host2.out")" "$dir/host.out") "$dir/host2.out"'
 fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+report

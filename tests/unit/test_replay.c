@@ -1315,6 +1315,20 @@ static void test_replay_input_from_metrics(void **state)
 	fclose(f);
 	assert_int_equal(replay_input_load(path, 4, 4096, &v, &n, warn, sizeof warn, err, sizeof err), -1);
 	assert_non_null(strstr(err, "no container has two samples"));
+	/* one container more than a replay takes: refused, not cut short */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[{", f);
+	for (int id = 100; id < 100 + REPLAY_INPUT_MAX_CONTAINERS + 1; id++)
+		fprintf(f, "%s\"%d\": {\"timestamp\": \"2025-12-24T10:00:00\", \"cpu_usage_percent\": 1.0, "
+		        "\"memory_usage_mb\": 1.0, \"process_count\": 1, \"io_stats\": {\"reads\": 1, \"writes\": 2}, "
+		        "\"network_usage\": {\"rx_bytes\": 0, \"tx_bytes\": 0}, \"filesystem_usage_gb\": 1.0, "
+		        "\"filesystem_total_gb\": 8.0, \"filesystem_free_gb\": 7.0}", id > 100 ? ", " : "", id);
+	fputs("}]", f);
+	fclose(f);
+	assert_int_equal(replay_input_load(path, 4, 4096, &v, &n, warn, sizeof warn, err, sizeof err), -1);
+	if (!strstr(err, "too many containers"))
+		fail_msg("%s", err);
 	/* malformed JSON: the reader's line:column message comes through */
 	f = fopen(path, "w");
 	fputs("[{\"104\": ", f);
