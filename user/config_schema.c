@@ -50,9 +50,12 @@ const struct cfg_key config_schema[] = {
 	STR("data_file", data_file, "/var/log/lxc_metrics.json", PATH | ML,
 	    "metrics file in the reference format (last 1000 cycles), for tools that read it"),
 	INT("interval_seconds", interval_seconds, "600", 1, 86400, ML,
-	    "period of the full model rebuild and of the suggestions log (the reference's model loop)"),
+	    "the reference's model cycle: lxcscale replay's reference policy decides once per this; "
+	    "lxcscaled itself decides every sample_interval_ms (model.rebuild_every paces its rebuilds)"),
 	INT("max_metrics_age_seconds", max_metrics_age_seconds, "0", 0, WEEK, ML,
-	    "samples older than this are never acted on (replay, data_file import); 0: 3 x interval_seconds"),
+	    "a history whose newest record is older than this draws a warning from lxcscale "
+	    "import-metrics (the reference skipped such a file); 0: 3 x interval_seconds. lxcscaled "
+	    "samples live: nothing it reads goes stale"),
 	VMLIST("ignore_lxc", ignore_lxc, ML,
 	       "containers never scaled; ids as integers or strings (\"101\" and 101 are the same)"),
 
@@ -230,7 +233,7 @@ const struct cfg_key config_schema[] = {
 	STR("notifications.gotify_url", notifications.gotify_url, "", URL, "Gotify server"),
 	STR("notifications.gotify_token", notifications.gotify_token, "", SECRET, "Gotify application token"),
 	STR("notifications.uptime_kuma_url", notifications.uptime_kuma_url, "", URL | SECRET,
-	    "Uptime Kuma push URL, called every interval_seconds while healthy"),
+	    "Uptime Kuma push URL: status=up with each scaling event, status=down with each failure"),
 
 	/* ---- the reference API service's file (lxc_autoscale_api.yaml) ---- */
 	STR("server.host", server.host, "127.0.0.1", API | REQ, "REST API listen address (the reference used 0.0.0.0)"),
