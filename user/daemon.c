@@ -631,13 +631,18 @@ void daemon_reconfigure(struct daemon *d, const struct lxcscale_config *cfg)
 		log_warning("reload: cgroup.*, model.features and history_length take effect at the next start");
 	if (strcmp(old->record_file, cfg->record_file))
 		log_warning("reload: record_file takes effect at the next start");
+	/* The persister is not restarted on a reload: its queue, retries and breakers are tied to
+	 * the journal's open changes and to the actuator's in-flight shrinks, and a new journal
+	 * or backend would need the start-up replay and reconcile (pct calls for every
+	 * container) on the loop. A restart does all that, in the right order. */
 	if (d->act && (strcmp(old->journal_file, cfg->journal_file) ||
 		       memcmp(&old->persist, &cfg->persist, sizeof(cfg->persist)) ||
 		       memcmp(&old->proxmox_api, &cfg->proxmox_api, sizeof(cfg->proxmox_api)) ||
-		       memcmp(&old->circuit_breaker, &cfg->circuit_breaker, sizeof(cfg->circuit_breaker)) ||
-		       memcmp(&old->notifications, &cfg->notifications, sizeof(cfg->notifications))))
-		log_warning("reload: journal_file, persist.*, proxmox_api.*, circuit_breaker.* and "
-			    "notifications.* take effect at the next start");
+		       memcmp(&old->circuit_breaker, &cfg->circuit_breaker, sizeof(cfg->circuit_breaker))))
+		log_warning("reload: journal_file, persist.*, proxmox_api.* and circuit_breaker.* take "
+			    "effect at the next start");
+	if (d->act)
+		actuate_reconfigure(d->act, cfg); /* notifications.*: restarted, logged */
 	/* Always switch: the caller frees the old configuration, and the policy's tier and
 	 * ignore lists point into it. config_finalize() already enforced the cross-key rules. */
 	apply_config(d, cfg);
