@@ -51,8 +51,24 @@ double if_confidence(const iforest_model *m, double decision)
 double if_path_sum_best(const iforest_model *m, const float *z)
 {
 	if (m->simd && if_have_avx2())
-		return if_path_sum_avx2(m, z);
+		return m->packed ? if_path_sum_packed_avx2(m, z) : if_path_sum_avx2(m, z);
 	return if_path_sum_scalar(m, z);
+}
+
+static int have_batch(const iforest_model *m)
+{
+	return m->simd && m->packed && if_have_avx2();
+}
+
+/* Standardise up to IF_BATCH_BLOCK rows into a zero-padded block and get their path sums
+ * from the batch kernel. */
+static void batch_sums(const iforest_model *m, const double *X, size_t n, double *sums)
+{
+	const size_t d = (size_t)m->n_features, zs = (d + 7) & ~(size_t)7;
+	float Z[IF_BATCH_BLOCK * IFOREST_MAX_FEATURES] __attribute__((aligned(32)));
+	for (size_t r = 0; r < n; r++)
+		if_standardize(m, X + r * d, Z + r * zs);
+	if_path_sums_packed_batch_avx2(m, Z, n, zs, sums);
 }
 
 static inline double path_sum(const iforest_model *m, const float *z)
@@ -104,6 +120,16 @@ int iforest_score_batch(const iforest_model *m, const double *X, size_t n_rows,
 		return rc;
 	if (!out)
 		return IFOREST_E_INVAL;
+	if (have_batch(m)) {
+		double sums[IF_BATCH_BLOCK];
+		for (size_t r0 = 0; r0 < n_rows; r0 += IF_BATCH_BLOCK) {
+			size_t nb = n_rows - r0 < IF_BATCH_BLOCK ? n_rows - r0 : IF_BATCH_BLOCK;
+			batch_sums(m, X + r0 * n_features, nb, sums);
+			for (size_t i = 0; i < nb; i++)
+				fill(m, sums[i], &out[r0 + i]);
+		}
+		return IFOREST_OK;
+	}
 	float z[IFOREST_MAX_FEATURES];
 	for (size_t r = 0; r < n_rows; r++) {
 		if_standardize(m, X + r * n_features, z);
@@ -120,15 +146,29 @@ int iforest_score_samples(const iforest_model *m, enum iforest_kernel k, const d
 		return rc;
 	if (!scores)
 		return IFOREST_E_INVAL;
-	if (k != IFOREST_KERNEL_AUTO && k != IFOREST_KERNEL_SCALAR && k != IFOREST_KERNEL_AVX2)
+	if (k != IFOREST_KERNEL_AUTO && k != IFOREST_KERNEL_SCALAR && k != IFOREST_KERNEL_AVX2 &&
+	    k != IFOREST_KERNEL_AVX2_BATCH)
 		return IFOREST_E_INVAL;
 	if (k == IFOREST_KERNEL_AVX2 && (!m->simd || !if_have_avx2()))
 		return IFOREST_E_UNSUPPORTED;
+	if (k == IFOREST_KERNEL_AVX2_BATCH && !have_batch(m))
+		return IFOREST_E_UNSUPPORTED;
+	if (k == IFOREST_KERNEL_AVX2_BATCH || (k == IFOREST_KERNEL_AUTO && have_batch(m) && n_rows > 1)) {
+		double sums[IF_BATCH_BLOCK];
+		for (size_t r0 = 0; r0 < n_rows; r0 += IF_BATCH_BLOCK) {
+			size_t nb = n_rows - r0 < IF_BATCH_BLOCK ? n_rows - r0 : IF_BATCH_BLOCK;
+			batch_sums(m, X + r0 * n_features, nb, sums);
+			for (size_t i = 0; i < nb; i++)
+				scores[r0 + i] = if_score_from_sum(m, sums[i]);
+		}
+		return IFOREST_OK;
+	}
 	float z[IFOREST_MAX_FEATURES];
 	for (size_t r = 0; r < n_rows; r++) {
 		if_standardize(m, X + r * n_features, z);
 		double s = k == IFOREST_KERNEL_AUTO ? if_path_sum_best(m, z)
-		         : k == IFOREST_KERNEL_AVX2 ? if_path_sum_avx2(m, z)
+		         : k == IFOREST_KERNEL_AVX2 ? (m->packed ? if_path_sum_packed_avx2(m, z)
+		                                               : if_path_sum_avx2(m, z))
 		         : if_path_sum_scalar(m, z);
 		scores[r] = if_score_from_sum(m, s);
 	}
