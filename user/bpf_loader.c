@@ -54,7 +54,7 @@ _Static_assert(sizeof(struct lxs_cagg) == (LXS_HIST_SLOTS + 11) * 8, "lxs_cagg l
 _Static_assert(sizeof(struct lxs_event) == 40 + LXS_COMM_LEN + LXS_PATH_LEN, "lxs_event layout");
 _Static_assert(sizeof(struct lxs_ctr) == 16, "lxs_ctr layout");
 
-#define LXS_BATCH 256            /* entries per batch lookup */
+#define LXS_BATCH 64             /* entries per batch lookup: 64 x CPUs x 344 B of buffer */
 #define LXS_MAX_LINKS 16         /* attached programs, all concerns */
 #define LXS_NR_CONCERNS 4
 
