@@ -141,6 +141,8 @@ enum iforest_kernel {
 	IFOREST_KERNEL_AVX2   = 2,   /* single-sample AVX2 kernel, one row at a time */
 	IFOREST_KERNEL_AVX2_BATCH = 3, /* 8 rows per vector over blocks of 64 rows; packed
 	                                  (natively trained) models only */
+	IFOREST_KERNEL_AVX512VL = 4, /* packed models: the single-sample kernel with AVX-512VL
+	                                two-source permutes on 256-bit registers */
 };
 
 /* One sample -> all four outputs. Never allocates. */
@@ -157,9 +159,11 @@ int iforest_score_batch(const iforest_model *m, const double *X, size_t n_rows,
 int iforest_score_samples(const iforest_model *m, enum iforest_kernel k, const double *X,
                           size_t n_rows, size_t n_features, double *scores);
 
-/* The kernel IFOREST_KERNEL_AUTO resolves to on this CPU ("avx2" or "scalar"). AVX-512 is
- * deliberately not used: on the Zen 4 host measured it gained ~4 %, and on older Intel
- * servers 512-bit code lowers the clock of the whole core — the containers' core. */
+/* The kernel IFOREST_KERNEL_AUTO resolves to on this CPU ("avx2+avx512vl", "avx2" or
+ * "scalar"). 512-bit AVX-512 is deliberately not used: on the Zen 4 host measured it gained
+ * ~4 %, and on older Intel servers 512-bit code lowers the clock of the whole core — the
+ * containers' core. AVX-512VL's permutes on 256-bit registers are used for packed models
+ * (z[feature] lookups in one instruction per 16 features). */
 const char *iforest_kernel_name(void);
 
 /* ---- explanation ----------------------------------------------------------------------- */

@@ -137,6 +137,8 @@ double  if_path_sum_scalar(const iforest_model *m, const float *z);
 double  if_path_sum_avx2(const iforest_model *m, const float *z);          /* exact layout */
 double  if_path_sum_packed_scalar(const iforest_model *m, const float *z); /* packed layout */
 double  if_path_sum_packed_avx2(const iforest_model *m, const float *z);
+double  if_path_sum_packed_avx512vl(const iforest_model *m, const float *z); /* same, VL lookups */
+int     if_have_avx512vl(void);
 /* Batch: n standardised rows (zstride floats apart, zero padded to a multiple of 8, n <= 64
  * per call is not required) -> path sums; 8 rows per vector, one tree at a time over blocks
  * of 64 rows. Packed layout only. */

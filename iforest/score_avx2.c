@@ -15,6 +15,8 @@
  *   - All groups advance level by level, so up to 16 independent chains are in flight.
  * Leaf values (float, d + c(n)) are summed in double; the result differs from the
  * scalar path only by that float rounding (< 1e-8 in practice).
+ * The packed layout (natively trained models) has its own single-sample kernel
+ * (packed_kernel.h: one word per slot, the feature an AND away) and a batch kernel below.
  * Compiled with -mavx2 -mfma; called only after if_have_avx2() said yes.
  */
 #include "iforest_int.h"
@@ -22,12 +24,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define CHUNK 16
-
-static inline __m256 sel(__m256 a, __m256 b, __m256i f, int bit)
-{
-	return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_slli_epi32(f, 31 - bit)));
-}
+#include "packed_kernel.h"      /* sel(), step(), packed_feature() and the packed kernel */
 
 /* z[f] for 8 lanes; nreg = registers holding z (1, 2 or 4), 0 = gather from memory */
 static inline __m256 lookup(const __m256 *zr, int nreg, const float *z, __m256i f)
@@ -60,11 +57,14 @@ static inline void load_slot(const if_pair *nd, int slot, __m256 *t, __m256i *f)
 	split(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), t, f);
 }
 
-static inline __m256i step(__m256i idx, __m256 x, __m256 t)
+
+/* the packed single-sample kernel with z[feature] from vpermps + blends (<= 32 features) or
+ * a gather (more) */
+static inline __m256 lookup_avx2(const __m256 *zr, int nreg, const float *z, __m256i f)
 {
-	__m256i gt = _mm256_castps_si256(_mm256_cmp_ps(x, t, _CMP_GT_OQ));   /* -1: right */
-	return _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(idx, idx), _mm256_set1_epi32(1)), gt);
+	return lookup(zr, nreg > 4 ? 0 : nreg, z, f);
 }
+IF_PACKED_KERNEL(if_path_sum_packed_avx2, lookup_avx2)
 
 double if_path_sum_avx2(const iforest_model *m, const float *z)
 {
@@ -165,69 +165,6 @@ void if_standardize_avx2(const double *mean, const double *scale, int d, const d
 }
 
 /* ---- packed layout: one 32-bit word per slot, the feature in the threshold's low bits ---- */
-
-static inline __m256i packed_feature(__m256 w, __m256i mask)
-{
-	return _mm256_and_si256(_mm256_castps_si256(w), mask);
-}
-
-/* Single sample, packed: like the exact kernel, but a level is one 8-lane word fetch (a
- * plain 256-bit load for levels 0-2, where all lanes share one of 1, 2 or 4 slots; a gather
- * below) and the feature is an AND away. */
-double if_path_sum_packed_avx2(const iforest_model *m, const float *z)
-{
-	const int G = m->n_groups, D = m->max_depth, S = m->slots;
-	const size_t gstride = (size_t)S * 8, lstride = (size_t)(S + 1) * 8;
-	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-	const __m256i mask = _mm256_set1_epi32((int)m->pack_mask);
-	__m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
-	const int nf = m->n_features;
-	const int nreg = nf <= 8 ? 1 : nf <= 16 ? 2 : nf <= 32 ? 4 : 0;
-	__m256 zr[4];
-	for (int r = 0; r < 4; r++)
-		zr[r] = r * 8 < nf ? _mm256_loadu_ps(z + r * 8) : _mm256_setzero_ps();
-
-	for (int g0 = 0; g0 < G; g0 += CHUNK) {
-		const int n = G - g0 < CHUNK ? G - g0 : CHUNK;
-		__m256i idx[CHUNK];
-		for (int k = 0; k < n; k++) {
-			const float *nd = m->gpack + (size_t)(g0 + k) * gstride;
-			__m256 w = _mm256_loadu_ps(nd);
-			__m256i i = step(_mm256_setzero_si256(), lookup(zr, nreg, z, packed_feature(w, mask)), w);
-			if (D >= 2) {
-				__m256i r1 = _mm256_sub_epi32(i, _mm256_set1_epi32(1));
-				w = sel(_mm256_loadu_ps(nd + 8), _mm256_loadu_ps(nd + 16), r1, 0);
-				i = step(i, lookup(zr, nreg, z, packed_feature(w, mask)), w);
-			}
-			if (D >= 3) {
-				__m256i r2 = _mm256_sub_epi32(i, _mm256_set1_epi32(3));
-				w = sel(sel(_mm256_loadu_ps(nd + 24), _mm256_loadu_ps(nd + 32), r2, 0),
-				        sel(_mm256_loadu_ps(nd + 40), _mm256_loadu_ps(nd + 48), r2, 0), r2, 1);
-				i = step(i, lookup(zr, nreg, z, packed_feature(w, mask)), w);
-			}
-			idx[k] = i;
-		}
-		for (int l = 3; l < D; l++) {
-			for (int k = 0; k < n; k++) {
-				const float *nd = m->gpack + (size_t)(g0 + k) * gstride;
-				__m256i o = _mm256_add_epi32(_mm256_slli_epi32(idx[k], 3), lane);
-				__m256 w = _mm256_i32gather_ps(nd, o, 4);
-				idx[k] = step(idx[k], lookup(zr, nreg, z, packed_feature(w, mask)), w);
-			}
-		}
-		const __m256i first_leaf = _mm256_set1_epi32(S);
-		for (int k = 0; k < n; k++) {
-			const float *leaf = m->gleaf + (size_t)(g0 + k) * lstride;
-			__m256i o = _mm256_add_epi32(_mm256_slli_epi32(_mm256_sub_epi32(idx[k], first_leaf), 3), lane);
-			__m256 v = _mm256_i32gather_ps(leaf, o, 4);
-			acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-			acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-		}
-	}
-	__m256d s = _mm256_add_pd(acc0, acc1);
-	__m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
-	return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
-}
 
 /* Batch, packed: 8 rows per vector, one tree at a time over a block of 64 rows (the tree's
  * ~1 KB of slots and the 64 standardised rows stay in L1). Per level and vector: the tree's

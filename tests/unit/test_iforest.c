@@ -444,6 +444,14 @@ static void test_avx2_equals_scalar(void **state)
 		}
 		print_message("   packed scalar walk vs preorder walk: %.3g; batch == single AVX2\n", pw);
 		assert_true(pw <= 1e-6);
+		/* the AVX-512VL lookups walk the same slots and sum in the same order */
+		if (if_have_avx512vl()) {
+			assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX512VL, X, n, d, e), 0);
+			assert_memory_equal(b, e, n * 8);
+		} else {
+			assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX512VL, X, 1, d, e),
+			                 IFOREST_E_UNSUPPORTED);
+		}
 		free(e);
 		iforest_model_free(m);
 		free(X);
@@ -494,6 +502,8 @@ static void test_deep_model_falls_back_to_scalar(void **state)
 	assert_int_equal(info.simd_layout, 0);
 	double a[4], b[4];
 	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX2, X, 4, d, a), IFOREST_E_UNSUPPORTED);
+	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX2_BATCH, X, 4, d, a), IFOREST_E_UNSUPPORTED);
+	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX512VL, X, 4, d, a), IFOREST_E_UNSUPPORTED);
 	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AUTO, X, 4, d, a), 0);
 	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_SCALAR, X, 4, d, b), 0);
 	assert_memory_equal(a, b, sizeof(a));
