@@ -105,6 +105,7 @@ float   if_float_floor(double t);                  /* largest float <= t */
 int     if_scaler_fit(const void *X, int is_f32, size_t n, size_t d, double *mean, double *scale);
 int     if_check_finite(const double *x, size_t d);
 /* scaler_avx2.c: s1[f] += x - shift, s2[f] += (x - shift)^2 over n rows, like the scalar loop */
+int     if_all_finite_avx2(const double *x, size_t count);   /* 1: no NaN / +-inf */
 void    if_scaler_sums_avx2(const double *X, size_t n, size_t d, const double *shift,
                             double *s1, double *s2);
 void    if_standardize(const iforest_model *m, const double *x, float *z);

@@ -10,6 +10,7 @@
 #include "iforest_int.h"
 
 #include <immintrin.h>
+#include <math.h>
 
 void if_scaler_sums_avx2(const double *X, size_t n, size_t d, const double *shift, double *s1,
                          double *s2)
@@ -29,4 +30,21 @@ void if_scaler_sums_avx2(const double *X, size_t n, size_t d, const double *shif
 			s2[f] += t * t;
 		}
 	}
+}
+
+/* 1 when none of count doubles is NaN or +-inf (all exponent bits set), 0 otherwise. Used to
+ * validate a whole batch before anything is written; one pass, four values per compare. */
+int if_all_finite_avx2(const double *x, size_t count)
+{
+	const __m256i expo = _mm256_set1_epi64x(0x7ff0000000000000ll);
+	__m256i bad = _mm256_setzero_si256();
+	size_t i = 0;
+	for (; i + 4 <= count; i += 4) {
+		__m256i v = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i)), expo);
+		bad = _mm256_or_si256(bad, _mm256_cmpeq_epi64(v, expo));
+	}
+	int ok = _mm256_testz_si256(bad, bad);
+	for (; i < count; i++)
+		ok &= isfinite(x[i]) != 0;
+	return ok;
 }

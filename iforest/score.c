@@ -120,6 +120,8 @@ static int check_rows(const iforest_model *m, const double *X, size_t n, size_t 
 		return IFOREST_E_FEATURES;
 	if (n == 0)
 		return IFOREST_E_EMPTY;
+	if (n * d >= 64 && if_have_avx2())   /* rows are contiguous: one flat pass */
+		return if_all_finite_avx2(X, n * d) ? IFOREST_OK : IFOREST_E_NONFINITE;
 	for (size_t r = 0; r < n; r++)
 		if (if_check_finite(X + r * d, d) != IFOREST_OK)
 			return IFOREST_E_NONFINITE;

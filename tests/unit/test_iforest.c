@@ -824,6 +824,22 @@ static void test_bad_input(void **state)
 		iforest_result *out = calloc(n, sizeof(*out));
 		assert_int_equal(iforest_score_batch(m, Xb, n, d, out), IFOREST_E_NONFINITE);
 		assert_true(out[0].score == 0);   /* nothing written */
+		/* first value, middle, and the last values of batches whose size is not a multiple
+		 * of the vector width (the flat check's scalar tail) */
+		const size_t pos[] = {0, n * d / 2 + 3};
+		for (size_t k = 0; k < 2; k++) {
+			memcpy(Xb, X, n * d * sizeof(double));
+			Xb[pos[k]] = bad[i];
+			assert_int_equal(iforest_score_batch(m, Xb, n, d, out), IFOREST_E_NONFINITE);
+			assert_true(out[n - 1].score == 0);
+		}
+		memcpy(Xb, X, n * d * sizeof(double));
+		Xb[(n - 2) * d + 3] = bad[i];
+		double sc[64];
+		assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AUTO, Xb + (n - 19) * d, 18, d, sc),
+		                 IFOREST_E_NONFINITE);
+		assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AUTO, Xb + (n - 19) * d, 17, d, sc),
+		                 IFOREST_OK);
 		iforest_model *t = (iforest_model *)1;
 		iforest_params p;
 		iforest_params_init(&p);
