@@ -7,8 +7,14 @@ PKGS="
 make gcc clang llvm pkg-config bpftool
 libbpf-dev libelf-dev zlib1g-dev libzstd-dev libyaml-dev libjson-c-dev
 libcurl4-openssl-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev
+<<<<<<< HEAD
+qemu-system-x86 busybox-static cpio kmod
+debootstrap dpkg-dev debhelper fakeroot lintian groff-base bash-completion
+python3 python3-sklearn valgrind curl
+=======
 qemu-system-x86 busybox-static cpio kmod xz-utils
 python3 python3-sklearn valgrind curl jq
+>>>>>>> main
 "
 
 missing=""

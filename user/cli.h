@@ -23,6 +23,7 @@ struct cli_command {
 
 int cli_version(int argc, char **argv);
 int cli_help(int argc, char **argv);
+int cli_migrate_config(int argc, char **argv); /* user/cmd_migrate.c */
 int cli_replay(int argc, char **argv);     /* user/cmd_replay.c */
 int cli_model(int argc, char **argv);      /* user/cli_model.c: lxcscale model eval */
 

@@ -325,6 +325,7 @@ const char *config_log_level_name(int level);
 enum {
 	CONFIG_PRINT_SECRETS = 1,  /* tests only: print secret values instead of *** */
 	CONFIG_PRINT_COMMENTS = 2, /* a commented template (conf/lxcscale.yaml) */
+	CONFIG_PRINT_NO_HEADER = 4, /* leave out the opening comment lines (the caller writes its own) */
 };
 
 /* The effective configuration as YAML that config_load_file() reads back. */
@@ -338,5 +339,7 @@ typedef void (*config_diff_fn)(const char *key, const char *from, const char *to
 int config_diff(const struct lxcscale_config *a, const struct lxcscale_config *b, config_diff_fn fn, void *arg);
 /* The markdown key table for the README (between the config-table markers). */
 void config_print_table(FILE *to);
+/* The lxcscale.yaml(5) manual page (roff), every key from the schema (make readme). */
+void config_print_man(FILE *to);
 
 #endif

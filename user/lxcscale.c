@@ -17,6 +17,7 @@ static const struct cli_command commands[] = {
 	{ "top", cli_top, "a live table of containers, refreshed in place" },
 	{ "replay", cli_replay, "replay a recording, a metrics file or scenarios through the policies" },
 	{ "import-metrics", cli_import_metrics, "seed the model from a reference lxc_metrics.json" },
+	{ "migrate-config", cli_migrate_config, "convert LXC AutoScale ML's lxc_autoscale_ml.yaml into lxcscale.yaml" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

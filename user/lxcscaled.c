@@ -43,7 +43,7 @@ struct options {
 	const char *config;      /* --config */
 	const char *api_config;  /* --api-config */
 	const char *check;       /* --check-config FILE */
-	int foreground, print_config, print_table, print_template;
+	int foreground, print_config, print_table, print_template, print_man;
 	struct override ov[MAX_OVERRIDES];
 	int n_ov;
 };
@@ -59,7 +59,7 @@ struct lxcscaled {
 
 enum {
 	OPT_CONFIG = 256, OPT_API_CONFIG, OPT_FOREGROUND, OPT_LOG_LEVEL, OPT_CHECK, OPT_PRINT,
-	OPT_TABLE, OPT_TEMPLATE, OPT_VERSION, OPT_HELP, OPT_RECORD, OPT_DRY_RUN, OPT_VERBOSITY, OPT_FORCE_SAVE,
+	OPT_TABLE, OPT_TEMPLATE, OPT_MAN, OPT_VERSION, OPT_HELP, OPT_RECORD, OPT_DRY_RUN, OPT_VERBOSITY, OPT_FORCE_SAVE,
 	OPT_KEYED, /* options below map one-to-one to a config key (flag_keys[]) */
 };
 
@@ -91,6 +91,7 @@ static void usage(FILE *to)
 	        "  --print-config          print the effective configuration as YAML (secrets as ***)\n"
 	        "  --print-config-table    print the configuration key table (markdown)\n"
 	        "  --print-config-template print every key with its default, commented (conf/lxcscale.yaml)\n"
+	        "  --print-config-man      print the lxcscale.yaml(5) manual page (man/lxcscale.yaml.5)\n"
 	        "  --record FILE           record every sample to FILE (record_file)\n"
 	        "  --version, --help\n"
 	        "reference (LXC AutoScale ML) flags:\n"
@@ -149,6 +150,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "print-config", no_argument, NULL, OPT_PRINT },
 		{ "print-config-table", no_argument, NULL, OPT_TABLE },
 		{ "print-config-template", no_argument, NULL, OPT_TEMPLATE },
+		{ "print-config-man", no_argument, NULL, OPT_MAN },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "record", required_argument, NULL, OPT_RECORD },
@@ -175,6 +177,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_PRINT: o->print_config = 1; break;
 		case OPT_TABLE: o->print_table = 1; break;
 		case OPT_TEMPLATE: o->print_template = 1; break;
+		case OPT_MAN: o->print_man = 1; break;
 		case OPT_VERSION: printf("lxcscaled %s\n", LXCSCALE_VERSION); return 1;
 		case OPT_HELP: usage(stdout); return 1;
 		case OPT_RECORD: rc = add_override(o, "record_file", absolute(optarg), "--record"); break;
@@ -398,6 +401,10 @@ int main(int argc, char **argv)
 		return 2;
 	if (dm.opt.print_table) {
 		config_print_table(stdout);
+		return 0;
+	}
+	if (dm.opt.print_man) {
+		config_print_man(stdout);
 		return 0;
 	}
 	if (dm.opt.print_template) {
