@@ -300,7 +300,8 @@ int main(int argc, char **argv)
 	       "first, as the daemon scores a vector it just computed (20 000 random rows, best of 3\n"
 	       "rounds; timer overhead %.3f us, not subtracted); \"cpu\" = CLOCK_THREAD_CPUTIME_ID of this\n"
 	       "thread (best of 5-7 runs; single: 20 000 consecutive rows, per call), because the host\n"
-	       "is shared (load average %s) and wall time counts other tenants' work. packed = natively trained layout (feature index in\n"
+	       "is shared (load average %s) and wall time counts other tenants' work.\n"
+	       "packed = natively trained layout (feature index in\n"
 	       "the threshold's low mantissa bits); exact = the same trees in the two-array layout\n"
 	       "used for imported sklearn models. sklearn runs in this same invocation on the same rows.\n\n",
 	       clock_cost * 1e6, loadavg());
@@ -338,7 +339,7 @@ int main(int argc, char **argv)
 		row(w, (double)n / f[L].batch_wall, isnan(sk_row) ? NAN : 1.0 / sk_row, "M/s", 1e-6, "", 1);
 	}
 	char full_name[64];
-	snprintf(full_name, sizeof(full_name), "packed: single p50 wall, full result (%s)", iforest_kernel_name());
+	snprintf(full_name, sizeof(full_name), "packed: single p50 wall, iforest_score()");
 	row(full_name, full, sk_p50, "us", 1e6, "", 0);
 	row("fit (scaler + 100 trees + conf.), cpu", fit, sk_fig(skp, "fit"), "ms", 1e3, "<= 5 ms", 0);
 	row("fit (scaler + 100 trees + conf.), wall", fit_wall, sk_fig(skp, "fit"), "ms", 1e3, "", 0);

@@ -140,9 +140,9 @@ double  if_path_sum_packed_scalar(const iforest_model *m, const float *z); /* pa
 double  if_path_sum_packed_avx2(const iforest_model *m, const float *z);
 double  if_path_sum_packed_avx512vl(const iforest_model *m, const float *z); /* same, VL lookups */
 int     if_have_avx512vl(void);
-/* Batch: n standardised rows (zstride floats apart, zero padded to a multiple of 8, n <= 64
- * per call is not required) -> path sums; 8 rows per vector, one tree at a time over blocks
- * of 64 rows. Packed layout only. */
+/* Batch: n standardised rows (zstride floats apart, zero padded to a multiple of 8; any n)
+ * -> path sums, bit-identical to if_path_sum_packed_avx2's; 8 rows per vector, one tree at a
+ * time over blocks of 64 rows. Packed layout only. */
 void    if_path_sums_packed_batch_avx2(const iforest_model *m, const float *Z, size_t n,
                                        size_t zstride, double *sums);
 #define IF_BATCH_BLOCK 64
