@@ -350,7 +350,7 @@ static iforest_model *replace_group(iforest_stream *s, const iforest_model *old,
 	for (int t = t0; t < t1; t++)
 		fresh += (size_t)count[t - t0];
 	iforest_model *m = if_model_alloc(old->n_features, old->n_trees, old->psi,
-	                                  before + fresh + after_old);
+	                                  before + fresh + after_old, old->packed);
 	if (!m)
 		return NULL;
 	memcpy(m->mean, old->mean, sizeof(double) * old->n_features);
@@ -374,7 +374,10 @@ static iforest_model *replace_group(iforest_stream *s, const iforest_model *old,
 		m->tree_off[t + 1] = old->tree_off[t + 1] - old->tree_off[t1] + off;
 	if (m->simd) {
 		size_t g = (size_t)old->n_groups, leaves = (size_t)1 << old->max_depth;
-		memcpy(m->gnode, old->gnode, g * old->slots * 8 * sizeof(if_pair));
+		if (m->packed)
+			memcpy(m->gpack, old->gpack, g * old->slots * 8 * sizeof(float));
+		else
+			memcpy(m->gnode, old->gnode, g * old->slots * 8 * sizeof(if_pair));
 		memcpy(m->gleaf, old->gleaf, g * leaves * 8 * sizeof(float));
 	}
 	for (int t = t0; t < t1; t++)
@@ -474,7 +477,8 @@ static int rebuild_group(iforest_stream *s)
 		for (size_t i = 0; i < psi; i++)
 			for (size_t f = 0; f < d; f++)
 				cols[i * d + f] = (float)((raw[i * d + f] - s->mean[f]) / s->scale[f]);
-		count[t - t0] = if_build_tree(cols, (int)psi, (int)d, old->max_depth, &rng[t - t0], s->idx,
+		count[t - t0] = if_build_tree(cols, (int)psi, (int)d, old->max_depth, old->packed,
+		                              &rng[t - t0], s->idx,
 		                              s->tmp + (size_t)(t - t0) * cap);
 	}
 	iforest_model *m = replace_group(s, old, t0, t1, count);

@@ -10,6 +10,7 @@ libcurl4-openssl-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev
 qemu-system-x86 busybox-static cpio kmod xz-utils
 debootstrap dpkg-dev debhelper fakeroot lintian groff-base bash-completion
 python3 python3-sklearn valgrind curl jq
+prometheus
 "
 
 missing=""

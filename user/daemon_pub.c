@@ -358,11 +358,11 @@ void pub_write_metrics(struct daemon_pub *p, FILE *f)
 	fprintf(f, "lxcscale_containers %zu\n", n);
 	PER_CT("lxcscale_container_cpu_limit_cores", "CPU limit in cores (the allocation the policy scales).",
 	       "%.4g", c[i].cores);
-	PER_CT("lxcscale_container_memory_limit_mb", "Memory limit in MiB.", "%llu",
-	       (unsigned long long)c[i].memory_mb);
+	PER_CT("lxcscale_container_memory_limit_bytes", "Memory limit in bytes.", "%llu",
+	       (unsigned long long)c[i].memory_mb << 20);
 	PER_CT("lxcscale_container_cpu_usage_percent", "CPU use, percent of the CPU limit.", "%.4g", c[i].cpu_pct);
-	PER_CT("lxcscale_container_memory_used_mb", "Memory used (page cache excluded), MiB.", "%llu",
-	       (unsigned long long)c[i].memory_used_mb);
+	PER_CT("lxcscale_container_memory_used_bytes", "Memory used (page cache excluded), bytes.", "%llu",
+	       (unsigned long long)c[i].memory_used_mb << 20);
 	help(f, "lxcscale_container_pressure_some_avg10", "gauge", "PSI some avg10, percent.");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f,

@@ -43,6 +43,9 @@ cleanup() {
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
+# The sandbox mounts a private /tmp, so a checkout under /tmp would vanish inside it:
+# run a copy of the daemon from the test folder (on /var/tmp, read-only in the sandbox).
+install -m 0755 "$BUILD/lxcscaled" "$T/lxcscaled"
 
 # what the unit says
 rw_paths=$(sed -n 's/^ReadWritePaths=//p' "$UNIT")
@@ -110,7 +113,7 @@ EOF
 
 run_sandbox() { # label caps rw-paths...
 	local label=$1 with_caps=$2; shift 2
-	unshare --mount --propagation private bash "$T/inner.sh" "$T" "$with_caps" "$BUILD/lxcscaled" "$@" \
+	unshare --mount --propagation private bash "$T/inner.sh" "$T" "$with_caps" "$T/lxcscaled" "$@" \
 		>"$T/$label.out" 2>&1
 	mv "$T/varlog/lxcscale/daemon-test.log" "$T/$label.log" 2>/dev/null
 }

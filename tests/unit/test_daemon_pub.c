@@ -220,7 +220,7 @@ static void test_metrics_text(void **state)
 	fclose(f);
 	assert_non_null(strstr(buf, "lxcscale_containers 1\n"));
 	assert_non_null(strstr(buf, "lxcscale_container_cpu_limit_cores{vmid=\"101\"} 2\n"));
-	assert_non_null(strstr(buf, "lxcscale_container_memory_limit_mb{vmid=\"101\"} 1024\n"));
+	assert_non_null(strstr(buf, "lxcscale_container_memory_limit_bytes{vmid=\"101\"} 1073741824\n"));
 	assert_non_null(strstr(buf, "lxcscale_decisions_total{reason=\"psi\",outcome=\"applied\"} 1\n"));
 	assert_non_null(strstr(buf, "lxcscale_decisions_total{reason=\"psi\",outcome=\"failed\"} 2\n"));
 	assert_non_null(strstr(buf, "lxcscale_persist_queue 3\n"));
