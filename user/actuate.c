@@ -225,10 +225,16 @@ int actuate_decision(struct actuate *a, const struct decision *d, struct actuato
 	int rc = actuator_apply(a->act, d, out);
 	int lvl = rc == 0 ? (out->error ? LOGL_WARNING : LOGL_INFO) : out->status == ACT_REFUSED && out->error == -EINVAL
 	                                ? LOGL_WARNING : LOGL_ERROR;
-	log_msg(lvl, "ct %u: %s (%s): cpu %.2f -> %.2f, memory %llu -> %llu MiB, seq %llu: %s",
-	        d->vmid, actuator_status_name(out->status), decision_reason_name(d->reason),
-	        d->cpu_from, d->cpu_to, (unsigned long long)d->mem_from_mb,
-	        (unsigned long long)d->mem_to_mb, (unsigned long long)out->seq, out->detail);
+	/* Name only the resources the decision changes: "memory 0 -> 0 MiB" on a CPU-only
+	 * decision reads like a bug to whoever greps the log. */
+	char cpu[64] = "", mem[64] = "";
+	if (d->cpu_change != DECISION_NONE)
+		snprintf(cpu, sizeof(cpu), ", cpu %.2f -> %.2f", d->cpu_from, d->cpu_to);
+	if (d->mem_change != DECISION_NONE)
+		snprintf(mem, sizeof(mem), ", memory %llu -> %llu MiB", (unsigned long long)d->mem_from_mb,
+		         (unsigned long long)d->mem_to_mb);
+	log_msg(lvl, "ct %u: %s (%s)%s%s, seq %llu: %s", d->vmid, actuator_status_name(out->status),
+	        decision_reason_name(d->reason), cpu, mem, (unsigned long long)out->seq, out->detail);
 	if (rc == 0 && (out->status == ACT_APPLIED || out->status == ACT_PERSIST_ONLY)) {
 		if (d->cpu_change != DECISION_NONE)
 			notify_send(a->n, NOTIFY_SCALE, d->vmid,
