@@ -2,7 +2,10 @@
  * bench/daemon.c — what the daemon's loop costs: CPU and wall time per tick with N test
  * containers (default 100) on this host's real cgroup v2 tree.
  *
- *     build/bench/daemon [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-b]   (-b: load BPF)
+ *     build/bench/daemon [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-q QUIET_MS] [-b]
+ *
+ * -b loads BPF; -q sets cgroup.quiet_sample_interval_ms (default: the configuration's;
+ * -q 0 reads every container every tick, as the daemon did before quiet sampling).
  *
  * It creates <mount>/lxcscale-bench-<pid>/<1001..> with one sleeping process in each (so
  * the network and filesystem readings have a process to look through), runs the real
@@ -62,14 +65,16 @@ static int set(struct lxcscale_config *c, const char *k, const char *v, struct c
 int main(int argc, char **argv)
 {
 	int n = 100, secs = 10, tick_ms = 100, bpf = 0, opt;
-	while ((opt = getopt(argc, argv, "n:s:i:b")) != -1) {
+	const char *quiet = NULL;
+	while ((opt = getopt(argc, argv, "n:s:i:q:b")) != -1) {
 		switch (opt) {
 		case 'n': n = atoi(optarg); break;
 		case 's': secs = atoi(optarg); break;
 		case 'i': tick_ms = atoi(optarg); break;
+		case 'q': quiet = optarg; break;
 		case 'b': bpf = 1; break;
 		default:
-			fprintf(stderr, "usage: daemon [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-b]\n");
+			fprintf(stderr, "usage: daemon [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-q QUIET_MS] [-b]\n");
 			return 2;
 		}
 	}
@@ -131,6 +136,8 @@ int main(int argc, char **argv)
 	bad |= set(c, "model_file", "", d);
 	bad |= set(c, "bpf.pin_path", "/sys/fs/bpf/lxcscale-bench", d);
 	bad |= set(c, "bpf.enabled", bpf ? "true" : "false", d);
+	if (quiet)
+		bad |= set(c, "cgroup.quiet_sample_interval_ms", quiet, d);
 	/* what this host can measure: no memory controller, and test cgroups share the host's
 	 * network namespace (their traffic is unknown) */
 	static const char features[] =
@@ -163,16 +170,19 @@ int main(int argc, char **argv)
 		struct daemon_stats s;
 		daemon_get_stats(dm, &s);
 		double ticks = s.ticks ? (double)s.ticks : 1;
-		printf("daemon loop, %zu test containers (one sleeping process each), tick %d ms, %d s, BPF %s, "
-		       "%ld CPUs (host load included)\n",
-		       s.containers, tick_ms, secs, s.bpf ? "on" : "off", sysconf(_SC_NPROCESSORS_ONLN));
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		printf("daemon loop, %zu test containers (one sleeping process each), tick %d ms, quiet sampling "
+		       "every %d ms, %d s, BPF %s, %ld CPUs (host load included)\n",
+		       s.containers, tick_ms, c->cgroup.quiet_sample_interval_ms, secs, s.bpf ? "on" : "off",
+		       sysconf(_SC_NPROCESSORS_ONLN));
 		printf("| ticks | wall ms/tick avg | wall ms/tick max | loop CPU ms/tick | loop CPU %% of a core "
-		       "| process CPU %% (all threads) | samples | rows | model-fed | scored | decisions |\n");
-		printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
-		printf("| %llu | %.3f | %.3f | %.3f | %.2f | %.2f | %llu | %llu | %llu | %llu | %llu |\n",
+		       "| process CPU %% (all threads) | max RSS MB | samples | rows | model-fed | scored | decisions |\n");
+		printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+		printf("| %llu | %.3f | %.3f | %.3f | %.2f | %.2f | %.1f | %llu | %llu | %llu | %llu | %llu |\n",
 		       (unsigned long long)s.ticks, (double)s.tick_wall_ns / ticks / 1e6,
 		       (double)s.tick_wall_max_ns / 1e6, (double)s.tick_cpu_ns / ticks / 1e6,
-		       (double)s.tick_cpu_ns / 1e9 / wall * 100.0, cpu / wall * 100.0,
+		       (double)s.tick_cpu_ns / 1e9 / wall * 100.0, cpu / wall * 100.0, (double)ru.ru_maxrss / 1024.0,
 		       (unsigned long long)s.samples, (unsigned long long)s.rows, (unsigned long long)s.fed,
 		       (unsigned long long)s.scored, (unsigned long long)s.decisions);
 		char line[256];

@@ -176,6 +176,7 @@ struct lxcscale_config {
 		char id_pattern[CFG_STR_MAX]; /* POSIX ERE a container directory must match */
 		double assumed_cores;     /* allocation of a container without CPU limits, 0 = unknown */
 		int assumed_ram_mb;       /* same for memory.max */
+		int quiet_sample_interval_ms; /* a quiet container's sampling period; 0: every tick */
 	} cgroup;
 
 	struct {

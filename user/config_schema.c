@@ -194,6 +194,11 @@ const struct cfg_key config_schema[] = {
 	    "hosts without those controllers); 0: unknown, its CPU is not scaled"),
 	INT("cgroup.assumed_ram_mb", cgroup.assumed_ram_mb, "0", 0, MiB_MAX, 0,
 	    "memory (MiB) assumed for a container whose cgroup has no memory.max; 0: unknown, its memory is not scaled"),
+	INT("cgroup.quiet_sample_interval_ms", cgroup.quiet_sample_interval_ms, "1000", 0, 60000, 0,
+	    "how often a quiet container's cgroup files are read; a hot one (a PSI, OOM or BPF event in "
+	    "the last 5 s, usage near a scale-up threshold, pressure, a decision wanted or just made) is "
+	    "read every sample_interval_ms. Quiet containers are spread evenly over the ticks. "
+	    "0 (or not above sample_interval_ms): every container every tick"),
 	INT("psi.window_ms", psi.window_ms, "500", 500, 10000, 0,
 	    "PSI trigger window (the kernel needs 2 s multiples without CAP_SYS_RESOURCE)"),
 	INT("psi.cpu_stall_ms", psi.cpu_stall_ms, "50", 1, 10000, 0,

@@ -122,7 +122,8 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	ct->d = d;
 	ct->vmid = vmid;
 	ct->psi_fd[0] = ct->psi_fd[1] = ct->mev_fd = -1;
-	ct->last_train_ms = ct->last_sample_ms = ct->budget_log_ms = INT64_MIN / 2;
+	ct->last_train_ms = ct->last_sample_ms = ct->budget_log_ms = ct->hot_until_ms = INT64_MIN / 2;
+	ct->slot = d->next_slot++;
 	cg_err e = cg_ct_open(d->hier, vmid, &ct->cg);
 	if (e != CG_OK) {
 		if (e != CG_GONE)

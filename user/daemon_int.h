@@ -36,6 +36,8 @@
 #define EVENT_DEBOUNCE_MS 20      /* an event re-samples a container at most this often */
 #define FS_EVERY_MS 5000          /* statvfs of a container's root */
 #define STATUS_EVERY_MS 5000      /* systemd STATUS= */
+#define HOT_HOLD_MS 5000          /* a container stays hot this long after its last hot sign */
+#define HOT_NEAR 0.8              /* usage above this share of a scale-up threshold is hot */
 
 struct ct {
 	struct daemon *d;
@@ -57,6 +59,10 @@ struct ct {
 	double runq_p50_us, runq_p99_us;
 
 	int64_t last_train_ms, last_sample_ms, budget_log_ms;
+	/* Sampling period (daemon_tick.c): sampled every tick while now < hot_until_ms, else
+	 * on the ticks where (tick number + slot) is a multiple of the quiet period in ticks. */
+	int64_t hot_until_ms;
+	uint32_t slot;
 	int psi_fd[2];               /* [0] memory some, [1] cpu some; -1 when none */
 	int mev_fd;                  /* memory.events (owned by cg), -1 when none */
 	bool gone;
@@ -108,6 +114,8 @@ struct daemon {
 	daemon_apply_fn apply;
 	void *apply_ctx;
 	uint64_t seq;
+	uint64_t tick_no;            /* ticks run; with ct->slot, which quiet containers are due */
+	uint32_t next_slot;          /* handed to containers as they come, spreading them */
 	struct decision *props;      /* the tick's wishes */
 	size_t props_cap;
 
@@ -138,6 +146,8 @@ void daemon_free_dead(struct daemon *d);
 /* daemon_tick.c */
 bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms);
 bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct decision *out);
+void daemon_mark_hot(struct ct *ct, int64_t now_ms);
+bool daemon_sample_due(const struct daemon *d, const struct ct *ct, int64_t now_ms);
 void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force);
 void daemon_budget(struct daemon *d, struct policy_budget *b);
 

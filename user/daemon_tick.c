@@ -37,6 +37,9 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static bool looks_hot(const struct policy_params *p, const struct policy_input *in,
+		      const struct decision *out);
+
 /* ---- one container ----------------------------------------------------------------------- */
 
 bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
@@ -147,7 +150,56 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 	bool want = policy_evaluate(&d->pc, &ct->pol, &in, out);
 	if (want && ct->scored)
 		model_explain(d->model, ct->mct, x, out->top);
+	if (want || looks_hot(policy_params_for(&d->pc, ct->vmid), &in, out))
+		daemon_mark_hot(ct, now_ms);
 	return want;
+}
+
+/* ---- sampling period ----------------------------------------------------------------------
+ * Reading a container's cgroup files is most of a tick's cost, and a quiet container's
+ * files say nothing new ten times a second. Sub-second urgency does not come from them:
+ * PSI triggers, memory.events and the BPF ring wake daemon_evaluate_now() at once, which
+ * marks the container hot. A hot container is read every tick; a quiet one every
+ * cgroup.quiet_sample_interval_ms, on the ticks its slot picks, so that the quiet readings
+ * are spread evenly and each tick does the same work. Features are deltas over the real
+ * time between two readings, so a longer period does not bias them. */
+
+void daemon_mark_hot(struct ct *ct, int64_t now_ms)
+{
+	ct->hot_until_ms = now_ms + HOT_HOLD_MS;
+}
+
+/* Usage near a scale-up threshold, or any sign of pressure: the next change may be due
+ * soon, so the container is watched closely. Half a threshold of stalls counts. */
+static bool looks_hot(const struct policy_params *p, const struct policy_input *in, const struct decision *out)
+{
+	if (in->oom_kills > 0)
+		return true;
+	if (in->cpu_known && out->cpu_pct >= p->cpu_up_pct * HOT_NEAR)
+		return true;
+	if (out->mem_pct > 0 && out->mem_pct >= p->ram_up_pct * HOT_NEAR)
+		return true;
+	if (in->psi_known && (in->cpu_some_ms >= p->psi_cpu_some_ms / 2 || in->mem_some_ms >= p->psi_memory_some_ms / 2))
+		return true;
+	return in->throttle_known && in->throttled_ratio >= p->throttled_ratio / 2;
+}
+
+static unsigned quiet_period_ticks(const struct daemon *d)
+{
+	int tick = d->cfg->sample_interval_ms, quiet = d->cfg->cgroup.quiet_sample_interval_ms;
+	if (tick <= 0 || quiet <= tick)
+		return 1;
+	return (unsigned)((quiet + tick / 2) / tick);
+}
+
+bool daemon_sample_due(const struct daemon *d, const struct ct *ct, int64_t now_ms)
+{
+	unsigned every = quiet_period_ticks(d);
+	if (every <= 1 || !ct->have_raw || now_ms < ct->hot_until_ms)
+		return true;
+	if (features_history_count(ct->hist) < 2) /* the first row needs two readings */
+		return true;
+	return (d->tick_no + ct->slot) % every == 0;
 }
 
 void daemon_budget(struct daemon *d, struct policy_budget *b)
@@ -179,6 +231,7 @@ static void budget_refused(struct daemon *d, const struct decision *dec, const s
 void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force)
 {
 	int64_t now = daemon_mono_ms();
+	daemon_mark_hot(ct, now); /* an event: watch it every tick for a while */
 	if (!force && now - ct->last_sample_ms < EVENT_DEBOUNCE_MS)
 		return;
 	d->st.event_evaluations++;
@@ -240,6 +293,7 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 	if (ct) {
 		ct->last = *dec;
 		ct->has_last = true;
+		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
 	}
 	d->st.decisions++;
 	if (d->rec)
@@ -426,8 +480,11 @@ void daemon_tick(struct daemon *d)
 		}
 	}
 	size_t n_props = 0;
+	d->tick_no++;
 	for (size_t i = 0; i < d->n_cts; i++) {
 		struct ct *ct = d->cts[i];
+		if (!daemon_sample_due(d, ct, now))
+			continue;
 		if (!daemon_sample_ct(d, ct, now))
 			continue;
 		struct decision dec;
