@@ -197,7 +197,7 @@ bool daemon_sample_due(const struct daemon *d, const struct ct *ct, int64_t now_
 	unsigned every = quiet_period_ticks(d);
 	if (every <= 1 || !ct->have_raw || now_ms < ct->hot_until_ms)
 		return true;
-	if (features_history_count(ct->hist) < 2) /* the first row needs two readings */
+	if (features_history_count(ct->hist) < 2) /* a new container: its first rows come quickly */
 		return true;
 	return (d->tick_no + ct->slot) % every == 0;
 }

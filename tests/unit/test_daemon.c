@@ -269,6 +269,77 @@ static void test_daemon_on_real_cgroups(void **state)
 	config_free(dry);
 }
 
+/* Quiet containers are read every cgroup.quiet_sample_interval_ms, spread over the ticks;
+ * a container with something going on (here: a decision just emitted) every tick. */
+static uint64_t samples_after_tick(struct daemon *d)
+{
+	struct daemon_stats st;
+	daemon_get_stats(d, &st);
+	uint64_t before = st.samples;
+	usleep(20000); /* rows need time between readings */
+	daemon_tick(d);
+	daemon_get_stats(d, &st);
+	return st.samples - before;
+}
+
+static void test_quiet_sampling(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	static const char *const kv[] = { "sample_interval_ms", "100", "cgroup.quiet_sample_interval_ms", "400", NULL };
+	struct lxcscale_config *c = make_config_kv(true, "64", kv);
+	struct loop *l = loop_new();
+	assert_non_null(l);
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true };
+	struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	struct daemon_stats st;
+	daemon_get_stats(d, &st);
+	uint64_t n = st.containers;
+	assert_true(n >= 1 && n <= 4); /* 201 is there; distinct slots out of 4 */
+
+	/* A new container is read every tick until it has its first rows. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(samples_after_tick(d), n);
+
+	/* Then once every 4 ticks, never two in the same tick. */
+	uint64_t total = 0;
+	for (int i = 0; i < 20; i++) {
+		uint64_t k = samples_after_tick(d);
+		assert_true(k <= 1);
+		total += k;
+	}
+	assert_int_equal(total, 5 * n);
+
+	/* A decision makes 201 hot: read every tick, the others still once in 4. */
+	char text[256];
+	assert_int_equal(manual(l, d, 201, 3, text, sizeof(text)), 0);
+	total = 0;
+	for (int i = 0; i < 4; i++) {
+		uint64_t k = samples_after_tick(d);
+		assert_true(k >= 1);
+		total += k;
+	}
+	assert_int_equal(total, 4 + (n - 1));
+
+	/* 0: every container every tick. */
+	static const char *const every[] = { "cgroup.quiet_sample_interval_ms", "0", NULL };
+	struct lxcscale_config *c0 = make_config_kv(true, "64", every);
+	daemon_reconfigure(d, c0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(samples_after_tick(d), n);
+
+	daemon_free(d);
+	loop_free(l);
+	config_free(c);
+	config_free(c0);
+}
+
 static void test_bad_configuration(void **state)
 {
 	(void)state;
@@ -440,6 +511,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon_on_real_cgroups),
+		cmocka_unit_test(test_quiet_sampling),
 		cmocka_unit_test(test_bad_configuration),
 		cmocka_unit_test(test_bpf_pins_pruned_after_first_scan),
 		cmocka_unit_test(test_tier_dry_run),
