@@ -162,6 +162,7 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	memmove(&d->cts[at + 1], &d->cts[at], (d->n_cts - at) * sizeof(*d->cts));
 	d->cts[at] = ct;
 	d->n_cts++;
+	d->pub_dirty = true;
 	open_events(d, ct);
 	daemon_act_ct_added(d, ct);
 	if (d->bpf && lxs_bpf_add_container(d->bpf, ct->cgid, vmid) != 0)
@@ -178,6 +179,7 @@ void daemon_remove_ct(struct daemon *d, struct ct *ct)
 	if (at >= d->n_cts || d->cts[at] != ct)
 		return;
 	memmove(&d->cts[at], &d->cts[at + 1], (d->n_cts - at - 1) * sizeof(*d->cts));
+	d->pub_dirty = true;
 	d->n_cts--;
 	close_trigger(d, ct, 0);
 	close_trigger(d, ct, 1);

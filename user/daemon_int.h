@@ -126,6 +126,8 @@ struct daemon {
 	struct daemon_pub *pub;      /* what the REST API reads (daemon_api.c) */
 	struct api_container *pub_buf;
 	size_t pub_cap;
+	bool pub_dirty;              /* a decision, a container came or went: republish at once */
+	int64_t next_pub_ms;         /* the container list's next periodic publication */
 
 	double host_cpus, host_ram_mb;
 	int64_t next_metrics_ms, next_status_ms;

@@ -115,6 +115,13 @@ void pub_containers(struct daemon_pub *p, const struct api_container *list, size
 	free(old);
 }
 
+void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st)
+{
+	pthread_mutex_lock(&p->mu);
+	p->st = *st;
+	pthread_mutex_unlock(&p->mu);
+}
+
 static size_t hist_lower_bound(const struct daemon_pub *p, uint32_t vmid)
 {
 	size_t lo = 0, hi = p->n_hists;

@@ -41,6 +41,8 @@ struct pub_stats {
 /* ---- loop thread ---- */
 void pub_containers(struct daemon_pub *p, const struct api_container *list, size_t n,
 		    const struct pub_stats *st);
+/* Only the loop-wide figures, between two container lists. */
+void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st);
 void pub_history(struct daemon_pub *p, uint32_t vmid, const struct api_history_point *pt);
 void pub_forget(struct daemon_pub *p, uint32_t vmid);
 /* A decision left the daemon: kept for /api/v1/decisions and sent to subscribers.

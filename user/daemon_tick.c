@@ -295,6 +295,7 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 		ct->has_last = true;
 		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
 	}
+	d->pub_dirty = true;
 	d->st.decisions++;
 	if (d->rec)
 		recorder_decision(d->rec, dec);
