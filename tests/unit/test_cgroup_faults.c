@@ -263,6 +263,7 @@ static void test_garbage_contents(void **state)
 			    "8:16 rbytes=1\n");
 	put(103, "memory.pressure", "some avg10=nan avg60=inf avg300=1e999 total=-5\n"
 				    "full avg10=1.00 avg60 total\n");
+	put(103, "io.pressure", "some avg10=250.00 avg60=100.00 avg300=0.00 total=9\n");
 	put_dir(103, "memory.high");
 	/* one line longer than any sane buffer: not a shorter value */
 	size_t big = 256 * 1024;
@@ -288,6 +289,8 @@ static void test_garbage_contents(void **state)
 	assert_int_equal(s.swap_current.state, CG_UNKNOWN);
 	assert_int_equal(s.psi_memory.some.avg10.state, CG_UNKNOWN);
 	assert_int_equal(s.psi_memory.some.total.state, CG_UNKNOWN);
+	assert_int_equal(s.psi_io.some.avg10.state, CG_UNKNOWN); /* 250 % of the time */
+	assert_true(s.psi_io.some.avg60.state == CG_KNOWN && s.psi_io.some.avg60.v == 100.0);
 	/* values that are not garbage are still read */
 	assert_true(s.mem_anon.state == CG_KNOWN && s.mem_anon.v == 1000);
 	assert_true(s.psi_cpu.some.total.v == 1234);
