@@ -456,7 +456,13 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	srv->host_cpus = s->host_cpus ? s->host_cpus : online_cpus();
 	pthread_mutex_init(&srv->health.lock, NULL);
 	pthread_mutex_init(&srv->sse_lock, NULL);
-	pthread_cond_init(&srv->sse_cond, NULL);
+	/* SSE keepalive waits are intervals: on the monotonic clock, so setting the date back
+	 * an hour does not silence every event stream for an hour */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->sse_cond, &ca);
+	pthread_condattr_destroy(&ca);
 
 	const char *names[METRICS_MAX_ROUTES];
 	size_t nr = api_n_routes < METRICS_MAX_ROUTES ? api_n_routes : METRICS_MAX_ROUTES;
