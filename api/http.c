@@ -370,14 +370,53 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+#define MHD_LOG_REPEAT_S 10
+#define MHD_LOG_SLOTS (sizeof(((struct api_server *)0)->mhd_log) / sizeof(((struct api_server *)0)->mhd_log[0]))
+
+/* A connection flood makes libmicrohttpd report every refused connection ("Server reached
+ * connection limit"; with fds exhausted, "Error accepting connection" and "Hit process or
+ * system resource limit" alternating, thousands a second): that must not become thousands
+ * of log lines. A message seen within MHD_LOG_REPEAT_S (among the last few distinct ones)
+ * is counted, not logged; the count goes with its next logged occurrence. */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+	struct api_server *srv = cls;
 	char buf[512];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	size_t n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
-	api_log(cls, API_LOG_WARNING, "http: %s", buf);
+	int64_t now = api_now_ns();
+	unsigned long suppressed = 0;
+	size_t slot = 0;
+	pthread_mutex_lock(&srv->mhd_log_lock);
+	for (size_t i = 0; i < MHD_LOG_SLOTS; i++) {
+		if (srv->mhd_log[i].last_ns &&
+		    strncmp(srv->mhd_log[i].text, buf, sizeof(srv->mhd_log[i].text) - 1) == 0) {
+			slot = i;
+			goto found;
+		}
+		if (srv->mhd_log[i].last_ns < srv->mhd_log[slot].last_ns)
+			slot = i; /* the oldest (or an unused) slot, for a new message */
+	}
+	snprintf(srv->mhd_log[slot].text, sizeof(srv->mhd_log[slot].text), "%s", buf);
+	srv->mhd_log[slot].suppressed = 0;
+	srv->mhd_log[slot].last_ns = 0;
+found:
+	if (srv->mhd_log[slot].last_ns && now - srv->mhd_log[slot].last_ns < MHD_LOG_REPEAT_S * 1000000000LL) {
+		srv->mhd_log[slot].suppressed++;
+		pthread_mutex_unlock(&srv->mhd_log_lock);
+		return;
+	}
+	suppressed = srv->mhd_log[slot].suppressed;
+	srv->mhd_log[slot].suppressed = 0;
+	srv->mhd_log[slot].last_ns = now;
+	pthread_mutex_unlock(&srv->mhd_log_lock);
+	if (suppressed)
+		api_log(srv, API_LOG_WARNING, "http: %s (%lu more like it in the last %d s)", buf,
+			suppressed, MHD_LOG_REPEAT_S);
+	else
+		api_log(srv, API_LOG_WARNING, "http: %s", buf);
 }
 
 /* ---- start / stop ------------------------------------------------------------------------ */
@@ -419,6 +458,7 @@ static void free_server(struct api_server *srv)
 	metrics_destroy(&srv->metrics);
 	pthread_mutex_destroy(&srv->health.lock);
 	pthread_mutex_destroy(&srv->sse_lock);
+	pthread_mutex_destroy(&srv->mhd_log_lock);
 	pthread_cond_destroy(&srv->sse_cond);
 	free(srv->tls_cert);
 	if (srv->tls_key) {
@@ -456,6 +496,7 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	srv->host_cpus = s->host_cpus ? s->host_cpus : online_cpus();
 	pthread_mutex_init(&srv->health.lock, NULL);
 	pthread_mutex_init(&srv->sse_lock, NULL);
+	pthread_mutex_init(&srv->mhd_log_lock, NULL);
 	/* SSE keepalive waits are intervals: on the monotonic clock, so setting the date back
 	 * an hour does not silence every event stream for an hour */
 	pthread_condattr_t ca;
