@@ -155,6 +155,10 @@ typedef void (*api_event_fn)(void *arg, const struct api_event *ev);
 struct api_backend {
 	void *ctx;
 	int (*list_containers)(void *ctx, struct api_container **out, size_t *n);
+	/* Optional: a number that changes whenever anything list_containers reports changes
+	 * (e.g. incremented once per sampling tick). When set, GET /api/v1/containers
+	 * re-encodes only when it moved and serves a copy of the last answer otherwise. */
+	uint64_t (*containers_generation)(void *ctx);
 	int (*get_container)(void *ctx, uint32_t vmid, struct api_container *out,
 			     struct api_history_point **history, size_t *n_history);
 	/* Goes through decision -> actuator -> persister; returns once the cgroup limits are
@@ -165,7 +169,9 @@ struct api_backend {
 	int (*list_decisions)(void *ctx, uint64_t since, size_t max, struct decision **out,
 			      size_t *n);
 	int (*model_info)(void *ctx, struct api_model_info *out);
-	/* Events until unsubscribe(handle); fn must not block. */
+	/* Events until unsubscribe(handle). fn must not block (it only copies and wakes).
+	 * unsubscribe must wait for a call of fn in progress: once it returns, fn is never
+	 * called again for that handle (its arg is freed right after). */
 	int (*subscribe)(void *ctx, api_event_fn fn, void *arg, uint64_t *handle);
 	void (*unsubscribe)(void *ctx, uint64_t handle);
 	/* Append lxcscale_* metrics in Prometheus text format (with # HELP / # TYPE). */
@@ -186,6 +192,18 @@ uint16_t api_port(const struct api_server *srv);
 
 /* Ends event streams, stops accepting, waits for the connection threads, frees. */
 void api_stop(struct api_server *srv);
+
+/* ---- wiring into the daemon (api_config.c) ------------------------------------------- */
+
+struct lxcscale_config;
+#define API_CONFIG_MAX_KEYS 64
+
+/* Settings from lxcscale's configuration (server.*, authentication.*, rate_limiting.*,
+ * lxc.*, api.*). `key_ptrs` is storage for the API key pointers; the settings point into
+ * `c` and `key_ptrs`, which must outlive the server. Logs go to the daemon's log. */
+void api_settings_from_config(const struct lxcscale_config *c, struct api_settings *s,
+			      const char *key_ptrs[API_CONFIG_MAX_KEYS]);
+void api_log_to_daemon_log(void *arg, enum api_log_level level, const char *msg);
 
 /* Does `host` name a loopback address ("127.0.0.0/8", "::1", "localhost")? */
 bool api_host_is_loopback(const char *host);

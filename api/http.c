@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #define TLS_FILE_MAX (1024 * 1024)
+#define DISCARD_MAX (16 * 1024 * 1024) /* body bytes read and dropped before hanging up */
 
 int64_t api_now_ns(void)
 {
@@ -325,9 +326,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (r->queued)
 			return MHD_YES;
-		if (r->body_len + n > srv->set.max_body_bytes) {
-			too_big(r);
-			return queue(r);
+		if (r->body_too_big || r->body_len + n > srv->set.max_body_bytes) {
+			/* libmicrohttpd cannot answer in the middle of a chunked upload: read and
+			 * drop the rest, answer 413 at the end, and hang up on a client that sends
+			 * more than DISCARD_MAX. */
+			r->body_too_big = true;
+			r->discarded += n;
+			return r->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
 		}
 		if (r->body_len + n + 1 > r->body_cap) {
 			size_t cap = r->body_cap ? r->body_cap : 1024;
@@ -349,7 +354,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (r->queued)
 		return MHD_YES;
-	dispatch(r);
+	if (r->body_too_big)
+		too_big(r);
+	else
+		dispatch(r);
 	return queue(r);
 }
 
@@ -457,6 +465,8 @@ static void free_server(struct api_server *srv)
 	ratelimit_free(srv->rl);
 	metrics_destroy(&srv->metrics);
 	pthread_mutex_destroy(&srv->health.lock);
+	pthread_mutex_destroy(&srv->containers_cache.lock);
+	free(srv->containers_cache.json);
 	pthread_mutex_destroy(&srv->sse_lock);
 	pthread_mutex_destroy(&srv->mhd_log_lock);
 	pthread_cond_destroy(&srv->sse_cond);
@@ -495,6 +505,7 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	}
 	srv->host_cpus = s->host_cpus ? s->host_cpus : online_cpus();
 	pthread_mutex_init(&srv->health.lock, NULL);
+	pthread_mutex_init(&srv->containers_cache.lock, NULL);
 	pthread_mutex_init(&srv->sse_lock, NULL);
 	pthread_mutex_init(&srv->mhd_log_lock, NULL);
 	/* SSE keepalive waits are intervals: on the monotonic clock, so setting the date back

@@ -51,6 +51,14 @@ struct health_cache {
 	char detail[256];
 };
 
+/* The last /api/v1/containers answer and the backend generation it was encoded at. */
+struct containers_cache {
+	pthread_mutex_t lock;
+	uint64_t generation;
+	char *json;
+	size_t len;
+};
+
 struct api_server {
 	struct api_settings set;
 	struct api_backend backend;
@@ -63,6 +71,7 @@ struct api_server {
 	struct ratelimit *rl;
 	struct api_metrics metrics;
 	struct health_cache health;
+	struct containers_cache containers_cache;
 
 	/* libmicrohttpd's own messages come one per refused connection (or two, alternating,
 	 * when accept() hits EMFILE) under a flood: each distinct message is logged at most
@@ -100,6 +109,7 @@ struct req {
 	char *body;
 	size_t body_len, body_cap;
 	bool body_too_big;
+	size_t discarded;          /* bytes dropped after the body limit was passed */
 	bool queued;               /* a response has been queued already */
 
 	/* the response under construction */
@@ -189,7 +199,10 @@ void api_log(struct api_server *srv, enum api_log_level lvl, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 int64_t api_now_ns(void);
 int64_t api_wall_ms(void);
-json_object *decision_to_json(const struct decision *d);
+struct jsonw;
+void decision_write(struct jsonw *w, const struct decision *d);
+/* Takes a malloc()ed body (NULL = out of memory → 500). */
+void resp_take(struct req *r, int status, const char *content_type, char *body, size_t len);
 
 /* routes_v1.c: the SSE stream. */
 void v1_events(struct req *r);

@@ -38,6 +38,19 @@ void resp_text(struct req *r, int status, const char *content_type, const char *
 	r->content_type = content_type;
 }
 
+void resp_take(struct req *r, int status, const char *content_type, char *body, size_t len)
+{
+	if (!body) {
+		resp_internal(r, "out of memory");
+		return;
+	}
+	free(r->resp_body);
+	r->resp_body = body;
+	r->resp_len = len;
+	r->status = status;
+	r->content_type = content_type;
+}
+
 void resp_json(struct req *r, int status, json_object *obj)
 {
 	size_t len = 0;

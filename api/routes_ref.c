@@ -12,6 +12,7 @@
  * match the reference's patterns (never a leading '-'), so no argument can become an option.
  */
 #include "internal.h"
+#include "jsonw.h"
 
 #include <errno.h>
 #include <math.h>
@@ -61,7 +62,7 @@ static bool get_id(struct params *p, const char *const names[], const char *labe
 
 /* 0 done, -ENOENT/-ENOSYS: use pct, else an error already answered. */
 static int scale_via_backend(struct req *r, uint32_t id, bool set_cores, double cores,
-			     uint64_t memory_mb, json_object **decision_json)
+			     uint64_t memory_mb, struct decision *applied)
 {
 	struct api_server *srv = r->srv;
 	if (!srv->has_backend || !srv->backend.apply_limits)
@@ -80,7 +81,7 @@ static int scale_via_backend(struct req *r, uint32_t id, bool set_cores, double 
 	memset(&d, 0, sizeof(d));
 	int rc = srv->backend.apply_limits(srv->backend.ctx, &lr, &d, err, sizeof(err));
 	if (rc == 0) {
-		*decision_json = decision_to_json(&d);
+		*applied = d;
 		return 0;
 	}
 	if (rc == -ENOENT)
@@ -130,18 +131,25 @@ static void scale_common(struct req *r, bool cores_route)
 	else
 		snprintf(msg, sizeof(msg), "RAM set to %lld MB for container %u", value, id);
 
-	json_object *dj = NULL;
-	int rc = scale_via_backend(r, id, cores_route, (double)value, (uint64_t)value, &dj);
+	struct decision applied;
+	int rc = scale_via_backend(r, id, cores_route, (double)value, (uint64_t)value, &applied);
 	if (rc == 0) {
 		metrics_scaling_action(&srv->metrics, id, res, ACT_SET);
 		metrics_container_gauges(&srv->metrics, id, cores_route, (double)value, !cores_route,
 					 (double)value);
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "status", json_object_new_string("success"));
-		json_object_object_add(o, "message", json_object_new_string(msg));
-		json_object_object_add(o, "data", json_object_new_string(""));
-		json_object_object_add(o, "decision", dj);
-		resp_json(r, 200, o);
+		/* the reference's envelope plus the decision the daemon applied */
+		struct jsonw w;
+		jw_init(&w, 1024);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "status", "success");
+		jw_kstr(&w, "message", msg);
+		jw_kstr(&w, "data", "");
+		jw_key(&w, "decision");
+		decision_write(&w, &applied);
+		jw_obj_end(&w);
+		size_t len;
+		char *body = jw_finish(&w, &len);
+		resp_take(r, 200, "application/json", body, len);
 		return;
 	}
 	if (rc != -ENOENT && rc != -ENOSYS)

@@ -8,6 +8,8 @@
  *              histogram, on-CPU time, switch counts)
  *   host       programs loaded, the load's cgroup not registered (the filter path every
  *              host task takes)
+ *   base2      programs unloaded again: a second baseline, since a shared machine's
+ *              throughput drifts; "% of base" uses the mean of base and base2
  * With the kernel's BPF run-time stats on (BPF_ENABLE_STATS, held only during the
  * measured phases), it prints per program: runs/s and average ns per run; and per phase:
  * ring-buffer events/s, drops, the CPU time the drain + consume loop (100 ms tick) used
@@ -32,6 +34,23 @@
 #include "bpf_loader.h"
 
 #define MAX_PROGS 32
+
+/* For the signal handler: what to clean up when `timeout` or ^C stops the bench. The BPF
+ * links and the unpinned maps go away with the process. */
+static volatile pid_t g_load = -1;
+static char g_parent[256], g_ct[300];
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_load > 0) {
+		kill(g_load, SIGKILL);
+		waitpid(g_load, NULL, 0);
+	}
+	rmdir(g_ct);
+	rmdir(g_parent);
+	_exit(1);
+}
 
 static double now_s(clockid_t c)
 {
@@ -147,6 +166,7 @@ static int run_phase(struct phase *ph, struct lxs_bpf *b, const char *procs, int
 	pid = fork();
 	if (pid == 0)
 		run_load(procs, pairs, ph->secs, trips);
+	g_load = pid;
 	while (waitpid(pid, NULL, WNOHANG) == 0) {
 		usleep(100000);
 		if (!b)
@@ -160,6 +180,7 @@ static int run_phase(struct phase *ph, struct lxs_bpf *b, const char *procs, int
 		cpu += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 		ph->drains++;
 	}
+	g_load = -1;
 	ph->secs = now_s(CLOCK_MONOTONIC) - t0;
 	ph->trips_s = (double)*trips / ph->secs;
 	ph->drain_cpu_ms = cpu * 1e3;
@@ -178,7 +199,7 @@ static int run_phase(struct phase *ph, struct lxs_bpf *b, const char *procs, int
 
 static void print_phase(const struct phase *ph, const struct phase *base)
 {
-	printf("\nphase %-5s %.1f s: %.0f round trips/s (%.1f%% of base)", ph->name, ph->secs,
+	printf("\nphase %-5s %.1f s: %.0f round trips/s (%.1f%% of mean base)", ph->name, ph->secs,
 	       ph->trips_s, base->trips_s > 0 ? 100.0 * ph->trips_s / base->trips_s : 0.0);
 	if (!ph->nprog) {
 		printf("\n");
@@ -206,7 +227,7 @@ int main(int argc, char **argv)
 	double secs = 3.0;
 	int pairs = 2, opt, rc = 1;
 	bool raw = false;
-	char parent[256], ct[300], procs[340], err[512] = "";
+	char *parent = g_parent, *ct = g_ct, procs[340], err[512] = "";
 	struct lxs_bpf_opts o;
 	struct lxs_bpf *b = NULL;
 	struct stat st;
@@ -231,11 +252,13 @@ int main(int argc, char **argv)
 		printf("skip - bench bpf: needs root to load BPF programs\n");
 		return 0;
 	}
-	snprintf(parent, sizeof(parent), "/sys/fs/cgroup/unified/lxcscale-bench-bpf-%d", (int)getpid());
+	snprintf(parent, sizeof(g_parent), "/sys/fs/cgroup/unified/lxcscale-bench-bpf-%d", (int)getpid());
 	if (stat("/sys/fs/cgroup/unified", &st) != 0)
-		snprintf(parent, sizeof(parent), "/sys/fs/cgroup/lxcscale-bench-bpf-%d", (int)getpid());
-	snprintf(ct, sizeof(ct), "%s/ct", parent);
+		snprintf(parent, sizeof(g_parent), "/sys/fs/cgroup/lxcscale-bench-bpf-%d", (int)getpid());
+	snprintf(ct, sizeof(g_ct), "%s/ct", parent);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", ct);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	if (mkdir(parent, 0755) || mkdir(ct, 0755)) {
 		perror("bench bpf: mkdir test cgroup");
 		return 1;
@@ -249,6 +272,7 @@ int main(int argc, char **argv)
 	struct phase base = { .name = "base", .secs = secs };
 	struct phase pct = { .name = "ct", .secs = secs };
 	struct phase phost = { .name = "host", .secs = secs };
+	struct phase base2 = { .name = "base2", .secs = secs };
 
 	run_phase(&base, NULL, procs, pairs);
 
@@ -270,10 +294,16 @@ int main(int argc, char **argv)
 	lxs_bpf_remove_container(b, (uint64_t)st.st_ino);
 	run_phase(&phost, b, procs, pairs);
 	lxs_bpf_stats_disable(b);
+	lxs_bpf_close(b, true);
+	b = NULL;
+	run_phase(&base2, NULL, procs, pairs);
 
-	print_phase(&base, &base);
-	print_phase(&pct, &base);
-	print_phase(&phost, &base);
+	struct phase ref = { .trips_s = (base.trips_s + base2.trips_s) / 2 };
+
+	print_phase(&base, &ref);
+	print_phase(&pct, &ref);
+	print_phase(&phost, &ref);
+	print_phase(&base2, &ref);
 	rc = 0;
 out:
 	lxs_bpf_close(b, true);

@@ -26,8 +26,10 @@
 #define LXS_PIN_DIR "/sys/fs/bpf/lxcscale"
 
 /* Run-queue latency histogram: slot 0 holds [0, 2) µs, slot i (i >= 1) holds
- * [2^i, 2^(i+1)) µs; the last slot also takes everything longer (2^27 µs ≈ 134 s). */
-#define LXS_HIST_SLOTS 28
+ * [2^i, 2^(i+1)) µs; the last slot also takes everything longer (2^31 µs ≈ 36 min).
+ * A power of two: the BPF side masks the index so that every kernel's verifier can
+ * prove the access in bounds. */
+#define LXS_HIST_SLOTS 32
 
 /* Capacity of the container set and of the aggregate map. A Proxmox host with more
  * than this many containers still works: the extra ones are counted in

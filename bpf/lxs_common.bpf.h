@@ -268,11 +268,19 @@ static __always_inline __u32 log2_u64(__u64 v)
 }
 
 /* Histogram slot of a delay in ns (see LXS_HIST_SLOTS). */
-static __always_inline __u32 hist_slot(__u64 ns)
-{
-	__u32 s = log2_u64(ns / 1000);
+_Static_assert((LXS_HIST_SLOTS & (LXS_HIST_SLOTS - 1)) == 0, "slots: a power of two");
 
-	return s < LXS_HIST_SLOTS ? s : LXS_HIST_SLOTS - 1;
+/* Histogram slot of a delay in ns (see LXS_HIST_SLOTS). The empty asm hides the clamp's
+ * range from clang so that it keeps the mask: older verifiers (6.1) lose the clamp's bound
+ * through clang's 32-bit zero-extension copy, but always follow an AND. */
+static __always_inline __u64 hist_slot(__u64 ns)
+{
+	__u64 s = log2_u64(ns / 1000);
+
+	if (s > LXS_HIST_SLOTS - 1)
+		s = LXS_HIST_SLOTS - 1;
+	asm volatile("" : "+r"(s));
+	return s & (LXS_HIST_SLOTS - 1);
 }
 
 #endif /* LXS_COMMON_BPF_H */

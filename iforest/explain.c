@@ -1,12 +1,18 @@
 /*
  * explain.c — which features isolated one sample.
  *
- * The sample is walked down every tree; each split on its path adds 1/(depth+1) to the
- * split's feature, so the first cuts — the ones that separate an outlier from the bulk —
- * weigh most. Totals are normalised to shares summing to 1 and the largest are returned.
- * The same weights, averaged over the training rows, are the model's feature importances.
+ * The sample is walked down every tree; each split on its path credits its feature with
+ * the bits of isolation it gave: log2(rows in the node / rows in the child the sample went
+ * to), counted on the training rows (n_node_samples). A cut that leaves the sample with few
+ * companions weighs much; a cut through the bulk (about one bit) weighs little, so a row that
+ * is ordinary in nine features and extreme in one is explained by that one, even though most
+ * splits on its path used the others. Along one path the credits add up to
+ * log2(psi / leaf rows). Totals are normalised to shares summing to 1 and the largest are
+ * returned. The same credit, averaged over the training rows, gives the importances.
  */
 #include "iforest_int.h"
+
+#include <math.h>
 
 int iforest_explain(const iforest_model *m, const double *x, size_t n_features,
                     iforest_contrib *out, size_t max_out)
@@ -25,10 +31,11 @@ int iforest_explain(const iforest_model *m, const double *x, size_t n_features,
 		const if_node *nodes = m->nodes + m->tree_off[t];
 		int i = 0;
 		while (nodes[i].right) {
-			double c = 1.0 / (nodes[i].depth + 1.0);
+			int next = z[nodes[i].feature] <= nodes[i].thr ? i + 1 : nodes[i].right;
+			double c = log2((double)nodes[i].n / (double)nodes[next].n);
 			w[nodes[i].feature] += c;
 			total += c;
-			i = z[nodes[i].feature] <= nodes[i].thr ? i + 1 : nodes[i].right;
+			i = next;
 		}
 	}
 	if (total <= 0)

@@ -10,7 +10,8 @@
  *      padded to a complete tree of depth D. Slot s has children 2s+1 / 2s+2; a leaf above
  *      depth D is continued by pass-through nodes (threshold +inf, feature 0: always left),
  *      and its value sits in the leftmost level-D slot. Arrays are node-major and lane-minor
- *      (`thr[g][slot][lane]`), so one gather per level serves 8 trees. Unused lanes (the
+ *      (`node[g][slot][lane]` = {threshold, feature}), so one 64-bit gather per 4 lanes serves
+ *      a level of 4 trees. Unused lanes (the
  *      last group of a forest whose size is not a multiple of 8) are all pass-through with
  *      leaf value 0.
  * Both are derived from the same nodes by if_model_compile_tree(), so they always agree.
@@ -34,6 +35,11 @@ typedef struct {
 	int32_t  n;        /* training rows that reached the node (n_node_samples) */
 } if_node;
 
+typedef struct {
+	float   thr;
+	int32_t feat;
+} if_pair;   /* one 64-bit gather fetches both halves of a SIMD node */
+
 struct iforest_model {
 	atomic_int refs;
 	int      n_features, n_trees, psi, max_depth;
@@ -50,8 +56,7 @@ struct iforest_model {
 	int      simd;              /* 1 when the arrays below exist */
 	int      n_groups;
 	int      slots;             /* 2^D - 1 internal slots per tree */
-	float   *gthr;              /* n_groups * slots * 8 */
-	int32_t *gfeat;             /* n_groups * slots * 8 */
+	if_pair *gnode;             /* n_groups * slots * 8 {threshold, feature} pairs */
 	float   *gleaf;             /* n_groups * 2^D * 8 */
 
 	size_t   n_conf;
@@ -82,15 +87,18 @@ float   if_float_floor(double t);                  /* largest float <= t */
 int     if_scaler_fit(const void *X, int is_f32, size_t n, size_t d, double *mean, double *scale);
 int     if_check_finite(const double *x, size_t d);
 void    if_standardize(const iforest_model *m, const double *x, float *z);
+/* (x - mean) / scale in double, rounded to float; zero-pads z to a multiple of 8 */
+void    if_standardize_avx2(const double *mean, const double *scale, int d, const double *x,
+                            float *z);
 
 /* ---- train.c ---- */
 typedef struct {
 	int32_t *idx;      /* psi */
 	if_node *stack_nodes;
 } if_tree_scratch;
-/* Build one tree on cols (d columns of m float rows, column-major) into out (capacity 2m-1).
- * Returns the node count. */
-int     if_build_tree(const float *cols, int m, int d, int max_depth, if_rng *rng,
+/* Build one tree on rows (m standardised rows of d floats, row-major) into out (capacity
+ * 2m-1). Returns the node count. */
+int     if_build_tree(const float *rows, int m, int d, int max_depth, if_rng *rng,
                       int32_t *idx, if_node *out);
 /* Draw psi distinct row numbers of [0, n) (Floyd); set has room for 2 * pow2 >= 2 psi. */
 void    if_sample_rows(if_rng *r, size_t n, int psi, uint32_t *rows, uint32_t *set,
@@ -108,5 +116,6 @@ double  if_path_sum_avx2(const iforest_model *m, const float *z);
 double  if_score_from_sum(const iforest_model *m, double sum);
 double  if_confidence(const iforest_model *m, double decision);
 int     if_have_avx2(void);
+double  if_path_sum_best(const iforest_model *m, const float *z);   /* fastest available */
 
 #endif

@@ -76,13 +76,12 @@ iforest_model *if_model_alloc(int n_features, int n_trees, int psi, size_t n_nod
 		size_t leaves = (size_t)1 << m->max_depth;
 		size_t ng = (size_t)m->n_groups;
 		m->slots = (int)(leaves - 1);
-		m->gthr = xcalloc(m, ng * m->slots * 8, sizeof(float));
-		m->gfeat = xcalloc(m, ng * m->slots * 8, sizeof(int32_t));
+		m->gnode = xcalloc(m, ng * m->slots * 8, sizeof(if_pair));
 		m->gleaf = xcalloc(m, ng * leaves * 8, sizeof(float));
-		if (!m->gthr || !m->gfeat || !m->gleaf)
+		if (!m->gnode || !m->gleaf)
 			goto fail;
 		for (size_t i = 0; i < ng * m->slots * 8; i++)
-			m->gthr[i] = INFINITY;       /* pass-through everywhere until compiled */
+			m->gnode[i].thr = INFINITY;  /* pass-through everywhere until compiled */
 		m->simd = 1;
 	}
 	return m;
@@ -93,7 +92,7 @@ fail:
 
 /* Place node i of tree t (at complete-tree slot s, depth k) and its subtree in lane `lane`. */
 static void place(iforest_model *m, const if_node *nodes, const double *value, int i, int s,
-                  int k, float *thr, int32_t *feat, float *leaf)
+                  int k, if_pair *node, float *leaf)
 {
 	const int D = m->max_depth;
 	for (;;) {
@@ -105,9 +104,9 @@ static void place(iforest_model *m, const if_node *nodes, const double *value, i
 			leaf[(size_t)(slot - m->slots) * 8] = (float)value[i];
 			return;
 		}
-		thr[(size_t)s * 8] = nd->thr;
-		feat[(size_t)s * 8] = nd->feature;
-		place(m, nodes, value, nd->right, 2 * s + 2, k + 1, thr, feat, leaf);
+		node[(size_t)s * 8].thr = nd->thr;
+		node[(size_t)s * 8].feat = nd->feature;
+		place(m, nodes, value, nd->right, 2 * s + 2, k + 1, node, leaf);
 		i = i + 1;
 		s = 2 * s + 1;
 		k++;
@@ -125,16 +124,15 @@ void if_model_compile_tree(iforest_model *m, int t)
 		return;
 	int g = t / IFOREST_GROUP_TREES, lane = t % IFOREST_GROUP_TREES;
 	size_t leaves = (size_t)1 << m->max_depth;
-	float *thr = m->gthr + (size_t)g * m->slots * 8 + lane;
-	int32_t *feat = m->gfeat + (size_t)g * m->slots * 8 + lane;
+	if_pair *node = m->gnode + (size_t)g * m->slots * 8 + lane;
 	float *leaf = m->gleaf + (size_t)g * leaves * 8 + lane;
 	for (int s = 0; s < m->slots; s++) {
-		thr[(size_t)s * 8] = INFINITY;
-		feat[(size_t)s * 8] = 0;
+		node[(size_t)s * 8].thr = INFINITY;
+		node[(size_t)s * 8].feat = 0;
 	}
 	for (size_t l = 0; l < leaves; l++)
 		leaf[l * 8] = 0.0f;
-	place(m, nodes, value, 0, 0, 0, thr, feat, leaf);
+	place(m, nodes, value, 0, 0, 0, node, leaf);
 }
 
 void if_model_finish(iforest_model *m)
@@ -148,7 +146,9 @@ void if_model_finish(iforest_model *m)
 		for (size_t i = 0; i < n; i++) {
 			if (nodes[i].right == 0)
 				continue;
-			double w = ((double)nodes[i].n / root) / (nodes[i].depth + 1.0);
+			/* reach probability x expected bits of isolation (entropy of the split) */
+			double nn = nodes[i].n, pl = nodes[i + 1].n / nn, pr = nodes[nodes[i].right].n / nn;
+			double w = (nn / root) * (-pl * log2(pl) - pr * log2(pr));
 			m->importance[nodes[i].feature] += w;
 			total += w;
 		}
@@ -217,8 +217,7 @@ void iforest_model_free(const iforest_model *cm)
 	free(m->tree_off);
 	free(m->nodes);
 	free(m->value);
-	free(m->gthr);
-	free(m->gfeat);
+	free(m->gnode);
 	free(m->gleaf);
 	free(m->conf);
 	free(m);

@@ -48,11 +48,16 @@ double if_confidence(const iforest_model *m, double decision)
 	return 100.0 * (double)lo / (double)n;
 }
 
-static inline double path_sum(const iforest_model *m, const float *z)
+double if_path_sum_best(const iforest_model *m, const float *z)
 {
 	if (m->simd && if_have_avx2())
 		return if_path_sum_avx2(m, z);
 	return if_path_sum_scalar(m, z);
+}
+
+static inline double path_sum(const iforest_model *m, const float *z)
+{
+	return if_path_sum_best(m, z);
 }
 
 static int check_rows(const iforest_model *m, const double *X, size_t n, size_t d)
@@ -115,15 +120,16 @@ int iforest_score_samples(const iforest_model *m, enum iforest_kernel k, const d
 		return rc;
 	if (!scores)
 		return IFOREST_E_INVAL;
-	if (k == IFOREST_KERNEL_AVX2 && (!m->simd || !if_have_avx2()))
-		return IFOREST_E_UNSUPPORTED;
 	if (k != IFOREST_KERNEL_AUTO && k != IFOREST_KERNEL_SCALAR && k != IFOREST_KERNEL_AVX2)
 		return IFOREST_E_INVAL;
-	int vec = k == IFOREST_KERNEL_AVX2 || (k == IFOREST_KERNEL_AUTO && m->simd && if_have_avx2());
+	if (k == IFOREST_KERNEL_AVX2 && (!m->simd || !if_have_avx2()))
+		return IFOREST_E_UNSUPPORTED;
 	float z[IFOREST_MAX_FEATURES];
 	for (size_t r = 0; r < n_rows; r++) {
 		if_standardize(m, X + r * n_features, z);
-		double s = vec ? if_path_sum_avx2(m, z) : if_path_sum_scalar(m, z);
+		double s = k == IFOREST_KERNEL_AUTO ? if_path_sum_best(m, z)
+		         : k == IFOREST_KERNEL_AVX2 ? if_path_sum_avx2(m, z)
+		         : if_path_sum_scalar(m, z);
 		scores[r] = if_score_from_sum(m, s);
 	}
 	return IFOREST_OK;

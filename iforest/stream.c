@@ -72,7 +72,7 @@ void iforest_stream_params_init(iforest_stream_params *p)
 	iforest_params_init(&p->forest);
 	p->window = 4096;
 	p->warmup = 256;
-	p->exclude_below = -0.05;
+	p->exclude_below = -0.1;
 	p->drift_rate = 0.5;
 }
 
@@ -248,7 +248,7 @@ static int finish_from_rows(iforest_stream *s, iforest_model *m, size_t k)
 	float z[IFOREST_MAX_FEATURES];
 	for (size_t j = 0; j < k; j++) {
 		if_standardize(m, s->conf_x + j * (size_t)s->d, z);
-		double sum = m->simd && if_have_avx2() ? if_path_sum_avx2(m, z) : if_path_sum_scalar(m, z);
+		double sum = if_path_sum_best(m, z);
 		s->conf_s[j] = if_score_from_sum(m, sum);
 	}
 	m->offset = -0.5;
@@ -297,6 +297,29 @@ static int first_build(iforest_stream *s)
 	return 1;
 }
 
+int iforest_stream_adopt(iforest_stream *s, const iforest_model *cm)
+{
+	if (!s || !cm)
+		return IFOREST_E_INVAL;
+	if (cm->n_features != s->d)
+		return IFOREST_E_FEATURES;
+	if (cm->n_trees != s->p.forest.n_trees || cm->psi > s->psi ||
+	    (size_t)s->set_size < 2 * (size_t)cm->psi)
+		return IFOREST_E_INVAL;
+	pthread_mutex_lock(&s->build_lock);
+	pthread_mutex_lock(&s->lock);
+	memcpy(s->mean, cm->mean, sizeof(double) * (size_t)s->d);
+	memcpy(s->scale, cm->scale, sizeof(double) * (size_t)s->d);
+	s->psi = cm->psi;
+	s->built = 1;
+	s->next_group = (int)(cm->generation % (uint64_t)s->n_groups);
+	s->since_rebuild = 0;
+	pthread_mutex_unlock(&s->lock);
+	publish(s, (iforest_model *)iforest_model_ref(cm));
+	pthread_mutex_unlock(&s->build_lock);
+	return IFOREST_OK;
+}
+
 /* A copy of old with trees [t0, t1) replaced by the ones in s->tmp. */
 static iforest_model *replace_group(iforest_stream *s, const iforest_model *old, int t0, int t1,
                                     const int *count)
@@ -331,8 +354,7 @@ static iforest_model *replace_group(iforest_stream *s, const iforest_model *old,
 		m->tree_off[t + 1] = old->tree_off[t + 1] - old->tree_off[t1] + off;
 	if (m->simd) {
 		size_t g = (size_t)old->n_groups, leaves = (size_t)1 << old->max_depth;
-		memcpy(m->gthr, old->gthr, g * old->slots * 8 * sizeof(float));
-		memcpy(m->gfeat, old->gfeat, g * old->slots * 8 * sizeof(int32_t));
+		memcpy(m->gnode, old->gnode, g * old->slots * 8 * sizeof(if_pair));
 		memcpy(m->gleaf, old->gleaf, g * leaves * 8 * sizeof(float));
 	}
 	for (int t = t0; t < t1; t++)
@@ -398,7 +420,7 @@ int iforest_stream_maybe_rebuild(iforest_stream *s)
 		const double *raw = s->raw + (size_t)(t - t0) * psi * d;
 		for (size_t i = 0; i < psi; i++)
 			for (size_t f = 0; f < d; f++)
-				cols[f * psi + i] = (float)((raw[i * d + f] - s->mean[f]) / s->scale[f]);
+				cols[i * d + f] = (float)((raw[i * d + f] - s->mean[f]) / s->scale[f]);
 		count[t - t0] = if_build_tree(cols, (int)psi, (int)d, old->max_depth, &rng[t - t0], s->idx,
 		                              s->tmp + (size_t)(t - t0) * cap);
 	}

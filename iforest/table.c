@@ -62,7 +62,7 @@ int iforest_table_read(const char *path, iforest_table *t, char *err, size_t err
 	memset(t, 0, sizeof(*t));
 	gzFile gz = gzopen(path, "rb");
 	if (!gz)
-		return fail(err, errlen, IFOREST_E_IO, "%s: %s", path, strerror(errno ? errno : ENOMEM));
+		return fail(err, errlen, IFOREST_E_IO, "cannot open: %s", strerror(errno ? errno : ENOMEM));
 	char *line = malloc(LINE_CAP);
 	size_t cap = 0, lineno = 0;
 	int rc = IFOREST_E_NOMEM;

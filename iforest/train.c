@@ -2,7 +2,7 @@
  * train.c — fitting a forest with scikit-learn's IsolationForest semantics.
  *
  * Per tree (its own generator seeded from (seed, tree)): draw psi distinct rows (Floyd's
- * algorithm over a small hash set), standardise them into a column-major float32 block and
+ * algorithm over a small hash set), standardise them into a row-major float32 block and
  * grow an extremely randomised tree depth-first, exactly as sklearn's RandomSplitter with
  * max_features=1 does:
  *   - a node is a leaf at depth >= ceil(log2 psi), with fewer than 2 rows, or when every
@@ -69,7 +69,7 @@ typedef struct {
 	uint64_t constant;               /* features known constant in this subtree */
 } frame;
 
-int if_build_tree(const float *cols, int m, int d, int max_depth, if_rng *rng, int32_t *idx,
+int if_build_tree(const float *rows, int m, int d, int max_depth, if_rng *rng, int32_t *idx,
                   if_node *out)
 {
 	frame stack[2 * 64 + 4];
@@ -102,10 +102,10 @@ int if_build_tree(const float *cols, int m, int d, int max_depth, if_rng *rng, i
 			while (pick--)
 				c &= c - 1;
 			int g = __builtin_ctzll(c);
-			const float *col = cols + (size_t)g * m;
-			lo = hi = col[idx[fr.start]];
+			const float *col = rows + g;
+			lo = hi = col[(size_t)idx[fr.start] * d];
 			for (int k = fr.start + 1; k < fr.end; k++) {
-				float v = col[idx[k]];
+				float v = col[(size_t)idx[k] * d];
 				lo = v < lo ? v : lo;
 				hi = v > hi ? v : hi;
 			}
@@ -124,10 +124,10 @@ int if_build_tree(const float *cols, int m, int d, int max_depth, if_rng *rng, i
 		if (t == (double)hi)
 			t = (double)lo;
 		float thr = if_float_floor(t);
-		const float *col = cols + (size_t)f * m;
+		const float *col = rows + f;
 		int a = fr.start, b = fr.end - 1;
 		while (a <= b) {
-			if (col[idx[a]] <= thr) {
+			if (col[(size_t)idx[a] * d] <= thr) {
 				a++;
 			} else {
 				int tmp = idx[a]; idx[a] = idx[b]; idx[b] = tmp;
@@ -174,7 +174,7 @@ static double score_row(const iforest_model *m, const double *x)
 {
 	float z[IFOREST_MAX_FEATURES];
 	if_standardize(m, x, z);
-	double sum = if_have_avx2() && m->simd ? if_path_sum_avx2(m, z) : if_path_sum_scalar(m, z);
+	double sum = if_path_sum_best(m, z);
 	return if_score_from_sum(m, sum);
 }
 
@@ -251,6 +251,8 @@ int if_train_rows(const void *X, int is_f32, size_t n, size_t d, const iforest_p
 		goto done;
 
 	size_t total = 0;
+	const int avx2 = d >= 4 && if_have_avx2();
+	float zbuf[IFOREST_MAX_FEATURES];
 	for (int t = 0; t < T; t++) {
 		if_rng rng;
 		if_rng_seed(&rng, p->seed, (uint64_t)t, 0);
@@ -260,12 +262,28 @@ int if_train_rows(const void *X, int is_f32, size_t n, size_t d, const iforest_p
 		} else {
 			if_sample_rows(&rng, n, psi, rows, set, set_size);
 		}
-		for (int i = 0; i < psi; i++)
-			for (size_t f = 0; f < d; f++) {
-				double v = is_f32 ? (double)((const float *)X)[(size_t)rows[i] * d + f]
-				                  : ((const double *)X)[(size_t)rows[i] * d + f];
-				cols[f * psi + i] = (float)((v - mean[f]) / scale[f]);
+		const size_t row_bytes = d * (is_f32 ? sizeof(float) : sizeof(double));
+		for (int i = 0; i < psi; i++) {
+			if (i + 16 < psi) {  /* the rows are random: keep ~16 rows in flight */
+				const char *next = (const char *)X + (size_t)rows[i + 16] * row_bytes;
+				for (size_t b = 0; b < row_bytes; b += 64)
+					__builtin_prefetch(next + b);
+				__builtin_prefetch(next + row_bytes - 1);
 			}
+			double x[IFOREST_MAX_FEATURES];
+			const double *src = x;
+			if (is_f32)
+				for (size_t f = 0; f < d; f++)
+					x[f] = ((const float *)X)[(size_t)rows[i] * d + f];
+			else
+				src = (const double *)X + (size_t)rows[i] * d;
+			if (avx2)
+				if_standardize_avx2(mean, scale, (int)d, src, zbuf);
+			else
+				for (size_t f = 0; f < d; f++)
+					zbuf[f] = (float)((src[f] - mean[f]) / scale[f]);
+			memcpy(cols + (size_t)i * d, zbuf, d * sizeof(float));
+		}
 		count[t] = (size_t)if_build_tree(cols, psi, (int)d, D, &rng, idx, tmp + (size_t)t * cap);
 		total += count[t];
 	}

@@ -531,6 +531,12 @@ static int try_open_all(struct lxs_bpf *b, char *err, size_t errlen)
 		}
 		b->concerns |= c->bit;
 	}
+	if (!b->concerns && first_err == -EPERM) {
+		set_err(err, errlen, "BPF: the kernel refused to load the programs although we run "
+			"as root: the service lacks CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), or "
+			"kernel.unprivileged_bpf_disabled/lockdown forbids it");
+		return first_err;
+	}
 	if (!b->concerns) {
 		set_err(err, errlen, "BPF: no program could be loaded and attached (%s); run with "
 			"LXCSCALE_BPF_DEBUG=1 for libbpf's log", strerror(-first_err));
@@ -582,6 +588,7 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 	if (!b->opts.notify_interval_ns)
 		b->opts.notify_interval_ns = 1000000000ULL;
 	b->stats_fd_enable = -1;
+	b->batch_unsupported = o->force_iterate;
 	b->ctrs_fd = b->cagg_fd = b->stats_fd = -1;
 	for (i = 0; i < NR_SHARED; i++)
 		b->shared_fd[i] = -1;
@@ -746,6 +753,45 @@ int lxs_bpf_remove_container(struct lxs_bpf *b, uint64_t cgid)
 		rc = -errno;
 	ct_remove(b, cgid);
 	return rc;
+}
+
+/* Deletes every key of a map (fd) that is not in the table. Keys are collected first:
+ * deleting while walking with get_next_key could restart the walk. */
+static int prune_map(struct lxs_bpf *b, int fd, int *removed)
+{
+	uint64_t *stale = b->batch_keys, key, next;
+	void *cur = NULL;
+	size_t n = 0, i;
+	int more = 1;
+
+	while (more) {
+		n = 0;
+		cur = NULL;
+		while (n < LXS_BATCH && bpf_map_get_next_key(fd, cur, &next) == 0) {
+			key = next;
+			cur = &key;
+			if (!ct_find(b, key))
+				stale[n++] = key;
+		}
+		more = n == LXS_BATCH;
+		for (i = 0; i < n; i++) {
+			if (bpf_map_delete_elem(fd, &stale[i]) == 0)
+				(*removed)++;
+			else if (errno != ENOENT)
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+int lxs_bpf_prune(struct lxs_bpf *b)
+{
+	int removed = 0, rc;
+
+	rc = prune_map(b, b->ctrs_fd, &removed); /* the set first: stops new aggregates */
+	if (!rc)
+		rc = prune_map(b, b->cagg_fd, &removed);
+	return rc ? rc : removed;
 }
 
 /* ---- ring buffer --------------------------------------------------------------------------- */

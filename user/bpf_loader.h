@@ -38,6 +38,7 @@ struct lxs_bpf_opts {
 	                                interval; 0 = 1 s */
 	bool count_other;            /* also aggregate tasks outside any container under LXS_OTHER_ID */
 	bool force_raw_tp;           /* skip tp_btf even when supported (tests of the fallback) */
+	bool force_iterate;          /* drain by key iteration, not batch lookups (tests) */
 	bool want_runq;              /* load run-queue latency / on-CPU programs */
 	bool want_mem;               /* load memcg + direct reclaim programs */
 	bool want_oom;               /* load oom:mark_victim */
@@ -76,6 +77,12 @@ unsigned lxs_bpf_concerns(const struct lxs_bpf *b);
  * id twice is fine; removing drops its aggregates too. -EINVAL bad id, -ENOSPC full. */
 int lxs_bpf_add_container(struct lxs_bpf *b, uint64_t cgid, uint32_t vmid);
 int lxs_bpf_remove_container(struct lxs_bpf *b, uint64_t cgid);
+
+/* After a restart that reused pinned maps: removes from the kernel's container set and
+ * aggregates every id not added in this run (containers that went away while the daemon
+ * was down). Call it once the initial container scan has added the live ones. Returns the
+ * number of ids removed or -errno. */
+int lxs_bpf_prune(struct lxs_bpf *b);
 
 /* Ring buffer: an fd for epoll (EPOLLIN) and a consume call that invokes fn for each
  * event without blocking. fn returning non-zero stops early. Returns the number of

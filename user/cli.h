@@ -23,11 +23,19 @@ struct cli_command {
 
 int cli_version(int argc, char **argv);
 int cli_help(int argc, char **argv);
+int cli_model(int argc, char **argv);      /* user/cli_model.c: lxcscale model eval */
+
+/* user/cli_api.c: commands that talk to the daemon's REST API (exit codes: cli_http.h) */
+int cli_status(int argc, char **argv);
+int cli_scale(int argc, char **argv);
+int cli_decisions(int argc, char **argv);
+int cli_top(int argc, char **argv);
+int cli_model_show(int argc, char **argv); /* `lxcscale model show` */
+int cli_import_metrics(int argc, char **argv);   /* user/cli_import.c */
 
 /* Commands added by their modules (declare here, add a row in user/lxcscale.c):
  *   int cli_status(int argc, char **argv);
  *   int cli_scale(int argc, char **argv);
- *   int cli_model(int argc, char **argv);
  *   int cli_replay(int argc, char **argv);
  */
 

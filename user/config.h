@@ -174,6 +174,8 @@ struct lxcscale_config {
 		char mount[CFG_STR_MAX];  /* "" = auto */
 		char root[CFG_STR_MAX];   /* "" = auto ("lxc" when present) */
 		char id_pattern[CFG_STR_MAX]; /* POSIX ERE a container directory must match */
+		double assumed_cores;     /* allocation of a container without CPU limits, 0 = unknown */
+		int assumed_ram_mb;       /* same for memory.max */
 	} cgroup;
 
 	struct {

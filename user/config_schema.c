@@ -186,6 +186,11 @@ const struct cfg_key config_schema[] = {
 	    "containers' parent cgroup, relative to the mount or absolute; empty: lxc when present"),
 	STR("cgroup.id_pattern", cgroup.id_pattern, "^[1-9][0-9]{2,8}$", CFG_F_REGEX | REQ,
 	    "POSIX extended regex a container cgroup's name must match (its vmid)"),
+	DBL("cgroup.assumed_cores", cgroup.assumed_cores, "0", 0, 8192, 0,
+	    "cores assumed for a container whose cgroup has no CPU limit (no cpu.max quota, no cpuset: "
+	    "hosts without those controllers); 0: unknown, its CPU is not scaled"),
+	INT("cgroup.assumed_ram_mb", cgroup.assumed_ram_mb, "0", 0, MiB_MAX, 0,
+	    "memory (MiB) assumed for a container whose cgroup has no memory.max; 0: unknown, its memory is not scaled"),
 	INT("psi.window_ms", psi.window_ms, "500", 500, 10000, 0,
 	    "PSI trigger window (the kernel needs 2 s multiples without CAP_SYS_RESOURCE)"),
 	INT("psi.cpu_stall_ms", psi.cpu_stall_ms, "50", 1, 10000, 0,

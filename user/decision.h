@@ -52,12 +52,15 @@ struct decision {
 	double anomaly_score;  /* score_samples: lower = more abnormal */
 	bool anomaly;          /* predict() == -1 */
 	int urgency;           /* 0 normal, higher = more urgent (bigger step, no cooldown) */
+	int priority;          /* the container's tier priority: the host budget's tie-break */
 	struct decision_feature top[DECISION_TOP_FEATURES];
 
 	/* the signal values the decision was made on */
 	double cpu_pct;        /* CPU % of the current allocation */
 	double mem_pct;        /* memory % of the current allocation */
 	double cpu_psi_some_ms, mem_psi_some_ms; /* stall ms during the last interval */
+
+	char detail[128];      /* one human line: which signal crossed what, e.g. "cpu 91% > 75%" */
 
 	bool dry_run;          /* logged and written, nothing changed */
 	bool persist;          /* persist with pct / REST after the cgroup write */

@@ -1,6 +1,8 @@
 /*
  * lxcscaled — the lxcscale daemon: flags, configuration, single instance, logging, the
  * start-up capability summary and the event loop (signals: TERM/INT stop, HUP reload).
+ * The work itself (sampling, features, model, policy, decisions) is daemon.h's, created
+ * on the same loop after the host survey and handed each reloaded configuration.
  *
  * Start-up order matters and is fixed: flags -> configuration (errors go to stderr and
  * exit 1 before anything else happens) -> lock (a second instance exits 1 naming the
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "hostprobe.h"
 #include "lockfile.h"
 #include "log.h"
@@ -45,10 +48,11 @@ struct options {
 	int n_ov;
 };
 
-struct daemon {
+struct lxcscaled {
 	struct options opt;
 	struct lxcscale_config *cfg;
 	struct loop *loop;
+	struct daemon *brain;    /* daemon.h: sampling, features, model, policy, decisions */
 	int lock_fd;
 	int reloads;
 };
@@ -288,7 +292,7 @@ static void on_diff(const char *key, const char *from, const char *to, void *arg
 	log_info("reload: %s: %s -> %s", key, from, to);
 }
 
-static void reload(struct daemon *dm)
+static void reload(struct lxcscaled *dm)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
 	struct lxcscale_config *n = config_new();
@@ -310,6 +314,8 @@ static void reload(struct daemon *dm)
 	log_diag(d);
 	int changes = config_diff(dm->cfg, n, on_diff, NULL);
 	struct lxcscale_config *old = dm->cfg;
+	if (dm->brain)
+		daemon_reconfigure(dm->brain, n);
 	dm->cfg = n;
 	n = NULL;
 	config_free(old);
@@ -326,7 +332,7 @@ out:
 
 static void on_signal(struct loop *l, int signo, void *arg)
 {
-	struct daemon *dm = arg;
+	struct lxcscaled *dm = arg;
 	switch (signo) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading the configuration");
@@ -384,7 +390,7 @@ static int detach(int lock_fd)
 
 int main(int argc, char **argv)
 {
-	struct daemon dm = { .lock_fd = -1 };
+	struct lxcscaled dm = { .lock_fd = -1 };
 	int rc = parse_options(argc, argv, &dm.opt);
 	if (rc == 1)
 		return 0;
@@ -489,6 +495,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	dm.brain = daemon_new(dm.cfg, dm.loop, NULL, err, sizeof(err));
+	if (!dm.brain) {
+		log_critical("cannot start: %s", err);
+		rc = 1;
+		goto out;
+	}
 	uint64_t wd_usec = 0;
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
 		uint64_t every_ms = wd_usec / 2000; /* twice per watchdog period */
@@ -504,6 +516,7 @@ int main(int argc, char **argv)
 		log_critical("event loop failed: %m");
 	log_info("stopped");
 out:
+	daemon_free(dm.brain);
 	loop_free(dm.loop);
 	lockfile_release(dm.lock_fd);
 	config_free(dm.cfg);

@@ -206,6 +206,30 @@ static enum proc_err spawn_child(const char *const argv[], const struct proc_opt
 	return PROC_ESPAWN;
 }
 
+/* Can `prog` be executed (looked up on PATH when search is set)? 0, or the errno. */
+static int exec_check(const char *prog, bool search)
+{
+	if (!search || strchr(prog, '/'))
+		return access(prog, X_OK) == 0 ? 0 : errno;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	int err = ENOENT;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		char full[4096];
+		if (n && n + 1 + strlen(prog) < sizeof(full)) {
+			snprintf(full, sizeof(full), "%.*s/%s", (int)n, p, prog);
+			if (access(full, X_OK) == 0)
+				return 0;
+			if (errno == EACCES)
+				err = EACCES;
+		}
+		p += n + (p[n] == ':');
+	}
+	return err;
+}
+
 static void kill_group(pid_t pid, int sig)
 {
 	/* The child leads its own group (setpgroup 0), so -pid reaches its descendants. */
@@ -362,7 +386,18 @@ enum proc_err proc_run(const char *const argv[], const struct proc_opts *opts,
 	res->err_len = cerr.len;
 	res->err_truncated = cerr.truncated;
 	res->elapsed_ms = now_ms() - start;
-	return res->timed_out ? PROC_ETIMEOUT : PROC_OK;
+	if (res->timed_out)
+		return PROC_ETIMEOUT;
+	/* Where posix_spawn cannot report a failed exec (it then forks, e.g. under valgrind),
+	 * the child exits 127: if the program cannot be executed now, that is what happened. */
+	if (res->exited && res->exit_code == 127) {
+		int e = exec_check(argv[0], o.search_path);
+		if (e) {
+			res->sys_errno = e;
+			return e == ENOENT || e == ENOTDIR ? PROC_ENOTFOUND : PROC_EEXEC;
+		}
+	}
+	return PROC_OK;
 }
 
 void proc_result_free(struct proc_result *res)

@@ -232,6 +232,73 @@ static void test_drain_small_buffer(void **state)
 	lxs_bpf_close(b, true);
 }
 
+/* Batch lookups and key iteration give the same deltas, for real scheduler data. */
+static void test_drain_iterate_matches_batch(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+	struct lxs_ct_delta d[4];
+	char parent[128];
+	struct stat st;
+	size_t n;
+	int pass;
+
+	(void)state;
+	NEED_ROOT();
+	if (stat(CG_ROOT, &st) != 0)
+		skip();
+	snprintf(parent, sizeof(parent), CG_ROOT "/lxcscale-test-bpfiter-%d", (int)getpid());
+	assert_int_equal(mkdir(parent, 0755), 0);
+	assert_int_equal(stat(parent, &st), 0);
+	for (pass = 0; pass < 2; pass++) {
+		uint64_t switches = 0;
+		pid_t pid;
+		int status;
+
+		opts_only(&o, true, false, false, false);
+		o.container_level = 1; /* the test cgroup itself is the container */
+		o.force_iterate = pass == 1;
+		b = open_or_fail(&o);
+		assert_int_equal(lxs_bpf_add_container(b, st.st_ino, 0), 0);
+		pid = fork();
+		if (pid == 0) {
+			char buf[32];
+			int fd = open(parent, O_DIRECTORY);
+			int pfd;
+
+			snprintf(buf, sizeof(buf), "%d", (int)getpid());
+			pfd = openat(fd, "cgroup.procs", O_WRONLY);
+			if (pfd < 0 || write(pfd, buf, strlen(buf)) < 0)
+				_exit(1);
+			for (int i = 0; i < 50; i++)
+				usleep(200); /* 50 sleeps: 50 voluntary switches at least */
+			_exit(0);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(d[0].cgid, st.st_ino);
+		switches = d[0].nvcsw;
+		if (switches < 50)
+			print_message("pass %d: nvcsw %llu runq %llu oncpu %llu\n", pass,
+				      (unsigned long long)switches,
+				      (unsigned long long)d[0].runq_count,
+				      (unsigned long long)d[0].oncpu_ns);
+		assert_true(switches <= 60); /* and nothing of the parent's */
+		/* 50 sleeps; the first switch-out after joining is charged to the host (the
+		 * child was switched in before it joined), and a wake-up may find the child still
+		 * on its CPU: all but a few are counted */
+		assert_true(switches >= 45);
+		assert_true(d[0].runq_count >= 45);
+		assert_true(d[0].oncpu_ns > 0);
+		assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0); /* nothing ran since */
+		assert_int_equal(n, 1);
+		assert_int_equal(d[0].nvcsw, 0);
+		lxs_bpf_close(b, true);
+	}
+	rmdir(parent);
+}
+
 static int count_pins(const char *dir)
 {
 	static const char *const names[] = { "lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats",
@@ -297,6 +364,8 @@ static void test_pins_survive_crash(void **state)
 	b = open_or_fail(&o);
 	assert_int_equal(count_pins(dir), 5);
 	assert_int_equal(lxs_bpf_add_container(b, id, 4711), 0);
+	assert_int_equal(lxs_bpf_add_container(b, 778, 4712), 0); /* will be gone after the crash */
+	assert_int_equal(lxs_bpf_prune(b), 0); /* both added in this run: nothing to prune */
 	lxs_bpf_close(b, false); /* crash */
 	assert_int_equal(count_pins(dir), 5);
 
@@ -306,8 +375,15 @@ static void test_pins_survive_crash(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(bpf_map_lookup_elem(fd, &id, &v), 0); /* the set survived */
 	assert_int_equal(v.vmid, 4711);
-	close(fd);
 	assert_int_equal(lxs_bpf_add_container(b, id, 4711), 0);
+	assert_int_equal(lxs_bpf_prune(b), 2); /* 778 from the set and from the aggregates */
+	{
+		uint64_t gone = 778;
+
+		assert_int_equal(bpf_map_lookup_elem(fd, &gone, &v), -ENOENT);
+		assert_int_equal(bpf_map_lookup_elem(fd, &id, &v), 0);
+	}
+	close(fd);
 	assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
 	assert_int_equal(n, 1);
 	assert_true(d[0].first); /* reused aggregate: baseline unknown, zero deltas */
@@ -506,6 +582,41 @@ static void test_stats_counters(void **state)
 	lxs_bpf_close(NULL, true); /* no-op */
 }
 
+/* A failed assertion leaves a test's pins and cgroups behind: remove them at the end. */
+static void remove_dir_files(const char *dir)
+{
+	char p[320];
+	static const char *const names[] = { "lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats",
+					     "lxs_ratelim" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+static int group_teardown(void **state)
+{
+	char p[256];
+	int pid = (int)getpid();
+
+	(void)state;
+	snprintf(p, sizeof(p), "/sys/fs/bpf/lxcscale-unit-%d", pid);
+	remove_dir_files(p);
+	snprintf(p, sizeof(p), "/sys/fs/bpf/lxcscale-unit-stale-%d", pid);
+	remove_dir_files(p);
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), CG_ROOT "/lxcscale-test-bpfunit-%d/ct%d", pid, i);
+		rmdir(p);
+	}
+	snprintf(p, sizeof(p), CG_ROOT "/lxcscale-test-bpfunit-%d", pid);
+	rmdir(p);
+	snprintf(p, sizeof(p), CG_ROOT "/lxcscale-test-bpfiter-%d", pid);
+	rmdir(p);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_event_names),
 		cmocka_unit_test(test_container_set),
 		cmocka_unit_test(test_drain_small_buffer),
+		cmocka_unit_test(test_drain_iterate_matches_batch),
 		cmocka_unit_test(test_pins_survive_crash),
 		cmocka_unit_test(test_stale_pin_replaced),
 		cmocka_unit_test(test_consume_lifecycle),
@@ -522,5 +634,5 @@ int main(void)
 		cmocka_unit_test(test_stats_counters),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

@@ -1,0 +1,285 @@
+/*
+ * test_daemon.c — the daemon core (user/daemon*.c) on a real event loop and real test
+ * cgroups of this host (skipped without root and cgroup v2): containers found at start,
+ * picked up and dropped through inotify; ticks sample them; the command queue runs a
+ * manual decision on the loop thread and answers the caller; daemon_apply numbers each
+ * decision, writes the suggestion and calls the apply hook only when not in dry run; the
+ * host budget refuses what does not fit; a reload switches to dry run.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+
+static char root[256], rootname[64], work[64], sugg[128];
+
+static int applied;
+static struct decision last_applied;
+
+static int hook(void *ctx, const struct decision *d)
+{
+	(void)ctx;
+	applied++;
+	last_applied = *d;
+	return 0;
+}
+
+static struct lxcscale_config *make_config(bool dry_run, const char *total_cores)
+{
+	struct lxcscale_config *c = config_new();
+	struct config_diag d;
+	memset(&d, 0, sizeof(d));
+	char path[200];
+	assert_int_equal(config_set(c, "cgroup.root", rootname, "t", &d), 0);
+	assert_int_equal(config_set(c, "cgroup.assumed_cores", "2", "t", &d), 0);
+	assert_int_equal(config_set(c, "cgroup.assumed_ram_mb", "2048", "t", &d), 0);
+	assert_int_equal(config_set(c, "scaling.dry_run", dry_run ? "true" : "false", "t", &d), 0);
+	assert_int_equal(config_set(c, "scaling.total_cores", total_cores, "t", &d), 0);
+	assert_int_equal(config_set(c, "bpf.enabled", "false", "t", &d), 0);
+	assert_int_equal(config_set(c, "metrics_interval_seconds", "0", "t", &d), 0);
+	assert_int_equal(config_set(c, "model_file", "", "t", &d), 0);
+	assert_int_equal(config_set(c, "suggestions_file", sugg, "t", &d), 0);
+	snprintf(path, sizeof(path), "%s/m.json", work);
+	assert_int_equal(config_set(c, "data_file", path, "t", &d), 0);
+	if (config_finalize(c, &d) != 0) {
+		config_diag_print(&d, stderr);
+		fail();
+	}
+	return c;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *mount = "/sys/fs/cgroup/unified";
+	struct stat st;
+	if (stat("/sys/fs/cgroup/unified/cgroup.procs", &st) != 0)
+		mount = "/sys/fs/cgroup";
+	if (geteuid() != 0 || stat(mount, &st) != 0)
+		return 0;
+	snprintf(rootname, sizeof(rootname), "lxcscale-test-daemon-%d", (int)getpid());
+	snprintf(root, sizeof(root), "%s/%s", mount, rootname);
+	if (mkdir(root, 0755) != 0) {
+		root[0] = '\0';
+		return 0;
+	}
+	char p[300];
+	snprintf(p, sizeof(p), "%s/201", root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/202", root);
+	mkdir(p, 0755);
+	snprintf(work, sizeof(work), "/tmp/lxcscale-test-daemon-XXXXXX");
+	assert_non_null(mkdtemp(work));
+	snprintf(sugg, sizeof(sugg), "%s/suggestions.jsonl", work);
+	log_set_level(LOGL_WARNING);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (!root[0])
+		return 0;
+	char p[300];
+	for (int id = 200; id <= 210; id++) {
+		snprintf(p, sizeof(p), "%s/%d", root, id);
+		rmdir(p);
+	}
+	rmdir(root);
+	unlink(sugg);
+	snprintf(p, sizeof(p), "%s/m.json", work);
+	unlink(p);
+	rmdir(work);
+	return 0;
+}
+
+static size_t lines(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char buf[4096];
+	size_t n = 0;
+	while (fgets(buf, sizeof(buf), f))
+		n += !needle || strstr(buf, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+struct push_arg {
+	struct cmdq *q;
+	struct cmd_reply reply;
+	struct decision dec;
+};
+
+/* Another thread, as the API would: push a manual decision and wait for the answer. */
+static void *api_thread(void *arg)
+{
+	struct push_arg *a = arg;
+	struct cmd c = { .type = CMD_DECISION, .decision = a->dec, .reply = &a->reply };
+	if (cmdq_push(a->q, &c) != 0)
+		return NULL;
+	cmd_reply_wait(&a->reply, 5000);
+	return NULL;
+}
+
+static int manual(struct loop *l, struct daemon *d, uint32_t vmid, double to, char *text, size_t len)
+{
+	struct push_arg a;
+	memset(&a, 0, sizeof(a));
+	cmd_reply_init(&a.reply);
+	a.q = daemon_cmdq(d);
+	a.dec.vmid = vmid;
+	a.dec.cpu_change = DECISION_SET;
+	a.dec.cpu_from = 2;
+	a.dec.cpu_to = to;
+	a.dec.mem_from_mb = a.dec.mem_to_mb = 2048;
+	a.dec.reason = REASON_MANUAL;
+	snprintf(a.dec.detail, sizeof(a.dec.detail), "test");
+	pthread_t t;
+	pthread_create(&t, NULL, api_thread, &a);
+	for (int i = 0; i < 100; i++) { /* the loop runs the command; the thread gets the reply */
+		loop_run_once(l, 50);
+		pthread_mutex_lock(&a.reply.mu);
+		bool done = a.reply.done;
+		pthread_mutex_unlock(&a.reply.mu);
+		if (done)
+			break;
+	}
+	pthread_join(t, NULL);
+	assert_true(a.reply.done);
+	snprintf(text, len, "%s", a.reply.text);
+	int rc = a.reply.rc;
+	cmd_reply_destroy(&a.reply);
+	return rc;
+}
+
+static void test_daemon_on_real_cgroups(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	struct lxcscale_config *c = make_config(false, "64");
+	struct loop *l = loop_new();
+	assert_non_null(l);
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true };
+	struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	struct daemon_stats st;
+	daemon_get_stats(d, &st);
+	assert_int_equal(st.containers, 2);
+
+	for (int i = 0; i < 3; i++) {
+		daemon_tick(d);
+		usleep(20000);
+	}
+	daemon_get_stats(d, &st);
+	assert_int_equal(st.ticks, 3);
+	assert_int_equal(st.samples, 6);
+	assert_int_equal(st.rows, 4);       /* the first sample of each is only a baseline */
+	assert_int_equal(st.decisions, 0);  /* idle at the minimum: nothing to do */
+
+	/* A manual decision from another thread: no hook yet, so it can only be a dry run. */
+	char text[256];
+	assert_int_equal(manual(l, d, 201, 3, text, sizeof(text)), 0);
+	assert_int_equal(applied, 0);
+	assert_int_equal(lines(sugg, "\"reason\":\"manual\""), 1);
+	assert_int_equal(lines(sugg, "\"dry_run\":true"), 1);
+
+	daemon_set_apply(d, hook, NULL);
+	assert_int_equal(manual(l, d, 201, 4, text, sizeof(text)), 0);
+	assert_int_equal(applied, 1);
+	assert_int_equal(last_applied.vmid, 201);
+	assert_true(last_applied.cpu_to == 4);
+	assert_false(last_applied.dry_run);
+	assert_int_equal(last_applied.seq, 2); /* numbered in emission order */
+	assert_int_equal(lines(sugg, "\"cpu_action\":\"set\""), 2);
+
+	/* The host budget: 64 cores configured, 4 allocated; 100 more do not fit. */
+	assert_int_equal(manual(l, d, 202, 100, text, sizeof(text)), 0); /* 60 fit: shrunk */
+	assert_true(last_applied.cpu_to == 62);
+	struct lxcscale_config *tight = make_config(false, "4");
+	daemon_reconfigure(d, tight);
+	assert_int_equal(manual(l, d, 202, 3, text, sizeof(text)), -1);
+	assert_non_null(strstr(text, "budget"));
+	assert_int_equal(applied, 2);
+
+	/* A reload into dry run: logged and written, the hook is not called. */
+	struct lxcscale_config *dry = make_config(true, "64");
+	daemon_reconfigure(d, dry);
+	assert_int_equal(manual(l, d, 202, 3, text, sizeof(text)), 0);
+	assert_int_equal(applied, 2);
+	assert_int_equal(lines(sugg, NULL), 4);
+
+	/* Containers come and go through inotify on the container root. */
+	char p[300];
+	snprintf(p, sizeof(p), "%s/203", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/202", root);
+	assert_int_equal(rmdir(p), 0);
+	snprintf(p, sizeof(p), "%s/99", root); /* does not match cgroup.id_pattern (3+ digits) */
+	assert_int_equal(mkdir(p, 0755), 0);
+	for (int i = 0; i < 20; i++)
+		loop_run_once(l, 20);
+	daemon_get_stats(d, &st);
+	assert_int_equal(st.containers, 2); /* 201 and 203 */
+	daemon_tick(d);
+	rmdir(p);
+
+	char line[256];
+	daemon_status_line(d, line, sizeof(line));
+	assert_non_null(strstr(line, "2 containers"));
+	assert_non_null(strstr(line, "4 decisions"));
+	assert_non_null(strstr(line, "dry run"));
+
+	daemon_free(d);
+	loop_free(l);
+	config_free(c);
+	config_free(tight);
+	config_free(dry);
+}
+
+static void test_bad_configuration(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	struct lxcscale_config *c = make_config(true, "0");
+	struct config_diag d;
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(config_set(c, "cgroup.root", "/not/below/the/mount", "t", &d), 0);
+	struct loop *l = loop_new();
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true, .no_threads = true };
+	assert_null(daemon_new(c, l, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "not below the cgroup v2 mount"));
+	loop_free(l);
+	config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_daemon_on_real_cgroups),
+		cmocka_unit_test(test_bad_configuration),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,224 @@
+/*
+ * actuate.c — wiring of journal, reconcile, persister, notifier and actuator (actuate.h).
+ *
+ * Start-up order matters: the journal is replayed and reconciled synchronously before the
+ * persister thread exists, so nothing else touches the containers meanwhile; the config
+ * baseline then covers every container found under the cgroup root.
+ */
+#include "actuate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actuate_config.h"
+#include "log.h"
+#include "notify.h"
+
+struct actuate {
+	struct journal *j;
+	struct persister *p;
+	struct notifier *n;
+	struct actuator *act;
+	struct reconcile_report report;
+};
+
+/* decision_reason_name() lives with the daemon's decision.c; this file must link without it */
+static const char *reason(enum decision_reason r)
+{
+	static const char *names[] = {"threshold", "anomaly", "psi", "oom", "manual", "reconcile"};
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
+}
+
+static void reconcile_log(void *ud, enum reconcile_level lvl, const char *msg)
+{
+	(void)ud;
+	log_msg(lvl == RECONCILE_INFO ? LOGL_INFO : lvl == RECONCILE_WARN ? LOGL_WARNING : LOGL_ERROR,
+	        "reconcile: %s", msg);
+}
+
+/* The journal's folder, created 0700 when missing (one level: /var/lib/lxcscale). */
+static int ensure_dir_of(const char *path)
+{
+	char tmp[PATH_MAX];
+	if (strlen(path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	const char *dir = dirname(tmp);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int actuate_start(const struct lxcscale_config *c, const cg_hier *h, struct actuate **out)
+{
+	*out = NULL;
+	struct actuate *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	struct persist_settings ps;
+	struct notify_settings ns;
+	char why[256];
+	persist_settings_from_config(c, &ps);
+	notify_settings_from_config(c, &ns);
+	if (ps.api_token_secret[0])
+		log_add_secret(ps.api_token_secret);
+	if (ns.gotify_token[0])
+		log_add_secret(ns.gotify_token);
+	int rc = persist_settings_check(&ps, why, sizeof(why));
+	if (rc == 0 && (rc = notify_settings_check(&ns, why, sizeof(why))) != 0)
+		log_error("notifications: %s", why);
+	else if (rc)
+		log_error("persist: %s", why);
+
+	struct journal_open_info info;
+	if (rc == 0 && (rc = ensure_dir_of(c->journal_file)) < 0)
+		log_error("journal %s: %s", c->journal_file, strerror(-rc));
+	if (rc == 0 && (rc = journal_open(c->journal_file, &a->j, &info)) < 0)
+		log_error("journal %s: %s: refusing to scale without it", c->journal_file, strerror(-rc));
+	if (rc) {
+		free(a);
+		return rc;
+	}
+	log_info("journal %s: %zu records, %zu open change(s)%s", c->journal_file, info.records,
+	         info.open_changes, info.torn_bytes ? ", a torn last record was cut off" : "");
+	if (info.corrupt)
+		log_warning("journal %s: %zu damaged record(s) skipped", c->journal_file, info.corrupt);
+
+	reconcile_journal(a->j, h, &ps, CG_MEM_HEADROOM_DEFAULT, reconcile_log, NULL, &a->report);
+	cg_ctset *set;
+	if (cg_ctset_open(h, &set, NULL, NULL) == CG_OK) {
+		size_t n = cg_ctset_count(set);
+		uint32_t *ids = calloc(n ? n : 1, sizeof(*ids));
+		if (ids) {
+			n = cg_ctset_ids(set, ids, n);
+			size_t k = 0;
+			for (size_t i = 0; i < n; i++)
+				if (!config_ignored(c, ids[i]))
+					ids[k++] = ids[i];
+			reconcile_baseline(h, &ps, ids, k, CG_MEM_HEADROOM_DEFAULT, reconcile_log, NULL,
+			                   &a->report, NULL);
+			free(ids);
+		}
+		cg_ctset_close(set);
+	}
+	log_info("reconcile: %zu persisted, %zu cgroup(s) set back to their config, %zu cancelled, "
+	         "%zu left open, %zu changed by hand", a->report.persisted, a->report.restored,
+	         a->report.cancelled, a->report.failed, a->report.drift);
+
+	struct actuator_settings as;
+	actuator_settings_default(&as);
+	if ((rc = persister_start(&ps, &a->p)) < 0 || (rc = notify_start(&ns, &a->n)) < 0 ||
+	    (rc = actuator_new(&as, h, a->j, a->p, &a->act)) < 0) {
+		actuate_stop(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void actuate_stop(struct actuate *a)
+{
+	if (!a)
+		return;
+	if (a->p) {
+		persister_stop(a->p, true); /* one last try; the journal keeps what fails */
+		a->p = NULL;
+	}
+	notify_stop(a->n);
+	actuator_free(a->act);
+	journal_close(a->j);
+	free(a);
+}
+
+int actuate_fd(const struct actuate *a)
+{
+	return persister_eventfd(a->p);
+}
+
+static void handle_events(struct actuate *a)
+{
+	struct actuator_event ev[16];
+	size_t n;
+	while ((n = actuator_take_events(a->act, ev, 16)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			const struct actuator_event *e = &ev[i];
+			switch (e->kind) {
+			case ACT_EV_PERSISTED:
+				log_info("ct %u: persisted (%s)", e->vmid, e->detail);
+				break;
+			case ACT_EV_PERSIST_LOCKED:
+				log_warning("ct %u: %s", e->vmid, e->detail);
+				break;
+			case ACT_EV_SHRINK_DONE:
+				log_info("ct %u: %s", e->vmid, e->detail);
+				notify_send(a->n, NOTIFY_SCALE, e->vmid, "Memory decreased",
+				            "CT %u: memory now %llu MiB", e->vmid,
+				            (unsigned long long)e->mem_mb);
+				break;
+			case ACT_EV_SHRINK_ABANDONED:
+				log_warning("ct %u: %s", e->vmid, e->detail);
+				notify_send(a->n, NOTIFY_INFO, e->vmid, "Memory decrease abandoned",
+				            "CT %u: %s", e->vmid, e->detail);
+				break;
+			case ACT_EV_PERSIST_FAILED:
+				log_error("ct %u: persisting failed: %s", e->vmid, e->detail);
+				notify_send(a->n, NOTIFY_FAILURE, e->vmid, "Persisting a scaling change failed",
+				            "CT %u: %s", e->vmid, e->detail);
+				break;
+			}
+		}
+	}
+}
+
+void actuate_on_fd(struct actuate *a)
+{
+	actuator_drain_persister(a->act);
+	handle_events(a);
+}
+
+void actuate_tick(struct actuate *a)
+{
+	actuator_tick(a->act);
+	handle_events(a);
+}
+
+int actuate_decision(struct actuate *a, const struct decision *d, struct actuator_outcome *out)
+{
+	int rc = actuator_apply(a->act, d, out);
+	int lvl = rc == 0 ? LOGL_INFO : out->status == ACT_REFUSED && out->error == -EINVAL
+	                                ? LOGL_WARNING : LOGL_ERROR;
+	log_msg(lvl, "ct %u: %s (%s): cpu %.2f -> %.2f, memory %llu -> %llu MiB, seq %llu: %s",
+	        d->vmid, actuator_status_name(out->status), reason(d->reason),
+	        d->cpu_from, d->cpu_to, (unsigned long long)d->mem_from_mb,
+	        (unsigned long long)d->mem_to_mb, (unsigned long long)out->seq, out->detail);
+	if (rc == 0 && (out->status == ACT_APPLIED || out->status == ACT_PERSIST_ONLY)) {
+		if (d->cpu_change != DECISION_NONE)
+			notify_send(a->n, NOTIFY_SCALE, d->vmid,
+			            d->cpu_to > d->cpu_from ? "CPU increased" : "CPU decreased",
+			            "CT %u: cores %.2f -> %.2f (%s)", d->vmid, d->cpu_from, d->cpu_to,
+			            reason(d->reason));
+		if (d->mem_change != DECISION_NONE && out->status != ACT_SHRINKING)
+			notify_send(a->n, NOTIFY_SCALE, d->vmid,
+			            d->mem_to_mb > d->mem_from_mb ? "Memory increased" : "Memory decreased",
+			            "CT %u: memory %llu -> %llu MiB (%s)", d->vmid,
+			            (unsigned long long)d->mem_from_mb, (unsigned long long)d->mem_to_mb,
+			            reason(d->reason));
+	} else if (rc != 0 && out->status == ACT_REFUSED && out->error != -EINVAL) {
+		notify_send(a->n, NOTIFY_FAILURE, d->vmid, "Scaling refused",
+		            "CT %u: %s", d->vmid, out->detail);
+	}
+	handle_events(a);
+	return rc;
+}
+
+const struct reconcile_report *actuate_reconcile_report(const struct actuate *a)
+{
+	return &a->report;
+}

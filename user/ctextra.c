@@ -1,0 +1,226 @@
+/*
+ * ctextra.c — host-side network and root-filesystem readings of a container (ctextra.h).
+ */
+#include "ctextra.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define PID_RECHECK_MS 10000
+#define IFACE_RESCAN_MS 10000
+
+void ctextra_init(struct ctextra *x, uint32_t vmid, const char *cgroup_dir)
+{
+	memset(x, 0, sizeof(*x));
+	x->vmid = vmid;
+	snprintf(x->cgroup_dir, sizeof(x->cgroup_dir), "%s", cgroup_dir ? cgroup_dir : "");
+	x->pid_checked_ms = x->ifaces_scanned_ms = x->fs_read_ms = INT64_MIN;
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+static pid_t first_pid_in(const char *dir)
+{
+	char path[600], buf[64];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	long pid = strtol(buf, NULL, 10);
+	return pid > 0 ? (pid_t)pid : 0;
+}
+
+static pid_t find_below(const char *dir, int depth)
+{
+	pid_t pid = first_pid_in(dir);
+	if (pid || depth == 0)
+		return pid;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while (!pid && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		char sub[600];
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >= sizeof(sub))
+			continue;
+		pid = find_below(sub, depth - 1);
+	}
+	closedir(d);
+	return pid;
+}
+
+pid_t ctextra_find_pid(const char *dir)
+{
+	return find_below(dir, 3);
+}
+
+static pid_t current_pid(struct ctextra *x, int64_t now_ms)
+{
+	bool alive = x->pid > 0 && kill(x->pid, 0) == 0;
+	if (!alive || now_ms - x->pid_checked_ms >= PID_RECHECK_MS || x->pid_checked_ms == INT64_MIN) {
+		x->pid = ctextra_find_pid(x->cgroup_dir);
+		x->pid_checked_ms = now_ms;
+	}
+	return x->pid;
+}
+
+bool ctextra_parse_net_dev(const char *text, uint64_t *rx, uint64_t *tx)
+{
+	uint64_t r = 0, t = 0;
+	bool any = false;
+	const char *line = text;
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		const char *colon = memchr(line, ':', nl ? (size_t)(nl - line) : strlen(line));
+		if (colon) {
+			const char *name = line;
+			while (*name == ' ')
+				name++;
+			size_t nlen = (size_t)(colon - name);
+			unsigned long long f[16];
+			int n = sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1],
+				       &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8]);
+			if (n == 9 && !(nlen == 2 && strncmp(name, "lo", 2) == 0)) {
+				r += f[0];
+				t += f[8];
+				any = true;
+			} else if (n == 9) {
+				any = true; /* only lo: a known zero */
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (!any)
+		return false;
+	*rx = r;
+	*tx = t;
+	return true;
+}
+
+static void scan_ifaces(struct ctextra *x, const struct ctextra_roots *r)
+{
+	x->n_ifaces = 0;
+	DIR *d = opendir(r->sys_class_net);
+	if (!d)
+		return;
+	char prefix[24];
+	int plen = snprintf(prefix, sizeof(prefix), "veth%ui", x->vmid);
+	struct dirent *e;
+	while ((e = readdir(d)) && x->n_ifaces < CTEXTRA_MAX_IFACES) {
+		if (strncmp(e->d_name, prefix, (size_t)plen) != 0 || strlen(e->d_name) >= 16)
+			continue;
+		const char *n = e->d_name + plen;
+		if (!*n || strspn(n, "0123456789") != strlen(n))
+			continue;
+		memcpy(x->ifaces[x->n_ifaces++], e->d_name, strlen(e->d_name) + 1); /* < 16, checked */
+	}
+	closedir(d);
+}
+
+static bool read_u64(const char *path, uint64_t *v)
+{
+	char buf[32];
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(buf, &end, 10);
+	if (errno || end == buf)
+		return false;
+	*v = x;
+	return true;
+}
+
+bool ctextra_net(struct ctextra *x, const struct ctextra_roots *r, int64_t now_ms,
+		 uint64_t *rx, uint64_t *tx)
+{
+	if (x->ifaces_scanned_ms == INT64_MIN || now_ms - x->ifaces_scanned_ms >= IFACE_RESCAN_MS) {
+		scan_ifaces(x, r);
+		x->ifaces_scanned_ms = now_ms;
+	}
+	if (x->n_ifaces > 0) {
+		uint64_t sum_rx = 0, sum_tx = 0;
+		for (int i = 0; i < x->n_ifaces; i++) {
+			char path[300];
+			uint64_t hrx, htx;
+			snprintf(path, sizeof(path), "%s/%s/statistics/rx_bytes", r->sys_class_net, x->ifaces[i]);
+			bool ok = read_u64(path, &hrx);
+			snprintf(path, sizeof(path), "%s/%s/statistics/tx_bytes", r->sys_class_net, x->ifaces[i]);
+			ok = ok && read_u64(path, &htx);
+			if (!ok) { /* an interface went away: look again next time */
+				x->ifaces_scanned_ms = INT64_MIN;
+				return false;
+			}
+			sum_rx += htx; /* the host's tx on the peer is what the container received */
+			sum_tx += hrx;
+		}
+		*rx = sum_rx;
+		*tx = sum_tx;
+		return true;
+	}
+	pid_t pid = current_pid(x, now_ms);
+	if (!pid)
+		return false;
+	char path[128], buf[8192];
+	if (pid != x->netns_pid) { /* a process in our own network namespace: host traffic, not its */
+		struct stat theirs, ours;
+		snprintf(path, sizeof(path), "%s/%d/ns/net", r->proc, (int)pid);
+		x->netns_own = stat(path, &theirs) == 0 && stat("/proc/self/ns/net", &ours) == 0 &&
+			       (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev);
+		x->netns_pid = pid;
+	}
+	if (!x->netns_own)
+		return false;
+	snprintf(path, sizeof(path), "%s/%d/net/dev", r->proc, (int)pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return false;
+	return ctextra_parse_net_dev(buf, rx, tx);
+}
+
+bool ctextra_fs(struct ctextra *x, const struct ctextra_roots *r, int64_t now_ms,
+		int64_t fs_every_ms, uint64_t *total, uint64_t *free_bytes, uint64_t *used)
+{
+	if (x->fs_read_ms == INT64_MIN || now_ms - x->fs_read_ms >= fs_every_ms) {
+		x->fs_read_ms = now_ms;
+		x->fs_known = false;
+		pid_t pid = current_pid(x, now_ms);
+		if (pid) {
+			char path[128];
+			struct statvfs sv;
+			snprintf(path, sizeof(path), "%s/%d/root/", r->proc, (int)pid);
+			if (statvfs(path, &sv) == 0) {
+				uint64_t f = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
+				x->fs_total = (uint64_t)sv.f_blocks * f;
+				x->fs_free = (uint64_t)sv.f_bavail * f;
+				x->fs_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * f;
+				x->fs_known = true;
+			}
+		}
+	}
+	if (!x->fs_known)
+		return false;
+	*total = x->fs_total;
+	*free_bytes = x->fs_free;
+	*used = x->fs_used;
+	return true;
+}

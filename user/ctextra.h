@@ -1,0 +1,66 @@
+/*
+ * ctextra.h — what a container's cgroup does not tell: network traffic and its root
+ * filesystem, read from the host side (no `pct exec`, reference-system.md §8.2).
+ *
+ * Network: Proxmox names a container's host-side veth peers `veth<vmid>i<n>`; their
+ * /sys/class/net/<if>/statistics counters are the container's traffic seen from the host,
+ * so rx and tx are swapped (what the host receives on the peer, the container sent). A
+ * container without such interfaces (a plain cgroup v2 host, a container with no NIC) is
+ * read through one of its processes: /proc/<pid>/net/dev of its network namespace, all
+ * interfaces but lo, as the reference did from inside — unless that process shares the
+ * daemon's own network namespace: then the counters are the host's, and the container's
+ * traffic is unknown.
+ *
+ * Filesystem: statvfs() of /proc/<pid>/root, the container's root mount as its processes
+ * see it (df's used/total/available). Read at most every `fs_every_ms` (it changes slowly).
+ *
+ * A process of the container is found in its cgroup (cgroup.procs, then the cgroups below,
+ * e.g. Proxmox's ns/), kept while it lives, and looked up again when it is gone.
+ * Everything is unknown (false) when nothing can be read; never a made-up 0.
+ */
+#ifndef LXCSCALE_CTEXTRA_H
+#define LXCSCALE_CTEXTRA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CTEXTRA_MAX_IFACES 8
+
+struct ctextra_roots {
+	const char *sys_class_net;   /* "/sys/class/net" */
+	const char *proc;            /* "/proc" */
+};
+
+struct ctextra {
+	uint32_t vmid;
+	char cgroup_dir[512];
+	pid_t pid;                       /* 0: none known */
+	int64_t pid_checked_ms;
+	int n_ifaces;
+	char ifaces[CTEXTRA_MAX_IFACES][16];
+	int64_t ifaces_scanned_ms;
+	pid_t netns_pid;                 /* the pid netns_own was checked for */
+	bool netns_own;                  /* that process has its own network namespace */
+	bool fs_known;
+	uint64_t fs_total, fs_free, fs_used;
+	int64_t fs_read_ms;
+};
+
+void ctextra_init(struct ctextra *x, uint32_t vmid, const char *cgroup_dir);
+
+/* A process of the cgroup at `dir` (or below it, a few levels deep); 0 when none. */
+pid_t ctextra_find_pid(const char *dir);
+
+/* Container traffic in bytes (cumulative). False when unknown. */
+bool ctextra_net(struct ctextra *x, const struct ctextra_roots *r, int64_t now_ms,
+		 uint64_t *rx, uint64_t *tx);
+
+/* Root filesystem in bytes, cached for fs_every_ms. False when unknown. */
+bool ctextra_fs(struct ctextra *x, const struct ctextra_roots *r, int64_t now_ms,
+		int64_t fs_every_ms, uint64_t *total, uint64_t *free_bytes, uint64_t *used);
+
+/* Parses /proc/<pid>/net/dev text: sums rx/tx bytes of every interface but lo. */
+bool ctextra_parse_net_dev(const char *text, uint64_t *rx, uint64_t *tx);
+
+#endif

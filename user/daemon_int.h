@@ -1,0 +1,122 @@
+/*
+ * daemon_int.h — the daemon's internal state, shared by its files:
+ *   daemon.c        set-up, tear-down, containers coming and going, event fds, commands
+ *   daemon_tick.c   sampling, evaluation, the tick, emission, metrics, systemd status
+ * Nothing outside user/daemon*.c includes this.
+ */
+#ifndef LXCSCALE_DAEMON_INT_H
+#define LXCSCALE_DAEMON_INT_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf_loader.h"
+#include "cgroup.h"
+#include "cmdq.h"
+#include "config.h"
+#include "ctextra.h"
+#include "daemon.h"
+#include "feature.h"
+#include "iforest.h"
+#include "loop.h"
+#include "metrics_writer.h"
+#include "model.h"
+#include "policy.h"
+#include "sampler.h"
+#include "suggestions.h"
+
+#define TRAIN_EVERY_MS 1000       /* a container's vector enters the training windows ~1/s */
+#define EVENT_DEBOUNCE_MS 20      /* an event re-samples a container at most this often */
+#define FS_EVERY_MS 5000          /* statvfs of a container's root */
+#define STATUS_EVERY_MS 5000      /* systemd STATUS= */
+
+struct ct {
+	struct daemon *d;
+	uint32_t vmid;
+	cg_ct *cg;
+	uint64_t cgid;
+	struct feat_history *hist;
+	struct policy_state pol;
+	struct ctextra extra;
+	struct model_ct *mct;
+	struct alloc alloc;
+	struct feat_raw raw;
+	bool have_raw;
+
+	bool oom_baseline;           /* oom_seen holds a first reading */
+	uint64_t oom_seen;           /* cumulative OOM kills at the last evaluation */
+	bool bpf_seen;               /* a BPF drain reported this container */
+	uint64_t bpf_oom, bpf_reclaim_us;
+	double runq_p50_us, runq_p99_us;
+
+	int64_t last_train_ms, last_sample_ms, budget_log_ms;
+	int psi_fd[2];               /* [0] memory some, [1] cpu some; -1 when none */
+	int mev_fd;                  /* memory.events (owned by cg), -1 when none */
+	bool gone;
+
+	bool scored;
+	iforest_result score;
+	bool has_last;
+	struct decision last;
+};
+
+struct daemon {
+	const struct lxcscale_config *cfg;
+	struct daemon_opts opts;
+	struct loop *loop;
+
+	cg_hier *hier;
+	cg_ctset *ctset;
+	regex_t id_re;
+	bool id_re_ok;
+
+	struct ct **cts;             /* sorted by vmid */
+	size_t n_cts, cap_cts;
+	struct ct **dead;            /* removed, freed at the next tick */
+	size_t n_dead, cap_dead;
+
+	struct feat_select sel;
+	struct policy_tier tiers[CFG_TIERS_MAX];
+	struct policy_config pc;
+	struct sampler_opts sopts;
+	struct ctextra_roots roots;
+
+	struct model *model;
+	struct metrics_writer *mw;
+	struct suggestions *sugg;
+	struct cmdq *cmdq;
+	struct lxs_bpf *bpf;
+	struct lxs_ct_delta *deltas;
+	size_t deltas_cap;
+
+	int timer_id;
+	daemon_apply_fn apply;
+	void *apply_ctx;
+	uint64_t seq;
+	struct decision *props;      /* the tick's wishes */
+	size_t props_cap;
+
+	double host_cpus, host_ram_mb;
+	int64_t next_metrics_ms, next_status_ms;
+	uint64_t metrics_cpu_ns_mark;
+	int64_t metrics_wall_mark_ms;
+	struct daemon_stats st;
+};
+
+int64_t daemon_mono_ms(void);
+int64_t daemon_wall_ms(void);
+
+/* daemon.c */
+struct ct *daemon_find(struct daemon *d, uint32_t vmid);
+struct ct *daemon_find_cgid(struct daemon *d, uint64_t cgid);
+void daemon_remove_ct(struct daemon *d, struct ct *ct);
+void daemon_free_dead(struct daemon *d);
+
+/* daemon_tick.c */
+bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms);
+bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct decision *out);
+void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force);
+void daemon_budget(struct daemon *d, struct policy_budget *b);
+
+#endif

@@ -1,0 +1,443 @@
+/*
+ * daemon_tick.c — what the daemon does per container: sample, features, score, policy;
+ * the tick over all containers with the host budget; emission of decisions; the metrics
+ * cycle and systemd's STATUS= line (design in daemon.h).
+ *
+ * The same two steps serve the tick and the events: daemon_sample_ct() reads a
+ * container and pushes a row into its history, daemon_evaluate_ct() turns the newest row
+ * into a decision wish. The tick collects every container's wish and grants them together
+ * (urgency, then tier priority); an event grants its one wish against what is left.
+ */
+#include "daemon_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics_file.h"
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- one container ----------------------------------------------------------------------- */
+
+bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
+{
+	struct cg_sample s;
+	cg_err e = cg_sample_read(ct->cg, &s);
+	if (e == CG_GONE) {
+		ct->gone = true;
+		return false;
+	}
+	if (e != CG_OK) {
+		log_debug("container %u: sample: %s", ct->vmid, cg_strerror(e));
+		return false;
+	}
+	struct feat_raw raw;
+	sampler_map(&s, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
+	if (ctextra_net(&ct->extra, &d->roots, now_ms, &raw.net_rx_bytes, &raw.net_tx_bytes))
+		raw.known |= RAW_BIT(RAW_NET);
+	if (ctextra_fs(&ct->extra, &d->roots, now_ms, FS_EVERY_MS, &raw.fs_total_bytes, &raw.fs_free_bytes,
+		       &raw.fs_used_bytes))
+		raw.known |= RAW_BIT(RAW_FS);
+	if (ct->bpf_seen) {
+		raw.runq_p50_us = ct->runq_p50_us;
+		raw.runq_p99_us = ct->runq_p99_us;
+		raw.reclaim_stall_us = ct->bpf_reclaim_us;
+		raw.known |= RAW_BIT(RAW_RUNQ) | RAW_BIT(RAW_RECLAIM);
+		if (!(raw.known & RAW_BIT(RAW_OOM))) { /* no memory.events: BPF counts the kills */
+			raw.oom_kills = ct->bpf_oom;
+			raw.known |= RAW_BIT(RAW_OOM);
+		}
+	}
+	ct->raw = raw;
+	ct->have_raw = true;
+	ct->last_sample_ms = now_ms;
+	d->st.samples++;
+	bool row = features_feed_raw(ct->hist, &raw);
+	if (row)
+		d->st.rows++;
+	return row;
+}
+
+static bool col(const struct feat_row *r, enum feat_col c, double *v)
+{
+	if (!(r->known & COL_BIT(c)))
+		return false;
+	*v = r->v[c];
+	return true;
+}
+
+bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct decision *out)
+{
+	const struct feat_row *row = features_history_last(ct->hist);
+	if (!row)
+		return false;
+	struct feat_vector v;
+	features_compute(ct->hist, &v);
+	double x[FEAT_COUNT];
+	iforest_result r;
+	memset(&r, 0, sizeof(r));
+	int scored = 0;
+	if (features_project(&v, &d->sel, x)) {
+		d->st.fed++;
+		bool train = now_ms - ct->last_train_ms >= TRAIN_EVERY_MS;
+		if (train)
+			ct->last_train_ms = now_ms;
+		scored = model_score(d->model, ct->mct, x, train, &r);
+		if (scored < 0)
+			scored = 0;
+	}
+	ct->scored = scored == 1;
+	if (ct->scored) {
+		ct->score = r;
+		d->st.scored++;
+	}
+
+	struct policy_input in;
+	memset(&in, 0, sizeof(in));
+	in.vmid = ct->vmid;
+	in.now_ms = now_ms;
+	in.cores_known = ct->alloc.cores_known;
+	in.cores = ct->alloc.cores;
+	in.ram_known = ct->alloc.ram_known;
+	in.ram_mb = ct->alloc.ram_mb;
+	in.cpu_known = col(row, COL_CPU, &in.cpu_pct);
+	in.mem_known = col(row, COL_MEM, &in.mem_mb);
+	in.psi_known = col(row, COL_PSI_CPU_SOME, &in.cpu_some_ms) && col(row, COL_PSI_MEM_SOME, &in.mem_some_ms);
+	if (in.psi_known && !col(row, COL_PSI_CPU_FULL, &in.cpu_full_ms))
+		in.cpu_full_ms = 0;
+	in.throttle_known = col(row, COL_THROTTLED, &in.throttled_ratio);
+	if (ct->raw.known & RAW_BIT(RAW_OOM)) {
+		uint64_t cum = ct->raw.oom_kills;
+		if (ct->oom_baseline && cum > ct->oom_seen)
+			in.oom_kills = cum - ct->oom_seen;
+		ct->oom_seen = cum;
+		ct->oom_baseline = true;
+	}
+	in.model_known = ct->scored;
+	in.anomaly = ct->scored && r.predict < 0;
+	in.anomaly_score = r.score;
+	in.confidence = r.confidence;
+
+	bool want = policy_evaluate(&d->pc, &ct->pol, &in, out);
+	if (want && ct->scored)
+		model_explain(d->model, ct->mct, x, out->top);
+	return want;
+}
+
+void daemon_budget(struct daemon *d, struct policy_budget *b)
+{
+	const struct lxcscale_config *c = d->cfg;
+	policy_budget_init(b, c->host.total_cores, c->host.total_ram_mb, d->host_cpus, d->host_ram_mb,
+			   c->host.reserve_cpu_cores, c->host.reserve_memory_mb);
+	for (size_t i = 0; i < d->n_cts; i++) {
+		const struct alloc *a = &d->cts[i]->alloc;
+		policy_budget_account(b, a->cores_known, a->cores, a->ram_known, a->ram_mb);
+	}
+}
+
+/* A wish the host budget could not grant: said at most once a minute per container, so
+ * an admin sees why a busy container is not growing. */
+static void budget_refused(struct daemon *d, const struct decision *dec, const struct policy_budget *b,
+			   int64_t now)
+{
+	struct ct *ct = daemon_find(d, dec->vmid);
+	if (!ct || now - ct->budget_log_ms < 60000)
+		return;
+	ct->budget_log_ms = now;
+	log_info("container %u: %s (%s) not granted: host budget full (%.2f of %.2f cores, %.0f of %.0f MiB "
+		 "allocated; scaling.total_cores / total_ram_mb / reserve_*)",
+		 dec->vmid, dec->detail, decision_reason_name(dec->reason), b->cores_used, b->cores_total,
+		 b->ram_used_mb, b->ram_total_mb);
+}
+
+void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force)
+{
+	int64_t now = daemon_mono_ms();
+	if (!force && now - ct->last_sample_ms < EVENT_DEBOUNCE_MS)
+		return;
+	d->st.event_evaluations++;
+	if (!daemon_sample_ct(d, ct, now)) {
+		if (ct->gone)
+			daemon_remove_ct(d, ct);
+		return;
+	}
+	struct decision dec;
+	if (!daemon_evaluate_ct(d, ct, now, &dec))
+		return;
+	struct policy_budget b;
+	daemon_budget(d, &b);
+	struct decision wish = dec;
+	if (!policy_grant(&b, &dec)) {
+		budget_refused(d, &wish, &b, now);
+		return;
+	}
+	daemon_apply(d, &dec);
+	policy_commit(&ct->pol, &dec, now);
+}
+
+/* ---- emission ---------------------------------------------------------------------------- */
+
+static const char *action(enum decision_change c)
+{
+	switch (c) {
+	case DECISION_UP: return "Scale Up";
+	case DECISION_DOWN: return "Scale Down";
+	case DECISION_SET: return "Set";
+	default: return "No Scaling";
+	}
+}
+
+int daemon_apply(struct daemon *d, struct decision *dec)
+{
+	dec->seq = ++d->seq;
+	if (!dec->time_ms)
+		dec->time_ms = daemon_wall_ms();
+	if (d->cfg->scaling.dry_run || !d->apply)
+		dec->dry_run = true;
+
+	char cpu[48] = "", ram[48] = "";
+	if (dec->cpu_change != DECISION_NONE)
+		snprintf(cpu, sizeof(cpu), " (-> %g)", dec->cpu_to);
+	if (dec->mem_change != DECISION_NONE)
+		snprintf(ram, sizeof(ram), " (-> %llu)", (unsigned long long)dec->mem_to_mb);
+	/* The reference's words, so its users' log greps keep working; then ours. */
+	log_info("%s container %u: CPU - %s%s, RAM - %s%s | Confidence: %.2f%% | reason: %s%s%s%s",
+		 dec->dry_run ? "[dry_run] Would scale" : "Scaling", dec->vmid, action(dec->cpu_change), cpu,
+		 action(dec->mem_change), ram, dec->confidence, decision_reason_name(dec->reason),
+		 dec->detail[0] ? " (" : "", dec->detail, dec->detail[0] ? ")" : "");
+	if (d->sugg) {
+		char err[256];
+		if (suggestions_write(d->sugg, dec, err, sizeof(err)) != 0)
+			log_warning("suggestions file: %s", err);
+	}
+	struct ct *ct = daemon_find(d, dec->vmid);
+	if (ct) {
+		ct->last = *dec;
+		ct->has_last = true;
+	}
+	d->st.decisions++;
+	if (dec->dry_run)
+		return 0;
+	return d->apply(d->apply_ctx, dec);
+}
+
+/* ---- metrics history cycle --------------------------------------------------------------- */
+
+static double rss_mb(void)
+{
+	FILE *f = fopen("/proc/self/statm", "re");
+	unsigned long long pages = 0, rss = 0;
+	if (f) {
+		if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return (double)rss * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void metrics_cycle(struct daemon *d, int64_t now_ms, uint64_t start_ns)
+{
+	if (!d->mw)
+		return;
+	struct mf_container *c = calloc(d->n_cts ? d->n_cts : 1, sizeof(*c));
+	if (!c)
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_cts; i++) {
+		const struct ct *ct = d->cts[i];
+		const struct feat_row *row = features_history_last(ct->hist);
+		if (!row || !ct->have_raw)
+			continue;
+		struct mf_container *m = &c[n++];
+		const struct feat_raw *raw = &ct->raw;
+		m->vmid = ct->vmid;
+		mf_format_timestamp(raw->wall_ms * 1000, m->timestamp);
+#define VAL(colname, field, bit)                                  \
+	do {                                                      \
+		if (row->known & COL_BIT(colname))                \
+			m->field = row->v[colname];               \
+		else                                              \
+			m->unknown |= MF_BIT(bit);                \
+	} while (0)
+		VAL(COL_CPU, cpu_usage_percent, MF_CPU);
+		VAL(COL_MEM, memory_usage_mb, MF_MEMORY);
+		VAL(COL_SWAP, swap_usage_mb, MF_SWAP_USAGE);
+		VAL(COL_SWAP_TOTAL, swap_total_mb, MF_SWAP_TOTAL);
+		VAL(COL_FS_USED, filesystem_usage_gb, MF_FS_USAGE);
+		VAL(COL_FS_TOTAL, filesystem_total_gb, MF_FS_TOTAL);
+		VAL(COL_FS_FREE, filesystem_free_gb, MF_FS_FREE);
+#undef VAL
+		if (row->known & COL_BIT(COL_PROCS))
+			m->process_count = (uint64_t)row->v[COL_PROCS];
+		else
+			m->unknown |= MF_BIT(MF_PROCESSES);
+		if (raw->known & RAW_BIT(RAW_IO)) { /* the reference's cumulative sectors */
+			m->io_reads = raw->io_rbytes / 512;
+			m->io_writes = raw->io_wbytes / 512;
+		} else {
+			m->unknown |= MF_BIT(MF_IO);
+		}
+		if (raw->known & RAW_BIT(RAW_NET)) {
+			m->rx_bytes = raw->net_rx_bytes;
+			m->tx_bytes = raw->net_tx_bytes;
+		} else {
+			m->unknown |= MF_BIT(MF_NETWORK);
+		}
+	}
+	struct mf_summary s;
+	memset(&s, 0, sizeof(s));
+	int64_t wall_us = daemon_wall_ms() * 1000;
+	mf_format_timestamp(wall_us - (int64_t)((mono_ns() - start_ns) / 1000), s.collection_start_time);
+	mf_format_timestamp(wall_us, s.collection_end_time);
+	s.total_containers = (unsigned)d->n_cts;
+	s.collected_containers = (unsigned)n;
+	s.total_duration_seconds = (double)(mono_ns() - start_ns) / 1e9;
+	uint64_t cpu = process_cpu_ns();
+	int64_t span = now_ms - d->metrics_wall_mark_ms;
+	if (span > 0 && d->metrics_cpu_ns_mark)
+		s.monitor_cpu_percent = (double)(cpu - d->metrics_cpu_ns_mark) / 1e6 / (double)span * 100.0;
+	d->metrics_cpu_ns_mark = cpu;
+	d->metrics_wall_mark_ms = now_ms;
+	s.monitor_memory_usage_mb = rss_mb();
+	metrics_writer_submit(d->mw, c, n, &s);
+	free(c);
+}
+
+/* ---- systemd ----------------------------------------------------------------------------- */
+
+void daemon_status_line(struct daemon *d, char *buf, size_t len)
+{
+	struct model_status ms;
+	model_status(d->model, &ms);
+	double avg_ms = d->st.ticks ? (double)d->st.tick_wall_ns / (double)d->st.ticks / 1e6 : 0;
+	snprintf(buf, len, "%zu containers, tick %.2f ms, model %s (gen %llu), %llu decisions%s%s",
+		 d->n_cts, avg_ms, ms.host_built ? "built" : ms.loaded ? "loaded" : "warming up",
+		 (unsigned long long)ms.host_generation, (unsigned long long)d->st.decisions,
+		 d->cfg->scaling.dry_run ? ", dry run" : "", d->bpf ? ", BPF" : "");
+}
+
+/* WATCHDOG=1 comes from lxcscaled's own loop timer; the tick adds the status line. */
+static void notify(struct daemon *d, int64_t now_ms)
+{
+	if (now_ms >= d->next_status_ms) {
+		char line[256], msg[300];
+		daemon_status_line(d, line, sizeof(line));
+		snprintf(msg, sizeof(msg), "STATUS=%s", line);
+		sd_notify(0, msg);
+		d->next_status_ms = now_ms + STATUS_EVERY_MS;
+	}
+}
+
+/* ---- the tick ---------------------------------------------------------------------------- */
+
+static void drain_bpf(struct daemon *d)
+{
+	if (!d->bpf)
+		return;
+	size_t want = d->n_cts + 8;
+	if (d->deltas_cap < want) {
+		struct lxs_ct_delta *n = realloc(d->deltas, want * 2 * sizeof(*n));
+		if (!n)
+			return;
+		d->deltas = n;
+		d->deltas_cap = want * 2;
+	}
+	size_t n = 0;
+	int rc = lxs_bpf_drain(d->bpf, d->deltas, d->deltas_cap, &n);
+	if (rc != 0 && rc != -ENOBUFS)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct lxs_ct_delta *x = &d->deltas[i];
+		struct ct *ct = daemon_find_cgid(d, x->cgid);
+		if (!ct)
+			continue;
+		ct->bpf_seen = true;
+		if (x->first)
+			continue;
+		ct->runq_p50_us = (double)x->runq_p50_ns / 1000.0;
+		ct->runq_p99_us = (double)x->runq_p99_ns / 1000.0;
+		ct->bpf_reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;
+	}
+}
+
+void daemon_tick(struct daemon *d)
+{
+	const uint64_t t0 = mono_ns(), c0 = thread_cpu_ns();
+	const int64_t now = daemon_mono_ms();
+	daemon_free_dead(d);
+	drain_bpf(d);
+
+	if (d->props_cap < d->n_cts) {
+		struct decision *p = realloc(d->props, d->n_cts * sizeof(*p));
+		if (p) {
+			d->props = p;
+			d->props_cap = d->n_cts;
+		}
+	}
+	size_t n_props = 0;
+	for (size_t i = 0; i < d->n_cts; i++) {
+		struct ct *ct = d->cts[i];
+		if (!daemon_sample_ct(d, ct, now))
+			continue;
+		struct decision dec;
+		if (daemon_evaluate_ct(d, ct, now, &dec) && n_props < d->props_cap)
+			d->props[n_props++] = dec;
+	}
+	for (size_t i = d->n_cts; i-- > 0;) /* containers found gone while sampling */
+		if (d->cts[i]->gone)
+			daemon_remove_ct(d, d->cts[i]);
+
+	if (n_props) {
+		struct policy_budget b;
+		daemon_budget(d, &b);
+		size_t granted = policy_grant_all(&b, d->props, n_props);
+		for (size_t i = granted; i < n_props; i++)
+			budget_refused(d, &d->props[i], &b, now);
+		for (size_t i = 0; i < granted; i++) {
+			struct ct *ct = daemon_find(d, d->props[i].vmid);
+			daemon_apply(d, &d->props[i]);
+			if (ct)
+				policy_commit(&ct->pol, &d->props[i], now);
+		}
+	}
+
+	if (d->cfg->metrics_interval_seconds > 0 && now >= d->next_metrics_ms) {
+		metrics_cycle(d, now, t0);
+		d->next_metrics_ms = now + (int64_t)d->cfg->metrics_interval_seconds * 1000;
+	}
+	notify(d, now);
+
+	uint64_t wall = mono_ns() - t0;
+	d->st.ticks++;
+	d->st.tick_wall_ns += wall;
+	d->st.tick_cpu_ns += thread_cpu_ns() - c0;
+	if (wall > d->st.tick_wall_max_ns)
+		d->st.tick_wall_max_ns = wall;
+}

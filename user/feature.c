@@ -1,0 +1,455 @@
+/*
+ * feature.c — raw samples → rows → the feature vector (design in feature.h).
+ *
+ * The history is a ring of rows. Next to each row it stores the rolling means of CPU and
+ * memory as they were when the row arrived, which is exactly the series pandas'
+ * `rolling(W, min_periods=1).mean()` produces; the trend is the least-squares slope of that
+ * series over the ring. Rolling statistics skip unknown values the way pandas skips NaN.
+ */
+#include "feature.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB (1024.0 * 1024.0)
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+static const char *const feature_names[FEAT_COUNT] = {
+	[F_CPU_MEMORY_RATIO] = "cpu_memory_ratio",
+	[F_CPU_PER_PROCESS] = "cpu_per_process",
+	[F_CPU_TREND] = "cpu_trend",
+	[F_CPU_USAGE_PERCENT] = "cpu_usage_percent",
+	[F_FS_FREE_GB] = "filesystem_free_gb",
+	[F_FS_TOTAL_GB] = "filesystem_total_gb",
+	[F_FS_USAGE_GB] = "filesystem_usage_gb",
+	[F_IO_READS] = "io_reads",
+	[F_IO_WRITES] = "io_writes",
+	[F_MAX_CPU] = "max_cpu",
+	[F_MAX_MEMORY] = "max_memory",
+	[F_MEMORY_PER_PROCESS] = "memory_per_process",
+	[F_MEMORY_TREND] = "memory_trend",
+	[F_MEMORY_USAGE_MB] = "memory_usage_mb",
+	[F_MIN_CPU] = "min_cpu",
+	[F_MIN_MEMORY] = "min_memory",
+	[F_NET_RX_BYTES] = "network_rx_bytes",
+	[F_NET_TX_BYTES] = "network_tx_bytes",
+	[F_PROCESS_COUNT] = "process_count",
+	[F_ROLLING_MEAN_CPU] = "rolling_mean_cpu",
+	[F_ROLLING_MEAN_MEMORY] = "rolling_mean_memory",
+	[F_ROLLING_STD_CPU] = "rolling_std_cpu",
+	[F_ROLLING_STD_MEMORY] = "rolling_std_memory",
+	[F_SWAP_TOTAL_MB] = "swap_total_mb",
+	[F_SWAP_USAGE_MB] = "swap_usage_mb",
+	[F_TIME_DIFF] = "time_diff",
+	[F_PSI_CPU_SOME_MS] = "psi_cpu_some_ms",
+	[F_PSI_CPU_FULL_MS] = "psi_cpu_full_ms",
+	[F_PSI_MEMORY_SOME_MS] = "psi_memory_some_ms",
+	[F_PSI_MEMORY_FULL_MS] = "psi_memory_full_ms",
+	[F_PSI_IO_SOME_MS] = "psi_io_some_ms",
+	[F_PSI_IO_FULL_MS] = "psi_io_full_ms",
+	[F_RUNQ_P50_US] = "runq_p50_us",
+	[F_RUNQ_P99_US] = "runq_p99_us",
+	[F_RECLAIM_STALL_MS] = "reclaim_stall_ms",
+	[F_THROTTLED_RATIO] = "throttled_ratio",
+	[F_OOM_KILLS] = "oom_kills",
+};
+
+const char *features_name(unsigned index)
+{
+	return index < FEAT_COUNT ? feature_names[index] : NULL;
+}
+
+int features_index(const char *name)
+{
+	if (!name)
+		return -1;
+	for (unsigned i = 0; i < FEAT_COUNT; i++)
+		if (strcmp(feature_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ---- raw → row ----------------------------------------------------------------------------- */
+
+/* A counter delta; false when either side is unknown or the counter went backwards
+ * (a reset: the container restarted, or a cgroup was re-created under the same name). */
+static bool counter_delta(const struct feat_raw *p, const struct feat_raw *c, uint32_t bit,
+			  uint64_t prev, uint64_t cur, double *delta)
+{
+	if (!(p->known & bit) || !(c->known & bit) || cur < prev)
+		return false;
+	*delta = (double)(cur - prev);
+	return true;
+}
+
+static void set_col(struct feat_row *r, enum feat_col col, double v)
+{
+	r->v[col] = v;
+	r->known |= COL_BIT(col);
+}
+
+bool features_row_from_raw(const struct feat_raw *p, const struct feat_raw *c, struct feat_row *out)
+{
+	if (!p || !c || c->mono_ms <= p->mono_ms)
+		return false;
+
+	struct feat_row r;
+	memset(&r, 0, sizeof(r));
+	r.mono_ms = c->mono_ms;
+	r.wall_ms = c->wall_ms;
+	const double dt_s = (double)(c->mono_ms - p->mono_ms) / 1000.0;
+	double d, d2;
+
+	/* CPU % of the allowed CPUs: Δusage / (Δt · cores), clamped to 0..100 (§3.2, §5.5). */
+	if (counter_delta(p, c, RAW_BIT(RAW_CPU_USAGE), p->cpu_usage_usec, c->cpu_usage_usec, &d) &&
+	    (c->known & RAW_BIT(RAW_CPU_CORES)) && c->cpu_cores > 0) {
+		double pct = d / (dt_s * 1e6 * c->cpu_cores) * 100.0;
+		set_col(&r, COL_CPU, pct < 0 ? 0 : pct > 100 ? 100 : pct);
+	}
+	/* Memory: page cache never counts as used. */
+	if (c->known & RAW_BIT(RAW_MEM)) {
+		uint64_t used = c->mem_current > c->mem_file ? c->mem_current - c->mem_file : 0;
+		set_col(&r, COL_MEM, (double)used / MIB);
+	}
+	if (c->known & RAW_BIT(RAW_SWAP))
+		set_col(&r, COL_SWAP, (double)c->swap_current / MIB);
+	if (c->known & RAW_BIT(RAW_SWAP_TOTAL))
+		set_col(&r, COL_SWAP_TOTAL, (double)c->swap_total / MIB);
+	if (c->known & RAW_BIT(RAW_PIDS))
+		set_col(&r, COL_PROCS, (double)c->pids);
+
+	if (counter_delta(p, c, RAW_BIT(RAW_IO), p->io_rbytes, c->io_rbytes, &d) &&
+	    counter_delta(p, c, RAW_BIT(RAW_IO), p->io_wbytes, c->io_wbytes, &d2)) {
+		set_col(&r, COL_IO_READS, d / 512.0 / dt_s);
+		set_col(&r, COL_IO_WRITES, d2 / 512.0 / dt_s);
+	}
+	if (counter_delta(p, c, RAW_BIT(RAW_NET), p->net_rx_bytes, c->net_rx_bytes, &d) &&
+	    counter_delta(p, c, RAW_BIT(RAW_NET), p->net_tx_bytes, c->net_tx_bytes, &d2)) {
+		set_col(&r, COL_NET_RX, d / dt_s);
+		set_col(&r, COL_NET_TX, d2 / dt_s);
+	}
+	if (c->known & RAW_BIT(RAW_FS)) {
+		set_col(&r, COL_FS_USED, (double)c->fs_used_bytes / GIB);
+		set_col(&r, COL_FS_TOTAL, (double)c->fs_total_bytes / GIB);
+		set_col(&r, COL_FS_FREE, (double)c->fs_free_bytes / GIB);
+	}
+
+	/* PSI totals are µs of stall; as ms per second they read like a per-mille share. */
+	static const enum feat_raw_field psi_field[3] = { RAW_PSI_CPU, RAW_PSI_MEM, RAW_PSI_IO };
+	for (int res = 0; res < 3; res++)
+		for (int kind = 0; kind < 2; kind++)
+			if (counter_delta(p, c, RAW_BIT(psi_field[res]), p->psi_total_us[res][kind],
+					  c->psi_total_us[res][kind], &d))
+				set_col(&r, (enum feat_col)(COL_PSI_CPU_SOME + res * 2 + kind),
+					d / 1000.0 / dt_s);
+
+	if (c->known & RAW_BIT(RAW_RUNQ)) {
+		set_col(&r, COL_RUNQ_P50, c->runq_p50_us);
+		set_col(&r, COL_RUNQ_P99, c->runq_p99_us);
+	}
+	if (counter_delta(p, c, RAW_BIT(RAW_RECLAIM), p->reclaim_stall_us, c->reclaim_stall_us, &d))
+		set_col(&r, COL_RECLAIM, d / 1000.0 / dt_s);
+	if (counter_delta(p, c, RAW_BIT(RAW_THROTTLE), p->nr_periods, c->nr_periods, &d) &&
+	    counter_delta(p, c, RAW_BIT(RAW_THROTTLE), p->nr_throttled, c->nr_throttled, &d2))
+		set_col(&r, COL_THROTTLED, d > 0 ? (d2 > d ? 1.0 : d2 / d) : 0.0);
+	if (counter_delta(p, c, RAW_BIT(RAW_OOM), p->oom_kills, c->oom_kills, &d))
+		set_col(&r, COL_OOM, d);
+
+	*out = r;
+	return true;
+}
+
+/* ---- history ring ---------------------------------------------------------------------- */
+
+struct hist_row {
+	struct feat_row row;
+	double rmean_cpu, rmean_mem;     /* rolling means when this row arrived */
+	bool rmean_cpu_known, rmean_mem_known;
+};
+
+struct feat_history {
+	unsigned capacity, window;
+	unsigned head;                   /* index of the oldest row */
+	unsigned count;
+	struct feat_raw prev_raw;
+	bool have_prev_raw;
+	struct hist_row rows[];
+};
+
+struct feat_history *features_history_new(unsigned capacity, unsigned window)
+{
+	if (capacity < 2 || capacity > 1000000 || window < 1 || window > capacity)
+		return NULL;
+	struct feat_history *h = calloc(1, sizeof(*h) + (size_t)capacity * sizeof(struct hist_row));
+	if (!h)
+		return NULL;
+	h->capacity = capacity;
+	h->window = window;
+	return h;
+}
+
+void features_history_free(struct feat_history *h)
+{
+	free(h);
+}
+
+void features_history_clear(struct feat_history *h)
+{
+	h->head = h->count = 0;
+	h->have_prev_raw = false;
+}
+
+unsigned features_history_count(const struct feat_history *h)
+{
+	return h->count;
+}
+
+/* i-th row counted from the newest (0 = newest). */
+static const struct hist_row *nth_newest(const struct feat_history *h, unsigned i)
+{
+	return &h->rows[(h->head + h->count - 1 - i) % h->capacity];
+}
+
+const struct feat_row *features_history_last(const struct feat_history *h)
+{
+	return h->count ? &nth_newest(h, 0)->row : NULL;
+}
+
+struct rolling {
+	unsigned n;                      /* known values in the window */
+	double mean, std, max, min;
+};
+
+/* Rolling statistics of column `col` over the newest min(W, count) rows, skipping unknown
+ * values (pandas skips NaN; min_periods = 1). std is the sample std, 0 for one value. */
+static struct rolling rolling_stats(const struct feat_history *h, enum feat_col col)
+{
+	struct rolling r = { 0, 0, 0, -INFINITY, INFINITY };
+	unsigned span = h->count < h->window ? h->count : h->window;
+	double sum = 0;
+	for (unsigned i = 0; i < span; i++) {
+		const struct feat_row *row = &nth_newest(h, i)->row;
+		if (!(row->known & COL_BIT(col)))
+			continue;
+		double x = row->v[col];
+		r.n++;
+		sum += x;
+		if (x > r.max) r.max = x;
+		if (x < r.min) r.min = x;
+	}
+	if (r.n == 0)
+		return r;
+	r.mean = sum / r.n;
+	if (r.n >= 2) {
+		double ss = 0;
+		for (unsigned i = 0; i < span; i++) {
+			const struct feat_row *row = &nth_newest(h, i)->row;
+			if (row->known & COL_BIT(col))
+				ss += (row->v[col] - r.mean) * (row->v[col] - r.mean);
+		}
+		r.std = sqrt(ss / (r.n - 1));
+	}
+	return r;
+}
+
+void features_push(struct feat_history *h, const struct feat_row *row)
+{
+	struct hist_row *slot;
+	if (h->count < h->capacity) {
+		slot = &h->rows[(h->head + h->count) % h->capacity];
+		h->count++;
+	} else {
+		slot = &h->rows[h->head];
+		h->head = (h->head + 1) % h->capacity;
+	}
+	slot->row = *row;
+	struct rolling rc = rolling_stats(h, COL_CPU), rm = rolling_stats(h, COL_MEM);
+	slot->rmean_cpu = rc.mean;
+	slot->rmean_cpu_known = rc.n > 0;
+	slot->rmean_mem = rm.mean;
+	slot->rmean_mem_known = rm.n > 0;
+}
+
+bool features_feed_raw(struct feat_history *h, const struct feat_raw *raw)
+{
+	struct feat_row row;
+	bool pushed = false;
+	if (h->have_prev_raw && features_row_from_raw(&h->prev_raw, raw, &row)) {
+		features_push(h, &row);
+		pushed = true;
+	}
+	/* Time going backwards keeps the old baseline rather than poisoning the next delta. */
+	if (!h->have_prev_raw || raw->mono_ms > h->prev_raw.mono_ms) {
+		h->prev_raw = *raw;
+		h->have_prev_raw = true;
+	}
+	return pushed;
+}
+
+/* Slope of np.polyfit(0..n-1, y, 1) over the stored rolling means that are known, oldest
+ * first; 0 for fewer than two points or a constant series (the reference's latest rule).
+ * Two passes with centred x and y, so large memory values do not cancel out. */
+static bool trend(const struct feat_history *h, bool cpu, double *slope)
+{
+	double sy = 0, first = 0;
+	unsigned n = 0;
+	bool constant = true;
+	for (unsigned i = h->count; i-- > 0;) {
+		const struct hist_row *r = nth_newest(h, i);
+		if (!(cpu ? r->rmean_cpu_known : r->rmean_mem_known))
+			continue;
+		double y = cpu ? r->rmean_cpu : r->rmean_mem;
+		if (n == 0)
+			first = y;
+		else if (y != first)
+			constant = false;
+		sy += y;
+		n++;
+	}
+	if (n == 0)
+		return false;
+	if (n < 2 || constant) {
+		*slope = 0;
+		return true;
+	}
+	const double xbar = (n - 1) / 2.0, ybar = sy / n;
+	double sxy = 0, sxx = 0;
+	unsigned x = 0;
+	for (unsigned i = h->count; i-- > 0;) {
+		const struct hist_row *r = nth_newest(h, i);
+		if (!(cpu ? r->rmean_cpu_known : r->rmean_mem_known))
+			continue;
+		double y = cpu ? r->rmean_cpu : r->rmean_mem;
+		sxy += (x - xbar) * (y - ybar);
+		sxx += (x - xbar) * (x - xbar);
+		x++;
+	}
+	*slope = sxy / sxx;
+	return true;
+}
+
+/* pandas division with inf/NaN replaced by 0 (_safe_ratio). */
+static double safe_ratio(double a, double b)
+{
+	if (b == 0)
+		return 0;
+	double q = a / b;
+	return isfinite(q) ? q : 0;
+}
+
+static void set_feat(struct feat_vector *v, enum feat_index f, double x)
+{
+	v->v[f] = x;
+	v->known |= 1ull << f;
+}
+
+void features_compute(const struct feat_history *h, struct feat_vector *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (h->count == 0)
+		return;
+	const struct feat_row *r = &nth_newest(h, 0)->row;
+#define KNOWN(c) (r->known & COL_BIT(c))
+	static const struct { enum feat_col col; enum feat_index feat; } direct[] = {
+		{ COL_CPU, F_CPU_USAGE_PERCENT }, { COL_MEM, F_MEMORY_USAGE_MB },
+		{ COL_SWAP, F_SWAP_USAGE_MB }, { COL_SWAP_TOTAL, F_SWAP_TOTAL_MB },
+		{ COL_PROCS, F_PROCESS_COUNT }, { COL_IO_READS, F_IO_READS },
+		{ COL_IO_WRITES, F_IO_WRITES }, { COL_NET_RX, F_NET_RX_BYTES },
+		{ COL_NET_TX, F_NET_TX_BYTES }, { COL_FS_USED, F_FS_USAGE_GB },
+		{ COL_FS_TOTAL, F_FS_TOTAL_GB }, { COL_FS_FREE, F_FS_FREE_GB },
+		{ COL_PSI_CPU_SOME, F_PSI_CPU_SOME_MS }, { COL_PSI_CPU_FULL, F_PSI_CPU_FULL_MS },
+		{ COL_PSI_MEM_SOME, F_PSI_MEMORY_SOME_MS }, { COL_PSI_MEM_FULL, F_PSI_MEMORY_FULL_MS },
+		{ COL_PSI_IO_SOME, F_PSI_IO_SOME_MS }, { COL_PSI_IO_FULL, F_PSI_IO_FULL_MS },
+		{ COL_RUNQ_P50, F_RUNQ_P50_US }, { COL_RUNQ_P99, F_RUNQ_P99_US },
+		{ COL_RECLAIM, F_RECLAIM_STALL_MS }, { COL_THROTTLED, F_THROTTLED_RATIO },
+		{ COL_OOM, F_OOM_KILLS },
+	};
+	for (size_t i = 0; i < sizeof(direct) / sizeof(direct[0]); i++)
+		if (KNOWN(direct[i].col))
+			set_feat(out, direct[i].feat, r->v[direct[i].col]);
+
+	if (KNOWN(COL_CPU) && KNOWN(COL_PROCS))
+		set_feat(out, F_CPU_PER_PROCESS, safe_ratio(r->v[COL_CPU], r->v[COL_PROCS]));
+	if (KNOWN(COL_MEM) && KNOWN(COL_PROCS))
+		set_feat(out, F_MEMORY_PER_PROCESS, safe_ratio(r->v[COL_MEM], r->v[COL_PROCS]));
+	if (KNOWN(COL_CPU) && KNOWN(COL_MEM))
+		set_feat(out, F_CPU_MEMORY_RATIO, safe_ratio(r->v[COL_CPU], r->v[COL_MEM]));
+#undef KNOWN
+
+	set_feat(out, F_TIME_DIFF,
+		 h->count >= 2 ? (double)(r->mono_ms - nth_newest(h, 1)->row.mono_ms) / 1000.0 : 0.0);
+
+	struct rolling rc = rolling_stats(h, COL_CPU), rm = rolling_stats(h, COL_MEM);
+	if (rc.n) {
+		set_feat(out, F_ROLLING_MEAN_CPU, rc.mean);
+		set_feat(out, F_ROLLING_STD_CPU, rc.std);
+		set_feat(out, F_MAX_CPU, rc.max);
+		set_feat(out, F_MIN_CPU, rc.min);
+	}
+	if (rm.n) {
+		set_feat(out, F_ROLLING_MEAN_MEMORY, rm.mean);
+		set_feat(out, F_ROLLING_STD_MEMORY, rm.std);
+		set_feat(out, F_MAX_MEMORY, rm.max);
+		set_feat(out, F_MIN_MEMORY, rm.min);
+	}
+	double slope;
+	if (trend(h, true, &slope))
+		set_feat(out, F_CPU_TREND, slope);
+	if (trend(h, false, &slope))
+		set_feat(out, F_MEMORY_TREND, slope);
+}
+
+/* ---- selection ------------------------------------------------------------------------- */
+
+void features_select_default(struct feat_select *s)
+{
+	s->n = 0;
+	for (unsigned i = 0; i < FEAT_REFERENCE_COUNT; i++)
+		s->index[s->n++] = (uint8_t)i;
+}
+
+int features_select_names(struct feat_select *s, const char *const *names, size_t n,
+			  char *err, size_t errlen)
+{
+	bool chosen[FEAT_COUNT] = { false };
+	for (size_t i = 0; i < n; i++) {
+		int idx = features_index(names[i]);
+		if (idx < 0) {
+			if (err && errlen)
+				snprintf(err, errlen, "unknown feature \"%s\"", names[i] ? names[i] : "(null)");
+			return -1;
+		}
+		chosen[idx] = true;
+	}
+	s->n = 0;
+	for (unsigned i = 0; i < FEAT_COUNT; i++)
+		if (chosen[i])
+			s->index[s->n++] = (uint8_t)i;
+	if (s->n == 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "no feature selected");
+		return -1;
+	}
+	return 0;
+}
+
+bool features_project(const struct feat_vector *v, const struct feat_select *s, double *out)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		unsigned f = s->index[i];
+		if (!(v->known & (1ull << f)))
+			return false;
+		out[i] = v->v[f];
+	}
+	return true;
+}
+
+const char *features_first_unknown(const struct feat_vector *v, const struct feat_select *s)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (!(v->known & (1ull << s->index[i])))
+			return feature_names[s->index[i]];
+	return NULL;
+}

@@ -1,0 +1,45 @@
+/*
+ * sampler.h — one container's cgroup reading (cgroup.h's struct cg_sample) mapped onto
+ * the feature module's raw sample and the container's current allocation.
+ *
+ * The allocation is what the policy's percentages are "of" and what a decision moves from:
+ *   cores: cpu.max quota/period when limited, the size of cpuset.cpus.effective when that
+ *          is known, the smaller of the two when both are; else `assumed_cores` (config
+ *          cgroup.assumed_cores) when > 0; else unknown — and that resource is not scaled.
+ *   memory: memory.max when it is a number; else `assumed_ram_mb`; else unknown.
+ * The assumed values exist for hosts without the cpu/memory controllers (a plain cgroup v2
+ * machine, CI): an admin states what a container "has" there, as pct config does on Proxmox.
+ *
+ * Values the cgroup library left unknown stay unknown here (the RAW_* bit is not set).
+ * "max" for memory.swap.max takes the host's SwapTotal, what the guest would see.
+ */
+#ifndef LXCSCALE_SAMPLER_H
+#define LXCSCALE_SAMPLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgroup.h"
+#include "feature.h"
+
+struct sampler_opts {
+	double assumed_cores;     /* 0: unknown when the cgroup has no CPU limit */
+	double assumed_ram_mb;    /* 0: unknown when the cgroup has no memory limit */
+	uint64_t host_swap_bytes; /* SwapTotal, for memory.swap.max = max */
+};
+
+struct alloc {
+	bool cores_known, ram_known;
+	double cores;
+	double ram_mb;
+};
+
+/* Fills raw (mono_ms from the sample, wall_ms given) and the allocation. Extras that do not
+ * come from cgroup files (network, filesystem, BPF) are added by the caller. */
+void sampler_map(const struct cg_sample *s, const struct sampler_opts *o, int64_t wall_ms,
+		 struct feat_raw *raw, struct alloc *a);
+
+/* The host's SwapTotal in bytes from /proc/meminfo text (0 when absent). */
+uint64_t sampler_parse_swap_total(const char *meminfo);
+
+#endif
