@@ -86,7 +86,7 @@ FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRC))
 LIBS := $(BUILD)/libapi.a $(BUILD)/libuser.a $(BUILD)/libcgroup.a $(BUILD)/libiforest.a
 
 .PHONY: all libs tests tools benches test unit asan vmtest bench deps install uninstall \
-        vmlinux clean help readme fuzz fuzzers fuzz-bins
+        vmlinux clean help readme fuzz fuzzers fuzz-bins soak
 .DEFAULT_GOAL := all
 # Keep objects and skeletons that pattern chains would otherwise delete as intermediates.
 .SECONDARY:
@@ -102,6 +102,7 @@ help:
 ## make vmtest     run only the real-kernel tests in a qemu VM
 ## make bench      run the benchmarks and print their figures
 ## make fuzz       build the libFuzzer targets into build/fuzz and run each (FUZZ_SECONDS=300)
+## make soak       the daemon with 500 churning test containers for an hour (SOAK_SECONDS=3600)
 ## make deps       install the Debian packages the build and tests need (root)
 ## make install    install into $(DESTDIR)$(PREFIX)
 ## make readme     regenerate the README key table and conf/lxcscale.yaml from the schema
@@ -206,6 +207,9 @@ fuzz-bins: $(FUZZ_BIN)
 
 fuzz: fuzzers tools
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh build/fuzz
+
+soak: all tools
+	$(Q)SOAK_SECONDS=$${SOAK_SECONDS:-3600} BUILD=$(BUILD) LXCSCALE_TOP=$(CURDIR) bash tests/integration/soak.sh
 
 deps:
 	$(Q)tools/deps.sh

@@ -126,7 +126,8 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	cg_err e = cg_ct_open(d->hier, vmid, &ct->cg);
 	if (e != CG_OK) {
 		if (e != CG_GONE)
-			log_warning("container %u: cannot open its cgroup: %s", vmid, cg_strerror(e));
+			log_warning("container %u: cannot open its cgroup: %s%s%s", vmid, cg_strerror(e),
+				    e == CG_EIO ? ": " : "", e == CG_EIO ? strerror(errno) : "");
 		free(ct);
 		return;
 	}
@@ -500,9 +501,11 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 		if (!d->mw)
 			log_warning("metrics history %s: cannot start its writer", cfg->data_file);
 	}
+	errno = 0;
 	d->cmdq = cmdq_new(1024);
 	if (!d->cmdq) {
-		snprintf(err, errlen, "out of memory");
+		/* an eventfd: EMFILE when the fd limit is reached, which is not "out of memory" */
+		snprintf(err, errlen, "cannot create the command queue: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
 	}
 	if (open_hierarchy(d, err, errlen) != 0)

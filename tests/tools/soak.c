@@ -3,7 +3,7 @@
  * host's real cgroup v2 tree, with containers and load coming and going, measured from the
  * inside: per-tick wall time and lateness (p50/p99/max), CPU, RSS and open fds over time.
  *
- *     soak [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-w WARMUP_S] [-c] [-b BURNERS] [-B]
+ *     soak [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-w WARMUP_S] [-H HISTORY] [-c] [-b BURNERS] [-B]
  *
  *   -n  test containers kept alive (default 500), each a cgroup with one sleeping process,
  *       under <mount>/lxcscale-soak-<pid>/<vmid>
@@ -12,6 +12,10 @@
  *   -b  burners: every 3 s up to B short CPU burners (2 s each) start in random containers
  *   -B  load the BPF programs (otherwise bpf.enabled: false)
  *   -w  warm-up: the reference measurement of RSS and fds is taken after it (default 30 s)
+ *   -H  history_length (rows kept per container; default: the configuration's default).
+ *       Each container's history is allocated at once but its pages become resident as
+ *       the ring fills (history_length ticks), so a flat-RSS check needs a warm-up longer
+ *       than that
  *
  * The daemon runs on a real event loop with its PSI triggers, memory.events fds, inotify
  * container set, model worker and metrics writer; only its tick timer is the harness's
@@ -299,7 +303,8 @@ static int count_errors(const char *log_path)
 int main(int argc, char **argv)
 {
 	int n = 500, secs = 120, tick_ms = 100, warm = 30, churn = 0, burners = 0, bpf = 0, opt;
-	while ((opt = getopt(argc, argv, "n:s:i:w:cb:B")) != -1) {
+	const char *history = NULL;
+	while ((opt = getopt(argc, argv, "n:s:i:w:H:cb:B")) != -1) {
 		switch (opt) {
 		case 'n': n = atoi(optarg); break;
 		case 's': secs = atoi(optarg); break;
@@ -308,6 +313,7 @@ int main(int argc, char **argv)
 		case 'c': churn = 1; break;
 		case 'b': burners = atoi(optarg); break;
 		case 'B': bpf = 1; break;
+		case 'H': history = optarg; break;
 		default:
 			fprintf(stderr, "usage: soak [-n N] [-s SECONDS] [-i TICK_MS] [-w WARMUP_S] [-c] [-b BURNERS] [-B]\n");
 			return 2;
@@ -367,6 +373,8 @@ int main(int argc, char **argv)
 	bad |= set(c, "model_file", path, d);
 	bad |= set(c, "bpf.pin_path", "/sys/fs/bpf/lxcscale-soak", d);
 	bad |= set(c, "bpf.enabled", bpf ? "true" : "false", d);
+	if (history)
+		bad |= set(c, "history_length", history, d);
 	static const char features[] =
 		"model:\n  features: [cpu_usage_percent, rolling_mean_cpu, rolling_std_cpu, max_cpu, min_cpu, "
 		"cpu_trend, time_diff, filesystem_usage_gb, "
@@ -439,8 +447,9 @@ int main(int argc, char **argv)
 	double ticks = nt ? (double)nt : 1;
 
 	printf("soak: %d test containers (%zu seen by the daemon at warm-up, %zu at the end), tick %d ms, "
-	       "%.0f s, churn %s (%ld containers replaced), %d burners, BPF %s, %ld CPUs (host load included)\n",
-	       n, cts_warm, cts_end, tick_ms, wall_s, churn ? "on" : "off", churned, burners,
+	       "history_length %d, %.0f s (warm-up %d s), churn %s (%ld containers replaced), %d burners, BPF %s, "
+	       "%ld CPUs (host load included)\n",
+	       n, cts_warm, cts_end, tick_ms, c->history_length, wall_s, warm, churn ? "on" : "off", churned, burners,
 	       s.bpf ? "on" : "off", sysconf(_SC_NPROCESSORS_ONLN));
 	printf("| ticks | tick p50 ms | tick p99 ms | tick max ms | start lateness p99 ms | CPU ms/tick (process) "
 	       "| CPU %% of a core | RSS warm kB | RSS end kB | VmHWM kB | fds warm | fds end | error lines |\n");
