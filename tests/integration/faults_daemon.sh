@@ -5,8 +5,9 @@
 #     (a symlink to /proc/self/mem): the reload fails with a message, the running
 #     configuration stays, the daemon keeps sampling; a later good file reloads;
 #   - file descriptors exhausted: with RLIMIT_NOFILE far too low for its containers the
-#     daemon keeps running and says why containers are not watched, and with almost no fds
-#     at all it refuses to start with a message instead of crashing.
+#     daemon keeps running and says why containers are not watched; with almost no fds at
+#     all it refuses to start with a message instead of crashing; a low soft limit under a
+#     high hard one (systemd's default 1024:524288) is raised at start.
 set -uo pipefail
 BUILD=${BUILD:-build}
 TOP=${LXCSCALE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -136,6 +137,22 @@ else
 	check "RLIMIT_NOFILE 48 with 60 containers: refused with a message, not a crash (exit $rc)" '[ $rc -ge 1 ] && [ $rc -lt 128 ] && [ -s "$WORK/fds.log" ]'
 fi
 grep -iE "too many|EMFILE|descriptor" "$WORK/fds.log" | head -3 | sed 's/^/# /'
+
+# a low soft limit under a high hard limit (systemd's 1024:524288): the daemon raises it
+HARD=$(ulimit -Hn)
+prlimit --nofile=48:$HARD "$BUILD/lxcscaled" --config "$WORK/cfg.yaml" --foreground >"$WORK/fds3.log" 2>&1 &
+DPID=$!
+if wait_log "ready:" 150 "$WORK/fds3.log"; then
+	sleep 2
+	soft=$(awk '/^Max open files/ {print $4}' "/proc/$DPID/limits")
+	check "soft RLIMIT_NOFILE 48 under a hard $HARD: raised to $soft, every container watched, no EMFILE" '
+		[ "$soft" = "$HARD" ] && ! grep -qi "too many open files" "$WORK/fds3.log" &&
+		[ "$(ls "/proc/$DPID/fd" | wc -l)" -gt 300 ]'
+	kill -TERM "$DPID"; wait "$DPID"
+else
+	bad "lxcscaled did not start under prlimit 48:$HARD"
+fi
+DPID=""
 
 prlimit --nofile=6 "$BUILD/lxcscaled" --config "$WORK/cfg.yaml" --foreground >"$WORK/fds2.log" 2>&1 &
 DPID=$!
