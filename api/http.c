@@ -407,7 +407,10 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 		if (srv->mhd_log[i].last_ns < srv->mhd_log[slot].last_ns)
 			slot = i; /* the oldest (or an unused) slot, for a new message */
 	}
-	snprintf(srv->mhd_log[slot].text, sizeof(srv->mhd_log[slot].text), "%s", buf);
+	/* a prefix identifies the message; truncation is intended */
+	size_t tl = strnlen(buf, sizeof(srv->mhd_log[slot].text) - 1);
+	memcpy(srv->mhd_log[slot].text, buf, tl);
+	srv->mhd_log[slot].text[tl] = '\0';
 	srv->mhd_log[slot].suppressed = 0;
 	srv->mhd_log[slot].last_ns = 0;
 found:

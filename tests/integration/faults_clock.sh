@@ -1,4 +1,5 @@
 #!/bin/bash
+# asan: skip
 # faults_clock.sh — the clock jumping (NTP step, an admin's `date -s`, a VM resumed) must not
 # stretch or shrink an interval anywhere in the daemon, the API or the libraries.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# asan: skip
 # soak.sh — the daemon for a long time with 500 test containers on this host's unified
 # cgroup v2 tree, one container created and one removed every second, CPU burners coming
 # and going (build/tests/tools/soak; the daemon's own code on a real event loop).
@@ -7,11 +8,13 @@
 # Pass: the daemon sees exactly the live containers at both measuring points, logs no
 # error, its open fd count is the same at the end as after the warm-up (same container
 # count, churn paused at both points), and its RSS is flat: at the end no more than 10 %
-# + 2 MiB above the warm-up figure. Each container's history (history_length rows) becomes
-# resident as it fills, one row per tick, so the 2-minute run uses history_length 200
-# (full after 20 s, warm-up 30 s); the hour-long run keeps the default (1000 rows, full
-# after 100 s; warm-up 300 s). The tick latency (p50/p99/max) and CPU are reported, never
-# asserted.
+# + 2 MiB above the warm-up figure. Memory that fills by design must be full by then: each
+# container's history (history_length rows) and model window (model.window rows) become
+# resident one row per tick, so the 2-minute run uses 200 of each (full after 20 s, warm-up
+# 30 s) and the hour-long run the defaults (1000, full after 100 s; warm-up 300 s). The
+# reference metrics history keeps 1000 serialised cycles (one per metrics interval) and is
+# only flat after 1000 intervals, so it is off here; bench/scale.sh reports its cost.
+# The tick latency (p50/p99/max) and CPU are reported, never asserted.
 set -u
 TOP=${LXCSCALE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}
@@ -20,6 +23,7 @@ SECS=${SOAK_SECONDS:-120}
 N=${SOAK_CONTAINERS:-500}
 WARM=${SOAK_WARMUP:-$((SECS / 4 > 300 ? 300 : SECS / 4))}
 HIST=${SOAK_HISTORY:-$([ "$SECS" -ge 600 ] && echo 1000 || echo 200)}
+WINDOW=${SOAK_WINDOW:-$HIST}
 pass=0 failn=0 skipn=0
 ok() { echo "ok - $1"; pass=$((pass + 1)); }
 fail() { echo "FAIL - $1"; failn=$((failn + 1)); }
@@ -27,7 +31,7 @@ check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 
 S=$BUILD/tests/tools/soak
 [ -x "$S" ] || { echo "FAIL - $S not built"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-out=$("$S" -n "$N" -s "$SECS" -w "$WARM" -H "$HIST" -c -b 2 2>&1)
+out=$("$S" -n "$N" -s "$SECS" -w "$WARM" -H "$HIST" -W "$WINDOW" -M 0 -c -b 2 2>&1)
 rc=$?
 if [ $rc -eq 77 ]; then
 	echo "skip - soak: needs root and a cgroup v2 mount"

@@ -3,7 +3,8 @@
  * host's real cgroup v2 tree, with containers and load coming and going, measured from the
  * inside: per-tick wall time and lateness (p50/p99/max), CPU, RSS and open fds over time.
  *
- *     soak [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-w WARMUP_S] [-H HISTORY] [-c] [-b BURNERS] [-B]
+ *     soak [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-w WARMUP_S] [-H HISTORY] [-W WINDOW]
+ *          [-M METRICS_S] [-c] [-b BURNERS] [-B]
  *
  *   -n  test containers kept alive (default 500), each a cgroup with one sleeping process,
  *       under <mount>/lxcscale-soak-<pid>/<vmid>
@@ -16,6 +17,11 @@
  *       Each container's history is allocated at once but its pages become resident as
  *       the ring fills (history_length ticks), so a flat-RSS check needs a warm-up longer
  *       than that
+ *   -W  model.window (training rows kept per container, default the configuration's): the
+ *       same, filled one row per sample fed to the model
+ *   -M  metrics_interval_seconds (default 10; 0 = no reference metrics history). The
+ *       history keeps the last 1000 cycles serialised in memory, so it grows for 1000
+ *       intervals before it is flat
  *
  * The daemon runs on a real event loop with its PSI triggers, memory.events fds, inotify
  * container set, model worker and metrics writer; only its tick timer is the harness's
@@ -37,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -107,6 +114,7 @@ static pid_t spawn_in(const char *dir, int burn_s)
 	pid_t p = fork();
 	if (p != 0)
 		return p;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	char procs[400];
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
 	FILE *f = fopen(procs, "w");
@@ -233,7 +241,7 @@ struct ticker {
 	struct daemon *d;
 	int64_t period_us, next_us;
 	uint32_t *wall, *late; /* µs per tick */
-	size_t n;
+	size_t n, cap;
 };
 
 static void on_tick(struct loop *l, int timer_id, uint64_t expirations, void *arg)
@@ -246,7 +254,7 @@ static void on_tick(struct loop *l, int timer_id, uint64_t expirations, void *ar
 	int64_t late = t->next_us ? start - t->next_us : 0;
 	daemon_tick(t->d);
 	int64_t wall = mono_us() - start;
-	if (t->n < MAX_TICKS) {
+	if (t->n < t->cap) {
 		t->wall[t->n] = (uint32_t)(wall > UINT32_MAX ? UINT32_MAX : wall);
 		t->late[t->n] = (uint32_t)(late < 0 ? 0 : late > UINT32_MAX ? UINT32_MAX : late);
 		t->n++;
@@ -303,8 +311,8 @@ static int count_errors(const char *log_path)
 int main(int argc, char **argv)
 {
 	int n = 500, secs = 120, tick_ms = 100, warm = 30, churn = 0, burners = 0, bpf = 0, opt;
-	const char *history = NULL;
-	while ((opt = getopt(argc, argv, "n:s:i:w:H:cb:B")) != -1) {
+	const char *history = NULL, *window = NULL, *metrics = "10";
+	while ((opt = getopt(argc, argv, "n:s:i:w:H:W:M:cb:B")) != -1) {
 		switch (opt) {
 		case 'n': n = atoi(optarg); break;
 		case 's': secs = atoi(optarg); break;
@@ -314,6 +322,8 @@ int main(int argc, char **argv)
 		case 'b': burners = atoi(optarg); break;
 		case 'B': bpf = 1; break;
 		case 'H': history = optarg; break;
+		case 'W': window = optarg; break;
+		case 'M': metrics = optarg; break;
 		default:
 			fprintf(stderr, "usage: soak [-n N] [-s SECONDS] [-i TICK_MS] [-w WARMUP_S] [-c] [-b BURNERS] [-B]\n");
 			return 2;
@@ -345,8 +355,10 @@ int main(int argc, char **argv)
 	snprintf(log_path, sizeof(log_path), "%s/daemon.log", work);
 
 	pid_t kid = fork();
-	if (kid == 0)
+	if (kid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the soak, even if it crashes */
 		_exit(churner(n, churn, burners, count_file));
+	}
 	/* wait until the n containers exist before the daemon starts */
 	for (int i = 0; i < 600; i++) {
 		snprintf(path, sizeof(path), "%s/%d/cgroup.procs", root, FIRST_VMID + n - 1);
@@ -364,7 +376,7 @@ int main(int argc, char **argv)
 	bad |= set(c, "cgroup.assumed_ram_mb", "2048", d);
 	bad |= set(c, "scaling.dry_run", "true", d);
 	bad |= set(c, "sample_interval_ms", tick, d);
-	bad |= set(c, "metrics_interval_seconds", "10", d);
+	bad |= set(c, "metrics_interval_seconds", metrics, d);
 	snprintf(path, sizeof(path), "%s/lxc_metrics.json", work);
 	bad |= set(c, "data_file", path, d);
 	snprintf(path, sizeof(path), "%s/suggestions.jsonl", work);
@@ -375,6 +387,8 @@ int main(int argc, char **argv)
 	bad |= set(c, "bpf.enabled", bpf ? "true" : "false", d);
 	if (history)
 		bad |= set(c, "history_length", history, d);
+	if (window)
+		bad |= set(c, "model.window", window, d);
 	static const char features[] =
 		"model:\n  features: [cpu_usage_percent, rolling_mean_cpu, rolling_std_cpu, max_cpu, min_cpu, "
 		"cpu_trend, time_diff, filesystem_usage_gb, "
@@ -401,11 +415,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	struct ticker t = {.d = dm, .period_us = (int64_t)tick_ms * 1000};
-	size_t cap = (size_t)secs * 1000 / (size_t)tick_ms + 16;
+	size_t cap = ((size_t)secs + 10) * 1000 / (size_t)tick_ms + 16; /* + the settling pauses */
 	if (cap > MAX_TICKS)
 		cap = MAX_TICKS;
 	t.wall = calloc(cap, sizeof(uint32_t));
 	t.late = calloc(cap, sizeof(uint32_t));
+	t.cap = t.wall && t.late ? cap : 0;
 	loop_add_timer(l, (uint64_t)tick_ms, (uint64_t)tick_ms, on_tick, &t);
 
 	double c0 = cpu_s();
@@ -447,9 +462,10 @@ int main(int argc, char **argv)
 	double ticks = nt ? (double)nt : 1;
 
 	printf("soak: %d test containers (%zu seen by the daemon at warm-up, %zu at the end), tick %d ms, "
-	       "history_length %d, %.0f s (warm-up %d s), churn %s (%ld containers replaced), %d burners, BPF %s, "
+	       "history_length %d, model.window %d, metrics history every %d s, %.0f s (warm-up %d s), churn %s (%ld containers replaced), %d burners, BPF %s, "
 	       "%ld CPUs (host load included)\n",
-	       n, cts_warm, cts_end, tick_ms, c->history_length, wall_s, warm, churn ? "on" : "off", churned, burners,
+	       n, cts_warm, cts_end, tick_ms, c->history_length, c->model.window, c->metrics_interval_seconds,
+	       wall_s, warm, churn ? "on" : "off", churned, burners,
 	       s.bpf ? "on" : "off", sysconf(_SC_NPROCESSORS_ONLN));
 	printf("| ticks | tick p50 ms | tick p99 ms | tick max ms | start lateness p99 ms | CPU ms/tick (process) "
 	       "| CPU %% of a core | RSS warm kB | RSS end kB | VmHWM kB | fds warm | fds end | error lines |\n");
