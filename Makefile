@@ -86,7 +86,7 @@ FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRC))
 LIBS := $(BUILD)/libapi.a $(BUILD)/libuser.a $(BUILD)/libcgroup.a $(BUILD)/libiforest.a
 
 .PHONY: all libs tests tools benches test unit asan vmtest bench deps install uninstall \
-        vmlinux clean help readme fuzz fuzzers fuzz-bins soak
+        vmlinux clean help readme deb fuzz fuzzers fuzz-bins soak
 .DEFAULT_GOAL := all
 # Keep objects and skeletons that pattern chains would otherwise delete as intermediates.
 .SECONDARY:
@@ -105,6 +105,7 @@ help:
 ## make soak       the daemon with 500 churning test containers for an hour (SOAK_SECONDS=3600)
 ## make deps       install the Debian packages the build and tests need (root)
 ## make install    install into $(DESTDIR)$(PREFIX)
+## make deb        build the Debian package into build/deb/ (dpkg-buildpackage)
 ## make readme     regenerate the README key table and conf/lxcscale.yaml from the schema
 ## make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 
@@ -229,10 +230,34 @@ install: all
 		install -d $(DESTDIR)/lib/systemd/system && \
 		sed 's|@SBINDIR@|$(PREFIX)/sbin|g' conf/lxcscaled.service \
 			> $(DESTDIR)/lib/systemd/system/lxcscaled.service; fi
+	install -d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)/etc/logrotate.d \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 conf/lxcscale.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/lxcscale.conf
+	install -m 0644 conf/lxcscale.logrotate $(DESTDIR)/etc/logrotate.d/lxcscale
+	install -m 0644 man/lxcscale.1 $(DESTDIR)$(PREFIX)/share/man/man1/lxcscale.1
+	install -m 0644 man/lxcscale.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/lxcscale.yaml.5
+	install -m 0644 man/lxcscaled.8 $(DESTDIR)$(PREFIX)/share/man/man8/lxcscaled.8
+	install -m 0644 conf/lxcscale.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lxcscale
+	ln -sf lxcscale $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lxcscaled
+	install -d $(DESTDIR)$(PREFIX)/share/doc/lxcscale/examples
+	install -m 0644 conf/lxcscaled-management-routes.conf \
+		$(DESTDIR)$(PREFIX)/share/doc/lxcscale/examples/management-routes.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/lxcscaled $(DESTDIR)$(PREFIX)/bin/lxcscale \
-	      $(DESTDIR)/lib/systemd/system/lxcscaled.service
+	      $(DESTDIR)/lib/systemd/system/lxcscaled.service \
+	      $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/lxcscale.conf $(DESTDIR)/etc/logrotate.d/lxcscale \
+	      $(DESTDIR)$(PREFIX)/share/man/man1/lxcscale.1 $(DESTDIR)$(PREFIX)/share/man/man5/lxcscale.yaml.5 \
+	      $(DESTDIR)$(PREFIX)/share/man/man8/lxcscaled.8 \
+	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lxcscale \
+	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lxcscaled \
+	      $(DESTDIR)$(PREFIX)/share/doc/lxcscale/examples/management-routes.conf
+
+# The Debian package (debian/, dpkg-buildpackage), built from a clean export of the tree
+# into build/deb/: lxcscale_<version>_<arch>.deb and the build log there.
+deb:
+	$(Q)tools/deb.sh
 
 clean:
 	rm -rf build

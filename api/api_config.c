@@ -35,9 +35,7 @@ void api_settings_from_config(const struct lxcscale_config *c, struct api_settin
 	s->max_body_bytes = (size_t)c->api.max_body_bytes;
 	s->tls_cert_file = c->api.tls_cert[0] ? c->api.tls_cert : NULL;
 	s->tls_key_file = c->api.tls_key[0] ? c->api.tls_key : NULL;
-	/* error_handling.show_stack_traces is accepted but ignored by the schema: the
-	 * reference's texts are kept, details go to the log. */
-	s->show_stack_traces = false;
+	s->show_stack_traces = c->error_handling.show_stack_traces;
 	s->log = api_log_to_daemon_log;
 	s->log_arg = NULL;
 }

@@ -550,29 +550,13 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
 		a6->sin6_family = AF_INET6;
 		a6->sin6_port = htons(s->port);
-		flags |= MHD_USE_IPv6;
+		/* "::" means every address, IPv4 included (as 0.0.0.0 did for the reference) */
+		flags |= IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	} else {
 		snprintf(err, errlen, "server.host '%s' is not a numeric IPv4/IPv6 address", s->host);
 		free_server(srv);
 		return NULL;
 	}
-
-	if (!api_host_is_loopback(s->host)) {
-		if (!s->auth_enabled)
-			api_log(srv, API_LOG_WARNING,
-				"the API listens on %s:%u, which is not a loopback address, and "
-				"authentication is disabled: anyone who can reach this port can resize, "
-				"snapshot, clone and destroy containers as root. Enable authentication "
-				"or bind 127.0.0.1.",
-				s->host, s->port);
-		if (!(s->tls_cert_file && s->tls_key_file))
-			api_log(srv, API_LOG_WARNING,
-				"the API listens on %s:%u without TLS: API keys travel in clear text",
-				s->host, s->port);
-	}
-	if (s->auth_enabled && auth_check(s, "x") == AUTH_MISCONFIGURED)
-		api_log(srv, API_LOG_ERROR, "authentication is enabled but no API key is configured: "
-					    "protected routes answer 500");
 
 	if (s->tls_cert_file || s->tls_key_file) {
 		if (!s->tls_cert_file || !s->tls_key_file) {
@@ -623,6 +607,23 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = di ? di->port : s->port;
+	if (!api_host_is_loopback(s->host)) {
+		if (!s->auth_enabled)
+			api_log(srv, API_LOG_WARNING,
+				"the API listens on %s:%u, which is not a loopback address, and "
+				"authentication is disabled: anyone who can reach this port can resize, "
+				"snapshot, clone and destroy containers as root. Enable authentication "
+				"or bind 127.0.0.1.",
+				s->host, srv->port);
+		if (!(s->tls_cert_file && s->tls_key_file))
+			api_log(srv, API_LOG_WARNING,
+				"the API listens on %s:%u without TLS: API keys travel in clear text",
+				s->host, srv->port);
+	}
+	if (s->auth_enabled && auth_check(s, "x") == AUTH_MISCONFIGURED)
+		api_log(srv, API_LOG_ERROR, "authentication is enabled but no API key is configured: "
+					    "protected routes answer 500");
+
 	api_log(srv, API_LOG_INFO, "API listening on %s%s%s:%u (%s, auth %s, rate limit %s)",
 		strchr(s->host, ':') ? "[" : "", s->host, strchr(s->host, ':') ? "]" : "", srv->port,
 		(flags & MHD_USE_TLS) ? "https" : "http", s->auth_enabled ? "on" : "off",

@@ -154,6 +154,19 @@ static bool lookup(struct params *p, const char *const names[], json_object **v)
 	return false;
 }
 
+/* lookup() for a value that may be required: when absent, records "LABEL is required" if
+ * REQUIRED. *PRESENT (when not NULL) says whether it was given. */
+static bool lookup_or_require(struct params *p, const char *const names[], const char *label,
+			      bool required, json_object **v, bool *present)
+{
+	bool have = lookup(p, names, v);
+	if (present)
+		*present = have;
+	if (!have && required)
+		params_fail(p, "%s is required", label);
+	return have;
+}
+
 int parse_strict_ll(const char *s, long long *out)
 {
 	const char *q = s;
@@ -208,14 +221,8 @@ bool params_int(struct params *p, const char *const names[], const char *label, 
 		long long hi, bool required, long long *out, bool *present)
 {
 	json_object *v;
-	bool have = lookup(p, names, &v);
-	if (present)
-		*present = have;
-	if (!have) {
-		if (required)
-			params_fail(p, "%s is required", label);
+	if (!lookup_or_require(p, names, label, required, &v, present))
 		return !required;
-	}
 	long long x = 0;
 	int rc = v ? json_to_ll(v, &x) : -1;
 	if (rc != 0 || x < lo || x > hi) {
@@ -230,14 +237,8 @@ bool params_number(struct params *p, const char *const names[], const char *labe
 		   double hi, bool required, double *out, bool *present)
 {
 	json_object *v;
-	bool have = lookup(p, names, &v);
-	if (present)
-		*present = have;
-	if (!have) {
-		if (required)
-			params_fail(p, "%s is required", label);
+	if (!lookup_or_require(p, names, label, required, &v, present))
 		return !required;
-	}
 	double d;
 	enum json_type t = v ? json_object_get_type(v) : json_type_null;
 	if (t == json_type_int || t == json_type_double) {
@@ -331,11 +332,8 @@ bool params_name(struct params *p, const char *const names[], const char *label,
 		 enum name_kind kind, bool required, char *out, size_t outlen)
 {
 	json_object *v;
-	if (!lookup(p, names, &v)) {
-		if (required)
-			params_fail(p, "%s is required", label);
+	if (!lookup_or_require(p, names, label, required, &v, NULL))
 		return !required;
-	}
 	const char *hint = kind == NAME_SNAPSHOT
 				   ? "letters, digits, '_' and '-', 1-40 characters, not starting with '-'"
 				   : kind == NAME_HOST ? "a valid hostname (RFC 1123 label)"

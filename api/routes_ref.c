@@ -37,16 +37,31 @@ static json_object *raw_data(const char *out)
 	return json_object_new_string_len(out, (int)n);
 }
 
-/* Answer 400 with every error collected; true when it did. */
-static bool reject_invalid(struct req *r, struct params *p, enum metrics_resource res, bool count,
-			   uint32_t vmid)
+/* Answers with a finished command: 500 with its error, or success with MSG and its output as
+ * `data`. Frees CR. */
+static void answer_with_output(struct req *r, struct cmd_result *cr, const char *msg)
 {
-	if (params_ok(p))
-		return false;
-	if (count)
-		metrics_scaling_failure(&r->srv->metrics, vmid, res, REASON_INVALID_REQUEST);
-	resp_validation(r, json_object_get(p->errors));
-	return true;
+	if (!cr->ok)
+		resp_internal(r, cr->detail);
+	else
+		resp_success(r, msg, raw_data(cr->out));
+	cmd_result_free(cr);
+}
+
+/* Ends the reading of a request's parameters: frees P and, when it collected errors,
+ * answers 400 with every one of them (counted as an invalid scaling request for VMID and
+ * RES when COUNT). True when it answered: the route has nothing more to do. */
+static bool params_rejected(struct req *r, struct params *p, enum metrics_resource res, bool count,
+			    uint32_t vmid)
+{
+	bool bad = !params_ok(p);
+	if (bad) {
+		if (count)
+			metrics_scaling_failure(&r->srv->metrics, vmid, res, REASON_INVALID_REQUEST);
+		resp_validation(r, json_object_get(p->errors));
+	}
+	params_free(p);
+	return bad;
 }
 
 static bool get_id(struct params *p, const char *const names[], const char *label, uint32_t *id)
@@ -56,6 +71,18 @@ static bool get_id(struct params *p, const char *const names[], const char *labe
 		return false;
 	*id = (uint32_t)v;
 	return true;
+}
+
+/* For the routes that take nothing but the container's id (lxc_id or an alias): true with
+ * *ID set, or false after answering 400. */
+static bool read_id_only(struct req *r, uint32_t *id)
+{
+	struct params p;
+	params_load(r, &p);
+	*id = 0;
+	if (!p.body_error)
+		get_id(&p, ID_NAMES, "lxc_id", id);
+	return !params_rejected(r, &p, RES_CPU, false, 0);
 }
 
 /* ---- scaling ---------------------------------------------------------------------------- */
@@ -119,11 +146,8 @@ static void scale_common(struct req *r, bool cores_route)
 			params_int(&p, MEMORY_NAMES, "memory", 64, 1048576, true, &value, NULL);
 		}
 	}
-	if (reject_invalid(r, &p, res, true, id)) {
-		params_free(&p);
+	if (params_rejected(r, &p, res, true, id))
 		return;
-	}
-	params_free(&p);
 
 	char msg[128];
 	if (cores_route)
@@ -239,11 +263,8 @@ void route_storage_increase(struct req *r)
 		get_id(&p, ID_NAMES, "lxc_id", &id);
 		params_int(&p, DISK_NAMES, "disk_size", 1, 10240, true, &add, NULL);
 	}
-	if (reject_invalid(r, &p, RES_STORAGE, true, id)) {
-		params_free(&p);
+	if (params_rejected(r, &p, RES_STORAGE, true, id))
 		return;
-	}
-	params_free(&p);
 
 	char ids[16];
 	snprintf(ids, sizeof(ids), "%u", id);
@@ -298,26 +319,18 @@ static void snapshot_action(struct req *r, const char *verb)
 		get_id(&p, ID_NAMES, "lxc_id", &id);
 		params_name(&p, SNAP_NAMES, "snapshot_name", NAME_SNAPSHOT, true, name, sizeof(name));
 	}
-	if (reject_invalid(r, &p, RES_CPU, false, 0)) {
-		params_free(&p);
+	if (params_rejected(r, &p, RES_CPU, false, 0))
 		return;
-	}
-	params_free(&p);
 	char ids[16], msg[160];
 	snprintf(ids, sizeof(ids), "%u", id);
 	const char *args[] = {verb, ids, name, NULL};
 	struct cmd_result cr;
 	pct_run(r->srv, args, &cr);
-	if (!cr.ok) {
-		resp_internal(r, cr.detail);
-	} else {
-		if (!strcmp(verb, "snapshot"))
-			snprintf(msg, sizeof(msg), "Snapshot %s created for container %u", name, id);
-		else
-			snprintf(msg, sizeof(msg), "Container %u rolled back to snapshot %s", id, name);
-		resp_success(r, msg, raw_data(cr.out));
-	}
-	cmd_result_free(&cr);
+	if (!strcmp(verb, "snapshot"))
+		snprintf(msg, sizeof(msg), "Snapshot %s created for container %u", name, id);
+	else
+		snprintf(msg, sizeof(msg), "Container %u rolled back to snapshot %s", id, name);
+	answer_with_output(r, &cr, msg);
 }
 
 void route_snapshot_create(struct req *r) { snapshot_action(r, "snapshot"); }
@@ -326,28 +339,16 @@ void route_snapshot_rollback(struct req *r) { snapshot_action(r, "rollback"); }
 /* Run a single `pct <verb> <id>` for a GET route and return its raw stdout. */
 static void simple_get(struct req *r, const char *verb, const char *what)
 {
-	struct params p;
-	params_load(r, &p);
-	uint32_t id = 0;
-	if (!p.body_error)
-		get_id(&p, ID_NAMES, "lxc_id", &id);
-	if (reject_invalid(r, &p, RES_CPU, false, 0)) {
-		params_free(&p);
+	uint32_t id;
+	if (!read_id_only(r, &id))
 		return;
-	}
-	params_free(&p);
 	char ids[16], msg[128];
 	snprintf(ids, sizeof(ids), "%u", id);
 	const char *args[] = {verb, ids, NULL};
 	struct cmd_result cr;
 	pct_run(r->srv, args, &cr);
-	if (!cr.ok) {
-		resp_internal(r, cr.detail);
-	} else {
-		snprintf(msg, sizeof(msg), "%s for container %u", what, id);
-		resp_success(r, msg, raw_data(cr.out));
-	}
-	cmd_result_free(&cr);
+	snprintf(msg, sizeof(msg), "%s for container %u", what, id);
+	answer_with_output(r, &cr, msg);
 }
 
 void route_snapshot_list(struct req *r) { simple_get(r, "listsnapshot", "Snapshots"); }
@@ -368,11 +369,8 @@ void route_clone_create(struct req *r)
 		if (a && b && id == newid)
 			params_fail(&p, "new_lxc_id must differ from lxc_id");
 	}
-	if (reject_invalid(r, &p, RES_CPU, false, 0)) {
-		params_free(&p);
+	if (params_rejected(r, &p, RES_CPU, false, 0))
 		return;
-	}
-	params_free(&p);
 
 	char ids[16], newids[16], snap[32];
 	snprintf(ids, sizeof(ids), "%u", id);
@@ -429,16 +427,9 @@ void route_clone_create(struct req *r)
 
 void route_clone_delete(struct req *r)
 {
-	struct params p;
-	params_load(r, &p);
-	uint32_t id = 0;
-	if (!p.body_error)
-		get_id(&p, ID_NAMES, "lxc_id", &id);
-	if (reject_invalid(r, &p, RES_CPU, false, 0)) {
-		params_free(&p);
+	uint32_t id;
+	if (!read_id_only(r, &id))
 		return;
-	}
-	params_free(&p);
 	char ids[16];
 	snprintf(ids, sizeof(ids), "%u", id);
 	struct cmd_result cr;
@@ -460,14 +451,9 @@ void route_clone_delete(struct req *r)
 	cmd_result_free(&cr);
 	const char *destroy[] = {"destroy", ids, NULL};
 	pct_run(r->srv, destroy, &cr);
-	if (!cr.ok) {
-		resp_internal(r, cr.detail);
-	} else {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "Container %u stopped and destroyed", id);
-		resp_success(r, msg, raw_data(cr.out));
-	}
-	cmd_result_free(&cr);
+	char msg[96];
+	snprintf(msg, sizeof(msg), "Container %u stopped and destroyed", id);
+	answer_with_output(r, &cr, msg);
 }
 
 /* ---- resources -------------------------------------------------------------------------- */
@@ -486,16 +472,9 @@ static json_object *conf_int(const char *out, const char *key, bool *has, double
 
 void route_lxc_config(struct req *r)
 {
-	struct params p;
-	params_load(r, &p);
-	uint32_t id = 0;
-	if (!p.body_error)
-		get_id(&p, ID_NAMES, "lxc_id", &id);
-	if (reject_invalid(r, &p, RES_CPU, false, 0)) {
-		params_free(&p);
+	uint32_t id;
+	if (!read_id_only(r, &id))
 		return;
-	}
-	params_free(&p);
 	char ids[16];
 	snprintf(ids, sizeof(ids), "%u", id);
 	const char *args[] = {"config", ids, NULL};
@@ -536,24 +515,16 @@ void route_node_status(struct req *r)
 				params_fail(&p, "node_name is required");
 		}
 	}
-	if (reject_invalid(r, &p, RES_CPU, false, 0)) {
-		params_free(&p);
+	if (params_rejected(r, &p, RES_CPU, false, 0))
 		return;
-	}
-	params_free(&p);
 	char path[128];
 	snprintf(path, sizeof(path), "/nodes/%s/status", node);
 	const char *args[] = {"get", path, NULL};
 	struct cmd_result cr;
 	cmd_run(srv, srv->set.pvesh_path ? srv->set.pvesh_path : "pvesh", args, srv->set.lxc_timeout_s, &cr);
-	if (!cr.ok) {
-		resp_internal(r, cr.detail);
-	} else {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "Status of node %s", node);
-		resp_success(r, msg, raw_data(cr.out));
-	}
-	cmd_result_free(&cr);
+	char msg[128];
+	snprintf(msg, sizeof(msg), "Status of node %s", node);
+	answer_with_output(r, &cr, msg);
 }
 
 void route_cluster_status(struct req *r)
@@ -562,9 +533,5 @@ void route_cluster_status(struct req *r)
 	const char *args[] = {"status", NULL};
 	struct cmd_result cr;
 	cmd_run(srv, srv->set.pvecm_path ? srv->set.pvecm_path : "pvecm", args, srv->set.lxc_timeout_s, &cr);
-	if (!cr.ok)
-		resp_internal(r, cr.detail);
-	else
-		resp_success(r, "Cluster status", raw_data(cr.out));
-	cmd_result_free(&cr);
+	answer_with_output(r, &cr, "Cluster status");
 }

@@ -23,6 +23,8 @@
 #define DECISIONS_MAX 1000
 #define HISTORY_MAX 4096
 
+/* The API's own words for a change, as api/openapi.yaml lists them (none, up, down, set);
+ * the suggestions log says increase/decrease instead (decision_change_name). */
 static const char *change_str(enum decision_change c)
 {
 	switch (c) {
@@ -30,19 +32,6 @@ static const char *change_str(enum decision_change c)
 	case DECISION_UP: return "up";
 	case DECISION_DOWN: return "down";
 	case DECISION_SET: return "set";
-	}
-	return "unknown";
-}
-
-static const char *reason_str(enum decision_reason r)
-{
-	switch (r) {
-	case REASON_THRESHOLD: return "threshold";
-	case REASON_ANOMALY: return "anomaly";
-	case REASON_PSI: return "psi";
-	case REASON_OOM: return "oom";
-	case REASON_MANUAL: return "manual";
-	case REASON_RECONCILE: return "reconcile";
 	}
 	return "unknown";
 }
@@ -65,7 +54,7 @@ void decision_write(struct jsonw *w, const struct decision *d)
 	jw_kuint(w, "from_mb", d->mem_from_mb);
 	jw_kuint(w, "to_mb", d->mem_to_mb);
 	jw_obj_end(w);
-	jw_kstr(w, "reason", reason_str(d->reason));
+	jw_kstr(w, "reason", decision_reason_name(d->reason));
 	jw_knum(w, "confidence", d->confidence);
 	jw_knum(w, "anomaly_score", d->anomaly_score);
 	jw_kbool(w, "anomaly", d->anomaly);
@@ -88,6 +77,10 @@ void decision_write(struct jsonw *w, const struct decision *d)
 	jw_knum(w, "mem_psi_some_ms", d->mem_psi_some_ms);
 	jw_kbool(w, "dry_run", d->dry_run);
 	jw_kbool(w, "persist", d->persist);
+	jw_key(w, "outcome");
+	jw_strn(w, d->outcome, strnlen(d->outcome, sizeof(d->outcome)));
+	jw_key(w, "detail");
+	jw_strn(w, d->detail, strnlen(d->detail, sizeof(d->detail)));
 	jw_obj_end(w);
 }
 

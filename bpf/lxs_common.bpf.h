@@ -42,8 +42,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lxs_ctrs SEC(".maps");
 
+/* Not preallocated: a preallocated per-CPU hash costs max_entries x CPUs x 344 bytes
+ * (180 MB on a 128-thread host) whatever the number of containers. Entries are created by
+ * the loader when a container is registered; the programs create one only after a crash
+ * reuse or for the host/other bucket (safe in tracing programs since 6.1's bpf_mem_alloc). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, LXS_MAX_CONTAINERS + 1); /* + the host/other bucket */
 	__type(key, __u64);                 /* container cgroup id, or LXS_OTHER_ID */
 	__type(value, struct lxs_cagg);
@@ -74,7 +79,7 @@ struct lxs_rl_key {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, 4 * LXS_MAX_CONTAINERS);
+	__uint(max_entries, 2048);           /* LRU, so preallocated: kept small */
 	__type(key, struct lxs_rl_key);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

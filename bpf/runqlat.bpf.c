@@ -103,14 +103,14 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 	__u64 now = bpf_ktime_get_ns(), next_cg = 0;
 	struct runq_cpu_val *cpu = bpf_map_lookup_elem(&runq_cpu, &zero);
 	struct runq_start_val *st;
-	struct lxs_cagg *a;
+	struct lxs_cagg *a, *prev_a = NULL;
 
 	if (!cpu)
 		return 0;
 
 	/* prev: on-CPU time and the kind of switch, to the container it was switched in with */
 	if (cpu->cgid) {
-		a = cagg_get(cpu->cgid);
+		a = prev_a = cagg_get(cpu->cgid);
 		if (a) {
 			if (cpu->ts && now > cpu->ts)
 				a->oncpu_ns += now - cpu->ts;
@@ -132,7 +132,8 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 
 			next_cg = st->cgid;
 			st->ts = 0; /* consumed */
-			a = cagg_get(next_cg);
+			/* a switch between two tasks of one container needs one lookup */
+			a = next_cg == cpu->cgid && prev_a ? prev_a : cagg_get(next_cg);
 			if (!a) {
 				next_cg = 0; /* container removed since the wake-up */
 			} else if (now > ts) {

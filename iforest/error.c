@@ -15,7 +15,7 @@ const char *iforest_strerror(int code)
 	case IFOREST_E_IO:          return "I/O error";
 	case IFOREST_E_TRUNCATED:   return "model file is truncated";
 	case IFOREST_E_MAGIC:       return "not an iforest model file (bad magic)";
-	case IFOREST_E_VERSION:     return "unsupported model file version";
+	case IFOREST_E_VERSION:     return "unsupported model file version (this build reads versions 1 and 2)";
 	case IFOREST_E_CHECKSUM:    return "model file checksum mismatch (corrupted)";
 	case IFOREST_E_CORRUPT:     return "model file content is inconsistent (corrupted)";
 	case IFOREST_E_PARSE:       return "malformed text input";

@@ -72,7 +72,8 @@ typedef struct {
 	int      n_trees;        /* n_estimators; default 100 */
 	/* max_samples: "auto" = min(256, n) when both fields are 0;
 	 * max_samples > 0: that many rows (capped at n, like sklearn after its warning);
-	 * max_samples_fraction in (0, 1]: int(fraction * n) rows (takes precedence). */
+	 * max_samples_fraction in (0, 1]: int(fraction * n) rows (takes precedence).
+	 * At most 2^24 rows per tree. */
 	int      max_samples;
 	double   max_samples_fraction;
 	/* contamination: 0 = "auto" (offset -0.5); in (0, 0.5]: offset = numpy's linear
@@ -113,6 +114,9 @@ typedef struct {
 	size_t   bytes;           /* heap bytes held by the model (all layouts) */
 	size_t   confidence_rows; /* size of the confidence reference table */
 	int      simd_layout;     /* 1 when the complete-tree SIMD layout exists (depth <= 10) */
+	int      packed_layout;   /* 1: natively trained, thresholds carry the feature index in
+	                             their low ceil(log2(n_features)) mantissa bits (one load per
+	                             tree level); 0: exact layout (imported sklearn, v1 files) */
 } iforest_info;
 
 void iforest_model_info(const iforest_model *m, iforest_info *info);
@@ -134,7 +138,11 @@ typedef struct {
 enum iforest_kernel {
 	IFOREST_KERNEL_AUTO   = 0,   /* best available: AVX2 when the CPU has it, else scalar */
 	IFOREST_KERNEL_SCALAR = 1,   /* portable reference path */
-	IFOREST_KERNEL_AVX2   = 2,
+	IFOREST_KERNEL_AVX2   = 2,   /* single-sample AVX2 kernel, one row at a time */
+	IFOREST_KERNEL_AVX2_BATCH = 3, /* 8 rows per vector over blocks of 64 rows; packed
+	                                  (natively trained) models only */
+	IFOREST_KERNEL_AVX512VL = 4, /* packed models: the single-sample kernel with AVX-512VL
+	                                two-source permutes on 256-bit registers */
 };
 
 /* One sample -> all four outputs. Never allocates. */
@@ -146,13 +154,19 @@ int iforest_score_batch(const iforest_model *m, const double *X, size_t n_rows,
                         size_t n_features, iforest_result *out);
 
 /* score_samples only, with an explicit kernel (tests and benchmarks compare kernels).
- * IFOREST_E_UNSUPPORTED when the kernel is not available on this CPU or for this model. */
+ * IFOREST_E_UNSUPPORTED when the kernel is not available on this CPU or for this model.
+ * AUTO and iforest_score_batch() pick the fastest measured path for the model and CPU (the
+ * batch kernel only for packed models with > 32 features on CPUs without AVX-512VL; else the
+ * single-sample kernel row by row). Every path agrees with the scalar one to <= 1e-6, and
+ * the SIMD paths of one model are bit-identical to each other. */
 int iforest_score_samples(const iforest_model *m, enum iforest_kernel k, const double *X,
                           size_t n_rows, size_t n_features, double *scores);
 
-/* The kernel IFOREST_KERNEL_AUTO resolves to on this CPU ("avx2" or "scalar"). AVX-512 is
- * deliberately not used: on the Zen 4 host measured it gained ~4 %, and on older Intel
- * servers 512-bit code lowers the clock of the whole core — the containers' core. */
+/* The kernel IFOREST_KERNEL_AUTO resolves to on this CPU ("avx2+avx512vl", "avx2" or
+ * "scalar"). 512-bit AVX-512 is deliberately not used: on the Zen 4 host measured it gained
+ * ~4 %, and on older Intel servers 512-bit code lowers the clock of the whole core — the
+ * containers' core. AVX-512VL's permutes on 256-bit registers are used for packed models
+ * (z[feature] lookups in one instruction per 16 features). */
 const char *iforest_kernel_name(void);
 
 /* ---- explanation ----------------------------------------------------------------------- */
@@ -173,7 +187,8 @@ int iforest_explain(const iforest_model *m, const double *x, size_t n_features,
 
 /* ---- save / load ----------------------------------------------------------------------- */
 
-/* File format v1: a 32-byte little-endian header (magic "LXIF", version, flags, payload
+/* File format v2 (v1 files are still read, as exact-layout models; flag bit 0 of v2 marks
+ * the packed layout): a 32-byte little-endian header (magic "LXIF", version, flags, payload
  * sizes, CRC-32 over header and compressed payload) followed by a zlib-compressed payload.
  * Loading validates every size, index and tree link; any failure returns a distinct error
  * (TRUNCATED, MAGIC, VERSION, CHECKSUM, CORRUPT), never a crash or a different model.

@@ -2,7 +2,7 @@
  * io.c — saving and loading models: a versioned, zlib-compressed file with a checksum.
  *
  * Layout (all little endian):
- *   header, 32 bytes: "LXIF" | u32 version (1) | u32 flags (0) | u32 crc32 |
+ *   header, 32 bytes: "LXIF" | u32 version (2) | u32 flags | u32 crc32 |
  *                     u64 payload_len (uncompressed) | u64 compressed_len
  *   compressed payload (zlib, level 6)
  * The CRC-32 covers the header (with its crc field zeroed) and the compressed bytes, so any
@@ -12,6 +12,10 @@
  * training, so a loaded model scores exactly like the saved one. Checks run in this order:
  * too short -> TRUNCATED, magic -> MAGIC, version -> VERSION, short payload -> TRUNCATED,
  * trailing bytes -> CORRUPT, crc -> CHECKSUM, inflate or content -> CORRUPT.
+ * Versions: 2 adds flag bit 0 = packed layout (thresholds carry the feature index in their
+ * low mantissa bits; loading checks that every split's bits agree with its feature). Version
+ * 1 files (written before the packed layout existed, flags 0) are still read, as exact-layout
+ * models that score exactly as before; any other version is IFOREST_E_VERSION.
  */
 #include "iforest_int.h"
 
@@ -26,7 +30,9 @@
 #include <zlib.h>
 
 #define MAGIC "LXIF"
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u
+#define FORMAT_V1 1u
+#define FLAG_PACKED 1u
 #define HEADER_LEN 32
 #define MAX_PAYLOAD (1ull << 31)
 #define MAX_INFLATE_RATIO 1032ull /* zlib's deflate bound: at most 1032 output bytes per input byte */
@@ -133,7 +139,8 @@ static void write_payload(const iforest_model *m, wbuf *b)
 
 /* Check one tree's preorder structure: node i's left child is i+1, its right child starts
  * right after the left subtree, depths follow, leaves carry no split, counts add up. */
-static int check_tree(if_node *nd, size_t n, int n_features, int max_depth, int psi)
+static int check_tree(if_node *nd, size_t n, int n_features, int max_depth, int psi,
+                      uint32_t pack_mask)
 {
 	struct { size_t node; int depth; } stack[128];
 	int sp = 0;
@@ -156,6 +163,9 @@ static int check_tree(if_node *nd, size_t n, int n_features, int max_depth, int 
 		if (x->right < 0 || (size_t)x->right <= fr.node + 1 || (size_t)x->right >= n ||
 		    x->feature >= n_features || isnan(x->thr) || sp + 2 > 128)
 			return -1;
+		if (pack_mask != UINT32_MAX &&
+		    (!isfinite(x->thr) || (if_f32_bits(x->thr) & pack_mask) != x->feature))
+			return -1;   /* packed: the threshold's low bits must spell the feature */
 		/* children's counts are range-checked only when popped: add them in 64 bits */
 		if ((int64_t)nd[fr.node + 1].n + nd[x->right].n != x->n)
 			return -1;
@@ -165,7 +175,7 @@ static int check_tree(if_node *nd, size_t n, int n_features, int max_depth, int 
 	return pos == n ? 0 : -1;
 }
 
-static int read_payload(rbuf *b, iforest_model **out)
+static int read_payload(rbuf *b, int packed, iforest_model **out)
 {
 	uint32_t nf = get_u32(b), nt = get_u32(b), psi = get_u32(b), depth = get_u32(b);
 	if (b->bad || nf < 1 || nf > IFOREST_MAX_FEATURES || nt < 1 || nt > IFOREST_MAX_TREES ||
@@ -203,7 +213,7 @@ static int read_payload(rbuf *b, iforest_model **out)
 	if (b->pos != b->len)
 		return IFOREST_E_CORRUPT;     /* trailing bytes */
 
-	iforest_model *m = if_model_alloc((int)nf, (int)nt, (int)psi, total);
+	iforest_model *m = if_model_alloc((int)nf, (int)nt, (int)psi, total, packed);
 	if (!m)
 		return IFOREST_E_NOMEM;
 	memcpy(m->mean, mean, nf * sizeof(double));
@@ -223,7 +233,7 @@ static int read_payload(rbuf *b, iforest_model **out)
 			nd[i].feature = get_u16(b);
 			nd[i].n = (int32_t)get_u32(b);
 		}
-		if (check_tree(nd, n, (int)nf, (int)depth, (int)psi)) {
+		if (check_tree(nd, n, (int)nf, (int)depth, (int)psi, packed ? m->pack_mask : UINT32_MAX)) {
 			iforest_model_free(m);
 			return IFOREST_E_CORRUPT;
 		}
@@ -285,7 +295,7 @@ int iforest_save_buffer(const iforest_model *m, void **buf, size_t *len)
 	}
 	memcpy(out, MAGIC, 4);
 	put_le32(out + 4, FORMAT_VERSION);
-	put_le32(out + 8, 0);
+	put_le32(out + 8, m->packed ? FLAG_PACKED : 0);
 	put_le32(out + 12, 0);
 	put_le64(out + 16, raw.len);
 	put_le64(out + 24, clen);
@@ -308,7 +318,8 @@ int iforest_load_buffer(const void *vbuf, size_t len, iforest_model **out)
 		return IFOREST_E_MAGIC;
 	if (len < HEADER_LEN)
 		return IFOREST_E_TRUNCATED;
-	if (le32(b + 4) != FORMAT_VERSION)
+	const uint32_t version = le32(b + 4);
+	if (version != FORMAT_VERSION && version != FORMAT_V1)
 		return IFOREST_E_VERSION;
 	uint64_t raw_len = le64(b + 16), clen = le64(b + 24);
 	/* deflate expands at most 1032:1, so a larger raw_len is a lie that would make us
@@ -327,8 +338,9 @@ int iforest_load_buffer(const void *vbuf, size_t len, iforest_model **out)
 	crc = crc32(crc, b + HEADER_LEN, (uInt)clen);
 	if ((uint32_t)crc != le32(b + 12))
 		return IFOREST_E_CHECKSUM;
-	if (le32(b + 8) != 0)
-		return IFOREST_E_CORRUPT;
+	const uint32_t flags = le32(b + 8);
+	if (flags & ~(version == FORMAT_V1 ? 0u : FLAG_PACKED))
+		return IFOREST_E_CORRUPT;       /* unknown flag bits */
 	unsigned char *raw = malloc(raw_len ? raw_len : 1);
 	if (!raw)
 		return IFOREST_E_NOMEM;
@@ -339,7 +351,7 @@ int iforest_load_buffer(const void *vbuf, size_t len, iforest_model **out)
 		return zrc == Z_MEM_ERROR ? IFOREST_E_NOMEM : IFOREST_E_CORRUPT;
 	}
 	rbuf r = {raw, raw_len, 0, 0};
-	int rc = read_payload(&r, out);
+	int rc = read_payload(&r, (flags & FLAG_PACKED) != 0, out);
 	free(raw);
 	return rc;
 }

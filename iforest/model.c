@@ -49,7 +49,48 @@ static void *xcalloc(iforest_model *m, size_t n, size_t size)
 	return p;
 }
 
-iforest_model *if_model_alloc(int n_features, int n_trees, int psi, size_t n_nodes)
+int if_pack_bits(int n_features)
+{
+	int b = 0;
+	while ((1 << b) < n_features)
+		b++;
+	return b;
+}
+
+/* Candidates share thr's sign (its magnitude with the low bits replaced, one step below,
+ * at, and above) plus the two smallest magnitudes of either sign, for ranges around 0. */
+int if_pack_threshold(float thr, float lo, float hi, int f, int bits, float *out)
+{
+	const uint32_t mask = (1u << bits) - 1, step = 1u << bits;
+	const uint32_t u = if_f32_bits(thr), sign = u & 0x80000000u, mag = u & 0x7fffffffu;
+	const uint32_t base = (mag & ~mask) | (uint32_t)f;
+	uint32_t cand[5];
+	int nc = 0;
+	cand[nc++] = sign | base;
+	if (base >= step)
+		cand[nc++] = sign | (base - step);
+	cand[nc++] = sign | (base + step);
+	cand[nc++] = (uint32_t)f;
+	cand[nc++] = 0x80000000u | (uint32_t)f;
+	int found = 0;
+	double best = INFINITY;
+	for (int i = 0; i < nc; i++) {
+		if ((cand[i] & 0x7fffffffu) >= 0x7f800000u)
+			continue;                  /* inf or NaN */
+		float v = if_bits_f32(cand[i]);
+		if (!(v >= lo && v < hi))
+			continue;
+		double dist = fabs((double)v - (double)thr);
+		if (dist < best) {
+			best = dist;
+			*out = v;
+			found = 1;
+		}
+	}
+	return found ? -1 : 0;
+}
+
+iforest_model *if_model_alloc(int n_features, int n_trees, int psi, size_t n_nodes, int packed)
 {
 	iforest_model *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -76,14 +117,25 @@ iforest_model *if_model_alloc(int n_features, int n_trees, int psi, size_t n_nod
 		size_t leaves = (size_t)1 << m->max_depth;
 		size_t ng = (size_t)m->n_groups;
 		m->slots = (int)(leaves - 1);
-		m->gnode = xcalloc(m, ng * m->slots * 8, sizeof(if_pair));
 		m->gleaf = xcalloc(m, ng * leaves * 8, sizeof(float));
-		if (!m->gnode || !m->gleaf)
-			goto fail;
-		for (size_t i = 0; i < ng * m->slots * 8; i++)
-			m->gnode[i].thr = INFINITY;  /* pass-through everywhere until compiled */
+		if (packed) {
+			m->gpack = xcalloc(m, ng * m->slots * 8, sizeof(float));
+			if (!m->gleaf || !m->gpack)
+				goto fail;
+			for (size_t i = 0; i < ng * m->slots * 8; i++)
+				m->gpack[i] = INFINITY;      /* pass-through everywhere until compiled */
+		} else {
+			m->gnode = xcalloc(m, ng * m->slots * 8, sizeof(if_pair));
+			if (!m->gnode || !m->gleaf)
+				goto fail;
+			for (size_t i = 0; i < ng * m->slots * 8; i++)
+				m->gnode[i].thr = INFINITY;  /* pass-through everywhere until compiled */
+		}
 		m->simd = 1;
 	}
+	m->packed = packed;
+	m->pack_bits = packed ? if_pack_bits(n_features) : 0;
+	m->pack_mask = (1u << m->pack_bits) - 1;
 	return m;
 fail:
 	iforest_model_free(m);
@@ -92,7 +144,7 @@ fail:
 
 /* Place node i of tree t (at complete-tree slot s, depth k) and its subtree in lane `lane`. */
 static void place(iforest_model *m, const if_node *nodes, const double *value, int i, int s,
-                  int k, if_pair *node, float *leaf)
+                  int k, if_pair *node, float *pack, float *leaf)
 {
 	const int D = m->max_depth;
 	for (;;) {
@@ -104,9 +156,13 @@ static void place(iforest_model *m, const if_node *nodes, const double *value, i
 			leaf[(size_t)(slot - m->slots) * 8] = (float)value[i];
 			return;
 		}
-		node[(size_t)s * 8].thr = nd->thr;
-		node[(size_t)s * 8].feat = nd->feature;
-		place(m, nodes, value, nd->right, 2 * s + 2, k + 1, node, leaf);
+		if (pack) {
+			pack[(size_t)s * 8] = nd->thr;   /* its low bits are nd->feature (checked on load) */
+		} else {
+			node[(size_t)s * 8].thr = nd->thr;
+			node[(size_t)s * 8].feat = nd->feature;
+		}
+		place(m, nodes, value, nd->right, 2 * s + 2, k + 1, node, pack, leaf);
 		i = i + 1;
 		s = 2 * s + 1;
 		k++;
@@ -124,15 +180,20 @@ void if_model_compile_tree(iforest_model *m, int t)
 		return;
 	int g = t / IFOREST_GROUP_TREES, lane = t % IFOREST_GROUP_TREES;
 	size_t leaves = (size_t)1 << m->max_depth;
-	if_pair *node = m->gnode + (size_t)g * m->slots * 8 + lane;
+	if_pair *node = m->packed ? NULL : m->gnode + (size_t)g * m->slots * 8 + lane;
+	float *pack = m->packed ? m->gpack + (size_t)g * m->slots * 8 + lane : NULL;
 	float *leaf = m->gleaf + (size_t)g * leaves * 8 + lane;
 	for (int s = 0; s < m->slots; s++) {
-		node[(size_t)s * 8].thr = INFINITY;
-		node[(size_t)s * 8].feat = 0;
+		if (pack) {
+			pack[(size_t)s * 8] = INFINITY;
+		} else {
+			node[(size_t)s * 8].thr = INFINITY;
+			node[(size_t)s * 8].feat = 0;
+		}
 	}
 	for (size_t l = 0; l < leaves; l++)
 		leaf[l * 8] = 0.0f;
-	place(m, nodes, value, 0, 0, 0, node, leaf);
+	place(m, nodes, value, 0, 0, 0, node, pack, leaf);
 }
 
 void if_model_finish(iforest_model *m)
@@ -218,6 +279,7 @@ void iforest_model_free(const iforest_model *cm)
 	free(m->nodes);
 	free(m->value);
 	free(m->gnode);
+	free(m->gpack);
 	free(m->gleaf);
 	free(m->conf);
 	free(m);
@@ -240,6 +302,7 @@ void iforest_model_info(const iforest_model *m, iforest_info *info)
 	info->bytes = m->bytes;
 	info->confidence_rows = m->n_conf;
 	info->simd_layout = m->simd;
+	info->packed_layout = m->packed;
 }
 
 int iforest_feature_importances(const iforest_model *m, double *out, size_t n_features)

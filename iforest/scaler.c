@@ -42,6 +42,8 @@ int if_scaler_fit(const void *X, int is_f32, size_t n, size_t d, double *mean, d
 				s1[f] += t;
 				s2[f] += t * t;
 			}
+	} else if (d >= 4 && if_have_avx2()) {
+		if_scaler_sums_avx2(X, n, d, k, s1, s2);   /* same sums, 4 features per vector */
 	} else {
 		const double *x = X;
 		for (size_t r = 0; r < n; r++, x += d)

@@ -15,18 +15,16 @@
  *   - All groups advance level by level, so up to 16 independent chains are in flight.
  * Leaf values (float, d + c(n)) are summed in double; the result differs from the
  * scalar path only by that float rounding (< 1e-8 in practice).
+ * The packed layout (natively trained models) has its own single-sample kernel
+ * (packed_kernel.h: one word per slot, the feature an AND away) and a batch kernel below.
  * Compiled with -mavx2 -mfma; called only after if_have_avx2() said yes.
  */
 #include "iforest_int.h"
 
 #include <immintrin.h>
+#include <string.h>
 
-#define CHUNK 16
-
-static inline __m256 sel(__m256 a, __m256 b, __m256i f, int bit)
-{
-	return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_slli_epi32(f, 31 - bit)));
-}
+#include "packed_kernel.h"      /* sel(), step(), packed_feature() and the packed kernel */
 
 /* z[f] for 8 lanes; nreg = registers holding z (1, 2 or 4), 0 = gather from memory */
 static inline __m256 lookup(const __m256 *zr, int nreg, const float *z, __m256i f)
@@ -59,11 +57,14 @@ static inline void load_slot(const if_pair *nd, int slot, __m256 *t, __m256i *f)
 	split(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), t, f);
 }
 
-static inline __m256i step(__m256i idx, __m256 x, __m256 t)
+
+/* the packed single-sample kernel with z[feature] from vpermps + blends (<= 32 features) or
+ * a gather (more) */
+static inline __m256 lookup_avx2(const __m256 *zr, int nreg, const float *z, __m256i f)
 {
-	__m256i gt = _mm256_castps_si256(_mm256_cmp_ps(x, t, _CMP_GT_OQ));   /* -1: right */
-	return _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(idx, idx), _mm256_set1_epi32(1)), gt);
+	return lookup(zr, nreg > 4 ? 0 : nreg, z, f);
 }
+IF_PACKED_KERNEL(if_path_sum_packed_avx2, lookup_avx2)
 
 double if_path_sum_avx2(const iforest_model *m, const float *z)
 {
@@ -161,4 +162,90 @@ void if_standardize_avx2(const double *mean, const double *scale, int d, const d
 		z[f] = (float)((x[f] - mean[f]) / scale[f]);
 	for (; f & 7; f++)
 		z[f] = 0.0f;
+}
+
+/* ---- packed layout: one 32-bit word per slot, the feature in the threshold's low bits ---- */
+
+/* Batch, packed: 8 rows per vector, one tree at a time over a block of 64 rows (the tree's
+ * ~1 KB of slots and the 64 standardised rows stay in L1). Per level and vector: the tree's
+ * slot word for each row (broadcast + blends for levels 0-2, a gather below), then a gather
+ * of Z[row][feature]. The 8 vectors advance level by level, so 8 independent chains
+ * overlap. */
+void if_path_sums_packed_batch_avx2(const iforest_model *m, const float *Z, size_t n,
+                                    size_t zstride, double *sums)
+{
+	const int T = m->n_trees, D = m->max_depth, S = m->slots;
+	const size_t gstride = (size_t)S * 8, lstride = (size_t)(S + 1) * 8;
+	const __m256i mask = _mm256_set1_epi32((int)m->pack_mask);
+	const __m256i first_leaf = _mm256_set1_epi32(S);
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+
+	for (size_t r0 = 0; r0 < n; r0 += IF_BATCH_BLOCK) {
+		const size_t nb = n - r0 < IF_BATCH_BLOCK ? n - r0 : IF_BATCH_BLOCK;
+		const int nv = (int)((nb + 7) / 8);
+		const float *Zb = Z + r0 * zstride;
+		__m256i roff[IF_BATCH_BLOCK / 8];
+		for (int v = 0; v < nv; v++) {
+			/* rows past the end repeat the last row; their sums are not stored */
+			__m256i r = _mm256_min_epi32(_mm256_add_epi32(_mm256_set1_epi32(v * 8), lane),
+			                             _mm256_set1_epi32((int)nb - 1));
+			roff[v] = _mm256_mullo_epi32(r, _mm256_set1_epi32((int)zstride));
+		}
+		/* acc[lane][row]: per tree lane, in double, in group order, then reduced across
+		 * lanes exactly like if_path_sum_packed_avx2 does, so batch and single-sample sums
+		 * are bit-identical (a confidence percentile never depends on the kernel). */
+		double acc[IFOREST_GROUP_TREES][IF_BATCH_BLOCK] __attribute__((aligned(32)));
+		memset(acc, 0, sizeof(acc));
+		for (int g = 0; g * IFOREST_GROUP_TREES < T; g++) {
+			const int lanes = T - g * IFOREST_GROUP_TREES < IFOREST_GROUP_TREES ?
+			                  T - g * IFOREST_GROUP_TREES : IFOREST_GROUP_TREES;
+			for (int t = 0; t < lanes; t++) {
+				const float *nd = m->gpack + (size_t)g * gstride + t;
+				const float *leaf = m->gleaf + (size_t)g * lstride + t;
+				__m256i idx[IF_BATCH_BLOCK / 8];
+				const __m256 w0 = _mm256_set1_ps(nd[0]);
+				const __m256i f0 = packed_feature(w0, mask);
+				for (int v = 0; v < nv; v++)
+					idx[v] = step(_mm256_setzero_si256(),
+					              _mm256_i32gather_ps(Zb, _mm256_add_epi32(roff[v], f0), 4), w0);
+				if (D >= 2) {
+					const __m256 a = _mm256_set1_ps(nd[8]), b = _mm256_set1_ps(nd[16]);
+					for (int v = 0; v < nv; v++) {
+						__m256i r1 = _mm256_sub_epi32(idx[v], _mm256_set1_epi32(1));
+						__m256 w = sel(a, b, r1, 0);
+						__m256 x = _mm256_i32gather_ps(Zb, _mm256_add_epi32(roff[v], packed_feature(w, mask)), 4);
+						idx[v] = step(idx[v], x, w);
+					}
+				}
+				if (D >= 3) {
+					const __m256 a = _mm256_set1_ps(nd[24]), b = _mm256_set1_ps(nd[32]);
+					const __m256 c = _mm256_set1_ps(nd[40]), e = _mm256_set1_ps(nd[48]);
+					for (int v = 0; v < nv; v++) {
+						__m256i r2 = _mm256_sub_epi32(idx[v], _mm256_set1_epi32(3));
+						__m256 w = sel(sel(a, b, r2, 0), sel(c, e, r2, 0), r2, 1);
+						__m256 x = _mm256_i32gather_ps(Zb, _mm256_add_epi32(roff[v], packed_feature(w, mask)), 4);
+						idx[v] = step(idx[v], x, w);
+					}
+				}
+				for (int l = 3; l < D; l++) {
+					for (int v = 0; v < nv; v++) {
+						__m256 w = _mm256_i32gather_ps(nd, _mm256_slli_epi32(idx[v], 3), 4);
+						__m256 x = _mm256_i32gather_ps(Zb, _mm256_add_epi32(roff[v], packed_feature(w, mask)), 4);
+						idx[v] = step(idx[v], x, w);
+					}
+				}
+				double *a = acc[t];
+				for (int v = 0; v < nv; v++) {
+					__m256 lv = _mm256_i32gather_ps(leaf, _mm256_slli_epi32(_mm256_sub_epi32(idx[v], first_leaf), 3), 4);
+					_mm256_store_pd(a + v * 8, _mm256_add_pd(_mm256_load_pd(a + v * 8),
+					                _mm256_cvtps_pd(_mm256_castps256_ps128(lv))));
+					_mm256_store_pd(a + v * 8 + 4, _mm256_add_pd(_mm256_load_pd(a + v * 8 + 4),
+					                _mm256_cvtps_pd(_mm256_extractf128_ps(lv, 1))));
+				}
+			}
+		}
+		for (size_t i = 0; i < nb; i++)
+			sums[r0 + i] = ((acc[0][i] + acc[4][i]) + (acc[2][i] + acc[6][i])) +
+			               ((acc[1][i] + acc[5][i]) + (acc[3][i] + acc[7][i]));
+	}
 }

@@ -45,3 +45,25 @@ double if_path_sum_scalar(const iforest_model *m, const float *z)
 	}
 	return sum;
 }
+
+/* The packed layout's reference walk: the same complete-tree slots the AVX2 kernels read,
+ * the feature decoded from each threshold's low mantissa bits, one tree at a time. It checks
+ * the packed encoding itself (the preorder walk above never looks at those bits). */
+double if_path_sum_packed_scalar(const iforest_model *m, const float *z)
+{
+	const int T = m->n_trees, D = m->max_depth, S = m->slots;
+	const uint32_t mask = m->pack_mask;
+	double sum = 0;
+	for (int t = 0; t < T; t++) {
+		const int g = t / IFOREST_GROUP_TREES, lane = t % IFOREST_GROUP_TREES;
+		const float *nd = m->gpack + (size_t)g * S * 8 + lane;
+		const float *leaf = m->gleaf + (size_t)g * (S + 1) * 8 + lane;
+		int s = 0;
+		for (int l = 0; l < D; l++) {
+			float w = nd[(size_t)s * 8];
+			s = z[if_f32_bits(w) & mask] <= w ? 2 * s + 1 : 2 * s + 2;
+		}
+		sum += leaf[(size_t)(s - S) * 8];
+	}
+	return sum;
+}

@@ -202,7 +202,7 @@ int iforest_import_sklearn(const char *path, iforest_model **out)
 		goto done;
 
 	rc = IFOREST_E_NOMEM;
-	if (!(m = if_model_alloc((int)nf, (int)nt, (int)psi, total)))
+	if (!(m = if_model_alloc((int)nf, (int)nt, (int)psi, total, 0)))
 		goto done;
 	memcpy(m->mean, mean, (size_t)nf * sizeof(double));
 	memcpy(m->scale, scale, (size_t)nf * sizeof(double));

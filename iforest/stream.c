@@ -54,7 +54,8 @@ struct iforest_stream {
 	int      built, next_group;
 	double   mean[IFOREST_MAX_FEATURES], scale[IFOREST_MAX_FEATURES];
 
-	pthread_mutex_t build_lock;    /* one rebuild at a time; owns the scratch below */
+	pthread_mutex_t build_lock;    /* one rebuild at a time; owns the scratch below, which
+	                                  is allocated only while a rebuild runs */
 	int      psi;
 	double  *raw;                  /* 8 * psi rows */
 	float   *cols;                 /* 8 * psi * d */
@@ -113,19 +114,9 @@ int iforest_stream_create(const iforest_stream_params *p, size_t n_features,
 	atomic_init(&s->epoch, 0);
 	atomic_init(&s->pins[0], 0);
 	atomic_init(&s->pins[1], 0);
-	size_t G8 = IFOREST_GROUP_TREES;
 	s->win = malloc(s->W * n_features * sizeof(double));
 	s->flags = calloc((size_t)s->delta, 1);
-	s->raw = malloc(G8 * s->psi * n_features * sizeof(double));
-	s->cols = malloc(G8 * s->psi * n_features * sizeof(float));
-	s->rows = malloc((size_t)s->psi * sizeof(uint32_t));
-	s->set = malloc(s->set_size * sizeof(uint32_t));
-	s->idx = malloc((size_t)s->psi * sizeof(int32_t));
-	s->tmp = malloc(G8 * (2 * (size_t)s->psi - 1) * sizeof(if_node));
-	s->conf_x = malloc(s->conf_cap * n_features * sizeof(double));
-	s->conf_s = malloc(s->conf_cap * sizeof(double));
-	if (!s->win || !s->flags || !s->raw || !s->cols || !s->rows || !s->set || !s->idx ||
-	    !s->tmp || !s->conf_x || !s->conf_s) {
+	if (!s->win || !s->flags) {
 		iforest_stream_free(s);
 		return IFOREST_E_NOMEM;
 	}
@@ -142,6 +133,13 @@ void iforest_stream_free(iforest_stream *s)
 	pthread_mutex_destroy(&s->build_lock);
 	free(s->win);
 	free(s->flags);
+	free(s);
+}
+
+/* Rebuild scratch (~1 MB for psi 256 and 36 features) exists only while a rebuild runs, so
+ * hundreds of idle per-container streams cost their windows and nothing more. */
+static void scratch_free(iforest_stream *s)
+{
 	free(s->raw);
 	free(s->cols);
 	free(s->rows);
@@ -150,7 +148,29 @@ void iforest_stream_free(iforest_stream *s)
 	free(s->tmp);
 	free(s->conf_x);
 	free(s->conf_s);
-	free(s);
+	s->raw = s->conf_x = s->conf_s = NULL;
+	s->cols = NULL;
+	s->rows = s->set = NULL;
+	s->idx = NULL;
+	s->tmp = NULL;
+}
+
+static int scratch_alloc(iforest_stream *s)
+{
+	const size_t G8 = IFOREST_GROUP_TREES, d = (size_t)s->d, psi = (size_t)s->psi;
+	s->raw = malloc(G8 * psi * d * sizeof(double));
+	s->cols = malloc(G8 * psi * d * sizeof(float));
+	s->rows = malloc(psi * sizeof(uint32_t));
+	s->set = malloc(s->set_size * sizeof(uint32_t));
+	s->idx = malloc(psi * sizeof(int32_t));
+	s->tmp = malloc(G8 * (2 * psi - 1) * sizeof(if_node));
+	s->conf_x = malloc(s->conf_cap * d * sizeof(double));
+	s->conf_s = malloc(s->conf_cap * sizeof(double));
+	if (!s->raw || !s->cols || !s->rows || !s->set || !s->idx || !s->tmp || !s->conf_x || !s->conf_s) {
+		scratch_free(s);
+		return IFOREST_E_NOMEM;
+	}
+	return IFOREST_OK;
 }
 
 const iforest_model *iforest_stream_acquire(iforest_stream *s)
@@ -330,7 +350,7 @@ static iforest_model *replace_group(iforest_stream *s, const iforest_model *old,
 	for (int t = t0; t < t1; t++)
 		fresh += (size_t)count[t - t0];
 	iforest_model *m = if_model_alloc(old->n_features, old->n_trees, old->psi,
-	                                  before + fresh + after_old);
+	                                  before + fresh + after_old, old->packed);
 	if (!m)
 		return NULL;
 	memcpy(m->mean, old->mean, sizeof(double) * old->n_features);
@@ -354,7 +374,10 @@ static iforest_model *replace_group(iforest_stream *s, const iforest_model *old,
 		m->tree_off[t + 1] = old->tree_off[t + 1] - old->tree_off[t1] + off;
 	if (m->simd) {
 		size_t g = (size_t)old->n_groups, leaves = (size_t)1 << old->max_depth;
-		memcpy(m->gnode, old->gnode, g * old->slots * 8 * sizeof(if_pair));
+		if (m->packed)
+			memcpy(m->gpack, old->gpack, g * old->slots * 8 * sizeof(float));
+		else
+			memcpy(m->gnode, old->gnode, g * old->slots * 8 * sizeof(if_pair));
 		memcpy(m->gleaf, old->gleaf, g * leaves * 8 * sizeof(float));
 	}
 	for (int t = t0; t < t1; t++)
@@ -362,6 +385,19 @@ static iforest_model *replace_group(iforest_stream *s, const iforest_model *old,
 	if_model_finish(m);
 	return m;
 }
+
+/* Under s->lock: is a group rebuild due, and from which rows ([first, first + avail))? */
+static int rebuild_due(const iforest_stream *s, uint64_t *first, size_t *avail)
+{
+	uint64_t interval = (uint64_t)(s->drift ? (s->delta / 4 > 0 ? s->delta / 4 : 1) : s->delta);
+	*first = s->seq - s->count;
+	if (s->drift && s->drift_seq > *first)
+		*first = s->drift_seq;
+	*avail = (size_t)(s->seq - *first);
+	return s->since_rebuild >= interval && *avail >= (size_t)s->psi;
+}
+
+static int rebuild_group(iforest_stream *s);
 
 int iforest_stream_maybe_rebuild(iforest_stream *s)
 {
@@ -378,14 +414,34 @@ int iforest_stream_maybe_rebuild(iforest_stream *s)
 		pthread_mutex_unlock(&s->build_lock);
 		return rc;
 	}
-	uint64_t interval = (uint64_t)(s->drift ? (s->delta / 4 > 0 ? s->delta / 4 : 1) : s->delta);
-	uint64_t first = s->seq - s->count;
-	if (s->drift && s->drift_seq > first)
-		first = s->drift_seq;
-	size_t avail = (size_t)(s->seq - first);
-	if (s->since_rebuild < interval || avail < (size_t)s->psi) {
+	uint64_t first;
+	size_t avail;
+	if (!rebuild_due(s, &first, &avail)) {
 		pthread_mutex_unlock(&s->lock);
 		pthread_mutex_unlock(&s->build_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if ((rc = scratch_alloc(s)) != IFOREST_OK) {
+		pthread_mutex_unlock(&s->build_lock);
+		return rc;
+	}
+	rc = rebuild_group(s);
+	scratch_free(s);
+	pthread_mutex_unlock(&s->build_lock);
+	return rc;
+}
+
+/* Called with build_lock held and the scratch allocated: take the window lock, re-check
+ * (pushes may have started a drift meanwhile), copy the rows, build outside the lock. */
+static int rebuild_group(iforest_stream *s)
+{
+	uint64_t first;
+	size_t avail;
+	int rc;
+	pthread_mutex_lock(&s->lock);
+	if (!rebuild_due(s, &first, &avail)) {
+		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
 	const iforest_model *old = iforest_stream_acquire(s);
@@ -421,18 +477,16 @@ int iforest_stream_maybe_rebuild(iforest_stream *s)
 		for (size_t i = 0; i < psi; i++)
 			for (size_t f = 0; f < d; f++)
 				cols[i * d + f] = (float)((raw[i * d + f] - s->mean[f]) / s->scale[f]);
-		count[t - t0] = if_build_tree(cols, (int)psi, (int)d, old->max_depth, &rng[t - t0], s->idx,
+		count[t - t0] = if_build_tree(cols, (int)psi, (int)d, old->max_depth, old->packed,
+		                              &rng[t - t0], s->idx,
 		                              s->tmp + (size_t)(t - t0) * cap);
 	}
 	iforest_model *m = replace_group(s, old, t0, t1, count);
 	iforest_stream_release(s, old);
-	if (!m) {
-		pthread_mutex_unlock(&s->build_lock);
+	if (!m)
 		return IFOREST_E_NOMEM;
-	}
 	if ((rc = finish_from_rows(s, m, k)) != IFOREST_OK) {
 		iforest_model_free(m);
-		pthread_mutex_unlock(&s->build_lock);
 		return rc;
 	}
 	publish(s, m);
@@ -446,7 +500,6 @@ int iforest_stream_maybe_rebuild(iforest_stream *s)
 		memset(s->flags, 0, (size_t)s->delta);
 	}
 	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_unlock(&s->build_lock);
 	return 1;
 }
 

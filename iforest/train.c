@@ -12,6 +12,10 @@
  *   - the threshold is min + (max - min) * U[0,1) in double, set to min if it equals max,
  *     and stored as the largest float <= it, so (float)z <= thr32 iff z <= threshold;
  *   - rows with z <= threshold go left. Nodes are numbered in preorder (left = i + 1).
+ * Natively trained models use the packed layout (iforest_int.h): the threshold is then moved
+ * to the nearest float in [min, max) whose low ceil(log2 d) mantissa bits spell the feature
+ * (<= 2^6 ulp, ~4e-6 relative: still a uniform random split), and the rows are partitioned
+ * with that moved value, so leaf sizes match what every scorer sees.
  * sklearn's random regression target only keeps impurity above zero; a node whose target
  * variance falls below 2.2e-16 (two rows drawn within 3e-8 of each other) is the one case
  * not reproduced. Random streams differ from numpy's, so models match sklearn in
@@ -69,9 +73,10 @@ typedef struct {
 	uint64_t constant;               /* features known constant in this subtree */
 } frame;
 
-int if_build_tree(const float *rows, int m, int d, int max_depth, if_rng *rng, int32_t *idx,
-                  if_node *out)
+int if_build_tree(const float *rows, int m, int d, int max_depth, int packed, if_rng *rng,
+                  int32_t *idx, if_node *out)
 {
+	const int bits = packed ? if_pack_bits(d) : 0;
 	frame stack[2 * 64 + 4];
 	int sp = 0, n_out = 0;
 	const uint64_t all = d == 64 ? ~0ULL : ((1ULL << d) - 1);
@@ -95,7 +100,7 @@ int if_build_tree(const float *rows, int m, int d, int max_depth, if_rng *rng, i
 
 		uint64_t cand = all & ~fr.constant;
 		int f = -1;
-		float lo = 0, hi = 0;
+		float thr = 0;
 		while (cand) {
 			int pick = (int)if_rng_below(rng, (uint64_t)__builtin_popcountll(cand));
 			uint64_t c = cand;
@@ -103,6 +108,7 @@ int if_build_tree(const float *rows, int m, int d, int max_depth, if_rng *rng, i
 				c &= c - 1;
 			int g = __builtin_ctzll(c);
 			const float *col = rows + g;
+			float lo, hi;
 			lo = hi = col[(size_t)idx[fr.start] * d];
 			for (int k = fr.start + 1; k < fr.end; k++) {
 				float v = col[(size_t)idx[k] * d];
@@ -114,16 +120,24 @@ int if_build_tree(const float *rows, int m, int d, int max_depth, if_rng *rng, i
 				cand &= ~(1ULL << g);
 				continue;
 			}
+			double t = ((double)hi - (double)lo) * if_rng_double(rng) + (double)lo;
+			if (t == (double)hi)
+				t = (double)lo;
+			thr = if_float_floor(t);
+			/* Packed: the nearest float in [lo, hi) carrying g in its low bits (<= 2^bits
+			 * ulp away: still a uniform split). A range too narrow to hold one is treated
+			 * like a constant feature, here and below (sub-ranges are narrower still). */
+			if (packed && !if_pack_threshold(thr, lo, hi, g, bits, &thr)) {
+				fr.constant |= 1ULL << g;
+				cand &= ~(1ULL << g);
+				continue;
+			}
 			f = g;
 			break;
 		}
 		if (f < 0)
 			continue;   /* every feature constant here: leaf */
 
-		double t = ((double)hi - (double)lo) * if_rng_double(rng) + (double)lo;
-		if (t == (double)hi)
-			t = (double)lo;
-		float thr = if_float_floor(t);
 		const float *col = rows + f;
 		int a = fr.start, b = fr.end - 1;
 		while (a <= b) {
@@ -151,13 +165,18 @@ static int resolve_psi(const iforest_params *p, size_t n, int *psi)
 		double v = floor(p->max_samples_fraction * (double)n);
 		if (v < 1)
 			return IFOREST_E_INVAL;
-		*psi = v > 1 << 30 ? 1 << 30 : (int)v;
+		if (v > (double)(1 << 24))
+			return IFOREST_E_INVAL;   /* the file format's bound: 16 M rows per tree */
+		*psi = (int)v;
 		return IFOREST_OK;
 	}
 	if (p->max_samples < 0)
 		return IFOREST_E_INVAL;
 	size_t want = p->max_samples ? (size_t)p->max_samples : 256;
-	*psi = (int)(want < n ? want : n);
+	want = want < n ? want : n;
+	if (want > (size_t)1 << 24)
+		return IFOREST_E_INVAL;
+	*psi = (int)want;
 	return IFOREST_OK;
 }
 
@@ -284,11 +303,11 @@ int if_train_rows(const void *X, int is_f32, size_t n, size_t d, const iforest_p
 					zbuf[f] = (float)((src[f] - mean[f]) / scale[f]);
 			memcpy(cols + (size_t)i * d, zbuf, d * sizeof(float));
 		}
-		count[t] = (size_t)if_build_tree(cols, psi, (int)d, D, &rng, idx, tmp + (size_t)t * cap);
+		count[t] = (size_t)if_build_tree(cols, psi, (int)d, D, 1, &rng, idx, tmp + (size_t)t * cap);
 		total += count[t];
 	}
 
-	m = if_model_alloc((int)d, T, psi, total);
+	m = if_model_alloc((int)d, T, psi, total, 1);
 	if (!m)
 		goto done;
 	memcpy(m->mean, mean, d * sizeof(double));

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerate what is generated from the configuration schema: the key table in README.md
-# (between the config-table markers) and conf/lxcscale.yaml. Run by `make readme`.
+# (between the config-table markers), conf/lxcscale.yaml and the lxcscale.yaml(5) manual
+# page man/lxcscale.yaml.5. Run by `make readme`.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${1:-build/lxcscaled}
@@ -14,3 +15,4 @@ awk -v table="$table" '
 ' README.md > README.md.tmp
 mv README.md.tmp README.md
 "$BIN" --print-config-template > conf/lxcscale.yaml
+"$BIN" --print-config-man > man/lxcscale.yaml.5

@@ -27,14 +27,9 @@ struct actuate {
 	struct notifier *n;
 	struct actuator *act;
 	struct reconcile_report report;
+	actuate_event_fn hook;
+	void *hook_ctx;
 };
-
-/* decision_reason_name() lives with the daemon's decision.c; this file must link without it */
-static const char *reason(enum decision_reason r)
-{
-	static const char *names[] = {"threshold", "anomaly", "psi", "oom", "manual", "reconcile"};
-	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
-}
 
 static void reconcile_log(void *ud, enum reconcile_level lvl, const char *msg)
 {
@@ -114,6 +109,10 @@ int actuate_start(const struct lxcscale_config *c, const cg_hier *h, struct actu
 
 	struct actuator_settings as;
 	actuator_settings_default(&as);
+	/* scaling.memory_headroom_mb / memory_shrink_step_mb (the shrink needs >= 1 MiB steps) */
+	as.mem_headroom_bytes = (uint64_t)c->scaling.memory_headroom_mb << 20;
+	if (c->scaling.memory_shrink_step_mb >= 1)
+		as.shrink_step_bytes = (uint64_t)c->scaling.memory_shrink_step_mb << 20;
 	if ((rc = persister_start(&ps, &a->p)) < 0 || (rc = notify_start(&ns, &a->n)) < 0 ||
 	    (rc = actuator_new(&as, h, a->j, a->p, &a->act)) < 0) {
 		actuate_stop(a);
@@ -173,8 +172,23 @@ static void handle_events(struct actuate *a)
 				            "CT %u: %s", e->vmid, e->detail);
 				break;
 			}
+			if (a->hook)
+				a->hook(a->hook_ctx, e);
 		}
 	}
+}
+
+void actuate_set_event_hook(struct actuate *a, actuate_event_fn fn, void *ctx)
+{
+	a->hook = fn;
+	a->hook_ctx = ctx;
+}
+
+void actuate_get_stats(const struct actuate *a, struct actuate_stats *st)
+{
+	st->persist_pending = persister_pending(a->p);
+	st->shrinks = actuator_shrinks(a->act);
+	journal_open_changes(a->j, &st->journal_open);
 }
 
 void actuate_on_fd(struct actuate *a)
@@ -192,10 +206,10 @@ void actuate_tick(struct actuate *a)
 int actuate_decision(struct actuate *a, const struct decision *d, struct actuator_outcome *out)
 {
 	int rc = actuator_apply(a->act, d, out);
-	int lvl = rc == 0 ? LOGL_INFO : out->status == ACT_REFUSED && out->error == -EINVAL
+	int lvl = rc == 0 ? (out->error ? LOGL_WARNING : LOGL_INFO) : out->status == ACT_REFUSED && out->error == -EINVAL
 	                                ? LOGL_WARNING : LOGL_ERROR;
 	log_msg(lvl, "ct %u: %s (%s): cpu %.2f -> %.2f, memory %llu -> %llu MiB, seq %llu: %s",
-	        d->vmid, actuator_status_name(out->status), reason(d->reason),
+	        d->vmid, actuator_status_name(out->status), decision_reason_name(d->reason),
 	        d->cpu_from, d->cpu_to, (unsigned long long)d->mem_from_mb,
 	        (unsigned long long)d->mem_to_mb, (unsigned long long)out->seq, out->detail);
 	if (rc == 0 && (out->status == ACT_APPLIED || out->status == ACT_PERSIST_ONLY)) {
@@ -203,13 +217,13 @@ int actuate_decision(struct actuate *a, const struct decision *d, struct actuato
 			notify_send(a->n, NOTIFY_SCALE, d->vmid,
 			            d->cpu_to > d->cpu_from ? "CPU increased" : "CPU decreased",
 			            "CT %u: cores %.2f -> %.2f (%s)", d->vmid, d->cpu_from, d->cpu_to,
-			            reason(d->reason));
+			            decision_reason_name(d->reason));
 		if (d->mem_change != DECISION_NONE && out->status != ACT_SHRINKING)
 			notify_send(a->n, NOTIFY_SCALE, d->vmid,
 			            d->mem_to_mb > d->mem_from_mb ? "Memory increased" : "Memory decreased",
 			            "CT %u: memory %llu -> %llu MiB (%s)", d->vmid,
 			            (unsigned long long)d->mem_from_mb, (unsigned long long)d->mem_to_mb,
-			            reason(d->reason));
+			            decision_reason_name(d->reason));
 	} else if (rc != 0 && out->status == ACT_REFUSED && out->error != -EINVAL) {
 		notify_send(a->n, NOTIFY_FAILURE, d->vmid, "Scaling refused",
 		            "CT %u: %s", d->vmid, out->detail);

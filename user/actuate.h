@@ -35,6 +35,19 @@ void actuate_on_fd(struct actuate *a);
 void actuate_tick(struct actuate *a);
 int actuate_decision(struct actuate *a, const struct decision *d, struct actuator_outcome *out);
 
+/* Called on the loop thread for every actuator event after it is logged (the daemon
+ * updates a container's allocation when a shrink ends, re-reads a config once persisted). */
+typedef void (*actuate_event_fn)(void *ctx, const struct actuator_event *e);
+void actuate_set_event_hook(struct actuate *a, actuate_event_fn fn, void *ctx);
+
+/* Queue depths for metrics (loop thread). */
+struct actuate_stats {
+	size_t persist_pending;   /* containers queued for pct set / REST */
+	size_t shrinks;           /* memory shrinks in progress */
+	size_t journal_open;      /* journal changes not yet terminal */
+};
+void actuate_get_stats(const struct actuate *a, struct actuate_stats *st);
+
 /* What start-up reconciliation did (for the start-up log line and tests). */
 const struct reconcile_report *actuate_reconcile_report(const struct actuate *a);
 

@@ -438,6 +438,24 @@ int actuator_apply(struct actuator *a, const struct decision *d, struct actuator
 	if (ct)
 		read_back(ct, &cores, &mem_mb);
 	cg_ct_close(ct);
+	if (err == CG_ENOTSUP && !cpu_done && d->reason == REASON_MANUAL && d->persist) {
+		/* The cgroup lacks the controller (a host without cpu/memory delegation): the
+		 * kernel cannot enforce the value, but a person asked for it, so the config takes
+		 * it, as `pct set` would. Said plainly in the outcome; never for the policy's own
+		 * decisions, which must not grow a config the kernel ignores. */
+		struct journal_change applied = {.cpu_after_milli = milli(d->cpu_to),
+						 .mem_after_mb = d->mem_to_mb};
+		journal_mark(a->j, c.seq, JOURNAL_APPLIED, &applied);
+		submit(a, d->vmid, c.seq, want_cpu, d->cpu_to, want_mem, d->mem_to_mb);
+		out->status = ACT_PERSIST_ONLY;
+		out->error = err;
+		out->cpu_applied = want_cpu ? d->cpu_to : 0;
+		out->mem_applied_mb = want_mem ? d->mem_to_mb : 0;
+		snprintf(out->detail + dl, sizeof(out->detail) - dl,
+		         "%s: %s: the cgroup write failed (no %s controller here); config only, "
+		         "the kernel does not enforce it", step, cg_strerror(err), want_cpu ? "cpu" : "memory");
+		return 0;
+	}
 	if (err != CG_OK && !cpu_done) {
 		journal_mark(a->j, c.seq, JOURNAL_CANCELLED, NULL);
 		out->status = ACT_FAILED;

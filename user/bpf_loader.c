@@ -39,6 +39,7 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "errbuf.h"
 #include "lxcscale.h"
 #include "runqlat.skel.h"
 #include "memstall.skel.h"
@@ -54,7 +55,7 @@ _Static_assert(sizeof(struct lxs_cagg) == (LXS_HIST_SLOTS + 11) * 8, "lxs_cagg l
 _Static_assert(sizeof(struct lxs_event) == 40 + LXS_COMM_LEN + LXS_PATH_LEN, "lxs_event layout");
 _Static_assert(sizeof(struct lxs_ctr) == 16, "lxs_ctr layout");
 
-#define LXS_BATCH 256            /* entries per batch lookup */
+#define LXS_BATCH 64             /* entries per batch lookup: 64 x CPUs x 344 B of buffer */
 #define LXS_MAX_LINKS 16         /* attached programs, all concerns */
 #define LXS_NR_CONCERNS 4
 
@@ -113,20 +114,6 @@ struct lxs_bpf {
 };
 
 /* ---- messages -------------------------------------------------------------------------- */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* libbpf's own messages: warnings only, unless LXCSCALE_BPF_DEBUG is set. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -187,19 +174,19 @@ static const char *pin_dir_of(const struct lxs_bpf_opts *o)
 static int check_opts(const struct lxs_bpf_opts *o, char *err, size_t errlen)
 {
 	if (o->container_level < 1 || o->container_level > 64) {
-		set_err(err, errlen, "BPF: container level %d out of range 1..64", o->container_level);
+		errbuf_set(err, errlen, "BPF: container level %d out of range 1..64", o->container_level);
 		return -EINVAL;
 	}
 	if (pin_wanted(o)) {
 		const char *d = pin_dir_of(o);
 
 		if (d[0] != '/' || strlen(d) >= PATH_MAX - 32 || strstr(d, "/../")) {
-			set_err(err, errlen, "BPF: pin directory '%s' must be an absolute path", d);
+			errbuf_set(err, errlen, "BPF: pin directory '%s' must be an absolute path", d);
 			return -EINVAL;
 		}
 	}
 	if (!o->want_runq && !o->want_mem && !o->want_oom && !o->want_lifecycle) {
-		set_err(err, errlen, "BPF: no concern requested");
+		errbuf_set(err, errlen, "BPF: no concern requested");
 		return -EINVAL;
 	}
 	return 0;
@@ -212,25 +199,25 @@ int lxs_bpf_preflight(const struct lxs_bpf_opts *o, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	if (geteuid() != 0) {
-		set_err(err, errlen,
-			"BPF: loading tracepoint programs needs root (uid 0); running as uid %u",
-			(unsigned)geteuid());
+		errbuf_set(err, errlen,
+			   "BPF: loading tracepoint programs needs root (uid 0); running as uid %u",
+			   (unsigned)geteuid());
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-		set_err(err, errlen,
-			"BPF: this kernel exposes no BTF (/sys/kernel/btf/vmlinux: %s); "
-			"lxcscale needs a kernel built with CONFIG_DEBUG_INFO_BTF=y "
-			"(Debian and Proxmox kernels are)", strerror(errno));
+		errbuf_set(err, errlen,
+			   "BPF: this kernel exposes no BTF (/sys/kernel/btf/vmlinux: %s); "
+			   "lxcscale needs a kernel built with CONFIG_DEBUG_INFO_BTF=y "
+			   "(Debian and Proxmox kernels are)", strerror(errno));
 		return -ENOTSUP;
 	}
 	if (pin_wanted(o) && !is_bpffs("/sys/fs/bpf")) {
 		struct stat st;
 
 		if (stat("/sys/fs/bpf", &st) != 0) {
-			set_err(err, errlen,
-				"BPF: /sys/fs/bpf does not exist, so bpffs cannot be mounted to pin "
-				"lxcscale's maps (kernel without CONFIG_BPF_SYSCALL?)");
+			errbuf_set(err, errlen,
+				   "BPF: /sys/fs/bpf does not exist, so bpffs cannot be mounted to pin "
+				   "lxcscale's maps (kernel without CONFIG_BPF_SYSCALL?)");
 			return -ENOENT;
 		}
 	}
@@ -244,8 +231,8 @@ static int ensure_bpffs(char *err, size_t errlen)
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0) {
 		int e = errno;
 
-		set_err(err, errlen, "BPF: bpffs is not mounted at /sys/fs/bpf and mounting it "
-			"failed: %s (mount -t bpf bpf /sys/fs/bpf)", strerror(e));
+		errbuf_set(err, errlen, "BPF: bpffs is not mounted at /sys/fs/bpf and mounting it "
+			   "failed: %s (mount -t bpf bpf /sys/fs/bpf)", strerror(e));
 		return -e;
 	}
 	return 0;
@@ -532,14 +519,14 @@ static int try_open_all(struct lxs_bpf *b, char *err, size_t errlen)
 		b->concerns |= c->bit;
 	}
 	if (!b->concerns && first_err == -EPERM) {
-		set_err(err, errlen, "BPF: the kernel refused to load the programs although we run "
-			"as root: the service lacks CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), or "
-			"kernel.unprivileged_bpf_disabled/lockdown forbids it");
+		errbuf_set(err, errlen, "BPF: the kernel refused to load the programs although we run "
+			   "as root: the service lacks CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), or "
+			   "kernel.unprivileged_bpf_disabled/lockdown forbids it");
 		return first_err;
 	}
 	if (!b->concerns) {
-		set_err(err, errlen, "BPF: no program could be loaded and attached (%s); run with "
-			"LXCSCALE_BPF_DEBUG=1 for libbpf's log", strerror(-first_err));
+		errbuf_set(err, errlen, "BPF: no program could be loaded and attached (%s); run with "
+			   "LXCSCALE_BPF_DEBUG=1 for libbpf's log", strerror(-first_err));
 		return first_err ? first_err : -ENOENT;
 	}
 	return 0;
@@ -580,7 +567,7 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 		return rc;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
-		set_err(err, errlen, "BPF: out of memory");
+		errbuf_set(err, errlen, "BPF: out of memory");
 		return -ENOMEM;
 	}
 	b->opts = *o;
@@ -598,7 +585,7 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 
 	b->ncpus = libbpf_num_possible_cpus();
 	if (b->ncpus <= 0) {
-		set_err(err, errlen, "BPF: cannot read the number of possible CPUs");
+		errbuf_set(err, errlen, "BPF: cannot read the number of possible CPUs");
 		free(b);
 		return -EIO;
 	}
@@ -608,7 +595,7 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 	b->one_val = calloc((size_t)b->ncpus, b->vsize);
 	b->table = calloc(CT_TABLE_CAP, sizeof(*b->table));
 	if (!b->batch_keys || !b->batch_vals || !b->one_val || !b->table) {
-		set_err(err, errlen, "BPF: out of memory");
+		errbuf_set(err, errlen, "BPF: out of memory");
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -639,7 +626,7 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 	b->rb = ring_buffer__new(b->shared_fd[2], on_ring_sample, b, NULL);
 	if (!b->rb) {
 		rc = errno ? -errno : -ENOMEM;
-		set_err(err, errlen, "BPF: cannot map the ring buffer: %s", strerror(-rc));
+		errbuf_set(err, errlen, "BPF: cannot map the ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
 	if (o->count_other) {
@@ -649,7 +636,7 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 		rc = cagg_create(b, LXS_OTHER_ID, &created);
 		e = rc ? NULL : ct_insert(b, LXS_OTHER_ID);
 		if (!e) {
-			set_err(err, errlen, "BPF: cannot create the host/other bucket");
+			errbuf_set(err, errlen, "BPF: cannot create the host/other bucket");
 			rc = rc ? rc : -ENOSPC;
 			goto fail;
 		}

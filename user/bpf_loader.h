@@ -5,7 +5,9 @@
  * cgroup lifecycle), sets their knobs, attaches each program as `tp_btf` when the kernel
  * supports it and as `raw_tp` otherwise, and pins the shared maps under LXS_PIN_DIR.
  * The daemon then:
- *   - registers container cgroup ids (lxs_bpf_add_container) — only those are counted;
+ *   - registers container cgroup ids (lxs_bpf_add_container) — only those are counted —
+ *     and, after that first scan, calls lxs_bpf_prune() to forget containers that went
+ *     away while it was down (pins reused after a crash);
  *   - puts lxs_bpf_ring_fd() in its epoll set and calls lxs_bpf_consume() when it is readable
  *     (OOM kills, stalls over a threshold, container cgroups created/removed);
  *   - calls lxs_bpf_drain() every tick to get per-container deltas since the previous drain.
@@ -14,7 +16,12 @@
  *
  * Errors: functions return 0 or a negative errno; lxs_bpf_open() also writes a sentence for
  * the admin into `err` (not root, no BTF, no bpffs, ...). Not thread-safe: one thread (the
- * event loop) owns the handle.
+ * event loop) owns the handle. lxs_bpf_open() installs a libbpf print callback that passes
+ * libbpf's warnings to stderr (everything with LXCSCALE_BPF_DEBUG=1 in the environment).
+ *
+ * Cost, measured by bench/bpf on the 2-core dev VM under pipe ping-pong with BPF stats on:
+ * sched_switch about 205 ns per run for a container task, 185 ns for a host task;
+ * sched_wakeup about 200 / 90 ns; a drain of a few containers about 30 us of user CPU.
  */
 #ifndef LXCSCALE_BPF_LOADER_H
 #define LXCSCALE_BPF_LOADER_H

@@ -23,6 +23,8 @@ struct cli_command {
 
 int cli_version(int argc, char **argv);
 int cli_help(int argc, char **argv);
+int cli_migrate_config(int argc, char **argv); /* user/cmd_migrate.c */
+int cli_replay(int argc, char **argv);     /* user/cmd_replay.c */
 int cli_model(int argc, char **argv);      /* user/cli_model.c: lxcscale model eval */
 
 /* user/cli_api.c: commands that talk to the daemon's REST API (exit codes: cli_http.h) */
@@ -36,7 +38,6 @@ int cli_import_metrics(int argc, char **argv);   /* user/cli_import.c */
 /* Commands added by their modules (declare here, add a row in user/lxcscale.c):
  *   int cli_status(int argc, char **argv);
  *   int cli_scale(int argc, char **argv);
- *   int cli_replay(int argc, char **argv);
  */
 
 #endif

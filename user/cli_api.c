@@ -124,42 +124,60 @@ static int get_json(const struct cli_conn *conn, const char *path, json_object *
 	return rc;
 }
 
-/* ---- status ---- */
+/* Connects with the common options, then get_json(PATH). */
+static int connect_get_json(const struct cli_common *com, struct cli_conn *conn, const char *path,
+			    json_object **out, char **raw)
+{
+	int rc = cli_conn_setup(conn, com);
+	if (rc)
+		return rc;
+	return get_json(conn, path, out, raw);
+}
 
-int cli_status(int argc, char **argv)
+/* getopt for the commands whose only options are the common ones and -h: -1 to go on, else
+ * the exit status (HELP printed: CLI_OK; anything else: CLI_USAGE). */
+static int parse_common_only(int argc, char **argv, struct cli_common *com, const char *help)
 {
 	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
-	struct cli_common com = {0};
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, o, optarg))
+		if (cli_common_opt(com, o, optarg))
 			continue;
 		if (o == 'h') {
-			printf("usage: lxcscale status [ID] [options]\n"
-			       "Containers with limits, usage, pressure, anomaly score and last decision;\n"
-			       "with ID, one container and its recent history.\n" CLI_COMMON_HELP);
+			fputs(help, stdout);
 			return CLI_OK;
 		}
 		return CLI_USAGE;
 	}
+	return -1;
+}
+
+/* ---- status ---- */
+
+int cli_status(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	int rc = parse_common_only(argc, argv, &com,
+				   "usage: lxcscale status [ID] [options]\n"
+				   "Containers with limits, usage, pressure, anomaly score and last decision;\n"
+				   "with ID, one container and its recent history.\n" CLI_COMMON_HELP);
+	if (rc >= 0)
+		return rc;
 	unsigned id = 0;
 	if (optind < argc && !parse_id(argv[optind], &id)) {
 		fprintf(stderr, "lxcscale status: '%s' is not a container id (100-999999)\n", argv[optind]);
 		return CLI_USAGE;
 	}
-	struct cli_conn conn;
-	int rc = cli_conn_setup(&conn, &com);
-	if (rc)
-		return rc;
 	char path[64];
 	if (id)
 		snprintf(path, sizeof(path), "/api/v1/containers/%u", id);
 	else
 		snprintf(path, sizeof(path), "/api/v1/containers");
+	struct cli_conn conn;
 	json_object *j;
 	char *raw = NULL;
-	rc = get_json(&conn, path, &j, &raw);
+	rc = connect_get_json(&com, &conn, path, &j, &raw);
 	if (rc)
 		return rc;
 	if (conn.json) {
@@ -206,6 +224,26 @@ static int post(const struct cli_conn *conn, const char *path, const char *body,
 		return CLI_FAIL;
 	}
 	return CLI_OK;
+}
+
+/* POST to one of the reference's routes; prints its message (or the JSON) on success. */
+static int post_reference(const struct cli_conn *conn, const char *path, const char *body)
+{
+	long st;
+	char *answer = NULL;
+	int rc = post(conn, path, body, &st, &answer);
+	if (rc)
+		return rc;
+	rc = cli_status_to_exit(st, answer, "");
+	if (rc == CLI_OK && !conn->json) {
+		json_object *j = json_tokener_parse(answer);
+		printf("%s\n", jstr(j, "message"));
+		json_object_put(j);
+	} else if (rc == CLI_OK) {
+		printf("%s\n", answer);
+	}
+	free(answer);
+	return rc;
 }
 
 int cli_scale(int argc, char **argv)
@@ -301,33 +339,12 @@ int cli_scale(int argc, char **argv)
 	char body[128];
 	if (cores) {
 		snprintf(body, sizeof(body), "{\"lxc_id\":%u,\"cores\":%.0f}", id, c);
-		if ((rc = post(&conn, "/scale/cores", body, &st, &answer)))
-			return rc;
-		rc = cli_status_to_exit(st, answer, "");
-		if (rc == CLI_OK && !conn.json) {
-			json_object *j = json_tokener_parse(answer);
-			printf("%s\n", jstr(j, "message"));
-			json_object_put(j);
-		} else if (rc == CLI_OK) {
-			printf("%s\n", answer);
-		}
-		free(answer);
-		if (rc)
+		if ((rc = post_reference(&conn, "/scale/cores", body)))
 			return rc;
 	}
 	if (memory) {
 		snprintf(body, sizeof(body), "{\"lxc_id\":%u,\"memory\":%ld}", id, m);
-		if ((rc = post(&conn, "/scale/ram", body, &st, &answer)))
-			return rc;
-		rc = cli_status_to_exit(st, answer, "");
-		if (rc == CLI_OK && !conn.json) {
-			json_object *j = json_tokener_parse(answer);
-			printf("%s\n", jstr(j, "message"));
-			json_object_put(j);
-		} else if (rc == CLI_OK) {
-			printf("%s\n", answer);
-		}
-		free(answer);
+		rc = post_reference(&conn, "/scale/ram", body);
 	}
 	return rc;
 }
@@ -400,15 +417,12 @@ int cli_decisions(int argc, char **argv)
 		default: return CLI_USAGE;
 		}
 	}
-	struct cli_conn conn;
-	int rc = cli_conn_setup(&conn, &com);
-	if (rc)
-		return rc;
 	char path[96];
 	snprintf(path, sizeof(path), "/api/v1/decisions?since=%llu&limit=%ld", since, limit);
+	struct cli_conn conn;
 	json_object *j;
 	char *raw = NULL;
-	rc = get_json(&conn, path, &j, &raw);
+	int rc = connect_get_json(&com, &conn, path, &j, &raw);
 	if (rc)
 		return rc;
 	json_object *arr = jget(j, "decisions");
@@ -516,32 +530,21 @@ int cli_top(int argc, char **argv)
 
 int cli_model_show(int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	int o;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, o, optarg))
-			continue;
-		if (o == 'h') {
-			printf("usage: lxcscale model [show] [options]\n"
-			       "The running model: trees, sample size, window, last rebuild and the\n"
-			       "features with their importances.\n" CLI_COMMON_HELP);
-			return CLI_OK;
-		}
-		return CLI_USAGE;
-	}
+	int rc = parse_common_only(argc, argv, &com,
+				   "usage: lxcscale model [show] [options]\n"
+				   "The running model: trees, sample size, window, last rebuild and the\n"
+				   "features with their importances.\n" CLI_COMMON_HELP);
+	if (rc >= 0)
+		return rc;
 	if (optind < argc && strcmp(argv[optind], "show") != 0) {
 		fprintf(stderr, "lxcscale model: unknown subcommand '%s' (show)\n", argv[optind]);
 		return CLI_USAGE;
 	}
 	struct cli_conn conn;
-	int rc = cli_conn_setup(&conn, &com);
-	if (rc)
-		return rc;
 	json_object *j;
 	char *raw = NULL;
-	rc = get_json(&conn, "/api/v1/model", &j, &raw);
+	rc = connect_get_json(&com, &conn, "/api/v1/model", &j, &raw);
 	if (rc)
 		return rc;
 	if (conn.json) {

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon_config.h"
+#include "fsutil.h"
 #include "iforest.h"
 #include "metrics_import.h"
 
@@ -49,25 +50,6 @@ static void usage(FILE *to)
 	fprintf(to, "usage: lxcscale import-metrics [--config FILE] [--output MODEL] METRICS_FILE\n"
 		    "Trains the model on a reference-format metrics history (lxc_metrics.json) and saves it\n"
 		    "to model_file (or MODEL); lxcscaled loads it at its next start.\n");
-}
-
-static int mkdir_parent(const char *path)
-{
-	char dir[CFG_STR_MAX];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(dir, 0750) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 int cli_import_metrics(int argc, char **argv)
@@ -159,7 +141,7 @@ int cli_import_metrics(int argc, char **argv)
 		iforest_model_free(m);
 		goto out;
 	}
-	int src = mkdir_parent(out_path) == 0 ? iforest_save(m, out_path) : IFOREST_E_IO;
+	int src = fs_mkdir_parent(out_path) == 0 ? iforest_save(m, out_path) : IFOREST_E_IO;
 	if (src != IFOREST_OK) {
 		fprintf(stderr, "lxcscale: %s: %s\n", out_path, iforest_strerror(src));
 		iforest_model_free(m);

@@ -277,6 +277,8 @@ int cli_model(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "eval"))
 		return eval(argc - 2, argv + 2);
-	fprintf(stderr, "lxcscale model: unknown command \"%s\" (try: lxcscale model eval --help)\n", argv[1]);
+	if (!strcmp(argv[1], "show")) /* the running daemon's model, over the API (cli_api.c) */
+		return cli_model_show(argc - 1, argv + 1);
+	fprintf(stderr, "lxcscale model: unknown command \"%s\" (try: lxcscale model eval --help, lxcscale model show)\n", argv[1]);
 	return 2;
 }

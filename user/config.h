@@ -216,7 +216,7 @@ struct lxcscale_config {
 	struct { char node[CFG_STR_MAX]; int timeout_seconds; } lxc;
 	struct { bool enabled; int max_requests_per_minute, time_window_seconds; } rate_limiting;
 	struct { bool enabled; struct cfg_strlist api_keys; } authentication;
-	struct { bool log_errors, notify_on_critical_errors; } error_handling;
+	struct { bool show_stack_traces, log_errors, notify_on_critical_errors; } error_handling;
 	struct { bool rotate; int max_log_size_mb, backup_count; } logging;
 
 	struct cfg_tier tiers[CFG_TIERS_MAX];
@@ -325,6 +325,7 @@ const char *config_log_level_name(int level);
 enum {
 	CONFIG_PRINT_SECRETS = 1,  /* tests only: print secret values instead of *** */
 	CONFIG_PRINT_COMMENTS = 2, /* a commented template (conf/lxcscale.yaml) */
+	CONFIG_PRINT_NO_HEADER = 4, /* leave out the opening comment lines (the caller writes its own) */
 };
 
 /* The effective configuration as YAML that config_load_file() reads back. */
@@ -338,5 +339,7 @@ typedef void (*config_diff_fn)(const char *key, const char *from, const char *to
 int config_diff(const struct lxcscale_config *a, const struct lxcscale_config *b, config_diff_fn fn, void *arg);
 /* The markdown key table for the README (between the config-table markers). */
 void config_print_table(FILE *to);
+/* The lxcscale.yaml(5) manual page (roff), every key from the schema (make readme). */
+void config_print_man(FILE *to);
 
 #endif

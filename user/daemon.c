@@ -163,6 +163,7 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	d->cts[at] = ct;
 	d->n_cts++;
 	open_events(d, ct);
+	daemon_act_ct_added(d, ct);
 	if (d->bpf && lxs_bpf_add_container(d->bpf, ct->cgid, vmid) != 0)
 		log_warning("container %u: BPF cannot count it (map full?)", vmid);
 	log_info("container %u: watching %s", vmid, cg_ct_path(ct->cg));
@@ -188,6 +189,8 @@ void daemon_remove_ct(struct daemon *d, struct ct *ct)
 	model_ct_remove(d->model, ct->mct);
 	ct->mct = NULL;
 	ct->gone = true;
+	if (d->pub)
+		pub_forget(d->pub, ct->vmid);
 	if (d->n_dead == d->cap_dead) {
 		size_t cap = d->cap_dead ? d->cap_dead * 2 : 16;
 		struct ct **n = realloc(d->dead, cap * sizeof(*n));
@@ -248,6 +251,7 @@ static void on_psi(struct loop *l, int fd, uint32_t events, void *arg)
 		close_trigger(d, ct, fd == ct->psi_fd[0] ? 0 : 1);
 		return;
 	}
+	daemon_publish_psi(d, ct, fd == ct->psi_fd[0] ? 0 : 1, daemon_mono_ms());
 	daemon_evaluate_now(d, ct, false);
 }
 
@@ -265,6 +269,8 @@ static void on_mem_events(struct loop *l, int fd, uint32_t events, void *arg)
 	/* A container at memory.max notifies on every reclaim pass: the debounce in
 	 * daemon_evaluate_now() keeps that cheap, and an OOM kill always goes through. */
 	bool oom = cg_known(ev.oom_kill) && ct->oom_baseline && ev.oom_kill.v > ct->oom_seen;
+	if (oom)
+		daemon_publish_oom(d, ct, ev.oom_kill.v - ct->oom_seen, "memory.events");
 	daemon_evaluate_now(d, ct, oom);
 }
 
@@ -278,6 +284,7 @@ static int on_bpf_event(const struct lxs_event *ev, void *arg)
 	switch (ev->type) {
 	case LXS_EV_OOM_KILL:
 		ct->bpf_oom++;
+		daemon_publish_oom(d, ct, 1, "bpf");
 		daemon_evaluate_now(d, ct, true);
 		break;
 	case LXS_EV_RECLAIM_STALL:
@@ -496,6 +503,16 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 		if (!d->sugg)
 			log_warning("suggestions file: %s; decisions are only logged", se);
 	}
+	if (cfg->record_file[0]) {
+		char re[512];
+		d->rec = recorder_open(cfg->record_file, (uint32_t)cfg->sample_interval_ms, daemon_wall_ms(),
+				       re, sizeof(re));
+		if (!d->rec)
+			log_error("record_file: %s; not recording", re);
+		else
+			log_info("recording every sample and decision to %s (lxcscale replay reads it)",
+				 cfg->record_file);
+	}
 	if (cfg->data_file[0] && cfg->metrics_interval_seconds > 0 && !d->opts.no_threads) {
 		d->mw = metrics_writer_start(cfg->data_file, MF_DEFAULT_MAX_ENTRIES);
 		if (!d->mw)
@@ -508,9 +525,16 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 		snprintf(err, errlen, "cannot create the command queue: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
 	}
+	d->pub = pub_new(300, 1024);
+	if (!d->pub) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (open_hierarchy(d, err, errlen) != 0)
 		goto fail;
 	open_bpf(d);
+	if (!d->opts.no_threads)
+		daemon_start_config_reads(d);
 	cg_err e = cg_ctset_open(d->hier, &d->ctset, on_ctset_change, d);
 	if (e != CG_OK) {
 		snprintf(err, errlen, "container set at %s: %s", cg_hier_root(d->hier), cg_strerror(e));
@@ -548,6 +572,7 @@ void daemon_free(struct daemon *d)
 		return;
 	if (d->timer_id >= 0)
 		loop_del_timer(d->loop, d->timer_id);
+	daemon_act_stop(d);
 	while (d->n_cts)
 		daemon_remove_ct(d, d->cts[d->n_cts - 1]);
 	daemon_free_dead(d);
@@ -566,6 +591,11 @@ void daemon_free(struct daemon *d)
 	metrics_writer_stop(d->mw);
 	model_free(d->model);
 	suggestions_close(d->sugg);
+	if (d->rec) {
+		char re[512];
+		if (recorder_close(d->rec, re, sizeof(re)) != 0)
+			log_warning("record_file: %s", re);
+	}
 	if (d->id_re_ok)
 		regfree(&d->id_re);
 	cg_hier_close(d->hier);
@@ -573,6 +603,8 @@ void daemon_free(struct daemon *d)
 	free(d->dead);
 	free(d->props);
 	free(d->deltas);
+	pub_free(d->pub);
+	free(d->pub_buf);
 	free(d);
 }
 
@@ -582,6 +614,15 @@ void daemon_reconfigure(struct daemon *d, const struct lxcscale_config *cfg)
 	if (strcmp(old->cgroup.root, cfg->cgroup.root) || strcmp(old->cgroup.mount, cfg->cgroup.mount) ||
 	    old->model.features.n != cfg->model.features.n || old->history_length != cfg->history_length)
 		log_warning("reload: cgroup.*, model.features and history_length take effect at the next start");
+	if (strcmp(old->record_file, cfg->record_file))
+		log_warning("reload: record_file takes effect at the next start");
+	if (d->act && (strcmp(old->journal_file, cfg->journal_file) ||
+		       memcmp(&old->persist, &cfg->persist, sizeof(cfg->persist)) ||
+		       memcmp(&old->proxmox_api, &cfg->proxmox_api, sizeof(cfg->proxmox_api)) ||
+		       memcmp(&old->circuit_breaker, &cfg->circuit_breaker, sizeof(cfg->circuit_breaker)) ||
+		       memcmp(&old->notifications, &cfg->notifications, sizeof(cfg->notifications))))
+		log_warning("reload: journal_file, persist.*, proxmox_api.*, circuit_breaker.* and "
+			    "notifications.* take effect at the next start");
 	/* Always switch: the caller frees the old configuration, and the policy's tier and
 	 * ignore lists point into it. config_finalize() already enforced the cross-key rules. */
 	apply_config(d, cfg);

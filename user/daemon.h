@@ -65,6 +65,17 @@ void daemon_set_apply(struct daemon *d, daemon_apply_fn fn, void *ctx);
  * Returns the hook's result, or 0 for a dry-run decision. */
 int daemon_apply(struct daemon *d, struct decision *dec);
 
+/* Not in dry run: open the journal, replay and reconcile it (logged, synchronously, so
+ * call it before the loop runs), start the persister and install the actuator as the
+ * apply hook. 0, or -errno with a sentence in err (the daemon then only decides). */
+int daemon_start_actuation(struct daemon *d, char *err, size_t errlen);
+bool daemon_actuating(const struct daemon *d);
+
+/* The REST API's view of the daemon (api.h): thread-safe functions over snapshots the
+ * loop publishes each tick; manual limits go through the command queue to the loop. */
+struct api_backend;
+void daemon_api_backend(struct daemon *d, struct api_backend *b);
+
 /* For other threads: push commands here (CMD_DECISION, CMD_EVALUATE, CMD_CALL, ...). */
 struct cmdq *daemon_cmdq(struct daemon *d);
 

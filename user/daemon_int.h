@@ -2,6 +2,8 @@
  * daemon_int.h — the daemon's internal state, shared by its files:
  *   daemon.c        set-up, tear-down, containers coming and going, event fds, commands
  *   daemon_tick.c   sampling, evaluation, the tick, emission, metrics, systemd status
+ *   daemon_act.c    actuation (journal, actuator, persister) and Proxmox config reads
+ *   daemon_api.c    the REST API's backend: snapshots published each tick, manual limits
  * Nothing outside user/daemon*.c includes this.
  */
 #ifndef LXCSCALE_DAEMON_INT_H
@@ -11,18 +13,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "actuate.h"
 #include "bpf_loader.h"
+#include "cfgread.h"
 #include "cgroup.h"
 #include "cmdq.h"
 #include "config.h"
 #include "ctextra.h"
 #include "daemon.h"
+#include "daemon_pub.h"
 #include "feature.h"
 #include "iforest.h"
 #include "loop.h"
 #include "metrics_writer.h"
 #include "model.h"
 #include "policy.h"
+#include "recorder.h"
 #include "sampler.h"
 #include "suggestions.h"
 
@@ -59,6 +65,12 @@ struct ct {
 	iforest_result score;
 	bool has_last;
 	struct decision last;
+
+	/* allocation from the Proxmox config (0 = not known: cgroup limits, then assumed_*) */
+	double cfg_cores, cfg_ram_mb;
+	double psi_avg10[3];         /* cpu, memory, io: PSI some avg10 of the last sample */
+	int64_t last_hist_ms;        /* last point published to the API's history */
+	int64_t psi_event_ms[2];     /* last PSI event published (memory, cpu) */
 };
 
 struct daemon {
@@ -85,6 +97,7 @@ struct daemon {
 	struct model *model;
 	struct metrics_writer *mw;
 	struct suggestions *sugg;
+	struct recorder *rec;        /* record_file: every sample and decision, for replay */
 	struct cmdq *cmdq;
 	struct lxs_bpf *bpf;
 	struct lxs_ct_delta *deltas;
@@ -96,6 +109,14 @@ struct daemon {
 	uint64_t seq;
 	struct decision *props;      /* the tick's wishes */
 	size_t props_cap;
+
+	/* actuation (daemon_act.c); NULL in dry run */
+	struct actuate *act;
+	struct actuator_outcome last_outcome; /* of the last decision handed to the actuator */
+	struct cfgread *cfgr;        /* Proxmox config reader; NULL when pct / the API is absent */
+	struct daemon_pub *pub;      /* what the REST API reads (daemon_api.c) */
+	struct api_container *pub_buf;
+	size_t pub_cap;
 
 	double host_cpus, host_ram_mb;
 	int64_t next_metrics_ms, next_status_ms;
@@ -118,5 +139,17 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms);
 bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct decision *out);
 void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force);
 void daemon_budget(struct daemon *d, struct policy_budget *b);
+
+/* daemon_act.c */
+void daemon_act_tick(struct daemon *d);          /* shrinks, config answers */
+void daemon_act_ct_added(struct daemon *d, struct ct *ct);
+void daemon_act_alloc(const struct ct *ct, struct alloc *a, struct feat_raw *raw);
+void daemon_act_stop(struct daemon *d);
+int daemon_start_config_reads(struct daemon *d);
+
+/* daemon_api.c */
+void daemon_publish(struct daemon *d, int64_t now_ms);
+void daemon_publish_psi(struct daemon *d, struct ct *ct, int which, int64_t now_ms);
+void daemon_publish_oom(struct daemon *d, struct ct *ct, uint64_t kills, const char *source);
 
 #endif

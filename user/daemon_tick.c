@@ -53,6 +53,10 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	}
 	struct feat_raw raw;
 	sampler_map(&s, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
+	daemon_act_alloc(ct, &ct->alloc, &raw);
+	const struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
+	for (int i = 0; i < 3; i++)
+		ct->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
 	if (ctextra_net(&ct->extra, &d->roots, now_ms, &raw.net_rx_bytes, &raw.net_tx_bytes))
 		raw.known |= RAW_BIT(RAW_NET);
 	if (ctextra_fs(&ct->extra, &d->roots, now_ms, FS_EVERY_MS, &raw.fs_total_bytes, &raw.fs_free_bytes,
@@ -70,6 +74,8 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	}
 	ct->raw = raw;
 	ct->have_raw = true;
+	if (d->rec)
+		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &raw);
 	ct->last_sample_ms = now_ms;
 	d->st.samples++;
 	bool row = features_feed_raw(ct->hist, &raw);
@@ -236,9 +242,26 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 		ct->has_last = true;
 	}
 	d->st.decisions++;
-	if (dec->dry_run)
-		return 0;
-	return d->apply(d->apply_ctx, dec);
+	if (d->rec)
+		recorder_decision(d->rec, dec);
+	int rc = 0;
+	if (dec->dry_run) {
+		snprintf(dec->outcome, sizeof(dec->outcome), "dry-run");
+	} else {
+		rc = d->apply(d->apply_ctx, dec);
+		const struct actuator_outcome *o = &d->last_outcome;
+		snprintf(dec->outcome, sizeof(dec->outcome), "%s",
+			 d->act ? actuator_status_name(o->status) : rc ? "failed" : "applied");
+		if (d->act && o->detail[0] && (rc || o->error || o->status != ACT_APPLIED)) {
+			size_t l = strlen(dec->detail);
+			snprintf(dec->detail + l, sizeof(dec->detail) - l, "%s%s", l ? "; " : "", o->detail);
+		}
+		if (ct)
+			ct->last = *dec;
+	}
+	if (d->pub)
+		pub_decision(d->pub, dec, dec->outcome);
+	return rc;
 }
 
 /* ---- metrics history cycle --------------------------------------------------------------- */
@@ -393,6 +416,7 @@ void daemon_tick(struct daemon *d)
 	const int64_t now = daemon_mono_ms();
 	daemon_free_dead(d);
 	drain_bpf(d);
+	daemon_act_tick(d);
 
 	if (d->props_cap < d->n_cts) {
 		struct decision *p = realloc(d->props, d->n_cts * sizeof(*p));
@@ -433,6 +457,12 @@ void daemon_tick(struct daemon *d)
 		d->next_metrics_ms = now + (int64_t)d->cfg->metrics_interval_seconds * 1000;
 	}
 	notify(d, now);
+	if (d->rec) {
+		char re[512];
+		if (recorder_tick(d->rec, daemon_wall_ms(), re, sizeof(re)) != 0)
+			log_error("record_file: %s", re);
+	}
+	daemon_publish(d, now);
 
 	uint64_t wall = mono_ns() - t0;
 	d->st.ticks++;

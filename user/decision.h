@@ -64,6 +64,8 @@ struct decision {
 
 	bool dry_run;          /* logged and written, nothing changed */
 	bool persist;          /* persist with pct / REST after the cgroup write */
+	char outcome[16];      /* set on emission: what the actuator did ("applied", "failed",
+	                          "persist-only", "shrinking", "refused", "dry-run") */
 };
 
 const char *decision_reason_name(enum decision_reason r);

@@ -98,6 +98,24 @@ static int add_entry(struct loop *l, struct entry *e, uint32_t events)
 	return 0;
 }
 
+/* Registers a copy of PROTO for EVENTS. On failure (-1, errno kept) nothing is registered
+ * and, when the loop was to own PROTO.fd (timers, signals), that fd is closed. */
+static int add_new_entry(struct loop *l, struct entry proto, uint32_t events, bool owns_fd)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+	if (e) {
+		*e = proto;
+		if (add_entry(l, e, events) == 0)
+			return 0;
+	}
+	int err = errno;
+	if (owns_fd)
+		close(proto.fd);
+	free(e);
+	errno = err;
+	return -1;
+}
+
 static int del_entry(struct loop *l, int fd, bool close_it)
 {
 	struct entry **pp = &l->live;
@@ -124,17 +142,8 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *ar
 		errno = fd < 0 || !fn ? EINVAL : EEXIST;
 		return -1;
 	}
-	struct entry *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	*e = (struct entry){ .kind = ENTRY_FD, .fd = fd, .arg = arg, .cb.fd_fn = fn };
-	if (add_entry(l, e, events) != 0) {
-		int err = errno;
-		free(e);
-		errno = err;
-		return -1;
-	}
-	return 0;
+	struct entry user = { .kind = ENTRY_FD, .fd = fd, .arg = arg, .cb.fd_fn = fn };
+	return add_new_entry(l, user, events, false);
 }
 
 int loop_mod_fd(struct loop *l, int fd, uint32_t events)
@@ -186,19 +195,9 @@ int loop_add_timer(struct loop *l, uint64_t first_ms, uint64_t period_ms, loop_t
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	struct entry *e = calloc(1, sizeof(*e));
-	if (!e) {
-		close(fd);
+	struct entry timer = { .kind = ENTRY_TIMER, .fd = fd, .arg = arg, .cb.timer_fn = fn };
+	if (add_new_entry(l, timer, EPOLLIN, true) != 0)
 		return -1;
-	}
-	*e = (struct entry){ .kind = ENTRY_TIMER, .fd = fd, .arg = arg, .cb.timer_fn = fn };
-	if (add_entry(l, e, EPOLLIN) != 0) {
-		int err = errno;
-		close(fd);
-		free(e);
-		errno = err;
-		return -1;
-	}
 	if (loop_set_timer(l, fd, first_ms, period_ms) != 0) {
 		int err = errno;
 		del_entry(l, fd, true);
@@ -229,20 +228,8 @@ int loop_add_signals(struct loop *l, const int *signals, int n, loop_signal_fn f
 	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	struct entry *e = calloc(1, sizeof(*e));
-	if (!e) {
-		close(fd);
-		return -1;
-	}
-	*e = (struct entry){ .kind = ENTRY_SIGNAL, .fd = fd, .arg = arg, .cb.signal_fn = fn };
-	if (add_entry(l, e, EPOLLIN) != 0) {
-		int err = errno;
-		close(fd);
-		free(e);
-		errno = err;
-		return -1;
-	}
-	return 0;
+	struct entry sig = { .kind = ENTRY_SIGNAL, .fd = fd, .arg = arg, .cb.signal_fn = fn };
+	return add_new_entry(l, sig, EPOLLIN, true);
 }
 
 static void dispatch(struct loop *l, struct entry *e, uint32_t events)

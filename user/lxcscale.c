@@ -10,12 +10,14 @@
 static const struct cli_command commands[] = {
 	{ "help", cli_help, "list the commands" },
 	{ "version", cli_version, "print the version" },
-	{ "model", cli_model, "model eval: train the anomaly model on a CSV and report (JSON)" },
+	{ "model", cli_model, "model eval: train the anomaly model on a CSV (JSON); model show: the daemon's model" },
 	{ "status", cli_status, "containers: limits, usage, pressure, score, last decision ([ID])" },
 	{ "scale", cli_scale, "set limits now: scale ID --cores N --memory MB [--no-persist]" },
 	{ "decisions", cli_decisions, "the decision journal; --follow streams new decisions" },
 	{ "top", cli_top, "a live table of containers, refreshed in place" },
+	{ "replay", cli_replay, "replay a recording, a metrics file or scenarios through the policies" },
 	{ "import-metrics", cli_import_metrics, "seed the model from a reference lxc_metrics.json" },
+	{ "migrate-config", cli_migrate_config, "convert LXC AutoScale ML's lxc_autoscale_ml.yaml into lxcscale.yaml" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

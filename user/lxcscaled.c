@@ -3,6 +3,10 @@
  * start-up capability summary and the event loop (signals: TERM/INT stop, HUP reload).
  * The work itself (sampling, features, model, policy, decisions) is daemon.h's, created
  * on the same loop after the host survey and handed each reloaded configuration.
+ * Unless dry_run, the daemon's actuation starts next (journal replay and reconcile, logged,
+ * before the first tick), then the REST API (api.h, when api.enabled) with the daemon as
+ * its backend. A reload restarts the API only when its settings changed, and starts the
+ * actuation when dry_run was turned off.
  *
  * Start-up order matters and is fixed: flags -> configuration (errors go to stderr and
  * exit 1 before anything else happens) -> lock (a second instance exits 1 naming the
@@ -27,6 +31,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "config.h"
 #include "daemon.h"
 #include "hostprobe.h"
@@ -44,7 +49,7 @@ struct options {
 	const char *config;      /* --config */
 	const char *api_config;  /* --api-config */
 	const char *check;       /* --check-config FILE */
-	int foreground, print_config, print_table, print_template;
+	int foreground, print_config, print_table, print_template, print_man;
 	struct override ov[MAX_OVERRIDES];
 	int n_ov;
 };
@@ -54,13 +59,16 @@ struct lxcscaled {
 	struct lxcscale_config *cfg;
 	struct loop *loop;
 	struct daemon *brain;    /* daemon.h: sampling, features, model, policy, decisions */
+	struct api_server *api;  /* NULL when disabled or when it could not listen */
+	struct lxcscale_config *api_cfg; /* the copy the server's settings point into */
+	const char *api_keys[API_CONFIG_MAX_KEYS];
 	int lock_fd;
 	int reloads;
 };
 
 enum {
 	OPT_CONFIG = 256, OPT_API_CONFIG, OPT_FOREGROUND, OPT_LOG_LEVEL, OPT_CHECK, OPT_PRINT,
-	OPT_TABLE, OPT_TEMPLATE, OPT_VERSION, OPT_HELP, OPT_RECORD, OPT_DRY_RUN, OPT_VERBOSITY, OPT_FORCE_SAVE,
+	OPT_TABLE, OPT_TEMPLATE, OPT_MAN, OPT_VERSION, OPT_HELP, OPT_RECORD, OPT_DRY_RUN, OPT_VERBOSITY, OPT_FORCE_SAVE,
 	OPT_KEYED, /* options below map one-to-one to a config key (flag_keys[]) */
 };
 
@@ -92,6 +100,7 @@ static void usage(FILE *to)
 	        "  --print-config          print the effective configuration as YAML (secrets as ***)\n"
 	        "  --print-config-table    print the configuration key table (markdown)\n"
 	        "  --print-config-template print every key with its default, commented (conf/lxcscale.yaml)\n"
+	        "  --print-config-man      print the lxcscale.yaml(5) manual page (man/lxcscale.yaml.5)\n"
 	        "  --record FILE           record every sample to FILE (record_file)\n"
 	        "  --version, --help\n"
 	        "reference (LXC AutoScale ML) flags:\n"
@@ -150,6 +159,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "print-config", no_argument, NULL, OPT_PRINT },
 		{ "print-config-table", no_argument, NULL, OPT_TABLE },
 		{ "print-config-template", no_argument, NULL, OPT_TEMPLATE },
+		{ "print-config-man", no_argument, NULL, OPT_MAN },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "record", required_argument, NULL, OPT_RECORD },
@@ -176,6 +186,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_PRINT: o->print_config = 1; break;
 		case OPT_TABLE: o->print_table = 1; break;
 		case OPT_TEMPLATE: o->print_template = 1; break;
+		case OPT_MAN: o->print_man = 1; break;
 		case OPT_VERSION: printf("lxcscaled %s\n", LXCSCALE_VERSION); return 1;
 		case OPT_HELP: usage(stdout); return 1;
 		case OPT_RECORD: rc = add_override(o, "record_file", absolute(optarg), "--record"); break;
@@ -293,6 +304,90 @@ static void on_diff(const char *key, const char *from, const char *to, void *arg
 	log_info("reload: %s: %s -> %s", key, from, to);
 }
 
+/* ---- the REST API --------------------------------------------------------------------- */
+
+static void api_settings_for(const struct lxcscale_config *c, struct api_settings *s, const char **keys)
+{
+	api_settings_from_config(c, s, keys);
+	s->pct_path = c->persist.pct_path; /* routes the daemon does not manage run this pct */
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Would the server need a restart to take config b instead of a? */
+static bool api_settings_differ(const struct lxcscale_config *a, const struct lxcscale_config *b)
+{
+	if (a->api.enabled != b->api.enabled)
+		return true;
+	const char *ka[API_CONFIG_MAX_KEYS], *kb[API_CONFIG_MAX_KEYS];
+	struct api_settings x, y;
+	api_settings_for(a, &x, ka);
+	api_settings_for(b, &y, kb);
+	if (!str_eq(x.host, y.host) || x.port != y.port || x.auth_enabled != y.auth_enabled ||
+	    x.n_api_keys != y.n_api_keys || x.rate_limit_enabled != y.rate_limit_enabled ||
+	    x.rate_limit_max != y.rate_limit_max || x.rate_limit_window_s != y.rate_limit_window_s ||
+	    x.lxc_timeout_s != y.lxc_timeout_s || !str_eq(x.lxc_node, y.lxc_node) ||
+	    !str_eq(x.pct_path, y.pct_path) || x.max_body_bytes != y.max_body_bytes ||
+	    !str_eq(x.tls_cert_file, y.tls_cert_file) || !str_eq(x.tls_key_file, y.tls_key_file))
+		return true;
+	for (size_t i = 0; i < x.n_api_keys; i++)
+		if (strcmp(x.api_keys[i], y.api_keys[i]))
+			return true;
+	return false;
+}
+
+static void api_down(struct lxcscaled *dm)
+{
+	if (dm->api) {
+		api_stop(dm->api);
+		log_info("REST API stopped");
+	}
+	dm->api = NULL;
+	config_free(dm->api_cfg);
+	dm->api_cfg = NULL;
+}
+
+static void api_up(struct lxcscaled *dm)
+{
+	if (!dm->cfg->api.enabled) {
+		log_info("REST API: off (api.enabled: false)");
+		return;
+	}
+	dm->api_cfg = config_new();
+	if (!dm->api_cfg) {
+		log_error("REST API: out of memory; not serving it");
+		return;
+	}
+	*dm->api_cfg = *dm->cfg;
+	struct api_settings s;
+	api_settings_for(dm->api_cfg, &s, dm->api_keys);
+	struct api_backend b;
+	daemon_api_backend(dm->brain, &b);
+	char err[512];
+	dm->api = api_start(&s, &b, err, sizeof(err));
+	if (!dm->api) {
+		log_error("REST API: cannot serve on %s:%u: %s; running without it (server.host, server.port)",
+			  s.host, (unsigned)s.port, err);
+		return;
+	}
+	log_info("REST API on %s%s:%u (reference routes and /api/v1; manual scaling goes through the daemon)",
+		 s.tls_cert_file ? "https://" : "http://", s.host, (unsigned)api_port(dm->api));
+}
+
+static void start_actuation(struct lxcscaled *dm)
+{
+	char err[512];
+	if (daemon_start_actuation(dm->brain, err, sizeof(err)) != 0)
+		log_error("%s: decisions are logged, NOT applied", err);
+	else
+		log_info("live: each decision is journalled (%s), written to the cgroup, read back, "
+			 "then persisted (persist.backend: %s)", dm->cfg->journal_file,
+			 dm->cfg->persist.backend == CFG_PERSIST_API ? "api" : "pct");
+}
+
 static void reload(struct lxcscaled *dm)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
@@ -317,10 +412,18 @@ static void reload(struct lxcscaled *dm)
 	struct lxcscale_config *old = dm->cfg;
 	if (dm->brain)
 		daemon_reconfigure(dm->brain, n);
+	bool api_restart = api_settings_differ(old, n) || (n->api.enabled && !dm->api);
 	dm->cfg = n;
 	n = NULL;
 	config_free(old);
 	apply_logging(dm->cfg);
+	if (dm->brain && !dm->cfg->scaling.dry_run && !daemon_actuating(dm->brain))
+		start_actuation(dm);
+	if (api_restart && dm->brain) {
+		log_info("reload: the REST API's settings changed: restarting it");
+		api_down(dm);
+		api_up(dm);
+	}
 	dm->reloads++;
 	char src[2048];
 	log_info("configuration reloaded from %s: %d change%s", config_sources(dm->cfg, src, sizeof(src)), changes,
@@ -418,6 +521,10 @@ int main(int argc, char **argv)
 		return 2;
 	if (dm.opt.print_table) {
 		config_print_table(stdout);
+		return 0;
+	}
+	if (dm.opt.print_man) {
+		config_print_man(stdout);
 		return 0;
 	}
 	if (dm.opt.print_template) {
@@ -522,6 +629,9 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (!dm.cfg->scaling.dry_run)
+		start_actuation(&dm);
+	api_up(&dm);
 	uint64_t wd_usec = 0;
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
 		uint64_t every_ms = wd_usec / 2000; /* twice per watchdog period */
@@ -537,6 +647,7 @@ int main(int argc, char **argv)
 		log_critical("event loop failed: %m");
 	log_info("stopped");
 out:
+	api_down(&dm); /* before the daemon: its threads read the daemon's snapshots */
 	daemon_free(dm.brain);
 	loop_free(dm.loop);
 	lockfile_release(dm.lock_fd);

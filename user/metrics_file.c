@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errbuf.h"
+
 static const char *const field_names[MF_FIELD_COUNT] = {
 	[MF_CPU] = "cpu_usage_percent", [MF_MEMORY] = "memory_usage_mb",
 	[MF_SWAP_USAGE] = "swap_usage_mb", [MF_SWAP_TOTAL] = "swap_total_mb",
@@ -27,17 +29,6 @@ static const char *const field_names[MF_FIELD_COUNT] = {
 	[MF_FS_USAGE] = "filesystem_usage_gb", [MF_FS_TOTAL] = "filesystem_total_gb",
 	[MF_FS_FREE] = "filesystem_free_gb",
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- timestamps ------------------------------------------------------------------------- */
 
@@ -394,7 +385,7 @@ int metrics_file_load(struct metrics_file *mf, char *err, size_t errlen)
 	int rc = metrics_file_read(mf->path, load_cb, mf, NULL, err, errlen);
 	if (rc != 0) {
 		if (rc == -2)
-			set_err(err, errlen, "%s: out of memory", mf->path);
+			errbuf_set(err, errlen, "%s: out of memory", mf->path);
 		clear_ring(mf);
 		return -1;
 	}
@@ -421,7 +412,7 @@ int metrics_file_write(struct metrics_file *mf, char *err, size_t errlen)
 	size_t plen = strlen(mf->path);
 	char *tmp = malloc(plen + 5);
 	if (!tmp) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	memcpy(tmp, mf->path, plen);
@@ -429,7 +420,7 @@ int metrics_file_write(struct metrics_file *mf, char *err, size_t errlen)
 
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		free(tmp);
 		return -1;
 	}
@@ -454,7 +445,7 @@ int metrics_file_write(struct metrics_file *mf, char *err, size_t errlen)
 		saved = errno;
 	}
 	if (rc != 0) {
-		set_err(err, errlen, "%s: %s", tmp, strerror(saved));
+		errbuf_set(err, errlen, "%s: %s", tmp, strerror(saved));
 		unlink(tmp);
 	}
 	free(tmp);
@@ -467,37 +458,37 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
+		errbuf_set(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return NULL;
 	}
 	if ((uint64_t)st.st_size > MF_MAX_FILE_BYTES) {
-		set_err(err, errlen, "%s: %lld bytes is more than the %u-byte limit", path,
-			(long long)st.st_size, MF_MAX_FILE_BYTES);
+		errbuf_set(err, errlen, "%s: %lld bytes is more than the %u-byte limit", path,
+			   (long long)st.st_size, MF_MAX_FILE_BYTES);
 		close(fd);
 		return NULL;
 	}
 	size_t cap = (size_t)st.st_size + 1, n = 0;
 	char *buf = malloc(cap);
 	if (!buf) {
-		set_err(err, errlen, "%s: out of memory", path);
+		errbuf_set(err, errlen, "%s: out of memory", path);
 		close(fd);
 		return NULL;
 	}
 	for (;;) {
 		if (n + 1 >= cap) { /* the file grew while we read it: stay bounded */
 			if (cap > MF_MAX_FILE_BYTES) {
-				set_err(err, errlen, "%s: grew past the size limit while reading", path);
+				errbuf_set(err, errlen, "%s: grew past the size limit while reading", path);
 				goto fail;
 			}
 			char *nb = realloc(buf, cap * 2);
 			if (!nb) {
-				set_err(err, errlen, "%s: out of memory", path);
+				errbuf_set(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}
 			buf = nb;
@@ -507,7 +498,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 		if (r == 0)
@@ -671,7 +662,7 @@ int metrics_file_read(const char *path, mf_snapshot_cb cb, void *ctx, struct mf_
 	json_tokener *tok = json_tokener_new();
 	if (!tok) {
 		free(buf);
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
@@ -680,24 +671,24 @@ int metrics_file_read(const char *path, mf_snapshot_cb cb, void *ctx, struct mf_
 	unsigned line, col;
 	if (jerr == json_tokener_continue) {
 		position(buf, len, &line, &col);
-		set_err(err, errlen, "%s:%u:%u: unexpected end of file (truncated JSON)", path, line, col);
+		errbuf_set(err, errlen, "%s:%u:%u: unexpected end of file (truncated JSON)", path, line, col);
 		goto fail;
 	}
 	if (jerr != json_tokener_success || !root) {
 		position(buf, end, &line, &col);
-		set_err(err, errlen, "%s:%u:%u: malformed JSON: %s", path, line, col,
-			json_tokener_error_desc(jerr));
+		errbuf_set(err, errlen, "%s:%u:%u: malformed JSON: %s", path, line, col,
+			   json_tokener_error_desc(jerr));
 		goto fail;
 	}
 	for (size_t i = end; i < len; i++) {
 		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r') {
 			position(buf, i, &line, &col);
-			set_err(err, errlen, "%s:%u:%u: trailing data after the JSON array", path, line, col);
+			errbuf_set(err, errlen, "%s:%u:%u: trailing data after the JSON array", path, line, col);
 			goto fail;
 		}
 	}
 	if (!json_object_is_type(root, json_type_array)) {
-		set_err(err, errlen, "%s: expected a JSON array of snapshots at the top level", path);
+		errbuf_set(err, errlen, "%s: expected a JSON array of snapshots at the top level", path);
 		goto fail;
 	}
 
@@ -717,7 +708,7 @@ int metrics_file_read(const char *path, mf_snapshot_cb cb, void *ctx, struct mf_
 		if (keys > recs_cap) {
 			struct mf_container *nr = realloc(recs, keys * sizeof(*nr));
 			if (!nr) {
-				set_err(err, errlen, "out of memory");
+				errbuf_set(err, errlen, "out of memory");
 				rc = -1;
 				break;
 			}

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fsutil.h"
 #include "log.h"
 
 #define WORKER_PERIOD_MS 200
@@ -45,6 +46,8 @@ struct model {
 	bool stop;
 
 	atomic_uint_fast64_t rebuilds, saves, save_errors;
+	_Atomic int64_t last_rebuild_ms;     /* wall clock of the last host-wide publish */
+	_Atomic int64_t last_rebuild_us;     /* how long that rebuild took */
 };
 
 void model_opts_from(struct model_opts *o, int n_estimators, int max_samples, double contamination,
@@ -66,25 +69,6 @@ void model_opts_from(struct model_opts *o, int n_estimators, int max_samples, do
 	/* The pooled model sees every container: a longer window, the same turnover per row. */
 	long hw = (long)window * 8;
 	o->host.window = (int)(hw > (1 << 20) ? (1 << 20) : hw);
-}
-
-static int mkdir_parent(const char *path)
-{
-	char dir[512];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(dir, 0750) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 struct model *model_new(const struct model_opts *o, char *note, size_t notelen)
@@ -150,7 +134,7 @@ int model_save(struct model *m)
 	const iforest_model *which = cur ? cur : m->loaded;
 	int rc = IFOREST_OK;
 	if (which) {
-		if (mkdir_parent(m->model_file) != 0)
+		if (fs_mkdir_parent(m->model_file) != 0)
 			rc = IFOREST_E_IO;
 		else
 			rc = iforest_save(which, m->model_file);
@@ -161,6 +145,74 @@ int model_save(struct model *m)
 	}
 	iforest_stream_release(m->host, cur);
 	return rc;
+}
+
+/* The rebuild work that is due: the host-wide stream, then every per-container stream
+ * (taken from the slot list, rebuilt outside its lock). Returns the models published. */
+static int rebuild_due(struct model *m, struct model_ct ***work, size_t *work_cap)
+{
+	int published = 0;
+	struct timespec t0, t1, wall;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = iforest_stream_maybe_rebuild(m->host);
+	if (rc == 1) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		clock_gettime(CLOCK_REALTIME, &wall);
+		atomic_store(&m->last_rebuild_ms, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+		atomic_store(&m->last_rebuild_us, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+						   (t1.tv_nsec - t0.tv_nsec) / 1000);
+		published++;
+		atomic_fetch_add(&m->rebuilds, 1);
+		if (m->o.force_save) {
+			int s = model_save(m);
+			if (s != IFOREST_OK)
+				log_warning("model: saving %s failed: %s", m->model_file, iforest_strerror(s));
+		}
+	} else if (rc < 0) {
+		log_warning("model: host-wide rebuild failed: %s", iforest_strerror(rc));
+	}
+
+	pthread_mutex_lock(&m->slots_mu);
+	if (*work_cap < m->n_slots) {
+		struct model_ct **nw = realloc(*work, m->n_slots * sizeof(*nw));
+		if (nw) {
+			*work = nw;
+			*work_cap = m->n_slots;
+		}
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_slots && n < *work_cap; i++) {
+		m->slots[i]->busy++;
+		(*work)[n++] = m->slots[i];
+	}
+	pthread_mutex_unlock(&m->slots_mu);
+	for (size_t i = 0; i < n; i++) {
+		if ((*work)[i]->dead)
+			continue;
+		if (iforest_stream_maybe_rebuild((*work)[i]->s) == 1) {
+			published++;
+			atomic_fetch_add(&m->rebuilds, 1);
+		}
+	}
+	pthread_mutex_lock(&m->slots_mu);
+	for (size_t i = 0; i < n; i++) {
+		(*work)[i]->busy--;
+		if ((*work)[i]->dead && (*work)[i]->busy == 0) {
+			iforest_stream_free((*work)[i]->s);
+			free((*work)[i]);
+		}
+	}
+	pthread_mutex_unlock(&m->slots_mu);
+	return published;
+}
+
+int model_rebuild_due(struct model *m)
+{
+	struct model_ct **work = NULL;
+	size_t work_cap = 0;
+	int n = rebuild_due(m, &work, &work_cap);
+	free(work);
+	return n;
 }
 
 static void *worker_main(void *arg)
@@ -184,49 +236,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&m->mu);
 		if (stop)
 			break;
-
-		int rc = iforest_stream_maybe_rebuild(m->host);
-		if (rc == 1) {
-			atomic_fetch_add(&m->rebuilds, 1);
-			if (m->o.force_save) {
-				int s = model_save(m);
-				if (s != IFOREST_OK)
-					log_warning("model: saving %s failed: %s", m->model_file, iforest_strerror(s));
-			}
-		} else if (rc < 0) {
-			log_warning("model: host-wide rebuild failed: %s", iforest_strerror(rc));
-		}
-
-		/* per-container forests: take the list, rebuild outside the lock */
-		pthread_mutex_lock(&m->slots_mu);
-		if (work_cap < m->n_slots) {
-			struct model_ct **nw = realloc(work, m->n_slots * sizeof(*nw));
-			if (nw) {
-				work = nw;
-				work_cap = m->n_slots;
-			}
-		}
-		size_t n = 0;
-		for (size_t i = 0; i < m->n_slots && n < work_cap; i++) {
-			m->slots[i]->busy++;
-			work[n++] = m->slots[i];
-		}
-		pthread_mutex_unlock(&m->slots_mu);
-		for (size_t i = 0; i < n; i++) {
-			if (work[i]->dead)
-				continue;
-			if (iforest_stream_maybe_rebuild(work[i]->s) == 1)
-				atomic_fetch_add(&m->rebuilds, 1);
-		}
-		pthread_mutex_lock(&m->slots_mu);
-		for (size_t i = 0; i < n; i++) {
-			work[i]->busy--;
-			if (work[i]->dead && work[i]->busy == 0) {
-				iforest_stream_free(work[i]->s);
-				free(work[i]);
-			}
-		}
-		pthread_mutex_unlock(&m->slots_mu);
+		rebuild_due(m, &work, &work_cap);
 	}
 	free(work);
 	return NULL;
@@ -415,4 +425,44 @@ void model_status(struct model *m, struct model_status *st)
 	pthread_mutex_lock(&m->slots_mu);
 	st->per_ct = m->n_slots;
 	pthread_mutex_unlock(&m->slots_mu);
+}
+
+void model_info(struct model *m, struct model_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct feat_select *sel = &m->o.features;
+	out->n_features = sel->n;
+	for (unsigned i = 0; i < sel->n && i < FEAT_COUNT; i++) {
+		const char *name = features_name(sel->index[i]);
+		snprintf(out->names[i], sizeof(out->names[i]), "%s", name ? name : "?");
+	}
+	out->trees = (unsigned)m->o.host.forest.n_trees;
+	out->sample_size = (unsigned)m->o.host.forest.max_samples;
+	out->window = (unsigned)m->o.host.window;
+	out->contamination = m->o.host.forest.contamination;
+	iforest_stream_stats ss;
+	iforest_stream_get_stats(m->host, &ss);
+	out->samples_seen = ss.pushed;
+	out->rebuilds = atomic_load(&m->rebuilds);
+	out->last_rebuild_ms = atomic_load(&m->last_rebuild_ms);
+	out->last_rebuild_duration_ms = (double)atomic_load(&m->last_rebuild_us) / 1000.0;
+	iforest_stream *from = m->host;
+	const iforest_model *mod = iforest_stream_acquire(m->host);
+	if (!mod) {
+		from = NULL;
+		mod = m->loaded;
+	}
+	if (mod) {
+		iforest_info info;
+		iforest_model_info(mod, &info);
+		out->trained = true;
+		out->loaded_only = from == NULL;
+		out->trees = (unsigned)info.n_trees;
+		out->sample_size = (unsigned)info.max_samples;
+		out->threshold = info.offset;
+		if (iforest_feature_importances(mod, out->importance, sel->n) != IFOREST_OK)
+			memset(out->importance, 0, sizeof(out->importance));
+	}
+	if (from)
+		iforest_stream_release(from, mod);
 }

@@ -51,6 +51,10 @@ struct model_ct;
 struct model *model_new(const struct model_opts *o, char *note, size_t notelen);
 /* Starts the worker thread. Returns 0 or an errno. */
 int model_start(struct model *m);
+/* Does the rebuild work that is due in the caller's thread (what the worker does every
+ * 200 ms), for a caller without a worker: `lxcscale replay` calls it after every sample so
+ * a replay is deterministic. Returns the number of models published. */
+int model_rebuild_due(struct model *m);
 /* Stops the worker, saves the host model when model_file is set, frees everything. */
 void model_free(struct model *m);
 
@@ -75,6 +79,21 @@ struct model_status {
 	size_t per_ct;
 };
 void model_status(struct model *m, struct model_status *st);
+
+/* What /api/v1/model shows: the host-wide model (or the loaded one before the first
+ * build), its shape and feature importances. Any thread. */
+struct model_info {
+	bool trained, loaded_only;
+	unsigned n_features;
+	char names[FEAT_COUNT][DECISION_FEATURE_NAME_MAX];
+	double importance[FEAT_COUNT];
+	unsigned trees, sample_size, window;
+	double contamination, threshold;
+	uint64_t samples_seen, rebuilds;
+	int64_t last_rebuild_ms;          /* wall clock; 0 = never in this run */
+	double last_rebuild_duration_ms;
+};
+void model_info(struct model *m, struct model_info *out);
 
 /* Saves the host model now (worker thread or shutdown); 0, or an iforest error. */
 int model_save(struct model *m);

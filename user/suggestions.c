@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errbuf.h"
+#include "fsutil.h"
+
 struct suggestions {
 	char *path;
 	int fd;
@@ -22,17 +25,6 @@ struct suggestions {
 	dev_t dev;
 	ino_t ino;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void suggestions_timestamp(int64_t wall_ms, char out[40])
 {
@@ -158,40 +150,13 @@ int suggestions_format(const struct decision *d, char *buf, size_t len)
 
 /* ---- the file ------------------------------------------------------------------------------- */
 
-static int mkdir_parent(const char *path)
-{
-	char *dir = strdup(path);
-	if (!dir)
-		return -1;
-	char *slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		for (char *p = dir + 1; *p; p++) {
-			if (*p != '/')
-				continue;
-			*p = '\0';
-			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-				free(dir);
-				return -1;
-			}
-			*p = '/';
-		}
-		if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-			free(dir);
-			return -1;
-		}
-	}
-	free(dir);
-	return 0;
-}
-
 static int reopen(struct suggestions *s, char *err, size_t errlen)
 {
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (s->fd < 0) {
-		set_err(err, errlen, "%s: %s", s->path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", s->path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
@@ -205,19 +170,19 @@ static int reopen(struct suggestions *s, char *err, size_t errlen)
 struct suggestions *suggestions_open(const char *path, uint64_t max_bytes, char *err, size_t errlen)
 {
 	if (!path || !*path) {
-		set_err(err, errlen, "no suggestions file path");
+		errbuf_set(err, errlen, "no suggestions file path");
 		return NULL;
 	}
 	struct suggestions *s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->fd = -1;
 	s->max_bytes = max_bytes;
-	if (mkdir_parent(path) != 0) {
-		set_err(err, errlen, "%s: cannot create its directory: %s", path, strerror(errno));
+	if (fs_mkdir_parent(path) != 0) {
+		errbuf_set(err, errlen, "%s: cannot create its directory: %s", path, strerror(errno));
 		suggestions_close(s);
 		return NULL;
 	}
@@ -243,7 +208,7 @@ int suggestions_write(struct suggestions *s, const struct decision *d, char *err
 	char line[SUGGESTIONS_LINE_MAX];
 	int n = suggestions_format(d, line, sizeof(line));
 	if (n < 0) {
-		set_err(err, errlen, "suggestion line longer than %d bytes", SUGGESTIONS_LINE_MAX);
+		errbuf_set(err, errlen, "suggestion line longer than %d bytes", SUGGESTIONS_LINE_MAX);
 		return -1;
 	}
 	/* Renamed or removed from outside (logrotate): start a new file at the path. */
@@ -261,7 +226,7 @@ int suggestions_write(struct suggestions *s, const struct decision *d, char *err
 			memcpy(old, s->path, plen);
 			memcpy(old + plen, ".1", 3);
 			if (rename(s->path, old) != 0) {
-				set_err(err, errlen, "%s: rotate: %s", s->path, strerror(errno));
+				errbuf_set(err, errlen, "%s: rotate: %s", s->path, strerror(errno));
 				free(old);
 				return -1;
 			}
@@ -275,7 +240,7 @@ int suggestions_write(struct suggestions *s, const struct decision *d, char *err
 		w = write(s->fd, line, (size_t)n);
 	} while (w < 0 && errno == EINTR);
 	if (w != n) {
-		set_err(err, errlen, "%s: %s", s->path, w < 0 ? strerror(errno) : "short write");
+		errbuf_set(err, errlen, "%s: %s", s->path, w < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
 	return 0;

@@ -166,4 +166,27 @@ req GET /metrics
 check "metric labels stay bounded (unmatched paths share one label)" \
 	'! grep -q "scale//cores" "$T/body" && grep -q "endpoint=\"unmatched\"" "$T/body"'
 
+# slowloris: one address holding many half-open connections only blocks itself, and the
+# idle timeout frees them
+if [ -n "$ext" ]; then
+	start_server --host 0.0.0.0 --conn-timeout 2
+	trap '' PIPE # writes to connections the server refused must not kill this script
+	fds=()
+	for i in $(seq 1 70); do
+		exec {fd}<>/dev/tcp/127.0.0.1/"$PORT" 2>/dev/null || break
+		printf 'GET / HTTP/1.1\r\nHost: x\r\n' >&$fd 2>/dev/null
+		fds+=("$fd")
+	done
+	CODE=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$ext:$PORT/health/check")
+	check "slowloris from one address: others are still served" '[ "$CODE" = 200 ]'
+	CODE=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$PORT/health/check")
+	check "…and that address hits its per-IP connection limit" '[ "$CODE" != 200 ]'
+	sleep 3
+	CODE=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/health/check")
+	check "idle half-open connections are dropped after the connection timeout" '[ "$CODE" = 200 ]'
+	for fd in "${fds[@]}"; do exec {fd}>&-; done
+	trap - PIPE
+	check "non-loopback bind without auth logs the warning at start" 'grep -q "0.0.0.0:.*not a loopback address" "$T/server.log"'
+fi
+
 finish

@@ -93,7 +93,8 @@ wait_log() {
 }
 
 start_daemon() {
-	"$BUILD/lxcscaled" --config "$WORK/cfg.yaml" --foreground >"$WORK/daemon.log" 2>&1 &
+	: >"$WORK/daemon.log" # now: the job's own redirection runs after the fork, too late for wait_log
+	"$BUILD/lxcscaled" --config "$WORK/cfg.yaml" --foreground >>"$WORK/daemon.log" 2>&1 &
 	DPID=$!
 	wait_log "ready:" 150
 }

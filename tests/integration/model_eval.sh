@@ -14,9 +14,7 @@ shared=${LXCSCALE_SHARED:-}
 tmp=$(mktemp -d /tmp/lxcscale-model-eval-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-pass=0 fail=0 skip=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $1"; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib/report.sh"
 
 # expect STATUS STDERR-PATTERN WHAT -- args...
 expect() {
@@ -32,8 +30,7 @@ expect() {
 
 data=$shared/data/adbench/thyroid.csv.gz
 if [ ! -r "$data" ]; then
-	echo "skip - model eval on thyroid: $data not found (set LXCSCALE_SHARED)"
-	skip=$((skip + 1))
+	skipt "model eval on thyroid" "$data not found (set LXCSCALE_SHARED)"
 else
 	if "$bin" model eval --input "$data" --seed 3 >"$tmp/json" 2>"$tmp/err"; then
 		if /usr/bin/python3 - "$tmp/json" <<'PY'
@@ -90,5 +87,4 @@ expect 2 "invalid value for --seed" "a negative seed is a usage error" -- --inpu
 expect 2 "unknown option" "an unknown option is a usage error" -- --input "$tmp/nolabel.csv" --frobnicate 1
 expect 2 "--input is required" "--input is required" -- --trees 5
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+report

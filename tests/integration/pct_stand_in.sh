@@ -6,14 +6,8 @@
 set -u
 BUILD=${BUILD:-build}
 PCT=${LXCSCALE_TOP:-.}/$BUILD/tests/tools/pct
-pass=0 fail=0 skip=0
-ok()   { echo "ok - $1"; pass=$((pass + 1)); }
-bad()  { echo "FAIL - $1"; fail=$((fail + 1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-
-if [ ! -x "$PCT" ]; then
-	echo "FAIL - $PCT is not built"; echo "0 passed, 1 failed, 0 skipped"; exit 1
-fi
+. "$(dirname "$0")/lib/report.sh"
+need_bin "$PCT"
 dir=$(mktemp -d /tmp/lxcscale-test-pct-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 export PCT_STAND_IN_DIR=$dir/etc PCT_STAND_IN_LOG=$dir/argv.log
@@ -131,5 +125,4 @@ check "pvesh get /nodes/pve/status prints JSON" '"$dir/pvesh" get /nodes/pve/sta
 check "pvesh with an unknown node fails" '! "$dir/pvesh" get /nodes/other/status 2>/dev/null'
 check "pvecm status" '"$dir/pvecm" status | grep -q "^Quorate: *Yes"'
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+report

@@ -25,6 +25,7 @@
 #include "actuate.h"
 #include "config.h"
 #include "journal.h"
+#include "testlib.h"
 
 #define MIB (1ull << 20)
 static char g_pct[PATH_MAX];
@@ -38,30 +39,6 @@ struct fx {
 	struct actuate *a;
 };
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-static char *get(const char *dir, const char *name)
-{
-	static char buf[8192];
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return strcpy(buf, "");
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static void make_ct(struct fx *f, unsigned vmid)
 {
 	char d[256], ns[300], name[32], conf[256];
@@ -69,25 +46,25 @@ static void make_ct(struct fx *f, unsigned vmid)
 	snprintf(ns, sizeof(ns), "%s/ns", d);
 	assert_int_equal(mkdir(d, 0755), 0);
 	assert_int_equal(mkdir(ns, 0755), 0);
-	put(d, "cpu.max", "200000 100000\n");
-	put(d, "cpuset.cpus", "0-1\n");
-	put(ns, "cpuset.cpus", "0-1\n");
-	put(d, "memory.max", "1073741824\n");
-	put(d, "memory.high", "1065353216\n");
-	put(d, "memory.current", "104857600\n");
-	put(d, "cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 0\n");
-	put(d, "memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+	tl_put(d, "cpu.max", "200000 100000\n");
+	tl_put(d, "cpuset.cpus", "0-1\n");
+	tl_put(ns, "cpuset.cpus", "0-1\n");
+	tl_put(d, "memory.max", "1073741824\n");
+	tl_put(d, "memory.high", "1065353216\n");
+	tl_put(d, "memory.current", "104857600\n");
+	tl_put(d, "cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 0\n");
+	tl_put(d, "memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
 	                          "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
 	snprintf(conf, sizeof(conf), "arch: amd64\ncores: 2\nhostname: ct%u\nmemory: 1024\nswap: 512\n", vmid);
 	snprintf(name, sizeof(name), "%u.conf", vmid);
-	put(f->pve, name, conf);
+	tl_put(f->pve, name, conf);
 	snprintf(name, sizeof(name), "%u.state", vmid);
-	put(f->pve, name, "running\n");
+	tl_put(f->pve, name, "running\n");
 }
 
 static const char *server_py =
 	"import http.server, sys, os\n"
-	"log, portfile = sys.argv[1], sys.argv[2]\n"
+	"portfile, log = sys.argv[1], sys.argv[2]\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
 	"    def log_message(self, *a): pass\n"
 	"    def do_POST(self):\n"
@@ -102,34 +79,15 @@ static const char *server_py =
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lxcscale-test-actuate-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tl_tempdir(f->dir, sizeof(f->dir), "actuate") != 0)
 		return -1;
-	snprintf(f->cg, sizeof(f->cg), "%s/cg", f->dir);
-	snprintf(f->pve, sizeof(f->pve), "%s/pve", f->dir);
 	snprintf(f->jpath, sizeof(f->jpath), "%s/state/journal", f->dir);
 	snprintf(f->http_log, sizeof(f->http_log), "%s/http.log", f->dir);
-	mkdir(f->cg, 0755);
-	mkdir(f->pve, 0755);
-	char lxc[200], script[128], portfile[128];
-	snprintf(lxc, sizeof(lxc), "%s/lxc", f->cg);
-	mkdir(lxc, 0755);
-	put(lxc, "cpuset.cpus.effective", "0-3\n");
-	setenv("PCT_STAND_IN_DIR", f->pve, 1);
-	unsetenv("PCT_STAND_IN_LOG");
-
-	snprintf(script, sizeof(script), "%s/server.py", f->dir);
-	snprintf(portfile, sizeof(portfile), "%s/port", f->dir);
-	put(f->dir, "server.py", server_py);
-	f->server = fork();
-	if (f->server == 0) {
-		execl("/usr/bin/python3", "python3", script, f->http_log, portfile, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 3000 && access(portfile, F_OK) != 0; i++)
-		usleep(10000);
-	f->port = atoi(get(f->dir, "port"));
-	if (f->port <= 0)
+	if (tl_fake_host(f->dir, f->cg, sizeof(f->cg), f->pve, sizeof(f->pve), "0-3") != 0)
+		return -1;
+	tl_pct_env(f->pve, NULL);
+	f->server = tl_http_server(f->dir, server_py, (const char *const[]){f->http_log, NULL}, &f->port);
+	if (f->server < 0)
 		return -1;
 
 	f->c = config_new();
@@ -156,11 +114,8 @@ static int teardown(void **state)
 	actuate_stop(f->a);
 	cg_hier_close(f->h);
 	config_free(f->c);
-	kill(f->server, SIGTERM);
-	waitpid(f->server, NULL, 0);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", f->dir);
-	if (system(cmd) != 0)
+	tl_http_server_stop(f->server);
+	if (tl_rm_rf(f->dir) != 0)
 		return -1;
 	free(f);
 	return 0;
@@ -176,7 +131,7 @@ static void wait_fd(struct fx *f)
 static bool wait_log(struct fx *f, const char *needle)
 {
 	for (int i = 0; i < 3000; i++) {
-		if (strstr(get(f->dir, "http.log"), needle))
+		if (strstr(tl_read(f->dir, "http.log"), needle))
 			return true;
 		usleep(10000);
 	}
@@ -200,14 +155,14 @@ static void test_start_replays_then_scales(void **state)
 	journal_close(j);
 	char d101[256];
 	snprintf(d101, sizeof(d101), "%s/lxc/101", f->cg);
-	put(d101, "cpu.max", "300000 100000\n");
+	tl_put(d101, "cpu.max", "300000 100000\n");
 
 	assert_int_equal(actuate_start(f->c, f->h, &f->a), 0);
 	const struct reconcile_report *r = actuate_reconcile_report(f->a);
 	assert_int_equal(r->persisted, 1);
 	assert_int_equal(r->failed, 0);
 	assert_int_equal(r->drift, 0);
-	assert_non_null(strstr(get(f->pve, "101.conf"), "cores: 3\n"));
+	assert_non_null(strstr(tl_read(f->pve, "101.conf"), "cores: 3\n"));
 
 	struct decision d = {.vmid = 101, .cpu_change = DECISION_UP, .cpu_from = 3, .cpu_to = 4,
 			     .mem_change = DECISION_UP, .mem_from_mb = 1024, .mem_to_mb = 1536,
@@ -216,8 +171,8 @@ static void test_start_replays_then_scales(void **state)
 	assert_int_equal(actuate_decision(f->a, &d, &o), 0);
 	assert_int_equal(o.status, ACT_APPLIED);
 	wait_fd(f);
-	assert_non_null(strstr(get(f->pve, "101.conf"), "cores: 4\n"));
-	assert_non_null(strstr(get(f->pve, "101.conf"), "memory: 1536\n"));
+	assert_non_null(strstr(tl_read(f->pve, "101.conf"), "cores: 4\n"));
+	assert_non_null(strstr(tl_read(f->pve, "101.conf"), "memory: 1536\n"));
 	assert_true(wait_log(f, "\"title\":\"CPU increased\",\"message\":\"CT 101: cores 3.00 -> 4.00 (psi)\""));
 	assert_true(wait_log(f, "\"title\":\"Memory increased\""));
 
@@ -247,16 +202,8 @@ static void test_no_journal_no_scaling(void **state)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (tl_tool_path(argv[0], "pct", g_pct, sizeof(g_pct)) != 0)
 		return 1;
-	self[n] = '\0';
-	snprintf(g_pct, sizeof(g_pct), "%s/tools/pct", dirname(self));
-	if (access(g_pct, X_OK) != 0) {
-		fprintf(stderr, "%s: the stand-in pct is missing (%s): make tests\n", argv[0], g_pct);
-		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_start_replays_then_scales, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_journal_no_scaling, setup, teardown),

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "actuator.h"
+#include "testlib.h"
 
 #define MIB (1ull << 20)
 static char g_pct[PATH_MAX];
@@ -40,39 +41,13 @@ struct fx {
 	struct actuator_settings as;
 };
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-static char *get(const char *dir, const char *name)
-{
-	static char buf[4096];
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return strcpy(buf, "<missing>");
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	return buf;
-}
-
 static void psi(const char *dir, unsigned long long some_total)
 {
 	char t[256];
 	snprintf(t, sizeof(t),
 	         "some avg10=0.00 avg60=0.00 avg300=0.00 total=%llu\n"
 	         "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", some_total);
-	put(dir, "memory.pressure", t);
+	tl_put(dir, "memory.pressure", t);
 }
 
 /* lxc/<vmid> with ns/, like Proxmox: cores 2 on CPUs 0-1, 4 GiB */
@@ -83,26 +58,26 @@ static void make_ct(struct fx *f, unsigned vmid, uint64_t mem_mb, uint64_t curre
 	snprintf(ns, sizeof(ns), "%s/ns", d);
 	assert_int_equal(mkdir(d, 0755), 0);
 	assert_int_equal(mkdir(ns, 0755), 0);
-	put(d, "cpu.max", "200000 100000\n");
-	put(d, "cpuset.cpus", "0-1\n");
-	put(ns, "cpuset.cpus", "0-1\n");
+	tl_put(d, "cpu.max", "200000 100000\n");
+	tl_put(d, "cpuset.cpus", "0-1\n");
+	tl_put(ns, "cpuset.cpus", "0-1\n");
 	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)(mem_mb * MIB));
-	put(d, "memory.max", v);
+	tl_put(d, "memory.max", v);
 	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)cg_pve_memory_high(mem_mb * MIB));
-	put(d, "memory.high", v);
+	tl_put(d, "memory.high", v);
 	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)current);
-	put(d, "memory.current", v);
-	put(d, "memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n");
-	put(d, "cpu.stat", "usage_usec 1000\nuser_usec 500\nsystem_usec 500\n");
+	tl_put(d, "memory.current", v);
+	tl_put(d, "memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n");
+	tl_put(d, "cpu.stat", "usage_usec 1000\nuser_usec 500\nsystem_usec 500\n");
 	psi(d, 0);
 	/* the stand-in pct's view of the same container */
 	char conf[512];
 	snprintf(conf, sizeof(conf), "arch: amd64\ncores: 2\nhostname: ct%u\nmemory: %llu\nswap: 512\n",
 	         vmid, (unsigned long long)mem_mb);
 	snprintf(v, sizeof(v), "%u.conf", vmid);
-	put(f->pve, v, conf);
+	tl_put(f->pve, v, conf);
 	snprintf(v, sizeof(v), "%u.state", vmid);
-	put(f->pve, v, "running\n");
+	tl_put(f->pve, v, "running\n");
 }
 
 static char *ctdir(struct fx *f, unsigned vmid)
@@ -115,22 +90,14 @@ static char *ctdir(struct fx *f, unsigned vmid)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lxcscale-test-actuator-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tl_tempdir(f->dir, sizeof(f->dir), "actuator") != 0)
 		return -1;
-	snprintf(f->cg, sizeof(f->cg), "%s/cg", f->dir);
-	snprintf(f->pve, sizeof(f->pve), "%s/pve", f->dir);
 	snprintf(f->jpath, sizeof(f->jpath), "%s/journal", f->dir);
-	mkdir(f->cg, 0755);
-	mkdir(f->pve, 0755);
-	char lxc[200];
-	snprintf(lxc, sizeof(lxc), "%s/lxc", f->cg);
-	mkdir(lxc, 0755);
-	put(lxc, "cpuset.cpus.effective", "0-7\n");
-	setenv("PCT_STAND_IN_DIR", f->pve, 1);
+	if (tl_fake_host(f->dir, f->cg, sizeof(f->cg), f->pve, sizeof(f->pve), "0-7") != 0)
+		return -1;
 	char log[200];
 	snprintf(log, sizeof(log), "%s/pct.log", f->dir);
-	setenv("PCT_STAND_IN_LOG", log, 1);
+	tl_pct_env(f->pve, log);
 
 	struct cg_config cfg = {.mount = f->cg, .root = "lxc", .id_pattern = "%u", .inner = "ns"};
 	if (cg_hier_open(&cfg, &f->h) != CG_OK)
@@ -161,9 +128,7 @@ static int teardown(void **state)
 	journal_close(f->j);
 	cg_hier_close(f->h);
 	umount2(f->dir, MNT_DETACH);
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (tl_rm_rf(f->dir) != 0)
 		return -1;
 	free(f);
 	return 0;
@@ -212,21 +177,21 @@ static void test_grow_cpu_and_memory(void **state)
 	assert_true(o.cpu_applied == 4.0);
 	assert_int_equal(o.mem_applied_mb, 2048);
 
-	assert_string_equal(get(ctdir(f, 101), "cpu.max"), "400000 100000");
-	assert_string_equal(get(ctdir(f, 101), "cpuset.cpus"), "0-3");
-	assert_string_equal(get(ctdir(f, 101), "ns/cpuset.cpus"), "0-3");
-	assert_string_equal(get(ctdir(f, 101), "memory.max"), "2147483648");
+	assert_string_equal(tl_get(ctdir(f, 101), "cpu.max"), "400000 100000");
+	assert_string_equal(tl_get(ctdir(f, 101), "cpuset.cpus"), "0-3");
+	assert_string_equal(tl_get(ctdir(f, 101), "ns/cpuset.cpus"), "0-3");
+	assert_string_equal(tl_get(ctdir(f, 101), "memory.max"), "2147483648");
 	char high[32];
 	snprintf(high, sizeof(high), "%llu", (unsigned long long)cg_pve_memory_high(2048 * MIB));
-	assert_string_equal(get(ctdir(f, 101), "memory.high"), high);
+	assert_string_equal(tl_get(ctdir(f, 101), "memory.high"), high);
 
 	enum journal_state st;
 	assert_int_equal(open_changes(f, 101, &st), 1);
 	assert_int_equal(st, JOURNAL_APPLIED);
 	pump_persister(f);
 	assert_int_equal(open_changes(f, 101, NULL), 0); /* persisted: closed */
-	assert_non_null(strstr(get(f->pve, "101.conf"), "cores: 4\n"));
-	assert_non_null(strstr(get(f->pve, "101.conf"), "memory: 2048"));
+	assert_non_null(strstr(tl_get(f->pve, "101.conf"), "cores: 4\n"));
+	assert_non_null(strstr(tl_get(f->pve, "101.conf"), "memory: 2048"));
 	struct actuator_event ev;
 	assert_int_equal(actuator_take_events(f->a, &ev, 1), 1);
 	assert_int_equal(ev.kind, ACT_EV_PERSISTED);
@@ -240,11 +205,11 @@ static void test_fractional_cores(void **state)
 	struct decision d = decide(102, 2, 2.5, 1024, 1024);
 	struct actuator_outcome o;
 	assert_int_equal(actuator_apply(f->a, &d, &o), 0);
-	assert_string_equal(get(ctdir(f, 102), "cpu.max"), "250000 100000");
-	assert_string_equal(get(ctdir(f, 102), "cpuset.cpus"), "0-2");
+	assert_string_equal(tl_get(ctdir(f, 102), "cpu.max"), "250000 100000");
+	assert_string_equal(tl_get(ctdir(f, 102), "cpuset.cpus"), "0-2");
 	pump_persister(f);
-	assert_non_null(strstr(get(f->pve, "102.conf"), "cores: 3\n"));
-	assert_non_null(strstr(get(f->pve, "102.conf"), "memory: 1024\n"));
+	assert_non_null(strstr(tl_get(f->pve, "102.conf"), "cores: 3\n"));
+	assert_non_null(strstr(tl_get(f->pve, "102.conf"), "memory: 1024\n"));
 	assert_int_equal(actuator_pct_cores(2.0), 2);
 	assert_int_equal(actuator_pct_cores(2.001), 3);
 }
@@ -256,15 +221,15 @@ static void test_stopped_container_is_persisted_only(void **state)
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", ctdir(f, 103)); /* stopped: no cgroup */
 	assert_int_equal(system(cmd), 0);
-	put(f->pve, "103.state", "stopped\n");
+	tl_put(f->pve, "103.state", "stopped\n");
 	struct decision d = decide(103, 2, 3, 1024, 512);
 	struct actuator_outcome o;
 	assert_int_equal(actuator_apply(f->a, &d, &o), 0);
 	assert_int_equal(o.status, ACT_PERSIST_ONLY);
 	assert_int_equal(actuator_shrinks(f->a), 0); /* no cgroup, nothing to shrink */
 	pump_persister(f);
-	assert_non_null(strstr(get(f->pve, "103.conf"), "cores: 3\n"));
-	assert_non_null(strstr(get(f->pve, "103.conf"), "memory: 512\n"));
+	assert_non_null(strstr(tl_get(f->pve, "103.conf"), "cores: 3\n"));
+	assert_non_null(strstr(tl_get(f->pve, "103.conf"), "memory: 512\n"));
 	assert_int_equal(open_changes(f, 103, NULL), 0);
 }
 
@@ -295,13 +260,13 @@ static void test_refused_without_journal(void **state)
 	struct actuator_outcome o;
 	int rc = 0;
 	for (int i = 0; i < 200 && rc == 0; i++) {
-		put(ctdir(f, 104), "cpu.max", "200000 100000\n");
+		tl_put(ctdir(f, 104), "cpu.max", "200000 100000\n");
 		rc = actuator_apply(a, &d, &o);
 	}
 	assert_int_equal(rc, -ENOSPC);
 	assert_int_equal(o.status, ACT_REFUSED);
 	assert_int_equal(o.seq, 0);
-	assert_string_equal(get(ctdir(f, 104), "cpu.max"), "200000 100000"); /* untouched */
+	assert_string_equal(tl_get(ctdir(f, 104), "cpu.max"), "200000 100000"); /* untouched */
 	actuator_free(a);
 	journal_close(j);
 	umount2(jdir, MNT_DETACH);
@@ -320,28 +285,28 @@ static void test_shrink_in_steps_then_max(void **state)
 	assert_int_equal(open_changes(f, 105, &st), 1);
 	assert_int_equal(st, JOURNAL_PENDING); /* cgroup in motion: not applied yet */
 
-	uint64_t last_high = strtoull(get(ctdir(f, 105), "memory.high"), NULL, 10);
+	uint64_t last_high = strtoull(tl_get(ctdir(f, 105), "memory.high"), NULL, 10);
 	for (int i = 0; i < 3; i++) {
 		actuator_tick(f->a);
-		uint64_t high = strtoull(get(ctdir(f, 105), "memory.high"), NULL, 10);
+		uint64_t high = strtoull(tl_get(ctdir(f, 105), "memory.high"), NULL, 10);
 		assert_true(high < last_high);                  /* one step down per tick */
 		assert_true(high >= cg_pve_memory_high(1024 * MIB));
-		assert_string_equal(get(ctdir(f, 105), "memory.max"), "4294967296"); /* not yet */
+		assert_string_equal(tl_get(ctdir(f, 105), "memory.max"), "4294967296"); /* not yet */
 		last_high = high;
 		char v[32]; /* the kernel reclaims under the lower high */
 		snprintf(v, sizeof(v), "%llu\n", (unsigned long long)(high - 50 * MIB));
-		put(ctdir(f, 105), "memory.current", v);
+		tl_put(ctdir(f, 105), "memory.current", v);
 	}
-	put(ctdir(f, 105), "memory.current", "524288000\n"); /* 500 MiB: fits under 1 GiB */
+	tl_put(ctdir(f, 105), "memory.current", "524288000\n"); /* 500 MiB: fits under 1 GiB */
 	actuator_tick(f->a);
 	assert_int_equal(actuator_shrinks(f->a), 0);
-	assert_string_equal(get(ctdir(f, 105), "memory.max"), "1073741824");
+	assert_string_equal(tl_get(ctdir(f, 105), "memory.max"), "1073741824");
 	struct actuator_event ev;
 	assert_int_equal(actuator_take_events(f->a, &ev, 1), 1);
 	assert_int_equal(ev.kind, ACT_EV_SHRINK_DONE);
 	assert_int_equal(ev.mem_mb, 1024);
 	pump_persister(f);
-	assert_non_null(strstr(get(f->pve, "105.conf"), "memory: 1024\n"));
+	assert_non_null(strstr(tl_get(f->pve, "105.conf"), "memory: 1024\n"));
 	assert_int_equal(open_changes(f, 105, NULL), 0);
 }
 
@@ -350,26 +315,27 @@ static void test_shrink_abandoned_on_pressure(void **state)
 	struct fx *f = *state;
 	make_ct(f, 106, 4096, 3000 * MIB);
 	char old_high[32];
-	snprintf(old_high, sizeof(old_high), "%s", get(ctdir(f, 106), "memory.high"));
+	snprintf(old_high, sizeof(old_high), "%.*s", (int)sizeof(old_high) - 1,
+	         tl_get(ctdir(f, 106), "memory.high"));
 	struct decision d = decide(106, 2, 3, 4096, 1024);
 	struct actuator_outcome o;
 	assert_int_equal(actuator_apply(f->a, &d, &o), 0);
 	assert_int_equal(o.status, ACT_SHRINKING);
 	actuator_tick(f->a);
-	assert_string_not_equal(get(ctdir(f, 106), "memory.high"), old_high);
+	assert_string_not_equal(tl_get(ctdir(f, 106), "memory.high"), old_high);
 	psi(ctdir(f, 106), 1000000000ull); /* the container stalls: 1000 s of "some" at once */
 	actuator_tick(f->a);
 	assert_int_equal(actuator_shrinks(f->a), 0);
-	assert_string_equal(get(ctdir(f, 106), "memory.high"), old_high);    /* restored */
-	assert_string_equal(get(ctdir(f, 106), "memory.max"), "4294967296"); /* untouched */
+	assert_string_equal(tl_get(ctdir(f, 106), "memory.high"), old_high);    /* restored */
+	assert_string_equal(tl_get(ctdir(f, 106), "memory.max"), "4294967296"); /* untouched */
 	struct actuator_event ev;
 	assert_int_equal(actuator_take_events(f->a, &ev, 1), 1);
 	assert_int_equal(ev.kind, ACT_EV_SHRINK_ABANDONED);
 	assert_non_null(strstr(ev.detail, "pressure"));
 	/* the CPU part of the same decision stays applied and is persisted, memory is not */
 	pump_persister(f);
-	assert_non_null(strstr(get(f->pve, "106.conf"), "cores: 3\n"));
-	assert_non_null(strstr(get(f->pve, "106.conf"), "memory: 4096\n"));
+	assert_non_null(strstr(tl_get(f->pve, "106.conf"), "cores: 3\n"));
+	assert_non_null(strstr(tl_get(f->pve, "106.conf"), "memory: 4096\n"));
 	assert_int_equal(open_changes(f, 106, NULL), 0);
 }
 
@@ -386,7 +352,7 @@ static void test_shrink_never_below_usage(void **state)
 	assert_int_equal(actuator_apply(a, &d, &o), 0);
 	for (int i = 0; i < 10 && actuator_shrinks(a); i++) {
 		actuator_tick(a);
-		assert_string_equal(get(ctdir(f, 107), "memory.max"), "4294967296");
+		assert_string_equal(tl_get(ctdir(f, 107), "memory.max"), "4294967296");
 	}
 	assert_int_equal(actuator_shrinks(a), 0);
 	struct actuator_event ev;
@@ -411,7 +377,7 @@ static void test_stops_during_shrink(void **state)
 	actuator_tick(f->a);
 	assert_int_equal(actuator_shrinks(f->a), 0);
 	pump_persister(f);
-	assert_non_null(strstr(get(f->pve, "108.conf"), "memory: 2048\n"));
+	assert_non_null(strstr(tl_get(f->pve, "108.conf"), "memory: 2048\n"));
 }
 
 static void test_dry_run_and_invalid(void **state)
@@ -424,7 +390,7 @@ static void test_dry_run_and_invalid(void **state)
 	assert_int_equal(actuator_apply(f->a, &d, &o), 0);
 	assert_int_equal(o.status, ACT_DRY_RUN);
 	assert_int_equal(journal_file_records(f->j), 0);
-	assert_string_equal(get(ctdir(f, 109), "cpu.max"), "200000 100000");
+	assert_string_equal(tl_get(ctdir(f, 109), "cpu.max"), "200000 100000");
 
 	d = decide(99, 2, 4, 1024, 2048);
 	assert_int_equal(actuator_apply(f->a, &d, &o), -EINVAL);
@@ -440,16 +406,8 @@ static void test_dry_run_and_invalid(void **state)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (tl_tool_path(argv[0], "pct", g_pct, sizeof(g_pct)) != 0)
 		return 1;
-	self[n] = '\0';
-	snprintf(g_pct, sizeof(g_pct), "%s/tools/pct", dirname(self));
-	if (access(g_pct, X_OK) != 0) {
-		fprintf(stderr, "%s: the stand-in pct is missing (%s): make tests\n", argv[0], g_pct);
-		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_grow_cpu_and_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fractional_cores, setup, teardown),

@@ -278,6 +278,7 @@ static void test_settings_from_config(void **state)
 		"lxc:\n  node: \"proxmox\"\n  timeout_seconds: 10\n"
 		"rate_limiting:\n  enabled: true\n  max_requests_per_minute: 90\n  time_window_seconds: 30\n"
 		"authentication:\n  enabled: true\n  api_keys: [\"k1\", \"k2\"]\n"
+		"error_handling:\n  show_stack_traces: true\n"
 		"gunicorn:\n  workers: 1\n";
 	struct lxcscale_config *c = config_new();
 	assert_non_null(c);
@@ -299,6 +300,7 @@ static void test_settings_from_config(void **state)
 	assert_string_equal(s.api_keys[1], "k2");
 	assert_int_equal(s.max_body_bytes, 65536);
 	assert_null(s.tls_cert_file);
+	assert_true(s.show_stack_traces);
 	config_free(c);
 
 	/* defaults: loopback, 5000, no auth */
@@ -311,6 +313,7 @@ static void test_settings_from_config(void **state)
 	assert_false(s.auth_enabled);
 	assert_int_equal(s.rate_limit_max, 120);
 	assert_int_equal(s.rate_limit_window_s, 60);
+	assert_false(s.show_stack_traces); /* the reference's texts, details only in the log */
 	config_free(c);
 	free(d);
 }

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "cgroup.h"
+#include "testlib.h"
 
 #define MiB (1024ull * 1024ull)
 
@@ -78,10 +79,7 @@ static void mkdirp(const char *fmt, ...)
 
 static void rm_rf(const char *path)
 {
-	char cmd[PATH_MAX + 32];
-	/* test-only clean-up of our own mkdtemp directory; the path has no quotes */
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tl_rm_rf(path), 0);
 }
 
 static const char *ct_dir(uint32_t id)

@@ -407,15 +407,17 @@ static void test_reference_api_file(void **state)
 	assert_true(c->logging.rotate);
 	assert_int_equal(c->logging.max_log_size_mb, 100);
 	assert_int_equal(c->logging.backup_count, 5);
+	assert_false(c->error_handling.show_stack_traces);
 	assert_true(c->error_handling.log_errors);
 	assert_false(c->error_handling.notify_on_critical_errors);
-	/* 11 gunicorn keys, 3 unused lxc keys, log_format, 2 error_handling, and 0.0.0.0 without auth */
+	/* 11 gunicorn keys, 3 unused lxc keys, log_format, error_handling.notification_recipients,
+	 * and 0.0.0.0 without auth */
 	expect_warning_for(&d, "gunicorn.workers");
 	expect_warning_for(&d, "gunicorn.access_log_format");
 	expect_warning_for(&d, "lxc.verify_ssl");
 	expect_warning_for(&d, "logging.log_format");
 	assert_non_null(config_diag_find(&d, "server.host=0.0.0.0 accepts connections from the network"));
-	assert_int_equal(d.warnings, 11 + 3 + 1 + 2 + 1);
+	assert_int_equal(d.warnings, 11 + 3 + 1 + 1 + 1);
 	config_free(c);
 }
 

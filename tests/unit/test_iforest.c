@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -427,11 +428,66 @@ static void test_avx2_equals_scalar(void **state)
 		print_message("d=%zu trees=%d psi=%d: max |avx2 - scalar| = %.3g\n", d, cases[c].trees,
 		              cases[c].psi, worst);
 		assert_true(worst <= 1e-6);
+		/* natively trained = packed: the packed layout's own scalar walk agrees with the
+		 * preorder walk, and the batch kernel (8 rows per vector, a tail block of 56 rows)
+		 * gives bit-identical scores to the single-sample AVX2 kernel */
+		iforest_info info;
+		iforest_model_info(m, &info);
+		assert_int_equal(info.packed_layout, 1);
+		double *e = malloc(n * 8), pw = 0;
+		assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX2_BATCH, X, n, d, e), 0);
+		assert_memory_equal(b, e, n * 8);
+		for (size_t i = 0; i < n; i++) {
+			float z[IFOREST_MAX_FEATURES];
+			if_standardize(m, X + i * d, z);
+			pw = fmax(pw, fabs(if_score_from_sum(m, if_path_sum_packed_scalar(m, z)) - a[i]));
+		}
+		print_message("   packed scalar walk vs preorder walk: %.3g; batch == single AVX2\n", pw);
+		assert_true(pw <= 1e-6);
+		/* the AVX-512VL lookups walk the same slots and sum in the same order */
+		if (if_have_avx512vl()) {
+			assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX512VL, X, n, d, e), 0);
+			assert_memory_equal(b, e, n * 8);
+		} else {
+			assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX512VL, X, 1, d, e),
+			                 IFOREST_E_UNSUPPORTED);
+		}
+		free(e);
 		iforest_model_free(m);
 		free(X);
 		free(a);
 		free(b);
 	}
+}
+
+/* The packed threshold: nearest float in [lo, hi) whose low bits spell the feature. */
+static void test_pack_threshold(void **state)
+{
+	(void)state;
+	float out;
+	const struct { float thr, lo, hi; int f, bits; } ok[] = {
+		{0.3f, -1.0f, 1.0f, 5, 5}, {-0.7f, -1.0f, 1.0f, 35, 6}, {0.0f, -1.0f, 1.0f, 0, 6},
+		{-1.0f, -1.0f, -0.5f, 63, 6}, {1e-30f, -1e-3f, 1e-3f, 17, 5}, {5.0f, 1.0f, 100.0f, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(if_pack_threshold(ok[i].thr, ok[i].lo, ok[i].hi, ok[i].f, ok[i].bits, &out), -1);
+		assert_true(out >= ok[i].lo && out < ok[i].hi);
+		assert_int_equal(if_f32_bits(out) & ((1u << ok[i].bits) - 1), (uint32_t)ok[i].f);
+		/* within 2^bits ulp of the drawn threshold */
+		float up = ok[i].thr, dn = ok[i].thr;
+		for (int k = 0; k < (1 << ok[i].bits); k++) {
+			up = nextafterf(up, INFINITY);
+			dn = nextafterf(dn, -INFINITY);
+		}
+		if (fabsf(ok[i].thr) > 1e-20f)
+			assert_true(out >= dn && out <= up);
+	}
+	/* a range of 3 floats cannot hold low bits 40 of 6: no packed value */
+	float lo = 1.0f, hi = nextafterf(nextafterf(nextafterf(lo, 2), 2), 2);
+	assert_int_equal(if_pack_threshold(lo, lo, hi, 40, 6, &out), 0);
+	/* the result is never +-inf or NaN, even at the top of the float range */
+	assert_int_equal(if_pack_threshold(FLT_MAX, FLT_MAX / 2, FLT_MAX, 3, 6, &out), -1);
+	assert_true(isfinite(out) && out < FLT_MAX);
 }
 
 static void test_deep_model_falls_back_to_scalar(void **state)
@@ -446,6 +502,8 @@ static void test_deep_model_falls_back_to_scalar(void **state)
 	assert_int_equal(info.simd_layout, 0);
 	double a[4], b[4];
 	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX2, X, 4, d, a), IFOREST_E_UNSUPPORTED);
+	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX2_BATCH, X, 4, d, a), IFOREST_E_UNSUPPORTED);
+	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AVX512VL, X, 4, d, a), IFOREST_E_UNSUPPORTED);
 	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AUTO, X, 4, d, a), 0);
 	assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_SCALAR, X, 4, d, b), 0);
 	assert_memory_equal(a, b, sizeof(a));
@@ -562,14 +620,15 @@ static void put64(unsigned char *p, uint64_t v)
 }
 
 /* Re-pack a modified payload into a file with a valid header and checksum. */
-static unsigned char *repack(const unsigned char *raw, size_t raw_len, size_t *len)
+static unsigned char *repack_as(const unsigned char *raw, size_t raw_len, size_t *len,
+                                uint32_t version, uint32_t flags)
 {
 	uLongf cl = compressBound(raw_len);
 	unsigned char *out = malloc(32 + cl);
 	assert_int_equal(compress2(out + 32, &cl, raw, raw_len, 6), Z_OK);
 	memcpy(out, "LXIF", 4);
-	put32(out + 4, 1);
-	put32(out + 8, 0);
+	put32(out + 4, version);
+	put32(out + 8, flags);
 	put32(out + 12, 0);
 	put64(out + 16, raw_len);
 	put64(out + 24, cl);
@@ -578,6 +637,12 @@ static unsigned char *repack(const unsigned char *raw, size_t raw_len, size_t *l
 	put32(out + 12, (uint32_t)crc);
 	*len = 32 + cl;
 	return out;
+}
+
+/* the current format: version 2, natively trained models are packed (flag bit 0) */
+static unsigned char *repack(const unsigned char *raw, size_t raw_len, size_t *len)
+{
+	return repack_as(raw, raw_len, len, 2, 1);
 }
 
 static void expect_load(const void *buf, size_t len, int want)
@@ -609,7 +674,10 @@ static void test_corrupt_files_rejected(void **state)
 	c[0] = 'X';
 	expect_load(c, len, IFOREST_E_MAGIC);
 	memcpy(c, buf, len);
-	put32(c + 4, 2);
+	put32(c + 4, 3);
+	expect_load(c, len, IFOREST_E_VERSION);
+	memcpy(c, buf, len);
+	put32(c + 4, 0);
 	expect_load(c, len, IFOREST_E_VERSION);
 	/* any flipped bit of the payload or of the header's sizes/crc: checksum */
 	for (size_t pos = 8; pos < len; pos += (pos < 64 ? 1 : 97)) {
@@ -647,6 +715,7 @@ static void test_corrupt_files_rejected(void **state)
 		{tree0 + 4 + 4, 0x7fffffff, 4, "right child out of range"},
 		{tree0 + 4 + 8, 60, 2, "feature out of range"},
 		{tree0 + 4 + 10, 5, 4, "root count does not add up"},
+		{tree0 + 4 + 8, 0, 2, "root feature not the one its packed threshold spells"},
 	};
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		memcpy(mod, raw, raw_len);
@@ -671,6 +740,33 @@ static void test_corrupt_files_rejected(void **state)
 	f3 = repack(raw, raw_len, &l3);
 	iforest_model *ok = NULL;
 	assert_int_equal(iforest_load_buffer(f3, l3, &ok), IFOREST_OK);
+	iforest_model_free(ok);
+	free(f3);
+	/* unknown flag bits, and the packed flag in a version 1 file: CORRUPT */
+	f3 = repack_as(raw, raw_len, &l3, 2, 3);
+	expect_load(f3, l3, IFOREST_E_CORRUPT);
+	free(f3);
+	f3 = repack_as(raw, raw_len, &l3, 1, 1);
+	expect_load(f3, l3, IFOREST_E_CORRUPT);
+	free(f3);
+	/* a version 1 file (same payload, flags 0: written before the packed layout) loads as an
+	 * exact-layout model that walks the same nodes: identical scalar scores, AVX2 within 1e-6 */
+	f3 = repack_as(raw, raw_len, &l3, 1, 0);
+	assert_int_equal(iforest_load_buffer(f3, l3, &ok), IFOREST_OK);
+	{
+		iforest_info oi, mi;
+		iforest_model_info(ok, &oi);
+		iforest_model_info(m, &mi);
+		assert_int_equal(oi.packed_layout, 0);
+		assert_int_equal(mi.packed_layout, 1);
+		double s1[64], s2[64];
+		assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_SCALAR, X, 64, d, s1), 0);
+		assert_int_equal(iforest_score_samples(ok, IFOREST_KERNEL_SCALAR, X, 64, d, s2), 0);
+		assert_memory_equal(s1, s2, sizeof(s1));
+		assert_int_equal(iforest_score_samples(ok, IFOREST_KERNEL_AUTO, X, 64, d, s2), 0);
+		for (int i = 0; i < 64; i++)
+			assert_true(fabs(s1[i] - s2[i]) <= 1e-6);
+	}
 	iforest_model_free(ok);
 	free(f3);
 
@@ -728,6 +824,22 @@ static void test_bad_input(void **state)
 		iforest_result *out = calloc(n, sizeof(*out));
 		assert_int_equal(iforest_score_batch(m, Xb, n, d, out), IFOREST_E_NONFINITE);
 		assert_true(out[0].score == 0);   /* nothing written */
+		/* first value, middle, and the last values of batches whose size is not a multiple
+		 * of the vector width (the flat check's scalar tail) */
+		const size_t pos[] = {0, n * d / 2 + 3};
+		for (size_t k = 0; k < 2; k++) {
+			memcpy(Xb, X, n * d * sizeof(double));
+			Xb[pos[k]] = bad[i];
+			assert_int_equal(iforest_score_batch(m, Xb, n, d, out), IFOREST_E_NONFINITE);
+			assert_true(out[n - 1].score == 0);
+		}
+		memcpy(Xb, X, n * d * sizeof(double));
+		Xb[(n - 2) * d + 3] = bad[i];
+		double sc[64];
+		assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AUTO, Xb + (n - 19) * d, 18, d, sc),
+		                 IFOREST_E_NONFINITE);
+		assert_int_equal(iforest_score_samples(m, IFOREST_KERNEL_AUTO, Xb + (n - 19) * d, 17, d, sc),
+		                 IFOREST_OK);
 		iforest_model *t = (iforest_model *)1;
 		iforest_params p;
 		iforest_params_init(&p);
@@ -1207,6 +1319,7 @@ int main(void)
 		cmocka_unit_test(test_sklearn_import_rejects_bad_text),
 		cmocka_unit_test(test_adbench_auc_vs_sklearn),
 		cmocka_unit_test(test_avx2_equals_scalar),
+		cmocka_unit_test(test_pack_threshold),
 		cmocka_unit_test(test_deep_model_falls_back_to_scalar),
 		cmocka_unit_test(test_save_load_identical),
 		cmocka_unit_test(test_same_seed_same_bytes),

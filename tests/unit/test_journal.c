@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "testlib.h"
 
 struct fx {
 	char dir[64];
@@ -31,8 +32,7 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lxcscale-test-journal-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tl_tempdir(f->dir, sizeof(f->dir), "journal") != 0)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/journal", f->dir);
 	*state = f;
@@ -42,10 +42,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[256];
 	umount2(f->dir, MNT_DETACH); /* only mounted by the tmpfs test; harmless otherwise */
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (tl_rm_rf(f->dir) != 0)
 		return -1;
 	free(f);
 	return 0;

@@ -19,14 +19,14 @@
 #include <cmocka.h>
 
 #include "lockfile.h"
+#include "testlib.h"
 
 static char dir[64], path[128];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/lxcscale-test-lock-XXXXXX");
-	if (!mkdtemp(dir))
+	if (tl_tempdir(dir, sizeof(dir), "lock") != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/lxcscale.lock", dir);
 	return 0;
@@ -35,9 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tl_rm_rf(dir);
 }
 
 static long file_pid(void)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "testlib.h"
 
 static char dir[64];
 static int saved_stderr = -1;
@@ -25,8 +26,7 @@ static char err_path[128];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/lxcscale-test-log-XXXXXX");
-	if (!mkdtemp(dir))
+	if (tl_tempdir(dir, sizeof(dir), "log") != 0)
 		return -1;
 	snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
 	int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -48,11 +48,7 @@ static int teardown(void **state)
 	log_close();
 	dup2(saved_stderr, STDERR_FILENO);
 	close(saved_stderr);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		return -1;
-	return 0;
+	return tl_rm_rf(dir);
 }
 
 static char *slurp(const char *path)

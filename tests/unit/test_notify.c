@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "notify.h"
+#include "testlib.h"
 
 struct fx {
 	char dir[64], log[128];
@@ -29,7 +30,7 @@ struct fx {
 
 static const char *server_py =
 	"import http.server, sys, time, os\n"
-	"log, portfile = sys.argv[1], sys.argv[2]\n"
+	"portfile, log = sys.argv[1], sys.argv[2]\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
 	"    def log_message(self, *a): pass\n"
 	"    def do_POST(self):\n"
@@ -49,22 +50,10 @@ static const char *server_py =
 	"os.rename(portfile + '.t', portfile)\n"
 	"s.serve_forever()\n";
 
-static char *slurp(const char *path)
-{
-	static char buf[65536];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return strcpy(buf, "");
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static int count(const char *path, const char *needle)
 {
 	int n = 0;
-	for (const char *p = slurp(path); (p = strstr(p, needle)); p++)
+	for (const char *p = tl_slurp(path); (p = strstr(p, needle)); p++)
 		n++;
 	return n;
 }
@@ -72,28 +61,11 @@ static int count(const char *path, const char *needle)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lxcscale-test-notify-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tl_tempdir(f->dir, sizeof(f->dir), "notify") != 0)
 		return -1;
 	snprintf(f->log, sizeof(f->log), "%s/http.log", f->dir);
-	char script[128], portfile[128];
-	snprintf(script, sizeof(script), "%s/server.py", f->dir);
-	snprintf(portfile, sizeof(portfile), "%s/port", f->dir);
-	FILE *fp = fopen(script, "w");
-	fputs(server_py, fp);
-	fclose(fp);
-	f->server = fork();
-	if (f->server == 0) {
-		execl("/usr/bin/python3", "python3", script, f->log, portfile, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 3000 && access(portfile, F_OK) != 0; i++) {
-		if (waitpid(f->server, NULL, WNOHANG) != 0)
-			return -1;
-		usleep(10000);
-	}
-	f->port = atoi(slurp(portfile));
-	if (f->port <= 0)
+	f->server = tl_http_server(f->dir, server_py, (const char *const[]){f->log, NULL}, &f->port);
+	if (f->server < 0)
 		return -1;
 	notify_settings_default(&f->s);
 	*state = f;
@@ -104,11 +76,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	notify_stop(f->n);
-	kill(f->server, SIGTERM);
-	waitpid(f->server, NULL, 0);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", f->dir);
-	if (system(cmd) != 0)
+	tl_http_server_stop(f->server);
+	if (tl_rm_rf(f->dir) != 0)
 		return -1;
 	free(f);
 	return 0;

@@ -32,6 +32,7 @@
 #include "config.h"
 #include "persister.h"
 #include "proc.h"
+#include "testlib.h"
 
 #define HANG_GUARD_MS 30000
 
@@ -46,34 +47,9 @@ struct fx {
 	int port;
 };
 
-static void write_file(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s.t", path);
-	FILE *f = fopen(tmp, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(rename(tmp, path), 0); /* whole files, as the stand-in writes them */
-}
-
-static char *read_file(const char *path)
-{
-	static char buf[16384];
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		buf[0] = '\0';
-		return buf;
-	}
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static int count_lines(const char *path, const char *needle)
 {
-	char *s = read_file(path);
+	char *s = tl_slurp(path);
 	int n = 0;
 	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n"))
 		if (!needle || strstr(line, needle))
@@ -87,30 +63,25 @@ static void put_ct(struct fx *f, unsigned vmid, const char *extra)
 	snprintf(path, sizeof(path), "%s/%u.conf", f->dir, vmid);
 	snprintf(text, sizeof(text), "arch: amd64\ncores: 2\nhostname: ct%u\nmemory: 1024\n%sswap: 512\n",
 	         vmid, extra ? extra : "");
-	write_file(path, text);
+	tl_write_atomic(path, text);
 	snprintf(path, sizeof(path), "%s/%u.state", f->dir, vmid);
-	write_file(path, "running\n");
+	tl_write_atomic(path, "running\n");
 }
 
 static char *ct_conf(struct fx *f, unsigned vmid)
 {
 	char path[256];
 	snprintf(path, sizeof(path), "%s/%u.conf", f->dir, vmid);
-	return read_file(path);
+	return tl_slurp(path);
 }
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lxcscale-test-persister-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tl_tempdir(f->dir, sizeof(f->dir), "persister") != 0)
 		return -1;
 	snprintf(f->log, sizeof(f->log), "%s/pct.log", f->dir);
-	setenv("PCT_STAND_IN_DIR", f->dir, 1);
-	setenv("PCT_STAND_IN_LOG", f->log, 1);
-	unsetenv("PCT_STAND_IN_FAIL");
-	unsetenv("PCT_STAND_IN_HANG");
-	unsetenv("PCT_STAND_IN_DELAY_MS");
+	tl_pct_env(f->dir, f->log);
 	persist_settings_default(&f->s);
 	snprintf(f->s.pct_path, sizeof(f->s.pct_path), "%s", g_pct);
 	f->s.debounce_ms = 150;
@@ -126,18 +97,10 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	if (f->p)
 		persister_stop(f->p, false);
-	if (f->server > 0) {
-		kill(f->server, SIGTERM);
-		waitpid(f->server, NULL, 0);
-	}
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", f->dir);
-	if (system(cmd) != 0)
+	tl_http_server_stop(f->server);
+	if (tl_rm_rf(f->dir) != 0)
 		return -1;
-	unsetenv("PCT_STAND_IN_FAIL");
-	unsetenv("PCT_STAND_IN_FAIL_MESSAGE");
-	unsetenv("PCT_STAND_IN_HANG");
-	unsetenv("PCT_STAND_IN_DELAY_MS");
+	tl_pct_env_clear();
 	free(f);
 	return 0;
 }
@@ -449,7 +412,7 @@ static void test_settings_from_config(void **state)
 
 static const char *server_py =
 	"import http.server, ssl, sys, json, re\n"
-	"mode, log, portfile = sys.argv[1], sys.argv[2], sys.argv[3]\n"
+	"portfile, mode, log = sys.argv[1], sys.argv[2], sys.argv[3]\n"
 	"TOKEN = 'PVEAPIToken=root@pam!lxcscale=0b5c6f3e-0e3d-4f7c-9d7e-1a2b3c4d5e6f'\n"
 	"class H(http.server.BaseHTTPRequestHandler):\n"
 	"    def log_message(self, *a): pass\n"
@@ -483,24 +446,11 @@ static const char *server_py =
 
 static void start_server(struct fx *f, const char *mode, const char *cert, const char *key)
 {
-	char script[128], portfile[128], log[128];
-	snprintf(script, sizeof(script), "%s/server.py", f->dir);
-	snprintf(portfile, sizeof(portfile), "%s/port", f->dir);
+	char log[128];
 	snprintf(log, sizeof(log), "%s/http.log", f->dir);
-	write_file(script, server_py);
-	f->server = fork();
-	assert_true(f->server >= 0);
-	if (f->server == 0) {
-		execl("/usr/bin/python3", "python3", script, mode, log, portfile, cert, key, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < HANG_GUARD_MS / 10 && access(portfile, F_OK) != 0; i++) {
-		int st;
-		assert_int_equal(waitpid(f->server, &st, WNOHANG), 0); /* the server must not die */
-		usleep(10000);
-	}
-	f->port = atoi(read_file(portfile));
-	assert_true(f->port > 0);
+	f->server = tl_http_server(f->dir, server_py, (const char *const[]){mode, log, cert, key, NULL},
+	                           &f->port);
+	assert_true(f->server > 0); /* started, and did not die before it said its port */
 }
 
 static void api_settings(struct fx *f, const char *scheme)
@@ -595,16 +545,8 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	/* the stand-in pct is built next to this binary: $BUILD/tests/tools/pct */
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (tl_tool_path(argv[0], "pct", g_pct, sizeof(g_pct)) != 0)
 		return 1;
-	self[n] = '\0';
-	snprintf(g_pct, sizeof(g_pct), "%s/tools/pct", dirname(self));
-	if (access(g_pct, X_OK) != 0) {
-		fprintf(stderr, "%s: the stand-in pct is missing (%s): make tests\n", argv[0], g_pct);
-		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_burst_makes_one_coalesced_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_container_is_retried_later, setup, teardown),

@@ -5,21 +5,19 @@ BUILD=${BUILD:-build}
 TOP=${LXCSCALE_TOP:-$(pwd)}
 SERVER=$TOP/$BUILD/tests/tools/api_server
 PCT=$TOP/$BUILD/tests/tools/pct
-pass=0 fail=0 skip=0
-ok()   { echo "ok - $1"; pass=$((pass + 1)); }
-bad()  { echo "FAIL - $1"; fail=$((fail + 1)); }
-skipt() { echo "skip - $1: $2"; skip=$((skip + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/report.sh"
+# check also shows the last response when it fails
 check() { if eval "$2"; then ok "$1"; else bad "$1"; echo "#   code=$CODE body=$(head -c 400 "$T/body" 2>/dev/null)"; fi; }
-finish() { stop_server; echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; }
+finish() { stop_server; report; }
 
-for b in "$SERVER" "$PCT"; do
-	if [ ! -x "$b" ]; then echo "FAIL - $b is not built"; echo "0 passed, 1 failed, 0 skipped"; exit 1; fi
-done
+need_bin "$SERVER" "$PCT"
 
 T=$(mktemp -d /tmp/lxcscale-test-api-XXXXXX)
 SRV_PID=
-cleanup() { rm -rf "$T"; }
+# never leave a server behind (it would also keep the runner's pipe open)
+cleanup() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
+trap 'cleanup; exit 143' TERM INT
 export PCT_STAND_IN_DIR=$T/etc PCT_STAND_IN_LOG=$T/argv.log
 mkdir -p "$PCT_STAND_IN_DIR"
 ln -s "$PCT" "$T/pvesh"; ln -s "$PCT" "$T/pvecm"
