@@ -46,7 +46,7 @@ endif
 ifeq ($(SANITIZE),fuzz)
   ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                 -fno-sanitize-recover=undefined -DLXCSCALE_FUZZING \
-                -Wno-format-nonliteral -Wno-string-concatenation # clang-only noise; gcc checks the rest
+                -Wno-format-nonliteral -Wno-string-concatenation -Wno-unknown-pragmas # clang-only noise; gcc checks the rest
   LDFLAGS    += -fsanitize=fuzzer,address,undefined
 endif
 
@@ -119,6 +119,14 @@ $(BUILD)/obj/%_avx2.o: %_avx2.c | $(BPF_SKEL)
 	$(call msg,CC-AVX2,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
+
+# clang ignores the `#pragma GCC target` in iforest/score_avx512vl.c: give it the target flags
+ifeq ($(SANITIZE),fuzz)
+$(BUILD)/obj/%_avx512vl.o: %_avx512vl.c | $(BPF_SKEL)
+	$(call msg,CC-AVX512,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -mavx2 -mfma -mavx512f -mavx512vl -MMD -MP -c $< -o $@
+endif
 
 $(BUILD)/libiforest.a: $(IFOREST_OBJ)
 $(BUILD)/libcgroup.a:  $(CGROUP_OBJ)
