@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,16 @@
 #include "log.h"
 #include "notify.h"
 
+#define RETIRING_MAX 4         /* old notifiers still sending what was queued for them */
+#define RETIRE_FLUSH_MS 30000  /* at most this for their queue; then what is left is dropped */
+
 struct actuate {
 	struct journal *j;
 	struct persister *p;
 	struct notifier *n;
+	struct notify_settings ns;           /* the running notifier's */
+	pthread_t retiring[RETIRING_MAX];
+	size_t n_retiring;
 	struct actuator *act;
 	struct reconcile_report report;
 	actuate_event_fn hook;
@@ -113,6 +120,7 @@ int actuate_start(const struct lxcscale_config *c, const cg_hier *h, struct actu
 	as.mem_headroom_bytes = (uint64_t)c->scaling.memory_headroom_mb << 20;
 	if (c->scaling.memory_shrink_step_mb >= 1)
 		as.shrink_step_bytes = (uint64_t)c->scaling.memory_shrink_step_mb << 20;
+	a->ns = ns;
 	if ((rc = persister_start(&ps, &a->p)) < 0 || (rc = notify_start(&ns, &a->n)) < 0 ||
 	    (rc = actuator_new(&as, h, a->j, a->p, &a->act)) < 0) {
 		actuate_stop(a);
@@ -122,10 +130,18 @@ int actuate_start(const struct lxcscale_config *c, const cg_hier *h, struct actu
 	return 0;
 }
 
+static void join_retiring(struct actuate *a)
+{
+	for (size_t i = 0; i < a->n_retiring; i++)
+		pthread_join(a->retiring[i], NULL);
+	a->n_retiring = 0;
+}
+
 void actuate_stop(struct actuate *a)
 {
 	if (!a)
 		return;
+	join_retiring(a);
 	if (a->p) {
 		persister_stop(a->p, true); /* one last try; the journal keeps what fails */
 		a->p = NULL;
@@ -133,6 +149,7 @@ void actuate_stop(struct actuate *a)
 	notify_stop(a->n);
 	actuator_free(a->act);
 	journal_close(a->j);
+	explicit_bzero(&a->ns, sizeof(a->ns));
 	free(a);
 }
 
@@ -208,10 +225,16 @@ int actuate_decision(struct actuate *a, const struct decision *d, struct actuato
 	int rc = actuator_apply(a->act, d, out);
 	int lvl = rc == 0 ? (out->error ? LOGL_WARNING : LOGL_INFO) : out->status == ACT_REFUSED && out->error == -EINVAL
 	                                ? LOGL_WARNING : LOGL_ERROR;
-	log_msg(lvl, "ct %u: %s (%s): cpu %.2f -> %.2f, memory %llu -> %llu MiB, seq %llu: %s",
-	        d->vmid, actuator_status_name(out->status), decision_reason_name(d->reason),
-	        d->cpu_from, d->cpu_to, (unsigned long long)d->mem_from_mb,
-	        (unsigned long long)d->mem_to_mb, (unsigned long long)out->seq, out->detail);
+	/* Name only the resources the decision changes: "memory 0 -> 0 MiB" on a CPU-only
+	 * decision reads like a bug to whoever greps the log. */
+	char cpu[64] = "", mem[64] = "";
+	if (d->cpu_change != DECISION_NONE)
+		snprintf(cpu, sizeof(cpu), ", cpu %.2f -> %.2f", d->cpu_from, d->cpu_to);
+	if (d->mem_change != DECISION_NONE)
+		snprintf(mem, sizeof(mem), ", memory %llu -> %llu MiB", (unsigned long long)d->mem_from_mb,
+		         (unsigned long long)d->mem_to_mb);
+	log_msg(lvl, "ct %u: %s (%s)%s%s, seq %llu: %s", d->vmid, actuator_status_name(out->status),
+	        decision_reason_name(d->reason), cpu, mem, (unsigned long long)out->seq, out->detail);
 	if (rc == 0 && (out->status == ACT_APPLIED || out->status == ACT_PERSIST_ONLY)) {
 		if (d->cpu_change != DECISION_NONE)
 			notify_send(a->n, NOTIFY_SCALE, d->vmid,
@@ -235,4 +258,61 @@ int actuate_decision(struct actuate *a, const struct decision *d, struct actuato
 const struct reconcile_report *actuate_reconcile_report(const struct actuate *a)
 {
 	return &a->report;
+}
+
+/* ---- reload ------------------------------------------------------------------------------ */
+
+static bool notify_settings_same(const struct notify_settings *x, const struct notify_settings *y)
+{
+	return !strcmp(x->webhook_url, y->webhook_url) && !strcmp(x->gotify_url, y->gotify_url) &&
+	       !strcmp(x->gotify_token, y->gotify_token) && !strcmp(x->kuma_push_url, y->kuma_push_url) &&
+	       x->timeout_ms == y->timeout_ms && x->priority == y->priority && x->verify_tls == y->verify_tls &&
+	       !strcmp(x->ca_file, y->ca_file) && x->fail_threshold == y->fail_threshold &&
+	       x->pause_events == y->pause_events && x->queue_max == y->queue_max;
+}
+
+/* Off the loop: the old notifier sends what was queued for its endpoints, then stops. */
+static void *retire_notifier(void *arg)
+{
+	struct notifier *n = arg;
+	notify_flush(n, RETIRE_FLUSH_MS);
+	notify_stop(n);
+	return NULL;
+}
+
+int actuate_reconfigure(struct actuate *a, const struct lxcscale_config *c)
+{
+	struct notify_settings ns;
+	notify_settings_from_config(c, &ns);
+	if (notify_settings_same(&ns, &a->ns)) {
+		explicit_bzero(&ns, sizeof(ns));
+		return 0;
+	}
+	char why[256];
+	struct notifier *n = NULL;
+	int rc = notify_settings_check(&ns, why, sizeof(why));
+	if (rc != 0)
+		log_error("reload: notifications: %s; the running ones stay", why);
+	else if ((rc = notify_start(&ns, &n)) < 0)
+		log_error("reload: notifications: cannot start them (%s); the running ones stay", strerror(-rc));
+	if (rc != 0) {
+		explicit_bzero(&ns, sizeof(ns));
+		return rc;
+	}
+	if (ns.gotify_token[0])
+		log_add_secret(ns.gotify_token);
+	if (a->n_retiring == RETIRING_MAX)
+		join_retiring(a); /* four reloads while endpoints hang: wait for them here */
+	struct notifier *old = a->n;
+	a->n = n;
+	explicit_bzero(&a->ns, sizeof(a->ns));
+	a->ns = ns;
+	explicit_bzero(&ns, sizeof(ns));
+	if (pthread_create(&a->retiring[a->n_retiring], NULL, retire_notifier, old) == 0)
+		a->n_retiring++;
+	else
+		retire_notifier(old); /* no thread: drain on the loop, bounded */
+	log_info("reload: notifications restarted with the new settings (events already queued go "
+		 "to the old ones first)");
+	return 1;
 }

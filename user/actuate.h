@@ -35,6 +35,12 @@ void actuate_on_fd(struct actuate *a);
 void actuate_tick(struct actuate *a);
 int actuate_decision(struct actuate *a, const struct decision *d, struct actuator_outcome *out);
 
+/* Reload: when notifications.* changed, a new notifier takes the events from now on and
+ * the old one sends what was already queued (its own thread, bounded), then stops.
+ * Returns 1 restarted, 0 unchanged, or -errno (bad settings: the running notifier stays).
+ * The journal, the persister and the actuator keep their settings until the next start. */
+int actuate_reconfigure(struct actuate *a, const struct lxcscale_config *c);
+
 /* Called on the loop thread for every actuator event after it is logged (the daemon
  * updates a container's allocation when a shrink ends, re-reads a config once persisted). */
 typedef void (*actuate_event_fn)(void *ctx, const struct actuator_event *e);

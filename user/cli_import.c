@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
 #include "config.h"
@@ -45,11 +46,24 @@ static int collect(void *ctx, uint32_t vmid, const double *x, unsigned n)
 	return 0;
 }
 
+/* The reference's staleness check (max_metrics_age_seconds, 0: 3 x interval_seconds): it
+ * would not act on such a file. Training on it is still what was asked, so only a warning. */
+static void warn_if_stale(const struct lxcscale_config *c, const char *path, int64_t newest_ms)
+{
+	int64_t limit_s = c->max_metrics_age_seconds > 0 ? c->max_metrics_age_seconds : 3ll * c->interval_seconds;
+	int64_t age_s = newest_ms > 0 ? ((int64_t)time(NULL) * 1000 - newest_ms) / 1000 : 0;
+	if (newest_ms > 0 && age_s > limit_s)
+		fprintf(stderr, "lxcscale: warning: %s: the newest record is %lld s old, older than "
+			"max_metrics_age_seconds (%lld s): the model learns how the containers behaved then\n",
+			path, (long long)age_s, (long long)limit_s);
+}
+
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: lxcscale import-metrics [--config FILE] [--output MODEL] METRICS_FILE\n"
 		    "Trains the model on a reference-format metrics history (lxc_metrics.json) and saves it\n"
-		    "to model_file (or MODEL); lxcscaled loads it at its next start.\n");
+		    "to model_file (or MODEL); lxcscaled loads it at its next start. Warns when the newest\n"
+		    "record is older than max_metrics_age_seconds.\n");
 }
 
 int cli_import_metrics(int argc, char **argv)
@@ -117,6 +131,7 @@ int cli_import_metrics(int argc, char **argv)
 	       ist.read.skipped_snapshots);
 	printf("feature vectors: %zu usable, %zu with an unknown selected feature (a container's first "
 	       "record has no rates yet)\n", ist.vectors, ist.not_fed);
+	warn_if_stale(c, path, ist.newest_ms);
 	if (rows.n < 2) {
 		fprintf(stderr, "lxcscale: too few usable rows to train a model\n");
 		free(rows.x);

@@ -42,6 +42,8 @@ struct cmd {
 	uint32_t vmid;
 	struct decision decision;
 	void (*fn)(void *arg);
+	void (*drop)(void *arg);   /* CMD_CALL: run instead of fn when the command is discarded
+	                              unrun (the daemon stopped); frees what arg owns */
 	void *arg;
 	struct cmd_reply *reply;   /* NULL: fire and forget */
 };

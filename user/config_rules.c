@@ -129,6 +129,10 @@ int config_finalize(struct lxcscale_config *c, struct config_diag *d)
 			size_t off = cfg_scaling_offset(k);
 			memcpy((char *)&tier->scaling + off, (const char *)&tier->overrides + off, k->size);
 		}
+		/* `lxcscaled --dry-run` (a flag) is a promise that nothing changes: a tier's
+		 * dry_run: false in the file must not break it. */
+		if (c->scaling.dry_run && c->meta.mark[config_key_index(config_key("scaling.dry_run"))].source == CFG_SRC_FLAG)
+			tier->scaling.dry_run = true;
 		r.tier = tier;
 		check_scaling(&r, &tier->scaling);
 		cfg_mark_text(c, &tier->where, NULL, loc, sizeof(loc));

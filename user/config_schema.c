@@ -50,9 +50,12 @@ const struct cfg_key config_schema[] = {
 	STR("data_file", data_file, "/var/log/lxc_metrics.json", PATH | ML,
 	    "metrics file in the reference format (last 1000 cycles), for tools that read it"),
 	INT("interval_seconds", interval_seconds, "600", 1, 86400, ML,
-	    "period of the full model rebuild and of the suggestions log (the reference's model loop)"),
+	    "the reference's model cycle: lxcscale replay's reference policy decides once per this; "
+	    "lxcscaled itself decides every sample_interval_ms (model.rebuild_every paces its rebuilds)"),
 	INT("max_metrics_age_seconds", max_metrics_age_seconds, "0", 0, WEEK, ML,
-	    "samples older than this are never acted on (replay, data_file import); 0: 3 x interval_seconds"),
+	    "a history whose newest record is older than this draws a warning from lxcscale "
+	    "import-metrics (the reference skipped such a file); 0: 3 x interval_seconds. lxcscaled "
+	    "samples live: nothing it reads goes stale"),
 	VMLIST("ignore_lxc", ignore_lxc, ML,
 	       "containers never scaled; ids as integers or strings (\"101\" and 101 are the same)"),
 
@@ -96,7 +99,7 @@ const struct cfg_key config_schema[] = {
 	DBL("scaling.min_confidence", scaling.min_confidence, "0", 0, 100, ML | TIER,
 	    "act only when the model's confidence (0..100) is at least this"),
 	BOOL("scaling.dry_run", scaling.dry_run, "false", ML | TIER,
-	     "decide and log, change nothing"),
+	     "decide and log, change nothing (a tier may set it either way; lxcscaled --dry-run covers every tier)"),
 	/* ---- scaling: legacy reference keys, honoured ---- */
 	INT("scaling.total_cores", host.total_cores, "0", 0, 8192, ML | LEG,
 	    "host CPU budget: containers' cores never sum above this minus reserve_cpu_cores; 0: the host's CPUs"),
@@ -203,8 +206,9 @@ const struct cfg_key config_schema[] = {
 	    "a run-queue wait longer than this is reported as an event"),
 	INT("bpf.reclaim_threshold_us", bpf.reclaim_threshold_us, "1000", 1, 10000000, 0,
 	    "a direct reclaim longer than this is reported as an event"),
-	INT("bpf.events_per_second", bpf.events_per_second, "1000", 1, 1000000, 0,
-	    "ring-buffer events per second, most; the rest are only counted"),
+	INT("bpf.events_per_second", bpf.events_per_second, "1", 1, 1000000, 0,
+	    "ring-buffer events per second for one container, event type and CPU, most (one per "
+	    "1 s / this); the rest are only counted in the pinned lxs_stats map"),
 
 	/* ---- persistence ---- */
 	ENUM("persist.backend", persist.backend, "pct", "pct|api", 0,
@@ -229,7 +233,7 @@ const struct cfg_key config_schema[] = {
 	STR("notifications.gotify_url", notifications.gotify_url, "", URL, "Gotify server"),
 	STR("notifications.gotify_token", notifications.gotify_token, "", SECRET, "Gotify application token"),
 	STR("notifications.uptime_kuma_url", notifications.uptime_kuma_url, "", URL | SECRET,
-	    "Uptime Kuma push URL, called every interval_seconds while healthy"),
+	    "Uptime Kuma push URL: status=up with each scaling event, status=down with each failure"),
 
 	/* ---- the reference API service's file (lxc_autoscale_api.yaml) ---- */
 	STR("server.host", server.host, "127.0.0.1", API | REQ, "REST API listen address (the reference used 0.0.0.0)"),

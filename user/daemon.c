@@ -350,6 +350,21 @@ static void run_command(struct daemon *d, struct cmd *c)
 		cmdq_reply(c->reply, rc, text);
 }
 
+void daemon_cancel_commands(struct daemon *d)
+{
+	if (!d || !d->cmdq)
+		return;
+	struct cmd batch[32];
+	size_t n;
+	while ((n = cmdq_drain(d->cmdq, batch, 32)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			if (batch[i].type == CMD_CALL && batch[i].drop)
+				batch[i].drop(batch[i].arg);
+			if (batch[i].reply)
+				cmdq_reply(batch[i].reply, -ECANCELED, "the daemon is stopping");
+		}
+}
+
 static void on_cmdq(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct daemon *d = arg;
@@ -437,14 +452,11 @@ static void open_bpf(struct daemon *d)
 	if (!c->bpf.enabled || d->opts.no_bpf)
 		return;
 	struct lxs_bpf_opts o;
-	lxs_bpf_opts_default(&o);
-	o.pin_dir = c->bpf.pin_path;
+	daemon_bpf_opts(c, &o);
 	o.container_level = cg_hier_level(d->hier);
 	uint64_t parent = 0;
 	if (cg_cgroup_id(cg_hier_root(d->hier), &parent) == CG_OK)
 		o.lifecycle_parent = parent;
-	o.runq_notify_ns = (uint64_t)c->bpf.runq_threshold_us * 1000;
-	o.reclaim_notify_ns = (uint64_t)c->bpf.reclaim_threshold_us * 1000;
 	char err[512] = "";
 	int rc = lxs_bpf_open(&d->bpf, &o, err, sizeof(err));
 	if (rc != 0) {
@@ -540,6 +552,15 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 		snprintf(err, errlen, "container set at %s: %s", cg_hier_root(d->hier), cg_strerror(e));
 		goto fail;
 	}
+	if (d->bpf) {
+		/* The first scan has registered the live containers: pins reused after a crash
+		 * still hold the ones that went away meanwhile; forget those. */
+		int pruned = lxs_bpf_prune(d->bpf);
+		if (pruned > 0)
+			log_info("BPF: forgot %d container entries left from the previous run", pruned);
+		else if (pruned < 0)
+			log_warning("BPF: cannot prune entries of the previous run: %s", strerror(-pruned));
+	}
 	if (loop_add_fd(loop, cg_ctset_fd(d->ctset), EPOLLIN, on_ctset, d) != 0 ||
 	    loop_add_fd(loop, cmdq_fd(d->cmdq), EPOLLIN, on_cmdq, d) != 0) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
@@ -581,6 +602,7 @@ void daemon_free(struct daemon *d)
 		cg_ctset_close(d->ctset);
 	}
 	if (d->cmdq) {
+		daemon_cancel_commands(d);
 		loop_del_fd(d->loop, cmdq_fd(d->cmdq));
 		cmdq_free(d->cmdq);
 	}
@@ -616,13 +638,18 @@ void daemon_reconfigure(struct daemon *d, const struct lxcscale_config *cfg)
 		log_warning("reload: cgroup.*, model.features and history_length take effect at the next start");
 	if (strcmp(old->record_file, cfg->record_file))
 		log_warning("reload: record_file takes effect at the next start");
+	/* The persister is not restarted on a reload: its queue, retries and breakers are tied to
+	 * the journal's open changes and to the actuator's in-flight shrinks, and a new journal
+	 * or backend would need the start-up replay and reconcile (pct calls for every
+	 * container) on the loop. A restart does all that, in the right order. */
 	if (d->act && (strcmp(old->journal_file, cfg->journal_file) ||
 		       memcmp(&old->persist, &cfg->persist, sizeof(cfg->persist)) ||
 		       memcmp(&old->proxmox_api, &cfg->proxmox_api, sizeof(cfg->proxmox_api)) ||
-		       memcmp(&old->circuit_breaker, &cfg->circuit_breaker, sizeof(cfg->circuit_breaker)) ||
-		       memcmp(&old->notifications, &cfg->notifications, sizeof(cfg->notifications))))
-		log_warning("reload: journal_file, persist.*, proxmox_api.*, circuit_breaker.* and "
-			    "notifications.* take effect at the next start");
+		       memcmp(&old->circuit_breaker, &cfg->circuit_breaker, sizeof(cfg->circuit_breaker))))
+		log_warning("reload: journal_file, persist.*, proxmox_api.* and circuit_breaker.* take "
+			    "effect at the next start");
+	if (d->act)
+		actuate_reconfigure(d->act, cfg); /* notifications.*: restarted, logged */
 	/* Always switch: the caller frees the old configuration, and the policy's tier and
 	 * ignore lists point into it. config_finalize() already enforced the cross-key rules. */
 	apply_config(d, cfg);

@@ -76,6 +76,11 @@ bool daemon_actuating(const struct daemon *d);
 struct api_backend;
 void daemon_api_backend(struct daemon *d, struct api_backend *b);
 
+/* At shutdown, before the API stops and again in daemon_free(): answers every command still
+ * queued with -ECANCELED ("the daemon is stopping") and lets CMD_CALLs free their state
+ * (their drop function), so no caller waits for a loop that will not run again. */
+void daemon_cancel_commands(struct daemon *d);
+
 /* For other threads: push commands here (CMD_DECISION, CMD_EVALUATE, CMD_CALL, ...). */
 struct cmdq *daemon_cmdq(struct daemon *d);
 

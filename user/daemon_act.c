@@ -76,6 +76,7 @@ static void take_configs(struct daemon *d)
 					 ct->vmid, cores > 0 ? "" : "(no cores key: cgroup) ", cores, ram);
 			ct->cfg_cores = cores;
 			ct->cfg_ram_mb = ram;
+			memcpy(ct->name, res[i].limits.hostname, sizeof(ct->name));
 		}
 	}
 }

@@ -47,6 +47,7 @@ static void fill(const struct ct *ct, struct api_container *a)
 	memset(a, 0, sizeof(*a));
 	a->vmid = ct->vmid;
 	a->running = true; /* it has a cgroup */
+	snprintf(a->name, sizeof(a->name), "%s", ct->name);
 	a->updated_ms = ct->have_raw ? ct->raw.wall_ms : 0;
 	a->cores = ct->alloc.cores_known ? ct->alloc.cores : 0;
 	a->memory_mb = ct->alloc.ram_known ? (uint64_t)llround(ct->alloc.ram_mb) : 0;
@@ -251,6 +252,20 @@ static void manual_on_loop(void *arg)
 	manual_put(m);
 }
 
+/* The loop stopped before running it: answer the waiting caller and drop the queue's
+ * reference, or the shared state would outlive the daemon. */
+static void manual_drop(void *arg)
+{
+	struct manual *m = arg;
+	pthread_mutex_lock(&m->mu);
+	m->rc = -ECANCELED;
+	snprintf(m->err, sizeof(m->err), "the daemon is stopping");
+	m->done = true;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	manual_put(m);
+}
+
 static int be_apply_limits(void *ctx, const struct api_limits_request *req, struct decision *applied,
 			   char *err, size_t errlen)
 {
@@ -268,7 +283,8 @@ static int be_apply_limits(void *ctx, const struct api_limits_request *req, stru
 	m->d = d;
 	m->req = *req;
 	m->req.source = req->source; /* the API's string literals */
-	struct cmd c = { .type = CMD_CALL, .vmid = req->vmid, .fn = manual_on_loop, .arg = m };
+	struct cmd c = { .type = CMD_CALL, .vmid = req->vmid, .fn = manual_on_loop,
+			 .drop = manual_drop, .arg = m };
 	if (cmdq_push(d->cmdq, &c) != 0) {
 		pthread_mutex_destroy(&m->mu);
 		pthread_cond_destroy(&m->cv);

@@ -77,3 +77,24 @@ void daemon_model_opts(const struct lxcscale_config *c, const struct feat_select
 	o->model_file = c->model_file;
 	o->force_save = c->model.force_save;
 }
+
+void daemon_bpf_opts(const struct lxcscale_config *c, struct lxs_bpf_opts *o)
+{
+	lxs_bpf_opts_default(o);
+	o->pin_dir = c->bpf.pin_path;
+	o->runq_notify_ns = (uint64_t)c->bpf.runq_threshold_us * 1000;
+	o->reclaim_notify_ns = (uint64_t)c->bpf.reclaim_threshold_us * 1000;
+	/* The schema bounds it to 1..1000000: an interval of 1 s down to 1 us, never 0. */
+	int eps = c->bpf.events_per_second > 0 ? c->bpf.events_per_second : 1;
+	o->notify_interval_ns = 1000000000ULL / (uint64_t)eps;
+}
+
+bool daemon_config_live(const struct lxcscale_config *c)
+{
+	if (!c->scaling.dry_run)
+		return true;
+	for (int i = 0; i < c->n_tiers; i++)
+		if (!c->tiers[i].scaling.dry_run && c->tiers[i].containers.n > 0)
+			return true;
+	return false;
+}

@@ -13,12 +13,17 @@
  *    has the highest priority, containers without a tier the lowest).
  *  - spike_detection.rolling_window is the features' rolling window W; history_length the
  *    per-container history; model.features the model's input (empty: the reference's 26).
+ *  - bpf.events_per_second is the BPF programs' notify interval: at most that many ring
+ *    events per second for one container, event type and CPU (interval = 1 s / value);
+ *    bpf.runq_threshold_us / reclaim_threshold_us are the event thresholds.
  */
 #ifndef LXCSCALE_DAEMON_CONFIG_H
 #define LXCSCALE_DAEMON_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "bpf_loader.h"
 #include "config.h"
 #include "feature.h"
 #include "model.h"
@@ -38,5 +43,13 @@ int daemon_feature_select(const struct lxcscale_config *c, struct feat_select *s
 
 /* Model options (the feature selection must be valid). */
 void daemon_model_opts(const struct lxcscale_config *c, const struct feat_select *s, struct model_opts *o);
+
+/* True when some container may be changed: scaling.dry_run is off, or a tier turns it off
+ * for its containers. The daemon starts its actuation only then. */
+bool daemon_config_live(const struct lxcscale_config *c);
+
+/* BPF loader options from bpf.* (defaults for the rest; the caller sets the cgroup level
+ * and the lifecycle parent, which come from the hierarchy, not the configuration). */
+void daemon_bpf_opts(const struct lxcscale_config *c, struct lxs_bpf_opts *o);
 
 #endif

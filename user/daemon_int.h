@@ -68,6 +68,7 @@ struct ct {
 
 	/* allocation from the Proxmox config (0 = not known: cgroup limits, then assumed_*) */
 	double cfg_cores, cfg_ram_mb;
+	char name[64];               /* hostname from the Proxmox config; "" until read */
 	double psi_avg10[3];         /* cpu, memory, io: PSI some avg10 of the last sample */
 	int64_t last_hist_ms;        /* last point published to the API's history */
 	int64_t psi_event_ms[2];     /* last PSI event published (memory, cpu) */

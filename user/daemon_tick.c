@@ -218,7 +218,7 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 	dec->seq = ++d->seq;
 	if (!dec->time_ms)
 		dec->time_ms = daemon_wall_ms();
-	if (d->cfg->scaling.dry_run || !d->apply)
+	if (config_scaling_for(d->cfg, dec->vmid)->dry_run || !d->apply) /* the tier's, else global */
 		dec->dry_run = true;
 
 	char cpu[48] = "", ram[48] = "";

@@ -32,9 +32,13 @@ int cli_version(int argc, char **argv)
 
 static void print_commands(FILE *to)
 {
+	int width = 0; /* the longest name, so the descriptions form one column */
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if ((int)strlen(commands[i].name) > width)
+			width = (int)strlen(commands[i].name);
 	fprintf(to, "usage: lxcscale <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(to, "  %-12s %s\n", commands[i].name, commands[i].help);
+		fprintf(to, "  %-*s  %s\n", width, commands[i].name, commands[i].help);
 	fprintf(to, "\n`lxcscale <command> --help` describes a command's options.\n");
 }
 

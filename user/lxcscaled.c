@@ -3,9 +3,9 @@
  * start-up capability summary and the event loop (signals: TERM/INT stop, HUP reload).
  * The work itself (sampling, features, model, policy, decisions) is daemon.h's, created
  * on the same loop after the host survey and handed each reloaded configuration.
- * Unless dry_run, the daemon's actuation starts next (journal replay and reconcile, logged,
- * before the first tick), then the REST API (api.h, when api.enabled) with the daemon as
- * its backend. A reload restarts the API only when its settings changed, and starts the
+ * Unless dry_run (global and every tier), the daemon's actuation starts next (journal
+ * replay and reconcile, logged, before the first tick), then the REST API (api.h, when
+ * api.enabled) with the daemon as its backend. A reload restarts the API only when its settings changed, and starts the
  * actuation when dry_run was turned off.
  *
  * Start-up order matters and is fixed: flags -> configuration (errors go to stderr and
@@ -34,6 +34,7 @@
 #include "api.h"
 #include "config.h"
 #include "daemon.h"
+#include "daemon_config.h"
 #include "hostprobe.h"
 #include "lockfile.h"
 #include "log.h"
@@ -417,7 +418,7 @@ static void reload(struct lxcscaled *dm)
 	n = NULL;
 	config_free(old);
 	apply_logging(dm->cfg);
-	if (dm->brain && !dm->cfg->scaling.dry_run && !daemon_actuating(dm->brain))
+	if (dm->brain && daemon_config_live(dm->cfg) && !daemon_actuating(dm->brain))
 		start_actuation(dm);
 	if (api_restart && dm->brain) {
 		log_info("reload: the REST API's settings changed: restarting it");
@@ -612,8 +613,10 @@ int main(int argc, char **argv)
 	struct hostprobe hp;
 	hostprobe_run(&hp, dm.cfg);
 	hostprobe_report(&hp, dm.cfg);
-	if (dm.cfg->scaling.dry_run)
+	if (!daemon_config_live(dm.cfg))
 		log_info("dry run: decisions are logged, nothing is changed");
+	else if (dm.cfg->scaling.dry_run)
+		log_info("dry run, except for the containers of tiers with dry_run: false");
 
 	dm.loop = loop_new();
 	int sigs[] = { SIGTERM, SIGINT, SIGHUP };
@@ -629,7 +632,7 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (!dm.cfg->scaling.dry_run)
+	if (daemon_config_live(dm.cfg))
 		start_actuation(&dm);
 	api_up(&dm);
 	uint64_t wd_usec = 0;
@@ -647,6 +650,7 @@ int main(int argc, char **argv)
 		log_critical("event loop failed: %m");
 	log_info("stopped");
 out:
+	daemon_cancel_commands(dm.brain); /* API requests waiting on the loop get their answer */
 	api_down(&dm); /* before the daemon: its threads read the daemon's snapshots */
 	daemon_free(dm.brain);
 	loop_free(dm.loop);

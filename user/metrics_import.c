@@ -110,6 +110,9 @@ static int on_snapshot(void *ctx, const struct mf_snapshot *s)
 			x->oom = true;
 			return -1;
 		}
+		int64_t ms = record_ms(rec);
+		if (ms > x->stats->newest_ms)
+			x->stats->newest_ms = ms;
 		struct feat_row row;
 		metrics_import_row(c->have_prev ? &c->prev : NULL, rec, &row);
 		c->prev = *rec;

@@ -22,6 +22,7 @@ struct metrics_import_stats {
 	size_t containers;      /* distinct container ids */
 	size_t vectors;         /* handed to the callback */
 	size_t not_fed;         /* rows with a selected feature unknown */
+	int64_t newest_ms;      /* the newest record's timestamp, ms since the epoch; 0: none */
 };
 
 /* Returns 0 to go on; non-zero stops the import and is returned. */

@@ -47,10 +47,28 @@ static int parse_double(const char *v, double lo, double hi, double *out)
 	return 0;
 }
 
+/* Proxmox's own rule for hostname: a DNS name, labels of letters, digits and '-'. */
+static bool valid_hostname(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n >= sizeof(((struct pve_limits *)0)->hostname) || v[0] == '-' || v[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		      c == '.'))
+			return false;
+	}
+	return true;
+}
+
 static int set_key(struct pve_limits *out, const char *key, const char *val)
 {
 	uint64_t u;
-	if (!strcmp(key, "cores")) {
+	if (!strcmp(key, "hostname")) {
+		if (valid_hostname(val))
+			snprintf(out->hostname, sizeof(out->hostname), "%s", val);
+	} else if (!strcmp(key, "cores")) {
 		if (parse_uint(val, 1, 8192, &u))
 			return -EBADMSG;
 		out->cores = (unsigned)u;
@@ -120,17 +138,26 @@ int pve_limits_from_json(const char *text, struct pve_limits *out)
 		rc = -EBADMSG;
 		goto out;
 	}
-	static const char *keys[] = {"cores", "memory", "cpulimit"};
-	for (size_t i = 0; i < 3 && rc == 0; i++) {
+	static const char *keys[] = {"cores", "memory", "cpulimit", "hostname"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && rc == 0; i++) {
 		if (!json_object_object_get_ex(data, keys[i], &v))
 			continue;
 		char buf[64];
+		if (!strcmp(keys[i], "hostname") && !json_object_is_type(v, json_type_string))
+			continue; /* not a name: not kept, not an error */
 		if (json_object_is_type(v, json_type_int))
 			snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(v));
 		else if (json_object_is_type(v, json_type_double))
 			snprintf(buf, sizeof(buf), "%.6f", json_object_get_double(v));
-		else if (json_object_is_type(v, json_type_string))
+		else if (json_object_is_type(v, json_type_string)) {
+			if (json_object_get_string_len(v) >= (int)sizeof(buf)) {
+				if (!strcmp(keys[i], "hostname"))
+					continue; /* not a valid name: not kept, not an error */
+				rc = -EBADMSG;
+				break;
+			}
 			snprintf(buf, sizeof(buf), "%s", json_object_get_string(v));
+		}
 		else {
 			rc = -EBADMSG;
 			break;

@@ -3,7 +3,8 @@
  *
  * The config is the truth that the cgroup must end up agreeing with: `pct config <vmid>
  * --current` (argv, no shell) or GET /api2/json/nodes/{node}/lxc/{vmid}/config?current=1,
- * whichever backend the persister uses. Only the keys that decide limits are kept. Parsing
+ * whichever backend the persister uses. Only the keys that decide limits are kept, and
+ * the hostname, which names the container in the API. Parsing
  * is defensive: an unparsable or out-of-range value is an error, never a guess.
  */
 #ifndef LXCSCALE_PVE_CONFIG_H
@@ -18,6 +19,8 @@ struct pve_limits {
 	unsigned cores;     /* 0 = not set (all host CPUs) */
 	double cpulimit;    /* 0 = not set (no cpu.max limit) */
 	uint64_t memory_mb; /* Proxmox's default 512 when not set */
+	char hostname[64];  /* the container's name for people (API, CLI); "" when not set
+	                       or not a valid DNS name (not a limit: never an error) */
 };
 
 /* 0, -ENOENT (no such container), -EIO (pct/HTTP failed), -EBADMSG (unparsable). */

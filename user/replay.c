@@ -93,7 +93,7 @@ int replay_config_reference(struct replay_config *c, const struct lxcscale_confi
 	c->params.throttled_ratio = 0;
 	c->params.target_cpu_pct = 0;
 	c->sample_ms = 60000;  /* lxc_monitor check_interval */
-	c->cycle_ms = 600000;  /* interval_seconds */
+	c->cycle_ms = (int64_t)cfg->interval_seconds * 1000; /* its model loop: 600 s by default */
 	c->lag_ms = 2000;      /* POST → pct set hot-plug (A.6: about 0.5–2 s) */
 	c->history = (unsigned)cfg->history_length;
 	c->window = (unsigned)cfg->spike_detection.rolling_window;

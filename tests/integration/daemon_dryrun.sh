@@ -190,7 +190,7 @@ if [ "$rc" = 0 ] && grep -q "stopped" "$WORK/daemon.log"; then ok "SIGTERM stops
 /usr/bin/python3 - "$WORK/ref.json" <<'EOF'
 import json, sys, datetime, random
 random.seed(7)
-t0 = datetime.datetime(2025, 12, 24, 12, 0, 0)
+t0 = datetime.datetime.now().replace(microsecond=0) - datetime.timedelta(seconds=60 * 300)  # newest: 1 min ago
 snaps, io, net = [], {"104": [0, 0], "105": [0, 0]}, {"104": [0, 0], "105": [0, 0]}
 for i in range(300):
     ts = (t0 + datetime.timedelta(seconds=60 * i)).isoformat()
@@ -217,6 +217,19 @@ if "$BUILD/lxcscale" import-metrics --config "$WORK/cfg.yaml" "$WORK/ref.json" >
 else
 	bad "import-metrics"; sed 's/^/# /' "$WORK/import.out"
 fi
+if ! grep -q 'older than max_metrics_age_seconds' "$WORK/import.out"; then
+	ok "... without a staleness warning (newest record 1 min old, limit 3 x interval_seconds)"
+else
+	bad "staleness warning on a fresh history"; sed 's/^/# /' "$WORK/import.out"
+fi
+write_config "max_metrics_age_seconds: 30"
+if "$BUILD/lxcscale" import-metrics --config "$WORK/cfg.yaml" --output "$WORK/stale.bin" "$WORK/ref.json" >"$WORK/import3.out" 2>&1 &&
+	grep -q "older than max_metrics_age_seconds (30 s)" "$WORK/import3.out" && [ -s "$WORK/stale.bin" ]; then
+	ok "a history older than max_metrics_age_seconds is still imported, with a warning"
+else
+	bad "max_metrics_age_seconds warning"; sed 's/^/# /' "$WORK/import3.out"
+fi
+write_config ""
 printf '[{"104": {"cpu_usage_percent": 1}' >"$WORK/broken.json"
 if ! "$BUILD/lxcscale" import-metrics --config "$WORK/cfg.yaml" --output "$WORK/x.bin" "$WORK/broken.json" >"$WORK/import2.out" 2>&1 &&
 	grep -q "broken.json:1:" "$WORK/import2.out" && [ ! -e "$WORK/x.bin" ]; then

@@ -151,6 +151,8 @@ check "the stand-in pct was asked with the right argv" \
 	"grep -q \"\$(printf 'pct\tconfig\t101\t--current')\" '$PVE/argv.log'"
 check "GET /api/v1/containers lists 101 with its config's limits" \
 	"wait_json /api/v1/containers '[.containers[] | select(.vmid==101) | .limits.cores==1 and .limits.memory_mb==1024] | any'"
+check "... named by its config's hostname (ct101)" \
+	"wait_json /api/v1/containers '[.containers[] | select(.vmid==101) | .name==\"ct101\"] | any'"
 
 # ---- 2. events stream open before the change ---------------------------------------------
 curl -s -N --max-time 30 "$U/api/v1/events" >"$W/events" 2>/dev/null &
@@ -226,6 +228,10 @@ printf 'rate_limiting:\n  max_requests_per_minute: 500\n' >>"$W/cfg.yaml"
 kill -HUP "$DPID"
 check "SIGHUP with a changed API setting: the API is restarted and answers" \
 	"wait_log 'the REST API.s settings changed: restarting it' 50 && wait_json /api/v1/containers '.containers | length == 2'"
+printf 'notifications:\n  webhook_url: "http://127.0.0.1:9/lxcscale-test"\n' >>"$W/cfg.yaml"
+kill -HUP "$DPID"
+check "SIGHUP with new notifications.*: the notifier is restarted, no restart asked for" \
+	"wait_log 'notifications restarted with the new settings' 50 && ! grep -q 'take effect at the next start' '$W/daemon.log'"
 
 kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=""
 if stop_daemon; then ok "SIGTERM: clean stop (exit 0)"; else bad "the daemon did not stop cleanly"; fi

@@ -69,7 +69,7 @@ static const char *server_py =
 	"    def log_message(self, *a): pass\n"
 	"    def do_POST(self):\n"
 	"        body = self.rfile.read(int(self.headers.get('Content-Length', 0))).decode()\n"
-	"        with open(log, 'a') as f: f.write(body + '\\n')\n"
+	"        with open(log, 'a') as f: f.write(self.path + ' ' + body + '\\n')\n"
 	"        self.send_response(200); self.send_header('Content-Length', '0'); self.end_headers()\n"
 	"s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
 	"open(portfile + '.t', 'w').write(str(s.server_address[1]))\n"
@@ -190,6 +190,47 @@ static void test_start_replays_then_scales(void **state)
 	assert_true(wait_log(f, "\"kind\":\"failure\",\"vmid\":102"));
 }
 
+/* A reload with new notifications.* settings: the events already queued still go to the old
+ * endpoint, the next ones to the new; bad new settings keep the running notifier. */
+static void test_reload_restarts_notifier(void **state)
+{
+	struct fx *f = *state;
+	make_ct(f, 101);
+	assert_int_equal(actuate_start(f->c, f->h, &f->a), 0);
+	assert_int_equal(actuate_reconfigure(f->a, f->c), 0); /* nothing changed */
+
+	struct decision d = {.vmid = 101, .cpu_change = DECISION_UP, .cpu_from = 2, .cpu_to = 3,
+			     .reason = REASON_PSI, .persist = true};
+	struct actuator_outcome o;
+	assert_int_equal(actuate_decision(f->a, &d, &o), 0); /* queued for /hook */
+	struct lxcscale_config *n = config_new();
+	*n = *f->c;
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook2", f->port);
+	struct config_diag dg = {0};
+	assert_int_equal(config_set(n, "notifications.webhook_url", url, NULL, &dg), 0);
+	assert_int_equal(actuate_reconfigure(f->a, n), 1); /* at once: the event may still be queued */
+	assert_true(wait_log(f, "/hook {\"title\":\"CPU increased\",\"message\":\"CT 101: cores 2.00 -> 3.00"));
+
+	d.cpu_from = 3;
+	d.cpu_to = 4;
+	assert_int_equal(actuate_decision(f->a, &d, &o), 0);
+	assert_true(wait_log(f, "/hook2 {\"title\":\"CPU increased\",\"message\":\"CT 101: cores 3.00 -> 4.00"));
+	assert_null(strstr(tl_read(f->dir, "http.log"), "/hook {\"title\":\"CPU increased\",\"message\":\"CT 101: cores 3.00"));
+
+	struct lxcscale_config *bad = config_new();
+	*bad = *n;
+	snprintf(bad->notifications.webhook_url, sizeof(bad->notifications.webhook_url), "ftp://x/");
+	assert_int_equal(actuate_reconfigure(f->a, bad), -EINVAL); /* the running one stays */
+	d.cpu_from = 4;
+	d.cpu_to = 3;
+	d.cpu_change = DECISION_DOWN;
+	assert_int_equal(actuate_decision(f->a, &d, &o), 0);
+	assert_true(wait_log(f, "/hook2 {\"title\":\"CPU decreased\""));
+	config_free(bad);
+	config_free(n);
+}
+
 static void test_no_journal_no_scaling(void **state)
 {
 	struct fx *f = *state;
@@ -207,6 +248,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_start_replays_then_scales, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_journal_no_scaling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_restarts_notifier, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

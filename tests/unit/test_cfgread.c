@@ -103,8 +103,10 @@ static void test_answers(void **state)
 	assert_int_equal(x->status, 0);
 	assert_int_equal(x->limits.cores, 3);
 	assert_int_equal(x->limits.memory_mb, 2048);
+	assert_string_equal(x->limits.hostname, "a");
 	x = find(res, n, 102);
 	assert_int_equal(x->status, 0);
+	assert_string_equal(x->limits.hostname, ""); /* none in its config */
 	assert_true(pve_limits_cpu(&x->limits) == 1.5);
 	x = find(res, n, 103);
 	assert_int_equal(x->status, -EBADMSG);
@@ -113,6 +115,31 @@ static void test_answers(void **state)
 	assert_non_null(strstr(x->detail, "pct config 104"));
 	assert_int_equal(cfgread_take(r, res, 8), 0);
 	cfgread_stop(r);
+}
+
+/* The hostname is kept when it is a DNS name, dropped (not an error) otherwise. */
+static void test_hostname_parsing(void **state)
+{
+	(void)state;
+	struct pve_limits l;
+	assert_int_equal(pve_limits_from_pct_text("cores: 2\nhostname: web-1.example\nmemory: 512\n", &l), 0);
+	assert_string_equal(l.hostname, "web-1.example");
+	assert_int_equal(pve_limits_from_pct_text("cores: 2\nhostname: -rf /\n", &l), 0);
+	assert_string_equal(l.hostname, "");
+	assert_int_equal(l.cores, 2);
+	assert_int_equal(pve_limits_from_json("{\"data\":{\"cores\":4,\"hostname\":\"db\"}}", &l), 0);
+	assert_string_equal(l.hostname, "db");
+	assert_int_equal(l.cores, 4);
+	char big[400];
+	int at = snprintf(big, sizeof(big), "{\"data\":{\"cores\":1,\"hostname\":\"");
+	memset(big + at, 'a', 300);
+	snprintf(big + at + 300, sizeof(big) - (size_t)at - 300, "\"}}");
+	assert_int_equal(pve_limits_from_json(big, &l), 0); /* too long to be a name */
+	assert_string_equal(l.hostname, "");
+	assert_int_equal(pve_limits_from_json("{\"data\":{\"hostname\":\"a\\u001b[2J\"}}", &l), 0);
+	assert_string_equal(l.hostname, "");
+	assert_int_equal(pve_limits_from_json("{\"data\":{\"hostname\":7}}", &l), 0);
+	assert_string_equal(l.hostname, "");
 }
 
 static void test_missing_pct(void **state)
@@ -172,6 +199,7 @@ int main(int argc, char **argv)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
+		cmocka_unit_test(test_hostname_parsing),
 		cmocka_unit_test_setup_teardown(test_missing_pct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dedup_bound_and_slow_stop, setup, teardown),
 	};

@@ -156,6 +156,14 @@ static void test_hand_written_pages_cover_the_help(void **state)
 	         "{ echo \"lxcscale.1 has no entry for $c\" >&2; exit 1; }; done",
 	         build, top());
 	assert_int_equal(system(cmd), 0);
+	/* lxcscale help: the descriptions form one column, however long the longest name */
+	snprintf(cmd, sizeof(cmd),
+	         "'%s/lxcscale' help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { "
+	         "if (!match($0, /^  [a-z-]+  +/)) { print \"no gap after \" $1 > \"/dev/stderr\"; bad = 1 } "
+	         "else if (col && RLENGTH != col) { print \"misaligned: \" $1 > \"/dev/stderr\"; bad = 1 } "
+	         "else col = RLENGTH; n++ } END { exit bad || n < 2 }'",
+	         build);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)

@@ -17,9 +17,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
+#include <errno.h>
 
+#include "bpf_loader.h"
 #include "config.h"
 #include "daemon.h"
+#include "daemon_config.h"
+#include "api.h"
+#include "cmdq.h"
 #include "log.h"
 #include "loop.h"
 
@@ -36,7 +42,8 @@ static int hook(void *ctx, const struct decision *d)
 	return 0;
 }
 
-static struct lxcscale_config *make_config(bool dry_run, const char *total_cores)
+/* kv: extra "key", "value" pairs set last, NULL-terminated (may be NULL). */
+static struct lxcscale_config *make_config_kv(bool dry_run, const char *total_cores, const char *const *kv)
 {
 	struct lxcscale_config *c = config_new();
 	struct config_diag d;
@@ -53,11 +60,18 @@ static struct lxcscale_config *make_config(bool dry_run, const char *total_cores
 	assert_int_equal(config_set(c, "suggestions_file", sugg, "t", &d), 0);
 	snprintf(path, sizeof(path), "%s/m.json", work);
 	assert_int_equal(config_set(c, "data_file", path, "t", &d), 0);
+	for (; kv && kv[0]; kv += 2)
+		assert_int_equal(config_set(c, kv[0], kv[1], "t", &d), 0);
 	if (config_finalize(c, &d) != 0) {
 		config_diag_print(&d, stderr);
 		fail();
 	}
 	return c;
+}
+
+static struct lxcscale_config *make_config(bool dry_run, const char *total_cores)
+{
+	return make_config_kv(dry_run, total_cores, NULL);
 }
 
 static int setup(void **state)
@@ -275,11 +289,161 @@ static void test_bad_configuration(void **state)
 	config_free(c);
 }
 
+/* Pins reused after a crash: the first container scan registers the live containers and
+ * the daemon then prunes what the previous run left (a container gone while it was down). */
+static void test_bpf_pins_pruned_after_first_scan(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	char dir[128], path[320];
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/lxcscale-test-daemon-%d", (int)getpid());
+	struct lxs_bpf_opts o;
+	lxs_bpf_opts_default(&o);
+	o.pin_dir = dir;
+	struct lxs_bpf *b = NULL;
+	char err[512] = "";
+	if (lxs_bpf_open(&b, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "skip: BPF: %s\n", err);
+		skip();
+		return;
+	}
+	const uint64_t gone = 0x7ffffff0ULL; /* no cgroup has this id */
+	assert_int_equal(lxs_bpf_add_container(b, gone, 4711), 0);
+	lxs_bpf_close(b, false); /* a crash: the pins stay */
+
+	const char *kv[] = { "bpf.enabled", "true", "bpf.pin_path", dir, NULL };
+	struct lxcscale_config *c = make_config_kv(true, "0", kv);
+	struct loop *l = loop_new();
+	struct daemon_opts dop = { .no_timer = true, .no_threads = true };
+	struct daemon *d = daemon_new(c, l, &dop, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	snprintf(path, sizeof(path), "%s/lxs_ctrs", dir);
+	int fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	struct lxs_ctr v;
+	uint64_t key = gone;
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &v), -ENOENT); /* pruned */
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/201", root);
+	assert_int_equal(stat(path, &st), 0);
+	key = st.st_ino; /* a live container stays registered */
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &v), 0);
+	assert_int_equal(v.vmid, 201);
+	close(fd);
+	daemon_free(d); /* a clean stop removes the pins */
+	assert_int_not_equal(stat(dir, &st), 0);
+	loop_free(l);
+	config_free(c);
+}
+
+/* Per-tier dry_run: the tier's value decides for its containers; `--dry-run` (a flag)
+ * still wins over a tier that says false. */
+static void test_tier_dry_run(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	static const char yaml[] = "scaling:\n  dry_run: true\n"
+				   "tiers:\n  live:\n    containers: [201]\n    dry_run: false\n";
+	for (int flag = 0; flag <= 1; flag++) {
+		struct lxcscale_config *c = config_new();
+		struct config_diag dg;
+		memset(&dg, 0, sizeof(dg));
+		assert_int_equal(config_load_string(c, "t.yaml", yaml, strlen(yaml), &dg), 0);
+		const char *kv[][2] = { { "cgroup.root", rootname }, { "cgroup.assumed_cores", "2" },
+					{ "cgroup.assumed_ram_mb", "2048" }, { "bpf.enabled", "false" },
+					{ "metrics_interval_seconds", "0" }, { "model_file", "" },
+					{ "suggestions_file", "" }, { "data_file", "" } };
+		for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+			assert_int_equal(config_set(c, kv[i][0], kv[i][1], "t", &dg), 0);
+		if (flag) /* lxcscaled --dry-run */
+			assert_int_equal(config_set(c, "scaling.dry_run", "true", "--dry-run", &dg), 0);
+		assert_int_equal(config_finalize(c, &dg), 0);
+		assert_int_equal(daemon_config_live(c), !flag);
+
+		struct loop *l = loop_new();
+		char err[512];
+		struct daemon_opts o = { .no_bpf = true, .no_timer = true, .no_threads = true };
+		struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+		if (!d)
+			fail_msg("daemon_new: %s", err);
+		daemon_set_apply(d, hook, NULL);
+		applied = 0;
+		char text[256];
+		assert_int_equal(manual(l, d, 202, 3, text, sizeof(text)), 0); /* global: dry run */
+		assert_int_equal(applied, 0);
+		assert_int_equal(manual(l, d, 201, 3, text, sizeof(text)), 0); /* its tier: live */
+		assert_int_equal(applied, flag ? 0 : 1);
+		if (!flag) {
+			assert_int_equal(last_applied.vmid, 201);
+			assert_false(last_applied.dry_run);
+		}
+		daemon_free(d);
+		loop_free(l);
+		config_free(c);
+	}
+}
+
+struct limits_call {
+	struct api_backend b;
+	int rc;
+	char err[256];
+};
+
+static void *limits_thread(void *arg)
+{
+	struct limits_call *lc = arg;
+	struct api_limits_request rq = { .vmid = 201, .set_cores = true, .cores = 1, .source = "test" };
+	struct decision out;
+	lc->rc = lc->b.apply_limits(lc->b.ctx, &rq, &out, lc->err, sizeof(lc->err));
+	return NULL;
+}
+
+/* A manual request still queued when the daemon stops: its caller is answered at once
+ * and the state it shares with the loop is freed (ASan's leak check sees it otherwise). */
+static void test_queued_manual_at_shutdown(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	struct lxcscale_config *c = make_config(true, "0");
+	struct loop *l = loop_new();
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true, .no_threads = true };
+	struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	struct limits_call lc;
+	memset(&lc, 0, sizeof(lc));
+	daemon_api_backend(d, &lc.b);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, limits_thread, &lc), 0);
+	while (cmdq_pending(daemon_cmdq(d)) == 0) /* queued; the loop never runs it */
+		usleep(1000);
+	daemon_free(d);
+	pthread_join(t, NULL);
+	assert_int_equal(lc.rc, -ECANCELED); /* not the caller's own timeout */
+	assert_non_null(strstr(lc.err, "stopping"));
+	loop_free(l);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon_on_real_cgroups),
 		cmocka_unit_test(test_bad_configuration),
+		cmocka_unit_test(test_bpf_pins_pruned_after_first_scan),
+		cmocka_unit_test(test_tier_dry_run),
+		cmocka_unit_test(test_queued_manual_at_shutdown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,7 +2,7 @@
  * test_daemon_config.c — the configuration as the daemon's parts see it
  * (user/daemon_config.c): the reference's scaling keys onto the policy, PSI trigger levels
  * as stall per second, the legacy step bounds, tier overrides and their budget priority,
- * ignore_lxc, the model's feature selection and options.
+ * ignore_lxc, the model's feature selection and options, bpf.* onto the loader's options.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -109,12 +109,42 @@ static void test_features_and_model(void **state)
 	config_free(c);
 }
 
+/* Every bpf.* key reaches the loader: events_per_second is the per container, type and
+ * CPU notify interval (1 s / value), the thresholds are in ns, the pin path is passed. */
+static void test_bpf_keys(void **state)
+{
+	(void)state;
+	struct lxcscale_config *c = load("bpf:\n"
+					 "  pin_path: /sys/fs/bpf/elsewhere\n"
+					 "  runq_threshold_us: 2500\n"
+					 "  reclaim_threshold_us: 700\n"
+					 "  events_per_second: 4\n");
+	struct lxs_bpf_opts o;
+	daemon_bpf_opts(c, &o);
+	assert_string_equal(o.pin_dir, "/sys/fs/bpf/elsewhere");
+	assert_true(o.runq_notify_ns == 2500000ULL);
+	assert_true(o.reclaim_notify_ns == 700000ULL);
+	assert_true(o.notify_interval_ns == 250000000ULL);
+	config_free(c);
+
+	c = load("bpf:\n  events_per_second: 1000000\n");
+	daemon_bpf_opts(c, &o);
+	assert_true(o.notify_interval_ns == 1000ULL); /* the bound: 1 us, never 0 (= 1 s) */
+	config_free(c);
+
+	c = load("");
+	daemon_bpf_opts(c, &o);
+	assert_true(o.notify_interval_ns == 1000000000ULL); /* default: one per second */
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scaling_and_psi),
 		cmocka_unit_test(test_tiers_and_priority),
 		cmocka_unit_test(test_features_and_model),
+		cmocka_unit_test(test_bpf_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

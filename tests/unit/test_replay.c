@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "config.h"
 #include "container_model.h"
 #include "recorder.h"
 #include "recording.h"
@@ -1337,6 +1338,24 @@ static void test_replay_input_from_metrics(void **state)
 	assert_true(err[0] != '\0');
 }
 
+/* The reference policy decides once per the configuration's interval_seconds. */
+static void test_reference_cycle_is_interval_seconds(void **state)
+{
+	(void)state;
+	static const char yaml[] = "interval_seconds: 120\n";
+	struct lxcscale_config *cfg = config_new();
+	struct config_diag d;
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(config_load_string(cfg, "t.yaml", yaml, strlen(yaml), &d), 0);
+	assert_int_equal(config_finalize(cfg, &d), 0);
+	struct replay_config c;
+	assert_int_equal(replay_config_reference(&c, cfg), 0);
+	assert_true(c.cycle_ms == 120000);
+	config_free(cfg);
+	assert_int_equal(replay_config_reference(&c, NULL), 0);
+	assert_true(c.cycle_ms == 600000); /* the default, as the reference shipped it */
+}
+
 int main(void)
 {
 	const struct CMUnitTest model_tests[] = {
@@ -1363,6 +1382,7 @@ int main(void)
 		cmocka_unit_test(test_scorecard_percentile),
 		cmocka_unit_test(test_scorecard_print),
 		cmocka_unit_test(test_replay_deterministic),
+		cmocka_unit_test(test_reference_cycle_is_interval_seconds),
 		cmocka_unit_test(test_replay_cadence_and_relief),
 		cmocka_unit_test(test_replay_bad_config),
 		cmocka_unit_test(test_model_rebuild_in_line),
