@@ -30,6 +30,7 @@ user/notify.c:event time shown in notifications
 user/cli_api.c:the clock shown by `lxcscale top`
 user/suggestions.c:timestamps of written suggestions
 user/model.c:last_rebuild_ms, the wall time of the last rebuild shown by /api/v1/model
+user/cli_import.c:age of a metrics history, whose records carry wall-clock timestamps
 api/http.c:api_wall_ms, rate-limit reset epoch and timestamps in answers
 '
 SRC=$(ls user/*.c api/*.c cgroup/*.c iforest/*.c 2>/dev/null)
