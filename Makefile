@@ -9,6 +9,7 @@
 #   tests/unit/test_*.c -> $(BUILD)/tests/test_*   (cmocka; linked with every library)
 #   tests/tools/*.c     -> $(BUILD)/tests/tools/*  (helper programs: burners, hogs, ...)
 #   bench/*.c           -> $(BUILD)/bench/*
+#   tests/fuzz/*.c      -> build/fuzz/*        (libFuzzer targets, `make fuzz` only)
 # `make asan` builds the same tree into build/asan with ASan+UBSan.
 
 BUILD    ?= build
@@ -41,6 +42,14 @@ ifeq ($(SANITIZE),1)
   LDFLAGS    += -fsanitize=address,undefined
 endif
 
+# libFuzzer: clang, coverage on every library object, the fuzzer's main only at link time.
+ifeq ($(SANITIZE),fuzz)
+  ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=undefined -DLXCSCALE_FUZZING \
+                -Wno-format-nonliteral -Wno-string-concatenation -Wno-unknown-pragmas # clang-only noise; gcc checks the rest
+  LDFLAGS    += -fsanitize=fuzzer,address,undefined
+endif
+
 ifeq ($(V),0)
   Q := @
   msg = @printf '  %-8s %s\n' $(1) $(2);
@@ -59,6 +68,7 @@ BPF_SRC     := $(wildcard bpf/*.bpf.c)
 TEST_SRC    := $(wildcard tests/unit/test_*.c)
 TOOL_SRC    := $(wildcard tests/tools/*.c)
 BENCH_SRC   := $(wildcard bench/*.c)
+FUZZ_SRC    := $(wildcard tests/fuzz/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -71,11 +81,12 @@ BPF_SKEL    := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRC))
 TEST_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TOOL_BIN    := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 BENCH_BIN   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRC))
 
 LIBS := $(BUILD)/libapi.a $(BUILD)/libuser.a $(BUILD)/libcgroup.a $(BUILD)/libiforest.a
 
 .PHONY: all libs tests tools benches test unit asan vmtest bench deps install uninstall \
-        vmlinux clean help readme deb
+        vmlinux clean help readme deb fuzz fuzzers fuzz-bins soak
 .DEFAULT_GOAL := all
 # Keep objects and skeletons that pattern chains would otherwise delete as intermediates.
 .SECONDARY:
@@ -90,6 +101,8 @@ help:
 ## make asan       build everything with ASan+UBSan into build/asan
 ## make vmtest     run only the real-kernel tests in a qemu VM
 ## make bench      run the benchmarks and print their figures
+## make fuzz       build the libFuzzer targets into build/fuzz and run each (FUZZ_SECONDS=300)
+## make soak       the daemon with 500 churning test containers for an hour (SOAK_SECONDS=3600)
 ## make deps       install the Debian packages the build and tests need (root)
 ## make install    install into $(DESTDIR)$(PREFIX)
 ## make deb        build the Debian package into build/deb/ (dpkg-buildpackage)
@@ -106,6 +119,14 @@ $(BUILD)/obj/%_avx2.o: %_avx2.c | $(BPF_SKEL)
 	$(call msg,CC-AVX2,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -mavx2 -mfma -MMD -MP -c $< -o $@
+
+# clang ignores the `#pragma GCC target` in iforest/score_avx512vl.c: give it the target flags
+ifeq ($(SANITIZE),fuzz)
+$(BUILD)/obj/%_avx512vl.o: %_avx512vl.c | $(BPF_SKEL)
+	$(call msg,CC-AVX512,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -mavx2 -mfma -mavx512f -mavx512vl -MMD -MP -c $< -o $@
+endif
 
 $(BUILD)/libiforest.a: $(IFOREST_OBJ)
 $(BUILD)/libcgroup.a:  $(CGROUP_OBJ)
@@ -162,6 +183,11 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS)
 
+# Only ever built with BUILD=build/fuzz SANITIZE=fuzz (see `fuzzers`): a libFuzzer main.
+$(FUZZ_BIN): $(BUILD)/%: $(BUILD)/obj/tests/fuzz/%.o $(LIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS)
+
 tests: $(TEST_BIN) $(TOOL_BIN)
 tools: $(TOOL_BIN)
 benches: $(BENCH_BIN)
@@ -173,7 +199,7 @@ asan:
 unit: all tests
 	$(Q)tests/run.sh unit $(BUILD)
 
-test: all tests asan
+test: all tests asan fuzzers
 	$(Q)tests/run.sh all $(BUILD)
 
 vmtest: all tests
@@ -181,6 +207,18 @@ vmtest: all tests
 
 bench: all benches tools
 	$(Q)bench/run.sh $(BUILD)
+
+FUZZ_SECONDS ?= 300
+fuzzers:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/fuzz SANITIZE=fuzz CC=clang OPT=-O1 fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz: fuzzers tools
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh build/fuzz
+
+soak: all tools
+	$(Q)SOAK_SECONDS=$${SOAK_SECONDS:-3600} BUILD=$(BUILD) LXCSCALE_TOP=$(CURDIR) bash tests/integration/soak.sh
 
 deps:
 	$(Q)tools/deps.sh

@@ -378,14 +378,56 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+#define MHD_LOG_REPEAT_S 10
+#define MHD_LOG_SLOTS (sizeof(((struct api_server *)0)->mhd_log) / sizeof(((struct api_server *)0)->mhd_log[0]))
+
+/* A connection flood makes libmicrohttpd report every refused connection ("Server reached
+ * connection limit"; with fds exhausted, "Error accepting connection" and "Hit process or
+ * system resource limit" alternating, thousands a second): that must not become thousands
+ * of log lines. A message seen within MHD_LOG_REPEAT_S (among the last few distinct ones)
+ * is counted, not logged; the count goes with its next logged occurrence. */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+	struct api_server *srv = cls;
 	char buf[512];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	size_t n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
-	api_log(cls, API_LOG_WARNING, "http: %s", buf);
+	int64_t now = api_now_ns();
+	unsigned long suppressed = 0;
+	size_t slot = 0;
+	pthread_mutex_lock(&srv->mhd_log_lock);
+	for (size_t i = 0; i < MHD_LOG_SLOTS; i++) {
+		if (srv->mhd_log[i].last_ns &&
+		    strncmp(srv->mhd_log[i].text, buf, sizeof(srv->mhd_log[i].text) - 1) == 0) {
+			slot = i;
+			goto found;
+		}
+		if (srv->mhd_log[i].last_ns < srv->mhd_log[slot].last_ns)
+			slot = i; /* the oldest (or an unused) slot, for a new message */
+	}
+	/* a prefix identifies the message; truncation is intended */
+	size_t tl = strnlen(buf, sizeof(srv->mhd_log[slot].text) - 1);
+	memcpy(srv->mhd_log[slot].text, buf, tl);
+	srv->mhd_log[slot].text[tl] = '\0';
+	srv->mhd_log[slot].suppressed = 0;
+	srv->mhd_log[slot].last_ns = 0;
+found:
+	if (srv->mhd_log[slot].last_ns && now - srv->mhd_log[slot].last_ns < MHD_LOG_REPEAT_S * 1000000000LL) {
+		srv->mhd_log[slot].suppressed++;
+		pthread_mutex_unlock(&srv->mhd_log_lock);
+		return;
+	}
+	suppressed = srv->mhd_log[slot].suppressed;
+	srv->mhd_log[slot].suppressed = 0;
+	srv->mhd_log[slot].last_ns = now;
+	pthread_mutex_unlock(&srv->mhd_log_lock);
+	if (suppressed)
+		api_log(srv, API_LOG_WARNING, "http: %s (%lu more like it in the last %d s)", buf,
+			suppressed, MHD_LOG_REPEAT_S);
+	else
+		api_log(srv, API_LOG_WARNING, "http: %s", buf);
 }
 
 /* ---- start / stop ------------------------------------------------------------------------ */
@@ -429,6 +471,7 @@ static void free_server(struct api_server *srv)
 	pthread_mutex_destroy(&srv->containers_cache.lock);
 	free(srv->containers_cache.json);
 	pthread_mutex_destroy(&srv->sse_lock);
+	pthread_mutex_destroy(&srv->mhd_log_lock);
 	pthread_cond_destroy(&srv->sse_cond);
 	free(srv->tls_cert);
 	if (srv->tls_key) {
@@ -467,7 +510,14 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	pthread_mutex_init(&srv->health.lock, NULL);
 	pthread_mutex_init(&srv->containers_cache.lock, NULL);
 	pthread_mutex_init(&srv->sse_lock, NULL);
-	pthread_cond_init(&srv->sse_cond, NULL);
+	pthread_mutex_init(&srv->mhd_log_lock, NULL);
+	/* SSE keepalive waits are intervals: on the monotonic clock, so setting the date back
+	 * an hour does not silence every event stream for an hour */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->sse_cond, &ca);
+	pthread_condattr_destroy(&ca);
 
 	const char *names[METRICS_MAX_ROUTES];
 	size_t nr = api_n_routes < METRICS_MAX_ROUTES ? api_n_routes : METRICS_MAX_ROUTES;

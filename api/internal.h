@@ -73,6 +73,16 @@ struct api_server {
 	struct health_cache health;
 	struct containers_cache containers_cache;
 
+	/* libmicrohttpd's own messages come one per refused connection (or two, alternating,
+	 * when accept() hits EMFILE) under a flood: each distinct message is logged at most
+	 * once per MHD_LOG_REPEAT_S, with a count of the ones held back */
+	pthread_mutex_t mhd_log_lock;
+	struct {
+		char text[128];
+		int64_t last_ns;
+		unsigned long suppressed;
+	} mhd_log[4];
+
 	/* SSE streams: stopped together at shutdown */
 	pthread_mutex_t sse_lock;
 	pthread_cond_t sse_cond;

@@ -506,7 +506,7 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	pthread_mutex_lock(&srv->sse_lock);
 	while (!srv->stopping && s->count == 0) {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &ts); /* sse_cond runs on CLOCK_MONOTONIC */
 		ts.tv_sec += SSE_KEEPALIVE_S;
 		if (pthread_cond_timedwait(&srv->sse_cond, &srv->sse_lock, &ts) == ETIMEDOUT)
 			break;

@@ -251,6 +251,11 @@ static bool parse_fixed(const char *s, size_t len, double *out)
 	return true;
 }
 
+static bool parse_pct(const char *s, size_t len, double *out)
+{
+	return parse_fixed(s, len, out) && *out <= 100.0;
+}
+
 static void parse_psi_line(const char *line, size_t len, struct cg_psi_line *out)
 {
 	const char *p = line, *end = line + len;
@@ -263,11 +268,12 @@ static void parse_psi_line(const char *line, size_t len, struct cg_psi_line *out
 			const char *v = eq + 1;
 			double d;
 			uint64_t u;
-			if (kl == 5 && memcmp(p, "avg10", 5) == 0 && parse_fixed(v, vl, &d))
+			/* an average is a share of time: above 100 % it is garbage, not a value */
+			if (kl == 5 && memcmp(p, "avg10", 5) == 0 && parse_pct(v, vl, &d))
 				out->avg10 = (cg_f64){ d, CG_KNOWN };
-			else if (kl == 5 && memcmp(p, "avg60", 5) == 0 && parse_fixed(v, vl, &d))
+			else if (kl == 5 && memcmp(p, "avg60", 5) == 0 && parse_pct(v, vl, &d))
 				out->avg60 = (cg_f64){ d, CG_KNOWN };
-			else if (kl == 6 && memcmp(p, "avg300", 6) == 0 && parse_fixed(v, vl, &d))
+			else if (kl == 6 && memcmp(p, "avg300", 6) == 0 && parse_pct(v, vl, &d))
 				out->avg300 = (cg_f64){ d, CG_KNOWN };
 			else if (kl == 5 && memcmp(p, "total", 5) == 0 && cg_parse_u64_tok(v, vl, &u))
 				out->total = known(u);

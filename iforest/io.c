@@ -35,6 +35,7 @@
 #define FLAG_PACKED 1u
 #define HEADER_LEN 32
 #define MAX_PAYLOAD (1ull << 31)
+#define MAX_INFLATE_RATIO 1032ull /* zlib's deflate bound: at most 1032 output bytes per input byte */
 
 /* ---- little-endian byte buffer ---- */
 typedef struct { unsigned char *p; size_t len, cap; int oom; } wbuf;
@@ -165,7 +166,8 @@ static int check_tree(if_node *nd, size_t n, int n_features, int max_depth, int 
 		if (pack_mask != UINT32_MAX &&
 		    (!isfinite(x->thr) || (if_f32_bits(x->thr) & pack_mask) != x->feature))
 			return -1;   /* packed: the threshold's low bits must spell the feature */
-		if (nd[fr.node + 1].n + nd[x->right].n != x->n)
+		/* children's counts are range-checked only when popped: add them in 64 bits */
+		if ((int64_t)nd[fr.node + 1].n + nd[x->right].n != x->n)
 			return -1;
 		stack[sp++] = (typeof(stack[0])){(size_t)x->right, fr.depth + 1};
 		stack[sp++] = (typeof(stack[0])){fr.node + 1, fr.depth + 1};
@@ -320,7 +322,9 @@ int iforest_load_buffer(const void *vbuf, size_t len, iforest_model **out)
 	if (version != FORMAT_VERSION && version != FORMAT_V1)
 		return IFOREST_E_VERSION;
 	uint64_t raw_len = le64(b + 16), clen = le64(b + 24);
-	if (clen > MAX_PAYLOAD || raw_len > MAX_PAYLOAD)
+	/* deflate expands at most 1032:1, so a larger raw_len is a lie that would make us
+	 * allocate up to 2 GiB for a file of a few bytes */
+	if (clen > MAX_PAYLOAD || raw_len > MAX_PAYLOAD || raw_len > clen * MAX_INFLATE_RATIO + 64)
 		return IFOREST_E_CORRUPT;
 	if (len - HEADER_LEN < clen)
 		return IFOREST_E_TRUNCATED;

@@ -5,6 +5,9 @@
 #   unit         every cmocka binary in $BUILD/tests/test_*
 #   asan         the same binaries built with ASan+UBSan (build/asan)
 #   integration  every tests/integration/*.sh (real processes, real HTTP, real cgroups)
+#   asan-integration  the same scripts against the ASan+UBSan binaries (BUILD=build/asan),
+#                except those marked "# asan: skip" (they measure, audit or bring their own
+#                sanitizers); a leak or a sanitizer report makes the program fail its checks
 #   vm           tests/vm/run.sh: the real-kernel tests in a qemu VM
 # Each suite's own summary is printed as it runs (cmocka's lines, or a script's closing
 # "N passed, N failed"); the last line adds them all up, so a run that ran nothing shows it.
@@ -57,6 +60,17 @@ run_suite() { # name kind cmd...
 	rm -f "$log"
 }
 
+run_integration() { # build label
+	local s
+	for s in tests/integration/*.sh; do
+		[ -f "$s" ] || continue
+		if [ "$1" = build/asan ] && grep -q '^# asan: skip' "$s"; then
+			continue
+		fi
+		BUILD=$1 run_suite "$2 $(basename "$s")" plain bash "$s"
+	done
+}
+
 run_unit() { # dir label
 	local t
 	for t in "$1"/tests/test_*; do
@@ -68,17 +82,17 @@ run_unit() { # dir label
 case $what in
 unit)        run_unit "$BUILD" unit ;;
 asan)        run_unit build/asan asan ;;
-integration) for s in tests/integration/*.sh; do [ -f "$s" ] && run_suite "integration $(basename "$s")" plain bash "$s"; done ;;
+integration) run_integration "$BUILD" integration ;;
+asan-integration) run_integration build/asan asan-integration ;;
 vm)          run_suite "vm" plain bash tests/vm/run.sh "$BUILD" ;;
 all)
 	run_unit "$BUILD" unit
 	run_unit build/asan asan
-	for s in tests/integration/*.sh; do
-		[ -f "$s" ] && run_suite "integration $(basename "$s")" plain bash "$s"
-	done
+	run_integration "$BUILD" integration
+	run_integration build/asan asan-integration
 	if [ -f tests/vm/run.sh ]; then run_suite "vm" plain bash tests/vm/run.sh "$BUILD"; fi
 	;;
-*) echo "usage: tests/run.sh unit|asan|integration|vm|all [BUILD]" >&2; exit 2 ;;
+*) echo "usage: tests/run.sh unit|asan|integration|asan-integration|vm|all [BUILD]" >&2; exit 2 ;;
 esac
 
 echo

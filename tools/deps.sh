@@ -11,6 +11,7 @@ qemu-system-x86 busybox-static cpio kmod xz-utils
 debootstrap dpkg-dev debhelper fakeroot lintian groff-base bash-completion
 python3 python3-sklearn valgrind curl jq
 prometheus
+libfuzzer-14-dev libclang-rt-14-dev
 "
 
 missing=""

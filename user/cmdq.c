@@ -31,7 +31,9 @@ struct cmdq *cmdq_new(size_t capacity)
 		return NULL;
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->efd < 0) {
+		int e = errno; /* EMFILE when fds run out: the caller reports it */
 		free(q);
+		errno = e;
 		return NULL;
 	}
 	pthread_mutex_init(&q->mu, NULL);

@@ -127,7 +127,8 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	cg_err e = cg_ct_open(d->hier, vmid, &ct->cg);
 	if (e != CG_OK) {
 		if (e != CG_GONE)
-			log_warning("container %u: cannot open its cgroup: %s", vmid, cg_strerror(e));
+			log_warning("container %u: cannot open its cgroup: %s%s%s", vmid, cg_strerror(e),
+				    e == CG_EIO ? ": " : "", e == CG_EIO ? strerror(errno) : "");
 		free(ct);
 		return;
 	}
@@ -532,9 +533,15 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 		if (!d->mw)
 			log_warning("metrics history %s: cannot start its writer", cfg->data_file);
 	}
+	errno = 0;
 	d->cmdq = cmdq_new(1024);
+	if (!d->cmdq) {
+		/* an eventfd: EMFILE when the fd limit is reached, which is not "out of memory" */
+		snprintf(err, errlen, "cannot create the command queue: %s", strerror(errno ? errno : ENOMEM));
+		goto fail;
+	}
 	d->pub = pub_new(300, 1024);
-	if (!d->cmdq || !d->pub) {
+	if (!d->pub) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}

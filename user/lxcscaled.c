@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -465,6 +466,25 @@ static void on_watchdog(struct loop *l, int timer_id, uint64_t expirations, void
 }
 
 /* Classic detach when started by hand without --foreground: fork, setsid, fork. */
+/* Every container holds about seven fds (its cgroup files, PSI triggers, memory.events),
+ * so a host with a thousand containers needs several thousand; systemd starts services
+ * with a soft RLIMIT_NOFILE of 1024 and expects programs that need more to raise it to the
+ * hard limit themselves (everything here uses epoll, never select). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		log_debug("RLIMIT_NOFILE raised from %llu to %llu", (unsigned long long)was,
+			  (unsigned long long)rl.rlim_max);
+	else
+		log_warning("cannot raise RLIMIT_NOFILE from %llu to %llu: %m", (unsigned long long)was,
+			    (unsigned long long)rl.rlim_max);
+}
+
 static int detach(int lock_fd)
 {
 	pid_t pid = fork();
@@ -589,6 +609,7 @@ int main(int argc, char **argv)
 	free(d);
 	d = NULL;
 
+	raise_fd_limit();
 	struct hostprobe hp;
 	hostprobe_run(&hp, dm.cfg);
 	hostprobe_report(&hp, dm.cfg);

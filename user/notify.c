@@ -249,7 +249,13 @@ int notify_start(const struct notify_settings *s, struct notifier **out)
 	persist_curl_global_init();
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
-	pthread_cond_init(&n->idle_cv, NULL);
+	/* notify_flush waits a bounded time: on the monotonic clock, so a clock set back
+	 * during shutdown cannot stretch the wait */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->idle_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	int rc = pthread_create(&n->thread, NULL, worker, n);
 	if (rc) {
 		pthread_mutex_destroy(&n->mu);
@@ -311,7 +317,7 @@ void notify_send(struct notifier *n, enum notify_kind kind, uint32_t vmid, const
 int notify_flush(struct notifier *n, int timeout_ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* idle_cv runs on CLOCK_MONOTONIC */
 	ts.tv_sec += timeout_ms / 1000;
 	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {

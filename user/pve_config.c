@@ -83,6 +83,17 @@ static int set_key(struct pve_limits *out, const char *key, const char *val)
 	return 0;
 }
 
+static bool limit_key_line(const char *p, size_t n)
+{
+	static const char *const keys[] = {"cores: ", "memory: ", "cpulimit: "};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t kl = strlen(keys[i]);
+		if (n >= kl && memcmp(p, keys[i], kl) == 0)
+			return true;
+	}
+	return false;
+}
+
 int pve_limits_from_pct_text(const char *text, struct pve_limits *out)
 {
 	*out = (struct pve_limits){.memory_mb = 512};
@@ -92,8 +103,15 @@ int pve_limits_from_pct_text(const char *text, struct pve_limits *out)
 	while (p && *p) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		if (n >= sizeof(line))
-			return -EBADMSG;
+		if (n >= sizeof(line)) {
+			/* A long line is a description, a mount point or a raw lxc.* key, never one
+			 * of ours (those are a few characters): skip it, unless it claims to be. */
+			if (limit_key_line(p, n))
+				return -EBADMSG;
+			any = any || memchr(p, ':', n) != NULL;
+			p = nl ? nl + 1 : NULL;
+			continue;
+		}
 		memcpy(line, p, n);
 		line[n] = '\0';
 		p = nl ? nl + 1 : NULL;

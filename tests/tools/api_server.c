@@ -7,6 +7,7 @@
  *              [--rate MAX/WINDOW] [--no-rate] [--max-clients N] [--max-body N]
  *              [--timeout S] [--node NAME] [--pct PATH] [--pvesh PATH] [--pvecm PATH]
  *              [--host-cpus N] [--stack-traces] [--tls-cert F --tls-key F] [--verbose]
+ *              [--max-conns N] [--per-ip N]
  */
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
 		else if (ARG("--tls-cert")) s.tls_cert_file = v;
 		else if (ARG("--tls-key")) s.tls_key_file = v;
 		else if (!strcmp(a, "--verbose")) verbose = 1;
+		else if (ARG("--max-conns")) s.max_connections = (unsigned)atoi(v);
+		else if (ARG("--per-ip")) s.per_ip_connections = (unsigned)atoi(v);
 		else { fprintf(stderr, "api_server: unknown argument %s\n", a); return 2; }
 #undef ARG
 	}
