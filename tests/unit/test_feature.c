@@ -148,6 +148,40 @@ static void test_memory_swap_pids_fs(void **state)
 	assert_close(r.v[COL_MEM], 0);
 }
 
+/* The daemon reads a quiet container every second and a hot one every 100 ms: a steady
+ * load must give the same rates whatever the gap between two readings. */
+static void test_irregular_sampling_keeps_rates(void **state)
+{
+	(void)state;
+	struct feat_history *h = features_history_new(16, 4);
+	assert_non_null(h);
+	static const int64_t gaps[] = { 100, 1000, 100, 100, 1000, 3000, 100 };
+	int64_t t = 0;
+	struct feat_raw r = raw_at(0);
+	r.known = RAW_BIT(RAW_CPU_USAGE) | RAW_BIT(RAW_CPU_CORES) | RAW_BIT(RAW_PSI_CPU) | RAW_BIT(RAW_IO);
+	r.cpu_cores = 2;
+	assert_false(features_feed_raw(h, &r)); /* a baseline only */
+	for (size_t i = 0; i < sizeof(gaps) / sizeof(gaps[0]); i++) {
+		t += gaps[i];
+		r.mono_ms = t;
+		r.wall_ms = 1700000000000 + t;
+		r.cpu_usage_usec = (uint64_t)t * 1000;        /* one core of two: 50 % */
+		r.psi_total_us[0][0] = (uint64_t)t * 100;     /* 100 ms of stall a second */
+		r.io_wbytes = (uint64_t)t * 512;              /* 1000 sectors a second */
+		assert_true(features_feed_raw(h, &r));
+		const struct feat_row *row = features_history_last(h);
+		assert_close(row->v[COL_CPU], 50);
+		assert_close(row->v[COL_PSI_CPU_SOME], 100);
+		assert_close(row->v[COL_IO_WRITES], 1000);
+		struct feat_vector v;
+		features_compute(h, &v);
+		assert_close(v.v[F_ROLLING_MEAN_CPU], 50);
+		if (i > 0) /* between rows: the first row has none before it */
+			assert_close(v.v[F_TIME_DIFF], (double)gaps[i] / 1000.0);
+	}
+	features_history_free(h);
+}
+
 static void test_rates_io_net_psi_throttle_oom(void **state)
 {
 	(void)state;
@@ -393,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_first_sample_and_time),
 		cmocka_unit_test(test_memory_swap_pids_fs),
 		cmocka_unit_test(test_rates_io_net_psi_throttle_oom),
+		cmocka_unit_test(test_irregular_sampling_keeps_rates),
 		cmocka_unit_test(test_first_row_vector),
 		cmocka_unit_test(test_zero_processes_and_zero_memory),
 		cmocka_unit_test(test_constant_series),
