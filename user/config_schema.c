@@ -143,7 +143,7 @@ const struct cfg_key config_schema[] = {
 	     "also one forest per container (~250 KB each at the default window); false: the one host-wide forest, like the reference"),
 	BOOL("model.force_save", model.force_save, "false", 0,
 	     "write model_file after every rebuild, not only at shutdown (reference --force-save)"),
-	STRLIST("model.features", model.features, 0, "feature names the model uses; empty: the built-in set"),
+	STRLIST("model.features", model.features, 0, "feature names the model uses; empty: the reference's 26 but time_diff (the sampler's cadence here)"),
 
 	DBL("spike_detection.spike_threshold", spike_detection.spike_threshold, "2", 0, 100, ML | GT0,
 	    "a sample is a spike when it is this many rolling std-devs from the rolling mean"),

@@ -405,9 +405,13 @@ void features_compute(const struct feat_history *h, struct feat_vector *out)
 
 void features_select_default(struct feat_select *s)
 {
+	/* time_diff is left out: the reference sampled every 60 s, so it was constant there;
+	 * here it is the sampler's own cadence (0.1 s while a container is hot, about 1 s while it
+	 * is quiet), and a forest fed with it would call hot containers anomalous for being hot. */
 	s->n = 0;
 	for (unsigned i = 0; i < FEAT_REFERENCE_COUNT; i++)
-		s->index[s->n++] = (uint8_t)i;
+		if (i != F_TIME_DIFF)
+			s->index[s->n++] = (uint8_t)i;
 }
 
 int features_select_names(struct feat_select *s, const char *const *names, size_t n,

@@ -180,9 +180,11 @@ struct feat_select {
 	uint8_t index[FEAT_COUNT];   /* ascending, i.e. the canonical order */
 };
 
-/* The default model input: the reference's 26, so a model can be seeded from a reference
- * metrics file (which has no pressure data). The pressure features feed the policy always
- * and the model when configured. */
+/* The default model input: the reference's 26 but time_diff (25), so a model can be seeded
+ * from a reference metrics file (which has no pressure data). time_diff stays computed (the
+ * replay's reference policy and model.features can use it) but is the sampler's cadence here,
+ * not the workload's. The pressure features feed the policy always and the model when
+ * configured. */
 void features_select_default(struct feat_select *s);
 
 /* From names (any order, duplicates ignored). Returns 0, or -1 with a message naming the

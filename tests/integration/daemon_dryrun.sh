@@ -237,7 +237,7 @@ if ! "$BUILD/lxcscale" import-metrics --config "$WORK/cfg.yaml" --output "$WORK/
 else
 	bad "malformed import"; sed 's/^/# /' "$WORK/import2.out"
 fi
-if start_daemon && grep -q "model: $WORK/model.bin: loaded (100 trees, 26 features)" "$WORK/daemon.log"; then
+if start_daemon && grep -q "model: $WORK/model.bin: loaded (100 trees, 25 features)" "$WORK/daemon.log"; then
 	ok "lxcscaled loads the imported model at start"
 else
 	bad "imported model not loaded"; sed "s/^/# /" "$WORK/daemon.log"
