@@ -107,6 +107,7 @@ struct daemon {
 	struct recorder *rec;        /* record_file: every sample and decision, for replay */
 	struct cmdq *cmdq;
 	struct lxs_bpf *bpf;
+	int64_t bpf_drain_ms;        /* monotonic ms of the last BPF drain (its interval) */
 	struct lxs_ct_delta *deltas;
 	size_t deltas_cap;
 

@@ -451,6 +451,8 @@ static void drain_bpf(struct daemon *d)
 	int rc = lxs_bpf_drain(d->bpf, d->deltas, d->deltas_cap, &n);
 	if (rc != 0 && rc != -ENOBUFS)
 		return;
+	const int64_t now = daemon_mono_ms(), dt_ms = d->bpf_drain_ms ? now - d->bpf_drain_ms : 0;
+	d->bpf_drain_ms = now;
 	for (size_t i = 0; i < n; i++) {
 		const struct lxs_ct_delta *x = &d->deltas[i];
 		struct ct *ct = daemon_find_cgid(d, x->cgid);
@@ -462,6 +464,13 @@ static void drain_bpf(struct daemon *d)
 		ct->runq_p50_us = (double)x->runq_p50_ns / 1000.0;
 		ct->runq_p99_us = (double)x->runq_p99_ns / 1000.0;
 		ct->bpf_reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;
+		/* The BPF on-CPU time arrives every tick, also for a quiet container whose files
+		 * are read only once a second: a CPU burst makes it hot at the next tick. */
+		if (dt_ms > 0 && ct->alloc.cores_known && ct->alloc.cores > 0) {
+			double busy_pct = 100.0 * (double)x->oncpu_ns / ((double)dt_ms * 1e6 * ct->alloc.cores);
+			if (busy_pct >= policy_params_for(&d->pc, ct->vmid)->cpu_up_pct * HOT_NEAR)
+				daemon_mark_hot(ct, now);
+		}
 	}
 }
 
