@@ -30,12 +30,7 @@ DPID="" BPID=""
 cleanup() {
 	[ -n "$BPID" ] && kill "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	local i
-	for ((i = 0; i < 50; i++)); do # a just-killed task can keep a cgroup busy briefly
-		for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-		rmdir "$CG" 2>/dev/null && break
-		sleep 0.1
-	done
+	remove_test_cgroup "$CG"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -36,12 +36,7 @@ DPID="" SPID=""
 cleanup() {
 	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	local i
-	for ((i = 0; i < 50; i++)); do
-		for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-		rmdir "$CG" 2>/dev/null && break
-		sleep 0.1
-	done
+	remove_test_cgroup "$CG"
 	rm -rf "$W"
 }
 trap cleanup EXIT

@@ -23,12 +23,7 @@ DPID="" SLEEPERS=()
 cleanup() {
 	[ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	for p in "${SLEEPERS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	local i
-	for ((i = 0; i < 50; i++)); do
-		for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-		rmdir "$CG" 2>/dev/null && break
-		sleep 0.1
-	done
+	remove_test_cgroup "$CG"
 	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT

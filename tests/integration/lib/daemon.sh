@@ -23,3 +23,15 @@ find_cgroup2_mount() {
 	done
 	return 1
 }
+
+# remove_test_cgroup DIR: rmdir DIR's child cgroups, then DIR, retrying for up to 5 s
+# (a just-killed task can keep a cgroup busy briefly).
+remove_test_cgroup() {
+	local i d
+	for ((i = 0; i < 50; i++)); do
+		for d in "$1"/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+		rmdir "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
