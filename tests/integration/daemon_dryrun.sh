@@ -12,21 +12,9 @@
 # programs loaded (skipped when they cannot load here).
 # The burst-to-suggestion latency is printed, never asserted (no timing thresholds).
 set -uo pipefail
-BUILD=${BUILD:-build}
-TOP=${LXCSCALE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-cd "$TOP"
-BUILD=$(cd "$BUILD" && pwd)
+. "$(dirname "$0")/lib/daemon.sh"
 
-pass=0 fail=0 skip=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
-skp() { echo "skip - $*"; skip=$((skip + 1)); }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
-
-MOUNT=""
-for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
-	if [ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ]; then MOUNT=$m; break; fi
-done
+find_cgroup2_mount
 if [ "$(id -u)" != 0 ] || [ -z "$MOUNT" ]; then
 	skp "daemon dry run: needs root and a cgroup v2 mount"
 	finish
@@ -42,12 +30,7 @@ DPID="" BPID=""
 cleanup() {
 	[ -n "$BPID" ] && kill "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	local i
-	for ((i = 0; i < 50; i++)); do # a just-killed task can keep a cgroup busy briefly
-		for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-		rmdir "$CG" 2>/dev/null && break
-		sleep 0.1
-	done
+	remove_test_cgroup "$CG"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT

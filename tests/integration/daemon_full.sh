@@ -14,22 +14,11 @@
 #     restart: the journal replay persists the change; conf and journal agree.
 # Real limit writes are proven in the VM (tests/vm/scenarios/80-daemon.sh).
 set -uo pipefail
-BUILD=${BUILD:-build}
-TOP=${LXCSCALE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-cd "$TOP"
-BUILD=$(cd "$BUILD" && pwd)
+. "$(dirname "$0")/lib/daemon.sh"
 
-pass=0 fail=0 skip=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
-skp() { echo "skip - $*"; skip=$((skip + 1)); }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; echo "#   code=${CODE:-} body=$(head -c 600 "$W/body" 2>/dev/null)"; fi; }
 
-MOUNT=""
-for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
-	if [ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ]; then MOUNT=$m; break; fi
-done
+find_cgroup2_mount
 if [ "$(id -u)" != 0 ] || [ -z "$MOUNT" ]; then
 	skp "daemon full: needs root and a cgroup v2 mount"
 	finish
@@ -47,12 +36,7 @@ DPID="" SPID=""
 cleanup() {
 	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	local i
-	for ((i = 0; i < 50; i++)); do
-		for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-		rmdir "$CG" 2>/dev/null && break
-		sleep 0.1
-	done
+	remove_test_cgroup "$CG"
 	rm -rf "$W"
 }
 trap cleanup EXIT

@@ -9,21 +9,10 @@
 #     all it refuses to start with a message instead of crashing; a low soft limit under a
 #     high hard one (systemd's default 1024:524288) is raised at start.
 set -uo pipefail
-BUILD=${BUILD:-build}
-TOP=${LXCSCALE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-cd "$TOP"
-BUILD=$(cd "$BUILD" && pwd)
-pass=0 fail=0 skip=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
-skp() { echo "skip - $*"; skip=$((skip + 1)); }
+. "$(dirname "$0")/lib/daemon.sh"
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
 
-MOUNT=""
-for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
-	if [ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ]; then MOUNT=$m; break; fi
-done
+find_cgroup2_mount
 if [ "$(id -u)" != 0 ] || [ -z "$MOUNT" ]; then skp "daemon faults: needs root and a cgroup v2 mount"; finish; fi
 [ -x "$BUILD/lxcscaled" ] || { bad "missing $BUILD/lxcscaled"; finish; }
 
@@ -34,12 +23,7 @@ DPID="" SLEEPERS=()
 cleanup() {
 	[ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	for p in "${SLEEPERS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	local i
-	for ((i = 0; i < 50; i++)); do
-		for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-		rmdir "$CG" 2>/dev/null && break
-		sleep 0.1
-	done
+	remove_test_cgroup "$CG"
 	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT

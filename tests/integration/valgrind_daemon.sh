@@ -6,19 +6,8 @@
 # guest initramfs has no valgrind (it would need valgrind's tools and suppressions copied in),
 # so the cgroup limit writes, which only the VM can do, are not part of this run.
 set -uo pipefail
-BUILD=${BUILD:-build}
-TOP=${LXCSCALE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-cd "$TOP"
-BUILD=$(cd "$BUILD" && pwd)
-pass=0 fail=0 skip=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
-skp() { echo "skip - $*"; skip=$((skip + 1)); }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
-MOUNT=""
-for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
-	if [ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ]; then MOUNT=$m; break; fi
-done
+. "$(dirname "$0")/lib/daemon.sh"
+find_cgroup2_mount
 if [ "$(id -u)" != 0 ] || [ -z "$MOUNT" ]; then skp "valgrind: needs root and a cgroup v2 mount"; finish; fi
 command -v valgrind >/dev/null || { skp "valgrind: not installed"; finish; }
 [ -x "$BUILD/lxcscaled" ] || { bad "missing $BUILD/lxcscaled"; finish; }
@@ -30,12 +19,7 @@ VPID="" SLEEPERS=()
 cleanup() {
 	[ -n "$VPID" ] && kill -KILL "$VPID" 2>/dev/null && wait "$VPID" 2>/dev/null
 	for p in "${SLEEPERS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	local i
-	for ((i = 0; i < 50; i++)); do
-		for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-		rmdir "$CG" 2>/dev/null && break
-		sleep 0.1
-	done
+	remove_test_cgroup "$CG"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
