@@ -37,6 +37,7 @@
  * "errors" counts the daemon's log lines at ERROR or above (the log goes to a file it
  * names). Needs root and a cgroup v2 mount; removes everything it created.
  */
+#include <fcntl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -158,6 +159,15 @@ static void remove_ct(struct slot *s)
 		waitpid(s->sleeper, NULL, 0);
 	}
 	ct_dir(dir, sizeof(dir), s->vmid);
+	/* A burner may be running in it too: kill everything inside, or rmdir fails with EBUSY
+	 * and an emptied but never removed cgroup makes the daemon rightly count one more. */
+	char kill_file[320];
+	snprintf(kill_file, sizeof(kill_file), "%s/cgroup.kill", dir);
+	int kfd = open(kill_file, O_WRONLY | O_CLOEXEC);
+	if (kfd >= 0) {
+		if (write(kfd, "1", 1) != 1) { /* older kernel: the sleeper is already gone */ }
+		close(kfd);
+	}
 	rmdir_retry(dir);
 	s->sleeper = 0;
 }
