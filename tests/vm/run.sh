@@ -44,8 +44,9 @@
 # Knobs (environment)
 #   LXCSCALE_VM_ONLY=substr        run only scenarios whose file name contains substr
 #   LXCSCALE_VM_SCENARIOS=dir      take the scenarios from dir instead of tests/vm/scenarios
-#   LXCSCALE_VM_TIMEOUT=240        host-side limit for the whole VM run, seconds
-#   LXCSCALE_VM_SCENARIO_TIMEOUT=90  per-scenario limit in the guest, seconds
+#   LXCSCALE_VM_TIMEOUT=480        host-side limit for the whole VM run, seconds
+#   LXCSCALE_VM_SCENARIO_TIMEOUT=90  per-scenario limit in the guest, seconds (a scenario may
+#                                  raise its own with a "# vm-timeout: SECONDS" line)
 #   LXCSCALE_VM_MEM=512            guest memory, MiB
 #   LXCSCALE_VM_ACCEL=tcg|kvm      force the accelerator
 #   LXCSCALE_VM_CACHE=/var/cache/lxcscale-vm   kernel cache
@@ -55,7 +56,7 @@ cd "$(dirname "$0")/../.." || exit 2
 BUILD=${1:-${BUILD:-build}}
 VMDIR=$BUILD/vm
 CACHE=${LXCSCALE_VM_CACHE:-/var/cache/lxcscale-vm}
-TIMEOUT=${LXCSCALE_VM_TIMEOUT:-240}
+TIMEOUT=${LXCSCALE_VM_TIMEOUT:-480}
 SCENARIO_TIMEOUT=${LXCSCALE_VM_SCENARIO_TIMEOUT:-90}
 MEM=${LXCSCALE_VM_MEM:-512}
 ONLY=${LXCSCALE_VM_ONLY:-}
@@ -145,6 +146,7 @@ for applet in $(/bin/busybox --list); do
 done
 cp tests/vm/guest/init "$ROOT/init" && chmod 755 "$ROOT/init"
 cp tests/vm/guest/lib.sh "$ROOT/lxcscale/lib.sh"
+cp tests/vm/valgrind.supp "$ROOT/lxcscale/valgrind.supp"
 
 elves=()
 for f in "$BUILD/lxcscaled" "$BUILD/lxcscale"; do
@@ -154,6 +156,22 @@ for f in "$BUILD"/tests/tools/*; do
 	[ -x "$f" ] && [ -f "$f" ] && cp "$f" "$ROOT/lxcscale/tools/" && elves+=("$f")
 done
 cp "$BUILD"/bpf/*.bpf.o "$ROOT/lxcscale/bpf/" 2>/dev/null
+# valgrind memcheck, when the host has it (scenario 90 runs the daemon under it): the
+# launcher, the tool and its preloads at the paths valgrind was built for, and the detached
+# symbols of ld.so and libc (libc6-dbg) that memcheck needs to redirect strlen and friends.
+if [ -x /usr/bin/valgrind.bin ] && [ -x /usr/libexec/valgrind/memcheck-amd64-linux ]; then
+	mkdir -p "$ROOT/usr/libexec/valgrind" "$ROOT/usr/bin"
+	cp /usr/bin/valgrind.bin "$ROOT/usr/bin/" && elves+=(/usr/bin/valgrind.bin)
+	for f in memcheck-amd64-linux vgpreload_core-amd64-linux.so vgpreload_memcheck-amd64-linux.so \
+		default.supp; do
+		cp "/usr/libexec/valgrind/$f" "$ROOT/usr/libexec/valgrind/"
+	done
+	for lib in /lib64/ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/libc.so.6; do
+		id=$(readelf -n "$lib" 2>/dev/null | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
+		dbg=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+		[ -n "$id" ] && [ -f "$dbg" ] && cp --parents "$dbg" "$ROOT/"
+	done
+fi
 # the shared libraries of every program, at the paths the dynamic loader looks for them
 if [ ${#elves[@]} -gt 0 ]; then
 	for lib in $(ldd "${elves[@]}" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
