@@ -5,9 +5,10 @@
 #
 # Every interval (tick timers, timeouts, backoff, rate-limit windows, condition-variable
 # waits) must be measured on CLOCK_MONOTONIC; the wall clock is only for timestamps people
-# read (log lines, the metrics file, journal records, decisions). Setting the clock of this
-# shared host to watch the daemon is not an option, so this audits the source the way a
-# reviewer would and fails on a regression:
+# read (log lines, the metrics file, journal records, decisions). The clock of this shared
+# host cannot be stepped, so the VM scenario tests/vm/scenarios/85-clock.sh steps the guest's
+# clock under the live daemon; this audits the source the way a reviewer would and fails on
+# a regression before any VM boots:
 #   1. clock_gettime(CLOCK_REALTIME), time(), gettimeofday() only in the wall-clock helpers
 #      listed below, each with its reason;
 #   2. every file that calls pthread_cond_timedwait() sets its condition variables to
