@@ -13,10 +13,11 @@
  * kept cycle to the end of En into <file>.tmp between "[\n" and "\n]". Both leave exactly
  * the bytes json.dump would write for the same list.
  *
- * The loader reads the file once through a 64 KiB buffer and hands each element, as its
- * bytes stream by, to json-c's incremental tokener: every cycle is checked to be valid
- * JSON, but only one cycle's objects are alive at a time. The scan notes whether the top
- * level is in our layout; if it is not, the file is rewritten in ours a cycle at a time.
+ * The loader reads the file once through a 64 KiB buffer and checks every cycle is valid
+ * JSON as its bytes stream by (json_check.h: no allocation, so a restart over a 600 MB
+ * history costs no memory). The scan notes whether the top level is in our layout; if it
+ * is not, a second pass parses each cycle with json-c's incremental tokener (one cycle's
+ * objects alive at a time) and writes it again in ours.
  *
  * After every write the file's identity (device, inode, size, mtime) is kept; an append
  * first checks the file still has it, so a file deleted, replaced or edited by someone else
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "json_check.h"
 #include "metrics_file.h"
 #include "metrics_file_int.h"
 
@@ -374,7 +376,8 @@ struct scanner {
 	uint64_t base;               /* file offset of buf[0] */
 	size_t pos, len;
 	int err;                     /* errno of a failed read */
-	json_tokener *tok;
+	json_tokener *tok;           /* the second pass, over a foreign layout, parses */
+	struct json_check check;
 	char buf[SCAN_CHUNK];
 };
 
@@ -437,37 +440,42 @@ static int sc_skip_ws(struct scanner *sc, const char *want, bool *exact)
 
 enum value_end { VALUE_OK, VALUE_CUT, VALUE_BAD, VALUE_IOERR };
 
-/* Parses one JSON value from the stream; *o may be NULL for a JSON null. */
-static enum value_end sc_value(struct scanner *sc, json_object **o)
+/* One JSON value from the stream, checked by json_check (no memory); when `parse` and the
+ * value is an object, the same bytes also go to json-c, which returns it in *o (json-c
+ * accepts whatever json_check does, so both end at the same byte). */
+static enum value_end sc_value(struct scanner *sc, bool parse, bool *is_object, json_object **o)
 {
-	json_tokener_reset(sc->tok);
+	*o = NULL;
+	*is_object = sc->buf[sc->pos] == '{'; /* the caller saw a byte there */
+	parse = parse && *is_object;
+	json_check_init(&sc->check);
+	if (parse)
+		json_tokener_reset(sc->tok);
 	uint64_t fed = 0;
 	for (;;) {
 		int m = sc_more(sc);
-		if (m <= 0)
-			return m == 0 ? VALUE_CUT : VALUE_IOERR;
-		size_t n = sc->len - sc->pos;
-		*o = json_tokener_parse_ex(sc->tok, sc->buf + sc->pos, (int)n);
-		enum json_tokener_error e = json_tokener_get_error(sc->tok);
-		if (e == json_tokener_continue) {
-			sc->pos += n;
-			fed += n;
-			if (fed > MF_MAX_CYCLE_BYTES)
-				return VALUE_BAD;
-			continue;
-		}
-		if (e != json_tokener_success) {
-			json_object_put(*o);
-			*o = NULL;
+		if (m < 0)
+			return VALUE_IOERR;
+		if (m == 0) /* a number at the very end is whole; anything else is cut off */
+			return !parse && json_check_end(&sc->check) == JSON_CHECK_DONE ? VALUE_OK : VALUE_CUT;
+		size_t used;
+		enum json_check_result r = json_check_feed(&sc->check, sc->buf + sc->pos, sc->len - sc->pos, &used);
+		if (r == JSON_CHECK_BAD)
 			return VALUE_BAD;
+		if (parse) {
+			*o = json_tokener_parse_ex(sc->tok, sc->buf + sc->pos, (int)used);
+			enum json_tokener_error e = json_tokener_get_error(sc->tok);
+			fed += used;
+			if (r == JSON_CHECK_DONE ? e != json_tokener_success || !*o
+						 : e != json_tokener_continue || fed > MF_MAX_CYCLE_BYTES) {
+				json_object_put(*o);
+				*o = NULL;
+				return VALUE_BAD;
+			}
 		}
-		/* json-c eats the whitespace after a value; give it back, the value ends at its
-		 * last byte (which is in this chunk: the tokener stops at the chunk's end) */
-		size_t used = json_tokener_get_parse_end(sc->tok);
-		while (used > 1 && is_ws(sc->buf[sc->pos + used - 1]))
-			used--;
 		sc->pos += used;
-		return VALUE_OK;
+		if (r == JSON_CHECK_DONE)
+			return VALUE_OK;
 	}
 }
 
@@ -481,7 +489,8 @@ struct scan {
 };
 
 /* Called for each complete object element; [start, end) is the element with its indent
- * (when the layout is exact so far). Non-zero stops the scan. */
+ * (when the layout is exact so far); `o` is the parsed element when the scan parses, else
+ * NULL. Non-zero stops the scan. */
 typedef int (*elem_fn)(void *ctx, json_object *o, uint64_t start, uint64_t end);
 
 static bool ends_like_element(int fd, uint64_t end)
@@ -490,7 +499,7 @@ static bool ends_like_element(int fd, uint64_t end)
 	return end >= 6 && pread(fd, tail, 6, (off_t)(end - 6)) == 6 && memcmp(tail, "\n    }", 6) == 0;
 }
 
-static int scan_file(struct scanner *sc, struct scan *r, elem_fn fn, void *ctx)
+static int scan_file(struct scanner *sc, bool parse, struct scan *r, elem_fn fn, void *ctx)
 {
 	memset(r, 0, sizeof(*r));
 	r->exact = true;
@@ -527,7 +536,8 @@ static int scan_file(struct scanner *sc, struct scan *r, elem_fn fn, void *ctx)
 		}
 		uint64_t start = sc_off(sc);
 		json_object *o = NULL;
-		enum value_end ve = c == SC_EOF ? VALUE_CUT : sc_value(sc, &o);
+		bool is_object = false;
+		enum value_end ve = c == SC_EOF ? VALUE_CUT : sc_value(sc, parse, &is_object, &o);
 		if (ve == VALUE_IOERR) {
 			r->ioerr = sc->err;
 			return 0;
@@ -540,7 +550,7 @@ static int scan_file(struct scanner *sc, struct scan *r, elem_fn fn, void *ctx)
 		/* judged only now: bytes cut off or damaged in "\n    " are damage, not layout */
 		r->exact = r->exact && ws_exact;
 		uint64_t end = sc_off(sc);
-		if (json_object_is_type(o, json_type_object)) {
+		if (is_object) {
 			r->exact = r->exact && ends_like_element(sc->fd, end);
 			r->cycles++;
 			int rc = fn(ctx, o, start - (r->exact ? strlen(ELEMENT_INDENT) : 0), end);
@@ -637,7 +647,7 @@ static int normalise(struct metrics_file *mf, struct scanner *sc, uint64_t cycle
 		return -1;
 	mf->n = 0;
 	struct scan r;
-	int rc = scan_file(sc, &r, normalise_elem, &x);
+	int rc = scan_file(sc, true, &r, normalise_elem, &x);
 	free(x.rb.recs);
 	if (rc == 0 && r.ioerr)
 		x.failed = r.ioerr;
@@ -691,7 +701,7 @@ int metrics_file_load(struct metrics_file *mf, char *err, size_t errlen)
 	sc->tok = tok;
 	sc->err = 0;
 	struct scan r;
-	scan_file(sc, &r, index_elem, mf);
+	scan_file(sc, false, &r, index_elem, mf);
 	if (r.ioerr) {
 		errbuf_set(err, errlen, "%s: %s", mf->path, strerror(r.ioerr));
 		mf->state = MF_REPLACE;

@@ -14,10 +14,13 @@
  *   - the input as an existing history: the writer's loader (metrics_file_load: recovery of
  *     a cut-off tail, foreign layouts, trimming) then one append must leave a file the
  *     reader accepts, ending with the appended cycle;
+ *   - json_check (the loader's validator) fed the input in two pieces and at once must agree,
+ *     and what it accepts json-c must accept too (as an array element);
  *   - metrics_import() turns the history into feature vectors with the default selection;
  *     every vector handed out must be finite.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "json_check.h"
 #include "metrics_file.h"
 #include "metrics_import.h"
 
@@ -150,6 +154,55 @@ static void load_then_append(const uint8_t *data, size_t size)
 	unlink(out_path);
 }
 
+/* 1 when json_check takes data as one value (whitespace after it allowed), split at `cut`. */
+static int checked(const uint8_t *data, size_t size, size_t cut)
+{
+	struct json_check jc;
+	json_check_init(&jc);
+	size_t off = 0, used;
+	enum json_check_result r = JSON_CHECK_MORE;
+	const size_t pieces[2] = { cut, size - cut };
+	for (int p = 0; p < 2 && r == JSON_CHECK_MORE; p++) {
+		r = json_check_feed(&jc, (const char *)data + off, pieces[p], &used);
+		off += used;
+		if (r == JSON_CHECK_DONE)
+			break;
+	}
+	if (r == JSON_CHECK_BAD || (r == JSON_CHECK_MORE && json_check_end(&jc) != JSON_CHECK_DONE))
+		return 0;
+	for (; off < size; off++)
+		if (data[off] != ' ' && data[off] != '\n' && data[off] != '\t' && data[off] != '\r')
+			return 0;
+	return 1;
+}
+
+static void differential_check(const uint8_t *data, size_t size)
+{
+	int once = checked(data, size, size), split = checked(data, size, size ? data[0] % (size + 1) : 0);
+	if (once != split) {
+		fprintf(stderr, "json_check: %d at once, %d in two pieces\n", once, split);
+		abort();
+	}
+	if (!once)
+		return;
+	char *wrapped = malloc(size + 2);
+	if (!wrapped)
+		return;
+	wrapped[0] = '[';
+	memcpy(wrapped + 1, data, size);
+	wrapped[size + 1] = ']';
+	json_tokener *tok = json_tokener_new();
+	json_object *o = json_tokener_parse_ex(tok, wrapped, (int)size + 2);
+	enum json_tokener_error e = json_tokener_get_error(tok);
+	json_object_put(o);
+	json_tokener_free(tok);
+	free(wrapped);
+	if (e != json_tokener_success) {
+		fprintf(stderr, "json_check accepts what json-c refuses: %s\n", json_tokener_error_desc(e));
+		abort();
+	}
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -204,6 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	metrics_file_free(c.out);
 	unlink(out_path);
 	load_then_append(data, size);
+	differential_check(data, size);
 
 	struct feat_select sel;
 	features_select_default(&sel);
