@@ -203,6 +203,15 @@ static void differential_check(const uint8_t *data, size_t size)
 	}
 }
 
+static void remove_dir(void)
+{
+	char tmp[160];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out_path);
+	unlink(out_path);
+	unlink(tmp);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -210,6 +219,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(out_path, sizeof(out_path), "%s/lxc_metrics.json", dir);
+	atexit(remove_dir); /* libFuzzer ends with exit() at the end of its time */
 	return 0;
 }
 
