@@ -13,11 +13,11 @@
  * kept cycle to the end of En into <file>.tmp between "[\n" and "\n]". Both leave exactly
  * the bytes json.dump would write for the same list.
  *
- * The loader reads the file once through a 64 KiB buffer and checks every cycle is valid
- * JSON as its bytes stream by (json_check.h: no allocation, so a restart over a 600 MB
- * history costs no memory). The scan notes whether the top level is in our layout; if it
- * is not, a second pass parses each cycle with json-c's incremental tokener (one cycle's
- * objects alive at a time) and writes it again in ours.
+ * The loader reads the file once (metrics_scan.c: a 64 KiB buffer, every cycle checked to
+ * be valid JSON as its bytes stream by, no allocation, so a restart over a 600 MB history
+ * costs no memory). The scan notes whether the top level is in our layout; if it is not, a
+ * second pass parses each cycle (one cycle's objects alive at a time) and writes it again
+ * in ours.
  *
  * After every write the file's identity (device, inode, size, mtime) is kept; an append
  * first checks the file still has it, so a file deleted, replaced or edited by someone else
@@ -33,13 +33,10 @@
 #include <unistd.h>
 
 #include "errbuf.h"
-#include "json_check.h"
 #include "metrics_file.h"
 #include "metrics_file_int.h"
 
-#define SCAN_CHUNK (64u * 1024u)
-#define MF_MAX_CYCLE_BYTES (64ull << 20)   /* one element larger than this is damage */
-#define ELEMENT_INDENT "    "              /* an element's first line, before its "{" */
+#define COPY_CHUNK (64u * 1024u)
 
 enum mf_state {
 	MF_UNLOADED,     /* nothing known: load before the next append */
@@ -198,7 +195,7 @@ static int copy_range(int src, uint64_t from, int dst, uint64_t len, uint64_t *o
 			} else if (errno == EINTR) {
 				continue;
 			} else if (errno == ENOSYS || errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP) {
-				buf = malloc(SCAN_CHUNK);   /* no kernel copy here: do it ourselves */
+				buf = malloc(COPY_CHUNK);   /* no kernel copy here: do it ourselves */
 				if (!buf)
 					rc = -1;
 			} else {
@@ -206,7 +203,7 @@ static int copy_range(int src, uint64_t from, int dst, uint64_t len, uint64_t *o
 			}
 			continue;
 		}
-		ssize_t r = pread(src, buf, len < SCAN_CHUNK ? len : SCAN_CHUNK, in);
+		ssize_t r = pread(src, buf, len < COPY_CHUNK ? len : COPY_CHUNK, in);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -371,230 +368,11 @@ static int append_in_place(struct metrics_file *mf, int fd, const char *text, si
 
 /* ---- loading ------------------------------------------------------------------------------ */
 
-struct scanner {
-	int fd;
-	uint64_t base;               /* file offset of buf[0] */
-	size_t pos, len;
-	int err;                     /* errno of a failed read */
-	json_tokener *tok;           /* the second pass, over a foreign layout, parses */
-	struct json_check check;
-	char buf[SCAN_CHUNK];
-};
-
-/* 1: bytes at pos, 0: end of file, -1: read error. */
-static int sc_more(struct scanner *sc)
-{
-	if (sc->pos < sc->len)
-		return 1;
-	sc->base += sc->len;
-	sc->pos = sc->len = 0;
-	for (;;) {
-		ssize_t r = read(sc->fd, sc->buf, sizeof(sc->buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			sc->err = errno;
-			return -1;
-		}
-		sc->len = (size_t)r;
-		return r > 0;
-	}
-}
-
-static uint64_t sc_off(const struct scanner *sc)
-{
-	return sc->base + sc->pos;
-}
-
-static bool is_ws(char ch)
-{
-	return ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r';
-}
-
-#define SC_EOF (-1)
-#define SC_IOERR (-2)
-
-/* Skips whitespace; *exact tells whether exactly `want` was skipped. Returns the next byte
- * (not consumed), SC_EOF or SC_IOERR. */
-static int sc_skip_ws(struct scanner *sc, const char *want, bool *exact)
-{
-	size_t i = 0, wl = strlen(want);
-	bool same = true;
-	for (;;) {
-		int m = sc_more(sc);
-		if (m <= 0) {
-			*exact = same && i == wl;
-			return m == 0 ? SC_EOF : SC_IOERR;
-		}
-		char ch = sc->buf[sc->pos];
-		if (!is_ws(ch)) {
-			*exact = same && i == wl;
-			return (unsigned char)ch;
-		}
-		if (i >= wl || want[i] != ch)
-			same = false;
-		i++;
-		sc->pos++;
-	}
-}
-
-enum value_end { VALUE_OK, VALUE_CUT, VALUE_BAD, VALUE_IOERR };
-
-/* One JSON value from the stream, checked by json_check (no memory); when `parse` and the
- * value is an object, the same bytes also go to json-c, which returns it in *o (json-c
- * accepts whatever json_check does, so both end at the same byte). */
-static enum value_end sc_value(struct scanner *sc, bool parse, bool *is_object, json_object **o)
-{
-	*o = NULL;
-	*is_object = sc->buf[sc->pos] == '{'; /* the caller saw a byte there */
-	parse = parse && *is_object;
-	json_check_init(&sc->check);
-	if (parse)
-		json_tokener_reset(sc->tok);
-	uint64_t fed = 0;
-	for (;;) {
-		int m = sc_more(sc);
-		if (m < 0)
-			return VALUE_IOERR;
-		if (m == 0) /* a number at the very end is whole; anything else is cut off */
-			return !parse && json_check_end(&sc->check) == JSON_CHECK_DONE ? VALUE_OK : VALUE_CUT;
-		size_t used;
-		enum json_check_result r = json_check_feed(&sc->check, sc->buf + sc->pos, sc->len - sc->pos, &used);
-		if (r == JSON_CHECK_BAD)
-			return VALUE_BAD;
-		if (parse) {
-			*o = json_tokener_parse_ex(sc->tok, sc->buf + sc->pos, (int)used);
-			enum json_tokener_error e = json_tokener_get_error(sc->tok);
-			fed += used;
-			if (r == JSON_CHECK_DONE ? e != json_tokener_success || !*o
-						 : e != json_tokener_continue || fed > MF_MAX_CYCLE_BYTES) {
-				json_object_put(*o);
-				*o = NULL;
-				return VALUE_BAD;
-			}
-		}
-		sc->pos += used;
-		if (r == JSON_CHECK_DONE)
-			return VALUE_OK;
-	}
-}
-
-struct scan {
-	bool exact;                  /* json.dump(indent=4)'s top level, every element an object */
-	bool damaged;                /* stops making sense at stop_off (cut off, malformed, trailing data) */
-	bool not_array;
-	int ioerr;
-	uint64_t cycles;             /* complete object elements */
-	uint64_t stop_off;
-};
-
-/* Called for each complete object element; [start, end) is the element with its indent
- * (when the layout is exact so far); `o` is the parsed element when the scan parses, else
- * NULL. Non-zero stops the scan. */
-typedef int (*elem_fn)(void *ctx, json_object *o, uint64_t start, uint64_t end);
-
-static bool ends_like_element(int fd, uint64_t end)
-{
-	char tail[6];
-	return end >= 6 && pread(fd, tail, 6, (off_t)(end - 6)) == 6 && memcmp(tail, "\n    }", 6) == 0;
-}
-
-static int scan_file(struct scanner *sc, bool parse, struct scan *r, elem_fn fn, void *ctx)
-{
-	memset(r, 0, sizeof(*r));
-	r->exact = true;
-	sc->base = 0;
-	sc->pos = sc->len = 0;
-	if (lseek(sc->fd, 0, SEEK_SET) != 0) {
-		r->ioerr = errno;
-		return 0;
-	}
-	bool ws_exact;
-	int c = sc_skip_ws(sc, "", &ws_exact);
-	if (c == SC_IOERR || c == SC_EOF) {
-		r->ioerr = c == SC_IOERR ? sc->err : 0;
-		r->damaged = c == SC_EOF; /* an empty file: cut off before the "[" */
-		return 0;
-	}
-	if (c != '[') {
-		r->not_array = true;
-		return 0;
-	}
-	r->exact = ws_exact;
-	sc->pos++;
-	uint64_t before = sc_off(sc);
-	c = sc_skip_ws(sc, "\n" ELEMENT_INDENT, &ws_exact);
-	if (c == ']') {
-		r->exact = r->exact && sc_off(sc) == before; /* "[]" */
-		sc->pos++;
-		goto trailer;
-	}
-	for (;;) {
-		if (c == SC_IOERR) {
-			r->ioerr = sc->err;
-			return 0;
-		}
-		uint64_t start = sc_off(sc);
-		json_object *o = NULL;
-		bool is_object = false;
-		enum value_end ve = c == SC_EOF ? VALUE_CUT : sc_value(sc, parse, &is_object, &o);
-		if (ve == VALUE_IOERR) {
-			r->ioerr = sc->err;
-			return 0;
-		}
-		if (ve != VALUE_OK) {
-			r->damaged = true;
-			r->stop_off = start;
-			return 0;
-		}
-		/* judged only now: bytes cut off or damaged in "\n    " are damage, not layout */
-		r->exact = r->exact && ws_exact;
-		uint64_t end = sc_off(sc);
-		if (is_object) {
-			r->exact = r->exact && ends_like_element(sc->fd, end);
-			r->cycles++;
-			int rc = fn(ctx, o, start - (r->exact ? strlen(ELEMENT_INDENT) : 0), end);
-			json_object_put(o);
-			if (rc)
-				return rc;
-		} else {
-			r->exact = false; /* a number or a list where a cycle should be: rewrite without it */
-			json_object_put(o);
-		}
-		c = sc_skip_ws(sc, "\n", &ws_exact);
-		if (c == ']') {
-			r->exact = r->exact && ws_exact;
-			sc->pos++;
-			break;
-		}
-		if (c != ',') {
-			if (c == SC_IOERR) {
-				r->ioerr = sc->err;
-				return 0;
-			}
-			r->damaged = true; /* cut off after a cycle, or garbage between cycles */
-			r->stop_off = end;
-			return 0;
-		}
-		r->exact = r->exact && sc_off(sc) == end;
-		sc->pos++;
-		c = sc_skip_ws(sc, "\n" ELEMENT_INDENT, &ws_exact);
-	}
-trailer:
-	c = sc_skip_ws(sc, "", &ws_exact);
-	if (c == SC_IOERR) {
-		r->ioerr = sc->err;
-	} else if (c != SC_EOF) {
-		r->damaged = true; /* data after the array: json.load refuses the file */
-		r->stop_off = sc_off(sc);
-	}
-	return 0;
-}
-
-static int index_elem(void *ctx, json_object *o, uint64_t start, uint64_t end)
+static int index_elem(void *ctx, json_object *o, bool is_object, uint64_t start, uint64_t end)
 {
 	(void)o;
-	index_push(ctx, start, end);
+	if (is_object)
+		index_push(ctx, start, end);
 	return 0;
 }
 
@@ -609,12 +387,12 @@ struct normalise {
 	int failed;                  /* errno */
 };
 
-static int normalise_elem(void *ctx, json_object *o, uint64_t start, uint64_t end)
+static int normalise_elem(void *ctx, json_object *o, bool is_object, uint64_t start, uint64_t end)
 {
 	(void)start;
 	(void)end;
 	struct normalise *x = ctx;
-	if (x->seen++ < x->skip)
+	if (!is_object || x->seen++ < x->skip)
 		return 0;
 	struct mf_snapshot s;
 	int got = mf_snapshot_from_json(o, 0, &x->rb, &s, &x->st);
@@ -640,16 +418,16 @@ static int normalise_elem(void *ctx, json_object *o, uint64_t start, uint64_t en
 	return 0;
 }
 
-static int normalise(struct metrics_file *mf, struct scanner *sc, uint64_t cycles, char *err, size_t errlen)
+static int normalise(struct metrics_file *mf, struct mf_scanner *sc, uint64_t cycles, char *err, size_t errlen)
 {
 	struct normalise x = { .mf = mf, .skip = cycles > mf->max ? cycles - mf->max : 0 };
 	if (tmp_open(mf, &x.t, err, errlen) != 0)
 		return -1;
 	mf->n = 0;
-	struct scan r;
-	int rc = scan_file(sc, true, &r, normalise_elem, &x);
+	struct mf_scan r;
+	int rc = mf_scan_file(sc, true, &r, normalise_elem, &x);
 	free(x.rb.recs);
-	if (rc == 0 && r.ioerr)
+	if (rc == 0 && r.stop == MF_SCAN_IOERR)
 		x.failed = r.ioerr;
 	if (rc == 0 && !x.failed)
 		rc = tmp_put(&x.t, mf->n ? "\n]" : "[]", 2);
@@ -689,38 +467,34 @@ int metrics_file_load(struct metrics_file *mf, char *err, size_t errlen)
 		mf->state = MF_REPLACE;
 		return -1;
 	}
-	struct scanner *sc = malloc(sizeof(*sc));
-	/* one level less than the reader's whole-file parse, which counts the array too */
-	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH - 1);
+	struct mf_scanner *sc = mf_scanner_new(fd);
 	int rc = -1;
-	if (!sc || !tok) {
+	if (!sc) {
 		errbuf_set(err, errlen, "out of memory");
 		goto out;
 	}
-	sc->fd = fd;
-	sc->tok = tok;
-	sc->err = 0;
-	struct scan r;
-	scan_file(sc, false, &r, index_elem, mf);
-	if (r.ioerr) {
+	struct mf_scan r;
+	mf_scan_file(sc, false, &r, index_elem, mf);
+	if (r.stop == MF_SCAN_IOERR) {
 		errbuf_set(err, errlen, "%s: %s", mf->path, strerror(r.ioerr));
 		mf->state = MF_REPLACE;
 		goto out;
 	}
-	if (r.not_array) {
+	if (r.stop == MF_SCAN_NOT_ARRAY) {
 		errbuf_set(err, errlen, "%s: not a JSON array of cycles", mf->path);
 		mf->state = MF_REPLACE;
 		goto out;
 	}
+	bool damaged = r.stop != MF_SCAN_COMPLETE;
 	id_of(&st, &mf->id);
 	if (!r.exact) {
-		if (r.damaged)
+		if (damaged)
 			warnf(mf, "%s: damaged or cut off at byte %llu; keeping the %llu complete cycles before it",
 			      mf->path, (unsigned long long)r.stop_off, (unsigned long long)r.cycles);
 		warnf(mf, "%s: not in the json.dump(indent=4) layout; writing it again in it (newest %u cycles)",
 		      mf->path, mf->max);
 		rc = normalise(mf, sc, r.cycles, err, errlen);
-	} else if (r.damaged) {
+	} else if (damaged) {
 		warnf(mf, "%s: damaged or cut off at byte %llu (an interrupted write?); keeping the %llu "
 		      "complete cycles before it", mf->path, (unsigned long long)r.stop_off,
 		      (unsigned long long)r.cycles);
@@ -737,9 +511,7 @@ int metrics_file_load(struct metrics_file *mf, char *err, size_t errlen)
 		mf->state = MF_UNLOADED; /* try again at the next append */
 	}
 out:
-	if (tok)
-		json_tokener_free(tok);
-	free(sc);
+	mf_scanner_free(sc);
 	close(fd);
 	return rc;
 }
