@@ -6,7 +6,8 @@
  *   metrics_file before DIR CONTAINERS CYCLES MAX   the old writer: every cycle kept
  *                                                   serialised in memory, the whole file
  *                                                   rewritten (.tmp, fdatasync, rename)
- *   metrics_file load   DIR MAX                     a restart: metrics_file_load of DIR/m.json
+ *   metrics_file load   FILE MAX                    a restart: metrics_file_load of FILE
+ *   metrics_file read   FILE                        lxcscale import-metrics' reader over FILE
  *
  * Both writers use the same serialiser (mf_serialise_snapshot), so the difference is the
  * storage design alone. Prints one line of key=value figures per phase; bench/metrics_file.sh
@@ -223,12 +224,37 @@ static int run_load(const char *path, unsigned max)
 	return 0;
 }
 
+static int count_records(void *ctx, const struct mf_snapshot *s)
+{
+	*(size_t *)ctx += s->n;
+	return 0;
+}
+
+static int run_read(const char *path)
+{
+	char err[512];
+	size_t records = 0;
+	struct mf_read_stats st;
+	double t0 = now_s();
+	if (metrics_file_read(path, count_records, &records, &st, err, sizeof(err)) != 0) {
+		fprintf(stderr, "read: %s\n", err);
+		return 1;
+	}
+	double dt = now_s() - t0, rss, hwm;
+	rss_mb(&rss, &hwm);
+	printf("mode=read cycles=%zu records=%zu s=%.2f rss_mb=%.1f hwm_mb=%.1f\n", st.snapshots, records, dt,
+	       rss, hwm);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "read") == 0)
+		return run_read(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "load") == 0)
 		return run_load(argv[2], (unsigned)atoi(argv[3]));
 	if (argc != 6) {
-		fprintf(stderr, "usage: %s after|before FILE CONTAINERS CYCLES MAX | load FILE MAX\n", argv[0]);
+		fprintf(stderr, "usage: %s after|before FILE CONTAINERS CYCLES MAX | load FILE MAX | read FILE\n", argv[0]);
 		return 2;
 	}
 	size_t n = (size_t)atol(argv[3]);

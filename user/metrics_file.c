@@ -302,81 +302,6 @@ char *mf_serialise_snapshot(const struct mf_container *c, size_t n, const struct
 
 /* ---- reader -------------------------------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		errbuf_set(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if ((uint64_t)st.st_size > MF_MAX_FILE_BYTES) {
-		errbuf_set(err, errlen, "%s: %lld bytes is more than the %u-byte limit", path,
-			   (long long)st.st_size, MF_MAX_FILE_BYTES);
-		close(fd);
-		return NULL;
-	}
-	size_t cap = (size_t)st.st_size + 1, n = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		errbuf_set(err, errlen, "%s: out of memory", path);
-		close(fd);
-		return NULL;
-	}
-	for (;;) {
-		if (n + 1 >= cap) { /* the file grew while we read it: stay bounded */
-			if (cap > MF_MAX_FILE_BYTES) {
-				errbuf_set(err, errlen, "%s: grew past the size limit while reading", path);
-				goto fail;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				errbuf_set(err, errlen, "%s: out of memory", path);
-				goto fail;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
-static void position(const char *buf, size_t off, unsigned *line, unsigned *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off && buf[i]; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 static bool get_number(json_object *o, const char *key, double *out)
 {
 	json_object *v;
@@ -536,6 +461,77 @@ int mf_snapshot_from_json(json_object *snap, size_t index, struct mf_recbuf *rb,
 	return 1;
 }
 
+/* The second pass: each element parsed, converted, handed to the caller. */
+struct reader {
+	mf_snapshot_cb cb;
+	void *ctx;
+	struct mf_read_stats *stats;
+	struct mf_recbuf rb;
+	size_t index;
+	int rc;                      /* the callback's non-zero value */
+	bool oom;
+};
+
+static int read_elem(void *ctx, json_object *o, bool is_object, uint64_t start, uint64_t end)
+{
+	(void)start;
+	(void)end;
+	struct reader *x = ctx;
+	size_t index = x->index++;
+	if (!is_object) {
+		x->stats->skipped_snapshots++;
+		return 0;
+	}
+	struct mf_snapshot s;
+	int got = mf_snapshot_from_json(o, index, &x->rb, &s, x->stats);
+	if (got < 0) {
+		x->oom = true;
+		return 1;
+	}
+	if (got > 0 && x->cb && (x->rc = x->cb(x->ctx, &s)) != 0)
+		return 1;
+	return 0;
+}
+
+static int no_elem(void *ctx, json_object *o, bool is_object, uint64_t start, uint64_t end)
+{
+	(void)ctx;
+	(void)o;
+	(void)is_object;
+	(void)start;
+	(void)end;
+	return 0;
+}
+
+/* The message for a file the first pass found unreadable as a whole. */
+static void scan_error(int fd, const char *path, const struct mf_scan *r, char *err, size_t errlen)
+{
+	unsigned line = 0, col = 0;
+	mf_scan_position(fd, r->stop_off, &line, &col);
+	char first = 0;
+	switch (r->stop) {
+	case MF_SCAN_IOERR:
+		errbuf_set(err, errlen, "%s: %s", path, strerror(r->ioerr));
+		break;
+	case MF_SCAN_CUT:
+		errbuf_set(err, errlen, "%s:%u:%u: unexpected end of file (truncated JSON)", path, line, col);
+		break;
+	case MF_SCAN_TRAILING:
+		errbuf_set(err, errlen, "%s:%u:%u: trailing data after the JSON array", path, line, col);
+		break;
+	case MF_SCAN_NOT_ARRAY:
+		/* a JSON value, but not an array; or not JSON at all */
+		if (pread(fd, &first, 1, (off_t)r->stop_off) == 1 && strchr("{\"-0123456789tfnNI", first) && first) {
+			errbuf_set(err, errlen, "%s: expected a JSON array of snapshots at the top level", path);
+			break;
+		}
+		/* fall through */
+	default:
+		errbuf_set(err, errlen, "%s:%u:%u: malformed JSON", path, line, col);
+		break;
+	}
+}
+
 int metrics_file_read(const char *path, mf_snapshot_cb cb, void *ctx, struct mf_read_stats *stats,
 		      char *err, size_t errlen)
 {
@@ -544,66 +540,45 @@ int metrics_file_read(const char *path, mf_snapshot_cb cb, void *ctx, struct mf_
 		stats = &local;
 	memset(stats, 0, sizeof(*stats));
 
-	size_t len;
-	char *buf = slurp(path, &len, err, errlen);
-	if (!buf)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
-
-	json_tokener *tok = json_tokener_new();
-	if (!tok) {
-		free(buf);
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		errbuf_set(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	struct mf_scanner *sc = mf_scanner_new(fd);
+	if (!sc) {
 		errbuf_set(err, errlen, "out of memory");
+		close(fd);
 		return -1;
 	}
-	json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	unsigned line, col;
-	if (jerr == json_tokener_continue) {
-		position(buf, len, &line, &col);
-		errbuf_set(err, errlen, "%s:%u:%u: unexpected end of file (truncated JSON)", path, line, col);
-		goto fail;
+	/* first the whole file is checked, so a bad file is refused before any callback */
+	struct mf_scan r;
+	int rc = -1;
+	mf_scan_file(sc, false, &r, no_elem, NULL);
+	if (r.stop != MF_SCAN_COMPLETE) {
+		scan_error(fd, path, &r, err, errlen);
+		goto out;
 	}
-	if (jerr != json_tokener_success || !root) {
-		position(buf, end, &line, &col);
-		errbuf_set(err, errlen, "%s:%u:%u: malformed JSON: %s", path, line, col,
-			   json_tokener_error_desc(jerr));
-		goto fail;
+	struct reader x = { .cb = cb, .ctx = ctx, .stats = stats };
+	mf_scan_file(sc, true, &r, read_elem, &x);
+	free(x.rb.recs);
+	if (x.oom) {
+		errbuf_set(err, errlen, "out of memory");
+	} else if (x.rc) {
+		rc = x.rc;
+	} else if (r.stop != MF_SCAN_COMPLETE) {
+		errbuf_set(err, errlen, "%s: changed while it was read", path);
+	} else {
+		rc = 0;
 	}
-	for (size_t i = end; i < len; i++) {
-		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r') {
-			position(buf, i, &line, &col);
-			errbuf_set(err, errlen, "%s:%u:%u: trailing data after the JSON array", path, line, col);
-			goto fail;
-		}
-	}
-	if (!json_object_is_type(root, json_type_array)) {
-		errbuf_set(err, errlen, "%s: expected a JSON array of snapshots at the top level", path);
-		goto fail;
-	}
-
-	int rc = 0;
-	size_t n = json_object_array_length(root);
-	struct mf_recbuf rb = { 0 };
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct mf_snapshot s;
-		int got = mf_snapshot_from_json(json_object_array_get_idx(root, i), i, &rb, &s, stats);
-		if (got < 0) {
-			errbuf_set(err, errlen, "out of memory");
-			rc = -1;
-		} else if (got > 0 && cb) {
-			rc = cb(ctx, &s);
-		}
-	}
-	free(rb.recs);
-	json_object_put(root);
-	json_tokener_free(tok);
-	free(buf);
+out:
+	mf_scanner_free(sc);
+	close(fd);
 	return rc;
-fail:
-	if (root)
-		json_object_put(root);
-	json_tokener_free(tok);
-	free(buf);
-	return -1;
 }

@@ -31,8 +31,10 @@
  * reader honours the list, so a failed read never comes back as a measured 0.
  *
  * The writer blocks on disk I/O (and an fdatasync a cycle), so it runs on a worker thread
- * (metrics_writer.h). The reader is defensive: size bound, a clear error with line and
- * column for malformed JSON, records with a missing or wrong-typed field skipped and counted, never a crash.
+ * (metrics_writer.h). The reader streams the file too (a cycle at a time, whatever its
+ * size) and is defensive: a clear error with line and column for malformed JSON (strict
+ * JSON, plus the NaN and Infinity Python writes), records with a missing or wrong-typed
+ * field skipped and counted, never a crash.
  */
 #ifndef LXCSCALE_METRICS_FILE_H
 #define LXCSCALE_METRICS_FILE_H
@@ -43,7 +45,6 @@
 
 #define MF_DEFAULT_PATH "/var/log/lxc_metrics.json"
 #define MF_DEFAULT_MAX_ENTRIES 1000
-#define MF_MAX_FILE_BYTES (1024u * 1024u * 1024u)   /* reader refuses larger files */
 #define MF_TIMESTAMP_LEN 40
 
 /* Bits of mf_container.unknown, one per reference field. */
@@ -142,9 +143,10 @@ struct mf_read_stats {
 /* Returns 0 to go on, non-zero to stop the read (metrics_file_read then returns it). */
 typedef int (*mf_snapshot_cb)(void *ctx, const struct mf_snapshot *s);
 
-/* Reads a metrics file, calling `cb` once per accepted snapshot in file order. Returns 0,
- * -1 with a message (I/O error, too big, malformed JSON with line:column, not an array),
- * or the callback's non-zero value. `stats` may be NULL. */
+/* Reads a metrics file, calling `cb` once per accepted snapshot in file order; the whole
+ * file is checked first, so a bad one is refused before any callback. Memory: one cycle,
+ * not the file. Returns 0, -1 with a message (I/O error, malformed JSON with line:column,
+ * not an array), or the callback's non-zero value. `stats` may be NULL. */
 int metrics_file_read(const char *path, mf_snapshot_cb cb, void *ctx, struct mf_read_stats *stats,
 		      char *err, size_t errlen);
 
