@@ -48,7 +48,8 @@ const struct cfg_key config_schema[] = {
 	STR("lock_file", lock_file, "/run/lxcscale.lock", PATH | REQ | ML,
 	    "single-instance lock: held with flock for the daemon's life, holds its PID"),
 	STR("data_file", data_file, "/var/log/lxc_metrics.json", PATH | ML,
-	    "metrics file in the reference format (last 1000 cycles), for tools that read it"),
+	    "metrics file in the reference format, for tools that read it: the last 1000 to 1125 "
+	    "cycles (each appended in place; every 125 cycles a rewrite trims it back to 1000)"),
 	INT("interval_seconds", interval_seconds, "600", 1, 86400, ML,
 	    "the reference's model cycle: lxcscale replay's reference policy decides once per this; "
 	    "lxcscaled itself decides every sample_interval_ms (model.rebuild_every paces its rebuilds)"),

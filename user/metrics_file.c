@@ -1,10 +1,10 @@
 /*
- * metrics_file.c — reference-format metrics history: writer and reader (see metrics_file.h).
+ * metrics_file.c — reference-format metrics history: the format, serialiser and reader (see
+ * metrics_file.h; the file on disk, appends and trims are metrics_file_append.c).
  *
- * Writing is done by hand rather than with json-c because the format is fixed and must look
- * like Python's output (4-space indent, sorted keys, float repr); each cycle is serialised
- * once when it arrives and kept as text. Reading uses json-c's tokener, which reports where
- * a malformed file goes wrong.
+ * Serialising is done by hand rather than with json-c because the format is fixed and must
+ * look like Python's output (4-space indent, sorted keys, float repr). Reading uses json-c's
+ * tokener, which reports where a malformed file goes wrong.
  */
 #include "metrics_file.h"
 
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "metrics_file_int.h"
 
 static const char *const field_names[MF_FIELD_COUNT] = {
 	[MF_CPU] = "cpu_usage_percent", [MF_MEMORY] = "memory_usage_mb",
@@ -267,8 +268,8 @@ static void serialise_summary(struct strbuf *b, const struct mf_summary *s)
 	sb_puts(b, "\n        }");
 }
 
-/* One cycle at depth 1 of the array, without a trailing comma or newline. */
-static char *serialise_snapshot(const struct mf_container *c, size_t n, const struct mf_summary *s)
+char *mf_serialise_snapshot(const struct mf_container *c, size_t n, const struct mf_summary *s,
+			    size_t *len)
 {
 	const struct mf_container **order = malloc((n ? n : 1) * sizeof(*order));
 	if (!order)
@@ -295,239 +296,11 @@ static char *serialise_snapshot(const struct mf_container *c, size_t n, const st
 		free(b.s);
 		return NULL;
 	}
+	*len = b.len;
 	return b.s;
 }
 
-/* ---- writer ------------------------------------------------------------------------------- */
-
-struct metrics_file {
-	char *path;
-	unsigned max, head, count;
-	char **ring;                     /* serialised cycles, oldest at head */
-};
-
-struct metrics_file *metrics_file_new(const char *path, unsigned max_entries)
-{
-	if (!path || !*path || max_entries == 0 || max_entries > 1000000)
-		return NULL;
-	struct metrics_file *mf = calloc(1, sizeof(*mf));
-	if (!mf)
-		return NULL;
-	mf->path = strdup(path);
-	mf->ring = calloc(max_entries, sizeof(char *));
-	mf->max = max_entries;
-	if (!mf->path || !mf->ring) {
-		metrics_file_free(mf);
-		return NULL;
-	}
-	return mf;
-}
-
-static void clear_ring(struct metrics_file *mf)
-{
-	for (unsigned i = 0; i < mf->count; i++) {
-		free(mf->ring[(mf->head + i) % mf->max]);
-		mf->ring[(mf->head + i) % mf->max] = NULL;
-	}
-	mf->head = mf->count = 0;
-}
-
-void metrics_file_free(struct metrics_file *mf)
-{
-	if (!mf)
-		return;
-	if (mf->ring)
-		clear_ring(mf);
-	free(mf->ring);
-	free(mf->path);
-	free(mf);
-}
-
-unsigned metrics_file_count(const struct metrics_file *mf)
-{
-	return mf->count;
-}
-
-static void push_text(struct metrics_file *mf, char *text)
-{
-	if (mf->count == mf->max) {
-		free(mf->ring[mf->head]);
-		mf->ring[mf->head] = text;
-		mf->head = (mf->head + 1) % mf->max;
-	} else {
-		mf->ring[(mf->head + mf->count) % mf->max] = text;
-		mf->count++;
-	}
-}
-
-int metrics_file_append(struct metrics_file *mf, const struct mf_container *c, size_t n,
-			const struct mf_summary *summary)
-{
-	if (n == 0)
-		return 0;
-	char *text = serialise_snapshot(c, n, summary);
-	if (!text)
-		return -1;
-	push_text(mf, text);
-	return 0;
-}
-
-static int load_cb(void *ctx, const struct mf_snapshot *s)
-{
-	return metrics_file_append(ctx, s->containers, s->n, s->has_summary ? &s->summary : NULL) ? -2 : 0;
-}
-
-int metrics_file_load(struct metrics_file *mf, char *err, size_t errlen)
-{
-	clear_ring(mf);
-	if (access(mf->path, F_OK) != 0 && errno == ENOENT)
-		return 0;
-	int rc = metrics_file_read(mf->path, load_cb, mf, NULL, err, errlen);
-	if (rc != 0) {
-		if (rc == -2)
-			errbuf_set(err, errlen, "%s: out of memory", mf->path);
-		clear_ring(mf);
-		return -1;
-	}
-	return 0;
-}
-
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int metrics_file_write(struct metrics_file *mf, char *err, size_t errlen)
-{
-	size_t plen = strlen(mf->path);
-	char *tmp = malloc(plen + 5);
-	if (!tmp) {
-		errbuf_set(err, errlen, "out of memory");
-		return -1;
-	}
-	memcpy(tmp, mf->path, plen);
-	memcpy(tmp + plen, ".tmp", 5);
-
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	int rc = write_all(fd, "[", 1);
-	for (unsigned i = 0; rc == 0 && i < mf->count; i++) {
-		const char *text = mf->ring[(mf->head + i) % mf->max];
-		rc = write_all(fd, i ? ",\n" : "\n", i ? 2 : 1);
-		if (rc == 0)
-			rc = write_all(fd, text, strlen(text));
-	}
-	if (rc == 0)
-		rc = write_all(fd, mf->count ? "\n]" : "]", mf->count ? 2 : 1);
-	if (rc == 0)
-		rc = fdatasync(fd);
-	int saved = errno;
-	if (close(fd) != 0 && rc == 0) {
-		rc = -1;
-		saved = errno;
-	}
-	if (rc == 0 && rename(tmp, mf->path) != 0) {
-		rc = -1;
-		saved = errno;
-	}
-	if (rc != 0) {
-		errbuf_set(err, errlen, "%s: %s", tmp, strerror(saved));
-		unlink(tmp);
-	}
-	free(tmp);
-	return rc;
-}
-
 /* ---- reader -------------------------------------------------------------------------------- */
-
-static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		errbuf_set(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if ((uint64_t)st.st_size > MF_MAX_FILE_BYTES) {
-		errbuf_set(err, errlen, "%s: %lld bytes is more than the %u-byte limit", path,
-			   (long long)st.st_size, MF_MAX_FILE_BYTES);
-		close(fd);
-		return NULL;
-	}
-	size_t cap = (size_t)st.st_size + 1, n = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		errbuf_set(err, errlen, "%s: out of memory", path);
-		close(fd);
-		return NULL;
-	}
-	for (;;) {
-		if (n + 1 >= cap) { /* the file grew while we read it: stay bounded */
-			if (cap > MF_MAX_FILE_BYTES) {
-				errbuf_set(err, errlen, "%s: grew past the size limit while reading", path);
-				goto fail;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				errbuf_set(err, errlen, "%s: out of memory", path);
-				goto fail;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
-static void position(const char *buf, size_t off, unsigned *line, unsigned *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off && buf[i]; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
 
 static bool get_number(json_object *o, const char *key, double *out)
 {
@@ -646,6 +419,119 @@ static void parse_summary(json_object *o, struct mf_summary *s)
 	get_number(o, "monitor_memory_usage_mb", &s->monitor_memory_usage_mb);
 }
 
+int mf_snapshot_from_json(json_object *snap, size_t index, struct mf_recbuf *rb,
+			  struct mf_snapshot *s, struct mf_read_stats *st)
+{
+	if (!json_object_is_type(snap, json_type_object)) {
+		st->skipped_snapshots++;
+		return 0;
+	}
+	memset(s, 0, sizeof(*s));
+	s->index = index;
+	size_t count = 0;
+	size_t keys = (size_t)json_object_object_length(snap);
+	if (keys > rb->cap) {
+		struct mf_container *nr = realloc(rb->recs, keys * sizeof(*nr));
+		if (!nr)
+			return -1;
+		rb->recs = nr;
+		rb->cap = keys;
+	}
+	json_object_object_foreach(snap, key, val) {
+		if (strcmp(key, "summary") == 0) {
+			if (json_object_is_type(val, json_type_object)) {
+				parse_summary(val, &s->summary);
+				s->has_summary = true;
+			}
+			continue;
+		}
+		if (parse_record(key, val, &rb->recs[count]))
+			count++;
+		else
+			st->skipped_records++;
+	}
+	if (count == 0 && !s->has_summary) {
+		st->skipped_snapshots++;
+		return 0;
+	}
+	s->containers = rb->recs;
+	s->n = count;
+	st->snapshots++;
+	st->records += count;
+	return 1;
+}
+
+/* The second pass: each element parsed, converted, handed to the caller. */
+struct reader {
+	mf_snapshot_cb cb;
+	void *ctx;
+	struct mf_read_stats *stats;
+	struct mf_recbuf rb;
+	size_t index;
+	int rc;                      /* the callback's non-zero value */
+	bool oom;
+};
+
+static int read_elem(void *ctx, json_object *o, bool is_object, uint64_t start, uint64_t end)
+{
+	(void)start;
+	(void)end;
+	struct reader *x = ctx;
+	size_t index = x->index++;
+	if (!is_object) {
+		x->stats->skipped_snapshots++;
+		return 0;
+	}
+	struct mf_snapshot s;
+	int got = mf_snapshot_from_json(o, index, &x->rb, &s, x->stats);
+	if (got < 0) {
+		x->oom = true;
+		return 1;
+	}
+	if (got > 0 && x->cb && (x->rc = x->cb(x->ctx, &s)) != 0)
+		return 1;
+	return 0;
+}
+
+static int no_elem(void *ctx, json_object *o, bool is_object, uint64_t start, uint64_t end)
+{
+	(void)ctx;
+	(void)o;
+	(void)is_object;
+	(void)start;
+	(void)end;
+	return 0;
+}
+
+/* The message for a file the first pass found unreadable as a whole. */
+static void scan_error(int fd, const char *path, const struct mf_scan *r, char *err, size_t errlen)
+{
+	unsigned line = 0, col = 0;
+	mf_scan_position(fd, r->stop_off, &line, &col);
+	char first = 0;
+	switch (r->stop) {
+	case MF_SCAN_IOERR:
+		errbuf_set(err, errlen, "%s: %s", path, strerror(r->ioerr));
+		break;
+	case MF_SCAN_CUT:
+		errbuf_set(err, errlen, "%s:%u:%u: unexpected end of file (truncated JSON)", path, line, col);
+		break;
+	case MF_SCAN_TRAILING:
+		errbuf_set(err, errlen, "%s:%u:%u: trailing data after the JSON array", path, line, col);
+		break;
+	case MF_SCAN_NOT_ARRAY:
+		/* a JSON value, but not an array; or not JSON at all */
+		if (pread(fd, &first, 1, (off_t)r->stop_off) == 1 && strchr("{\"-0123456789tfnNI", first) && first) {
+			errbuf_set(err, errlen, "%s: expected a JSON array of snapshots at the top level", path);
+			break;
+		}
+		/* fall through */
+	default:
+		errbuf_set(err, errlen, "%s:%u:%u: malformed JSON", path, line, col);
+		break;
+	}
+}
+
 int metrics_file_read(const char *path, mf_snapshot_cb cb, void *ctx, struct mf_read_stats *stats,
 		      char *err, size_t errlen)
 {
@@ -654,100 +540,45 @@ int metrics_file_read(const char *path, mf_snapshot_cb cb, void *ctx, struct mf_
 		stats = &local;
 	memset(stats, 0, sizeof(*stats));
 
-	size_t len;
-	char *buf = slurp(path, &len, err, errlen);
-	if (!buf)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
-
-	json_tokener *tok = json_tokener_new();
-	if (!tok) {
-		free(buf);
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		errbuf_set(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	struct mf_scanner *sc = mf_scanner_new(fd);
+	if (!sc) {
 		errbuf_set(err, errlen, "out of memory");
+		close(fd);
 		return -1;
 	}
-	json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	unsigned line, col;
-	if (jerr == json_tokener_continue) {
-		position(buf, len, &line, &col);
-		errbuf_set(err, errlen, "%s:%u:%u: unexpected end of file (truncated JSON)", path, line, col);
-		goto fail;
+	/* first the whole file is checked, so a bad file is refused before any callback */
+	struct mf_scan r;
+	int rc = -1;
+	mf_scan_file(sc, false, &r, no_elem, NULL);
+	if (r.stop != MF_SCAN_COMPLETE) {
+		scan_error(fd, path, &r, err, errlen);
+		goto out;
 	}
-	if (jerr != json_tokener_success || !root) {
-		position(buf, end, &line, &col);
-		errbuf_set(err, errlen, "%s:%u:%u: malformed JSON: %s", path, line, col,
-			   json_tokener_error_desc(jerr));
-		goto fail;
+	struct reader x = { .cb = cb, .ctx = ctx, .stats = stats };
+	mf_scan_file(sc, true, &r, read_elem, &x);
+	free(x.rb.recs);
+	if (x.oom) {
+		errbuf_set(err, errlen, "out of memory");
+	} else if (x.rc) {
+		rc = x.rc;
+	} else if (r.stop != MF_SCAN_COMPLETE) {
+		errbuf_set(err, errlen, "%s: changed while it was read", path);
+	} else {
+		rc = 0;
 	}
-	for (size_t i = end; i < len; i++) {
-		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r') {
-			position(buf, i, &line, &col);
-			errbuf_set(err, errlen, "%s:%u:%u: trailing data after the JSON array", path, line, col);
-			goto fail;
-		}
-	}
-	if (!json_object_is_type(root, json_type_array)) {
-		errbuf_set(err, errlen, "%s: expected a JSON array of snapshots at the top level", path);
-		goto fail;
-	}
-
-	int rc = 0;
-	size_t n = json_object_array_length(root);
-	struct mf_container *recs = NULL;
-	size_t recs_cap = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		json_object *snap = json_object_array_get_idx(root, i);
-		if (!json_object_is_type(snap, json_type_object)) {
-			stats->skipped_snapshots++;
-			continue;
-		}
-		struct mf_snapshot s = { .index = i };
-		size_t count = 0;
-		size_t keys = (size_t)json_object_object_length(snap);
-		if (keys > recs_cap) {
-			struct mf_container *nr = realloc(recs, keys * sizeof(*nr));
-			if (!nr) {
-				errbuf_set(err, errlen, "out of memory");
-				rc = -1;
-				break;
-			}
-			recs = nr;
-			recs_cap = keys;
-		}
-		json_object_object_foreach(snap, key, val) {
-			if (strcmp(key, "summary") == 0) {
-				if (json_object_is_type(val, json_type_object)) {
-					parse_summary(val, &s.summary);
-					s.has_summary = true;
-				}
-				continue;
-			}
-			if (parse_record(key, val, &recs[count]))
-				count++;
-			else
-				stats->skipped_records++;
-		}
-		if (count == 0 && !s.has_summary) {
-			stats->skipped_snapshots++;
-			continue;
-		}
-		s.containers = recs;
-		s.n = count;
-		stats->snapshots++;
-		stats->records += count;
-		if (cb)
-			rc = cb(ctx, &s);
-	}
-	free(recs);
-	json_object_put(root);
-	json_tokener_free(tok);
-	free(buf);
+out:
+	mf_scanner_free(sc);
+	close(fd);
 	return rc;
-fail:
-	if (root)
-		json_object_put(root);
-	json_tokener_free(tok);
-	free(buf);
-	return -1;
 }

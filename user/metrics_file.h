@@ -6,16 +6,35 @@
  * container ids as strings plus "summary"; 4-space indent, sorted keys (as Python's
  * json.dump(indent=4, sort_keys=True)); floats as Python prints them (shortest repr, always
  * with a "." or an exponent); timestamps naive local ISO with microseconds. The file keeps
- * the last `max_entries` cycles and is written through `<file>.tmp` + rename.
+ * its last cycles: between max_entries and max_entries + slack of them (below).
+ *
+ * The history lives on disk, not in memory (metrics_file_append.c): the writer keeps only
+ * the byte offset of each cycle in the file (8 bytes a cycle; the loader rebuilds them at
+ * start) and appends a cycle in place: the new element goes where the closing "]" was,
+ * then the "]" again, so the file stays byte for byte what json.dump would write for the
+ * same list, and a cycle costs one cycle's bytes of I/O. When the file holds more than
+ * max_entries + slack cycles (slack = max_entries / 8, at least 1) it is rewritten once:
+ * `<file>.tmp` gets "[", the newest max_entries cycles copied from the old file (in the
+ * kernel, copy_file_range, never through memory) and "]", then fsync and rename. The
+ * file thus holds between max_entries and max_entries + slack cycles, and the rewrite's
+ * cost, spread over the slack cycles between two rewrites, is 8 cycles' bytes a cycle.
+ *
+ * A crash in the middle of an append leaves a cut-off last element (and no "]"): the
+ * loader keeps every complete cycle, rewrites the file without the partial one and warns
+ * how many it kept. A file someone else changed (deleted, replaced, edited: its inode,
+ * size or mtime is not what we left) is loaded again before the next append, never
+ * appended to blindly. A valid file in another layout (compact JSON, indent 2) is
+ * rewritten once in ours, one cycle at a time.
  *
  * One addition: a value we could not read is written as 0 (the reference's own fallback, so
  * its tools parse it) and its name is listed in an "unknown" array of that container; our
  * reader honours the list, so a failed read never comes back as a measured 0.
  *
- * The writer keeps each cycle already serialised, so a rewrite is one pass of writes and
- * no JSON work; it is meant to run on a worker thread (a big history is tens of MB).
- * The reader is defensive: size bound, a clear error with line and column for malformed
- * JSON, records with a missing or wrong-typed field skipped and counted, never a crash.
+ * The writer blocks on disk I/O (and an fdatasync a cycle), so it runs on a worker thread
+ * (metrics_writer.h). The reader streams the file too (a cycle at a time, whatever its
+ * size) and is defensive: a clear error with line and column for malformed JSON (strict
+ * JSON, plus the NaN and Infinity Python writes), records with a missing or wrong-typed
+ * field skipped and counted, never a crash.
  */
 #ifndef LXCSCALE_METRICS_FILE_H
 #define LXCSCALE_METRICS_FILE_H
@@ -26,7 +45,6 @@
 
 #define MF_DEFAULT_PATH "/var/log/lxc_metrics.json"
 #define MF_DEFAULT_MAX_ENTRIES 1000
-#define MF_MAX_FILE_BYTES (1024u * 1024u * 1024u)   /* reader refuses larger files */
 #define MF_TIMESTAMP_LEN 40
 
 /* Bits of mf_container.unknown, one per reference field. */
@@ -68,22 +86,43 @@ bool mf_parse_timestamp(const char *s, int64_t *wall_us);
 
 struct metrics_file;
 
+/* Cycles allowed above max_entries before the file is trimmed back: max_entries / 8, >= 1. */
+unsigned metrics_file_slack(unsigned max_entries);
+
+/* Nothing is read or written yet; max_entries is 1 .. 1 000 000. NULL on a bad argument. */
 struct metrics_file *metrics_file_new(const char *path, unsigned max_entries);
 void metrics_file_free(struct metrics_file *mf);
+/* Cycles in the file as far as we know (0 before a load). */
 unsigned metrics_file_count(const struct metrics_file *mf);
 
-/* Adds one cycle (containers in any order; written sorted as strings, like Python).
- * The oldest cycle drops out beyond max_entries. An empty cycle is not added (the reference
- * writes nothing when no container was collected). Returns 0 or -1 (out of memory). */
-int metrics_file_append(struct metrics_file *mf, const struct mf_container *c, size_t n,
-			const struct mf_summary *summary);
+/* Called with a one-line message for what is worth a warning but not an error: a cut-off
+ * tail recovered, a file changed behind our back, a foreign layout rewritten. */
+typedef void (*mf_warn_fn)(void *ctx, const char *msg);
+void metrics_file_on_warning(struct metrics_file *mf, mf_warn_fn fn, void *ctx);
 
-/* Continues an existing history: reads `mf`'s own path (a missing file is fine) and keeps
- * its last max_entries cycles. Returns 0, or -1 with a message (the history is then empty). */
+/* Continues the history in `mf`'s path: indexes its cycles without holding them, keeping
+ * all of them when the file is in our layout and not longer than max_entries + slack.
+ * A missing file is an empty history. A cut-off tail, a longer or foreign-layout file is
+ * rewritten right away (complete cycles kept, newest max_entries of them; a warning).
+ * Returns 0, or -1 with a message: then the next append loads again, or, when the file
+ * could not be read at all or is not a JSON array, starts a new file in its place. */
 int metrics_file_load(struct metrics_file *mf, char *err, size_t errlen);
 
-/* Writes the whole history atomically (.tmp, fdatasync, rename). Returns 0 or -1 + message. */
-int metrics_file_write(struct metrics_file *mf, char *err, size_t errlen);
+/* Adds one cycle to the file (containers in any order; written sorted as strings, like
+ * Python): appended in place, or with the amortised trim rewrite. Loads first when nothing
+ * is loaded yet or the file changed behind our back. An empty cycle is not written (the
+ * reference writes nothing when no container was collected). Returns 0, or -1 with a
+ * message (out of memory, an I/O error: the file is left as it was before the call). */
+int metrics_file_append(struct metrics_file *mf, const struct mf_container *c, size_t n,
+			const struct mf_summary *summary, char *err, size_t errlen);
+
+struct mf_io_stats {
+	uint64_t appends;                   /* cycles written in place */
+	uint64_t rewrites;                  /* whole-file rewrites (trim, repair, new file) */
+	uint64_t bytes_written;             /* every byte we wrote or copied into a file */
+	uint64_t loads;                     /* scans of the file (start, changed behind us) */
+};
+void metrics_file_io_stats(const struct metrics_file *mf, struct mf_io_stats *st);
 
 /* ---- reader ------------------------------------------------------------------------------ */
 
@@ -104,9 +143,10 @@ struct mf_read_stats {
 /* Returns 0 to go on, non-zero to stop the read (metrics_file_read then returns it). */
 typedef int (*mf_snapshot_cb)(void *ctx, const struct mf_snapshot *s);
 
-/* Reads a metrics file, calling `cb` once per accepted snapshot in file order. Returns 0,
- * -1 with a message (I/O error, too big, malformed JSON with line:column, not an array),
- * or the callback's non-zero value. `stats` may be NULL. */
+/* Reads a metrics file, calling `cb` once per accepted snapshot in file order; the whole
+ * file is checked first, so a bad one is refused before any callback. Memory: one cycle,
+ * not the file. Returns 0, -1 with a message (I/O error, malformed JSON with line:column,
+ * not an array), or the callback's non-zero value. `stats` may be NULL. */
 int metrics_file_read(const char *path, mf_snapshot_cb cb, void *ctx, struct mf_read_stats *stats,
 		      char *err, size_t errlen);
 

@@ -1,5 +1,6 @@
 /*
- * metrics_writer.c — the metrics history writer thread (see metrics_writer.h).
+ * metrics_writer.c — the metrics history writer thread (see metrics_writer.h). The history
+ * itself stays on disk (metrics_file.h): the thread holds one cycle at a time.
  */
 #include "metrics_writer.h"
 
@@ -23,12 +24,19 @@ struct metrics_writer {
 	struct metrics_writer_stats st;
 };
 
+static void warn_cb(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_warning("metrics history: %s", msg);
+}
+
 static void *writer_main(void *arg)
 {
 	struct metrics_writer *w = arg;
 	char err[512];
+	metrics_file_on_warning(w->mf, warn_cb, NULL);
 	if (metrics_file_load(w->mf, err, sizeof(err)) != 0)
-		log_warning("metrics history: %s; starting a new one", err);
+		log_warning("metrics history: %s (tried again at the next cycle)", err);
 	struct mf_container *mine = NULL;
 	size_t mine_cap = 0;
 	for (;;) {
@@ -51,11 +59,7 @@ static void *writer_main(void *arg)
 		w->pending = false;
 		pthread_mutex_unlock(&w->mu);
 
-		int rc = metrics_file_append(w->mf, mine, n, &s);
-		if (rc == 0)
-			rc = metrics_file_write(w->mf, err, sizeof(err));
-		else
-			snprintf(err, sizeof(err), "out of memory");
+		int rc = metrics_file_append(w->mf, mine, n, &s, err, sizeof(err));
 		pthread_mutex_lock(&w->mu);
 		if (rc == 0)
 			w->st.written++;

@@ -1,9 +1,10 @@
 /*
  * metrics_writer.h — writes the reference-format metrics history off the event loop.
  *
- * A big history (1000 cycles × 100 containers is tens of MB) must not be written on the
- * loop. The loop hands over one cycle (copied) with metrics_writer_submit(); a thread
- * appends it to the history and rewrites the file atomically. If the thread is still busy
+ * Writing a cycle means disk I/O and an fdatasync (and, every max_entries/8 cycles, a
+ * rewrite of the whole file, hundreds of MB with 1 000 containers), which must not happen
+ * on the loop. The loop hands over one cycle (copied) with metrics_writer_submit(); a
+ * thread appends it to the file (metrics_file_append: in place, or the amortised trim). If the thread is still busy
  * when the next cycle comes, the newer cycle replaces the waiting one (counted as
  * dropped), so a slow disk never grows memory. The existing file is loaded first, so a
  * restart continues the history as the reference monitor did.

@@ -8,13 +8,19 @@
  * real file (a memfd, read through /proc/self/fd/N, so the reader's own open/read/size
  * checks run). Then:
  *   - metrics_file_read(): every accepted record must carry a vmid and finite values;
- *   - what was accepted is written back with the writer (metrics_file_append/_write) and
+ *   - what was accepted is written back with the writer (metrics_file_append, in place) and
  *     read again: the same snapshots and records must come back (the writer's output is
  *     always readable, and the round trip keeps every value exactly);
+ *   - the input as an existing history: the writer's loader (metrics_file_load: recovery of
+ *     a cut-off tail, foreign layouts, trimming) then one append must leave a file the
+ *     reader accepts, ending with the appended cycle;
+ *   - json_check (the loader's validator) fed the input in two pieces and at once must agree,
+ *     and what it accepts json-c must accept too (as an array element);
  *   - metrics_import() turns the history into feature vectors with the default selection;
  *     every vector handed out must be finite.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "json_check.h"
 #include "metrics_file.h"
 #include "metrics_import.h"
 
@@ -85,8 +92,13 @@ static int on_snapshot(void *ctx, const struct mf_snapshot *s)
 	c->records += s->n;
 	if (s->n)
 		c->appended++;
-	if (c->out && s->n)
-		metrics_file_append(c->out, s->containers, s->n, s->has_summary ? &s->summary : NULL);
+	char err[256];
+	if (c->out && s->n &&
+	    metrics_file_append(c->out, s->containers, s->n, s->has_summary ? &s->summary : NULL, err,
+				sizeof(err)) != 0) {
+		fprintf(stderr, "append failed: %s\n", err);
+		abort();
+	}
 	return 0;
 }
 
@@ -100,8 +112,105 @@ static int on_vector(void *ctx, uint32_t vmid, const double *x, unsigned n)
 	return 0;
 }
 
-static char dir[] = "/tmp/lxcscale-fuzz-metrics-XXXXXX";
+static char dir[] = "/dev/shm/lxcscale-fuzz-metrics-XXXXXX"; /* tmpfs: an fdatasync a cycle */
 static char out_path[128];
+
+static int last_vmid_cb(void *ctx, const struct mf_snapshot *s)
+{
+	*(uint32_t *)ctx = s->n ? s->containers[0].vmid : 0;
+	return 0;
+}
+
+/* The input as the history on disk: load it (whatever it is), append one cycle; the file
+ * must then read back and end with that cycle. */
+static void load_then_append(const uint8_t *data, size_t size)
+{
+	FILE *f = fopen(out_path, "wb");
+	if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
+		abort();
+	struct metrics_file *mf = metrics_file_new(out_path, 3);
+	if (!mf)
+		abort();
+	char err[256];
+	metrics_file_load(mf, err, sizeof(err)); /* may fail: the append then starts anew */
+	struct mf_container c = {.vmid = 4242, .timestamp = "2026-01-01T00:00:00.000000", .process_count = 1};
+	if (metrics_file_append(mf, &c, 1, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "append after load failed: %s\n", err);
+		abort();
+	}
+	unsigned count = metrics_file_count(mf);
+	metrics_file_free(mf);
+	uint32_t last = 0;
+	struct mf_read_stats st;
+	if (metrics_file_read(out_path, last_vmid_cb, &last, &st, err, sizeof(err)) != 0) {
+		fprintf(stderr, "history unreadable after load + append: %s\n", err);
+		abort();
+	}
+	if (last != 4242 || st.snapshots > 4 || st.snapshots + st.skipped_snapshots != count) {
+		fprintf(stderr, "after load + append: %zu snapshots (%zu skipped), writer counts %u\n",
+			st.snapshots, st.skipped_snapshots, count);
+		abort();
+	}
+	unlink(out_path);
+}
+
+/* 1 when json_check takes data as one value (whitespace after it allowed), split at `cut`. */
+static int checked(const uint8_t *data, size_t size, size_t cut)
+{
+	struct json_check jc;
+	json_check_init(&jc);
+	size_t off = 0, used;
+	enum json_check_result r = JSON_CHECK_MORE;
+	const size_t pieces[2] = { cut, size - cut };
+	for (int p = 0; p < 2 && r == JSON_CHECK_MORE; p++) {
+		r = json_check_feed(&jc, (const char *)data + off, pieces[p], &used);
+		off += used;
+		if (r == JSON_CHECK_DONE)
+			break;
+	}
+	if (r == JSON_CHECK_BAD || (r == JSON_CHECK_MORE && json_check_end(&jc) != JSON_CHECK_DONE))
+		return 0;
+	for (; off < size; off++)
+		if (data[off] != ' ' && data[off] != '\n' && data[off] != '\t' && data[off] != '\r')
+			return 0;
+	return 1;
+}
+
+static void differential_check(const uint8_t *data, size_t size)
+{
+	int once = checked(data, size, size), split = checked(data, size, size ? data[0] % (size + 1) : 0);
+	if (once != split) {
+		fprintf(stderr, "json_check: %d at once, %d in two pieces\n", once, split);
+		abort();
+	}
+	if (!once)
+		return;
+	char *wrapped = malloc(size + 2);
+	if (!wrapped)
+		return;
+	wrapped[0] = '[';
+	memcpy(wrapped + 1, data, size);
+	wrapped[size + 1] = ']';
+	json_tokener *tok = json_tokener_new();
+	json_object *o = json_tokener_parse_ex(tok, wrapped, (int)size + 2);
+	enum json_tokener_error e = json_tokener_get_error(tok);
+	json_object_put(o);
+	json_tokener_free(tok);
+	free(wrapped);
+	if (e != json_tokener_success) {
+		fprintf(stderr, "json_check accepts what json-c refuses: %s\n", json_tokener_error_desc(e));
+		abort();
+	}
+}
+
+static void remove_dir(void)
+{
+	char tmp[160];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out_path);
+	unlink(out_path);
+	unlink(tmp);
+	rmdir(dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -110,6 +219,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(out_path, sizeof(out_path), "%s/lxc_metrics.json", dir);
+	atexit(remove_dir); /* libFuzzer ends with exit() at the end of its time */
 	return 0;
 }
 
@@ -131,10 +241,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mf_read_stats st;
 	int rc = metrics_file_read(path, on_snapshot, &c, &st, err, sizeof(err));
 	if (rc == 0 && c.out && metrics_file_count(c.out) > 0) {
-		if (metrics_file_write(c.out, err, sizeof(err)) != 0) {
-			fprintf(stderr, "writer failed: %s\n", err);
-			abort();
-		}
 		struct collect back = {.keep = keep_b};
 		struct mf_read_stats st2;
 		if (metrics_file_read(out_path, on_snapshot, &back, &st2, err, sizeof(err)) != 0) {
@@ -157,9 +263,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					i, keep_a[i].snapshot, keep_a[i].rec.vmid, keep_b[i].snapshot, keep_b[i].rec.vmid);
 				abort();
 			}
-		unlink(out_path);
 	}
 	metrics_file_free(c.out);
+	unlink(out_path);
+	load_then_append(data, size);
+	differential_check(data, size);
 
 	struct feat_select sel;
 	features_select_default(&sel);

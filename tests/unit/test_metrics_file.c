@@ -15,7 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,11 +48,16 @@ static int teardown(void **state)
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "%s", tmpdir);
 	/* remove what the tests created, one known name at a time */
-	const char *names[] = { "out.json", "out.json.tmp", "bad.json", "h.json", "e.json" };
+	const char *names[] = { "out.json", "out.json.tmp", "bad.json", "h.json", "e.json",
+				"ref.json", "cut.json", "cut.json.tmp", "new.json", "small/m.json",
+				"small/m.json.tmp" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(cmd, sizeof(cmd), "%s/%s", tmpdir, names[i]);
 		unlink(cmd);
 	}
+	snprintf(cmd, sizeof(cmd), "%s/small", tmpdir);
+	umount2(cmd, MNT_DETACH); /* a failed I/O-error test may leave its tmpfs mounted */
+	rmdir(cmd);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -138,7 +148,12 @@ static void test_read_reference_sample(void **state)
 
 static int append_cb(void *ctx, const struct mf_snapshot *s)
 {
-	return metrics_file_append(ctx, s->containers, s->n, s->has_summary ? &s->summary : NULL);
+	char err[256];
+	int rc = metrics_file_append(ctx, s->containers, s->n, s->has_summary ? &s->summary : NULL,
+				     err, sizeof(err));
+	if (rc)
+		fail_msg("append: %s", err);
+	return rc;
 }
 
 static void test_roundtrip_is_byte_identical(void **state)
@@ -148,9 +163,14 @@ static void test_roundtrip_is_byte_identical(void **state)
 	path_in(out, sizeof(out), "out.json");
 	struct metrics_file *mf = metrics_file_new(out, 1000);
 	assert_non_null(mf);
+	unlink(out);
+	/* three in-place appends give what json.dump writes for the three-cycle list */
 	assert_int_equal(metrics_file_read(sample, append_cb, mf, NULL, err, sizeof(err)), 0);
 	assert_int_equal(metrics_file_count(mf), 3);
-	assert_int_equal(metrics_file_write(mf, err, sizeof(err)), 0);
+	struct mf_io_stats io;
+	metrics_file_io_stats(mf, &io);
+	assert_int_equal(io.rewrites, 1); /* the file's creation */
+	assert_int_equal(io.appends, 2);
 	metrics_file_free(mf);
 
 	size_t la, lb;
@@ -181,23 +201,25 @@ static void test_keeps_last_entries_and_sorts_ids_as_strings(void **state)
 	(void)state;
 	char out[512], err[256];
 	path_in(out, sizeof(out), "out.json");
-	struct metrics_file *mf = metrics_file_new(out, 2);
+	unlink(out);
+	struct metrics_file *mf = metrics_file_new(out, 2); /* slack 1: 2 or 3 cycles in the file */
 	const char *ts[] = { "2026-01-01T00:00:01.000000", "2026-01-01T00:00:02.000000",
-			     "2026-01-01T00:00:03.000000" };
-	for (int i = 0; i < 3; i++) {
+			     "2026-01-01T00:00:03.000000", "2026-01-01T00:00:04.000000" };
+	for (int i = 0; i < 4; i++) {
 		struct mf_container c[2] = { rec(104, ts[i], i), rec(1000, ts[i], 10 + i) };
-		assert_int_equal(metrics_file_append(mf, c, 2, NULL), 0);
+		assert_int_equal(metrics_file_append(mf, c, 2, NULL, err, sizeof(err)), 0);
+		assert_int_equal(metrics_file_count(mf), i < 3 ? i + 1 : 2);
 	}
+	assert_int_equal(metrics_file_append(mf, NULL, 0, NULL, err, sizeof(err)), 0); /* empty: not kept */
 	assert_int_equal(metrics_file_count(mf), 2);
-	assert_int_equal(metrics_file_append(mf, NULL, 0, NULL), 0); /* empty cycle: not kept */
-	assert_int_equal(metrics_file_count(mf), 2);
-	assert_int_equal(metrics_file_write(mf, err, sizeof(err)), 0);
 	metrics_file_free(mf);
 
 	size_t len;
 	char *text = slurp(out, &len);
-	assert_null(strstr(text, ts[0]));           /* the oldest cycle dropped out */
+	assert_null(strstr(text, ts[0]));           /* the oldest cycles dropped out */
+	assert_null(strstr(text, ts[1]));
 	assert_non_null(strstr(text, ts[2]));
+	assert_non_null(strstr(text, "\"cpu_usage_percent\": 13.0"));
 	assert_true(strstr(text, "\"1000\"") < strstr(text, "\"104\"")); /* Python's str sort */
 	assert_non_null(strstr(text, "\"cpu_usage_percent\": 12.0"));  /* floats keep ".0" */
 	free(text);
@@ -205,7 +227,7 @@ static void test_keeps_last_entries_and_sorts_ids_as_strings(void **state)
 	struct collected col = { 0 };
 	assert_int_equal(metrics_file_read(out, collect, &col, NULL, err, sizeof(err)), 0);
 	assert_int_equal(col.snapshots, 2);
-	assert_true(find(&col, 1000, 1)->cpu_usage_percent == 12);
+	assert_true(find(&col, 1000, 1)->cpu_usage_percent == 13);
 }
 
 static void test_unknown_fields_roundtrip(void **state)
@@ -218,8 +240,8 @@ static void test_unknown_fields_roundtrip(void **state)
 	c.memory_usage_mb = 999; /* a stale value must not leak out as if measured */
 	c.unknown = MF_BIT(MF_MEMORY) | MF_BIT(MF_NETWORK);
 	c.rx_bytes = 5;
-	assert_int_equal(metrics_file_append(mf, &c, 1, NULL), 0);
-	assert_int_equal(metrics_file_write(mf, err, sizeof(err)), 0);
+	unlink(out);
+	assert_int_equal(metrics_file_append(mf, &c, 1, NULL, err, sizeof(err)), 0);
 	metrics_file_free(mf);
 	size_t len;
 	char *text = slurp(out, &len);
@@ -245,8 +267,8 @@ static void test_python_float_repr(void **state)
 	s.monitor_memory_usage_mb = 1.5e-05;        /* repr: 1.5e-05 */
 	struct mf_container c = rec(300, "2026-01-01T00:00:01.000000", 1.0 / 3);
 	c.filesystem_total_gb = 1e16;               /* repr: 1e+16 */
-	assert_int_equal(metrics_file_append(mf, &c, 1, &s), 0);
-	assert_int_equal(metrics_file_write(mf, err, sizeof(err)), 0);
+	unlink(out);
+	assert_int_equal(metrics_file_append(mf, &c, 1, &s, err, sizeof(err)), 0);
 	metrics_file_free(mf);
 	size_t len;
 	char *text = slurp(out, &len);
@@ -373,9 +395,9 @@ static void test_write_errors_and_bad_arguments(void **state)
 	struct metrics_file *mf = metrics_file_new("/nonexistent-lxcscale-dir/x.json", 10);
 	assert_non_null(mf);
 	struct mf_container c = rec(1, "2026-01-01T00:00:00.000000", 1);
-	assert_int_equal(metrics_file_append(mf, &c, 1, NULL), 0);
-	assert_int_equal(metrics_file_write(mf, err, sizeof(err)), -1);
+	assert_int_equal(metrics_file_append(mf, &c, 1, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "x.json.tmp: No such file or directory"));
+	assert_int_equal(metrics_file_count(mf), 0);
 	metrics_file_free(mf);
 	assert_null(metrics_file_new("", 10));
 	assert_null(metrics_file_new(NULL, 10));
@@ -388,39 +410,544 @@ static void test_load_continues_history(void **state)
 	(void)state;
 	char h[512], err[256];
 	path_in(h, sizeof(h), "h.json");
+	unlink(h);
 	struct metrics_file *mf = metrics_file_new(h, 3);
 	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), 0); /* missing file: empty */
 	assert_int_equal(metrics_file_count(mf), 0);
-	assert_int_equal(metrics_file_write(mf, err, sizeof(err)), 0);
-	size_t len;
-	char *text = slurp(h, &len);
-	assert_string_equal(text, "[]");
-	free(text);
 	metrics_file_free(mf);
 
-	mf = metrics_file_new(h, 2); /* the sample has 3 cycles; keep the last 2 */
-	char cmd_src[600];
-	snprintf(cmd_src, sizeof(cmd_src), "%s", sample);
-	char *data = slurp(cmd_src, &len);
+	mf = metrics_file_new(h, 2); /* the sample's 3 cycles fit in 2 + slack 1: all kept */
+	size_t len;
+	char *data = slurp(sample, &len);
 	put(h, data);
 	free(data);
 	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), 0);
-	assert_int_equal(metrics_file_count(mf), 2);
+	assert_int_equal(metrics_file_count(mf), 3);
 	struct mf_container c = rec(104, "2025-12-24T13:36:20.000000", 50);
-	assert_int_equal(metrics_file_append(mf, &c, 1, NULL), 0);
-	assert_int_equal(metrics_file_write(mf, err, sizeof(err)), 0);
+	assert_int_equal(metrics_file_append(mf, &c, 1, NULL, err, sizeof(err)), 0); /* 4 > 3: trim */
+	assert_int_equal(metrics_file_count(mf), 2);
 	metrics_file_free(mf);
 	struct collected col = { 0 };
 	assert_int_equal(metrics_file_read(h, collect, &col, NULL, err, sizeof(err)), 0);
 	assert_int_equal(col.snapshots, 2);
 	assert_string_equal(col.c[col.n - 1].timestamp, "2025-12-24T13:36:20.000000");
+}
 
-	put(h, "[{\"1\": "); /* a corrupt history: an error, and an empty start */
-	mf = metrics_file_new(h, 2);
-	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "h.json:1:8"));
+/* ---- the history on disk: appends, recovery, trims, files changed behind our back -------- */
+
+struct warnings {
+	unsigned n;
+	char last[512];
+};
+
+static void on_warning(void *ctx, const char *msg)
+{
+	struct warnings *w = ctx;
+	w->n++;
+	snprintf(w->last, sizeof(w->last), "%s", msg);
+}
+
+/* Python's own json module must accept the file (as the reference's tools read it). */
+static void python_loads(const char *path)
+{
+	const char *py = "/usr/bin/python3";
+	if (access(py, X_OK) != 0)
+		return; /* checked by the integration tests where Python is a requirement */
+	char *argv[] = { (char *)py, "-c", "import json,sys; json.load(open(sys.argv[1]))", (char *)path, NULL };
+	extern char **environ;
+	pid_t pid;
+	assert_int_equal(posix_spawn(&pid, py, NULL, NULL, argv, environ), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("python3 json.load(%s) failed", path);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	size_t len;
+	char *data = slurp(from, &len);
+	put(to, data);
+	free(data);
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+	size_t la, lb;
+	char *x = slurp(a, &la), *y = slurp(b, &lb);
+	if (la != lb || memcmp(x, y, la) != 0)
+		fail_msg("%s (%zu bytes) and %s (%zu bytes) differ", a, la, b, lb);
+	free(x);
+	free(y);
+}
+
+/* Appends the sample's snapshots with index in [from, to). */
+struct sample_range {
+	struct metrics_file *mf;
+	size_t from, to;
+};
+
+static int append_range(void *ctx, const struct mf_snapshot *s)
+{
+	struct sample_range *r = ctx;
+	if (s->index < r->from || s->index >= r->to)
+		return 0;
+	return append_cb(r->mf, s);
+}
+
+static void test_append_after_load_is_byte_identical(void **state)
+{
+	(void)state;
+	char out[512], err[256];
+	path_in(out, sizeof(out), "out.json");
+	unlink(out);
+	struct sample_range r = { metrics_file_new(out, 1000), 0, 2 };
+	assert_int_equal(metrics_file_read(sample, append_range, &r, NULL, err, sizeof(err)), 0);
+	metrics_file_free(r.mf);
+
+	/* a restart: the loader indexes the two cycles, the third goes in place */
+	struct warnings w = { 0 };
+	r = (struct sample_range){ metrics_file_new(out, 1000), 2, 3 };
+	metrics_file_on_warning(r.mf, on_warning, &w);
+	assert_int_equal(metrics_file_load(r.mf, err, sizeof(err)), 0);
+	assert_int_equal(metrics_file_count(r.mf), 2);
+	assert_int_equal(metrics_file_read(sample, append_range, &r, NULL, err, sizeof(err)), 0);
+	assert_int_equal(metrics_file_count(r.mf), 3);
+	struct mf_io_stats io;
+	metrics_file_io_stats(r.mf, &io);
+	assert_int_equal(io.appends, 1);
+	assert_int_equal(io.rewrites, 0);
+	assert_int_equal(io.loads, 1);
+	assert_int_equal(w.n, 0);
+	metrics_file_free(r.mf);
+	assert_same_file(out, sample);
+	python_loads(out);
+
+	/* whitespace after the "]" (an editor's newline) is fine and goes away on append */
+	size_t len;
+	char *text = slurp(sample, &len);
+	text[len - 2] = '\0'; /* drop "\n]" */
+	char buf[8192];
+	snprintf(buf, sizeof(buf), "%s\n]\n\n", text);
+	put(out, buf);
+	free(text);
+	r = (struct sample_range){ metrics_file_new(out, 1000), 0, 1 };
+	assert_int_equal(metrics_file_load(r.mf, err, sizeof(err)), 0);
+	assert_int_equal(metrics_file_count(r.mf), 3);
+	assert_int_equal(metrics_file_read(sample, append_range, &r, NULL, err, sizeof(err)), 0);
+	metrics_file_io_stats(r.mf, &io);
+	assert_int_equal(io.appends, 1);
+	metrics_file_free(r.mf);
+	text = slurp(out, &len);
+	assert_int_equal(text[len - 1], ']');
+	assert_int_equal(text[len - 2], '\n');
+	free(text);
+	python_loads(out);
+}
+
+/* Offsets just past each cycle of the sample ("\n    }" followed by ",\n" or "\n]"). */
+static size_t cycle_ends(const char *text, size_t len, size_t *ends, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i + 8 <= len && n < max; i++)
+		if (memcmp(text + i, "\n    }", 6) == 0 &&
+		    (memcmp(text + i + 6, ",\n", 2) == 0 || memcmp(text + i + 6, "\n]", 2) == 0))
+			ends[n++] = i + 6;
+	return n;
+}
+
+static void test_cut_off_tail_recovered(void **state)
+{
+	(void)state;
+	char cut[512], err[256];
+	path_in(cut, sizeof(cut), "cut.json");
+	size_t len, ends[8];
+	char *text = slurp(sample, &len);
+	assert_int_equal(cycle_ends(text, len, ends, 8), 3);
+	char *buf = malloc(len + 1024);
+	/* every 7th cut point, the bytes around each cycle's end, and with a zero-filled tail (a
+	 * crash after the file grew but before its data reached the disk) */
+	for (size_t cut_at = 1; cut_at < len; cut_at++) {
+		bool near_end = false;
+		for (int k = 0; k < 3; k++)
+			near_end |= cut_at + 3 >= ends[k] && cut_at <= ends[k] + 3;
+		if (cut_at % 7 && !near_end && cut_at != len - 1)
+			continue;
+		for (int zeros = 0; zeros < 2; zeros++) {
+			memcpy(buf, text, cut_at);
+			size_t n = cut_at;
+			if (zeros) {
+				memset(buf + n, 0, 700);
+				n += 700;
+			}
+			FILE *f = fopen(cut, "wb");
+			assert_non_null(f);
+			assert_int_equal(fwrite(buf, 1, n, f), n);
+			fclose(f);
+			size_t kept = 0;
+			while (kept < 3 && ends[kept] <= cut_at)
+				kept++;
+			struct warnings w = { 0 };
+			struct metrics_file *mf = metrics_file_new(cut, 1000);
+			metrics_file_on_warning(mf, on_warning, &w);
+			assert_int_equal(metrics_file_load(mf, err, sizeof(err)), 0);
+			if (metrics_file_count(mf) != kept)
+				fail_msg("cut at %zu%s: %u cycles kept, %zu complete", cut_at,
+					 zeros ? " + zeros" : "", metrics_file_count(mf), kept);
+			if (w.n != 1)
+				fail_msg("cut at %zu%s: %u warnings, last \"%s\"", cut_at, zeros ? " + zeros" : "", w.n, w.last);
+			char want[64];
+			snprintf(want, sizeof(want), "keeping the %zu complete cycles", kept);
+			if (!strstr(w.last, want))
+				fail_msg("warning \"%s\" lacks \"%s\"", w.last, want);
+			/* the file is what json.dump writes for the complete cycles */
+			size_t got_len;
+			char *got = slurp(cut, &got_len);
+			if (kept == 0) {
+				assert_string_equal(got, "[]");
+			} else {
+				assert_int_equal(got_len, ends[kept - 1] + 2);
+				assert_memory_equal(got, text, ends[kept - 1]);
+				assert_memory_equal(got + ends[kept - 1], "\n]", 2);
+			}
+			free(got);
+			/* and the history goes on from there */
+			struct mf_container c = rec(104, "2025-12-24T13:36:20.000000", 50);
+			assert_int_equal(metrics_file_append(mf, &c, 1, NULL, err, sizeof(err)), 0);
+			assert_int_equal(metrics_file_count(mf), kept + 1);
+			metrics_file_free(mf);
+			struct collected col = { 0 };
+			assert_int_equal(metrics_file_read(cut, collect, &col, NULL, err, sizeof(err)), 0);
+			assert_int_equal(col.snapshots, kept + 1);
+			if (cut_at % 91 == 0)
+				python_loads(cut);
+		}
+	}
+	free(buf);
+	free(text);
+
+	/* no "]" at all after three complete cycles: all three kept */
+	put(cut, "[");
+	struct metrics_file *mf = metrics_file_new(cut, 10);
+	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), 0);
 	assert_int_equal(metrics_file_count(mf), 0);
 	metrics_file_free(mf);
+
+	/* not an array at all: an error, and the next append starts a new file in its place */
+	put(cut, "{\"104\": {}}");
+	mf = metrics_file_new(cut, 10);
+	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a JSON array"));
+	struct mf_container c = rec(7, "2026-01-01T00:00:00.000000", 1);
+	assert_int_equal(metrics_file_append(mf, &c, 1, NULL, err, sizeof(err)), 0);
+	assert_int_equal(metrics_file_count(mf), 1);
+	metrics_file_free(mf);
+	python_loads(cut);
+}
+
+static void append_cycle(struct metrics_file *mf, int i)
+{
+	char ts[MF_TIMESTAMP_LEN], err[256];
+	snprintf(ts, sizeof(ts), "2026-01-01T00:%02d:%02d.000000", i / 60, i % 60);
+	struct mf_container c[2] = { rec(101, ts, i), rec(102, ts, i / 2.0) };
+	struct mf_summary s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.collection_start_time, sizeof(s.collection_start_time), "%s", ts);
+	snprintf(s.collection_end_time, sizeof(s.collection_end_time), "%s", ts);
+	s.total_containers = s.collected_containers = 2;
+	s.total_duration_seconds = 0.25 * i;
+	if (metrics_file_append(mf, c, 2, &s, err, sizeof(err)) != 0)
+		fail_msg("append %d: %s", i, err);
+}
+
+/* The file a fresh writer makes from cycles [from, to): what json.dump gives for them. */
+static void expected_file(const char *path, int from, int to)
+{
+	unlink(path);
+	struct metrics_file *mf = metrics_file_new(path, 1000);
+	for (int i = from; i < to; i++)
+		append_cycle(mf, i);
+	metrics_file_free(mf);
+}
+
+static void test_trim_boundary(void **state)
+{
+	(void)state;
+	assert_int_equal(metrics_file_slack(1), 1);
+	assert_int_equal(metrics_file_slack(8), 1);
+	assert_int_equal(metrics_file_slack(16), 2);
+	assert_int_equal(metrics_file_slack(1000), 125);
+
+	char out[512], ref[512], err[256];
+	path_in(out, sizeof(out), "out.json");
+	path_in(ref, sizeof(ref), "ref.json");
+	const unsigned maxes[] = { 1, 8, 16 };
+	for (size_t m = 0; m < 3; m++) {
+		unsigned max = maxes[m], slack = metrics_file_slack(max);
+		unlink(out);
+		struct metrics_file *mf = metrics_file_new(out, max);
+		int i = 0;
+		for (; i < (int)(max + slack); i++) {
+			append_cycle(mf, i);
+			assert_int_equal(metrics_file_count(mf), i + 1); /* up to max + slack: in place */
+		}
+		struct mf_io_stats io;
+		metrics_file_io_stats(mf, &io);
+		assert_int_equal(io.rewrites, 1); /* creating the file */
+		expected_file(ref, 0, i);
+		assert_same_file(out, ref);
+		append_cycle(mf, i++); /* one more: trimmed back to max */
+		assert_int_equal(metrics_file_count(mf), max);
+		metrics_file_io_stats(mf, &io);
+		assert_int_equal(io.rewrites, 2);
+		assert_int_equal(io.appends, max + slack - 1);
+		expected_file(ref, i - (int)max, i);
+		assert_same_file(out, ref);
+		python_loads(out);
+		/* a second round: max -> max + slack in place, then the trim again */
+		for (unsigned k = 0; k < slack; k++)
+			append_cycle(mf, i++);
+		assert_int_equal(metrics_file_count(mf), max + slack);
+		append_cycle(mf, i++);
+		assert_int_equal(metrics_file_count(mf), max);
+		expected_file(ref, i - (int)max, i);
+		assert_same_file(out, ref);
+		metrics_file_free(mf);
+	}
+
+	/* a file longer than max + slack (max_entries lowered) is trimmed at load */
+	expected_file(out, 0, 12);
+	struct metrics_file *mf = metrics_file_new(out, 4);
+	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), 0);
+	assert_int_equal(metrics_file_count(mf), 4);
+	metrics_file_free(mf);
+	expected_file(ref, 8, 12);
+	assert_same_file(out, ref);
+}
+
+static void test_foreign_layout_rewritten(void **state)
+{
+	(void)state;
+	const char *good = "{\"timestamp\": \"2026-01-01T00:00:00.000000\", \"cpu_usage_percent\": 5,"
+			   " \"memory_usage_mb\": 10.5, \"process_count\": 2,"
+			   " \"io_stats\": {\"reads\": 1, \"writes\": 2},"
+			   " \"network_usage\": {\"rx_bytes\": 3, \"tx_bytes\": 4},"
+			   " \"filesystem_usage_gb\": 1, \"filesystem_total_gb\": 2, \"filesystem_free_gb\": 1}";
+	char text[4096], out[512], ref[512], err[256];
+	path_in(out, sizeof(out), "out.json");
+	path_in(ref, sizeof(ref), "ref.json");
+	/* compact, a number where a cycle should be, an empty cycle, three cycles for max 2 */
+	snprintf(text, sizeof(text), "[{\"1\": %s}, 42, {}, {\"2\": %s},{\"3\": %s}]", good, good, good);
+	put(out, text);
+	struct warnings w = { 0 };
+	struct metrics_file *mf = metrics_file_new(out, 2);
+	metrics_file_on_warning(mf, on_warning, &w);
+	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), 0);
+	assert_int_equal(w.n, 1);
+	assert_non_null(strstr(w.last, "not in the json.dump(indent=4) layout"));
+	assert_int_equal(metrics_file_count(mf), 2);
+	metrics_file_free(mf);
+	python_loads(out);
+
+	/* the same two cycles written by the writer: the same bytes */
+	struct collected col = { 0 };
+	assert_int_equal(metrics_file_read(out, collect, &col, NULL, err, sizeof(err)), 0);
+	assert_int_equal(col.n, 2);
+	assert_int_equal(col.c[0].vmid, 2);
+	assert_int_equal(col.c[1].vmid, 3);
+	unlink(ref);
+	mf = metrics_file_new(ref, 10);
+	assert_int_equal(metrics_file_append(mf, &col.c[0], 1, NULL, err, sizeof(err)), 0);
+	assert_int_equal(metrics_file_append(mf, &col.c[1], 1, NULL, err, sizeof(err)), 0);
+	metrics_file_free(mf);
+	assert_same_file(out, ref);
+
+	/* indent 2 (json.dump(indent=2)): also rewritten, nothing lost */
+	put(out, "[\n  {\n    \"summary\": {\n      \"total_containers\": 0\n    }\n  }\n]");
+	mf = metrics_file_new(out, 10);
+	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), 0);
+	assert_int_equal(metrics_file_count(mf), 0); /* a cycle with no container: not kept */
+	metrics_file_free(mf);
+	size_t len;
+	char *got = slurp(out, &len);
+	assert_string_equal(got, "[]");
+	free(got);
+}
+
+static void replace_file(const char *path, const char *from)
+{
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.admin", path);
+	copy_file(from, tmp);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static void test_changed_behind_our_back(void **state)
+{
+	(void)state;
+	char out[512], err[256];
+	path_in(out, sizeof(out), "out.json");
+	unlink(out);
+	struct warnings w = { 0 };
+	struct metrics_file *mf = metrics_file_new(out, 100);
+	metrics_file_on_warning(mf, on_warning, &w);
+	append_cycle(mf, 0);
+	append_cycle(mf, 1);
+	assert_int_equal(w.n, 0);
+
+	/* removed: a new history, not an append at a stale offset */
+	unlink(out);
+	append_cycle(mf, 2);
+	assert_int_equal(w.n, 1);
+	assert_non_null(strstr(w.last, "removed by someone else"));
+	assert_int_equal(metrics_file_count(mf), 1);
+	struct collected col = { 0 };
+	assert_int_equal(metrics_file_read(out, collect, &col, NULL, err, sizeof(err)), 0);
+	assert_int_equal(col.snapshots, 1);
+
+	/* replaced by the sample (a new inode): loaded, then appended to */
+	replace_file(out, sample);
+	append_cycle(mf, 3);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(metrics_file_count(mf), 4);
+	size_t la, lb;
+	char *a = slurp(sample, &la), *b = slurp(out, &lb);
+	assert_memory_equal(a, b, la - 2); /* the sample, then our cycle where its "\n]" was */
+	free(a);
+	free(b);
+	python_loads(out);
+
+	/* edited in place, same size: the mtime tells */
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	nanosleep(&pause, NULL);
+	int fd = open(out, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "[", 1, 0), 1);
+	close(fd);
+	append_cycle(mf, 4);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(metrics_file_count(mf), 5);
+
+	/* emptied (`: > file`): an empty file is a cut-off one; a new history */
+	fd = open(out, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	close(fd);
+	append_cycle(mf, 5);
+	assert_int_equal(metrics_file_count(mf), 1);
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(metrics_file_read(out, collect, &col, NULL, err, sizeof(err)), 0);
+	assert_int_equal(col.snapshots, 1);
+	metrics_file_free(mf);
+	python_loads(out);
+}
+
+/* Cycles of `per` containers (about 650 bytes each). */
+static int append_big(struct metrics_file *mf, int i, size_t per, char *err, size_t errlen)
+{
+	struct mf_container c[64];
+	char ts[MF_TIMESTAMP_LEN];
+	snprintf(ts, sizeof(ts), "2026-01-01T01:%02d:%02d.000000", i / 60, i % 60);
+	for (size_t k = 0; k < per && k < 64; k++)
+		c[k] = rec(1000 + (uint32_t)k, ts, (double)k / 7);
+	return metrics_file_append(mf, c, per, NULL, err, errlen);
+}
+
+static void test_io_errors_on_a_tiny_tmpfs(void **state)
+{
+	(void)state;
+	char dir[400], path[500], tmp[600], err[256];
+	path_in(dir, sizeof(dir), "small");
+	snprintf(path, sizeof(path), "%s/m.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	mkdir(dir, 0700);
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=64k") != 0) {
+		print_message("skip: cannot mount a tmpfs here (%s)\n", strerror(errno));
+		rmdir(dir);
+		skip();
+	}
+
+	/* ENOSPC in the middle of an in-place append: the call fails, the file is as before */
+	struct metrics_file *mf = metrics_file_new(path, 1000);
+	size_t before_len = 0;
+	char *before = NULL;
+	int i, rc = 0;
+	for (i = 0; i < 100; i++) {
+		free(before);
+		before = access(path, F_OK) == 0 ? slurp(path, &before_len) : NULL;
+		if ((rc = append_big(mf, i, 10, err, sizeof(err))) != 0)
+			break;
+	}
+	assert_int_equal(rc, -1);
+	assert_true(i > 2);
+	assert_non_null(strstr(err, "No space left"));
+	assert_int_equal(metrics_file_count(mf), i);
+	size_t after_len;
+	char *after = slurp(path, &after_len);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	free(after);
+	free(before);
+	struct collected col = { 0 };
+	assert_int_equal(metrics_file_read(path, collect, &col, NULL, err, sizeof(err)), 0);
+	assert_int_equal(col.snapshots, i);
+	python_loads(path);
+	metrics_file_free(mf);
+	unlink(path);
+
+	/* ENOSPC in the trim: the old file stays whole, no .tmp is left behind */
+	mf = metrics_file_new(path, 4); /* slack 1: 5 cycles, then the rewrite needs 4 more */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(append_big(mf, i, 18, err, sizeof(err)), 0);
+	before = slurp(path, &before_len);
+	assert_int_equal(append_big(mf, i, 18, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "No space left"));
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(metrics_file_count(mf), 5);
+	after = slurp(path, &after_len);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	free(after);
+	free(before);
+	metrics_file_free(mf);
+
+	/* read-only: appends fail cleanly; a repair needed at load fails, then works once the
+	 * file system is writable again */
+	unlink(path);
+	mf = metrics_file_new(path, 100);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(append_big(mf, i, 2, err, sizeof(err)), 0);
+	metrics_file_free(mf);
+	before = slurp(path, &before_len);
+	before[before_len - 40] = '\0'; /* cut into the third cycle */
+	put(path, before);
+	assert_int_equal(mount("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=64k"), 0);
+	mf = metrics_file_new(path, 100);
+	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "Read-only file system"));
+	assert_int_equal(append_big(mf, 3, 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "Read-only file system"));
+	assert_int_equal(mount("tmpfs", dir, "tmpfs", MS_REMOUNT, "size=64k"), 0);
+	assert_int_equal(append_big(mf, 3, 2, err, sizeof(err)), 0);
+	assert_int_equal(metrics_file_count(mf), 3); /* two complete + the new one */
+	metrics_file_free(mf);
+	free(before);
+	python_loads(path);
+
+	/* read-only with a clean file: the load is fine, the append fails, nothing changes */
+	before = slurp(path, &before_len);
+	assert_int_equal(mount("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=64k"), 0);
+	mf = metrics_file_new(path, 100);
+	assert_int_equal(metrics_file_load(mf, err, sizeof(err)), 0);
+	assert_int_equal(append_big(mf, 4, 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "Read-only file system"));
+	metrics_file_free(mf);
+	after = slurp(path, &after_len);
+	assert_int_equal(after_len, before_len);
+	free(after);
+	free(before);
+
+	assert_int_equal(umount2(dir, 0), 0);
+	rmdir(dir);
 }
 
 struct vecs {
@@ -503,6 +1030,12 @@ int main(void)
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_write_errors_and_bad_arguments),
 		cmocka_unit_test(test_load_continues_history),
+		cmocka_unit_test(test_append_after_load_is_byte_identical),
+		cmocka_unit_test(test_cut_off_tail_recovered),
+		cmocka_unit_test(test_trim_boundary),
+		cmocka_unit_test(test_foreign_layout_rewritten),
+		cmocka_unit_test(test_changed_behind_our_back),
+		cmocka_unit_test(test_io_errors_on_a_tiny_tmpfs),
 		cmocka_unit_test(test_import_seeds_vectors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
