@@ -7,10 +7,23 @@
  *   sub_mu  the subscriber list (held while callbacks run, see the header).
  * The container list is double-buffered: the loop fills its own array, then swaps it in
  * under `mu`, so the lock is held for a pointer swap, not for building the list.
+ *
+ * History rings are what a thousand containers cost here, so a point is stored in 24 bytes
+ * (struct point) rather than the 64 of struct api_history_point, and a ring grows by
+ * doubling up to its cap (a new or short-lived container holds a few points, not 300):
+ *   time        ms from the ring's base, int32 (rebased when it would overflow, ~24 days);
+ *   memory_mb   uint32 MiB (saturating: 4 PiB);
+ *   cores       float (7 significant digits: the JSON prints 6 decimals);
+ *   percentages cpu_pct, mem_pct and the PSI avg10s in hundredths of a percent, uint16
+ *               (the kernel prints avg10 with two decimals; mem_pct saturates at 655.35);
+ *   anomaly     float.
+ * pub_get() expands the points back into struct api_history_point, so the API's JSON keeps
+ * its fields and format.
  */
 #include "daemon_pub.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +32,22 @@
 #define REASONS 6
 #define OUTCOMES 7
 
+#define HIST_FIRST_CAP 8      /* points a new ring holds before it first grows */
+
+struct point {
+	int32_t t_off;               /* time_ms - the ring's base_ms */
+	uint32_t memory_mb;
+	float cores;
+	float anomaly_score;
+	uint16_t cpu_pct, mem_pct;   /* hundredths of a percent */
+	uint16_t cpu_psi, mem_psi;   /* hundredths of a percent */
+};
+
 struct hist {
 	uint32_t vmid;
-	struct api_history_point *ring;
-	size_t head, count;
+	uint32_t head, count, cap;   /* ring: oldest, points, allocated (grows to hist_points) */
+	int64_t base_ms;
+	struct point *ring;
 };
 
 struct sub {
@@ -64,6 +89,8 @@ struct daemon_pub *pub_new(size_t history_points, size_t decisions_max)
 	if (!p)
 		return NULL;
 	p->hist_points = history_points ? history_points : 1;
+	if (p->hist_points > UINT32_MAX / 2) /* a ring counts its points in uint32 */
+		p->hist_points = UINT32_MAX / 2;
 	p->dec_max = decisions_max ? decisions_max : 1;
 	p->decs = calloc(p->dec_max, sizeof(*p->decs));
 	if (!p->decs) {
@@ -135,34 +162,96 @@ static size_t hist_lower_bound(const struct daemon_pub *p, uint32_t vmid)
 	return lo;
 }
 
+static uint16_t centi(double pct)
+{
+	if (!(pct > 0)) /* also NaN */
+		return 0;
+	double c = round(pct * 100.0);
+	return c >= UINT16_MAX ? UINT16_MAX : (uint16_t)c;
+}
+
+static bool fits_i32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* Makes t representable as an offset: moves the base to t when the offset would overflow
+ * (after ~24 days of points, or a clock step). Points too far from the new base (a step of
+ * more than ~24 days within the ring's minutes) are dropped: they belong to another timeline. */
+static void hist_rebase(struct hist *h, size_t cap_max, int64_t t)
+{
+	if (h->count == 0) {
+		h->base_ms = t;
+		h->head = 0;
+		return;
+	}
+	if (fits_i32(t - h->base_ms))
+		return;
+	for (uint32_t k = 0; k < h->count; k++) {
+		int64_t abs_ms = h->base_ms + h->ring[(h->head + k) % cap_max].t_off;
+		if (!fits_i32(abs_ms - t)) {
+			h->count = h->head = 0;
+			h->base_ms = t;
+			return;
+		}
+	}
+	for (uint32_t k = 0; k < h->count; k++) {
+		struct point *pt = &h->ring[(h->head + k) % cap_max];
+		pt->t_off = (int32_t)(h->base_ms + pt->t_off - t);
+	}
+	h->base_ms = t;
+}
+
 void pub_history(struct daemon_pub *p, uint32_t vmid, const struct api_history_point *pt)
 {
 	pthread_mutex_lock(&p->mu);
 	size_t i = hist_lower_bound(p, vmid);
 	if (i == p->n_hists || p->hists[i].vmid != vmid) {
-		struct api_history_point *ring = calloc(p->hist_points, sizeof(*ring));
-		if (!ring)
-			goto out;
 		if (p->n_hists == p->cap_hists) {
 			size_t cap = p->cap_hists ? p->cap_hists * 2 : 32;
 			struct hist *nh = realloc(p->hists, cap * sizeof(*nh));
-			if (!nh) {
-				free(ring);
+			if (!nh)
 				goto out;
-			}
 			p->hists = nh;
 			p->cap_hists = cap;
 		}
 		memmove(&p->hists[i + 1], &p->hists[i], (p->n_hists - i) * sizeof(*p->hists));
-		p->hists[i] = (struct hist){ .vmid = vmid, .ring = ring };
+		p->hists[i] = (struct hist){ .vmid = vmid };
 		p->n_hists++;
 	}
 	struct hist *h = &p->hists[i];
-	h->ring[(h->head + h->count) % p->hist_points] = *pt;
-	if (h->count < p->hist_points)
+	/* A ring that is not full has not wrapped (head 0), so growing it is a realloc. */
+	if (h->count == h->cap && h->cap < p->hist_points) {
+		size_t cap = h->cap ? (size_t)h->cap * 2 : HIST_FIRST_CAP;
+		if (cap > p->hist_points)
+			cap = p->hist_points;
+		struct point *ring = realloc(h->ring, cap * sizeof(*ring));
+		if (!ring && !h->ring)
+			goto out;
+		if (ring) {
+			h->ring = ring;
+			h->cap = (uint32_t)cap;
+		} /* else: out of memory, the ring slides at its present size */
+	}
+	hist_rebase(h, h->cap, pt->time_ms);
+	struct point *slot;
+	if (h->count < h->cap) {
+		slot = &h->ring[(h->head + h->count) % h->cap];
 		h->count++;
-	else
-		h->head = (h->head + 1) % p->hist_points;
+	} else {
+		slot = &h->ring[h->head];
+		h->head = (h->head + 1) % h->cap;
+	}
+	*slot = (struct point){
+		.t_off = (int32_t)(pt->time_ms - h->base_ms),
+		.memory_mb = pt->memory_mb > UINT32_MAX ? UINT32_MAX : (uint32_t)pt->memory_mb,
+		.cores = (float)pt->cores,
+		.anomaly_score = (float)pt->anomaly_score,
+		.cpu_pct = centi(pt->cpu_pct),
+		.mem_pct = centi(pt->mem_pct),
+		.cpu_psi = centi(pt->cpu_psi_some_avg10),
+		.mem_psi = centi(pt->mem_psi_some_avg10),
+	};
 out:
 	pthread_mutex_unlock(&p->mu);
 }
@@ -268,8 +357,19 @@ int pub_get(struct daemon_pub *p, uint32_t vmid, struct api_container *out,
 		const struct hist *x = &p->hists[h];
 		*hist = malloc(x->count * sizeof(**hist));
 		if (*hist) {
-			for (size_t k = 0; k < x->count; k++)
-				(*hist)[k] = x->ring[(x->head + k) % p->hist_points];
+			for (size_t k = 0; k < x->count; k++) {
+				const struct point *pt = &x->ring[(x->head + k) % x->cap];
+				(*hist)[k] = (struct api_history_point){
+					.time_ms = x->base_ms + pt->t_off,
+					.cores = pt->cores,
+					.memory_mb = pt->memory_mb,
+					.cpu_pct = pt->cpu_pct / 100.0,
+					.mem_pct = pt->mem_pct / 100.0,
+					.cpu_psi_some_avg10 = pt->cpu_psi / 100.0,
+					.mem_psi_some_avg10 = pt->mem_psi / 100.0,
+					.anomaly_score = pt->anomaly_score,
+				};
+			}
 			*n_hist = x->count;
 		} else {
 			rc = -ENOMEM;

@@ -22,7 +22,8 @@
 
 struct daemon_pub;
 
-/* history_points per container (ring), decisions kept (ring). NULL on ENOMEM. */
+/* history_points per container (a ring that grows to it; points stored compactly, see
+ * daemon_pub.c), decisions kept (ring). NULL on ENOMEM. */
 struct daemon_pub *pub_new(size_t history_points, size_t decisions_max);
 void pub_free(struct daemon_pub *p);
 

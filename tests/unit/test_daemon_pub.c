@@ -1,6 +1,8 @@
 /*
  * test_daemon_pub.c — the loop's published snapshot (user/daemon_pub.c): copies out, rings
- * that wrap, decisions after a seq, per-container history and forgetting it, subscribers
+ * that wrap, decisions after a seq, per-container history and forgetting it (rings that grow
+ * to their cap, points stored compactly: precision, saturation, time offsets across int32
+ * and clock steps), subscribers
  * (including unsubscribe racing a publisher thread), and the lxcscale_* metrics text.
  */
 #include <setjmp.h>
@@ -9,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -82,6 +85,137 @@ static void test_list_and_get(void **state)
 	pub_containers(p, NULL, 0, NULL); /* every container gone */
 	assert_int_equal(pub_list(p, &out, &n), 0);
 	assert_int_equal(n, 0);
+	pub_free(p);
+}
+
+static struct api_history_point mkpoint(int64_t t, unsigned i)
+{
+	return (struct api_history_point){
+		.time_ms = t, .cores = 0.25 * (i % 9 + 1), .memory_mb = 512 + i,
+		.cpu_pct = (i % 1000) / 10.0, .mem_pct = 12.34, .cpu_psi_some_avg10 = 1.23,
+		.mem_psi_some_avg10 = 45.67, .anomaly_score = -0.4 - i * 1e-4,
+	};
+}
+
+static void test_history_grows_to_its_cap(void **state)
+{
+	(void)state;
+	/* 300 points, the daemon's ring: it grows (8, 16, ... 256, 300) and then slides, oldest
+	 * first, every field coming back at its stored precision */
+	struct daemon_pub *p = pub_new(300, 1);
+	struct api_container c;
+	memset(&c, 0, sizeof(c));
+	c.vmid = 7;
+	pub_containers(p, &c, 1, NULL);
+	const int64_t t0 = 1700000000123;
+	struct api_history_point *h = NULL;
+	size_t nh = 0;
+	for (unsigned i = 0; i < 1000; i++) {
+		struct api_history_point pt = mkpoint(t0 + i * 1000, i);
+		pub_history(p, 7, &pt);
+		if (i == 2 || i == 8 || i == 9 || i == 299 || i == 300 || i == 999) {
+			assert_int_equal(pub_get(p, 7, &c, &h, &nh), 0);
+			unsigned first = i < 300 ? 0 : i - 299;
+			assert_int_equal(nh, i + 1 - first);
+			for (size_t k = 0; k < nh; k++) {
+				struct api_history_point want = mkpoint(t0 + (first + k) * 1000, first + (unsigned)k);
+				assert_int_equal(h[k].time_ms, want.time_ms);
+				assert_true(h[k].cores == want.cores);         /* quarters: exact in a float */
+				assert_int_equal(h[k].memory_mb, want.memory_mb);
+				assert_true(h[k].cpu_pct == want.cpu_pct);     /* tenths: exact in hundredths */
+				assert_true(h[k].mem_pct == 12.34);
+				assert_true(h[k].cpu_psi_some_avg10 == 1.23);  /* the kernel's two decimals */
+				assert_true(h[k].mem_psi_some_avg10 == 45.67);
+				assert_true(fabs(h[k].anomaly_score - want.anomaly_score) < 1e-7);
+			}
+			free(h);
+		}
+	}
+	pub_free(p);
+}
+
+static void test_history_saturates_and_rounds(void **state)
+{
+	(void)state;
+	struct daemon_pub *p = pub_new(4, 1);
+	struct api_container c;
+	memset(&c, 0, sizeof(c));
+	c.vmid = 1;
+	pub_containers(p, &c, 1, NULL);
+	struct api_history_point pt = {
+		.time_ms = 5, .cores = 1.0 / 3, .memory_mb = (uint64_t)1 << 40, .cpu_pct = 37.123456,
+		.mem_pct = 1e6, .cpu_psi_some_avg10 = -1, .mem_psi_some_avg10 = NAN,
+		.anomaly_score = -0.123456789,
+	};
+	pub_history(p, 1, &pt);
+	struct api_history_point *h = NULL;
+	size_t nh = 0;
+	assert_int_equal(pub_get(p, 1, &c, &h, &nh), 0);
+	assert_int_equal(nh, 1);
+	assert_true(fabs(h[0].cores - 1.0 / 3) < 1e-7);
+	assert_int_equal(h[0].memory_mb, UINT32_MAX);     /* 4 PiB: saturates */
+	assert_true(h[0].cpu_pct == 37.12);
+	assert_true(h[0].mem_pct == 655.35);              /* saturates */
+	assert_true(h[0].cpu_psi_some_avg10 == 0);        /* nonsense reads as 0 */
+	assert_true(h[0].mem_psi_some_avg10 == 0);
+	assert_true(fabs(h[0].anomaly_score + 0.123456789) < 1e-8);
+	free(h);
+	pub_free(p);
+}
+
+static void test_history_time_offsets(void **state)
+{
+	(void)state;
+	struct daemon_pub *p = pub_new(5, 1);
+	struct api_container c;
+	memset(&c, 0, sizeof(c));
+	c.vmid = 3;
+	pub_containers(p, &c, 1, NULL);
+	struct api_history_point *h = NULL;
+	size_t nh = 0;
+	/* a ring running for 60 days: the offsets from its base overflow int32 twice */
+	const int64_t day = 86400000, t0 = 1700000000000;
+	int64_t t = t0;
+	for (int i = 0; i < 60; i++, t += day) {
+		struct api_history_point pt = mkpoint(t, (unsigned)i);
+		pub_history(p, 3, &pt);
+	}
+	assert_int_equal(pub_get(p, 3, &c, &h, &nh), 0);
+	assert_int_equal(nh, 5);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(h[k].time_ms, t0 + (55 + k) * day);
+	free(h);
+	/* points 20 days apart in one ring (offsets past int32 from the old base) keep their times */
+	for (int64_t k = 0; k < 5; k++) {
+		struct api_history_point pt = mkpoint(t + k * 1000, 0);
+		pub_history(p, 3, &pt);
+	}
+	t += 22 * day;
+	for (int64_t k = 0; k < 3; k++) {
+		struct api_history_point pt = mkpoint(t + k * 1000 - 2 * day, 0);
+		pub_history(p, 3, &pt);
+	}
+	assert_int_equal(pub_get(p, 3, &c, &h, &nh), 0);
+	assert_int_equal(nh, 5);
+	assert_int_equal(h[0].time_ms, t - 22 * day + 3000);
+	assert_int_equal(h[1].time_ms, t - 22 * day + 4000);
+	assert_int_equal(h[2].time_ms, t - 2 * day);
+	assert_int_equal(h[4].time_ms, t - 2 * day + 2000);
+	free(h);
+	/* the clock stepping back by a few seconds: kept in order of arrival, times as given */
+	struct api_history_point back = mkpoint(t - 2 * day - 5000, 0);
+	pub_history(p, 3, &back);
+	assert_int_equal(pub_get(p, 3, &c, &h, &nh), 0);
+	assert_int_equal(nh, 5);
+	assert_int_equal(h[4].time_ms, t - 2 * day - 5000);
+	free(h);
+	/* and stepping back by a year: the points of the other timeline leave */
+	back = mkpoint(t - 365 * day, 0);
+	pub_history(p, 3, &back);
+	assert_int_equal(pub_get(p, 3, &c, &h, &nh), 0);
+	assert_int_equal(nh, 1);
+	assert_int_equal(h[0].time_ms, t - 365 * day);
+	free(h);
 	pub_free(p);
 }
 
@@ -235,6 +369,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_and_get),
+		cmocka_unit_test(test_history_grows_to_its_cap),
+		cmocka_unit_test(test_history_saturates_and_rounds),
+		cmocka_unit_test(test_history_time_offsets),
 		cmocka_unit_test(test_decisions_since),
 		cmocka_unit_test(test_subscribers),
 		cmocka_unit_test(test_unsubscribe_races_publisher),
