@@ -176,8 +176,9 @@ bool features_row_from_raw(const struct feat_raw *p, const struct feat_raw *c, s
  * ceil(history_length / TREND_BUCKETS)). A bucket holds, per series, the exact statistics a
  * least-squares fit needs and that can be merged: the number of known means n, their mean ȳ
  * and the co-moment Σ(x - x̄)(y - ȳ), with x the index among the bucket's known means (so
- * x̄ = (n - 1)/2 and Σ(x - x̄)² = n(n² - 1)/12 need no storage), plus the first mean and
- * whether any other differed, for the reference's "constant series gives 0" rule. A row is
+ * x̄ = (n - 1)/2 and Σ(x - x̄)² = n(n² - 1)/12 need no storage), plus whether any mean
+ * differed from the ones before, for the reference's "constant series gives 0" rule (while
+ * none did, ȳ is exactly that value: Welford's update adds y - ȳ = 0). A row is
  * added to the newest bucket by Welford's update; at compute time the buckets are merged in
  * order (Chan et al.: the cross term n·(x̄_b - X̄)(ȳ_b - Ȳ) of each bucket's offset means),
  * which gives the same slope as the two-pass sum over the points themselves up to rounding.
@@ -187,19 +188,18 @@ bool features_row_from_raw(const struct feat_raw *p, const struct feat_raw *c, s
  * until the history first fills, exactly a sliding history_length when history_length <=
  * TREND_BUCKETS (bucket_rows = 1), and within bucket_rows of it otherwise (for the default
  * 1000 rows, 32-row buckets: the newest 969..1000 rows). Pushing is O(1), the trend
- * O(TREND_BUCKETS), and a container costs about 2.5 KB whatever history_length is.
+ * O(TREND_BUCKETS), and a container costs about 2 KB whatever history_length is.
  */
 #define TREND_BUCKETS 32
 
 enum { SERIES_CPU = 0, SERIES_MEM, SERIES_COUNT };
 
-struct trend_bucket {
+struct trend_bucket {                    /* 40 bytes */
 	double mean[SERIES_COUNT];       /* ȳ of the known rolling means */
 	double cxy[SERIES_COUNT];        /* Σ (x - x̄)(y - ȳ), x local to the bucket */
-	double first[SERIES_COUNT];      /* the first known mean */
-	uint32_t n[SERIES_COUNT];        /* known rolling means */
-	uint32_t rows;                   /* rows, known means or not */
-	bool varied[SERIES_COUNT];       /* a mean differed from `first` */
+	uint16_t n[SERIES_COUNT];        /* known rolling means (≤ bucket_rows ≤ 31250) */
+	uint16_t rows;                   /* rows, known means or not */
+	bool varied[SERIES_COUNT];       /* not all known means were equal */
 };
 
 struct recent_row {                      /* what the rolling window needs of a row */
@@ -307,20 +307,19 @@ static struct rolling rolling_stats(const struct feat_history *h, int s)
  * x = n (the bucket's known means so far): x - x̄_old = (n + 1)/2. */
 static void bucket_add(struct trend_bucket *b, int s, double y)
 {
-	uint32_t k = b->n[s];
+	unsigned k = b->n[s];
 	if (k == 0) {
 		b->mean[s] = y;
 		b->cxy[s] = 0;
-		b->first[s] = y;
 		b->varied[s] = false;
 	} else {
 		double dx = (k + 1) / 2.0;
+		if (y != b->mean[s]) /* while nothing varied, the mean is the common value */
+			b->varied[s] = true;
 		b->mean[s] += (y - b->mean[s]) / (k + 1);
 		b->cxy[s] += dx * (y - b->mean[s]);
-		if (y != b->first[s])
-			b->varied[s] = true;
 	}
-	b->n[s] = k + 1;
+	b->n[s] = (uint16_t)(k + 1);
 }
 
 static struct trend_bucket *bucket_at(const struct feat_history *h, unsigned i)
@@ -406,10 +405,10 @@ static bool trend(const struct feat_history *h, int s, double *slope)
 		if (!b->n[s])
 			continue;
 		if (!have_ref) {
-			ref = b->first[s];
+			ref = b->mean[s];
 			have_ref = true;
 		}
-		if (b->varied[s] || b->first[s] != ref)
+		if (b->varied[s] || b->mean[s] != ref)
 			constant = false;
 		n_total += b->n[s];
 	}
