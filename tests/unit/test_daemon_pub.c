@@ -1,9 +1,10 @@
 /*
- * test_daemon_pub.c — the loop's published snapshot (user/daemon_pub.c): copies out, rings
- * that wrap, decisions after a seq, per-container history and forgetting it (rings that grow
- * to their cap, points stored compactly: precision, saturation, time offsets across int32
- * and clock steps), subscribers
- * (including unsubscribe racing a publisher thread), and the lxcscale_* metrics text.
+ * test_daemon_pub.c — the loop's published snapshot (user/daemon_pub.c): copies out (the list
+ * built in place, last decisions stored once per container), rings that wrap, decisions
+ * after a seq, per-container history and forgetting it (rings that grow to their cap, points
+ * stored compactly: precision, saturation, time offsets across int32 and clock steps),
+ * subscribers (including unsubscribe racing a publisher thread), and the lxcscale_* metrics
+ * text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +220,84 @@ static void test_history_time_offsets(void **state)
 	pub_free(p);
 }
 
+static void test_last_decisions_kept_once(void **state)
+{
+	(void)state;
+	struct daemon_pub *p = pub_new(4, 4);
+	struct api_container c[3];
+	memset(c, 0, sizeof(c));
+	for (int i = 0; i < 3; i++) {
+		c[i].vmid = 300 + i;
+		snprintf(c[i].name, sizeof(c[i].name), "ct%d", i);
+		c[i].cores = 1.5;
+		c[i].memory_mb = 2048;
+		c[i].anomaly = i == 1;
+	}
+	c[1].has_last_decision = true;
+	c[1].last_decision = mkdec(9, 301, REASON_PSI);
+	snprintf(c[1].last_decision.detail, sizeof(c[1].last_decision.detail), "cpu 91%% > 75%%");
+	/* built in place, the way the loop does it */
+	assert_int_equal(pub_list_begin(p, 3), 0);
+	for (size_t i = 0; i < 3; i++)
+		pub_list_put(p, i, &c[i]);
+	pub_list_commit(p, 3, NULL);
+	struct api_container *out = NULL;
+	size_t n = 0;
+	assert_int_equal(pub_list(p, &out, &n), 0);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(out[i].vmid, 300 + i);
+		assert_string_equal(out[i].name, c[i].name);
+		assert_true(out[i].cores == 1.5 && out[i].memory_mb == 2048);
+		assert_int_equal(out[i].anomaly, i == 1);
+		assert_int_equal(out[i].has_last_decision, i == 1);
+	}
+	assert_int_equal(out[1].last_decision.seq, 9);
+	assert_string_equal(out[1].last_decision.detail, "cpu 91% > 75%");
+	free(out);
+
+	/* a newer decision replaces it; the same one again changes nothing */
+	c[1].last_decision = mkdec(12, 301, REASON_OOM);
+	pub_containers(p, c, 3, NULL);
+	pub_containers(p, c, 3, NULL);
+	struct api_container one;
+	struct api_history_point *h = NULL;
+	size_t nh = 0;
+	assert_int_equal(pub_get(p, 301, &one, &h, &nh), 0);
+	assert_true(one.has_last_decision);
+	assert_int_equal(one.last_decision.seq, 12);
+	assert_int_equal(one.last_decision.reason, REASON_OOM);
+	assert_int_equal(pub_get(p, 300, &one, &h, &nh), 0);
+	assert_false(one.has_last_decision);
+
+	/* the container leaves: its decision goes with it, even from a list not yet replaced */
+	pub_forget(p, 301);
+	assert_int_equal(pub_get(p, 301, &one, &h, &nh), 0);
+	assert_false(one.has_last_decision);
+	pub_containers(p, c, 3, NULL); /* it came back with a decision: kept again */
+	assert_int_equal(pub_get(p, 301, &one, &h, &nh), 0);
+	assert_int_equal(one.last_decision.seq, 12);
+	/* more containers than the back buffer had room for: it grows */
+	struct api_container many[100];
+	memset(many, 0, sizeof(many));
+	for (int i = 0; i < 100; i++) {
+		many[i].vmid = 1000 + i;
+		many[i].has_last_decision = i % 3 == 0;
+		many[i].last_decision = mkdec(100 + i, 1000 + i, REASON_THRESHOLD);
+	}
+	pub_containers(p, many, 100, NULL);
+	assert_int_equal(pub_list(p, &out, &n), 0);
+	assert_int_equal(n, 100);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(out[i].vmid, 1000 + i);
+		assert_int_equal(out[i].has_last_decision, i % 3 == 0);
+		if (i % 3 == 0)
+			assert_int_equal(out[i].last_decision.seq, 100 + i);
+	}
+	free(out);
+	pub_free(p);
+}
+
 static void test_decisions_since(void **state)
 {
 	(void)state;
@@ -372,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_history_grows_to_its_cap),
 		cmocka_unit_test(test_history_saturates_and_rounds),
 		cmocka_unit_test(test_history_time_offsets),
+		cmocka_unit_test(test_last_decisions_kept_once),
 		cmocka_unit_test(test_decisions_since),
 		cmocka_unit_test(test_subscribers),
 		cmocka_unit_test(test_unsubscribe_races_publisher),
