@@ -12,22 +12,15 @@
  * `lastdecs` sorted by vmid, for the containers that have one, copied only when they change.
  * Readers get full struct api_container copies.
  *
- * History rings are what a thousand containers cost here, so a point is stored in 24 bytes
- * (struct point) rather than the 64 of struct api_history_point, and a ring grows by
- * doubling up to its cap (a new or short-lived container holds a few points, not 300):
- *   time        ms from the ring's base, int32 (rebased when it would overflow, ~24 days);
- *   memory_mb   uint32 MiB (saturating: 4 PiB);
- *   cores       float (7 significant digits: the JSON prints 6 decimals);
- *   percentages cpu_pct, mem_pct and the PSI avg10s in hundredths of a percent, uint16
- *               (the kernel prints avg10 with two decimals; mem_pct saturates at 655.35);
- *   anomaly     float.
- * pub_get() expands the points back into struct api_history_point, so the API's JSON keeps
- * its fields and format.
+ * History rings are what a thousand containers cost here: each is a struct histring
+ * (histring.c), about 10 bytes a point instead of the 64 of struct api_history_point,
+ * growing as points arrive; pub_get() expands it back into struct api_history_point, so the
+ * API's JSON keeps its fields and format.
  */
 #include "daemon_pub.h"
+#include "histring.h"
 
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,22 +29,9 @@
 #define REASONS 6
 #define OUTCOMES 7
 
-#define HIST_FIRST_CAP 8      /* points a new ring holds before it first grows */
-
-struct point {
-	int32_t t_off;               /* time_ms - the ring's base_ms */
-	uint32_t memory_mb;
-	float cores;
-	float anomaly_score;
-	uint16_t cpu_pct, mem_pct;   /* hundredths of a percent */
-	uint16_t cpu_psi, mem_psi;   /* hundredths of a percent */
-};
-
 struct hist {
 	uint32_t vmid;
-	uint32_t head, count, cap;   /* ring: oldest, points, allocated (grows to hist_points) */
-	int64_t base_ms;
-	struct point *ring;
+	struct histring ring;
 };
 
 /* struct api_container but its last decision (keep the two in step: ct_pack, ct_unpack) */
@@ -113,8 +93,8 @@ struct daemon_pub *pub_new(size_t history_points, size_t decisions_max)
 	if (!p)
 		return NULL;
 	p->hist_points = history_points ? history_points : 1;
-	if (p->hist_points > UINT32_MAX / 2) /* a ring counts its points in uint32 */
-		p->hist_points = UINT32_MAX / 2;
+	if (p->hist_points > 1000000) /* a ring counts its points and bytes in uint32 */
+		p->hist_points = 1000000;
 	p->dec_max = decisions_max ? decisions_max : 1;
 	p->decs = calloc(p->dec_max, sizeof(*p->decs));
 	if (!p->decs) {
@@ -133,7 +113,7 @@ void pub_free(struct daemon_pub *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->n_hists; i++)
-		free(p->hists[i].ring);
+		histring_free(&p->hists[i].ring);
 	free(p->hists);
 	free(p->list);
 	free(p->back);
@@ -299,46 +279,6 @@ static size_t hist_lower_bound(const struct daemon_pub *p, uint32_t vmid)
 	return lo;
 }
 
-static uint16_t centi(double pct)
-{
-	if (!(pct > 0)) /* also NaN */
-		return 0;
-	double c = round(pct * 100.0);
-	return c >= UINT16_MAX ? UINT16_MAX : (uint16_t)c;
-}
-
-static bool fits_i32(int64_t v)
-{
-	return v >= INT32_MIN && v <= INT32_MAX;
-}
-
-/* Makes t representable as an offset: moves the base to t when the offset would overflow
- * (after ~24 days of points, or a clock step). Points too far from the new base (a step of
- * more than ~24 days within the ring's minutes) are dropped: they belong to another timeline. */
-static void hist_rebase(struct hist *h, size_t cap_max, int64_t t)
-{
-	if (h->count == 0) {
-		h->base_ms = t;
-		h->head = 0;
-		return;
-	}
-	if (fits_i32(t - h->base_ms))
-		return;
-	for (uint32_t k = 0; k < h->count; k++) {
-		int64_t abs_ms = h->base_ms + h->ring[(h->head + k) % cap_max].t_off;
-		if (!fits_i32(abs_ms - t)) {
-			h->count = h->head = 0;
-			h->base_ms = t;
-			return;
-		}
-	}
-	for (uint32_t k = 0; k < h->count; k++) {
-		struct point *pt = &h->ring[(h->head + k) % cap_max];
-		pt->t_off = (int32_t)(h->base_ms + pt->t_off - t);
-	}
-	h->base_ms = t;
-}
-
 void pub_history(struct daemon_pub *p, uint32_t vmid, const struct api_history_point *pt)
 {
 	pthread_mutex_lock(&p->mu);
@@ -353,42 +293,11 @@ void pub_history(struct daemon_pub *p, uint32_t vmid, const struct api_history_p
 			p->cap_hists = cap;
 		}
 		memmove(&p->hists[i + 1], &p->hists[i], (p->n_hists - i) * sizeof(*p->hists));
-		p->hists[i] = (struct hist){ .vmid = vmid };
+		p->hists[i].vmid = vmid;
+		histring_init(&p->hists[i].ring);
 		p->n_hists++;
 	}
-	struct hist *h = &p->hists[i];
-	/* A ring that is not full has not wrapped (head 0), so growing it is a realloc. */
-	if (h->count == h->cap && h->cap < p->hist_points) {
-		size_t cap = h->cap ? (size_t)h->cap * 2 : HIST_FIRST_CAP;
-		if (cap > p->hist_points)
-			cap = p->hist_points;
-		struct point *ring = realloc(h->ring, cap * sizeof(*ring));
-		if (!ring && !h->ring)
-			goto out;
-		if (ring) {
-			h->ring = ring;
-			h->cap = (uint32_t)cap;
-		} /* else: out of memory, the ring slides at its present size */
-	}
-	hist_rebase(h, h->cap, pt->time_ms);
-	struct point *slot;
-	if (h->count < h->cap) {
-		slot = &h->ring[(h->head + h->count) % h->cap];
-		h->count++;
-	} else {
-		slot = &h->ring[h->head];
-		h->head = (h->head + 1) % h->cap;
-	}
-	*slot = (struct point){
-		.t_off = (int32_t)(pt->time_ms - h->base_ms),
-		.memory_mb = pt->memory_mb > UINT32_MAX ? UINT32_MAX : (uint32_t)pt->memory_mb,
-		.cores = (float)pt->cores,
-		.anomaly_score = (float)pt->anomaly_score,
-		.cpu_pct = centi(pt->cpu_pct),
-		.mem_pct = centi(pt->mem_pct),
-		.cpu_psi = centi(pt->cpu_psi_some_avg10),
-		.mem_psi = centi(pt->mem_psi_some_avg10),
-	};
+	(void)histring_push(&p->hists[i].ring, p->hist_points, pt); /* ENOMEM: the point is lost */
 out:
 	pthread_mutex_unlock(&p->mu);
 }
@@ -398,7 +307,7 @@ void pub_forget(struct daemon_pub *p, uint32_t vmid)
 	pthread_mutex_lock(&p->mu);
 	size_t i = hist_lower_bound(p, vmid);
 	if (i < p->n_hists && p->hists[i].vmid == vmid) {
-		free(p->hists[i].ring);
+		histring_free(&p->hists[i].ring);
 		memmove(&p->hists[i], &p->hists[i + 1], (p->n_hists - i - 1) * sizeof(*p->hists));
 		p->n_hists--;
 	}
@@ -497,24 +406,12 @@ int pub_get(struct daemon_pub *p, uint32_t vmid, struct api_container *out,
 		}
 	}
 	size_t h = hist_lower_bound(p, vmid);
-	if (rc == 0 && h < p->n_hists && p->hists[h].vmid == vmid && p->hists[h].count) {
-		const struct hist *x = &p->hists[h];
-		*hist = malloc(x->count * sizeof(**hist));
+	if (rc == 0 && h < p->n_hists && p->hists[h].vmid == vmid && histring_count(&p->hists[h].ring)) {
+		const struct histring *x = &p->hists[h].ring;
+		*hist = malloc(histring_count(x) * sizeof(**hist));
 		if (*hist) {
-			for (size_t k = 0; k < x->count; k++) {
-				const struct point *pt = &x->ring[(x->head + k) % x->cap];
-				(*hist)[k] = (struct api_history_point){
-					.time_ms = x->base_ms + pt->t_off,
-					.cores = pt->cores,
-					.memory_mb = pt->memory_mb,
-					.cpu_pct = pt->cpu_pct / 100.0,
-					.mem_pct = pt->mem_pct / 100.0,
-					.cpu_psi_some_avg10 = pt->cpu_psi / 100.0,
-					.mem_psi_some_avg10 = pt->mem_psi / 100.0,
-					.anomaly_score = pt->anomaly_score,
-				};
-			}
-			*n_hist = x->count;
+			histring_read(x, *hist);
+			*n_hist = histring_count(x);
 		} else {
 			rc = -ENOMEM;
 		}
