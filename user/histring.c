@@ -3,8 +3,10 @@
  *
  * A record is HISTRING_FIELDS zigzag varints, one per field in the order of enum field:
  * the field's integer minus the previous point's, computed in uint64 so that any change
- * wraps and unwraps exactly. The byte ring grows by half again when a record does not fit
- * (it is rewritten from offset 0 then), and never shrinks: a busy minute sets its size.
+ * wraps and unwraps exactly. While the ring fills, its bytes grow by half when a record does
+ * not fit (rewritten from offset 0); when it first holds max_points it is trimmed to what it
+ * uses plus an eighth (it has not wrapped yet: nothing was dropped), and from then on grows
+ * by an eighth at a time. It never shrinks after that: a busy minute sets its size.
  */
 #include "histring.h"
 
@@ -113,7 +115,7 @@ size_t histring_heap_bytes(const struct histring *r)
 /* Room for `need` more bytes, the ring rewritten from offset 0 into a larger buffer. */
 static int grow(struct histring *r, size_t need)
 {
-	size_t cap = (size_t)r->cap + r->cap / 2;
+	size_t cap = (size_t)r->cap + (r->full ? r->cap / 8 : r->cap / 2);
 	if (cap < 64)
 		cap = 64;
 	if (cap < (size_t)r->used + need)
@@ -191,6 +193,17 @@ int histring_push(struct histring *r, size_t max_points, const struct api_histor
 	r->used += (uint32_t)len;
 	memcpy(r->last, q, sizeof(q));
 	r->count++;
+	if (!r->full && r->count >= max_points) {
+		r->full = true;
+		size_t fit = (size_t)r->used + r->used / 8 + RECORD_MAX;
+		if (fit < r->cap && r->head == 0) {
+			uint8_t *nb = realloc(r->buf, fit);
+			if (nb) {
+				r->buf = nb;
+				r->cap = (uint32_t)fit;
+			}
+		}
+	}
 	return 0;
 }
 

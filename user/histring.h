@@ -23,6 +23,7 @@
 #ifndef LXCSCALE_HISTRING_H
 #define LXCSCALE_HISTRING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,7 @@ struct histring {
 	uint8_t *buf;                       /* ring of bytes: the records after the oldest point */
 	uint32_t cap, head, used;           /* bytes allocated, start of the first record, in use */
 	uint32_t count;                     /* points, the oldest included */
+	bool full;                          /* has held max_points: trimmed, grows slowly */
 	int64_t first[HISTRING_FIELDS];     /* the oldest point, as integers */
 	int64_t last[HISTRING_FIELDS];      /* the newest point, as integers */
 };
