@@ -1,9 +1,10 @@
 /*
  * histring.c — delta-encoded history ring of API points (design in histring.h).
  *
- * A record is HISTRING_FIELDS zigzag varints, one per field in the order of enum field:
- * the field's integer minus the previous point's, computed in uint64 so that any change
- * wraps and unwraps exactly. While the ring fills, its bytes grow by half when a record does
+ * A record is one byte with a bit per field that changed since the previous point, then
+ * for each of those, in the order of enum field, a zigzag varint of the field's integer
+ * minus the previous point's, computed in uint64 so that any change wraps and unwraps
+ * exactly. Limits and PSI rarely change, so they usually cost nothing. While the ring fills, its bytes grow by half when a record does
  * not fit (rewritten from offset 0); when it first holds max_points it is trimmed to what it
  * uses plus an eighth (it has not wrapped yet: nothing was dropped), and from then on grows
  * by an eighth at a time. It never shrinks after that: a busy minute sets its size.
@@ -17,7 +18,9 @@
 
 enum field { F_TIME, F_CORES, F_MEM_MB, F_CPU_PCT, F_MEM_PCT, F_CPU_PSI, F_MEM_PSI, F_SCORE };
 
-#define RECORD_MAX (HISTRING_FIELDS * 10)   /* a 64-bit varint is at most 10 bytes */
+#define RECORD_MAX (1 + HISTRING_FIELDS * 10) /* the mask, varints of at most 10 bytes */
+
+_Static_assert(HISTRING_FIELDS <= 8, "one mask byte per record");
 #define QUANT_MAX 1e15                       /* beyond any real value; keeps llround defined */
 
 static int64_t quantize(double v, double scale)
@@ -58,11 +61,12 @@ static void from_ints(const int64_t q[HISTRING_FIELDS], struct api_history_point
 	};
 }
 
-/* next - prev as a zigzag varint into out; returns its length */
-static size_t put_delta(uint8_t *out, int64_t prev, int64_t next)
+/* A difference (mod 2^64) as a zigzag varint into out: small either way, few bytes.
+ * Returns its length. */
+static size_t put_varint(uint8_t *out, uint64_t d)
 {
-	int64_t d = (int64_t)((uint64_t)next - (uint64_t)prev);
-	uint64_t z = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+	int64_t sd = (int64_t)d;
+	uint64_t z = (d << 1) ^ (uint64_t)(sd >> 63);
 	size_t n = 0;
 	while (z >= 0x80) {
 		out[n++] = (uint8_t)(z | 0x80);
@@ -72,16 +76,40 @@ static size_t put_delta(uint8_t *out, int64_t prev, int64_t next)
 	return n;
 }
 
+static size_t put_record(uint8_t *out, const int64_t prev[HISTRING_FIELDS],
+			 const int64_t next[HISTRING_FIELDS])
+{
+	size_t n = 1;
+	out[0] = 0;
+	for (int f = 0; f < HISTRING_FIELDS; f++) {
+		uint64_t d = (uint64_t)next[f] - (uint64_t)prev[f];
+		if (d) {
+			out[0] |= (uint8_t)(1u << f);
+			n += put_varint(out + n, d);
+		}
+	}
+	return n;
+}
+
+static uint8_t next_byte(const struct histring *r, uint32_t *pos)
+{
+	uint8_t b = r->buf[*pos];
+	*pos = *pos + 1 == r->cap ? 0 : *pos + 1;
+	return b;
+}
+
 /* Decodes one record at *pos into cur (adding the deltas); advances *pos. */
 static void read_record(const struct histring *r, uint32_t *pos, int64_t cur[HISTRING_FIELDS])
 {
+	uint8_t mask = next_byte(r, pos);
 	for (int f = 0; f < HISTRING_FIELDS; f++) {
+		if (!(mask & (1u << f)))
+			continue;
 		uint64_t z = 0;
 		unsigned shift = 0;
 		uint8_t b;
 		do {
-			b = r->buf[*pos];
-			*pos = *pos + 1 == r->cap ? 0 : *pos + 1;
+			b = next_byte(r, pos);
 			if (shift < 64)
 				z |= (uint64_t)(b & 0x7f) << shift;
 			shift += 7;
@@ -154,9 +182,7 @@ int histring_push(struct histring *r, size_t max_points, const struct api_histor
 		return 0;
 	}
 	uint8_t rec[RECORD_MAX];
-	size_t len = 0;
-	for (int f = 0; f < HISTRING_FIELDS; f++)
-		len += put_delta(rec + len, r->last[f], q[f]);
+	size_t len = put_record(rec, r->last, q);
 
 	/* the oldest point leaves once the ring is full: its successor becomes `first` */
 	bool evict = r->count >= max_points;

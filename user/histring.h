@@ -12,9 +12,10 @@
  *                                non-finite values read back as 0, and beyond ±1e15 units
  *                                (10^9 cores, 10^13 %) as that bound.
  * The oldest point is kept whole; every later point is stored as the differences from the
- * point before it, each a zigzag varint (LEB128), in a ring of bytes that grows as needed.
- * A steady container costs about 10 bytes a point (time +1000 ms: 2 bytes, unchanged
- * limits and PSI: 1 byte each, CPU, memory % and score: 1-3 bytes), any change of any size
+ * point before it: a byte flagging the fields that changed, then each change as a zigzag
+ * varint (LEB128), in a ring of bytes that grows as needed. A steady container costs about
+ * 8 bytes a point (the flags 1, time +1000 ms 2, CPU and memory % 1-2 each, score 1-3;
+ * unchanged limits and PSI nothing), any change of any size
  * still fits (differences wrap in 64 bits and decode exactly), and the ring needs no timing
  * assumption: clock steps are differences like any other. Dropping the oldest point decodes
  * one record into the kept-whole point; reading decodes forward. Not thread-safe: the
