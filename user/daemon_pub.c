@@ -13,7 +13,7 @@
  * Readers get full struct api_container copies.
  *
  * History rings are what a thousand containers cost here: each is a struct histring
- * (histring.c), about 10 bytes a point instead of the 64 of struct api_history_point,
+ * (histring.c), 6-10 bytes a point instead of the 64 of struct api_history_point,
  * growing as points arrive; pub_get() expands it back into struct api_history_point, so the
  * API's JSON keeps its fields and format.
  */
