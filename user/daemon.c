@@ -629,7 +629,6 @@ void daemon_free(struct daemon *d)
 	free(d->props);
 	free(d->deltas);
 	pub_free(d->pub);
-	free(d->pub_buf);
 	free(d);
 }
 

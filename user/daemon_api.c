@@ -75,8 +75,9 @@ static void fill(const struct ct *ct, struct api_container *a)
 }
 
 /* The container list is copied for the API at most every LIST_EVERY_MS, or at once after a
- * decision or a container coming or going (pub_dirty): with 1000 containers a copy is a
- * megabyte, and between two copies most containers were not even read (quiet sampling).
+ * decision or a container coming or going (pub_dirty): between two copies most containers
+ * were not even read (quiet sampling). The list is built straight into the store's back
+ * buffer, compacted there (daemon_pub.c), so the loop keeps no copy of its own.
  * The loop-wide figures are published every tick. */
 void daemon_publish(struct daemon *d, int64_t now_ms)
 {
@@ -104,20 +105,15 @@ void daemon_publish(struct daemon *d, int64_t now_ms)
 		pub_set_stats(d->pub, &st);
 		return;
 	}
-	if (d->pub_cap < d->n_cts) {
-		size_t cap = d->n_cts * 2;
-		struct api_container *n = realloc(d->pub_buf, cap * sizeof(*n));
-		if (!n)
-			return;
-		d->pub_buf = n;
-		d->pub_cap = cap;
-	}
+	if (pub_list_begin(d->pub, d->n_cts) != 0)
+		return;
 	d->pub_dirty = false;
 	d->next_pub_ms = now_ms + LIST_EVERY_MS;
 	for (size_t i = 0; i < d->n_cts; i++) {
 		struct ct *ct = d->cts[i];
-		struct api_container *a = &d->pub_buf[i];
+		struct api_container one, *a = &one;
 		fill(ct, a);
+		pub_list_put(d->pub, i, a);
 		/* a point a second; the list itself comes about as often, so allow its jitter */
 		if (ct->have_raw && now_ms - ct->last_hist_ms >= HISTORY_EVERY_MS * 9 / 10) {
 			ct->last_hist_ms = now_ms;
@@ -130,7 +126,7 @@ void daemon_publish(struct daemon *d, int64_t now_ms)
 			pub_history(d->pub, ct->vmid, &pt);
 		}
 	}
-	pub_containers(d->pub, d->pub_buf, d->n_cts, &st);
+	pub_list_commit(d->pub, d->n_cts, &st);
 }
 
 void daemon_publish_psi(struct daemon *d, struct ct *ct, int which, int64_t now_ms)

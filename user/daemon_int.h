@@ -125,8 +125,6 @@ struct daemon {
 	struct actuator_outcome last_outcome; /* of the last decision handed to the actuator */
 	struct cfgread *cfgr;        /* Proxmox config reader; NULL when pct / the API is absent */
 	struct daemon_pub *pub;      /* what the REST API reads (daemon_api.c) */
-	struct api_container *pub_buf;
-	size_t pub_cap;
 	bool pub_dirty;              /* a decision, a container came or went: republish at once */
 	int64_t next_pub_ms;         /* the container list's next periodic publication */
 

@@ -5,10 +5,20 @@
  *   mu      the container list, the per-container history rings, stats and counters;
  *   dec_mu  the decision ring;
  *   sub_mu  the subscriber list (held while callbacks run, see the header).
- * The container list is double-buffered: the loop fills its own array, then swaps it in
- * under `mu`, so the lock is held for a pointer swap, not for building the list.
+ * The container list is double-buffered: the loop fills the back array (pub_list_begin,
+ * pub_list_put), then swaps it in under `mu` (pub_list_commit), so the lock is held for a
+ * pointer swap, not for building the list. An entry is struct pub_ct, the API's container
+ * without its last decision (160 bytes instead of 1.1 KB): last decisions live once, in
+ * `lastdecs` sorted by vmid, for the containers that have one, copied only when they change.
+ * Readers get full struct api_container copies.
+ *
+ * History rings are what a thousand containers cost here: each is a struct histring
+ * (histring.c), 6-10 bytes a point instead of the 64 of struct api_history_point,
+ * growing as points arrive; pub_get() expands it back into struct api_history_point, so the
+ * API's JSON keeps its fields and format.
  */
 #include "daemon_pub.h"
+#include "histring.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,8 +31,25 @@
 
 struct hist {
 	uint32_t vmid;
-	struct api_history_point *ring;
-	size_t head, count;
+	struct histring ring;
+};
+
+/* struct api_container but its last decision (keep the two in step: ct_pack, ct_unpack) */
+struct pub_ct {
+	uint32_t vmid;
+	bool running, anomaly, has_last_decision;
+	char name[64];
+	int64_t updated_ms;
+	double cores;
+	uint64_t memory_mb, memory_used_mb;
+	double cpu_pct, mem_pct;
+	double cpu_psi_some_avg10, mem_psi_some_avg10, io_psi_some_avg10;
+	double anomaly_score;
+};
+
+struct lastdec {
+	uint32_t vmid;
+	struct decision d;
 };
 
 struct sub {
@@ -33,8 +60,10 @@ struct sub {
 
 struct daemon_pub {
 	pthread_mutex_t mu;
-	struct api_container *list;
-	size_t n_list;
+	struct pub_ct *list, *back;  /* front (readers), back (the loop fills it) */
+	size_t n_list, cap_list, cap_back;
+	struct lastdec *lastdecs;    /* sorted by vmid; written by the loop under mu */
+	size_t n_lastdecs, cap_lastdecs;
 	uint64_t generation;
 	struct pub_stats st;
 	struct hist *hists;          /* sorted by vmid */
@@ -64,6 +93,8 @@ struct daemon_pub *pub_new(size_t history_points, size_t decisions_max)
 	if (!p)
 		return NULL;
 	p->hist_points = history_points ? history_points : 1;
+	if (p->hist_points > 1000000) /* a ring counts its points and bytes in uint32 */
+		p->hist_points = 1000000;
 	p->dec_max = decisions_max ? decisions_max : 1;
 	p->decs = calloc(p->dec_max, sizeof(*p->decs));
 	if (!p->decs) {
@@ -82,9 +113,11 @@ void pub_free(struct daemon_pub *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->n_hists; i++)
-		free(p->hists[i].ring);
+		histring_free(&p->hists[i].ring);
 	free(p->hists);
 	free(p->list);
+	free(p->back);
+	free(p->lastdecs);
 	free(p->decs);
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->dec_mu);
@@ -94,25 +127,136 @@ void pub_free(struct daemon_pub *p)
 
 /* ---- loop side ------------------------------------------------------------------------- */
 
-void pub_containers(struct daemon_pub *p, const struct api_container *list, size_t n,
-		    const struct pub_stats *st)
+static void ct_pack(struct pub_ct *o, const struct api_container *c)
 {
-	struct api_container *copy = NULL;
-	if (n) {
-		copy = malloc(n * sizeof(*copy));
-		if (!copy)
-			return; /* readers keep the previous snapshot */
-		memcpy(copy, list, n * sizeof(*copy));
+	*o = (struct pub_ct){
+		.vmid = c->vmid, .running = c->running, .anomaly = c->anomaly,
+		.has_last_decision = c->has_last_decision, .updated_ms = c->updated_ms,
+		.cores = c->cores, .memory_mb = c->memory_mb, .memory_used_mb = c->memory_used_mb,
+		.cpu_pct = c->cpu_pct, .mem_pct = c->mem_pct,
+		.cpu_psi_some_avg10 = c->cpu_psi_some_avg10, .mem_psi_some_avg10 = c->mem_psi_some_avg10,
+		.io_psi_some_avg10 = c->io_psi_some_avg10, .anomaly_score = c->anomaly_score,
+	};
+	memcpy(o->name, c->name, sizeof(o->name));
+}
+
+static size_t lastdec_lower_bound(const struct daemon_pub *p, uint32_t vmid)
+{
+	size_t lo = 0, hi = p->n_lastdecs;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (p->lastdecs[mid].vmid < vmid)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return lo;
+}
+
+/* Under mu. */
+static void ct_unpack(const struct daemon_pub *p, const struct pub_ct *c, struct api_container *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->vmid = c->vmid;
+	memcpy(o->name, c->name, sizeof(o->name));
+	o->running = c->running;
+	o->updated_ms = c->updated_ms;
+	o->cores = c->cores;
+	o->memory_mb = c->memory_mb;
+	o->cpu_pct = c->cpu_pct;
+	o->memory_used_mb = c->memory_used_mb;
+	o->mem_pct = c->mem_pct;
+	o->cpu_psi_some_avg10 = c->cpu_psi_some_avg10;
+	o->mem_psi_some_avg10 = c->mem_psi_some_avg10;
+	o->io_psi_some_avg10 = c->io_psi_some_avg10;
+	o->anomaly_score = c->anomaly_score;
+	o->anomaly = c->anomaly;
+	if (c->has_last_decision) {
+		size_t i = lastdec_lower_bound(p, c->vmid);
+		if (i < p->n_lastdecs && p->lastdecs[i].vmid == c->vmid) {
+			o->has_last_decision = true;
+			o->last_decision = p->lastdecs[i].d;
+		}
+	}
+}
+
+/* The loop's copy of a container's last decision; the loop is the only writer, so it reads
+ * without the lock and takes it only to change something. False on ENOMEM. */
+static bool lastdec_set(struct daemon_pub *p, uint32_t vmid, const struct decision *d)
+{
+	size_t i = lastdec_lower_bound(p, vmid);
+	bool found = i < p->n_lastdecs && p->lastdecs[i].vmid == vmid;
+	if (found && memcmp(&p->lastdecs[i].d, d, sizeof(*d)) == 0)
+		return true;
 	pthread_mutex_lock(&p->mu);
-	struct api_container *old = p->list;
-	p->list = copy;
+	if (!found) {
+		if (p->n_lastdecs == p->cap_lastdecs) {
+			size_t cap = p->cap_lastdecs ? p->cap_lastdecs * 2 : 16;
+			struct lastdec *n = realloc(p->lastdecs, cap * sizeof(*n));
+			if (!n) {
+				pthread_mutex_unlock(&p->mu);
+				return false;
+			}
+			p->lastdecs = n;
+			p->cap_lastdecs = cap;
+		}
+		memmove(&p->lastdecs[i + 1], &p->lastdecs[i], (p->n_lastdecs - i) * sizeof(*p->lastdecs));
+		p->n_lastdecs++;
+		p->lastdecs[i].vmid = vmid;
+	}
+	p->lastdecs[i].d = *d;
+	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
+int pub_list_begin(struct daemon_pub *p, size_t n)
+{
+	if (n <= p->cap_back)
+		return 0;
+	size_t cap = n + n / 4 + 16;
+	struct pub_ct *b = realloc(p->back, cap * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	p->back = b;
+	p->cap_back = cap;
+	return 0;
+}
+
+void pub_list_put(struct daemon_pub *p, size_t i, const struct api_container *c)
+{
+	if (i >= p->cap_back)
+		return;
+	ct_pack(&p->back[i], c);
+	if (c->has_last_decision && !lastdec_set(p, c->vmid, &c->last_decision))
+		p->back[i].has_last_decision = false;
+}
+
+void pub_list_commit(struct daemon_pub *p, size_t n, const struct pub_stats *st)
+{
+	if (n > p->cap_back)
+		n = p->cap_back;
+	pthread_mutex_lock(&p->mu);
+	struct pub_ct *front = p->list;
+	size_t cap_front = p->cap_list;
+	p->list = p->back;
+	p->cap_list = p->cap_back;
 	p->n_list = n;
+	p->back = front;
+	p->cap_back = cap_front;
 	p->generation++;
 	if (st)
 		p->st = *st;
 	pthread_mutex_unlock(&p->mu);
-	free(old);
+}
+
+void pub_containers(struct daemon_pub *p, const struct api_container *list, size_t n,
+		    const struct pub_stats *st)
+{
+	if (pub_list_begin(p, n) != 0)
+		return; /* readers keep the previous snapshot */
+	for (size_t i = 0; i < n; i++)
+		pub_list_put(p, i, &list[i]);
+	pub_list_commit(p, n, st);
 }
 
 void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st)
@@ -140,29 +284,20 @@ void pub_history(struct daemon_pub *p, uint32_t vmid, const struct api_history_p
 	pthread_mutex_lock(&p->mu);
 	size_t i = hist_lower_bound(p, vmid);
 	if (i == p->n_hists || p->hists[i].vmid != vmid) {
-		struct api_history_point *ring = calloc(p->hist_points, sizeof(*ring));
-		if (!ring)
-			goto out;
 		if (p->n_hists == p->cap_hists) {
 			size_t cap = p->cap_hists ? p->cap_hists * 2 : 32;
 			struct hist *nh = realloc(p->hists, cap * sizeof(*nh));
-			if (!nh) {
-				free(ring);
+			if (!nh)
 				goto out;
-			}
 			p->hists = nh;
 			p->cap_hists = cap;
 		}
 		memmove(&p->hists[i + 1], &p->hists[i], (p->n_hists - i) * sizeof(*p->hists));
-		p->hists[i] = (struct hist){ .vmid = vmid, .ring = ring };
+		p->hists[i].vmid = vmid;
+		histring_init(&p->hists[i].ring);
 		p->n_hists++;
 	}
-	struct hist *h = &p->hists[i];
-	h->ring[(h->head + h->count) % p->hist_points] = *pt;
-	if (h->count < p->hist_points)
-		h->count++;
-	else
-		h->head = (h->head + 1) % p->hist_points;
+	(void)histring_push(&p->hists[i].ring, p->hist_points, pt); /* ENOMEM: the point is lost */
 out:
 	pthread_mutex_unlock(&p->mu);
 }
@@ -172,9 +307,15 @@ void pub_forget(struct daemon_pub *p, uint32_t vmid)
 	pthread_mutex_lock(&p->mu);
 	size_t i = hist_lower_bound(p, vmid);
 	if (i < p->n_hists && p->hists[i].vmid == vmid) {
-		free(p->hists[i].ring);
+		histring_free(&p->hists[i].ring);
 		memmove(&p->hists[i], &p->hists[i + 1], (p->n_hists - i - 1) * sizeof(*p->hists));
 		p->n_hists--;
+	}
+	i = lastdec_lower_bound(p, vmid);
+	if (i < p->n_lastdecs && p->lastdecs[i].vmid == vmid) {
+		memmove(&p->lastdecs[i], &p->lastdecs[i + 1],
+			(p->n_lastdecs - i - 1) * sizeof(*p->lastdecs));
+		p->n_lastdecs--;
 	}
 	pthread_mutex_unlock(&p->mu);
 }
@@ -239,7 +380,8 @@ int pub_list(struct daemon_pub *p, struct api_container **out, size_t *n)
 	if (p->n_list) {
 		*out = malloc(p->n_list * sizeof(**out));
 		if (*out) {
-			memcpy(*out, p->list, p->n_list * sizeof(**out));
+			for (size_t i = 0; i < p->n_list; i++)
+				ct_unpack(p, &p->list[i], &(*out)[i]);
 			*n = p->n_list;
 		} else {
 			rc = -ENOMEM;
@@ -258,19 +400,18 @@ int pub_get(struct daemon_pub *p, uint32_t vmid, struct api_container *out,
 	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < p->n_list; i++) {
 		if (p->list[i].vmid == vmid) {
-			*out = p->list[i];
+			ct_unpack(p, &p->list[i], out);
 			rc = 0;
 			break;
 		}
 	}
 	size_t h = hist_lower_bound(p, vmid);
-	if (rc == 0 && h < p->n_hists && p->hists[h].vmid == vmid && p->hists[h].count) {
-		const struct hist *x = &p->hists[h];
-		*hist = malloc(x->count * sizeof(**hist));
+	if (rc == 0 && h < p->n_hists && p->hists[h].vmid == vmid && histring_count(&p->hists[h].ring)) {
+		const struct histring *x = &p->hists[h].ring;
+		*hist = malloc(histring_count(x) * sizeof(**hist));
 		if (*hist) {
-			for (size_t k = 0; k < x->count; k++)
-				(*hist)[k] = x->ring[(x->head + k) % p->hist_points];
-			*n_hist = x->count;
+			histring_read(x, *hist);
+			*n_hist = histring_count(x);
 		} else {
 			rc = -ENOMEM;
 		}

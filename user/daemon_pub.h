@@ -22,7 +22,8 @@
 
 struct daemon_pub;
 
-/* history_points per container (ring), decisions kept (ring). NULL on ENOMEM. */
+/* history_points per container (a ring that grows to it; points stored compactly, see
+ * daemon_pub.c), decisions kept (ring). NULL on ENOMEM. */
 struct daemon_pub *pub_new(size_t history_points, size_t decisions_max);
 void pub_free(struct daemon_pub *p);
 
@@ -39,11 +40,18 @@ struct pub_stats {
 };
 
 /* ---- loop thread ---- */
+/* The container list, built in place: begin (room for n; -ENOMEM keeps the previous list),
+ * put each container at 0 <= i < n, commit (readers see the new list from then on). */
+int pub_list_begin(struct daemon_pub *p, size_t n);
+void pub_list_put(struct daemon_pub *p, size_t i, const struct api_container *c);
+void pub_list_commit(struct daemon_pub *p, size_t n, const struct pub_stats *st);
+/* The same from an array. */
 void pub_containers(struct daemon_pub *p, const struct api_container *list, size_t n,
 		    const struct pub_stats *st);
 /* Only the loop-wide figures, between two container lists. */
 void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st);
 void pub_history(struct daemon_pub *p, uint32_t vmid, const struct api_history_point *pt);
+/* A container left: its history and last decision go. */
 void pub_forget(struct daemon_pub *p, uint32_t vmid);
 /* A decision left the daemon: kept for /api/v1/decisions and sent to subscribers.
  * `outcome` names what the actuator did ("applied", "failed", "dry-run", ...). */

@@ -1,10 +1,13 @@
 /*
  * feature.c — raw samples → rows → the feature vector (design in feature.h).
  *
- * The history is a ring of rows. Next to each row it stores the rolling means of CPU and
- * memory as they were when the row arrived, which is exactly the series pandas'
- * `rolling(W, min_periods=1).mean()` produces; the trend is the least-squares slope of that
- * series over the ring. Rolling statistics skip unknown values the way pandas skips NaN.
+ * The history keeps what the features need, not the rows themselves: the newest row whole,
+ * the CPU and memory values of the newest W rows for the rolling statistics, and for the
+ * trend the rolling means of CPU and memory as they were when each row arrived (exactly the
+ * series pandas' `rolling(W, min_periods=1).mean()` produces), summarised in a few mergeable
+ * buckets (see "history" below for the sliding semantics: the trend covers the newest
+ * history_length rows, give or take one bucket once the history is full). Rolling
+ * statistics skip unknown values the way pandas skips NaN.
  */
 #include "feature.h"
 
@@ -161,32 +164,83 @@ bool features_row_from_raw(const struct feat_raw *p, const struct feat_raw *c, s
 	return true;
 }
 
-/* ---- history ring ---------------------------------------------------------------------- */
+/* ---- history ------------------------------------------------------------------------------- */
 
-struct hist_row {
-	struct feat_row row;
-	double rmean_cpu, rmean_mem;     /* rolling means when this row arrived */
-	bool rmean_cpu_known, rmean_mem_known;
+/*
+ * The rolling statistics look back W rows (rolling_window) and time_diff one row, so only the
+ * newest row is kept whole; the W newest rows keep just their CPU and memory values.
+ *
+ * The trend looks back over the whole history (history_length rows), but only at one number
+ * per row: the rolling mean as it was when the row arrived. Those means are kept as a ring of
+ * at most TREND_BUCKETS + 1 buckets of `bucket_rows` consecutive rows each (bucket_rows =
+ * ceil(history_length / TREND_BUCKETS)). A bucket holds, per series, the exact statistics a
+ * least-squares fit needs and that can be merged: the number of known means n, their mean ȳ
+ * and the co-moment Σ(x - x̄)(y - ȳ), with x the index among the bucket's known means (so
+ * x̄ = (n - 1)/2 and Σ(x - x̄)² = n(n² - 1)/12 need no storage), plus whether any mean
+ * differed from the ones before, for the reference's "constant series gives 0" rule (while
+ * none did, ȳ is exactly that value: Welford's update adds y - ȳ = 0). A row is
+ * added to the newest bucket by Welford's update; at compute time the buckets are merged in
+ * order (Chan et al.: the cross term n·(x̄_b - X̄)(ȳ_b - Ȳ) of each bucket's offset means),
+ * which gives the same slope as the two-pass sum over the points themselves up to rounding.
+ *
+ * When the rows exceed history_length the oldest bucket leaves whole, so the trend covers
+ * between history_length - bucket_rows + 1 and history_length rows: exactly history_length
+ * until the history first fills, exactly a sliding history_length when history_length <=
+ * TREND_BUCKETS (bucket_rows = 1), and within bucket_rows of it otherwise (for the default
+ * 1000 rows, 32-row buckets: the newest 969..1000 rows). Pushing is O(1), the trend
+ * O(TREND_BUCKETS), and a container costs about 2 KB whatever history_length is.
+ */
+#define TREND_BUCKETS 32
+
+enum { SERIES_CPU = 0, SERIES_MEM, SERIES_COUNT };
+
+struct trend_bucket {                    /* 40 bytes */
+	double mean[SERIES_COUNT];       /* ȳ of the known rolling means */
+	double cxy[SERIES_COUNT];        /* Σ (x - x̄)(y - ȳ), x local to the bucket */
+	uint16_t n[SERIES_COUNT];        /* known rolling means (≤ bucket_rows ≤ 31250) */
+	uint16_t rows;                   /* rows, known means or not */
+	bool varied[SERIES_COUNT];       /* not all known means were equal */
+};
+
+struct recent_row {                      /* what the rolling window needs of a row */
+	double v[SERIES_COUNT];
+	uint8_t known;                   /* 1 << SERIES_* */
 };
 
 struct feat_history {
 	unsigned capacity, window;
-	unsigned head;                   /* index of the oldest row */
-	unsigned count;
+	unsigned bucket_rows, n_buckets;      /* bucket size; buckets allocated */
+	unsigned b_head, b_used;              /* oldest bucket, buckets in use */
+	unsigned rows;                        /* rows the buckets cover (≤ capacity) */
+	unsigned r_head, r_count;             /* the recent ring: oldest, rows (≤ window) */
+	bool have_last, have_prev;
+	struct feat_row last;                 /* the newest row, whole */
+	int64_t prev_mono_ms;                 /* the row before it: only its time */
 	struct feat_raw prev_raw;
 	bool have_prev_raw;
-	struct hist_row rows[];
+	struct trend_bucket *buckets;         /* [n_buckets], inside this allocation */
+	struct recent_row *recent;            /* [window], inside this allocation */
 };
+
+static const enum feat_col series_col[SERIES_COUNT] = { COL_CPU, COL_MEM };
 
 struct feat_history *features_history_new(unsigned capacity, unsigned window)
 {
 	if (capacity < 2 || capacity > 1000000 || window < 1 || window > capacity)
 		return NULL;
-	struct feat_history *h = calloc(1, sizeof(*h) + (size_t)capacity * sizeof(struct hist_row));
+	unsigned bucket_rows = (capacity + TREND_BUCKETS - 1) / TREND_BUCKETS;
+	unsigned n_buckets = (capacity + bucket_rows - 1) / bucket_rows + 1;
+	size_t size = sizeof(struct feat_history) + (size_t)n_buckets * sizeof(struct trend_bucket) +
+		      (size_t)window * sizeof(struct recent_row);
+	struct feat_history *h = calloc(1, size);
 	if (!h)
 		return NULL;
 	h->capacity = capacity;
 	h->window = window;
+	h->bucket_rows = bucket_rows;
+	h->n_buckets = n_buckets;
+	h->buckets = (struct trend_bucket *)(h + 1);
+	h->recent = (struct recent_row *)(h->buckets + n_buckets);
 	return h;
 }
 
@@ -197,24 +251,20 @@ void features_history_free(struct feat_history *h)
 
 void features_history_clear(struct feat_history *h)
 {
-	h->head = h->count = 0;
+	h->b_head = h->b_used = h->rows = 0;
+	h->r_head = h->r_count = 0;
+	h->have_last = h->have_prev = false;
 	h->have_prev_raw = false;
 }
 
 unsigned features_history_count(const struct feat_history *h)
 {
-	return h->count;
-}
-
-/* i-th row counted from the newest (0 = newest). */
-static const struct hist_row *nth_newest(const struct feat_history *h, unsigned i)
-{
-	return &h->rows[(h->head + h->count - 1 - i) % h->capacity];
+	return h->rows;
 }
 
 const struct feat_row *features_history_last(const struct feat_history *h)
 {
-	return h->count ? &nth_newest(h, 0)->row : NULL;
+	return h->have_last ? &h->last : NULL;
 }
 
 struct rolling {
@@ -222,18 +272,17 @@ struct rolling {
 	double mean, std, max, min;
 };
 
-/* Rolling statistics of column `col` over the newest min(W, count) rows, skipping unknown
+/* Rolling statistics of one series over the newest min(W, rows) rows, skipping unknown
  * values (pandas skips NaN; min_periods = 1). std is the sample std, 0 for one value. */
-static struct rolling rolling_stats(const struct feat_history *h, enum feat_col col)
+static struct rolling rolling_stats(const struct feat_history *h, int s)
 {
 	struct rolling r = { 0, 0, 0, -INFINITY, INFINITY };
-	unsigned span = h->count < h->window ? h->count : h->window;
 	double sum = 0;
-	for (unsigned i = 0; i < span; i++) {
-		const struct feat_row *row = &nth_newest(h, i)->row;
-		if (!(row->known & COL_BIT(col)))
+	for (unsigned i = 0; i < h->r_count; i++) {
+		const struct recent_row *row = &h->recent[(h->r_head + i) % h->window];
+		if (!(row->known & (1u << s)))
 			continue;
-		double x = row->v[col];
+		double x = row->v[s];
 		r.n++;
 		sum += x;
 		if (x > r.max) r.max = x;
@@ -244,32 +293,85 @@ static struct rolling rolling_stats(const struct feat_history *h, enum feat_col 
 	r.mean = sum / r.n;
 	if (r.n >= 2) {
 		double ss = 0;
-		for (unsigned i = 0; i < span; i++) {
-			const struct feat_row *row = &nth_newest(h, i)->row;
-			if (row->known & COL_BIT(col))
-				ss += (row->v[col] - r.mean) * (row->v[col] - r.mean);
+		for (unsigned i = 0; i < h->r_count; i++) {
+			const struct recent_row *row = &h->recent[(h->r_head + i) % h->window];
+			if (row->known & (1u << s))
+				ss += (row->v[s] - r.mean) * (row->v[s] - r.mean);
 		}
 		r.std = sqrt(ss / (r.n - 1));
 	}
 	return r;
 }
 
+/* Welford's update of one series of a bucket with its next known rolling mean y, at local
+ * x = n (the bucket's known means so far): x - x̄_old = (n + 1)/2. */
+static void bucket_add(struct trend_bucket *b, int s, double y)
+{
+	unsigned k = b->n[s];
+	if (k == 0) {
+		b->mean[s] = y;
+		b->cxy[s] = 0;
+		b->varied[s] = false;
+	} else {
+		double dx = (k + 1) / 2.0;
+		if (y != b->mean[s]) /* while nothing varied, the mean is the common value */
+			b->varied[s] = true;
+		b->mean[s] += (y - b->mean[s]) / (k + 1);
+		b->cxy[s] += dx * (y - b->mean[s]);
+	}
+	b->n[s] = (uint16_t)(k + 1);
+}
+
+static struct trend_bucket *bucket_at(const struct feat_history *h, unsigned i)
+{
+	return &h->buckets[(h->b_head + i) % h->n_buckets];
+}
+
 void features_push(struct feat_history *h, const struct feat_row *row)
 {
-	struct hist_row *slot;
-	if (h->count < h->capacity) {
-		slot = &h->rows[(h->head + h->count) % h->capacity];
-		h->count++;
-	} else {
-		slot = &h->rows[h->head];
-		h->head = (h->head + 1) % h->capacity;
+	/* the whole newest row, and the time of the one before for time_diff */
+	if (h->have_last) {
+		h->prev_mono_ms = h->last.mono_ms;
+		h->have_prev = true;
 	}
-	slot->row = *row;
-	struct rolling rc = rolling_stats(h, COL_CPU), rm = rolling_stats(h, COL_MEM);
-	slot->rmean_cpu = rc.mean;
-	slot->rmean_cpu_known = rc.n > 0;
-	slot->rmean_mem = rm.mean;
-	slot->rmean_mem_known = rm.n > 0;
+	h->last = *row;
+	h->have_last = true;
+
+	/* the rolling window's ring */
+	struct recent_row *rr;
+	if (h->r_count < h->window) {
+		rr = &h->recent[(h->r_head + h->r_count) % h->window];
+		h->r_count++;
+	} else {
+		rr = &h->recent[h->r_head];
+		h->r_head = (h->r_head + 1) % h->window;
+	}
+	rr->known = 0;
+	for (int s = 0; s < SERIES_COUNT; s++) {
+		rr->v[s] = row->v[series_col[s]];
+		if (row->known & COL_BIT(series_col[s]))
+			rr->known |= (uint8_t)(1u << s);
+	}
+
+	/* the rolling means as of this row, into the newest trend bucket */
+	if (h->b_used == 0 || bucket_at(h, h->b_used - 1)->rows == h->bucket_rows) {
+		memset(bucket_at(h, h->b_used), 0, sizeof(struct trend_bucket));
+		h->b_used++;
+	}
+	struct trend_bucket *b = bucket_at(h, h->b_used - 1);
+	for (int s = 0; s < SERIES_COUNT; s++) {
+		struct rolling r = rolling_stats(h, s);
+		if (r.n)
+			bucket_add(b, s, r.mean);
+	}
+	b->rows++;
+	h->rows++;
+	/* whole buckets leave: the oldest is full, and one bucket never holds more than capacity */
+	while (h->rows > h->capacity) {
+		h->rows -= bucket_at(h, 0)->rows;
+		h->b_head = (h->b_head + 1) % h->n_buckets;
+		h->b_used--;
+	}
 }
 
 bool features_feed_raw(struct feat_history *h, const struct feat_raw *raw)
@@ -288,45 +390,45 @@ bool features_feed_raw(struct feat_history *h, const struct feat_raw *raw)
 	return pushed;
 }
 
-/* Slope of np.polyfit(0..n-1, y, 1) over the stored rolling means that are known, oldest
+/* Slope of np.polyfit(0..N-1, y, 1) over the known rolling means the buckets cover, oldest
  * first; 0 for fewer than two points or a constant series (the reference's latest rule).
- * Two passes with centred x and y, so large memory values do not cancel out. */
-static bool trend(const struct feat_history *h, bool cpu, double *slope)
+ * Σ(x - X̄)(y - Ȳ) = Σ_b [cxy_b + n_b (x̄_b - X̄)(ȳ_b - Ȳ)]; since Σ_b n_b (x̄_b - X̄) = 0, Ȳ may
+ * be replaced by any constant: the first bucket's mean keeps the terms small for large
+ * memory values. Σ(x - X̄)² of the consecutive integers 0..N-1 is N(N² - 1)/12. */
+static bool trend(const struct feat_history *h, int s, double *slope)
 {
-	double sy = 0, first = 0;
-	unsigned n = 0;
-	bool constant = true;
-	for (unsigned i = h->count; i-- > 0;) {
-		const struct hist_row *r = nth_newest(h, i);
-		if (!(cpu ? r->rmean_cpu_known : r->rmean_mem_known))
+	uint64_t n_total = 0;
+	bool constant = true, have_ref = false;
+	double ref = 0;
+	for (unsigned i = 0; i < h->b_used; i++) {
+		const struct trend_bucket *b = bucket_at(h, i);
+		if (!b->n[s])
 			continue;
-		double y = cpu ? r->rmean_cpu : r->rmean_mem;
-		if (n == 0)
-			first = y;
-		else if (y != first)
+		if (!have_ref) {
+			ref = b->mean[s];
+			have_ref = true;
+		}
+		if (b->varied[s] || b->mean[s] != ref)
 			constant = false;
-		sy += y;
-		n++;
+		n_total += b->n[s];
 	}
-	if (n == 0)
+	if (n_total == 0)
 		return false;
-	if (n < 2 || constant) {
+	if (n_total < 2 || constant) {
 		*slope = 0;
 		return true;
 	}
-	const double xbar = (n - 1) / 2.0, ybar = sy / n;
-	double sxy = 0, sxx = 0;
-	unsigned x = 0;
-	for (unsigned i = h->count; i-- > 0;) {
-		const struct hist_row *r = nth_newest(h, i);
-		if (!(cpu ? r->rmean_cpu_known : r->rmean_mem_known))
+	const double N = (double)n_total, xbar = (N - 1) / 2.0;
+	double sxy = 0, offset = 0;
+	for (unsigned i = 0; i < h->b_used; i++) {
+		const struct trend_bucket *b = bucket_at(h, i);
+		if (!b->n[s])
 			continue;
-		double y = cpu ? r->rmean_cpu : r->rmean_mem;
-		sxy += (x - xbar) * (y - ybar);
-		sxx += (x - xbar) * (x - xbar);
-		x++;
+		double nb = b->n[s], bx = offset + (nb - 1) / 2.0;
+		sxy += b->cxy[s] + nb * (bx - xbar) * (b->mean[s] - ref);
+		offset += nb;
 	}
-	*slope = sxy / sxx;
+	*slope = sxy / (N * (N * N - 1) / 12.0);
 	return true;
 }
 
@@ -348,9 +450,9 @@ static void set_feat(struct feat_vector *v, enum feat_index f, double x)
 void features_compute(const struct feat_history *h, struct feat_vector *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (h->count == 0)
+	if (!h->have_last)
 		return;
-	const struct feat_row *r = &nth_newest(h, 0)->row;
+	const struct feat_row *r = &h->last;
 #define KNOWN(c) (r->known & COL_BIT(c))
 	static const struct { enum feat_col col; enum feat_index feat; } direct[] = {
 		{ COL_CPU, F_CPU_USAGE_PERCENT }, { COL_MEM, F_MEMORY_USAGE_MB },
@@ -378,10 +480,9 @@ void features_compute(const struct feat_history *h, struct feat_vector *out)
 		set_feat(out, F_CPU_MEMORY_RATIO, safe_ratio(r->v[COL_CPU], r->v[COL_MEM]));
 #undef KNOWN
 
-	set_feat(out, F_TIME_DIFF,
-		 h->count >= 2 ? (double)(r->mono_ms - nth_newest(h, 1)->row.mono_ms) / 1000.0 : 0.0);
+	set_feat(out, F_TIME_DIFF, h->have_prev ? (double)(r->mono_ms - h->prev_mono_ms) / 1000.0 : 0.0);
 
-	struct rolling rc = rolling_stats(h, COL_CPU), rm = rolling_stats(h, COL_MEM);
+	struct rolling rc = rolling_stats(h, SERIES_CPU), rm = rolling_stats(h, SERIES_MEM);
 	if (rc.n) {
 		set_feat(out, F_ROLLING_MEAN_CPU, rc.mean);
 		set_feat(out, F_ROLLING_STD_CPU, rc.std);
@@ -395,9 +496,9 @@ void features_compute(const struct feat_history *h, struct feat_vector *out)
 		set_feat(out, F_MIN_MEMORY, rm.min);
 	}
 	double slope;
-	if (trend(h, true, &slope))
+	if (trend(h, SERIES_CPU, &slope))
 		set_feat(out, F_CPU_TREND, slope);
-	if (trend(h, false, &slope))
+	if (trend(h, SERIES_MEM, &slope))
 		set_feat(out, F_MEMORY_TREND, slope);
 }
 

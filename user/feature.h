@@ -9,7 +9,8 @@
  *        │  features_row_from_raw(prev, cur)       deltas → rates, unknown stays unknown
  *        ▼
  *   row (one value per column: CPU %, memory MiB, I/O sectors/s, stall ms/s, ...)
- *        │  features_push(history, row)            ring of the last `capacity` rows
+ *        │  features_push(history, row)            what the features need of the last
+ *        │                                         `capacity` rows (not the rows themselves)
  *        ▼
  *   vector (the reference system's 26 features in its alphabetical order, then ours)
  *
@@ -18,8 +19,10 @@
  * per-process ratios with division by zero giving 0, `time_diff` in seconds since the
  * container's previous row (0 for the first). Two deliberate differences, both from the
  * reference's own "lessons" (§8.5): the trend is the least-squares slope of the rolling-mean
- * series over the history ring (the reference fitted the container's whole lifetime), and
- * I/O and network are rates per second rather than counters since boot.
+ * series over the newest history_length rows (the reference fitted the container's whole
+ * lifetime; once the history is full, the window slides by whole buckets of
+ * ceil(history_length / 32) rows, see feature.c), and I/O and network are rates per second
+ * rather than counters since boot.
  *
  * Every value carries a known bit. A column whose input could not be read (a missing file, a
  * counter that went backwards, the first sample of a rate) is unknown, never 0; a feature is
@@ -153,15 +156,18 @@ int features_index(const char *name);           /* -1 when unknown */
 
 struct feat_history;
 
-/* capacity: rows kept (≥ 2); window: the reference's rolling_window W (1..capacity).
- * Returns NULL on a bad argument or out of memory. */
+/* capacity: rows the trend looks back over (history_length, ≥ 2); window: the reference's
+ * rolling_window W (1..capacity). Memory is about 2 KB + 24 bytes × W, whatever the
+ * capacity. Returns NULL on a bad argument or out of memory. */
 struct feat_history *features_history_new(unsigned capacity, unsigned window);
 void features_history_free(struct feat_history *h);
 void features_history_clear(struct feat_history *h);
+/* Rows the trend currently covers: every row pushed until `capacity`, then between
+ * capacity - ceil(capacity / 32) + 1 and capacity. */
 unsigned features_history_count(const struct feat_history *h);
 const struct feat_row *features_history_last(const struct feat_history *h); /* NULL if empty */
 
-/* Appends a row (the oldest drops out when full). */
+/* Appends a row (the oldest rows drop out of the trend when full). O(W). */
 void features_push(struct feat_history *h, const struct feat_row *row);
 
 /*

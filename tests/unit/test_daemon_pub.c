@@ -1,7 +1,10 @@
 /*
- * test_daemon_pub.c — the loop's published snapshot (user/daemon_pub.c): copies out, rings
- * that wrap, decisions after a seq, per-container history and forgetting it, subscribers
- * (including unsubscribe racing a publisher thread), and the lxcscale_* metrics text.
+ * test_daemon_pub.c — the loop's published snapshot (user/daemon_pub.c): copies out (the list
+ * built in place, last decisions stored once per container), rings that wrap, decisions
+ * after a seq, per-container history and forgetting it (300-point rings through growth and
+ * sliding, the precision points keep),
+ * subscribers (including unsubscribe racing a publisher thread), and the lxcscale_* metrics
+ * text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -82,6 +86,165 @@ static void test_list_and_get(void **state)
 	pub_containers(p, NULL, 0, NULL); /* every container gone */
 	assert_int_equal(pub_list(p, &out, &n), 0);
 	assert_int_equal(n, 0);
+	pub_free(p);
+}
+
+static struct api_history_point mkpoint(int64_t t, unsigned i)
+{
+	return (struct api_history_point){
+		.time_ms = t, .cores = 0.25 * (i % 9 + 1), .memory_mb = 512 + i,
+		.cpu_pct = (i % 1000) / 10.0, .mem_pct = 12.34, .cpu_psi_some_avg10 = 1.23,
+		.mem_psi_some_avg10 = 45.67, .anomaly_score = -0.4 - i * 1e-4,
+	};
+}
+
+static void test_history_grows_to_its_cap(void **state)
+{
+	(void)state;
+	/* 300 points, the daemon's ring: it grows and then slides, oldest first, every field
+	 * coming back at its stored precision */
+	struct daemon_pub *p = pub_new(300, 1);
+	struct api_container c;
+	memset(&c, 0, sizeof(c));
+	c.vmid = 7;
+	pub_containers(p, &c, 1, NULL);
+	const int64_t t0 = 1700000000123;
+	struct api_history_point *h = NULL;
+	size_t nh = 0;
+	for (unsigned i = 0; i < 1000; i++) {
+		struct api_history_point pt = mkpoint(t0 + i * 1000, i);
+		pub_history(p, 7, &pt);
+		if (i == 2 || i == 8 || i == 9 || i == 299 || i == 300 || i == 999) {
+			assert_int_equal(pub_get(p, 7, &c, &h, &nh), 0);
+			unsigned first = i < 300 ? 0 : i - 299;
+			assert_int_equal(nh, i + 1 - first);
+			for (size_t k = 0; k < nh; k++) {
+				struct api_history_point want = mkpoint(t0 + (first + k) * 1000, first + (unsigned)k);
+				assert_int_equal(h[k].time_ms, want.time_ms);
+				assert_true(h[k].cores == want.cores);         /* quarters: exact in a float */
+				assert_int_equal(h[k].memory_mb, want.memory_mb);
+				assert_true(h[k].cpu_pct == want.cpu_pct);     /* tenths: exact in hundredths */
+				assert_true(h[k].mem_pct == 12.34);
+				assert_true(h[k].cpu_psi_some_avg10 == 1.23);  /* the kernel's two decimals */
+				assert_true(h[k].mem_psi_some_avg10 == 45.67);
+				assert_true(fabs(h[k].anomaly_score - want.anomaly_score) < 1e-7);
+			}
+			free(h);
+		}
+	}
+	pub_free(p);
+}
+
+static void test_history_precision(void **state)
+{
+	(void)state;
+	/* what the API can print (6 decimals) survives; percentages keep hundredths; clock
+	 * steps either way are kept as given (histring.c has the exhaustive tests) */
+	struct daemon_pub *p = pub_new(4, 1);
+	struct api_container c;
+	memset(&c, 0, sizeof(c));
+	c.vmid = 1;
+	pub_containers(p, &c, 1, NULL);
+	struct api_history_point pt = {
+		.time_ms = 1700000000000, .cores = 1.0 / 3, .memory_mb = (uint64_t)1 << 40,
+		.cpu_pct = 37.123456, .mem_pct = 1e6, .cpu_psi_some_avg10 = 0.07,
+		.mem_psi_some_avg10 = NAN, .anomaly_score = -0.123456789,
+	};
+	pub_history(p, 1, &pt);
+	pt.time_ms -= 86400000LL * 365; /* the clock stepped back a year */
+	pub_history(p, 1, &pt);
+	struct api_history_point *h = NULL;
+	size_t nh = 0;
+	assert_int_equal(pub_get(p, 1, &c, &h, &nh), 0);
+	assert_int_equal(nh, 2);
+	assert_int_equal(h[0].time_ms, 1700000000000);
+	assert_int_equal(h[1].time_ms, 1700000000000 - 86400000LL * 365);
+	assert_true(h[0].cores == 0.333333);
+	assert_int_equal(h[0].memory_mb, (uint64_t)1 << 40);
+	assert_true(h[0].cpu_pct == 37.12);
+	assert_true(h[0].mem_pct == 1e6);
+	assert_true(h[0].cpu_psi_some_avg10 == 0.07);
+	assert_true(h[0].mem_psi_some_avg10 == 0); /* NaN reads as 0 */
+	assert_true(h[0].anomaly_score == -0.123457);
+	free(h);
+	pub_free(p);
+}
+
+static void test_last_decisions_kept_once(void **state)
+{
+	(void)state;
+	struct daemon_pub *p = pub_new(4, 4);
+	struct api_container c[3];
+	memset(c, 0, sizeof(c));
+	for (int i = 0; i < 3; i++) {
+		c[i].vmid = 300 + i;
+		snprintf(c[i].name, sizeof(c[i].name), "ct%d", i);
+		c[i].cores = 1.5;
+		c[i].memory_mb = 2048;
+		c[i].anomaly = i == 1;
+	}
+	c[1].has_last_decision = true;
+	c[1].last_decision = mkdec(9, 301, REASON_PSI);
+	snprintf(c[1].last_decision.detail, sizeof(c[1].last_decision.detail), "cpu 91%% > 75%%");
+	/* built in place, the way the loop does it */
+	assert_int_equal(pub_list_begin(p, 3), 0);
+	for (size_t i = 0; i < 3; i++)
+		pub_list_put(p, i, &c[i]);
+	pub_list_commit(p, 3, NULL);
+	struct api_container *out = NULL;
+	size_t n = 0;
+	assert_int_equal(pub_list(p, &out, &n), 0);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(out[i].vmid, 300 + i);
+		assert_string_equal(out[i].name, c[i].name);
+		assert_true(out[i].cores == 1.5 && out[i].memory_mb == 2048);
+		assert_int_equal(out[i].anomaly, i == 1);
+		assert_int_equal(out[i].has_last_decision, i == 1);
+	}
+	assert_int_equal(out[1].last_decision.seq, 9);
+	assert_string_equal(out[1].last_decision.detail, "cpu 91% > 75%");
+	free(out);
+
+	/* a newer decision replaces it; the same one again changes nothing */
+	c[1].last_decision = mkdec(12, 301, REASON_OOM);
+	pub_containers(p, c, 3, NULL);
+	pub_containers(p, c, 3, NULL);
+	struct api_container one;
+	struct api_history_point *h = NULL;
+	size_t nh = 0;
+	assert_int_equal(pub_get(p, 301, &one, &h, &nh), 0);
+	assert_true(one.has_last_decision);
+	assert_int_equal(one.last_decision.seq, 12);
+	assert_int_equal(one.last_decision.reason, REASON_OOM);
+	assert_int_equal(pub_get(p, 300, &one, &h, &nh), 0);
+	assert_false(one.has_last_decision);
+
+	/* the container leaves: its decision goes with it, even from a list not yet replaced */
+	pub_forget(p, 301);
+	assert_int_equal(pub_get(p, 301, &one, &h, &nh), 0);
+	assert_false(one.has_last_decision);
+	pub_containers(p, c, 3, NULL); /* it came back with a decision: kept again */
+	assert_int_equal(pub_get(p, 301, &one, &h, &nh), 0);
+	assert_int_equal(one.last_decision.seq, 12);
+	/* more containers than the back buffer had room for: it grows */
+	struct api_container many[100];
+	memset(many, 0, sizeof(many));
+	for (int i = 0; i < 100; i++) {
+		many[i].vmid = 1000 + i;
+		many[i].has_last_decision = i % 3 == 0;
+		many[i].last_decision = mkdec(100 + i, 1000 + i, REASON_THRESHOLD);
+	}
+	pub_containers(p, many, 100, NULL);
+	assert_int_equal(pub_list(p, &out, &n), 0);
+	assert_int_equal(n, 100);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(out[i].vmid, 1000 + i);
+		assert_int_equal(out[i].has_last_decision, i % 3 == 0);
+		if (i % 3 == 0)
+			assert_int_equal(out[i].last_decision.seq, 100 + i);
+	}
+	free(out);
 	pub_free(p);
 }
 
@@ -235,6 +398,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_and_get),
+		cmocka_unit_test(test_history_grows_to_its_cap),
+		cmocka_unit_test(test_history_precision),
+		cmocka_unit_test(test_last_decisions_kept_once),
 		cmocka_unit_test(test_decisions_since),
 		cmocka_unit_test(test_subscribers),
 		cmocka_unit_test(test_unsubscribe_races_publisher),

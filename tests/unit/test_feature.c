@@ -2,14 +2,19 @@
  * test_feature.c — every feature formula of user/feature.c against values computed by hand
  * (checked with numpy.polyfit / numpy.std(ddof=1)): the first sample, zero processes, a
  * constant series, a rising series, the trend over the history window rather than the
- * lifetime, counter resets, unknown inputs and the model's feature selection.
+ * lifetime, counter resets, unknown inputs and the model's feature selection; and the
+ * bucketed trend against a brute-force two-pass fit over every row, on random series short,
+ * exactly full and long (every eviction boundary), with unknown values, constant, and with
+ * memory values near 3 TiB.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "feature.h"
@@ -368,6 +373,332 @@ static void test_unknown_values_skipped_in_window(void **state)
 	features_history_free(h);
 }
 
+/* ---- the trend against a brute-force two-pass fit -------------------------------------------
+ * A model of the history that keeps every row: the rolling means as pandas computes them
+ * (the newest W rows, unknown values skipped) and np.polyfit's slope over the known means of
+ * the newest `rows` rows, two passes, centred. The history must agree with it, to rounding,
+ * over the rows it says it covers; and those must be every row until the history is full,
+ * then between capacity - ceil(capacity / 32) + 1 and capacity. */
+
+struct model_series {
+	double rmean;
+	bool known;
+};
+
+struct model {
+	unsigned window, n;
+	double *cpu, *mem;                 /* every row's values */
+	bool *cpu_known, *mem_known;
+	struct model_series *rm_cpu, *rm_mem;
+};
+
+static uint64_t rng_state;
+
+static double rnd(void) /* xorshift64*, [0, 1) */
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static void model_init(struct model *m, unsigned window, unsigned max_rows)
+{
+	memset(m, 0, sizeof(*m));
+	m->window = window;
+	m->cpu = calloc(max_rows, sizeof(double));
+	m->mem = calloc(max_rows, sizeof(double));
+	m->cpu_known = calloc(max_rows, sizeof(bool));
+	m->mem_known = calloc(max_rows, sizeof(bool));
+	m->rm_cpu = calloc(max_rows, sizeof(struct model_series));
+	m->rm_mem = calloc(max_rows, sizeof(struct model_series));
+	assert_non_null(m->rm_mem);
+}
+
+static void model_free(struct model *m)
+{
+	free(m->cpu);
+	free(m->mem);
+	free(m->cpu_known);
+	free(m->mem_known);
+	free(m->rm_cpu);
+	free(m->rm_mem);
+}
+
+static struct model_series model_rmean(const double *v, const bool *known, unsigned n, unsigned w)
+{
+	struct model_series s = { 0, false };
+	double sum = 0;
+	unsigned k = 0;
+	for (unsigned i = n > w ? n - w : 0; i < n; i++)
+		if (known[i]) {
+			sum += v[i];
+			k++;
+		}
+	if (k) {
+		s.rmean = sum / k;
+		s.known = true;
+	}
+	return s;
+}
+
+static void model_push(struct model *m, const struct feat_row *r)
+{
+	unsigned i = m->n++;
+	m->cpu[i] = r->v[COL_CPU];
+	m->mem[i] = r->v[COL_MEM];
+	m->cpu_known[i] = r->known & COL_BIT(COL_CPU);
+	m->mem_known[i] = r->known & COL_BIT(COL_MEM);
+	m->rm_cpu[i] = model_rmean(m->cpu, m->cpu_known, m->n, m->window);
+	m->rm_mem[i] = model_rmean(m->mem, m->mem_known, m->n, m->window);
+}
+
+/* The slope over the known means of the newest `rows` rows; false when none is known.
+ * *tol gets the rounding both computations may differ by: 1e-9 relative to the slope and to
+ * sqrt(Syy / Sxx), plus what a few ulps of the values themselves move a slope of n points
+ * (Σ|x - x̄| / Sxx ≈ 3 / n per unit of y). */
+static bool model_trend(const struct model *m, const struct model_series *s, unsigned rows,
+			double *slope, double *tol)
+{
+	double yabs = 0;
+	double sy = 0;
+	unsigned n = 0;
+	bool constant = true;
+	double first = 0;
+	for (unsigned i = m->n - rows; i < m->n; i++) {
+		if (!s[i].known)
+			continue;
+		if (n == 0)
+			first = s[i].rmean;
+		else if (s[i].rmean != first)
+			constant = false;
+		sy += s[i].rmean;
+		if (fabs(s[i].rmean) > yabs)
+			yabs = fabs(s[i].rmean);
+		n++;
+	}
+	*tol = 0;
+	if (n == 0)
+		return false;
+	if (n < 2 || constant) {
+		*slope = 0;
+		return true;
+	}
+	double xbar = (n - 1) / 2.0, ybar = sy / n, sxy = 0, sxx = 0, syy = 0;
+	unsigned x = 0;
+	for (unsigned i = m->n - rows; i < m->n; i++) {
+		if (!s[i].known)
+			continue;
+		sxy += (x - xbar) * (s[i].rmean - ybar);
+		sxx += (x - xbar) * (x - xbar);
+		syy += (s[i].rmean - ybar) * (s[i].rmean - ybar);
+		x++;
+	}
+	*slope = sxy / sxx;
+	*tol = 1e-9 * (fabs(*slope) + sqrt(syy / sxx)) + 64 * DBL_EPSILON * yabs * 3 / n;
+	return true;
+}
+
+static void assert_trend_matches(const struct model *m, const struct model_series *s, unsigned rows,
+				 const struct feat_vector *v, enum feat_index f)
+{
+	double want, tol;
+	bool have = model_trend(m, s, rows, &want, &tol);
+	assert_int_equal(known(v, f), have);
+	if (!have)
+		return;
+	double got = v->v[f];
+	if (tol == 0) { /* constant or a single point: exactly 0 */
+		if (got != 0)
+			fail_msg("%s: got %.17g, want exactly 0 (row %u)", features_name(f), got, m->n);
+		return;
+	}
+	if (!(fabs(got - want) <= tol))
+		fail_msg("%s: got %.17g, want %.17g (tolerance %g, row %u, %u rows)", features_name(f),
+			 got, want, tol, m->n, rows);
+}
+
+enum series_kind { SERIES_RANDOM, SERIES_CONSTANT, SERIES_THIRDS, SERIES_HUGE_MEMORY, SERIES_GAPS };
+
+static struct feat_row random_row(unsigned i, enum series_kind kind)
+{
+	double cpu = 100 * rnd(), mem = 4096 * rnd();
+	if (kind == SERIES_CONSTANT) { /* exact in binary: every rolling mean is the same */
+		cpu = 42.125;
+		mem = 1536.75;
+	} else if (kind == SERIES_THIRDS) { /* constant, but rolling means differ in the last bit */
+		cpu = 100.0 / 3;
+		mem = 1e7 / 3;
+	} else if (kind == SERIES_HUGE_MEMORY) {
+		/* a terabyte host: MiB values near 1e6, drifting by fractions of a MiB */
+		mem = 1048576.0 * 3 + 0.001 * i + 0.25 * rnd();
+		cpu = 50 + 1e-6 * rnd();
+	}
+	struct feat_row r = row_at((int64_t)i * 100, cpu, mem, 3);
+	if (kind == SERIES_GAPS || kind == SERIES_HUGE_MEMORY) {
+		if (rnd() < 0.15)
+			r.known &= ~COL_BIT(COL_CPU);
+		if (rnd() < 0.15)
+			r.known &= ~COL_BIT(COL_MEM);
+	}
+	if (kind == SERIES_GAPS && (i / 50) % 7 == 3) /* runs longer than W: rolling mean unknown */
+		r.known &= ~(COL_BIT(COL_CPU) | COL_BIT(COL_MEM));
+	return r;
+}
+
+/* Pushes `total` rows and compares the history with the model after every push. */
+static void trend_case(unsigned capacity, unsigned window, unsigned total, enum series_kind kind,
+		       uint64_t seed)
+{
+	rng_state = seed;
+	struct feat_history *h = features_history_new(capacity, window);
+	assert_non_null(h);
+	struct model m;
+	model_init(&m, window, total);
+	const unsigned bucket = (capacity + 31) / 32;
+	bool evicted = false;
+	for (unsigned i = 0; i < total; i++) {
+		struct feat_row r = random_row(i, kind);
+		features_push(h, &r);
+		model_push(&m, &r);
+		unsigned rows = features_history_count(h);
+		if (m.n <= capacity) {
+			assert_int_equal(rows, m.n); /* exact until full */
+		} else {
+			assert_true(rows <= capacity);
+			assert_true(rows + bucket > capacity);
+			if (rows < capacity)
+				evicted = true;
+		}
+		struct feat_vector v;
+		features_compute(h, &v);
+		assert_trend_matches(&m, m.rm_cpu, rows, &v, F_CPU_TREND);
+		assert_trend_matches(&m, m.rm_mem, rows, &v, F_MEMORY_TREND);
+		/* the rolling features over the newest W rows */
+		struct model_series rc = model_rmean(m.cpu, m.cpu_known, m.n, window);
+		assert_int_equal(known(&v, F_ROLLING_MEAN_CPU), rc.known);
+		if (rc.known)
+			assert_close(v.v[F_ROLLING_MEAN_CPU], rc.rmean);
+		struct model_series rmm = model_rmean(m.mem, m.mem_known, m.n, window);
+		assert_int_equal(known(&v, F_ROLLING_MEAN_MEMORY), rmm.known);
+		if (rmm.known)
+			assert_close(v.v[F_ROLLING_MEAN_MEMORY], rmm.rmean);
+		assert_close(v.v[F_TIME_DIFF], m.n >= 2 ? 0.1 : 0);
+	}
+	if (total > capacity + bucket && bucket > 1)
+		assert_true(evicted); /* the whole-bucket boundaries were crossed */
+	model_free(&m);
+	features_history_free(h);
+}
+
+static void test_trend_short_series(void **state)
+{
+	(void)state;
+	trend_case(1000, 5, 1, SERIES_RANDOM, 1);
+	trend_case(1000, 5, 2, SERIES_RANDOM, 2);
+	trend_case(1000, 5, 700, SERIES_RANDOM, 3);
+	trend_case(1000, 1, 300, SERIES_RANDOM, 4);
+	trend_case(100, 100, 99, SERIES_RANDOM, 5);  /* W = capacity */
+}
+
+static void test_trend_exactly_full(void **state)
+{
+	(void)state;
+	static const unsigned caps[] = { 2, 3, 31, 32, 33, 64, 65, 100, 999, 1000, 1024 };
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		trend_case(caps[i], caps[i] < 5 ? caps[i] : 5, caps[i], SERIES_RANDOM, 10 + i);
+}
+
+static void test_trend_long_with_eviction(void **state)
+{
+	(void)state;
+	/* several times the capacity: every bucket boundary is crossed, with partial buckets */
+	static const unsigned caps[] = { 2, 3, 8, 32, 33, 63, 100, 1000, 1001 };
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		unsigned w = caps[i] < 7 ? caps[i] : 7;
+		trend_case(caps[i], w, caps[i] * 3 + 17, SERIES_RANDOM, 100 + i);
+	}
+	trend_case(40, 40, 200, SERIES_RANDOM, 120); /* W = capacity */
+}
+
+static void test_trend_unknown_values(void **state)
+{
+	(void)state;
+	trend_case(1000, 5, 2600, SERIES_GAPS, 200);
+	trend_case(50, 3, 400, SERIES_GAPS, 201);
+	trend_case(8, 2, 300, SERIES_GAPS, 202);
+}
+
+static void test_trend_constant_series(void **state)
+{
+	(void)state;
+	/* exactly 0, not a rounding residue, before and after whole buckets leave */
+	trend_case(1000, 5, 2100, SERIES_CONSTANT, 300);
+	trend_case(100, 10, 450, SERIES_CONSTANT, 301);
+	trend_case(1000, 7, 2100, SERIES_THIRDS, 302);
+	/* a series constant only inside the window: an old different value must leave */
+	struct feat_history *h = features_history_new(64, 1);
+	struct feat_row r = row_at(0, 9, 9, 1);
+	features_push(h, &r);
+	struct feat_vector v;
+	for (int i = 1; i < 200; i++) {
+		r = row_at(i * 100, 7, 7, 1);
+		features_push(h, &r);
+		features_compute(h, &v);
+		if (i < 64)
+			assert_true(v.v[F_CPU_TREND] < 0);
+	}
+	assert_true(v.v[F_CPU_TREND] == 0 && v.v[F_MEMORY_TREND] == 0);
+	features_history_free(h);
+}
+
+static void test_trend_huge_memory(void **state)
+{
+	(void)state;
+	trend_case(1000, 5, 2500, SERIES_HUGE_MEMORY, 400);
+	trend_case(77, 4, 500, SERIES_HUGE_MEMORY, 401);
+	/* a straight line far from 0: the slope comes out exact, no cancellation */
+	struct feat_history *h = features_history_new(1000, 5);
+	for (int i = 0; i < 3000; i++) {
+		struct feat_row r = row_at(i * 100, 1, 4e6 + 0.0625 * i, 1);
+		features_push(h, &r);
+	}
+	struct feat_vector v;
+	features_compute(h, &v);
+	assert_close(v.v[F_MEMORY_TREND], 0.0625);
+	assert_true(v.v[F_CPU_TREND] == 0);
+	features_history_free(h);
+}
+
+static void test_history_clear_restarts(void **state)
+{
+	(void)state;
+	struct feat_history *h = features_history_new(100, 5);
+	for (int i = 0; i < 250; i++) {
+		struct feat_row r = row_at(i * 100, i, i, 1);
+		features_push(h, &r);
+	}
+	features_history_clear(h);
+	struct feat_vector v;
+	features_compute(h, &v);
+	assert_int_equal(v.known, 0);
+	/* after a clear the history behaves like a new one, time_diff included */
+	struct feat_row r = row_at(100000, 5, 6, 1);
+	features_push(h, &r);
+	features_compute(h, &v);
+	assert_int_equal(features_history_count(h), 1);
+	assert_close(v.v[F_TIME_DIFF], 0);
+	assert_close(v.v[F_CPU_TREND], 0);
+	assert_close(v.v[F_ROLLING_MEAN_CPU], 5);
+	r = row_at(100500, 7, 6, 1);
+	features_push(h, &r);
+	features_compute(h, &v);
+	assert_close(v.v[F_TIME_DIFF], 0.5);
+	assert_close(v.v[F_CPU_TREND], 1);         /* means 5, 6 */
+	assert_close(v.v[F_ROLLING_MEAN_CPU], 6);
+	features_history_free(h);
+}
+
 static void test_selection(void **state)
 {
 	(void)state;
@@ -436,6 +767,13 @@ int main(void)
 		cmocka_unit_test(test_rising_series),
 		cmocka_unit_test(test_trend_over_history_window),
 		cmocka_unit_test(test_unknown_values_skipped_in_window),
+		cmocka_unit_test(test_trend_short_series),
+		cmocka_unit_test(test_trend_exactly_full),
+		cmocka_unit_test(test_trend_long_with_eviction),
+		cmocka_unit_test(test_trend_unknown_values),
+		cmocka_unit_test(test_trend_constant_series),
+		cmocka_unit_test(test_trend_huge_memory),
+		cmocka_unit_test(test_history_clear_restarts),
 		cmocka_unit_test(test_selection),
 		cmocka_unit_test(test_bad_history_arguments),
 	};
