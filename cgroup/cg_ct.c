@@ -91,18 +91,19 @@ cg_err cg_ct_open_dir(const char *dir, const char *inner, uint32_t id, cg_ct **o
 	cg_err err;
 
 	*out = NULL;
-	if (!dir || dir[0] != '/' || strlen(dir) >= sizeof ct->path)
+	size_t dir_len = dir ? strlen(dir) : 0;
+	if (!dir || dir[0] != '/' || dir_len >= PATH_MAX)
 		return CG_EINVAL;
 	if (inner && (strlen(inner) >= sizeof ct->inner || strchr(inner, '/')))
 		return CG_EINVAL;
-	ct = calloc(1, sizeof *ct);
+	ct = calloc(1, sizeof *ct + dir_len + 1); /* the path as long as it is, not PATH_MAX */
 	if (!ct)
 		return CG_ENOMEM;
 	for (int i = 0; i < CG_F__COUNT; i++)
 		ct->fds[i] = -1;
 	ct->events_watch_fd = -1;
 	ct->id = id;
-	strcpy(ct->path, dir);
+	memcpy(ct->path, dir, dir_len + 1);
 	if (inner)
 		strcpy(ct->inner, inner);
 	ct->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -55,7 +55,7 @@ struct cg_ct {
 	int events_watch_fd;
 	bool plain;              /* not cgroupfs (a test tree): writes must truncate */
 	char inner[CG_NAME_MAX];
-	char path[PATH_MAX];
+	char path[];             /* allocated to its length: 1 000 handles, not 4 MB of PATH_MAX */
 };
 
 /* errno of a failed system call -> cg_err (ENOENT/ENODEV -> CG_GONE). */
