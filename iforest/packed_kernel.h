@@ -34,7 +34,8 @@ static inline __m256i packed_feature(__m256 w, __m256i mask)
  * plain 256-bit load for levels 0-2, where all lanes share one of 1, 2 or 4 slots; a gather
  * below) and the feature is an AND away. */
 #define IF_PACKED_KERNEL(NAME, LOOKUP) \
-double NAME(const iforest_model *m, const float *z) \
+static inline __attribute__((always_inline)) double NAME##_body(const iforest_model *m, \
+                                                               const float *z, const int nreg) \
 { \
 	const int G = m->n_groups, D = m->max_depth, S = m->slots; \
 	const size_t gstride = (size_t)S * 8, lstride = (size_t)(S + 1) * 8; \
@@ -42,7 +43,6 @@ double NAME(const iforest_model *m, const float *z) \
 	const __m256i mask = _mm256_set1_epi32((int)m->pack_mask); \
 	__m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd(); \
 	const int nf = m->n_features; \
-	const int nreg = nf <= 8 ? 1 : nf <= 16 ? 2 : nf <= 32 ? 4 : 8; \
 	__m256 zr[8]; \
 	for (int r = 0; r < 8; r++) \
 		zr[r] = r * 8 < nf ? _mm256_loadu_ps(z + r * 8) : _mm256_setzero_ps(); \
@@ -87,6 +87,19 @@ double NAME(const iforest_model *m, const float *z) \
 	__m256d s = _mm256_add_pd(acc0, acc1); \
 	__m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1)); \
 	return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h))); \
+} \
+ \
+double NAME(const iforest_model *m, const float *z) \
+{ \
+	const int nf = m->n_features; \
+	/* one copy of the walk per register count, so no level pays a switch on it */ \
+	if (nf <= 8) \
+		return NAME##_body(m, z, 1); \
+	if (nf <= 16) \
+		return NAME##_body(m, z, 2); \
+	if (nf <= 32) \
+		return NAME##_body(m, z, 4); \
+	return NAME##_body(m, z, 8); \
 }
 
 #endif
