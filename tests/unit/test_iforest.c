@@ -469,10 +469,11 @@ static void test_zmm_kernel_and_batch_equal_single(void **state)
 	if (!if_have_avx2())
 		skip();
 	/* 1, 2, 4 and 8 z registers; row counts with a short last block and a tail of 1-3 rows
-	 * after the groups of four */
+	 * after the groups of four; trees deep enough for the permuted level 3 and shallower */
 	const struct { size_t d, n; int trees, psi; } cases[] = {
 		{26, 1000, 100, 256}, {7, 67, 20, 64}, {16, 130, 9, 128}, {48, 193, 17, 512},
 		{33, 1, 8, 256}, {64, 66, 13, 256},
+		{5, 70, 11, 8}, {9, 35, 10, 16}, {3, 9, 4, 2},   /* depth 3, 4 (level 3 is a leaf), 1 */
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		const size_t n = cases[c].n, d = cases[c].d;
