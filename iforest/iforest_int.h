@@ -139,7 +139,9 @@ double  if_path_sum_avx2(const iforest_model *m, const float *z);          /* ex
 double  if_path_sum_packed_scalar(const iforest_model *m, const float *z); /* packed layout */
 double  if_path_sum_packed_avx2(const iforest_model *m, const float *z);
 double  if_path_sum_packed_avx512vl(const iforest_model *m, const float *z); /* same, VL lookups */
+double  if_path_sum_packed_avx512(const iforest_model *m, const float *z);  /* zmm lookups */
 int     if_have_avx512vl(void);
+int     if_have_fast_zmm(void);    /* AVX-512VL on AMD: 512-bit work costs no clock there */
 /* Batch: n standardised rows (zstride floats apart, zero padded to a multiple of 8; any n)
  * -> path sums, bit-identical to if_path_sum_packed_avx2's; 8 rows per vector, one tree at a
  * time over blocks of 64 rows. Packed layout only. */

@@ -25,6 +25,13 @@ static inline __m256i step(__m256i idx, __m256 x, __m256 t)
 	return _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(idx, idx), _mm256_set1_epi32(1)), gt);
 }
 
+/* the level-3 hook of kernels that fetch level 3 with gathers like the levels below it */
+static inline __m256 level3_by_gather(const float *nd, __m256i slot, __m256i lane)
+{
+	(void)nd, (void)slot, (void)lane;
+	return _mm256_setzero_ps();   /* never called: L3 = 0 */
+}
+
 static inline __m256i packed_feature(__m256 w, __m256i mask)
 {
 	return _mm256_and_si256(_mm256_castps_si256(w), mask);
@@ -32,9 +39,11 @@ static inline __m256i packed_feature(__m256 w, __m256i mask)
 
 /* Single sample, packed: like the exact kernel, but a level is one 8-lane word fetch (a
  * plain 256-bit load for levels 0-2, where all lanes share one of 1, 2 or 4 slots; a gather
- * below) and the feature is an AND away. */
-#define IF_PACKED_KERNEL(NAME, LOOKUP) \
-double NAME(const iforest_model *m, const float *z) \
+ * below) and the feature is an AND away. With L3 = 1 the includer's LEVEL3(nd, slot, lane)
+ * fetches level 3's words instead of a gather. */
+#define IF_PACKED_KERNEL(NAME, LOOKUP, L3, LEVEL3) \
+static inline __attribute__((always_inline)) double NAME##_body(const iforest_model *m, \
+                                                               const float *z, const int nreg) \
 { \
 	const int G = m->n_groups, D = m->max_depth, S = m->slots; \
 	const size_t gstride = (size_t)S * 8, lstride = (size_t)(S + 1) * 8; \
@@ -42,7 +51,6 @@ double NAME(const iforest_model *m, const float *z) \
 	const __m256i mask = _mm256_set1_epi32((int)m->pack_mask); \
 	__m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd(); \
 	const int nf = m->n_features; \
-	const int nreg = nf <= 8 ? 1 : nf <= 16 ? 2 : nf <= 32 ? 4 : 8; \
 	__m256 zr[8]; \
 	for (int r = 0; r < 8; r++) \
 		zr[r] = r * 8 < nf ? _mm256_loadu_ps(z + r * 8) : _mm256_setzero_ps(); \
@@ -65,9 +73,13 @@ double NAME(const iforest_model *m, const float *z) \
 				        sel(_mm256_loadu_ps(nd + 40), _mm256_loadu_ps(nd + 48), r2, 0), r2, 1); \
 				i = step(i, LOOKUP(zr, nreg, z, packed_feature(w, mask)), w); \
 			} \
+			if (L3 && D >= 4) { \
+				w = LEVEL3(nd, i, lane); \
+				i = step(i, LOOKUP(zr, nreg, z, packed_feature(w, mask)), w); \
+			} \
 			idx[k] = i; \
 		} \
-		for (int l = 3; l < D; l++) { \
+		for (int l = L3 ? 4 : 3; l < D; l++) { \
 			for (int k = 0; k < n; k++) { \
 				const float *nd = m->gpack + (size_t)(g0 + k) * gstride; \
 				__m256i o = _mm256_add_epi32(_mm256_slli_epi32(idx[k], 3), lane); \
@@ -87,6 +99,19 @@ double NAME(const iforest_model *m, const float *z) \
 	__m256d s = _mm256_add_pd(acc0, acc1); \
 	__m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1)); \
 	return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h))); \
+} \
+ \
+double NAME(const iforest_model *m, const float *z) \
+{ \
+	const int nf = m->n_features; \
+	/* one copy of the walk per register count, so no level pays a switch on it */ \
+	if (nf <= 8) \
+		return NAME##_body(m, z, 1); \
+	if (nf <= 16) \
+		return NAME##_body(m, z, 2); \
+	if (nf <= 32) \
+		return NAME##_body(m, z, 4); \
+	return NAME##_body(m, z, 8); \
 }
 
 #endif

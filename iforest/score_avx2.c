@@ -64,7 +64,7 @@ static inline __m256 lookup_avx2(const __m256 *zr, int nreg, const float *z, __m
 {
 	return lookup(zr, nreg > 4 ? 0 : nreg, z, f);
 }
-IF_PACKED_KERNEL(if_path_sum_packed_avx2, lookup_avx2)
+IF_PACKED_KERNEL(if_path_sum_packed_avx2, lookup_avx2, 0, level3_by_gather)
 
 double if_path_sum_avx2(const iforest_model *m, const float *z)
 {

@@ -460,6 +460,52 @@ static void test_avx2_equals_scalar(void **state)
 	}
 }
 
+/* The zmm-lookup kernel (picked on AMD) and the batch API's per-block path (kernel chosen
+ * once, confidences searched four rows at a time, the next block prefetched) give exactly
+ * what the single-sample kernels and iforest_score give, row by row: every output bit. */
+static void test_zmm_kernel_and_batch_equal_single(void **state)
+{
+	(void)state;
+	if (!if_have_avx2())
+		skip();
+	/* 1, 2, 4 and 8 z registers; row counts with a short last block and a tail of 1-3 rows
+	 * after the groups of four; trees deep enough for the permuted level 3 and shallower */
+	const struct { size_t d, n; int trees, psi; } cases[] = {
+		{26, 1000, 100, 256}, {7, 67, 20, 64}, {16, 130, 9, 128}, {48, 193, 17, 512},
+		{33, 1, 8, 256}, {64, 66, 13, 256},
+		{5, 70, 11, 8}, {9, 35, 10, 16}, {3, 9, 4, 2},   /* depth 3, 4 (level 3 is a leaf), 1 */
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const size_t n = cases[c].n, d = cases[c].d;
+		double *X = make_data(2000, d, 40 + c, NULL);   /* trained on 2000, n of them scored */
+		iforest_model *m = train(X, 2000, d, cases[c].trees, cases[c].psi, 5);
+		iforest_result *batch = malloc(n * sizeof(*batch));
+		assert_int_equal(iforest_score_batch(m, X, n, d, batch), IFOREST_OK);
+		for (size_t i = 0; i < n; i++) {
+			iforest_result one;
+			assert_int_equal(iforest_score(m, X + i * d, d, &one), IFOREST_OK);
+			assert_memory_equal(&one.score, &batch[i].score, sizeof(double));
+			assert_memory_equal(&one.decision, &batch[i].decision, sizeof(double));
+			assert_memory_equal(&one.confidence, &batch[i].confidence, sizeof(double));
+			assert_int_equal(one.predict, batch[i].predict);
+			float z[IFOREST_MAX_FEATURES];
+			if_standardize(m, X + i * d, z);
+			double s2 = if_path_sum_packed_avx2(m, z);
+			if (if_have_avx512vl()) {
+				double vl = if_path_sum_packed_avx512vl(m, z), zmm = if_path_sum_packed_avx512(m, z);
+				assert_memory_equal(&s2, &vl, sizeof(double));
+				assert_memory_equal(&s2, &zmm, sizeof(double));
+			}
+			double best = if_path_sum_best(m, z);
+			assert_memory_equal(&s2, &best, sizeof(double));
+		}
+		free(batch);
+		iforest_model_free(m);
+		free(X);
+	}
+	print_message("kernel in use: %s\n", iforest_kernel_name());
+}
+
 /* The packed threshold: nearest float in [lo, hi) whose low bits spell the feature. */
 static void test_pack_threshold(void **state)
 {
@@ -1319,6 +1365,7 @@ int main(void)
 		cmocka_unit_test(test_sklearn_import_rejects_bad_text),
 		cmocka_unit_test(test_adbench_auc_vs_sklearn),
 		cmocka_unit_test(test_avx2_equals_scalar),
+		cmocka_unit_test(test_zmm_kernel_and_batch_equal_single),
 		cmocka_unit_test(test_pack_threshold),
 		cmocka_unit_test(test_deep_model_falls_back_to_scalar),
 		cmocka_unit_test(test_save_load_identical),
