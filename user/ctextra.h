@@ -15,7 +15,9 @@
  * see it (df's used/total/available). Read at most every `fs_every_ms` (it changes slowly).
  *
  * A process of the container is found in its cgroup (cgroup.procs, then the cgroups below,
- * e.g. Proxmox's ns/), kept while it lives, and looked up again when it is gone.
+ * e.g. Proxmox's ns/) and kept: it is looked up again every 10 s (a recycled pid) and at
+ * once when a reading through /proc/<pid> fails (the process is gone). No liveness probe
+ * (kill(pid, 0)) per reading: the failed reading says the same for free.
  * Everything is unknown (false) when nothing can be read; never a made-up 0.
  */
 #ifndef LXCSCALE_CTEXTRA_H

@@ -34,7 +34,8 @@
 
 #define TRAIN_EVERY_MS 1000       /* a container's vector enters the training windows ~1/s */
 #define EVENT_DEBOUNCE_MS 20      /* an event re-samples a container at most this often */
-#define FS_EVERY_MS 5000          /* statvfs of a container's root */
+#define FS_EVERY_MS 5000          /* statvfs of a hot container's root */
+#define FS_QUIET_EVERY_MS 30000   /* ... of a quiet one: disk usage moves slowly */
 #define STATUS_EVERY_MS 5000      /* systemd STATUS= */
 #define HOT_HOLD_MS 5000          /* a container stays hot this long after its last hot sign */
 #define HOT_NEAR 0.8              /* usage above this share of a scale-up threshold is hot */
