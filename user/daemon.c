@@ -122,6 +122,7 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	ct->d = d;
 	ct->vmid = vmid;
 	ct->psi_fd[0] = ct->psi_fd[1] = ct->mev_fd = -1;
+	ct->sched_list = SCHED_NONE; /* on a list once it is in the table */
 	ct->last_train_ms = ct->last_sample_ms = ct->budget_log_ms = ct->hot_until_ms = INT64_MIN / 2;
 	ct->slot = d->next_slot++;
 	cg_err e = cg_ct_open(d->hier, vmid, &ct->cg);
@@ -163,6 +164,7 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	memmove(&d->cts[at + 1], &d->cts[at], (d->n_cts - at) * sizeof(*d->cts));
 	d->cts[at] = ct;
 	d->n_cts++;
+	daemon_sched_add(d, ct);
 	d->pub_dirty = true;
 	open_events(d, ct);
 	daemon_act_ct_added(d, ct);
@@ -182,6 +184,7 @@ void daemon_remove_ct(struct daemon *d, struct ct *ct)
 	memmove(&d->cts[at], &d->cts[at + 1], (d->n_cts - at - 1) * sizeof(*d->cts));
 	d->pub_dirty = true;
 	d->n_cts--;
+	daemon_sched_remove(d, ct);
 	close_trigger(d, ct, 0);
 	close_trigger(d, ct, 1);
 	if (ct->mev_fd >= 0)
@@ -627,6 +630,8 @@ void daemon_free(struct daemon *d)
 	free(d->cts);
 	free(d->dead);
 	free(d->props);
+	free(d->due);
+	free(d->buckets);
 	free(d->deltas);
 	pub_free(d->pub);
 	free(d->pub_buf);

@@ -36,6 +36,9 @@
 #define EVENT_DEBOUNCE_MS 20      /* an event re-samples a container at most this often */
 #define FS_EVERY_MS 5000          /* statvfs of a hot container's root */
 #define FS_QUIET_EVERY_MS 30000   /* ... of a quiet one: disk usage moves slowly */
+#define LIMITS_EVERY_SAMPLES 10   /* a quiet container's limit files: every 10th sample */
+#define SCHED_NONE (-2)           /* ct->sched_list: on no list (removed) */
+#define SCHED_HOT (-1)            /* ct->sched_list: on the hot list */
 #define STATUS_EVERY_MS 5000      /* systemd STATUS= */
 #define HOT_HOLD_MS 5000          /* a container stays hot this long after its last hot sign */
 #define HOT_NEAR 0.8              /* usage above this share of a scale-up threshold is hot */
@@ -60,10 +63,19 @@ struct ct {
 	double runq_p50_us, runq_p99_us;
 
 	int64_t last_train_ms, last_sample_ms, budget_log_ms;
-	/* Sampling period (daemon_tick.c): sampled every tick while now < hot_until_ms, else
-	 * on the ticks where (tick number + slot) is a multiple of the quiet period in ticks. */
+	/* Sampling schedule (daemon_tick.c): on the hot list (read every tick) while
+	 * now < hot_until_ms or it is new, else in quiet bucket slot % period, read on the
+	 * ticks where (tick number + slot) is a multiple of the quiet period in ticks. */
 	int64_t hot_until_ms;
 	uint32_t slot;
+	int32_t sched_list;          /* SCHED_NONE, SCHED_HOT or a bucket index */
+	struct ct *sched_prev, *sched_next;
+	/* Limit files (cpu.max, memory.max...) are read at the first sample, while hot, after
+	 * our own write (limits_stale) and every LIMITS_EVERY_SAMPLES-th sample otherwise;
+	 * between two such reads their values are carried over from the last one. */
+	struct sampler_limits limits;
+	bool limits_known, limits_stale;
+	uint8_t samples_since_limits;
 	int psi_fd[2];               /* [0] memory some, [1] cpu some; -1 when none */
 	int mev_fd;                  /* memory.events (owned by cg), -1 when none */
 	bool gone;
@@ -118,6 +130,11 @@ struct daemon {
 	uint64_t seq;
 	uint64_t tick_no;            /* ticks run; with ct->slot, which quiet containers are due */
 	uint32_t next_slot;          /* handed to containers as they come, spreading them */
+	struct ct *hot;              /* containers read every tick (ct->sched_*) */
+	struct ct **buckets;         /* quiet containers by slot % n_buckets */
+	uint32_t n_buckets;          /* the quiet period in ticks when the buckets were made */
+	struct ct **due;             /* the tick's containers to read */
+	size_t due_cap;
 	struct decision *props;      /* the tick's wishes */
 	size_t props_cap;
 
@@ -151,7 +168,8 @@ void daemon_free_dead(struct daemon *d);
 bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms);
 bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct decision *out);
 void daemon_mark_hot(struct ct *ct, int64_t now_ms);
-bool daemon_sample_due(const struct daemon *d, const struct ct *ct, int64_t now_ms);
+void daemon_sched_add(struct daemon *d, struct ct *ct);
+void daemon_sched_remove(struct daemon *d, struct ct *ct);
 void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force);
 void daemon_budget(struct daemon *d, struct policy_budget *b);
 

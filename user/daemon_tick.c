@@ -44,8 +44,13 @@ static bool looks_hot(const struct policy_params *p, const struct policy_input *
 
 bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 {
+	const bool hot = now_ms < ct->hot_until_ms;
+	/* The limit files change when someone writes them; a quiet container reads them every
+	 * LIMITS_EVERY_SAMPLES-th sample and carries their values over in between. */
+	const bool limits = !ct->limits_known || ct->limits_stale || hot ||
+			    ct->samples_since_limits + 1 >= LIMITS_EVERY_SAMPLES;
 	struct cg_sample s;
-	cg_err e = cg_sample_read(ct->cg, &s);
+	cg_err e = cg_sample_read_mask(ct->cg, limits ? CG_READ_ALL : CG_READ_COUNTERS, &s);
 	if (e == CG_GONE) {
 		ct->gone = true;
 		return false;
@@ -54,8 +59,16 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 		log_debug("container %u: sample: %s", ct->vmid, cg_strerror(e));
 		return false;
 	}
+	if (limits) {
+		sampler_limits_keep(&s, &ct->limits);
+		ct->limits_known = true;
+		ct->limits_stale = false;
+		ct->samples_since_limits = 0;
+	} else {
+		ct->samples_since_limits++;
+	}
 	struct feat_raw raw;
-	sampler_map(&s, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
+	sampler_map_carried(&s, &ct->limits, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
 	daemon_act_alloc(ct, &ct->alloc, &raw);
 	const struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
 	for (int i = 0; i < 3; i++)
@@ -64,7 +77,7 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 		raw.known |= RAW_BIT(RAW_NET);
 	/* statvfs costs a path walk through /proc/<pid>/root; a quiet container's disk usage
 	 * is read every 30 s, a hot one's every 5 s (a cached value fills the rows between) */
-	int64_t fs_every = now_ms < ct->hot_until_ms ? FS_EVERY_MS : FS_QUIET_EVERY_MS;
+	int64_t fs_every = hot ? FS_EVERY_MS : FS_QUIET_EVERY_MS;
 	if (ctextra_fs(&ct->extra, &d->roots, now_ms, fs_every, &raw.fs_total_bytes, &raw.fs_free_bytes,
 		       &raw.fs_used_bytes))
 		raw.known |= RAW_BIT(RAW_FS);
@@ -158,18 +171,71 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 	return want;
 }
 
-/* ---- sampling period ----------------------------------------------------------------------
+/* ---- sampling schedule --------------------------------------------------------------------
  * Reading a container's cgroup files is most of a tick's cost, and a quiet container's
  * files say nothing new ten times a second. Sub-second urgency does not come from them:
  * PSI triggers, memory.events and the BPF ring wake daemon_evaluate_now() at once, which
  * marks the container hot. A hot container is read every tick; a quiet one every
  * cgroup.quiet_sample_interval_ms, on the ticks its slot picks, so that the quiet readings
  * are spread evenly and each tick does the same work. Features are deltas over the real
- * time between two readings, so a longer period does not bias them. */
+ * time between two readings, so a longer period does not bias them.
+ *
+ * A tick must not cost anything for a quiet container that is not due: the containers are
+ * kept on lists, the hot list and one bucket per tick of the quiet period (slot % period),
+ * so a tick visits the hot list and one bucket, never the whole table. daemon_mark_hot()
+ * moves a container to the hot list at once (an event, a decision); after a tick's read a
+ * container that has cooled down goes back to its bucket. */
+
+static struct ct **sched_head(struct daemon *d, int32_t list)
+{
+	return list == SCHED_HOT ? &d->hot : &d->buckets[list];
+}
+
+static void sched_unlink(struct daemon *d, struct ct *ct)
+{
+	if (ct->sched_list == SCHED_NONE)
+		return;
+	if (ct->sched_prev)
+		ct->sched_prev->sched_next = ct->sched_next;
+	else
+		*sched_head(d, ct->sched_list) = ct->sched_next;
+	if (ct->sched_next)
+		ct->sched_next->sched_prev = ct->sched_prev;
+	ct->sched_prev = ct->sched_next = NULL;
+	ct->sched_list = SCHED_NONE;
+}
+
+static void sched_link(struct daemon *d, struct ct *ct, int32_t list)
+{
+	if (ct->sched_list == list)
+		return;
+	sched_unlink(d, ct);
+	struct ct **head = sched_head(d, list);
+	ct->sched_prev = NULL;
+	ct->sched_next = *head;
+	if (*head)
+		(*head)->sched_prev = ct;
+	*head = ct;
+	ct->sched_list = list;
+}
+
+/* A new container is read every tick until it has its first rows. */
+void daemon_sched_add(struct daemon *d, struct ct *ct)
+{
+	ct->sched_list = SCHED_NONE;
+	sched_link(d, ct, SCHED_HOT);
+}
+
+void daemon_sched_remove(struct daemon *d, struct ct *ct)
+{
+	sched_unlink(d, ct);
+}
 
 void daemon_mark_hot(struct ct *ct, int64_t now_ms)
 {
 	ct->hot_until_ms = now_ms + HOT_HOLD_MS;
+	if (ct->d && ct->sched_list != SCHED_NONE)
+		sched_link(ct->d, ct, SCHED_HOT);
 }
 
 /* Usage near a scale-up threshold, or any sign of pressure: the next change may be due
@@ -187,22 +253,77 @@ static bool looks_hot(const struct policy_params *p, const struct policy_input *
 	return in->throttle_known && in->throttled_ratio >= p->throttled_ratio / 2;
 }
 
-static unsigned quiet_period_ticks(const struct daemon *d)
+static uint32_t quiet_period_ticks(const struct daemon *d)
 {
 	int tick = d->cfg->sample_interval_ms, quiet = d->cfg->cgroup.quiet_sample_interval_ms;
 	if (tick <= 0 || quiet <= tick)
 		return 1;
-	return (unsigned)((quiet + tick / 2) / tick);
+	return (uint32_t)((quiet + tick / 2) / tick);
 }
 
-bool daemon_sample_due(const struct daemon *d, const struct ct *ct, int64_t now_ms)
+/* The quiet period changed (start, reload): one bucket per tick of it, the quiet
+ * containers moved into theirs. Without memory for the new buckets the old ones stay. */
+static void sched_resize(struct daemon *d, uint32_t every)
 {
-	unsigned every = quiet_period_ticks(d);
-	if (every <= 1 || !ct->have_raw || now_ms < ct->hot_until_ms)
-		return true;
-	if (features_history_count(ct->hist) < 2) /* a new container: its first rows come quickly */
-		return true;
-	return (d->tick_no + ct->slot) % every == 0;
+	struct ct **nb = calloc(every, sizeof(*nb));
+	if (!nb)
+		return;
+	struct ct **old = d->buckets;
+	uint32_t n_old = d->n_buckets;
+	d->buckets = nb;
+	d->n_buckets = every;
+	for (uint32_t i = 0; i < n_old; i++) {
+		while (old[i]) {
+			struct ct *ct = old[i];
+			old[i] = ct->sched_next;
+			ct->sched_list = SCHED_NONE; /* unlinked from the old array by hand */
+			ct->sched_prev = ct->sched_next = NULL;
+			sched_link(d, ct, (int32_t)(ct->slot % every));
+		}
+	}
+	free(old);
+}
+
+/* After a tick's read: still hot (an event or a sign in the last HOT_HOLD_MS, no reading
+ * yet, fewer than two rows) stays on the hot list, else back to its quiet bucket. */
+static void sched_after_sample(struct daemon *d, struct ct *ct, int64_t now_ms)
+{
+	bool hot = !ct->have_raw || now_ms < ct->hot_until_ms || features_history_count(ct->hist) < 2;
+	sched_link(d, ct, hot ? SCHED_HOT : (int32_t)(ct->slot % d->n_buckets));
+}
+
+static int by_vmid(const void *a, const void *b)
+{
+	uint32_t x = (*(struct ct *const *)a)->vmid, y = (*(struct ct *const *)b)->vmid;
+	return x < y ? -1 : x > y;
+}
+
+/* The containers to read this tick into d->due, in vmid order: the hot list and the
+ * bucket the tick number picks. */
+static size_t sched_due(struct daemon *d)
+{
+	uint32_t every = quiet_period_ticks(d);
+	if (every != d->n_buckets)
+		sched_resize(d, every);
+	if (!d->n_buckets)
+		return 0;
+	if (d->due_cap < d->n_cts) {
+		size_t cap = d->n_cts * 2;
+		struct ct **n = realloc(d->due, cap * sizeof(*n));
+		if (n) {
+			d->due = n;
+			d->due_cap = cap;
+		}
+	}
+	size_t n = 0;
+	for (struct ct *ct = d->hot; ct && n < d->due_cap; ct = ct->sched_next)
+		d->due[n++] = ct;
+	uint32_t b = (uint32_t)((d->n_buckets - d->tick_no % d->n_buckets) % d->n_buckets);
+	for (struct ct *ct = d->buckets[b]; ct && n < d->due_cap; ct = ct->sched_next)
+		d->due[n++] = ct;
+	if (n > 1)
+		qsort(d->due, n, sizeof(*d->due), by_vmid);
+	return n;
 }
 
 void daemon_budget(struct daemon *d, struct policy_budget *b)
@@ -296,6 +417,8 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 	if (ct) {
 		ct->last = *dec;
 		ct->has_last = true;
+		if (!dec->dry_run)
+			ct->limits_stale = true; /* read what we wrote back at the next sample */
 		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
 	}
 	d->pub_dirty = true;
@@ -494,19 +617,18 @@ void daemon_tick(struct daemon *d)
 	}
 	size_t n_props = 0;
 	d->tick_no++;
-	for (size_t i = 0; i < d->n_cts; i++) {
-		struct ct *ct = d->cts[i];
-		if (!daemon_sample_due(d, ct, now))
-			continue;
-		if (!daemon_sample_ct(d, ct, now))
-			continue;
+	size_t n_due = sched_due(d);
+	for (size_t i = 0; i < n_due; i++) {
+		struct ct *ct = d->due[i];
 		struct decision dec;
-		if (daemon_evaluate_ct(d, ct, now, &dec) && n_props < d->props_cap)
+		if (daemon_sample_ct(d, ct, now) && daemon_evaluate_ct(d, ct, now, &dec) && n_props < d->props_cap)
 			d->props[n_props++] = dec;
+		if (!ct->gone)
+			sched_after_sample(d, ct, now);
 	}
-	for (size_t i = d->n_cts; i-- > 0;) /* containers found gone while sampling */
-		if (d->cts[i]->gone)
-			daemon_remove_ct(d, d->cts[i]);
+	for (size_t i = 0; i < n_due; i++) /* containers found gone while sampling */
+		if (d->due[i]->gone)
+			daemon_remove_ct(d, d->due[i]);
 
 	if (n_props) {
 		struct policy_budget b;
