@@ -42,6 +42,7 @@
 #define STATUS_EVERY_MS 5000      /* systemd STATUS= */
 #define HOT_HOLD_MS 5000          /* a container stays hot this long after its last hot sign */
 #define HOT_NEAR 0.8              /* usage above this share of a scale-up threshold is hot */
+#define IDLE_CPU_PCT 2.0          /* CPU use (% of the allocation) under which a container may be idle */
 
 struct ct {
 	struct daemon *d;
@@ -64,11 +65,12 @@ struct ct {
 
 	int64_t last_train_ms, last_sample_ms, budget_log_ms;
 	/* Sampling schedule (daemon_tick.c): on the hot list (read every tick) while
-	 * now < hot_until_ms or it is new, else in quiet bucket slot % period, read on the
-	 * ticks where (tick number + slot) is a multiple of the quiet period in ticks. */
+	 * now < hot_until_ms or it is new, else on the wheel, read on the ticks where
+	 * (tick number + slot) is a multiple of its period in ticks (quiet or idle). */
 	int64_t hot_until_ms;
 	uint32_t slot;
-	int32_t sched_list;          /* SCHED_NONE, SCHED_HOT or a bucket index */
+	bool idle;                   /* the last evaluation saw nothing going on */
+	int32_t sched_list;          /* SCHED_NONE, SCHED_HOT or a wheel bucket */
 	struct ct *sched_prev, *sched_next;
 	/* Limit files (cpu.max, memory.max...) are read at the first sample, while hot, after
 	 * our own write (limits_stale) and every LIMITS_EVERY_SAMPLES-th sample otherwise;
@@ -131,8 +133,9 @@ struct daemon {
 	uint64_t tick_no;            /* ticks run; with ct->slot, which quiet containers are due */
 	uint32_t next_slot;          /* handed to containers as they come, spreading them */
 	struct ct *hot;              /* containers read every tick (ct->sched_*) */
-	struct ct **buckets;         /* quiet containers by slot % n_buckets */
-	uint32_t n_buckets;          /* the quiet period in ticks when the buckets were made */
+	struct ct **buckets;         /* the wheel: waiting containers by their next due tick */
+	uint32_t n_buckets;          /* = idle_ticks when the wheel was made */
+	uint32_t quiet_ticks, idle_ticks; /* the quiet and idle periods in ticks */
 	struct ct **due;             /* the tick's containers to read */
 	size_t due_cap;
 	struct decision *props;      /* the tick's wishes */

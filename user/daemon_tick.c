@@ -39,6 +39,7 @@ static uint64_t mono_ns(void)
 
 static bool looks_hot(const struct policy_params *p, const struct policy_input *in,
 		      const struct decision *out);
+static bool looks_idle(const struct policy_params *p, const struct policy_input *in);
 
 /* ---- one container ----------------------------------------------------------------------- */
 
@@ -166,8 +167,11 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 	bool want = policy_evaluate(&d->pc, &ct->pol, &in, out);
 	if (want && ct->scored)
 		model_explain(d->model, ct->mct, x, out->top);
-	if (want || looks_hot(policy_params_for(&d->pc, ct->vmid), &in, out))
+	const struct policy_params *p = policy_params_for(&d->pc, ct->vmid);
+	bool hot = want || looks_hot(p, &in, out);
+	if (hot)
 		daemon_mark_hot(ct, now_ms);
+	ct->idle = !hot && looks_idle(p, &in);
 	return want;
 }
 
@@ -176,15 +180,18 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
  * files say nothing new ten times a second. Sub-second urgency does not come from them:
  * PSI triggers, memory.events and the BPF ring wake daemon_evaluate_now() at once, which
  * marks the container hot. A hot container is read every tick; a quiet one every
- * cgroup.quiet_sample_interval_ms, on the ticks its slot picks, so that the quiet readings
- * are spread evenly and each tick does the same work. Features are deltas over the real
- * time between two readings, so a longer period does not bias them.
+ * cgroup.quiet_sample_interval_ms and an idle one (no use, no stalls, nothing to change)
+ * every cgroup.idle_sample_interval_ms, on the ticks its slot picks ((tick + slot) a
+ * multiple of its period in ticks), so that the readings are spread evenly and each tick
+ * does the same work. Features are deltas over the real time between two readings, so a
+ * longer period does not bias them.
  *
- * A tick must not cost anything for a quiet container that is not due: the containers are
- * kept on lists, the hot list and one bucket per tick of the quiet period (slot % period),
- * so a tick visits the hot list and one bucket, never the whole table. daemon_mark_hot()
- * moves a container to the hot list at once (an event, a decision); after a tick's read a
- * container that has cooled down goes back to its bucket. */
+ * A tick must not cost anything for a container that is not due: the containers are kept
+ * on lists, the hot list and a wheel with one bucket per tick of the longest period (a
+ * container sits in the bucket of the tick it is due next), so a tick visits the hot list
+ * and one bucket, never the whole table. daemon_mark_hot() moves a container to the hot
+ * list at once (an event, a decision); after its read a container that has cooled down
+ * goes into the bucket of its next due tick. */
 
 static struct ct **sched_head(struct daemon *d, int32_t list)
 {
@@ -234,6 +241,7 @@ void daemon_sched_remove(struct daemon *d, struct ct *ct)
 void daemon_mark_hot(struct ct *ct, int64_t now_ms)
 {
 	ct->hot_until_ms = now_ms + HOT_HOLD_MS;
+	ct->idle = false;
 	if (ct->d && ct->sched_list != SCHED_NONE)
 		sched_link(ct->d, ct, SCHED_HOT);
 }
@@ -253,43 +261,83 @@ static bool looks_hot(const struct policy_params *p, const struct policy_input *
 	return in->throttle_known && in->throttled_ratio >= p->throttled_ratio / 2;
 }
 
-static uint32_t quiet_period_ticks(const struct daemon *d)
+/* Nothing going on: CPU use known and under IDLE_CPU_PCT of the allocation, stalls (when
+ * known) under a tenth of the thresholds, no throttling, no OOM kill. Unknown CPU use is
+ * never idle. Such a container is read every idle_sample_interval_ms. */
+static bool looks_idle(const struct policy_params *p, const struct policy_input *in)
 {
-	int tick = d->cfg->sample_interval_ms, quiet = d->cfg->cgroup.quiet_sample_interval_ms;
-	if (tick <= 0 || quiet <= tick)
-		return 1;
-	return (uint32_t)((quiet + tick / 2) / tick);
+	if (!in->cpu_known || in->cpu_pct >= IDLE_CPU_PCT || in->oom_kills > 0)
+		return false;
+	if (in->psi_known && (in->cpu_some_ms >= p->psi_cpu_some_ms / 10 || in->mem_some_ms >= p->psi_memory_some_ms / 10))
+		return false;
+	return !(in->throttle_known && in->throttled_ratio > 0);
 }
 
-/* The quiet period changed (start, reload): one bucket per tick of it, the quiet
- * containers moved into theirs. Without memory for the new buckets the old ones stay. */
-static void sched_resize(struct daemon *d, uint32_t every)
+static uint32_t period_ticks(int tick_ms, int period_ms)
 {
-	struct ct **nb = calloc(every, sizeof(*nb));
+	if (tick_ms <= 0 || period_ms <= tick_ms)
+		return 1;
+	return (uint32_t)((period_ms + tick_ms / 2) / tick_ms);
+}
+
+static uint32_t quiet_period_ticks(const struct daemon *d)
+{
+	return period_ticks(d->cfg->sample_interval_ms, d->cfg->cgroup.quiet_sample_interval_ms);
+}
+
+/* Never shorter than the quiet period: 0 or a smaller value reads idle ones as quiet ones.
+ * A quiet period of one tick ("every container every tick") includes the idle ones. */
+static uint32_t idle_period_ticks(const struct daemon *d)
+{
+	uint32_t q = quiet_period_ticks(d), i = period_ticks(d->cfg->sample_interval_ms,
+							     d->cfg->cgroup.idle_sample_interval_ms);
+	return q > 1 && i > q ? i : q;
+}
+
+/* The wheel bucket of a cooled-down container: that of the first tick after this one at
+ * which (tick + slot) is a multiple of its period. At most n_buckets ticks ahead, so the
+ * bucket is visited exactly at that tick. */
+static int32_t sched_bucket(const struct daemon *d, const struct ct *ct)
+{
+	uint64_t period = ct->idle ? d->idle_ticks : d->quiet_ticks;
+	uint64_t next = d->tick_no + 1;
+	next += (period - (next + ct->slot) % period) % period;
+	return (int32_t)(next % d->n_buckets);
+}
+
+/* The periods changed (start, reload): a wheel as long as the longest, and the waiting
+ * containers moved into their buckets in it. Without memory for it the old one stays. */
+static void sched_resize(struct daemon *d, uint32_t quiet, uint32_t idle)
+{
+	struct ct **nb = calloc(idle, sizeof(*nb));
 	if (!nb)
 		return;
 	struct ct **old = d->buckets;
 	uint32_t n_old = d->n_buckets;
 	d->buckets = nb;
-	d->n_buckets = every;
+	d->n_buckets = idle;
+	d->quiet_ticks = quiet;
+	d->idle_ticks = idle;
 	for (uint32_t i = 0; i < n_old; i++) {
 		while (old[i]) {
 			struct ct *ct = old[i];
 			old[i] = ct->sched_next;
-			ct->sched_list = SCHED_NONE; /* unlinked from the old array by hand */
+			ct->sched_list = SCHED_NONE; /* taken off the old wheel by hand */
 			ct->sched_prev = ct->sched_next = NULL;
-			sched_link(d, ct, (int32_t)(ct->slot % every));
+			sched_link(d, ct, sched_bucket(d, ct));
 		}
 	}
 	free(old);
 }
 
 /* After a tick's read: still hot (an event or a sign in the last HOT_HOLD_MS, no reading
- * yet, fewer than two rows) stays on the hot list, else back to its quiet bucket. */
+ * yet, fewer than two rows) stays on the hot list, else it waits for its next due tick. */
 static void sched_after_sample(struct daemon *d, struct ct *ct, int64_t now_ms)
 {
 	bool hot = !ct->have_raw || now_ms < ct->hot_until_ms || features_history_count(ct->hist) < 2;
-	sched_link(d, ct, hot ? SCHED_HOT : (int32_t)(ct->slot % d->n_buckets));
+	if (hot)
+		ct->idle = false;
+	sched_link(d, ct, hot ? SCHED_HOT : sched_bucket(d, ct));
 }
 
 static int by_vmid(const void *a, const void *b)
@@ -299,12 +347,12 @@ static int by_vmid(const void *a, const void *b)
 }
 
 /* The containers to read this tick into d->due, in vmid order: the hot list and the
- * bucket the tick number picks. */
+ * wheel bucket of this tick. */
 static size_t sched_due(struct daemon *d)
 {
-	uint32_t every = quiet_period_ticks(d);
-	if (every != d->n_buckets)
-		sched_resize(d, every);
+	uint32_t quiet = quiet_period_ticks(d), idle = idle_period_ticks(d);
+	if (quiet != d->quiet_ticks || idle != d->idle_ticks || !d->n_buckets)
+		sched_resize(d, quiet, idle);
 	if (!d->n_buckets)
 		return 0;
 	if (d->due_cap < d->n_cts) {
@@ -318,8 +366,7 @@ static size_t sched_due(struct daemon *d)
 	size_t n = 0;
 	for (struct ct *ct = d->hot; ct && n < d->due_cap; ct = ct->sched_next)
 		d->due[n++] = ct;
-	uint32_t b = (uint32_t)((d->n_buckets - d->tick_no % d->n_buckets) % d->n_buckets);
-	for (struct ct *ct = d->buckets[b]; ct && n < d->due_cap; ct = ct->sched_next)
+	for (struct ct *ct = d->buckets[d->tick_no % d->n_buckets]; ct && n < d->due_cap; ct = ct->sched_next)
 		d->due[n++] = ct;
 	if (n > 1)
 		qsort(d->due, n, sizeof(*d->due), by_vmid);
