@@ -13,8 +13,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define PID_RECHECK_MS 10000
-#define IFACE_RESCAN_MS 10000
+#define PID_RECHECK_MS 30000   /* a recycled pid is noticed within this */
+#define IFACE_RESCAN_MS 60000  /* a NIC added to a running container: seen within this */
 
 void ctextra_init(struct ctextra *x, uint32_t vmid, const char *cgroup_dir)
 {

@@ -165,7 +165,8 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	d->cts[at] = ct;
 	d->n_cts++;
 	daemon_sched_add(d, ct);
-	d->pub_dirty = true;
+	ct->pub_stale = true;
+	d->pub_dirty = d->pub_relayout = true;
 	open_events(d, ct);
 	daemon_act_ct_added(d, ct);
 	if (d->bpf && lxs_bpf_add_container(d->bpf, ct->cgid, vmid) != 0)
@@ -182,7 +183,7 @@ void daemon_remove_ct(struct daemon *d, struct ct *ct)
 	if (at >= d->n_cts || d->cts[at] != ct)
 		return;
 	memmove(&d->cts[at], &d->cts[at + 1], (d->n_cts - at - 1) * sizeof(*d->cts));
-	d->pub_dirty = true;
+	d->pub_dirty = d->pub_relayout = true;
 	d->n_cts--;
 	daemon_sched_remove(d, ct);
 	close_trigger(d, ct, 0);

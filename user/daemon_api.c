@@ -77,7 +77,10 @@ static void fill(const struct ct *ct, struct api_container *a)
 /* The container list is copied for the API at most every LIST_EVERY_MS, or at once after a
  * decision or a container coming or going (pub_dirty): with 1000 containers a copy is a
  * megabyte, and between two copies most containers were not even read (quiet sampling).
- * The loop-wide figures are published every tick. */
+ * Only the entries of containers read, scored, decided or renamed since the last copy
+ * (ct->pub_stale) are filled again, and only they add a point to their history (a point
+ * per new reading, at most one a second); all are refilled when one came or went. The
+ * loop-wide figures are published every tick. */
 void daemon_publish(struct daemon *d, int64_t now_ms)
 {
 	if (!d->pub)
@@ -112,14 +115,19 @@ void daemon_publish(struct daemon *d, int64_t now_ms)
 		d->pub_buf = n;
 		d->pub_cap = cap;
 	}
-	d->pub_dirty = false;
+	const bool all = d->pub_relayout;
+	d->pub_dirty = d->pub_relayout = false;
 	d->next_pub_ms = now_ms + LIST_EVERY_MS;
 	for (size_t i = 0; i < d->n_cts; i++) {
 		struct ct *ct = d->cts[i];
 		struct api_container *a = &d->pub_buf[i];
+		const bool fresh = ct->pub_stale;
+		if (!fresh && !all)
+			continue; /* its entry from the last copy still holds */
 		fill(ct, a);
+		ct->pub_stale = false;
 		/* a point a second; the list itself comes about as often, so allow its jitter */
-		if (ct->have_raw && now_ms - ct->last_hist_ms >= HISTORY_EVERY_MS * 9 / 10) {
+		if (fresh && ct->have_raw && now_ms - ct->last_hist_ms >= HISTORY_EVERY_MS * 9 / 10) {
 			ct->last_hist_ms = now_ms;
 			struct api_history_point pt = {
 				.time_ms = a->updated_ms, .cores = a->cores, .memory_mb = a->memory_mb,

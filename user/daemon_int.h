@@ -92,6 +92,7 @@ struct ct {
 	char name[64];               /* hostname from the Proxmox config; "" until read */
 	double psi_avg10[3];         /* cpu, memory, io: PSI some avg10 of the last sample */
 	int64_t last_hist_ms;        /* last point published to the API's history */
+	bool pub_stale;              /* read, scored, decided or renamed since its last publication */
 	int64_t psi_event_ms[2];     /* last PSI event published (memory, cpu) */
 };
 
@@ -149,6 +150,7 @@ struct daemon {
 	struct api_container *pub_buf;
 	size_t pub_cap;
 	bool pub_dirty;              /* a decision, a container came or went: republish at once */
+	bool pub_relayout;           /* a container came or went: pub_buf's positions moved */
 	int64_t next_pub_ms;         /* the container list's next periodic publication */
 
 	double host_cpus, host_ram_mb;

@@ -97,6 +97,7 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	if (d->rec)
 		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &raw);
 	ct->last_sample_ms = now_ms;
+	ct->pub_stale = true;
 	d->st.samples++;
 	bool row = features_feed_raw(ct->hist, &raw);
 	if (row)
@@ -133,6 +134,7 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 			scored = 0;
 	}
 	ct->scored = scored == 1;
+	ct->pub_stale = true;
 	if (ct->scored) {
 		ct->score = r;
 		d->st.scored++;
@@ -464,6 +466,7 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 	if (ct) {
 		ct->last = *dec;
 		ct->has_last = true;
+		ct->pub_stale = true;
 		if (!dec->dry_run)
 			ct->limits_stale = true; /* read what we wrote back at the next sample */
 		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
