@@ -186,6 +186,8 @@ void daemon_remove_ct(struct daemon *d, struct ct *ct)
 	d->pub_dirty = d->pub_relayout = true;
 	d->n_cts--;
 	daemon_sched_remove(d, ct);
+	daemon_budget_track(d, &ct->alloc, -1);
+	memset(&ct->alloc, 0, sizeof(ct->alloc));
 	close_trigger(d, ct, 0);
 	close_trigger(d, ct, 1);
 	if (ct->mev_fd >= 0)

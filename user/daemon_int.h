@@ -154,6 +154,7 @@ struct daemon {
 	int64_t next_pub_ms;         /* the container list's next periodic publication */
 
 	double host_cpus, host_ram_mb;
+	int64_t alloc_ucores, alloc_ram_kib; /* sum of the known allocations (daemon_budget) */
 	int64_t next_metrics_ms, next_status_ms;
 	uint64_t metrics_cpu_ns_mark;
 	int64_t metrics_wall_mark_ms;
@@ -177,6 +178,7 @@ void daemon_sched_add(struct daemon *d, struct ct *ct);
 void daemon_sched_remove(struct daemon *d, struct ct *ct);
 void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force);
 void daemon_budget(struct daemon *d, struct policy_budget *b);
+void daemon_budget_track(struct daemon *d, const struct alloc *a, int sign); /* +1 add, -1 remove */
 
 /* daemon_act.c */
 void daemon_act_tick(struct daemon *d);          /* shrinks, config answers */

@@ -69,8 +69,10 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 		ct->samples_since_limits++;
 	}
 	struct feat_raw raw;
+	daemon_budget_track(d, &ct->alloc, -1);
 	sampler_map_carried(&s, &ct->limits, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
 	daemon_act_alloc(ct, &ct->alloc, &raw);
+	daemon_budget_track(d, &ct->alloc, +1);
 	const struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
 	for (int i = 0; i < 3; i++)
 		ct->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
@@ -375,15 +377,24 @@ static size_t sched_due(struct daemon *d)
 	return n;
 }
 
+/* The host budget's "used" side is the sum of the containers' known allocations. It is
+ * kept as running totals, updated where an allocation changes (a sample, a removal), so
+ * granting a wish never walks every container. Integers (micro-cores, KiB) so that adding
+ * and taking away leave no rounding drift. */
+void daemon_budget_track(struct daemon *d, const struct alloc *a, int sign)
+{
+	if (a->cores_known)
+		d->alloc_ucores += sign * llround(a->cores * 1e6);
+	if (a->ram_known)
+		d->alloc_ram_kib += sign * llround(a->ram_mb * 1024.0);
+}
+
 void daemon_budget(struct daemon *d, struct policy_budget *b)
 {
 	const struct lxcscale_config *c = d->cfg;
 	policy_budget_init(b, c->host.total_cores, c->host.total_ram_mb, d->host_cpus, d->host_ram_mb,
 			   c->host.reserve_cpu_cores, c->host.reserve_memory_mb);
-	for (size_t i = 0; i < d->n_cts; i++) {
-		const struct alloc *a = &d->cts[i]->alloc;
-		policy_budget_account(b, a->cores_known, a->cores, a->ram_known, a->ram_mb);
-	}
+	policy_budget_account(b, true, (double)d->alloc_ucores / 1e6, true, (double)d->alloc_ram_kib / 1024.0);
 }
 
 /* A wish the host budget could not grant: said at most once a minute per container, so

@@ -510,6 +510,57 @@ static void test_limits_carried_over(void **state)
 	rmdir(tree);
 }
 
+/* The host budget's used side is a running total: a container coming adds its allocation,
+ * one going takes it away (8 cores configured, 2 assumed per container). */
+static void test_budget_follows_containers(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	struct lxcscale_config *c = make_config(false, "8");
+	struct loop *l = loop_new();
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true };
+	struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	daemon_set_apply(d, hook, NULL);
+	char p[300], text[256];
+	struct daemon_stats st;
+	daemon_get_stats(d, &st);
+	const size_t n = st.containers; /* 201 and the others earlier tests left */
+	assert_true(n >= 1 && n <= 2);
+	snprintf(p, sizeof(p), "%s/204", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	for (int i = 0; i < 20; i++) { /* inotify: 204 comes */
+		loop_run_once(l, 20);
+		daemon_get_stats(d, &st);
+		if (st.containers == n + 1)
+			break;
+	}
+	assert_int_equal(st.containers, n + 1);
+	daemon_tick(d); /* every allocation read once: 2 cores each */
+	assert_int_equal(manual(l, d, 201, 10, text, sizeof(text)), 0);
+	assert_true(last_applied.cpu_to == 2 + (8 - 2 * (double)(n + 1))); /* what is left of 8 */
+
+	assert_int_equal(rmdir(p), 0);
+	for (int i = 0; i < 20; i++) { /* 204 goes: its 2 cores are free again */
+		loop_run_once(l, 20);
+		daemon_get_stats(d, &st);
+		if (st.containers == n)
+			break;
+	}
+	assert_int_equal(st.containers, n);
+	daemon_tick(d);
+	assert_int_equal(manual(l, d, 201, 10, text, sizeof(text)), 0);
+	assert_true(last_applied.cpu_to == 2 + (8 - 2 * (double)n));
+	daemon_free(d);
+	loop_free(l);
+	config_free(c);
+}
+
 static void test_bad_configuration(void **state)
 {
 	(void)state;
@@ -684,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_quiet_sampling),
 		cmocka_unit_test(test_idle_sampling),
 		cmocka_unit_test(test_limits_carried_over),
+		cmocka_unit_test(test_budget_follows_containers),
 		cmocka_unit_test(test_bad_configuration),
 		cmocka_unit_test(test_bpf_pins_pruned_after_first_scan),
 		cmocka_unit_test(test_tier_dry_run),
