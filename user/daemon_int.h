@@ -36,7 +36,10 @@
 #define EVENT_DEBOUNCE_MS 20      /* an event re-samples a container at most this often */
 #define FS_EVERY_MS 5000          /* statvfs of a hot container's root */
 #define FS_QUIET_EVERY_MS 30000   /* ... of a quiet one: disk usage moves slowly */
-#define LIMITS_EVERY_SAMPLES 10   /* a quiet container's limit files: every 10th sample */
+/* A quiet container's limit files are read every 10th sample: a change made outside
+ * lxcscale (pct set by hand) shows within 10 s for a quiet container, 50 s for an idle one
+ * (defaults), at once for a hot one; our own writes are read back at the next sample. */
+#define LIMITS_EVERY_SAMPLES 10
 #define SCHED_NONE (-2)           /* ct->sched_list: on no list (removed) */
 #define SCHED_HOT (-1)            /* ct->sched_list: on the hot list */
 #define STATUS_EVERY_MS 5000      /* systemd STATUS= */
