@@ -197,7 +197,9 @@ const struct cfg_key config_schema[] = {
 	INT("cgroup.quiet_sample_interval_ms", cgroup.quiet_sample_interval_ms, "1000", 0, 60000, 0,
 	    "how often a quiet container's cgroup files are read; a hot one (a PSI, OOM or BPF event in "
 	    "the last 5 s, usage near a scale-up threshold, pressure, a decision wanted or just made) is "
-	    "read every sample_interval_ms. Quiet containers are spread evenly over the ticks. "
+	    "read every sample_interval_ms. Quiet containers are spread evenly over the ticks; their limit "
+	    "files (cpu.max, cpuset, memory.max/high, swap.max) are read every 10th time, so a change made "
+	    "outside lxcscale shows within 10 readings. "
 	    "0 (or not above sample_interval_ms): every container every tick"),
 	INT("cgroup.idle_sample_interval_ms", cgroup.idle_sample_interval_ms, "5000", 0, 60000, 0,
 	    "how often an idle container's cgroup files are read: a quiet one whose last reading showed "
