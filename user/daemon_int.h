@@ -111,6 +111,8 @@ struct daemon {
 
 	struct ct **cts;             /* sorted by vmid */
 	size_t n_cts, cap_cts;
+	struct ct **cgid_tab;        /* by cgroup id (daemon_find_cgid), cgid_cap a power of 2 */
+	size_t cgid_n, cgid_cap;
 	struct ct **dead;            /* removed, freed at the next tick */
 	size_t n_dead, cap_dead;
 

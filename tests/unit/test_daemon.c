@@ -26,6 +26,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "daemon_config.h"
+#include "daemon_int.h" /* daemon_find_cgid, struct ct: the cgroup id table's test */
 #include "api.h"
 #include "cmdq.h"
 #include "log.h"
@@ -561,6 +562,94 @@ static void test_budget_follows_containers(void **state)
 	config_free(c);
 }
 
+/* The cgroup id -> container table BPF's deltas and events go through (daemon_find_cgid,
+ * internal: daemon_int.h): 300 containers on a fake tree, then every other one removed
+ * (backward-shift deletion keeps the others findable), then new ones added. */
+static void test_find_by_cgroup_id(void **state)
+{
+	(void)state;
+	char tree[128], dir[300];
+	snprintf(tree, sizeof(tree), "/tmp/lxcscale-test-daemon-cgid-XXXXXX");
+	assert_non_null(mkdtemp(tree));
+	snprintf(dir, sizeof(dir), "%s/lxc", tree);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	enum { N = 300, FIRST = 1000 };
+	uint64_t ino[N + 50];
+	for (int i = 0; i < N; i++) {
+		snprintf(dir, sizeof(dir), "%s/lxc/%d", tree, FIRST + i);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		struct stat st;
+		assert_int_equal(stat(dir, &st), 0);
+		ino[i] = (uint64_t)st.st_ino;
+	}
+	struct lxcscale_config *c = config_new();
+	struct config_diag dg;
+	memset(&dg, 0, sizeof(dg));
+	static const char *const kv[] = { "cgroup.root", "lxc", "scaling.dry_run", "true", "bpf.enabled", "false",
+					  "metrics_interval_seconds", "0", "model_file", "", "suggestions_file", "",
+					  "data_file", "", NULL };
+	assert_int_equal(config_set(c, "cgroup.mount", tree, "t", &dg), 0);
+	for (const char *const *p = kv; *p; p += 2)
+		assert_int_equal(config_set(c, p[0], p[1], "t", &dg), 0);
+	assert_int_equal(config_finalize(c, &dg), 0);
+	struct loop *l = loop_new();
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true, .no_threads = true };
+	struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	for (int i = 0; i < N; i++) {
+		struct ct *ct = daemon_find_cgid(d, ino[i]);
+		assert_non_null(ct);
+		assert_int_equal(ct->vmid, FIRST + i);
+	}
+	assert_null(daemon_find_cgid(d, 1));
+
+	for (int i = 0; i < N; i += 2) {
+		snprintf(dir, sizeof(dir), "%s/lxc/%d", tree, FIRST + i);
+		assert_int_equal(rmdir(dir), 0);
+	}
+	for (int i = N; i < N + 50; i++) {
+		snprintf(dir, sizeof(dir), "%s/lxc/%d", tree, FIRST + i);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		struct stat st;
+		assert_int_equal(stat(dir, &st), 0);
+		ino[i] = (uint64_t)st.st_ino;
+	}
+	struct daemon_stats st;
+	for (int k = 0; k < 50; k++) {
+		loop_run_once(l, 20);
+		daemon_get_stats(d, &st);
+		if (st.containers == N / 2 + 50)
+			break;
+	}
+	assert_int_equal(st.containers, N / 2 + 50);
+	for (int i = 0; i < N + 50; i++) {
+		struct ct *ct = daemon_find_cgid(d, ino[i]);
+		if (i < N && i % 2 == 0) {
+			/* removed; a new directory may have reused the inode */
+			bool reused = false;
+			for (int j = N; j < N + 50; j++)
+				reused |= ino[j] == ino[i];
+			if (!reused)
+				assert_null(ct);
+			continue;
+		}
+		assert_non_null(ct);
+		assert_int_equal(ct->vmid, FIRST + i);
+	}
+	daemon_free(d);
+	loop_free(l);
+	config_free(c);
+	for (int i = 0; i < N + 50; i++) {
+		snprintf(dir, sizeof(dir), "%s/lxc/%d", tree, FIRST + i);
+		rmdir(dir);
+	}
+	snprintf(dir, sizeof(dir), "%s/lxc", tree);
+	rmdir(dir);
+	rmdir(tree);
+}
+
 static void test_bad_configuration(void **state)
 {
 	(void)state;
@@ -736,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_idle_sampling),
 		cmocka_unit_test(test_limits_carried_over),
 		cmocka_unit_test(test_budget_follows_containers),
+		cmocka_unit_test(test_find_by_cgroup_id),
 		cmocka_unit_test(test_bad_configuration),
 		cmocka_unit_test(test_bpf_pins_pruned_after_first_scan),
 		cmocka_unit_test(test_tier_dry_run),
