@@ -2,10 +2,11 @@
  * bench/daemon.c — what the daemon's loop costs: CPU and wall time per tick with N test
  * containers (default 100) on this host's real cgroup v2 tree.
  *
- *     build/bench/daemon [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-q QUIET_MS] [-b]
+ *     build/bench/daemon [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-q QUIET_MS] [-I IDLE_MS] [-b]
  *
  * -b loads BPF; -q sets cgroup.quiet_sample_interval_ms (default: the configuration's;
- * -q 0 reads every container every tick, as the daemon did before quiet sampling).
+ * -q 0 reads every container every tick, as the daemon did before quiet sampling);
+ * -I sets cgroup.idle_sample_interval_ms (-I 0: idle containers as often as quiet ones).
  *
  * It creates <mount>/lxcscale-bench-<pid>/<1001..> with one sleeping process in each (so
  * the network and filesystem readings have a process to look through), runs the real
@@ -65,13 +66,14 @@ static int set(struct lxcscale_config *c, const char *k, const char *v, struct c
 int main(int argc, char **argv)
 {
 	int n = 100, secs = 10, tick_ms = 100, bpf = 0, opt;
-	const char *quiet = NULL;
-	while ((opt = getopt(argc, argv, "n:s:i:q:b")) != -1) {
+	const char *quiet = NULL, *idle = NULL;
+	while ((opt = getopt(argc, argv, "n:s:i:q:I:b")) != -1) {
 		switch (opt) {
 		case 'n': n = atoi(optarg); break;
 		case 's': secs = atoi(optarg); break;
 		case 'i': tick_ms = atoi(optarg); break;
 		case 'q': quiet = optarg; break;
+		case 'I': idle = optarg; break;
 		case 'b': bpf = 1; break;
 		default:
 			fprintf(stderr, "usage: daemon [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-q QUIET_MS] [-b]\n");
@@ -138,6 +140,8 @@ int main(int argc, char **argv)
 	bad |= set(c, "bpf.enabled", bpf ? "true" : "false", d);
 	if (quiet)
 		bad |= set(c, "cgroup.quiet_sample_interval_ms", quiet, d);
+	if (idle)
+		bad |= set(c, "cgroup.idle_sample_interval_ms", idle, d);
 	/* what this host can measure: no memory controller, and test cgroups share the host's
 	 * network namespace (their traffic is unknown) */
 	static const char features[] =
@@ -173,8 +177,9 @@ int main(int argc, char **argv)
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
 		printf("daemon loop, %zu test containers (one sleeping process each), tick %d ms, quiet sampling "
-		       "every %d ms, %d s, BPF %s, %ld CPUs (host load included)\n",
-		       s.containers, tick_ms, c->cgroup.quiet_sample_interval_ms, secs, s.bpf ? "on" : "off",
+		       "every %d ms, idle every %d ms, %d s, BPF %s, %ld CPUs (host load included)\n",
+		       s.containers, tick_ms, c->cgroup.quiet_sample_interval_ms,
+		       c->cgroup.idle_sample_interval_ms, secs, s.bpf ? "on" : "off",
 		       sysconf(_SC_NPROCESSORS_ONLN));
 		printf("| ticks | wall ms/tick avg | wall ms/tick max | loop CPU ms/tick | loop CPU %% of a core "
 		       "| process CPU %% (all threads) | max RSS MB | samples | rows | model-fed | scored | decisions |\n");

@@ -11,7 +11,12 @@
 BUILD=${1:-${BUILD:-build}}
 N=${SCALE_CONTAINERS:-1000}
 SECS=${SCALE_SECONDS:-120}
-out=$("$BUILD/tests/tools/soak" -n "$N" -s "$SECS" -w 20 -i 100 2>&1)
+# SCALE_QUIET_MS / SCALE_IDLE_MS override cgroup.quiet_sample_interval_ms and
+# cgroup.idle_sample_interval_ms (SCALE_IDLE_MS=0: idle containers read as often as quiet ones).
+opts=()
+[ -n "${SCALE_QUIET_MS:-}" ] && opts+=(-q "$SCALE_QUIET_MS")
+[ -n "${SCALE_IDLE_MS:-}" ] && opts+=(-I "$SCALE_IDLE_MS")
+out=$("$BUILD/tests/tools/soak" -n "$N" -s "$SECS" -w 20 -i 100 "${opts[@]}" 2>&1)
 rc=$?
 if [ $rc -eq 77 ]; then echo "scale: skipped (needs root and a cgroup v2 mount)"; exit 0; fi
 printf '%s\n' "$out" | grep -v '^SOAK '

@@ -15,7 +15,8 @@
  *     there for start-up, inotify overflow and paranoia.
  *
  *  3. Container handle (cg_ct): the files of one container kept open; one cg_sample_read()
- *     preads them all (no open/close per sample). Every value in struct cg_sample carries a
+ *     preads them all (no open/close per sample), cg_sample_read_mask() a class of them
+ *     (the counters every time, the limits now and then). Every value in struct cg_sample carries a
  *     state: a missing controller or file, or unparsable text, leaves a value CG_UNKNOWN —
  *     never a fake 0. A container that disappears mid-read gives CG_GONE, a normal outcome.
  *
@@ -216,6 +217,24 @@ struct cg_sample {
  * CG_OK: read (some values may still be unknown). CG_GONE: the container vanished during
  * the read; what was read before stays in *out. */
 cg_err cg_sample_read(cg_ct *ct, struct cg_sample *out);
+
+/* The files of a sample fall in two classes. Counters move all the time; limits change
+ * only when someone writes them (an admin, pct, the caller itself), so a caller that
+ * samples often may read them now and then and keep the last values meanwhile.
+ *   CG_READ_COUNTERS: cpu.stat, memory.current, memory.stat, memory.events,
+ *                     memory.swap.current, io.stat, pids.current, {cpu,memory,io}.pressure
+ *   CG_READ_LIMITS:   cpu.max, cpuset.cpus, cpuset.cpus.effective, memory.max, memory.high,
+ *                     memory.swap.max */
+enum cg_read_class {
+	CG_READ_COUNTERS = 1u << 0,
+	CG_READ_LIMITS = 1u << 1,
+	CG_READ_ALL = CG_READ_COUNTERS | CG_READ_LIMITS,
+};
+/* cg_sample_read() of the files in `mask` (enum cg_read_class bits) only: the values of
+ * the other files stay CG_UNKNOWN. CG_EINVAL for an empty mask or unknown bits. */
+cg_err cg_sample_read_mask(cg_ct *ct, unsigned mask, struct cg_sample *out);
+/* How many files of `mask` the handle holds open: the preads a masked read costs. */
+unsigned cg_ct_files_held(const cg_ct *ct, unsigned mask);
 
 /* Single-file readers for event handlers (after a PSI or memory.events wakeup). */
 enum cg_resource { CG_RES_CPU = 0, CG_RES_MEMORY, CG_RES_IO, CG_RES__COUNT };

@@ -177,6 +177,7 @@ struct lxcscale_config {
 		double assumed_cores;     /* allocation of a container without CPU limits, 0 = unknown */
 		int assumed_ram_mb;       /* same for memory.max */
 		int quiet_sample_interval_ms; /* a quiet container's sampling period; 0: every tick */
+		int idle_sample_interval_ms;  /* an idle one's; 0 (or <= quiet): as a quiet one */
 	} cgroup;
 
 	struct {

@@ -200,8 +200,18 @@ const struct cfg_key config_schema[] = {
 	INT("cgroup.quiet_sample_interval_ms", cgroup.quiet_sample_interval_ms, "1000", 0, 60000, 0,
 	    "how often a quiet container's cgroup files are read; a hot one (a PSI, OOM or BPF event in "
 	    "the last 5 s, usage near a scale-up threshold, pressure, a decision wanted or just made) is "
-	    "read every sample_interval_ms. Quiet containers are spread evenly over the ticks. "
+	    "read every sample_interval_ms. Quiet containers are spread evenly over the ticks; their limit "
+	    "files (cpu.max, cpuset, memory.max/high, swap.max) are read every 10th time, so a change made "
+	    "outside lxcscale shows within 10 readings. "
 	    "0 (or not above sample_interval_ms): every container every tick"),
+	INT("cgroup.idle_sample_interval_ms", cgroup.idle_sample_interval_ms, "5000", 0, 60000, 0,
+	    "how often an idle container's cgroup files are read: a quiet one whose last reading showed "
+	    "under 2 % CPU of its allocation, no CPU or memory pressure stalls, no throttling and nothing "
+	    "to change. A PSI trigger, memory.events change or BPF event makes it hot at once (with BPF "
+	    "also CPU use near a scale-up threshold); without BPF, CPU use that raises no pressure is seen "
+	    "at its next reading. 0 (or not above "
+	    "quiet_sample_interval_ms, or quiet_sample_interval_ms reading every container every tick): "
+	    "idle containers are read as often as quiet ones"),
 	INT("psi.window_ms", psi.window_ms, "500", 500, 10000, 0,
 	    "PSI trigger window (the kernel needs 2 s multiples without CAP_SYS_RESOURCE)"),
 	INT("psi.cpu_stall_ms", psi.cpu_stall_ms, "50", 1, 10000, 0,

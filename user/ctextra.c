@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +13,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define PID_RECHECK_MS 10000
-#define IFACE_RESCAN_MS 10000
+#define PID_RECHECK_MS 30000   /* a recycled pid is noticed within this */
+#define IFACE_RESCAN_MS 60000  /* a NIC added to a running container: seen within this */
 
 void ctextra_init(struct ctextra *x, uint32_t vmid, const char *cgroup_dir)
 {
@@ -74,14 +73,26 @@ pid_t ctextra_find_pid(const char *dir)
 	return find_below(dir, 3);
 }
 
+/* The cached process, looked up again every PID_RECHECK_MS (a recycled pid) or when none is
+ * known. No kill(pid, 0) per reading: the reading itself fails when the process is gone,
+ * and the callers then call forget_pid() and look once more (pid_read_or_refind). */
 static pid_t current_pid(struct ctextra *x, int64_t now_ms)
 {
-	bool alive = x->pid > 0 && kill(x->pid, 0) == 0;
-	if (!alive || now_ms - x->pid_checked_ms >= PID_RECHECK_MS || x->pid_checked_ms == INT64_MIN) {
+	if (x->pid <= 0 || now_ms - x->pid_checked_ms >= PID_RECHECK_MS || x->pid_checked_ms == INT64_MIN) {
 		x->pid = ctextra_find_pid(x->cgroup_dir);
 		x->pid_checked_ms = now_ms;
 	}
 	return x->pid;
+}
+
+/* A reading through /proc/<pid> failed: the process may be gone. Look for another one at
+ * once; true when a different process was found (worth one more try). */
+static bool refind_pid(struct ctextra *x, int64_t now_ms)
+{
+	pid_t old = x->pid;
+	x->pid = ctextra_find_pid(x->cgroup_dir);
+	x->pid_checked_ms = now_ms;
+	return x->pid > 0 && x->pid != old;
 }
 
 bool ctextra_parse_net_dev(const char *text, uint64_t *rx, uint64_t *tx)
@@ -178,23 +189,28 @@ bool ctextra_net(struct ctextra *x, const struct ctextra_roots *r, int64_t now_m
 		*tx = sum_tx;
 		return true;
 	}
-	pid_t pid = current_pid(x, now_ms);
-	if (!pid)
-		return false;
-	char path[128], buf[8192];
-	if (pid != x->netns_pid) { /* a process in our own network namespace: host traffic, not its */
-		struct stat theirs, ours;
-		snprintf(path, sizeof(path), "%s/%d/ns/net", r->proc, (int)pid);
-		x->netns_own = stat(path, &theirs) == 0 && stat("/proc/self/ns/net", &ours) == 0 &&
-			       (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev);
-		x->netns_pid = pid;
+	char buf[8192];
+	for (int attempt = 0; attempt < 2; attempt++) {
+		pid_t pid = current_pid(x, now_ms);
+		if (!pid)
+			return false;
+		char path[128];
+		if (pid != x->netns_pid) { /* a process in our own network namespace: host traffic, not its */
+			struct stat theirs, ours;
+			snprintf(path, sizeof(path), "%s/%d/ns/net", r->proc, (int)pid);
+			x->netns_own = stat(path, &theirs) == 0 && stat("/proc/self/ns/net", &ours) == 0 &&
+				       (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev);
+			x->netns_pid = pid;
+		}
+		if (!x->netns_own)
+			return false;
+		snprintf(path, sizeof(path), "%s/%d/net/dev", r->proc, (int)pid);
+		if (read_small(path, buf, sizeof(buf)) > 0)
+			return ctextra_parse_net_dev(buf, rx, tx);
+		if (!refind_pid(x, now_ms)) /* the process is gone and no other one is there */
+			return false;
 	}
-	if (!x->netns_own)
-		return false;
-	snprintf(path, sizeof(path), "%s/%d/net/dev", r->proc, (int)pid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
-		return false;
-	return ctextra_parse_net_dev(buf, rx, tx);
+	return false;
 }
 
 bool ctextra_fs(struct ctextra *x, const struct ctextra_roots *r, int64_t now_ms,
@@ -203,8 +219,10 @@ bool ctextra_fs(struct ctextra *x, const struct ctextra_roots *r, int64_t now_ms
 	if (x->fs_read_ms == INT64_MIN || now_ms - x->fs_read_ms >= fs_every_ms) {
 		x->fs_read_ms = now_ms;
 		x->fs_known = false;
-		pid_t pid = current_pid(x, now_ms);
-		if (pid) {
+		for (int attempt = 0; attempt < 2 && !x->fs_known; attempt++) {
+			pid_t pid = current_pid(x, now_ms);
+			if (!pid)
+				break;
 			char path[128];
 			struct statvfs sv;
 			snprintf(path, sizeof(path), "%s/%d/root/", r->proc, (int)pid);
@@ -214,6 +232,8 @@ bool ctextra_fs(struct ctextra *x, const struct ctextra_roots *r, int64_t now_ms
 				x->fs_free = (uint64_t)sv.f_bavail * f;
 				x->fs_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * f;
 				x->fs_known = true;
+			} else if (!refind_pid(x, now_ms)) {
+				break;
 			}
 		}
 	}

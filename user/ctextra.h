@@ -2,7 +2,9 @@
  * ctextra.h — what a container's cgroup does not tell: network traffic and its root
  * filesystem, read from the host side (no `pct exec`, reference-system.md §8.2).
  *
- * Network: Proxmox names a container's host-side veth peers `veth<vmid>i<n>`; their
+ * Network: Proxmox names a container's host-side veth peers `veth<vmid>i<n>`, looked for
+ * in /sys/class/net every 60 s (a NIC hot-plugged into a running container is seen within
+ * a minute; one that goes away makes the next reading fail and look again at once); their
  * /sys/class/net/<if>/statistics counters are the container's traffic seen from the host,
  * so rx and tx are swapped (what the host receives on the peer, the container sent). A
  * container without such interfaces (a plain cgroup v2 host, a container with no NIC) is
@@ -15,7 +17,9 @@
  * see it (df's used/total/available). Read at most every `fs_every_ms` (it changes slowly).
  *
  * A process of the container is found in its cgroup (cgroup.procs, then the cgroups below,
- * e.g. Proxmox's ns/), kept while it lives, and looked up again when it is gone.
+ * e.g. Proxmox's ns/) and kept: it is looked up again every 30 s (a recycled pid) and at
+ * once when a reading through /proc/<pid> fails (the process is gone). No liveness probe
+ * (kill(pid, 0)) per reading: the failed reading says the same for free.
  * Everything is unknown (false) when nothing can be read; never a made-up 0.
  */
 #ifndef LXCSCALE_CTEXTRA_H

@@ -1,12 +1,18 @@
 /*
  * daemon.h — the daemon's brain on the event loop: sample → features → model → policy →
- * decision, for every container, every tick, and at once when the kernel reports pressure.
+ * decision, for every container at its own cadence, and at once when the kernel reports
+ * pressure.
  *
  * One struct daemon owns all per-container state and is touched only from the loop
  * thread. What it puts in the loop (loop.h):
- *   - a timerfd tick every sample_interval_ms: sample every container, update its
- *     features, score it, run the policy, grant the tick's wishes against the host budget,
- *     emit the decisions; every metrics_interval_seconds hand a cycle to the metrics writer;
+ *   - a timerfd tick every sample_interval_ms: sample the containers due — a hot one (an
+ *     event, pressure, usage near a threshold, a decision in the last 5 s) every tick, a
+ *     quiet one every cgroup.quiet_sample_interval_ms, an idle one (no use, no stalls)
+ *     every cgroup.idle_sample_interval_ms; a quiet reading skips the limit files but every
+ *     10th (daemon_tick.c) — update their features, score them, run the policy, grant the
+ *     tick's wishes against the host budget (running totals), emit the decisions; a tick
+ *     visits only the containers due; every metrics_interval_seconds hand a cycle to the
+ *     metrics writer;
  *     every 5 s a systemd STATUS= line (WATCHDOG=1 comes from lxcscaled.c's loop timer);
  *   - the container set's inotify fd (cgroup.h): containers come and go;
  *   - per container a memory-pressure and a CPU-pressure PSI trigger and a memory.events

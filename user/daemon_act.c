@@ -77,6 +77,7 @@ static void take_configs(struct daemon *d)
 			ct->cfg_cores = cores;
 			ct->cfg_ram_mb = ram;
 			memcpy(ct->name, res[i].limits.hostname, sizeof(ct->name));
+			ct->pub_stale = true;
 		}
 	}
 }

@@ -34,10 +34,18 @@
 
 #define TRAIN_EVERY_MS 1000       /* a container's vector enters the training windows ~1/s */
 #define EVENT_DEBOUNCE_MS 20      /* an event re-samples a container at most this often */
-#define FS_EVERY_MS 5000          /* statvfs of a container's root */
+#define FS_EVERY_MS 5000          /* statvfs of a hot container's root */
+#define FS_QUIET_EVERY_MS 30000   /* ... of a quiet one: disk usage moves slowly */
+/* A quiet container's limit files are read every 10th sample: a change made outside
+ * lxcscale (pct set by hand) shows within 10 s for a quiet container, 50 s for an idle one
+ * (defaults), at once for a hot one; our own writes are read back at the next sample. */
+#define LIMITS_EVERY_SAMPLES 10
+#define SCHED_NONE (-2)           /* ct->sched_list: on no list (removed) */
+#define SCHED_HOT (-1)            /* ct->sched_list: on the hot list */
 #define STATUS_EVERY_MS 5000      /* systemd STATUS= */
 #define HOT_HOLD_MS 5000          /* a container stays hot this long after its last hot sign */
 #define HOT_NEAR 0.8              /* usage above this share of a scale-up threshold is hot */
+#define IDLE_CPU_PCT 2.0          /* CPU use (% of the allocation) under which a container may be idle */
 
 struct ct {
 	struct daemon *d;
@@ -59,10 +67,20 @@ struct ct {
 	double runq_p50_us, runq_p99_us;
 
 	int64_t last_train_ms, last_sample_ms, budget_log_ms;
-	/* Sampling period (daemon_tick.c): sampled every tick while now < hot_until_ms, else
-	 * on the ticks where (tick number + slot) is a multiple of the quiet period in ticks. */
+	/* Sampling schedule (daemon_tick.c): on the hot list (read every tick) while
+	 * now < hot_until_ms or it is new, else on the wheel, read on the ticks where
+	 * (tick number + slot) is a multiple of its period in ticks (quiet or idle). */
 	int64_t hot_until_ms;
 	uint32_t slot;
+	bool idle;                   /* the last evaluation saw nothing going on */
+	int32_t sched_list;          /* SCHED_NONE, SCHED_HOT or a wheel bucket */
+	struct ct *sched_prev, *sched_next;
+	/* Limit files (cpu.max, memory.max...) are read at the first sample, while hot, after
+	 * our own write (limits_stale) and every LIMITS_EVERY_SAMPLES-th sample otherwise;
+	 * between two such reads their values are carried over from the last one. */
+	struct sampler_limits limits;
+	bool limits_known, limits_stale;
+	uint8_t samples_since_limits;
 	int psi_fd[2];               /* [0] memory some, [1] cpu some; -1 when none */
 	int mev_fd;                  /* memory.events (owned by cg), -1 when none */
 	bool gone;
@@ -77,6 +95,7 @@ struct ct {
 	char name[64];               /* hostname from the Proxmox config; "" until read */
 	double psi_avg10[3];         /* cpu, memory, io: PSI some avg10 of the last sample */
 	int64_t last_hist_ms;        /* last point published to the API's history */
+	bool pub_stale;              /* read, scored, decided or renamed since its last publication */
 	int64_t psi_event_ms[2];     /* last PSI event published (memory, cpu) */
 };
 
@@ -92,6 +111,8 @@ struct daemon {
 
 	struct ct **cts;             /* sorted by vmid */
 	size_t n_cts, cap_cts;
+	struct ct **cgid_tab;        /* by cgroup id (daemon_find_cgid), cgid_cap a power of 2 */
+	size_t cgid_n, cgid_cap;
 	struct ct **dead;            /* removed, freed at the next tick */
 	size_t n_dead, cap_dead;
 
@@ -117,6 +138,12 @@ struct daemon {
 	uint64_t seq;
 	uint64_t tick_no;            /* ticks run; with ct->slot, which quiet containers are due */
 	uint32_t next_slot;          /* handed to containers as they come, spreading them */
+	struct ct *hot;              /* containers read every tick (ct->sched_*) */
+	struct ct **buckets;         /* the wheel: waiting containers by their next due tick */
+	uint32_t n_buckets;          /* = idle_ticks when the wheel was made */
+	uint32_t quiet_ticks, idle_ticks; /* the quiet and idle periods in ticks */
+	struct ct **due;             /* the tick's containers to read */
+	size_t due_cap;
 	struct decision *props;      /* the tick's wishes */
 	size_t props_cap;
 
@@ -129,6 +156,7 @@ struct daemon {
 	int64_t next_pub_ms;         /* the container list's next periodic publication */
 
 	double host_cpus, host_ram_mb;
+	int64_t alloc_ucores, alloc_ram_kib; /* sum of the known allocations (daemon_budget) */
 	int64_t next_metrics_ms, next_status_ms;
 	uint64_t metrics_cpu_ns_mark;
 	int64_t metrics_wall_mark_ms;
@@ -148,9 +176,11 @@ void daemon_free_dead(struct daemon *d);
 bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms);
 bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct decision *out);
 void daemon_mark_hot(struct ct *ct, int64_t now_ms);
-bool daemon_sample_due(const struct daemon *d, const struct ct *ct, int64_t now_ms);
+void daemon_sched_add(struct daemon *d, struct ct *ct);
+void daemon_sched_remove(struct daemon *d, struct ct *ct);
 void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force);
 void daemon_budget(struct daemon *d, struct policy_budget *b);
+void daemon_budget_track(struct daemon *d, const struct alloc *a, int sign); /* +1 add, -1 remove */
 
 /* daemon_act.c */
 void daemon_act_tick(struct daemon *d);          /* shrinks, config answers */

@@ -39,13 +39,19 @@ static uint64_t mono_ns(void)
 
 static bool looks_hot(const struct policy_params *p, const struct policy_input *in,
 		      const struct decision *out);
+static bool looks_idle(const struct policy_params *p, const struct policy_input *in);
 
 /* ---- one container ----------------------------------------------------------------------- */
 
 bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 {
+	const bool hot = now_ms < ct->hot_until_ms;
+	/* The limit files change when someone writes them; a quiet container reads them every
+	 * LIMITS_EVERY_SAMPLES-th sample and carries their values over in between. */
+	const bool limits = !ct->limits_known || ct->limits_stale || hot ||
+			    ct->samples_since_limits + 1 >= LIMITS_EVERY_SAMPLES;
 	struct cg_sample s;
-	cg_err e = cg_sample_read(ct->cg, &s);
+	cg_err e = cg_sample_read_mask(ct->cg, limits ? CG_READ_ALL : CG_READ_COUNTERS, &s);
 	if (e == CG_GONE) {
 		ct->gone = true;
 		return false;
@@ -54,15 +60,28 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 		log_debug("container %u: sample: %s", ct->vmid, cg_strerror(e));
 		return false;
 	}
+	if (limits) {
+		sampler_limits_keep(&s, &ct->limits);
+		ct->limits_known = true;
+		ct->limits_stale = false;
+		ct->samples_since_limits = 0;
+	} else {
+		ct->samples_since_limits++;
+	}
 	struct feat_raw raw;
-	sampler_map(&s, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
+	daemon_budget_track(d, &ct->alloc, -1);
+	sampler_map_carried(&s, &ct->limits, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
 	daemon_act_alloc(ct, &ct->alloc, &raw);
+	daemon_budget_track(d, &ct->alloc, +1);
 	const struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
 	for (int i = 0; i < 3; i++)
 		ct->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
 	if (ctextra_net(&ct->extra, &d->roots, now_ms, &raw.net_rx_bytes, &raw.net_tx_bytes))
 		raw.known |= RAW_BIT(RAW_NET);
-	if (ctextra_fs(&ct->extra, &d->roots, now_ms, FS_EVERY_MS, &raw.fs_total_bytes, &raw.fs_free_bytes,
+	/* statvfs costs a path walk through /proc/<pid>/root; a quiet container's disk usage
+	 * is read every 30 s, a hot one's every 5 s (a cached value fills the rows between) */
+	int64_t fs_every = hot ? FS_EVERY_MS : FS_QUIET_EVERY_MS;
+	if (ctextra_fs(&ct->extra, &d->roots, now_ms, fs_every, &raw.fs_total_bytes, &raw.fs_free_bytes,
 		       &raw.fs_used_bytes))
 		raw.known |= RAW_BIT(RAW_FS);
 	if (ct->bpf_seen) {
@@ -80,6 +99,7 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	if (d->rec)
 		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &raw);
 	ct->last_sample_ms = now_ms;
+	ct->pub_stale = true;
 	d->st.samples++;
 	bool row = features_feed_raw(ct->hist, &raw);
 	if (row)
@@ -116,6 +136,7 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 			scored = 0;
 	}
 	ct->scored = scored == 1;
+	ct->pub_stale = true;
 	if (ct->scored) {
 		ct->score = r;
 		d->st.scored++;
@@ -150,23 +171,83 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 	bool want = policy_evaluate(&d->pc, &ct->pol, &in, out);
 	if (want && ct->scored)
 		model_explain(d->model, ct->mct, x, out->top);
-	if (want || looks_hot(policy_params_for(&d->pc, ct->vmid), &in, out))
+	const struct policy_params *p = policy_params_for(&d->pc, ct->vmid);
+	bool hot = want || looks_hot(p, &in, out);
+	if (hot)
 		daemon_mark_hot(ct, now_ms);
+	ct->idle = !hot && looks_idle(p, &in);
 	return want;
 }
 
-/* ---- sampling period ----------------------------------------------------------------------
+/* ---- sampling schedule --------------------------------------------------------------------
  * Reading a container's cgroup files is most of a tick's cost, and a quiet container's
  * files say nothing new ten times a second. Sub-second urgency does not come from them:
  * PSI triggers, memory.events and the BPF ring wake daemon_evaluate_now() at once, which
  * marks the container hot. A hot container is read every tick; a quiet one every
- * cgroup.quiet_sample_interval_ms, on the ticks its slot picks, so that the quiet readings
- * are spread evenly and each tick does the same work. Features are deltas over the real
- * time between two readings, so a longer period does not bias them. */
+ * cgroup.quiet_sample_interval_ms and an idle one (no use, no stalls, nothing to change)
+ * every cgroup.idle_sample_interval_ms, on the ticks its slot picks ((tick + slot) a
+ * multiple of its period in ticks), so that the readings are spread evenly and each tick
+ * does the same work. Features are deltas over the real time between two readings, so a
+ * longer period does not bias them.
+ *
+ * A tick must not cost anything for a container that is not due: the containers are kept
+ * on lists, the hot list and a wheel with one bucket per tick of the longest period (a
+ * container sits in the bucket of the tick it is due next), so a tick visits the hot list
+ * and one bucket, never the whole table. daemon_mark_hot() moves a container to the hot
+ * list at once (an event, a decision); after its read a container that has cooled down
+ * goes into the bucket of its next due tick. */
+
+static struct ct **sched_head(struct daemon *d, int32_t list)
+{
+	return list == SCHED_HOT ? &d->hot : &d->buckets[list];
+}
+
+static void sched_unlink(struct daemon *d, struct ct *ct)
+{
+	if (ct->sched_list == SCHED_NONE)
+		return;
+	if (ct->sched_prev)
+		ct->sched_prev->sched_next = ct->sched_next;
+	else
+		*sched_head(d, ct->sched_list) = ct->sched_next;
+	if (ct->sched_next)
+		ct->sched_next->sched_prev = ct->sched_prev;
+	ct->sched_prev = ct->sched_next = NULL;
+	ct->sched_list = SCHED_NONE;
+}
+
+static void sched_link(struct daemon *d, struct ct *ct, int32_t list)
+{
+	if (ct->sched_list == list)
+		return;
+	sched_unlink(d, ct);
+	struct ct **head = sched_head(d, list);
+	ct->sched_prev = NULL;
+	ct->sched_next = *head;
+	if (*head)
+		(*head)->sched_prev = ct;
+	*head = ct;
+	ct->sched_list = list;
+}
+
+/* A new container is read every tick until it has its first rows. */
+void daemon_sched_add(struct daemon *d, struct ct *ct)
+{
+	ct->sched_list = SCHED_NONE;
+	sched_link(d, ct, SCHED_HOT);
+}
+
+void daemon_sched_remove(struct daemon *d, struct ct *ct)
+{
+	sched_unlink(d, ct);
+}
 
 void daemon_mark_hot(struct ct *ct, int64_t now_ms)
 {
 	ct->hot_until_ms = now_ms + HOT_HOLD_MS;
+	ct->idle = false;
+	if (ct->d && ct->sched_list != SCHED_NONE)
+		sched_link(ct->d, ct, SCHED_HOT);
 }
 
 /* Usage near a scale-up threshold, or any sign of pressure: the next change may be due
@@ -184,22 +265,128 @@ static bool looks_hot(const struct policy_params *p, const struct policy_input *
 	return in->throttle_known && in->throttled_ratio >= p->throttled_ratio / 2;
 }
 
-static unsigned quiet_period_ticks(const struct daemon *d)
+/* Nothing going on: CPU use known and under IDLE_CPU_PCT of the allocation, stalls (when
+ * known) under a tenth of the thresholds, no throttling, no OOM kill. Unknown CPU use is
+ * never idle. Such a container is read every idle_sample_interval_ms. */
+static bool looks_idle(const struct policy_params *p, const struct policy_input *in)
 {
-	int tick = d->cfg->sample_interval_ms, quiet = d->cfg->cgroup.quiet_sample_interval_ms;
-	if (tick <= 0 || quiet <= tick)
-		return 1;
-	return (unsigned)((quiet + tick / 2) / tick);
+	if (!in->cpu_known || in->cpu_pct >= IDLE_CPU_PCT || in->oom_kills > 0)
+		return false;
+	if (in->psi_known && (in->cpu_some_ms >= p->psi_cpu_some_ms / 10 || in->mem_some_ms >= p->psi_memory_some_ms / 10))
+		return false;
+	return !(in->throttle_known && in->throttled_ratio > 0);
 }
 
-bool daemon_sample_due(const struct daemon *d, const struct ct *ct, int64_t now_ms)
+static uint32_t period_ticks(int tick_ms, int period_ms)
 {
-	unsigned every = quiet_period_ticks(d);
-	if (every <= 1 || !ct->have_raw || now_ms < ct->hot_until_ms)
-		return true;
-	if (features_history_count(ct->hist) < 2) /* a new container: its first rows come quickly */
-		return true;
-	return (d->tick_no + ct->slot) % every == 0;
+	if (tick_ms <= 0 || period_ms <= tick_ms)
+		return 1;
+	return (uint32_t)((period_ms + tick_ms / 2) / tick_ms);
+}
+
+static uint32_t quiet_period_ticks(const struct daemon *d)
+{
+	return period_ticks(d->cfg->sample_interval_ms, d->cfg->cgroup.quiet_sample_interval_ms);
+}
+
+/* Never shorter than the quiet period: 0 or a smaller value reads idle ones as quiet ones.
+ * A quiet period of one tick ("every container every tick") includes the idle ones. */
+static uint32_t idle_period_ticks(const struct daemon *d)
+{
+	uint32_t q = quiet_period_ticks(d), i = period_ticks(d->cfg->sample_interval_ms,
+							     d->cfg->cgroup.idle_sample_interval_ms);
+	return q > 1 && i > q ? i : q;
+}
+
+/* The wheel bucket of a cooled-down container: that of the first tick after this one at
+ * which (tick + slot) is a multiple of its period. At most n_buckets ticks ahead, so the
+ * bucket is visited exactly at that tick. */
+static int32_t sched_bucket(const struct daemon *d, const struct ct *ct)
+{
+	uint64_t period = ct->idle ? d->idle_ticks : d->quiet_ticks;
+	uint64_t next = d->tick_no + 1;
+	next += (period - (next + ct->slot) % period) % period;
+	return (int32_t)(next % d->n_buckets);
+}
+
+/* The periods changed (start, reload): a wheel as long as the longest, and the waiting
+ * containers moved into their buckets in it. Without memory for it the old one stays. */
+static void sched_resize(struct daemon *d, uint32_t quiet, uint32_t idle)
+{
+	struct ct **nb = calloc(idle, sizeof(*nb));
+	if (!nb)
+		return;
+	struct ct **old = d->buckets;
+	uint32_t n_old = d->n_buckets;
+	d->buckets = nb;
+	d->n_buckets = idle;
+	d->quiet_ticks = quiet;
+	d->idle_ticks = idle;
+	for (uint32_t i = 0; i < n_old; i++) {
+		while (old[i]) {
+			struct ct *ct = old[i];
+			old[i] = ct->sched_next;
+			ct->sched_list = SCHED_NONE; /* taken off the old wheel by hand */
+			ct->sched_prev = ct->sched_next = NULL;
+			sched_link(d, ct, sched_bucket(d, ct));
+		}
+	}
+	free(old);
+}
+
+/* After a tick's read: still hot (an event or a sign in the last HOT_HOLD_MS, no reading
+ * yet, fewer than two rows) stays on the hot list, else it waits for its next due tick. */
+static void sched_after_sample(struct daemon *d, struct ct *ct, int64_t now_ms)
+{
+	bool hot = !ct->have_raw || now_ms < ct->hot_until_ms || features_history_count(ct->hist) < 2;
+	if (hot)
+		ct->idle = false;
+	sched_link(d, ct, hot ? SCHED_HOT : sched_bucket(d, ct));
+}
+
+static int by_vmid(const void *a, const void *b)
+{
+	uint32_t x = (*(struct ct *const *)a)->vmid, y = (*(struct ct *const *)b)->vmid;
+	return x < y ? -1 : x > y;
+}
+
+/* The containers to read this tick into d->due, in vmid order: the hot list and the
+ * wheel bucket of this tick. */
+static size_t sched_due(struct daemon *d)
+{
+	uint32_t quiet = quiet_period_ticks(d), idle = idle_period_ticks(d);
+	if (quiet != d->quiet_ticks || idle != d->idle_ticks || !d->n_buckets)
+		sched_resize(d, quiet, idle);
+	if (!d->n_buckets)
+		return 0;
+	if (d->due_cap < d->n_cts) {
+		size_t cap = d->n_cts * 2;
+		struct ct **n = realloc(d->due, cap * sizeof(*n));
+		if (n) {
+			d->due = n;
+			d->due_cap = cap;
+		}
+	}
+	size_t n = 0;
+	for (struct ct *ct = d->hot; ct && n < d->due_cap; ct = ct->sched_next)
+		d->due[n++] = ct;
+	for (struct ct *ct = d->buckets[d->tick_no % d->n_buckets]; ct && n < d->due_cap; ct = ct->sched_next)
+		d->due[n++] = ct;
+	if (n > 1)
+		qsort(d->due, n, sizeof(*d->due), by_vmid);
+	return n;
+}
+
+/* The host budget's "used" side is the sum of the containers' known allocations. It is
+ * kept as running totals, updated where an allocation changes (a sample, a removal), so
+ * granting a wish never walks every container. Integers (micro-cores, KiB) so that adding
+ * and taking away leave no rounding drift. */
+void daemon_budget_track(struct daemon *d, const struct alloc *a, int sign)
+{
+	if (a->cores_known)
+		d->alloc_ucores += sign * llround(a->cores * 1e6);
+	if (a->ram_known)
+		d->alloc_ram_kib += sign * llround(a->ram_mb * 1024.0);
 }
 
 void daemon_budget(struct daemon *d, struct policy_budget *b)
@@ -207,10 +394,7 @@ void daemon_budget(struct daemon *d, struct policy_budget *b)
 	const struct lxcscale_config *c = d->cfg;
 	policy_budget_init(b, c->host.total_cores, c->host.total_ram_mb, d->host_cpus, d->host_ram_mb,
 			   c->host.reserve_cpu_cores, c->host.reserve_memory_mb);
-	for (size_t i = 0; i < d->n_cts; i++) {
-		const struct alloc *a = &d->cts[i]->alloc;
-		policy_budget_account(b, a->cores_known, a->cores, a->ram_known, a->ram_mb);
-	}
+	policy_budget_account(b, true, (double)d->alloc_ucores / 1e6, true, (double)d->alloc_ram_kib / 1024.0);
 }
 
 /* A wish the host budget could not grant: said at most once a minute per container, so
@@ -293,6 +477,9 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 	if (ct) {
 		ct->last = *dec;
 		ct->has_last = true;
+		ct->pub_stale = true;
+		if (!dec->dry_run)
+			ct->limits_stale = true; /* read what we wrote back at the next sample */
 		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
 	}
 	d->pub_dirty = true;
@@ -491,19 +678,18 @@ void daemon_tick(struct daemon *d)
 	}
 	size_t n_props = 0;
 	d->tick_no++;
-	for (size_t i = 0; i < d->n_cts; i++) {
-		struct ct *ct = d->cts[i];
-		if (!daemon_sample_due(d, ct, now))
-			continue;
-		if (!daemon_sample_ct(d, ct, now))
-			continue;
+	size_t n_due = sched_due(d);
+	for (size_t i = 0; i < n_due; i++) {
+		struct ct *ct = d->due[i];
 		struct decision dec;
-		if (daemon_evaluate_ct(d, ct, now, &dec) && n_props < d->props_cap)
+		if (daemon_sample_ct(d, ct, now) && daemon_evaluate_ct(d, ct, now, &dec) && n_props < d->props_cap)
 			d->props[n_props++] = dec;
+		if (!ct->gone)
+			sched_after_sample(d, ct, now);
 	}
-	for (size_t i = d->n_cts; i-- > 0;) /* containers found gone while sampling */
-		if (d->cts[i]->gone)
-			daemon_remove_ct(d, d->cts[i]);
+	for (size_t i = 0; i < n_due; i++) /* containers found gone while sampling */
+		if (d->due[i]->gone)
+			daemon_remove_ct(d, d->due[i]);
 
 	if (n_props) {
 		struct policy_budget b;

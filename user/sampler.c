@@ -11,8 +11,28 @@ static bool k(cg_u64 x)
 	return x.state == CG_KNOWN;
 }
 
+void sampler_limits_keep(const struct cg_sample *s, struct sampler_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->cpu_quota_usec = s->cpu_max_quota_usec;
+	l->cpu_period_usec = s->cpu_max_period_usec;
+	l->mem_max = s->mem_max;
+	l->swap_max = s->swap_max;
+	l->cpuset_count = s->cpuset_cpus_effective.count;
+	l->cpuset_state = s->cpuset_cpus_effective.state;
+}
+
 void sampler_map(const struct cg_sample *s, const struct sampler_opts *o, int64_t wall_ms,
 		 struct feat_raw *raw, struct alloc *a)
+{
+	struct sampler_limits l;
+	sampler_limits_keep(s, &l);
+	sampler_map_carried(s, &l, o, wall_ms, raw, a);
+}
+
+void sampler_map_carried(const struct cg_sample *s, const struct sampler_limits *l,
+			 const struct sampler_opts *o, int64_t wall_ms, struct feat_raw *raw,
+			 struct alloc *a)
 {
 	memset(raw, 0, sizeof(*raw));
 	memset(a, 0, sizeof(*a));
@@ -21,10 +41,10 @@ void sampler_map(const struct cg_sample *s, const struct sampler_opts *o, int64_
 
 	/* allocation */
 	double quota_cores = 0, set_cores = 0;
-	if (k(s->cpu_max_quota_usec) && k(s->cpu_max_period_usec) && s->cpu_max_period_usec.v > 0)
-		quota_cores = (double)s->cpu_max_quota_usec.v / (double)s->cpu_max_period_usec.v;
-	if (s->cpuset_cpus_effective.state == CG_KNOWN && s->cpuset_cpus_effective.count > 0)
-		set_cores = s->cpuset_cpus_effective.count;
+	if (k(l->cpu_quota_usec) && k(l->cpu_period_usec) && l->cpu_period_usec.v > 0)
+		quota_cores = (double)l->cpu_quota_usec.v / (double)l->cpu_period_usec.v;
+	if (l->cpuset_state == CG_KNOWN && l->cpuset_count > 0)
+		set_cores = l->cpuset_count;
 	if (quota_cores > 0 && set_cores > 0)
 		a->cores = quota_cores < set_cores ? quota_cores : set_cores;
 	else if (quota_cores > 0)
@@ -34,8 +54,8 @@ void sampler_map(const struct cg_sample *s, const struct sampler_opts *o, int64_
 	else if (o->assumed_cores > 0)
 		a->cores = o->assumed_cores;
 	a->cores_known = a->cores > 0;
-	if (k(s->mem_max) && s->mem_max.v > 0)
-		a->ram_mb = (double)s->mem_max.v / (1024.0 * 1024.0);
+	if (k(l->mem_max) && l->mem_max.v > 0)
+		a->ram_mb = (double)l->mem_max.v / (1024.0 * 1024.0);
 	else if (o->assumed_ram_mb > 0)
 		a->ram_mb = o->assumed_ram_mb;
 	a->ram_known = a->ram_mb > 0;
@@ -58,10 +78,10 @@ void sampler_map(const struct cg_sample *s, const struct sampler_opts *o, int64_
 		raw->swap_current = s->swap_current.v;
 		raw->known |= RAW_BIT(RAW_SWAP);
 	}
-	if (k(s->swap_max)) {
-		raw->swap_total = s->swap_max.v;
+	if (k(l->swap_max)) {
+		raw->swap_total = l->swap_max.v;
 		raw->known |= RAW_BIT(RAW_SWAP_TOTAL);
-	} else if (s->swap_max.state == CG_MAX && o->host_swap_bytes) {
+	} else if (l->swap_max.state == CG_MAX && o->host_swap_bytes) {
 		raw->swap_total = o->host_swap_bytes;
 		raw->known |= RAW_BIT(RAW_SWAP_TOTAL);
 	}

@@ -39,6 +39,25 @@ struct alloc {
 void sampler_map(const struct cg_sample *s, const struct sampler_opts *o, int64_t wall_ms,
 		 struct feat_raw *raw, struct alloc *a);
 
+/* The limit-file values the mapping uses (cpu.max, the size of cpuset.cpus.effective,
+ * memory.max, memory.swap.max), as last read. A caller that reads the limit files only now
+ * and then (cg_sample_read_mask, CG_READ_LIMITS) keeps them from its last limits read and
+ * maps a counters-only sample with them: the allocation stays what it was, never unknown
+ * or 0 for not having been read this time. Values that were unknown stay unknown. */
+struct sampler_limits {
+	cg_u64 cpu_quota_usec, cpu_period_usec, mem_max, swap_max;
+	uint32_t cpuset_count;       /* CPUs in cpuset.cpus.effective */
+	uint8_t cpuset_state;        /* enum cg_state of cpuset.cpus.effective */
+};
+
+/* The limits of a sample that read the limit files. */
+void sampler_limits_keep(const struct cg_sample *s, struct sampler_limits *l);
+/* sampler_map() with the limits taken from *l instead of from s (s's limit values are not
+ * looked at: a counters-only sample has them unknown). */
+void sampler_map_carried(const struct cg_sample *s, const struct sampler_limits *l,
+			 const struct sampler_opts *o, int64_t wall_ms, struct feat_raw *raw,
+			 struct alloc *a);
+
 /* The host's SwapTotal in bytes from /proc/meminfo text (0 when absent). */
 uint64_t sampler_parse_swap_total(const char *meminfo);
 

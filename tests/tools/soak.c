@@ -4,7 +4,7 @@
  * inside: per-tick wall time and lateness (p50/p99/max), CPU, RSS and open fds over time.
  *
  *     soak [-n CONTAINERS] [-s SECONDS] [-i TICK_MS] [-w WARMUP_S] [-H HISTORY] [-W WINDOW]
- *          [-M METRICS_S] [-c] [-b BURNERS] [-B]
+ *          [-M METRICS_S] [-q QUIET_MS] [-I IDLE_MS] [-c] [-b BURNERS] [-B]
  *
  *   -n  test containers kept alive (default 500), each a cgroup with one sleeping process,
  *       under <mount>/lxcscale-soak-<pid>/<vmid>
@@ -19,6 +19,8 @@
  *       than that
  *   -W  model.window (training rows kept per container, default the configuration's): the
  *       same, filled one row per sample fed to the model
+ *   -q, -I  cgroup.quiet_sample_interval_ms and cgroup.idle_sample_interval_ms (default:
+ *       the configuration's; -I 0 reads idle containers as often as quiet ones)
  *   -M  metrics_interval_seconds (default 10; 0 = no reference metrics history). The
  *       history keeps the last 1000 cycles serialised in memory, so it grows for 1000
  *       intervals before it is flat
@@ -321,8 +323,8 @@ static int count_errors(const char *log_path)
 int main(int argc, char **argv)
 {
 	int n = 500, secs = 120, tick_ms = 100, warm = 30, churn = 0, burners = 0, bpf = 0, opt;
-	const char *history = NULL, *window = NULL, *metrics = "10";
-	while ((opt = getopt(argc, argv, "n:s:i:w:H:W:M:cb:B")) != -1) {
+	const char *history = NULL, *window = NULL, *metrics = "10", *quiet = NULL, *idle = NULL;
+	while ((opt = getopt(argc, argv, "n:s:i:w:H:W:M:q:I:cb:B")) != -1) {
 		switch (opt) {
 		case 'n': n = atoi(optarg); break;
 		case 's': secs = atoi(optarg); break;
@@ -334,8 +336,10 @@ int main(int argc, char **argv)
 		case 'H': history = optarg; break;
 		case 'W': window = optarg; break;
 		case 'M': metrics = optarg; break;
+		case 'q': quiet = optarg; break;
+		case 'I': idle = optarg; break;
 		default:
-			fprintf(stderr, "usage: soak [-n N] [-s SECONDS] [-i TICK_MS] [-w WARMUP_S] [-c] [-b BURNERS] [-B]\n");
+			fprintf(stderr, "usage: soak [-n N] [-s SECONDS] [-i TICK_MS] [-w WARMUP_S] [-q QUIET_MS] [-I IDLE_MS] [-c] [-b BURNERS] [-B]\n");
 			return 2;
 		}
 	}
@@ -395,6 +399,10 @@ int main(int argc, char **argv)
 	bad |= set(c, "model_file", path, d);
 	bad |= set(c, "bpf.pin_path", "/sys/fs/bpf/lxcscale-soak", d);
 	bad |= set(c, "bpf.enabled", bpf ? "true" : "false", d);
+	if (quiet)
+		bad |= set(c, "cgroup.quiet_sample_interval_ms", quiet, d);
+	if (idle)
+		bad |= set(c, "cgroup.idle_sample_interval_ms", idle, d);
 	if (history)
 		bad |= set(c, "history_length", history, d);
 	if (window)
@@ -472,9 +480,10 @@ int main(int argc, char **argv)
 	double ticks = nt ? (double)nt : 1;
 
 	printf("soak: %d test containers (%zu seen by the daemon at warm-up, %zu at the end), tick %d ms, "
-	       "history_length %d, model.window %d, metrics history every %d s, %.0f s (warm-up %d s), churn %s (%ld containers replaced), %d burners, BPF %s, "
+	       "quiet every %d ms, idle every %d ms, history_length %d, model.window %d, metrics history every %d s, %.0f s (warm-up %d s), churn %s (%ld containers replaced), %d burners, BPF %s, "
 	       "%ld CPUs (host load included)\n",
-	       n, cts_warm, cts_end, tick_ms, c->history_length, c->model.window, c->metrics_interval_seconds,
+	       n, cts_warm, cts_end, tick_ms, c->cgroup.quiet_sample_interval_ms,
+	       c->cgroup.idle_sample_interval_ms, c->history_length, c->model.window, c->metrics_interval_seconds,
 	       wall_s, warm, churn ? "on" : "off", churned, burners,
 	       s.bpf ? "on" : "off", sysconf(_SC_NPROCESSORS_ONLN));
 	printf("| ticks | tick p50 ms | tick p99 ms | tick max ms | start lateness p99 ms | CPU ms/tick (process) "

@@ -461,6 +461,73 @@ static void test_sample_full(void **state)
 	cg_hier_close(h);
 }
 
+/* A masked read: only the files of the asked class are read, the rest stays unknown (never
+ * a 0), a vanished container still says CG_GONE, and a bad mask is refused. */
+static void test_sample_mask(void **state)
+{
+	(void)state;
+	cg_hier *h = fake_hier();
+	cg_ct *ct;
+	struct cg_sample s;
+	make_full_ct(106);
+	assert_int_equal(cg_ct_open(h, 106, &ct), CG_OK);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_ALL), 16);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 10);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_LIMITS), 6);
+
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_COUNTERS, &s), CG_OK);
+	assert_true(s.mono_ns > 0);
+	assert_true(s.cpu_usage_usec.v == 1000 && s.mem_current.v == 100 * MiB && s.mem_file.v == 40000000);
+	assert_true(s.ev_high.v == 5 && s.swap_current.state == CG_KNOWN && s.io_rbytes.v == 101);
+	assert_true(s.pids_current.v == 12 && s.psi_cpu.some.total.v == 123456 &&
+	            s.psi_memory.full.total.v == 789 && s.psi_io.some.total.state == CG_KNOWN);
+	assert_int_equal(s.cpu_max_quota_usec.state, CG_UNKNOWN);
+	assert_int_equal(s.cpu_max_period_usec.state, CG_UNKNOWN);
+	assert_int_equal(s.cpuset_cpus.state, CG_UNKNOWN);
+	assert_int_equal(s.cpuset_cpus_effective.state, CG_UNKNOWN);
+	assert_int_equal(s.cpuset_cpus_effective.count, 0);
+	assert_int_equal(s.mem_max.state, CG_UNKNOWN);
+	assert_int_equal(s.mem_high.state, CG_UNKNOWN);
+	assert_int_equal(s.swap_max.state, CG_UNKNOWN);
+
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_LIMITS, &s), CG_OK);
+	assert_true(s.cpu_max_quota_usec.v == 150000 && s.cpu_max_period_usec.v == 100000);
+	assert_int_equal(s.cpuset_cpus.count, 2);
+	assert_int_equal(s.cpuset_cpus_effective.count, 2);
+	assert_true(s.mem_max.v == 1024 * MiB && s.mem_high.v == 1065353216);
+	assert_int_equal(s.swap_max.state, CG_MAX);
+	assert_int_equal(s.cpu_usage_usec.state, CG_UNKNOWN);
+	assert_int_equal(s.mem_current.state, CG_UNKNOWN);
+	assert_int_equal(s.ev_oom_kill.state, CG_UNKNOWN);
+	assert_int_equal(s.pids_current.state, CG_UNKNOWN);
+	assert_int_equal(s.psi_cpu.some.total.state, CG_UNKNOWN);
+	assert_int_equal(s.io_rbytes.state, CG_UNKNOWN);
+
+	/* both classes: the same as a full read */
+	struct cg_sample all;
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_ALL, &s), CG_OK);
+	assert_int_equal(cg_sample_read(ct, &all), CG_OK);
+	s.mono_ns = all.mono_ns;
+	assert_memory_equal(&s, &all, sizeof s);
+
+	assert_int_equal(cg_sample_read_mask(ct, 0, &s), CG_EINVAL);
+	assert_int_equal(cg_sample_read_mask(ct, 4, &s), CG_EINVAL);
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_ALL | 8, &s), CG_EINVAL);
+	cg_ct_close(ct);
+
+	/* a host without the controllers (this one): only counters are held */
+	mkdirp("%s/lxc/107", tmp_root);
+	put(ct_dir(107), "cpu.stat", "usage_usec 77\n");
+	put(ct_dir(107), "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n");
+	assert_int_equal(cg_ct_open(h, 107, &ct), CG_OK);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 2);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_LIMITS), 0);
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_LIMITS, &s), CG_OK); /* nothing to read */
+	assert_int_equal(s.cpu_max_quota_usec.state, CG_UNKNOWN);
+	cg_ct_close(ct);
+	cg_hier_close(h);
+}
+
 static void test_sample_missing_and_garbage(void **state)
 {
 	(void)state;
@@ -1074,6 +1141,7 @@ static void test_real_cgroup(void **state)
 	/* the container is removed while we hold its fds: the next read says GONE (ENODEV) */
 	assert_int_equal(rmdir(dir), 0);
 	assert_int_equal(cg_sample_read(ct, &s), CG_GONE);
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_COUNTERS, &s), CG_GONE);
 	assert_int_equal(cg_ct_refresh(ct), CG_GONE);
 	if (fd >= 0) {
 		struct epoll_event ev = { .events = EPOLLPRI };
@@ -1113,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test_setup_teardown(test_hier, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_sample_full, setup_tree, teardown_tree),
+		cmocka_unit_test_setup_teardown(test_sample_mask, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_sample_missing_and_garbage, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_sample_truncated, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_ct_gone, setup_tree, teardown_tree),

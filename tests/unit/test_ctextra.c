@@ -191,13 +191,19 @@ static void test_real_cgroup_process(void **state)
 		assert_true(ctextra_net(&y, &r, 0, &rx, &tx));
 		assert_int_equal(rx, 0);
 		assert_int_equal(tx, 0);
+		/* x still holds the dead child: the failed reading finds the new process at once,
+		 * without waiting for the periodic look-up (no kill(pid, 0) before each read) */
+		assert_int_equal(x.pid, child);
+		assert_true(ctextra_fs(&x, &r, 5000, 5000, &t, &fr, &u));
+		assert_int_equal(x.pid, own);
+		assert_true(ctextra_net(&x, &r, 5000, &rx, &tx));
 	}
 	kill(own, SIGKILL);
 	waitpid(own, NULL, 0);
 	/* the process is gone: the cached filesystem stays until it is due, then unknown */
-	assert_true(ctextra_fs(&x, &r, 1000, 5000, &t, &fr, &u));
-	assert_false(ctextra_fs(&x, &r, 6000, 5000, &t, &fr, &u));
-	assert_false(ctextra_net(&x, &r, 6000, &rx, &tx));
+	assert_true(ctextra_fs(&x, &r, 6000, 5000, &t, &fr, &u));
+	assert_false(ctextra_fs(&x, &r, 11000, 5000, &t, &fr, &u));
+	assert_false(ctextra_net(&x, &r, 11000, &rx, &tx));
 	for (int i = 0; i < 50 && rmdir(sub) != 0 && errno == EBUSY; i++)
 		usleep(20000); /* the killed tasks may still be leaving the cgroup */
 	rmdir(dir);

@@ -12,10 +12,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "daemon_config.h"
+#include "daemon_int.h" /* daemon_find_cgid, struct ct: the cgroup id table's test */
 #include "api.h"
 #include "cmdq.h"
 #include "log.h"
@@ -289,7 +292,8 @@ static void test_quiet_sampling(void **state)
 		skip();
 		return;
 	}
-	static const char *const kv[] = { "sample_interval_ms", "100", "cgroup.quiet_sample_interval_ms", "400", NULL };
+	static const char *const kv[] = { "sample_interval_ms", "100", "cgroup.quiet_sample_interval_ms", "400",
+					  "cgroup.idle_sample_interval_ms", "0", NULL };
 	struct lxcscale_config *c = make_config_kv(true, "64", kv);
 	struct loop *l = loop_new();
 	assert_non_null(l);
@@ -338,6 +342,312 @@ static void test_quiet_sampling(void **state)
 	loop_free(l);
 	config_free(c);
 	config_free(c0);
+}
+
+/* Idle containers (empty cgroups: no CPU use, no stalls) are read every
+ * cgroup.idle_sample_interval_ms; one that starts using CPU is read at the quiet period
+ * again from its next reading on. */
+static void test_idle_sampling(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	static const char *const kv[] = { "sample_interval_ms", "100", "cgroup.quiet_sample_interval_ms", "200",
+					  "cgroup.idle_sample_interval_ms", "800", NULL };
+	struct lxcscale_config *c = make_config_kv(true, "64", kv);
+	struct loop *l = loop_new();
+	assert_non_null(l);
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true };
+	struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	struct daemon_stats st;
+	daemon_get_stats(d, &st);
+	uint64_t n = st.containers;
+	assert_true(n >= 1 && n <= 8); /* 201 is there; distinct slots out of 8 */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(samples_after_tick(d), n);
+
+	/* idle: once every 8 ticks, not every 2 */
+	uint64_t total = 0;
+	for (int i = 0; i < 16; i++) {
+		uint64_t k = samples_after_tick(d);
+		assert_true(k <= 1);
+		total += k;
+	}
+	assert_int_equal(total, 2 * n);
+
+	/* 201 burns CPU: from its next (idle) reading on it is read at least every 2 ticks */
+	char procs[320];
+	snprintf(procs, sizeof(procs), "%s/201/cgroup.procs", root);
+	pid_t burner = fork();
+	assert_true(burner >= 0);
+	if (burner == 0) {
+		for (;;)
+			__asm__ volatile("" ::: "memory");
+	}
+	FILE *f = fopen(procs, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n", (int)burner);
+	fclose(f);
+	for (int i = 0; i < 8; i++) /* 201's idle reading sees the use */
+		samples_after_tick(d);
+	total = 0;
+	for (int i = 0; i < 8; i++)
+		total += samples_after_tick(d);
+	kill(burner, SIGKILL);
+	waitpid(burner, NULL, 0);
+	assert_true(total >= 4 + (n - 1)); /* idle it would be n */
+
+	daemon_free(d);
+	loop_free(l);
+	config_free(c);
+	char p[300];
+	snprintf(p, sizeof(p), "%s/201", root);
+	for (int i = 0; i < 50 && rmdir(p) != 0 && errno == EBUSY; i++)
+		usleep(20000); /* the killed burner may still be leaving the cgroup */
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+/* A quiet container reads its limit files (cpu.max here) only every 10th sample and keeps
+ * their last values in between: on a fake tree, a changed cpu.max shows in the allocation
+ * only after the next limits read. */
+static void test_limits_carried_over(void **state)
+{
+	(void)state;
+	char tree[128], dir[300], file[400];
+	snprintf(tree, sizeof(tree), "/tmp/lxcscale-test-daemon-carry-XXXXXX");
+	assert_non_null(mkdtemp(tree));
+	snprintf(dir, sizeof(dir), "%s/lxc", tree);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/lxc/301", tree);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	static const char *const files[][2] = {
+		{ "cpu.stat", "usage_usec 1000\n" },
+		{ "cpu.max", "200000 100000\n" },
+		{ "memory.current", "1048576\n" },
+		{ "memory.max", "1073741824\n" },
+		{ "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n" },
+	};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(file, sizeof(file), "%s/%s", dir, files[i][0]);
+		FILE *f = fopen(file, "w");
+		assert_non_null(f);
+		fputs(files[i][1], f);
+		fclose(f);
+	}
+	struct lxcscale_config *c = config_new();
+	struct config_diag dg;
+	memset(&dg, 0, sizeof(dg));
+	static const char *const kv[] = { "cgroup.root", "lxc", "scaling.dry_run", "true", "bpf.enabled", "false",
+					  "metrics_interval_seconds", "0", "model_file", "", "suggestions_file", "",
+					  "data_file", "", "sample_interval_ms", "100",
+					  "cgroup.quiet_sample_interval_ms", "200", "cgroup.idle_sample_interval_ms", "0",
+					  NULL };
+	assert_int_equal(config_set(c, "cgroup.mount", tree, "t", &dg), 0);
+	for (const char *const *p = kv; *p; p += 2)
+		assert_int_equal(config_set(c, p[0], p[1], "t", &dg), 0);
+	if (config_finalize(c, &dg) != 0) {
+		config_diag_print(&dg, stderr);
+		fail();
+	}
+	struct loop *l = loop_new();
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true, .no_threads = true };
+	struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	struct api_backend b;
+	daemon_api_backend(d, &b);
+	struct api_container a;
+	struct api_history_point *h = NULL;
+	size_t nh = 0;
+
+	uint64_t samples = 0;
+	for (int i = 0; i < 3; i++) /* first sample: every file */
+		samples += samples_after_tick(d);
+	assert_int_equal(samples, 3);
+	assert_int_equal(b.get_container(b.ctx, 301, &a, &h, &nh), 0);
+	free(h);
+	assert_true(a.cores == 2 && a.memory_mb == 1024);
+
+	/* cpu.max changes behind our back; the counters-only samples keep the allocation */
+	snprintf(file, sizeof(file), "%s/cpu.max", dir);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fputs("400000 100000\n", f);
+	fclose(f);
+	usleep(1100000); /* the container list is republished once a second */
+	while (samples < 6)
+		samples += samples_after_tick(d);
+	assert_int_equal(b.get_container(b.ctx, 301, &a, &h, &nh), 0);
+	free(h);
+	assert_true(a.cores == 2); /* carried over: known, not 0, not the unread new value */
+	assert_true(a.memory_mb == 1024);
+
+	/* the 10th sample after the last limits read reads them again */
+	while (samples < 12)
+		samples += samples_after_tick(d);
+	usleep(1100000);
+	samples += samples_after_tick(d);
+	assert_int_equal(b.get_container(b.ctx, 301, &a, &h, &nh), 0);
+	free(h);
+	assert_true(a.cores == 4);
+	assert_true(a.memory_mb == 1024);
+
+	daemon_free(d);
+	loop_free(l);
+	config_free(c);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(file, sizeof(file), "%s/%s", dir, files[i][0]);
+		unlink(file);
+	}
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/lxc", tree);
+	rmdir(dir);
+	rmdir(tree);
+}
+
+/* The host budget's used side is a running total: a container coming adds its allocation,
+ * one going takes it away (8 cores configured, 2 assumed per container). */
+static void test_budget_follows_containers(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	struct lxcscale_config *c = make_config(false, "8");
+	struct loop *l = loop_new();
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true };
+	struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	daemon_set_apply(d, hook, NULL);
+	char p[300], text[256];
+	struct daemon_stats st;
+	daemon_get_stats(d, &st);
+	const size_t n = st.containers; /* 201 and the others earlier tests left */
+	assert_true(n >= 1 && n <= 2);
+	snprintf(p, sizeof(p), "%s/204", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	for (int i = 0; i < 20; i++) { /* inotify: 204 comes */
+		loop_run_once(l, 20);
+		daemon_get_stats(d, &st);
+		if (st.containers == n + 1)
+			break;
+	}
+	assert_int_equal(st.containers, n + 1);
+	daemon_tick(d); /* every allocation read once: 2 cores each */
+	assert_int_equal(manual(l, d, 201, 10, text, sizeof(text)), 0);
+	assert_true(last_applied.cpu_to == 2 + (8 - 2 * (double)(n + 1))); /* what is left of 8 */
+
+	assert_int_equal(rmdir(p), 0);
+	for (int i = 0; i < 20; i++) { /* 204 goes: its 2 cores are free again */
+		loop_run_once(l, 20);
+		daemon_get_stats(d, &st);
+		if (st.containers == n)
+			break;
+	}
+	assert_int_equal(st.containers, n);
+	daemon_tick(d);
+	assert_int_equal(manual(l, d, 201, 10, text, sizeof(text)), 0);
+	assert_true(last_applied.cpu_to == 2 + (8 - 2 * (double)n));
+	daemon_free(d);
+	loop_free(l);
+	config_free(c);
+}
+
+/* The cgroup id -> container table BPF's deltas and events go through (daemon_find_cgid,
+ * internal: daemon_int.h): 300 containers on a fake tree, then every other one removed
+ * (backward-shift deletion keeps the others findable), then new ones added. */
+static void test_find_by_cgroup_id(void **state)
+{
+	(void)state;
+	char tree[128], dir[300];
+	snprintf(tree, sizeof(tree), "/tmp/lxcscale-test-daemon-cgid-XXXXXX");
+	assert_non_null(mkdtemp(tree));
+	snprintf(dir, sizeof(dir), "%s/lxc", tree);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	enum { N = 300, FIRST = 1000 };
+	uint64_t ino[N + 50];
+	for (int i = 0; i < N; i++) {
+		snprintf(dir, sizeof(dir), "%s/lxc/%d", tree, FIRST + i);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		struct stat st;
+		assert_int_equal(stat(dir, &st), 0);
+		ino[i] = (uint64_t)st.st_ino;
+	}
+	struct lxcscale_config *c = config_new();
+	struct config_diag dg;
+	memset(&dg, 0, sizeof(dg));
+	static const char *const kv[] = { "cgroup.root", "lxc", "scaling.dry_run", "true", "bpf.enabled", "false",
+					  "metrics_interval_seconds", "0", "model_file", "", "suggestions_file", "",
+					  "data_file", "", NULL };
+	assert_int_equal(config_set(c, "cgroup.mount", tree, "t", &dg), 0);
+	for (const char *const *p = kv; *p; p += 2)
+		assert_int_equal(config_set(c, p[0], p[1], "t", &dg), 0);
+	assert_int_equal(config_finalize(c, &dg), 0);
+	struct loop *l = loop_new();
+	char err[512];
+	struct daemon_opts o = { .no_bpf = true, .no_timer = true, .no_threads = true };
+	struct daemon *d = daemon_new(c, l, &o, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	for (int i = 0; i < N; i++) {
+		struct ct *ct = daemon_find_cgid(d, ino[i]);
+		assert_non_null(ct);
+		assert_int_equal(ct->vmid, FIRST + i);
+	}
+	assert_null(daemon_find_cgid(d, 1));
+
+	for (int i = 0; i < N; i += 2) {
+		snprintf(dir, sizeof(dir), "%s/lxc/%d", tree, FIRST + i);
+		assert_int_equal(rmdir(dir), 0);
+	}
+	for (int i = N; i < N + 50; i++) {
+		snprintf(dir, sizeof(dir), "%s/lxc/%d", tree, FIRST + i);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		struct stat st;
+		assert_int_equal(stat(dir, &st), 0);
+		ino[i] = (uint64_t)st.st_ino;
+	}
+	struct daemon_stats st;
+	for (int k = 0; k < 50; k++) {
+		loop_run_once(l, 20);
+		daemon_get_stats(d, &st);
+		if (st.containers == N / 2 + 50)
+			break;
+	}
+	assert_int_equal(st.containers, N / 2 + 50);
+	for (int i = 0; i < N + 50; i++) {
+		struct ct *ct = daemon_find_cgid(d, ino[i]);
+		if (i < N && i % 2 == 0) {
+			/* removed; a new directory may have reused the inode */
+			bool reused = false;
+			for (int j = N; j < N + 50; j++)
+				reused |= ino[j] == ino[i];
+			if (!reused)
+				assert_null(ct);
+			continue;
+		}
+		assert_non_null(ct);
+		assert_int_equal(ct->vmid, FIRST + i);
+	}
+	daemon_free(d);
+	loop_free(l);
+	config_free(c);
+	for (int i = 0; i < N + 50; i++) {
+		snprintf(dir, sizeof(dir), "%s/lxc/%d", tree, FIRST + i);
+		rmdir(dir);
+	}
+	snprintf(dir, sizeof(dir), "%s/lxc", tree);
+	rmdir(dir);
+	rmdir(tree);
 }
 
 static void test_bad_configuration(void **state)
@@ -512,6 +822,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon_on_real_cgroups),
 		cmocka_unit_test(test_quiet_sampling),
+		cmocka_unit_test(test_idle_sampling),
+		cmocka_unit_test(test_limits_carried_over),
+		cmocka_unit_test(test_budget_follows_containers),
+		cmocka_unit_test(test_find_by_cgroup_id),
 		cmocka_unit_test(test_bad_configuration),
 		cmocka_unit_test(test_bpf_pins_pruned_after_first_scan),
 		cmocka_unit_test(test_tier_dry_run),

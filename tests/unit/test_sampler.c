@@ -110,6 +110,52 @@ static void test_raw_fields(void **state)
 	assert_false(raw.known & RAW_BIT(RAW_SWAP_TOTAL));
 }
 
+/* The limits of the last limits read carried onto a counters-only sample: the allocation
+ * and swap total are the carried ones, the counters the sample's, and what was unknown at
+ * the limits read stays unknown. */
+static void test_carried_limits(void **state)
+{
+	(void)state;
+	struct sampler_opts o = { .host_swap_bytes = 1ull << 30 };
+	struct cg_sample full = empty();
+	full.cpu_max_quota_usec = K(250000);
+	full.cpu_max_period_usec = K(100000);
+	full.cpuset_cpus_effective.state = CG_KNOWN;
+	full.cpuset_cpus_effective.count = 2;
+	full.mem_max = K(512ull << 20);
+	full.swap_max = (cg_u64){ UINT64_MAX, CG_MAX };
+	full.cpu_usage_usec = K(1);
+	struct sampler_limits l;
+	sampler_limits_keep(&full, &l);
+	struct feat_raw raw, raw_full;
+	struct alloc a, a_full;
+	sampler_map(&full, &o, 5, &raw_full, &a_full);
+	sampler_map_carried(&full, &l, &o, 5, &raw, &a); /* the same sample: the same result */
+	assert_memory_equal(&raw, &raw_full, sizeof(raw));
+	assert_memory_equal(&a, &a_full, sizeof(a));
+
+	struct cg_sample counters = empty(); /* limit values unknown: not read this time */
+	counters.cpu_usage_usec = K(999);
+	counters.pids_current = K(3);
+	sampler_map_carried(&counters, &l, &o, 6, &raw, &a);
+	assert_true(a.cores_known && a.cores == 2); /* min(2.5 quota, 2 CPUs) */
+	assert_true(a.ram_known && a.ram_mb == 512);
+	assert_true(raw.known & RAW_BIT(RAW_CPU_CORES));
+	assert_int_equal(raw.swap_total, 1ull << 30);
+	assert_int_equal(raw.cpu_usage_usec, 999);
+	assert_int_equal(raw.pids, 3);
+	/* the same sample mapped without the carried limits would lose the allocation */
+	sampler_map(&counters, &o, 6, &raw, &a);
+	assert_false(a.cores_known || a.ram_known);
+
+	/* a limits read that found nothing: unknown carries as unknown, never 0 */
+	struct cg_sample bare = empty();
+	sampler_limits_keep(&bare, &l);
+	sampler_map_carried(&counters, &l, &o, 6, &raw, &a);
+	assert_false(a.cores_known || a.ram_known);
+	assert_false(raw.known & RAW_BIT(RAW_SWAP_TOTAL));
+}
+
 static void test_swap_total(void **state)
 {
 	(void)state;
@@ -123,6 +169,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allocation_sources),
 		cmocka_unit_test(test_raw_fields),
+		cmocka_unit_test(test_carried_limits),
 		cmocka_unit_test(test_swap_total),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
