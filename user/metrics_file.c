@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -185,14 +186,27 @@ static void sb_float(struct strbuf *b, double x)
 	char tmp[40];
 	if (!isfinite(x))
 		x = 0;
-	for (int prec = 1; prec <= 17; prec++) {
+	/* Python's repr: the shortest digits that read back as x. Any double written with
+	 * 15 significant digits or fewer is printed by %.15g as exactly those digits (DBL_DIG is
+	 * 15 and %g drops trailing zeros), so only 15, 16 and 17 need trying: the same string
+	 * as trying every precision from 1, in a sixth of the snprintf/strtod calls. Subnormals
+	 * carry fewer digits than DBL_DIG, so they still try every precision. */
+	for (int prec = x != 0 && fabs(x) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
 		snprintf(tmp, sizeof(tmp), "%.*g", prec, x);
-		if (strtod(tmp, NULL) == x)
+		if (prec == 17 || strtod(tmp, NULL) == x)
 			break;
 	}
 	/* Python switches to exponent form from 1e16 up, %g from 10^prec up: keep digits. */
 	if (strchr(tmp, 'e') && fabs(x) >= 1e-4 && fabs(x) < 1e16)
 		snprintf(tmp, sizeof(tmp), "%.1f", x);
+	/* ... and the other way: 16 or 17 digits from 1e16 up are still plain under %g. */
+	if (!strchr(tmp, 'e') && fabs(x) >= 1e16) {
+		int digits = 0, last = 0;
+		for (const char *p = tmp; *p && *p != '.'; p++)
+			if (*p >= '0' && *p <= '9' && (++digits, *p != '0'))
+				last = digits;
+		snprintf(tmp, sizeof(tmp), "%.*e", last - 1, x);
+	}
 	if (!strpbrk(tmp, ".en"))
 		strcat(tmp, ".0");
 	sb_puts(b, tmp);

@@ -969,6 +969,64 @@ static int take(void *ctx, uint32_t vmid, const double *x, unsigned n)
 	return v->stop_after && (int)v->n >= v->stop_after ? 7 : 0;
 }
 
+/* Every float the writer prints must be Python's repr of the value it stands for: Python
+ * itself checks each number of a file full of random, tricky and subnormal values. */
+static void test_float_repr_matches_python(void **state)
+{
+	(void)state;
+	const char *py = "/usr/bin/python3";
+	if (access(py, X_OK) != 0)
+		skip();
+	char out[512], err[256];
+	path_in(out, sizeof(out), "repr.json");
+	unlink(out);
+	enum { N = 1500 };
+	struct mf_container *c = calloc(N, sizeof(*c));
+	assert_non_null(c);
+	uint64_t r = 0x9e3779b97f4a7c15ull;
+	static const double tricky[] = { 0.1 + 0.2, 1e15, 1e16, 999999999999999.9, 1.5e-05, 1e-4,
+					 5e-324, 2.5e-310, 1.0 / 3, 123456.789, 0.0, 4096.0 };
+	for (size_t i = 0; i < N; i++) {
+		c[i] = rec((uint32_t)(100 + i), "2026-01-01T00:00:01.000000", 0);
+		double *f[] = { &c[i].cpu_usage_percent, &c[i].memory_usage_mb, &c[i].swap_usage_mb,
+				&c[i].swap_total_mb, &c[i].filesystem_usage_gb, &c[i].filesystem_total_gb,
+				&c[i].filesystem_free_gb };
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			double x;
+			switch ((i * 7 + k) % 4) {
+			case 0: x = tricky[r % (sizeof(tricky) / sizeof(tricky[0]))]; break;
+			case 1: x = (double)(r % 10000000) / 100.0; break;
+			case 2: x = ldexp((double)(r >> 11), (int)(r % 140) - 110); break;
+			default: memcpy(&x, &r, sizeof(x)); if (!isfinite(x) || x < 0) x = 1.0 / (double)(r | 1);
+			}
+			*f[k] = x;
+		}
+	}
+	struct mf_summary s;
+	memset(&s, 0, sizeof(s));
+	struct metrics_file *mf = metrics_file_new(out, 10);
+	assert_int_equal(metrics_file_append(mf, c, N, &s, err, sizeof(err)), 0);
+	metrics_file_free(mf);
+	free(c);
+	char *argv[] = { (char *)py, "-c",
+			 "import re,sys\n"
+			 "t=open(sys.argv[1]).read()\n"
+			 "n=0\n"
+			 "for m in re.finditer(r'\": (-?[0-9][0-9.e+-]*[.e][0-9.e+-]*)[,\\n]',t):\n"
+			 "  n+=1\n"
+			 "  if repr(float(m.group(1)))!=m.group(1): sys.exit('not repr: '+m.group(1))\n"
+			 "sys.exit(0 if n>=7000 else 'only %d floats' % n)\n",
+			 out, NULL };
+	extern char **environ;
+	pid_t pid;
+	assert_int_equal(posix_spawn(&pid, py, NULL, NULL, argv, environ), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("a float in %s is not Python's repr of its value (see stderr)", out);
+}
+
 static void test_import_seeds_vectors(void **state)
 {
 	(void)state;
@@ -1025,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_keeps_last_entries_and_sorts_ids_as_strings),
 		cmocka_unit_test(test_unknown_fields_roundtrip),
 		cmocka_unit_test(test_python_float_repr),
+		cmocka_unit_test(test_float_repr_matches_python),
 		cmocka_unit_test(test_malformed_files),
 		cmocka_unit_test(test_bad_records_skipped),
 		cmocka_unit_test(test_timestamps),
