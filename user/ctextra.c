@@ -20,7 +20,7 @@ void ctextra_init(struct ctextra *x, uint32_t vmid, const char *cgroup_dir)
 {
 	memset(x, 0, sizeof(*x));
 	x->vmid = vmid;
-	snprintf(x->cgroup_dir, sizeof(x->cgroup_dir), "%s", cgroup_dir ? cgroup_dir : "");
+	x->cgroup_dir = cgroup_dir ? cgroup_dir : "";
 	x->pid_checked_ms = x->ifaces_scanned_ms = x->fs_read_ms = INT64_MIN;
 }
 

@@ -38,7 +38,7 @@ struct ctextra_roots {
 
 struct ctextra {
 	uint32_t vmid;
-	char cgroup_dir[512];
+	const char *cgroup_dir;          /* the caller's string, kept alive as long as x */
 	pid_t pid;                       /* 0: none known */
 	int64_t pid_checked_ms;
 	int n_ifaces;
@@ -51,6 +51,8 @@ struct ctextra {
 	int64_t fs_read_ms;
 };
 
+/* cgroup_dir is not copied (a daemon of 1 000 containers would keep 1 000 copies of what
+ * its cgroup handles already hold): it must outlive x. */
 void ctextra_init(struct ctextra *x, uint32_t vmid, const char *cgroup_dir);
 
 /* A process of the cgroup at `dir` (or below it, a few levels deep); 0 when none. */

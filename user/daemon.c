@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -286,6 +287,7 @@ void daemon_remove_ct(struct daemon *d, struct ct *ct)
 
 static void free_ct(struct ct *ct)
 {
+	free(ct->last);
 	features_history_free(ct->hist);
 	cg_ct_close(ct->cg);
 	free(ct);
@@ -656,6 +658,10 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 	d->next_metrics_ms = now + (int64_t)cfg->metrics_interval_seconds * 1000;
 	d->metrics_wall_mark_ms = now;
 	d->next_status_ms = now;
+	/* Start-up parsed the kernel's BTF (libbpf), the config and the first scan, and freed
+	 * most of it: give those pages back now rather than at the first periodic trim. */
+	malloc_trim(0);
+	d->next_trim_ms = now + TRIM_EVERY_MS;
 	log_info("daemon: %zu containers under %s, tick %d ms, %u model features, %s%s",
 		 d->n_cts, cg_hier_root(d->hier), cfg->sample_interval_ms, d->sel.n,
 		 cfg->scaling.dry_run ? "dry run" : "live", d->bpf ? ", BPF on" : ", BPF off");

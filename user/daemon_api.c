@@ -69,9 +69,9 @@ static void fill(const struct ct *ct, struct api_container *a)
 		a->anomaly_score = ct->score.score;
 		a->anomaly = ct->score.predict < 0;
 	}
-	a->has_last_decision = ct->has_last;
-	if (ct->has_last)
-		a->last_decision = ct->last;
+	a->has_last_decision = ct->last != NULL;
+	if (ct->last)
+		a->last_decision = *ct->last;
 }
 
 /* The container list is copied for the API at most every LIST_EVERY_MS, or at once after a

@@ -43,6 +43,7 @@
 #define SCHED_NONE (-2)           /* ct->sched_list: on no list (removed) */
 #define SCHED_HOT (-1)            /* ct->sched_list: on the hot list */
 #define STATUS_EVERY_MS 5000      /* systemd STATUS= */
+#define TRIM_EVERY_MS 60000       /* malloc_trim: give freed heap pages back */
 #define HOT_HOLD_MS 5000          /* a container stays hot this long after its last hot sign */
 #define HOT_NEAR 0.8              /* usage above this share of a scale-up threshold is hot */
 #define IDLE_CPU_PCT 2.0          /* CPU use (% of the allocation) under which a container may be idle */
@@ -87,8 +88,7 @@ struct ct {
 
 	bool scored;
 	iforest_result score;
-	bool has_last;
-	struct decision last;
+	struct decision *last;       /* the newest decision, NULL before the first (most never get one) */
 
 	/* allocation from the Proxmox config (0 = not known: cgroup limits, then assumed_*) */
 	double cfg_cores, cfg_ram_mb;
@@ -157,7 +157,7 @@ struct daemon {
 
 	double host_cpus, host_ram_mb;
 	int64_t alloc_ucores, alloc_ram_kib; /* sum of the known allocations (daemon_budget) */
-	int64_t next_metrics_ms, next_status_ms;
+	int64_t next_metrics_ms, next_status_ms, next_trim_ms;
 	uint64_t metrics_cpu_ns_mark;
 	int64_t metrics_wall_mark_ms;
 	struct daemon_stats st;

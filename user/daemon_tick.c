@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -474,9 +475,11 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 			log_warning("suggestions file: %s", err);
 	}
 	struct ct *ct = daemon_find(d, dec->vmid);
+	if (ct && !ct->last)
+		ct->last = malloc(sizeof(*ct->last)); /* NULL: the API shows no last decision */
 	if (ct) {
-		ct->last = *dec;
-		ct->has_last = true;
+		if (ct->last)
+			*ct->last = *dec;
 		ct->pub_stale = true;
 		if (!dec->dry_run)
 			ct->limits_stale = true; /* read what we wrote back at the next sample */
@@ -498,8 +501,8 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 			size_t l = strlen(dec->detail);
 			snprintf(dec->detail + l, sizeof(dec->detail) - l, "%s%s", l ? "; " : "", o->detail);
 		}
-		if (ct)
-			ct->last = *dec;
+		if (ct && ct->last)
+			*ct->last = *dec;
 	}
 	if (d->pub)
 		pub_decision(d->pub, dec, dec->outcome);
@@ -617,6 +620,13 @@ static void notify(struct daemon *d, int64_t now_ms)
 		snprintf(msg, sizeof(msg), "STATUS=%s", line);
 		sd_notify(0, msg);
 		d->next_status_ms = now_ms + STATUS_EVERY_MS;
+	}
+	/* Containers come and go and the model is rebuilt on another thread: freed memory in
+	 * the middle of glibc's heaps stays resident until trimmed. A trim a minute walks a
+	 * few MB of free lists, and keeps a long-running daemon's RSS at what it uses. */
+	if (now_ms >= d->next_trim_ms) {
+		malloc_trim(0);
+		d->next_trim_ms = now_ms + TRIM_EVERY_MS;
 	}
 }
 
