@@ -632,6 +632,25 @@ static void notify(struct daemon *d, int64_t now_ms)
 
 /* ---- the tick ---------------------------------------------------------------------------- */
 
+/* The tick's wishes: a handful at a time, not one 408-byte slot per container up front.
+ * False (the wish waits for the next tick, logged) when memory runs out. */
+static bool props_reserve(struct daemon *d, size_t n)
+{
+	if (n <= d->props_cap)
+		return true;
+	size_t cap = d->props_cap ? d->props_cap * 2 : 16;
+	while (cap < n)
+		cap *= 2;
+	struct decision *p = realloc(d->props, cap * sizeof(*p));
+	if (!p) {
+		log_error("tick: out of memory for %zu wishes; the rest wait for the next tick", n);
+		return false;
+	}
+	d->props = p;
+	d->props_cap = cap;
+	return true;
+}
+
 static void drain_bpf(struct daemon *d)
 {
 	if (!d->bpf)
@@ -679,20 +698,14 @@ void daemon_tick(struct daemon *d)
 	drain_bpf(d);
 	daemon_act_tick(d);
 
-	if (d->props_cap < d->n_cts) {
-		struct decision *p = realloc(d->props, d->n_cts * sizeof(*p));
-		if (p) {
-			d->props = p;
-			d->props_cap = d->n_cts;
-		}
-	}
 	size_t n_props = 0;
 	d->tick_no++;
 	size_t n_due = sched_due(d);
 	for (size_t i = 0; i < n_due; i++) {
 		struct ct *ct = d->due[i];
 		struct decision dec;
-		if (daemon_sample_ct(d, ct, now) && daemon_evaluate_ct(d, ct, now, &dec) && n_props < d->props_cap)
+		if (daemon_sample_ct(d, ct, now) && daemon_evaluate_ct(d, ct, now, &dec) &&
+		    props_reserve(d, n_props + 1))
 			d->props[n_props++] = dec;
 		if (!ct->gone)
 			sched_after_sample(d, ct, now);
