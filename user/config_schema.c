@@ -66,7 +66,7 @@ const struct cfg_key config_schema[] = {
 	INT("history_length", history_length, "1000", 8, 1000000, 0,
 	    "samples per container the features look back over: cpu_trend and memory_trend fit "
 	    "the newest history_length rolling means (once full, the window slides by whole "
-	    "buckets of ceil(history_length / 32) samples); memory does not grow with it"),
+	    "buckets of ceil(history_length / 16) samples); memory does not grow with it"),
 	INT("metrics_interval_seconds", metrics_interval_seconds, "60", 0, 86400, 0,
 	    "how often data_file is written; 0: never"),
 	STR("model_file", model_file, "/var/lib/lxcscale/model.bin", PATH, "saved isolation forest(s)"),

@@ -50,7 +50,8 @@ static void fill(const struct ct *ct, struct api_container *a)
 	a->vmid = ct->vmid;
 	a->running = true; /* it has a cgroup */
 	snprintf(a->name, sizeof(a->name), "%s", ct->name);
-	a->updated_ms = ct->have_raw ? ct->raw.wall_ms : 0;
+	const struct feat_raw *raw = features_history_raw(ct->hist);
+	a->updated_ms = raw ? raw->wall_ms : 0;
 	a->cores = ct->alloc.cores_known ? ct->alloc.cores : 0;
 	a->memory_mb = ct->alloc.ram_known ? (uint64_t)llround(ct->alloc.ram_mb) : 0;
 	const struct feat_row *row = features_history_last(ct->hist);

@@ -58,8 +58,7 @@ struct ct {
 	struct ctextra extra;
 	struct model_ct *mct;
 	struct alloc alloc;
-	struct feat_raw raw;
-	bool have_raw;
+	bool have_raw;               /* sampled once: features_history_raw(hist) is the newest */
 
 	bool oom_baseline;           /* oom_seen holds a first reading */
 	uint64_t oom_seen;           /* cumulative OOM kills at the last evaluation */

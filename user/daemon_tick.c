@@ -95,7 +95,6 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 			raw.known |= RAW_BIT(RAW_OOM);
 		}
 	}
-	ct->raw = raw;
 	ct->have_raw = true;
 	if (d->rec)
 		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &raw);
@@ -157,8 +156,9 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 	if (in.psi_known && !col(row, COL_PSI_CPU_FULL, &in.cpu_full_ms))
 		in.cpu_full_ms = 0;
 	in.throttle_known = col(row, COL_THROTTLED, &in.throttled_ratio);
-	if (ct->raw.known & RAW_BIT(RAW_OOM)) {
-		uint64_t cum = ct->raw.oom_kills;
+	const struct feat_raw *raw = features_history_raw(ct->hist);
+	if (raw && (raw->known & RAW_BIT(RAW_OOM))) {
+		uint64_t cum = raw->oom_kills;
 		if (ct->oom_baseline && cum > ct->oom_seen)
 			in.oom_kills = cum - ct->oom_seen;
 		ct->oom_seen = cum;
@@ -541,10 +541,10 @@ static void metrics_cycle(struct daemon *d, int64_t now_ms, uint64_t start_ns)
 	for (size_t i = 0; i < d->n_cts; i++) {
 		const struct ct *ct = d->cts[i];
 		const struct feat_row *row = features_history_last(ct->hist);
-		if (!row || !ct->have_raw)
+		const struct feat_raw *raw = features_history_raw(ct->hist);
+		if (!row || !raw)
 			continue;
 		struct mf_container *m = &c[n++];
-		const struct feat_raw *raw = &ct->raw;
 		m->vmid = ct->vmid;
 		mf_format_timestamp(raw->wall_ms * 1000, m->timestamp);
 #define VAL(colname, field, bit)                                  \

@@ -187,17 +187,17 @@ bool features_row_from_raw(const struct feat_raw *p, const struct feat_raw *c, s
  * between history_length - bucket_rows + 1 and history_length rows: exactly history_length
  * until the history first fills, exactly a sliding history_length when history_length <=
  * TREND_BUCKETS (bucket_rows = 1), and within bucket_rows of it otherwise (for the default
- * 1000 rows, 32-row buckets: the newest 969..1000 rows). Pushing is O(1), the trend
- * O(TREND_BUCKETS), and a container costs about 2 KB whatever history_length is.
+ * 1000 rows, 63-row buckets: the newest 938..1000 rows). Pushing is O(1), the trend
+ * O(TREND_BUCKETS), and a container costs about 1.3 KB whatever history_length is.
  */
-#define TREND_BUCKETS 32
+#define TREND_BUCKETS 16
 
 enum { SERIES_CPU = 0, SERIES_MEM, SERIES_COUNT };
 
 struct trend_bucket {                    /* 40 bytes */
 	double mean[SERIES_COUNT];       /* ȳ of the known rolling means */
 	double cxy[SERIES_COUNT];        /* Σ (x - x̄)(y - ȳ), x local to the bucket */
-	uint16_t n[SERIES_COUNT];        /* known rolling means (≤ bucket_rows ≤ 31250) */
+	uint16_t n[SERIES_COUNT];        /* known rolling means (≤ bucket_rows ≤ 62500) */
 	uint16_t rows;                   /* rows, known means or not */
 	bool varied[SERIES_COUNT];       /* not all known means were equal */
 };
@@ -372,6 +372,11 @@ void features_push(struct feat_history *h, const struct feat_row *row)
 		h->b_head = (h->b_head + 1) % h->n_buckets;
 		h->b_used--;
 	}
+}
+
+const struct feat_raw *features_history_raw(const struct feat_history *h)
+{
+	return h->have_prev_raw ? &h->prev_raw : NULL;
 }
 
 bool features_feed_raw(struct feat_history *h, const struct feat_raw *raw)

@@ -21,7 +21,7 @@
  * reference's own "lessons" (§8.5): the trend is the least-squares slope of the rolling-mean
  * series over the newest history_length rows (the reference fitted the container's whole
  * lifetime; once the history is full, the window slides by whole buckets of
- * ceil(history_length / 32) rows, see feature.c), and I/O and network are rates per second
+ * ceil(history_length / 16) rows, see feature.c), and I/O and network are rates per second
  * rather than counters since boot.
  *
  * Every value carries a known bit. A column whose input could not be read (a missing file, a
@@ -163,9 +163,11 @@ struct feat_history *features_history_new(unsigned capacity, unsigned window);
 void features_history_free(struct feat_history *h);
 void features_history_clear(struct feat_history *h);
 /* Rows the trend currently covers: every row pushed until `capacity`, then between
- * capacity - ceil(capacity / 32) + 1 and capacity. */
+ * capacity - ceil(capacity / 16) + 1 and capacity. */
 unsigned features_history_count(const struct feat_history *h);
 const struct feat_row *features_history_last(const struct feat_history *h); /* NULL if empty */
+/* The newest raw sample fed (the baseline of the next row's rates); NULL before the first. */
+const struct feat_raw *features_history_raw(const struct feat_history *h);
 
 /* Appends a row (the oldest rows drop out of the trend when full). O(W). */
 void features_push(struct feat_history *h, const struct feat_row *row);

@@ -378,7 +378,7 @@ static void test_unknown_values_skipped_in_window(void **state)
  * (the newest W rows, unknown values skipped) and np.polyfit's slope over the known means of
  * the newest `rows` rows, two passes, centred. The history must agree with it, to rounding,
  * over the rows it says it covers; and those must be every row until the history is full,
- * then between capacity - ceil(capacity / 32) + 1 and capacity. */
+ * then between capacity - ceil(capacity / 16) + 1 and capacity. */
 
 struct model_series {
 	double rmean;
@@ -555,7 +555,7 @@ static void trend_case(unsigned capacity, unsigned window, unsigned total, enum 
 	assert_non_null(h);
 	struct model m;
 	model_init(&m, window, total);
-	const unsigned bucket = (capacity + 31) / 32;
+	const unsigned bucket = (capacity + 15) / 16;
 	bool evicted = false;
 	for (unsigned i = 0; i < total; i++) {
 		struct feat_row r = random_row(i, kind);
