@@ -44,7 +44,7 @@
 # Knobs (environment)
 #   LXCSCALE_VM_ONLY=substr        run only scenarios whose file name contains substr
 #   LXCSCALE_VM_SCENARIOS=dir      take the scenarios from dir instead of tests/vm/scenarios
-#   LXCSCALE_VM_TIMEOUT=480        host-side limit for the whole VM run, seconds
+#   LXCSCALE_VM_TIMEOUT=720        host-side limit for the whole VM run, seconds
 #   LXCSCALE_VM_SCENARIO_TIMEOUT=90  per-scenario limit in the guest, seconds (a scenario may
 #                                  raise its own with a "# vm-timeout: SECONDS" line)
 #   LXCSCALE_VM_MEM=512            guest memory, MiB
@@ -56,7 +56,7 @@ cd "$(dirname "$0")/../.." || exit 2
 BUILD=${1:-${BUILD:-build}}
 VMDIR=$BUILD/vm
 CACHE=${LXCSCALE_VM_CACHE:-/var/cache/lxcscale-vm}
-TIMEOUT=${LXCSCALE_VM_TIMEOUT:-480}
+TIMEOUT=${LXCSCALE_VM_TIMEOUT:-720}
 SCENARIO_TIMEOUT=${LXCSCALE_VM_SCENARIO_TIMEOUT:-90}
 MEM=${LXCSCALE_VM_MEM:-512}
 ONLY=${LXCSCALE_VM_ONLY:-}

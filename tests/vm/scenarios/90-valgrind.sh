@@ -6,7 +6,7 @@
 # valgrind_daemon.sh covers the dry-run daemon with churn; this covers actuation.
 # busybox 1.35's wget crashes with -T, so no wget timeout here.
 # valgrind on TCG runs the daemon ~100x slower than natively: the checks wait long.
-# vm-timeout: 300
+# vm-timeout: 480
 . /lxcscale/lib.sh
 
 VG=/usr/bin/valgrind.bin
@@ -85,8 +85,8 @@ $VG --tool=memcheck --leak-check=full --show-leak-kinds=definite --errors-for-le
 VPID=$!
 up() { cut -d' ' -f1 /proc/uptime; }
 t0=$(up)
-if ! wait_until 150 log_has "ready:"; then
-	fail "lxcscaled under valgrind did not get ready in 150 s: $(tail -3 "$W/daemon.log" | tr '\n' '|')"
+if ! wait_until 360 log_has "ready:"; then
+	fail "lxcscaled under valgrind did not get ready in 360 s: $(tail -3 "$W/daemon.log" | tr '\n' '|')"
 	tail -20 "$W/valgrind.log" | sed 's/^/info - vg: /'
 	kill -9 $VPID 2>/dev/null
 	exit 0
