@@ -36,6 +36,26 @@
  * LXS_STAT_AGG_FULL and show up as missing data, never as wrong data. */
 #define LXS_MAX_CONTAINERS 4096
 
+/* Change hints: the drain reads only the aggregates that changed since the previous
+ * drain. The programs raise flag[lxs_dirty_slot(cgid)] after they update a container's
+ * aggregate; user space maps the array (BPF_F_MMAPABLE), takes the flags with an atomic
+ * exchange and reads just those aggregates, so a drain costs what changed, not what
+ * exists. A flag is a hint shared by every container whose id hashes to it: a collision
+ * costs one extra read, never a missed one. The program stores the flag after its
+ * increments and user space clears it before its read, so no change goes unreported. */
+#define LXS_DIRTY_BITS 13
+#define LXS_DIRTY_SLOTS (1U << LXS_DIRTY_BITS) /* 2 x LXS_MAX_CONTAINERS */
+
+struct lxs_dirty {
+	__u8 flag[LXS_DIRTY_SLOTS];
+};
+
+/* Fibonacci hashing: cgroup ids are nearly sequential, their top product bits are not. */
+static inline __u32 lxs_dirty_slot(__u64 cgid)
+{
+	return (__u32)((cgid * 0x9E3779B97F4A7C15ULL) >> (64 - LXS_DIRTY_BITS));
+}
+
 /* Key of the "host/other" bucket in lxs_cagg (present only when the loader asks for
  * it): tasks below no registered container. It is the root cgroup's id, which can never
  * be a container (the container level is >= 1); 0 means "no container" everywhere. */

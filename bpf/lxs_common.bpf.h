@@ -69,6 +69,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lxs_stats SEC(".maps");
 
+/* Change hints for the drain (see struct lxs_dirty in lxcscale.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lxs_dirty);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxs_dirty SEC(".maps");
+
 /* Rate limit of notable events: last emit time per (container, event type), per CPU, so
  * the check needs no atomics. LRU: containers that went away age out by themselves. */
 struct lxs_rl_key {
@@ -215,6 +225,19 @@ static __always_inline struct lxs_cagg *cagg_get(__u64 cgid)
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&lxs_cagg, &cgid);
+}
+
+/* Tells the drain that the container's aggregate changed. Called after the increments
+ * (the drain clears the flag, then reads). The load first: a flag already raised costs
+ * no store, so CPUs share the cache line until the drain clears it. */
+static __always_inline void cagg_touched(__u64 cgid)
+{
+	__u32 zero = 0;
+	struct lxs_dirty *d = bpf_map_lookup_elem(&lxs_dirty, &zero);
+	__u32 i = lxs_dirty_slot(cgid) & (LXS_DIRTY_SLOTS - 1);
+
+	if (d && !d->flag[i])
+		d->flag[i] = 1;
 }
 
 /* True when a notable event of this type may be emitted for the container now. */

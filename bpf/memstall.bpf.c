@@ -81,6 +81,7 @@ static __always_inline int on_end(__u32 kind, unsigned long nr_reclaimed)
 		a->dreclaim_count++;
 		type = LXS_EV_DRECLAIM_STALL;
 	}
+	cagg_touched(cgid);
 	if (!reclaim_notify_ns || delay <= reclaim_notify_ns || !rate_ok(cgid, type, now))
 		return 0;
 	e = event_new(type, cgid, now);

@@ -28,8 +28,10 @@ static __always_inline int on_mark_victim(__u64 arg0)
 	if (!cgid)
 		return 0;
 	a = cagg_get(cgid);
-	if (a)
+	if (a) {
 		__sync_fetch_and_add(&a->oom_kills, 1);
+		cagg_touched(cgid);
+	}
 	e = event_new(LXS_EV_OOM_KILL, cgid, now);
 	if (!e)
 		return 0;

@@ -120,6 +120,7 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 			} else {
 				a->nvcsw++;
 			}
+			cagg_touched(cpu->cgid);
 		}
 	}
 
@@ -142,6 +143,8 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 				a->runq_hist[hist_slot(delay)]++;
 				a->runq_sum_ns += delay;
 				a->runq_count++;
+				if (next_cg != cpu->cgid || !prev_a)
+					cagg_touched(next_cg);
 				if (runq_notify_ns && delay > runq_notify_ns)
 					runq_event(next, next_cg, delay, now);
 			}

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -61,7 +62,7 @@ _Static_assert(sizeof(struct lxs_ctr) == 16, "lxs_ctr layout");
 
 /* Names of the maps every object shares. */
 static const char *const shared_maps[] = {
-	"lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats", "lxs_ratelim",
+	"lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats", "lxs_ratelim", "lxs_dirty",
 };
 #define NR_SHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
@@ -73,10 +74,15 @@ struct concern {
 	void (*destroy)(void *skel);
 };
 
-/* Per registered container: the sums at the previous drain. Open addressing, linear
- * probing; cgid 0 = empty slot, LXS_TOMB = deleted. */
-#define LXS_TOMB UINT64_MAX
-#define CT_TABLE_CAP 8192        /* power of two, > 2 * (LXS_MAX_CONTAINERS + 1) */
+/* Per registered container: the sums at the previous drain, in a dense array that grows
+ * with the containers (a removal moves the last entry into the hole). The index over it
+ * is open addressing with linear probing and backward-shift deletion (no tombstones), and
+ * it uses the BPF side's hash with as many slots as there are change flags: the entries
+ * behind flag i are the run of occupied slots from i whose home is i. */
+#define CT_INDEX_CAP LXS_DIRTY_SLOTS
+#define CT_EMPTY 0               /* index slot: free; otherwise entry position + 1 */
+#define FULL_DRAIN_EVERY 64      /* drains between two full reads (see lxs_bpf_drain) */
+_Static_assert(CT_INDEX_CAP >= 2 * LXS_MAX_CONTAINERS, "index load factor about 1/2 at most");
 
 struct ct_entry {
 	uint64_t cgid;
@@ -106,8 +112,13 @@ struct lxs_bpf {
 	uint64_t *batch_keys;
 	void *batch_vals;
 	void *one_val;           /* ncpus * vsize, for add/iterate */
-	struct ct_entry *table;
-	size_t nr_cts;
+	struct ct_entry *ents;   /* nr_cts used of ents_cap */
+	size_t nr_cts, ents_cap;
+	uint32_t *idx;           /* CT_INDEX_CAP slots */
+	struct lxs_dirty *dirty; /* lxs_dirty mapped; NULL: every drain reads everything */
+	uint64_t *taken;         /* the flag words taken by the current drain */
+	unsigned drains_to_full; /* 0: the next drain reads every aggregate */
+	struct lxs_bpf_drain_stats dstats;
 	int stats_fd_enable;     /* fd from BPF_ENABLE_STATS, -1 when off */
 	bool batch_unsupported;
 	uint32_t drain_gen;      /* bumped per drain: "seen" without clearing the table */
@@ -402,63 +413,81 @@ static int concern_attach(struct lxs_bpf *b, struct concern *c)
 
 /* ---- user-side container table ------------------------------------------------------------- */
 
-static size_t ct_hash(uint64_t k)
+static size_t idx_home(uint64_t cgid)
 {
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (size_t)k & (CT_TABLE_CAP - 1);
+	return lxs_dirty_slot(cgid) & (CT_INDEX_CAP - 1);
+}
+
+/* Index slot holding cgid, or CT_INDEX_CAP when absent. */
+static size_t idx_slot(const struct lxs_bpf *b, uint64_t cgid)
+{
+	for (size_t i = idx_home(cgid); b->idx[i] != CT_EMPTY; i = (i + 1) & (CT_INDEX_CAP - 1))
+		if (b->ents[b->idx[i] - 1].cgid == cgid)
+			return i;
+	return CT_INDEX_CAP;
 }
 
 static struct ct_entry *ct_find(struct lxs_bpf *b, uint64_t cgid)
 {
-	size_t i = ct_hash(cgid), n;
+	size_t i = idx_slot(b, cgid);
 
-	for (n = 0; n < CT_TABLE_CAP; n++, i = (i + 1) & (CT_TABLE_CAP - 1)) {
-		if (b->table[i].cgid == cgid)
-			return &b->table[i];
-		if (b->table[i].cgid == 0)
-			return NULL;
-	}
-	return NULL;
+	return i == CT_INDEX_CAP ? NULL : &b->ents[b->idx[i] - 1];
 }
 
+/* Adds cgid (absent) with a zero entry. The entry array may move: pointers into it taken
+ * before do not survive an insert. */
 static struct ct_entry *ct_insert(struct lxs_bpf *b, uint64_t cgid)
 {
-	struct ct_entry *e = ct_find(b, cgid), *tomb = NULL;
-	size_t i = ct_hash(cgid), n;
+	struct ct_entry *e;
+	size_t i;
 
-	if (e)
-		return e;
 	if (b->nr_cts >= LXS_MAX_CONTAINERS + 1)
 		return NULL;
-	for (n = 0; n < CT_TABLE_CAP; n++, i = (i + 1) & (CT_TABLE_CAP - 1)) {
-		if (b->table[i].cgid == LXS_TOMB && !tomb)
-			tomb = &b->table[i];
-		if (b->table[i].cgid == 0) {
-			e = tomb ? tomb : &b->table[i];
-			memset(e, 0, sizeof(*e));
-			e->cgid = cgid;
-			b->nr_cts++;
-			return e;
-		}
+	if (b->nr_cts == b->ents_cap) {
+		size_t cap = b->ents_cap ? b->ents_cap * 2 : 16;
+		struct ct_entry *n;
+
+		if (cap > LXS_MAX_CONTAINERS + 1)
+			cap = LXS_MAX_CONTAINERS + 1;
+		n = realloc(b->ents, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		b->ents = n;
+		b->ents_cap = cap;
 	}
-	if (tomb) {
-		memset(tomb, 0, sizeof(*tomb));
-		tomb->cgid = cgid;
-		b->nr_cts++;
-	}
-	return tomb;
+	for (i = idx_home(cgid); b->idx[i] != CT_EMPTY; i = (i + 1) & (CT_INDEX_CAP - 1))
+		;
+	e = &b->ents[b->nr_cts];
+	memset(e, 0, sizeof(*e));
+	e->cgid = cgid;
+	b->idx[i] = (uint32_t)++b->nr_cts;
+	return e;
 }
 
 static void ct_remove(struct lxs_bpf *b, uint64_t cgid)
 {
-	struct ct_entry *e = ct_find(b, cgid);
+	const size_t mask = CT_INDEX_CAP - 1;
+	size_t i = idx_slot(b, cgid), j, pos, last;
 
-	if (e) {
-		memset(e, 0, sizeof(*e));
-		e->cgid = LXS_TOMB;
-		b->nr_cts--;
+	if (i == CT_INDEX_CAP)
+		return;
+	pos = b->idx[i] - 1;
+	/* Backward shift: move up every later entry of the run whose home is not in (i, j]. */
+	for (j = (i + 1) & mask; b->idx[j] != CT_EMPTY; j = (j + 1) & mask) {
+		size_t home = idx_home(b->ents[b->idx[j] - 1].cgid);
+		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+
+		if (!stays) {
+			b->idx[i] = b->idx[j];
+			i = j;
+		}
+	}
+	b->idx[i] = CT_EMPTY;
+	/* Keep the array dense: the last entry fills the hole. */
+	last = --b->nr_cts;
+	if (pos != last) {
+		b->ents[pos] = b->ents[last];
+		b->idx[idx_slot(b, b->ents[pos].cgid)] = (uint32_t)pos + 1;
 	}
 }
 
@@ -555,6 +584,30 @@ static void free_objects(struct lxs_bpf *b)
 
 static int on_ring_sample(void *ctx, void *data, size_t size);
 
+static size_t dirty_map_len(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (sizeof(struct lxs_dirty) + page - 1) / page * page;
+}
+
+/* Maps the change flags. Without them (a kernel older than 5.5 cannot map an array)
+ * every drain reads every aggregate, as before: correct, only dearer. */
+static void map_dirty(struct lxs_bpf *b)
+{
+	void *p;
+
+	if (b->opts.force_full_drain || b->shared_fd[5] < 0)
+		return;
+	p = mmap(NULL, dirty_map_len(), PROT_READ | PROT_WRITE, MAP_SHARED, b->shared_fd[5], 0);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "lxcscale: BPF: cannot map the change flags (%s); every drain "
+			"reads every container\n", strerror(errno));
+		return;
+	}
+	b->dirty = p;
+}
+
 int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, size_t errlen)
 {
 	struct lxs_bpf *b;
@@ -593,8 +646,9 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 	b->batch_keys = calloc(LXS_BATCH, sizeof(uint64_t));
 	b->batch_vals = calloc((size_t)LXS_BATCH * b->ncpus, b->vsize);
 	b->one_val = calloc((size_t)b->ncpus, b->vsize);
-	b->table = calloc(CT_TABLE_CAP, sizeof(*b->table));
-	if (!b->batch_keys || !b->batch_vals || !b->one_val || !b->table) {
+	b->idx = calloc(CT_INDEX_CAP, sizeof(*b->idx));
+	b->taken = calloc(LXS_DIRTY_SLOTS / 8, sizeof(*b->taken));
+	if (!b->batch_keys || !b->batch_vals || !b->one_val || !b->idx || !b->taken) {
 		errbuf_set(err, errlen, "BPF: out of memory");
 		rc = -ENOMEM;
 		goto fail;
@@ -623,6 +677,7 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 	b->ctrs_fd = b->shared_fd[0];
 	b->cagg_fd = b->shared_fd[1];
 	b->stats_fd = b->shared_fd[3];
+	map_dirty(b);
 	b->rb = ring_buffer__new(b->shared_fd[2], on_ring_sample, b, NULL);
 	if (!b->rb) {
 		rc = errno ? -errno : -ENOMEM;
@@ -672,7 +727,11 @@ void lxs_bpf_close(struct lxs_bpf *b, bool unpin)
 	free(b->batch_keys);
 	free(b->batch_vals);
 	free(b->one_val);
-	free(b->table);
+	if (b->dirty)
+		munmap(b->dirty, dirty_map_len());
+	free(b->ents);
+	free(b->idx);
+	free(b->taken);
 	free(b);
 }
 
@@ -690,7 +749,7 @@ unsigned lxs_bpf_concerns(const struct lxs_bpf *b)
 
 static bool valid_cgid(uint64_t cgid)
 {
-	return cgid > LXS_OTHER_ID && cgid != LXS_TOMB;
+	return cgid > LXS_OTHER_ID && cgid != UINT64_MAX;
 }
 
 int lxs_bpf_add_container(struct lxs_bpf *b, uint64_t cgid, uint32_t vmid)
@@ -919,6 +978,10 @@ struct drain_out {
 	bool overflow;
 };
 
+/* Reports an aggregate that changed since the previous report (or whose baseline is
+ * new); an unchanged one has nothing to say. One whose delta cannot be written (out is
+ * full) keeps its previous sums, so the next drain reports this interval too; its change
+ * flag is raised again for that. */
 static void drain_one(struct lxs_bpf *b, uint64_t key, const void *vals, struct drain_out *d)
 {
 	struct ct_entry *e = ct_find(b, key);
@@ -928,11 +991,16 @@ static void drain_one(struct lxs_bpf *b, uint64_t key, const void *vals, struct 
 		return; /* not registered by the daemon (stale after a crash), or duplicate */
 	e->seen_gen = b->drain_gen;
 	sum_cpus(b, vals, &sum);
+	if (!e->first && memcmp(&sum, &e->prev, sizeof(sum)) == 0)
+		return;
 	if (d->n >= d->cap) {
 		d->overflow = true;
-		return; /* keep prev: the next drain reports this interval too */
+		if (b->dirty)
+			__atomic_store_n(&b->dirty->flag[lxs_dirty_slot(key)], 1, __ATOMIC_RELAXED);
+		return;
 	}
 	make_delta(e, &sum, &d->out[d->n++]);
+	b->dstats.reported++;
 }
 
 static int drain_iterate(struct lxs_bpf *b, struct drain_out *d)
@@ -975,40 +1043,136 @@ static int drain_batch(struct lxs_bpf *b, struct drain_out *d)
 	}
 }
 
+/* Every aggregate: batch lookups, or key iteration on kernels without them. */
+static int drain_all(struct lxs_bpf *b, struct drain_out *d)
+{
+	int rc = -EINVAL;
+
+	b->dstats.full++;
+	if (!b->batch_unsupported) {
+		rc = drain_batch(b, d);
+		if (rc == -EINVAL || rc == -ENOTSUP || rc == -EOPNOTSUPP) {
+			/* kernel without batch ops on this map type: iterate from now on */
+			b->batch_unsupported = true;
+			if (d->n) /* cannot happen: a kernel refuses the first call */
+				return rc;
+		}
+	}
+	if (b->batch_unsupported)
+		rc = drain_iterate(b, d);
+	return rc;
+}
+
+/* Takes every raised change flag (atomic exchange, a word of 8 flags at a time) into
+ * b->taken and returns how many were raised. */
+static size_t take_flags(struct lxs_bpf *b)
+{
+	uint64_t *w = (uint64_t *)b->dirty->flag;
+	size_t n = 0;
+
+	for (size_t i = 0; i < LXS_DIRTY_SLOTS / 8; i++) {
+		uint64_t old = 0;
+
+		if (__atomic_load_n(&w[i], __ATOMIC_RELAXED))
+			old = __atomic_exchange_n(&w[i], 0, __ATOMIC_SEQ_CST);
+		b->taken[i] = old;
+		for (uint64_t v = old; v; v >>= 8)
+			n += (v & 0xff) != 0;
+	}
+	return n;
+}
+
+/* Reads the aggregates of the containers behind one change flag. */
+static int drain_flag(struct lxs_bpf *b, size_t flag, struct drain_out *d)
+{
+	for (size_t i = flag; b->idx[i] != CT_EMPTY; i = (i + 1) & (CT_INDEX_CAP - 1)) {
+		uint64_t cgid = b->ents[b->idx[i] - 1].cgid;
+
+		if (idx_home(cgid) != flag)
+			continue;
+		b->dstats.lookups++;
+		if (bpf_map_lookup_elem(b->cagg_fd, &cgid, b->one_val) == 0)
+			drain_one(b, cgid, b->one_val, d);
+		else if (errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+static int drain_flagged(struct lxs_bpf *b, struct drain_out *d)
+{
+	for (size_t i = 0; i < LXS_DIRTY_SLOTS / 8; i++) {
+		uint8_t f[8];
+
+		if (!b->taken[i])
+			continue;
+		memcpy(f, &b->taken[i], sizeof(f)); /* byte k of the word is flag 8i + k */
+		for (size_t k = 0; k < 8; k++) {
+			int rc = f[k] ? drain_flag(b, i * 8 + k, d) : 0;
+
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static void clear_seen(struct lxs_bpf *b)
 {
 	if (++b->drain_gen == 0) { /* wrapped: make every stored generation stale */
-		for (size_t i = 0; i < CT_TABLE_CAP; i++)
-			b->table[i].seen_gen = 0;
+		for (size_t i = 0; i < b->nr_cts; i++)
+			b->ents[i].seen_gen = 0;
 		b->drain_gen = 1;
 	}
 }
 
+/*
+ * With the change flags, a drain reads only the aggregates flagged since the previous
+ * one: an idle container costs nothing. When more than a quarter of the containers are
+ * flagged, one walk of the whole map (64 entries per system call) is cheaper than a
+ * lookup each, so the drain reads everything. It also reads everything at the first
+ * drain (the baselines of aggregates reused after a crash) and every FULL_DRAIN_EVERY
+ * drains, so that a flag lost to anything outside the daemon (a map edited with
+ * bpftool) costs at most a few seconds of reporting delay, never a count.
+ */
 int lxs_bpf_drain(struct lxs_bpf *b, struct lxs_ct_delta *out, size_t cap, size_t *n)
 {
 	struct drain_out d = { .out = out, .cap = cap };
-	int rc = -EINVAL;
+	size_t flagged = 0;
+	int rc;
 
 	*n = 0;
 	if (!out && cap)
 		return -EINVAL;
 	clear_seen(b);
-	if (!b->batch_unsupported) {
-		rc = drain_batch(b, &d);
-		if (rc == -EINVAL || rc == -ENOTSUP || rc == -EOPNOTSUPP) {
-			/* kernel without batch ops on this map type: iterate from now on */
-			b->batch_unsupported = true;
-			clear_seen(b);
-			d.n = 0;
-			d.overflow = false;
-		}
+	b->dstats.drains++;
+	if (b->dirty)
+		flagged = take_flags(b);
+	if (!b->dirty || b->drains_to_full == 0 || flagged * 4 > b->nr_cts) {
+		rc = drain_all(b, &d);
+		b->drains_to_full = FULL_DRAIN_EVERY;
+	} else {
+		rc = drain_flagged(b, &d);
+		b->drains_to_full--;
 	}
-	if (b->batch_unsupported)
-		rc = drain_iterate(b, &d);
 	*n = d.n;
 	if (rc)
 		return rc;
 	return d.overflow ? -ENOBUFS : 0;
+}
+
+int lxs_bpf_read(struct lxs_bpf *b, uint64_t cgid, struct lxs_cagg *sum)
+{
+	if (bpf_map_lookup_elem(b->cagg_fd, &cgid, b->one_val))
+		return -errno;
+	sum_cpus(b, b->one_val, sum);
+	return 0;
+}
+
+void lxs_bpf_drain_stats(const struct lxs_bpf *b, struct lxs_bpf_drain_stats *st)
+{
+	*st = b->dstats;
+	st->change_flags = b->dirty != NULL;
 }
 
 int lxs_bpf_stat(const struct lxs_bpf *b, enum lxs_stat which, uint64_t *value)

@@ -46,6 +46,7 @@ struct lxs_bpf_opts {
 	bool count_other;            /* also aggregate tasks outside any container under LXS_OTHER_ID */
 	bool force_raw_tp;           /* skip tp_btf even when supported (tests of the fallback) */
 	bool force_iterate;          /* drain by key iteration, not batch lookups (tests) */
+	bool force_full_drain;       /* ignore the change flags: every drain reads everything */
 	bool want_runq;              /* load run-queue latency / on-CPU programs */
 	bool want_mem;               /* load memcg + direct reclaim programs */
 	bool want_oom;               /* load oom:mark_victim */
@@ -115,10 +116,29 @@ struct lxs_ct_delta {
 	bool first;                /* first drain that saw this container: deltas are 0 (baseline) */
 };
 
-/* Reads every aggregate (batch lookups, iteration on kernels without them) and writes the
- * deltas of the registered containers (and LXS_OTHER_ID when count_other) into out[0..cap).
- * *n = number written. -ENOBUFS when cap is too small (the first cap are still valid). */
+/* Writes the deltas of the registered containers (and LXS_OTHER_ID when count_other)
+ * whose aggregates changed since the previous drain into out[0..cap), and of those whose
+ * baseline is unknown (first = true: reused after a crash); a container not written had
+ * no event in the interval (all its deltas are 0). *n = number written. -ENOBUFS when
+ * cap is too small: the first cap are valid, the rest come at the next drain. Reads only
+ * the changed aggregates (the change flags of struct lxs_dirty), or all of them (batch
+ * lookups, or iteration on kernels without them) at the first drain, every 64th, when
+ * more than a quarter changed, and when the flags cannot be mapped. */
 int lxs_bpf_drain(struct lxs_bpf *b, struct lxs_ct_delta *out, size_t cap, size_t *n);
+
+/* The cumulative sums (over CPUs) of one container's aggregate, as the kernel holds them
+ * now; the drain's deltas add up to these. -ENOENT when it has none. */
+int lxs_bpf_read(struct lxs_bpf *b, uint64_t cgid, struct lxs_cagg *sum);
+
+/* What the drains cost so far (tests and bench). */
+struct lxs_bpf_drain_stats {
+	uint64_t drains;           /* lxs_bpf_drain calls */
+	uint64_t full;             /* of which read every aggregate */
+	uint64_t lookups;          /* single-aggregate reads for raised change flags */
+	uint64_t reported;         /* deltas written */
+	bool change_flags;         /* the flags are mapped (false: every drain is full) */
+};
+void lxs_bpf_drain_stats(const struct lxs_bpf *b, struct lxs_bpf_drain_stats *st);
 
 /* Cumulative counters from lxs_stats (summed over CPUs). */
 int lxs_bpf_stat(const struct lxs_bpf *b, enum lxs_stat which, uint64_t *value);

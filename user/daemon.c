@@ -240,6 +240,8 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	daemon_act_ct_added(d, ct);
 	if (d->bpf && lxs_bpf_add_container(d->bpf, ct->cgid, vmid) != 0)
 		log_warning("container %u: BPF cannot count it (map full?)", vmid);
+	else if (d->bpf)
+		ct->bpf_seen = true; /* counted from now: a drain without it means no events */
 	log_info("container %u: watching %s", vmid, cg_ct_path(ct->cg));
 	return;
 oom:

@@ -62,7 +62,9 @@ struct ct {
 
 	bool oom_baseline;           /* oom_seen holds a first reading */
 	uint64_t oom_seen;           /* cumulative OOM kills at the last evaluation */
-	bool bpf_seen;               /* a BPF drain reported this container */
+	bool bpf_seen;               /* BPF counts this container (registered in its set) */
+	uint64_t bpf_drain_no;       /* the drain that last reported it: runq_p50/p99 hold
+	                                that interval's values, 0 for a later interval */
 	uint64_t bpf_oom, bpf_reclaim_us;
 	double runq_p50_us, runq_p99_us;
 
@@ -128,6 +130,7 @@ struct daemon {
 	struct cmdq *cmdq;
 	struct lxs_bpf *bpf;
 	int64_t bpf_drain_ms;        /* monotonic ms of the last BPF drain (its interval) */
+	uint64_t bpf_drain_no;       /* BPF drains run */
 	struct lxs_ct_delta *deltas;
 	size_t deltas_cap;
 

@@ -86,8 +86,10 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 		       &raw.fs_used_bytes))
 		raw.known |= RAW_BIT(RAW_FS);
 	if (ct->bpf_seen) {
-		raw.runq_p50_us = ct->runq_p50_us;
-		raw.runq_p99_us = ct->runq_p99_us;
+		/* the drain reports only containers with events in its interval */
+		const bool fresh = ct->bpf_drain_no == d->bpf_drain_no;
+		raw.runq_p50_us = fresh ? ct->runq_p50_us : 0;
+		raw.runq_p99_us = fresh ? ct->runq_p99_us : 0;
 		raw.reclaim_stall_us = ct->bpf_reclaim_us;
 		raw.known |= RAW_BIT(RAW_RUNQ) | RAW_BIT(RAW_RECLAIM);
 		if (!(raw.known & RAW_BIT(RAW_OOM))) { /* no memory.events: BPF counts the kills */
@@ -669,14 +671,13 @@ static void drain_bpf(struct daemon *d)
 		return;
 	const int64_t now = daemon_mono_ms(), dt_ms = d->bpf_drain_ms ? now - d->bpf_drain_ms : 0;
 	d->bpf_drain_ms = now;
+	d->bpf_drain_no++;
 	for (size_t i = 0; i < n; i++) {
 		const struct lxs_ct_delta *x = &d->deltas[i];
 		struct ct *ct = daemon_find_cgid(d, x->cgid);
-		if (!ct)
+		if (!ct || x->first)
 			continue;
-		ct->bpf_seen = true;
-		if (x->first)
-			continue;
+		ct->bpf_drain_no = d->bpf_drain_no;
 		ct->runq_p50_us = (double)x->runq_p50_ns / 1000.0;
 		ct->runq_p99_us = (double)x->runq_p99_ns / 1000.0;
 		ct->bpf_reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;

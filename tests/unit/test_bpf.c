@@ -197,11 +197,10 @@ static void test_container_set(void **state)
 	assert_int_equal(lxs_bpf_add_container(b, 4242, 101), 0);
 	assert_int_equal(lxs_bpf_add_container(b, 4242, 101), 0); /* twice is fine */
 	assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(d[0].cgid, 4242);
-	assert_false(d[0].first);           /* created fresh: baseline known */
-	assert_int_equal(d[0].runq_count, 0);
-	assert_int_equal(d[0].runq_p50_ns, 0);
+	assert_int_equal(n, 0);             /* created fresh (baseline known), nothing ran */
+	struct lxs_cagg sum;
+	assert_int_equal(lxs_bpf_read(b, 4242, &sum), 0);
+	assert_int_equal(sum.runq_count, 0);
 
 	assert_int_equal(lxs_bpf_remove_container(b, 4242), 0);
 	assert_int_equal(lxs_bpf_remove_container(b, 4242), 0); /* already gone: fine */
@@ -217,18 +216,240 @@ static void test_drain_small_buffer(void **state)
 	struct lxs_bpf *b;
 	struct lxs_ct_delta d[4];
 	size_t n;
+	bool other = false;
 
 	(void)state;
 	NEED_ROOT();
-	opts_only(&o, false, false, false, true);
-	o.count_other = true;
+	opts_only(&o, true, false, false, false);
+	o.count_other = true; /* the host/other bucket: host tasks run all the time */
 	b = open_or_fail(&o);
 	for (uint64_t id = 100; id < 103; id++)
 		assert_int_equal(lxs_bpf_add_container(b, id, 0), 0);
-	assert_int_equal(lxs_bpf_drain(b, d, 1, &n), -ENOBUFS);
-	assert_int_equal(n, 1);
+	usleep(1000);
+	assert_int_equal(lxs_bpf_drain(b, d, 0, &n), -ENOBUFS);
+	assert_int_equal(n, 0);
+	usleep(1000);
 	assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
-	assert_int_equal(n, 4); /* three containers + the host/other bucket */
+	for (size_t i = 0; i < n; i++) {
+		assert_true(d[i].cgid == LXS_OTHER_ID); /* the three ids have no tasks */
+		other = true;
+	}
+	assert_true(other);
+	lxs_bpf_close(b, true);
+}
+
+/* ---- change flags ---------------------------------------------------------------------------- */
+
+/* A test container: a cgroup directly under CG_ROOT (container_level 1). */
+static uint64_t make_cg(char *path, size_t len, const char *tag)
+{
+	struct stat st;
+
+	snprintf(path, len, CG_ROOT "/lxcscale-test-%s-%d", tag, (int)getpid());
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_ino;
+}
+
+/* A child in cgroup `path` that sleeps `naps` times for `us` µs (one voluntary switch and
+ * one wake-up each), then exits. */
+static pid_t start_napper(const char *path, int naps, int us)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char buf[32], procs[256];
+		int fd;
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+		snprintf(buf, sizeof(buf), "%d", (int)getpid());
+		fd = open(procs, O_WRONLY);
+		if (fd < 0 || write(fd, buf, strlen(buf)) < 0)
+			_exit(1);
+		close(fd);
+		for (int i = 0; i < naps; i++)
+			usleep((useconds_t)us);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static bool have_cg_root(void)
+{
+	struct stat st;
+
+	return stat(CG_ROOT "/cgroup.procs", &st) == 0;
+}
+
+#define FAKE_IDLE 10 /* registered ids without a cgroup: never change, keep drains partial */
+
+/* After the first drain, a drain reads and reports only the container that ran. */
+static void test_drain_reads_only_changed(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf_drain_stats s0, s1;
+	struct lxs_bpf *b;
+	struct lxs_ct_delta d[16];
+	char busy[128], idle[128];
+	uint64_t busy_id, idle_id;
+	size_t n;
+
+	(void)state;
+	NEED_ROOT();
+	if (!have_cg_root())
+		skip();
+	busy_id = make_cg(busy, sizeof(busy), "flagbusy");
+	idle_id = make_cg(idle, sizeof(idle), "flagidle");
+	opts_only(&o, true, false, false, false);
+	o.container_level = 1;
+	b = open_or_fail(&o);
+	assert_int_equal(lxs_bpf_add_container(b, busy_id, 1), 0);
+	assert_int_equal(lxs_bpf_add_container(b, idle_id, 2), 0);
+	for (uint64_t i = 0; i < FAKE_IDLE; i++)
+		assert_int_equal(lxs_bpf_add_container(b, 7000000 + i, 0), 0);
+
+	assert_int_equal(lxs_bpf_drain(b, d, 16, &n), 0); /* the first reads everything */
+	assert_int_equal(n, 0);                            /* and nothing changed yet */
+	lxs_bpf_drain_stats(b, &s0);
+	assert_true(s0.change_flags);
+	assert_int_equal(s0.full, 1);
+
+	reap(start_napper(busy, 30, 200));
+	assert_int_equal(lxs_bpf_drain(b, d, 16, &n), 0);
+	lxs_bpf_drain_stats(b, &s1);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].cgid, busy_id);
+	assert_true(d[0].nvcsw >= 29);
+	assert_true(d[0].runq_count >= 29);
+	assert_int_equal(s1.full, 1);                 /* no full read */
+	assert_true(s1.lookups - s0.lookups >= 1);    /* the busy one, and any id sharing its flag */
+	assert_true(s1.lookups - s0.lookups <= 3);
+
+	/* Nothing ran: nothing read, except the child's last switch after waitpid. */
+	assert_int_equal(lxs_bpf_drain(b, d, 16, &n), 0);
+	assert_true(n == 0 || (n == 1 && d[0].cgid == busy_id && d[0].runq_count == 0));
+	assert_int_equal(lxs_bpf_drain(b, d, 16, &n), 0);
+	assert_int_equal(n, 0);
+	lxs_bpf_close(b, true);
+	rmdir(busy);
+	rmdir(idle);
+}
+
+/* Two containers busy while drains run as fast as they can into room for one delta: the
+ * deltas add up exactly to the kernel's cumulative counts, across partial drains, full
+ * drains and drains that ran out of room. */
+static void test_drain_loses_nothing(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf_drain_stats st;
+	struct lxs_bpf *b;
+	struct lxs_ct_delta d[1];
+	struct lxs_cagg total[2];
+	char path[2][128];
+	uint64_t id[2], nv[2] = { 0 }, niv[2] = { 0 }, rq[2] = { 0 }, on[2] = { 0 };
+	pid_t pid[2];
+	size_t n;
+	int quiet = 0, overflows = 0;
+	bool settled = false;
+
+	(void)state;
+	NEED_ROOT();
+	if (!have_cg_root())
+		skip();
+	id[0] = make_cg(path[0], sizeof(path[0]), "flagsum0");
+	id[1] = make_cg(path[1], sizeof(path[1]), "flagsum1");
+	opts_only(&o, true, false, false, false);
+	o.container_level = 1;
+	b = open_or_fail(&o);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(lxs_bpf_add_container(b, id[k], (uint32_t)k + 1), 0);
+	for (uint64_t i = 0; i < FAKE_IDLE; i++)
+		assert_int_equal(lxs_bpf_add_container(b, 7100000 + i, 0), 0);
+
+	for (int k = 0; k < 2; k++)
+		pid[k] = start_napper(path[k], 3000, 50);
+	for (;;) {
+		int rc = lxs_bpf_drain(b, d, 1, &n);
+		int live = 0;
+
+		assert_true(rc == 0 || rc == -ENOBUFS);
+		overflows += rc == -ENOBUFS;
+		for (size_t i = 0; i < n; i++)
+			for (int k = 0; k < 2; k++)
+				if (d[i].cgid == id[k]) {
+					nv[k] += d[i].nvcsw;
+					niv[k] += d[i].nivcsw;
+					rq[k] += d[i].runq_count;
+					on[k] += d[i].oncpu_ns;
+				}
+		for (int k = 0; k < 2; k++)
+			if (pid[k] > 0 && waitpid(pid[k], NULL, WNOHANG) == pid[k])
+				pid[k] = 0;
+		for (int k = 0; k < 2; k++)
+			live += pid[k] > 0;
+		/* done when both are gone and two drains in a row found nothing left */
+		quiet = !live && n == 0 && rc == 0 ? quiet + 1 : 0;
+		if (quiet == 2 && settled)
+			break;
+		if (quiet == 2) { /* a reaped child's very last switch may come a little later */
+			usleep(100000);
+			settled = true;
+			quiet = 0;
+		}
+	}
+	lxs_bpf_drain_stats(b, &st);
+	print_message("drains %llu (full %llu), lookups %llu, deltas %llu, out of room %d\n",
+		      (unsigned long long)st.drains, (unsigned long long)st.full,
+		      (unsigned long long)st.lookups, (unsigned long long)st.reported, overflows);
+	assert_true(st.full < st.drains);  /* the partial path was taken */
+	assert_true(overflows > 0);        /* and the out-of-room one */
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(lxs_bpf_read(b, id[k], &total[k]), 0);
+		assert_true(total[k].nvcsw >= 2700); /* a nap can end before the switch */
+		assert_int_equal(nv[k], total[k].nvcsw);
+		assert_int_equal(niv[k], total[k].nivcsw);
+		assert_int_equal(rq[k], total[k].runq_count);
+		assert_int_equal(on[k], total[k].oncpu_ns);
+	}
+	assert_int_equal(lxs_bpf_read(b, 424242, &total[0]), -ENOENT);
+	lxs_bpf_close(b, true);
+	rmdir(path[0]);
+	rmdir(path[1]);
+}
+
+/* Without the change flags every drain reads every aggregate, as before. */
+static void test_drain_without_flags(void **state)
+{
+	struct lxs_bpf_opts o;
+	struct lxs_bpf_drain_stats st;
+	struct lxs_bpf *b;
+	struct lxs_ct_delta d[4];
+	size_t n;
+
+	(void)state;
+	NEED_ROOT();
+	opts_only(&o, true, false, false, false);
+	o.force_full_drain = true;
+	b = open_or_fail(&o);
+	assert_int_equal(lxs_bpf_add_container(b, 5151, 1), 0);
+	assert_int_equal(lxs_bpf_add_container(b, 5152, 2), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0);
+		assert_int_equal(n, 0); /* read, unchanged, not reported */
+	}
+	lxs_bpf_drain_stats(b, &st);
+	assert_false(st.change_flags);
+	assert_int_equal(st.full, 3);
+	assert_int_equal(st.lookups, 0);
 	lxs_bpf_close(b, true);
 }
 
@@ -323,10 +544,12 @@ static void test_drain_iterate_matches_batch(void **state)
 		assert_true((long)d[0].runq_count >= kv - 1);
 		assert_true(d[0].oncpu_ns > 0);
 		assert_int_equal(lxs_bpf_drain(b, d, 4, &n), 0); /* nothing ran since */
-		assert_int_equal(n, 1);
 		/* but the dead child's very last switch may land after waitpid returned */
-		assert_true(d[0].nvcsw <= 1);
-		assert_int_equal(d[0].runq_count, 0);
+		assert_true(n <= 1);
+		if (n == 1) {
+			assert_true(d[0].nvcsw <= 1);
+			assert_int_equal(d[0].runq_count, 0);
+		}
 		lxs_bpf_close(b, true);
 	}
 	rmdir(parent);
@@ -335,7 +558,7 @@ static void test_drain_iterate_matches_batch(void **state)
 static int count_pins(const char *dir)
 {
 	static const char *const names[] = { "lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats",
-					     "lxs_ratelim" };
+					     "lxs_ratelim", "lxs_dirty" };
 	char p[256];
 	int n = 0;
 
@@ -395,12 +618,12 @@ static void test_pins_survive_crash(void **state)
 	opts_only(&o, true, false, false, false);
 	o.pin_dir = dir;
 	b = open_or_fail(&o);
-	assert_int_equal(count_pins(dir), 5);
+	assert_int_equal(count_pins(dir), 6);
 	assert_int_equal(lxs_bpf_add_container(b, id, 4711), 0);
 	assert_int_equal(lxs_bpf_add_container(b, 778, 4712), 0); /* will be gone after the crash */
 	assert_int_equal(lxs_bpf_prune(b), 0); /* both added in this run: nothing to prune */
 	lxs_bpf_close(b, false); /* crash */
-	assert_int_equal(count_pins(dir), 5);
+	assert_int_equal(count_pins(dir), 6);
 
 	b = open_or_fail(&o);
 	snprintf(path, sizeof(path), "%s/lxs_ctrs", dir);
@@ -620,7 +843,7 @@ static void remove_dir_files(const char *dir)
 {
 	char p[320];
 	static const char *const names[] = { "lxs_ctrs", "lxs_cagg", "lxs_events", "lxs_stats",
-					     "lxs_ratelim" };
+					     "lxs_ratelim", "lxs_dirty" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
@@ -660,6 +883,9 @@ int main(void)
 		cmocka_unit_test(test_container_set),
 		cmocka_unit_test(test_drain_small_buffer),
 		cmocka_unit_test(test_drain_iterate_matches_batch),
+		cmocka_unit_test(test_drain_reads_only_changed),
+		cmocka_unit_test(test_drain_loses_nothing),
+		cmocka_unit_test(test_drain_without_flags),
 		cmocka_unit_test(test_pins_survive_crash),
 		cmocka_unit_test(test_stale_pin_replaced),
 		cmocka_unit_test(test_consume_lifecycle),
