@@ -47,6 +47,10 @@
 #define HOT_HOLD_MS 5000          /* a container stays hot this long after its last hot sign */
 #define HOT_NEAR 0.8              /* usage above this share of a scale-up threshold is hot */
 #define IDLE_CPU_PCT 2.0          /* CPU use (% of the allocation) under which a container may be idle */
+/* An idle container whose tasks did not run since its last sample carries its pressure
+ * totals over instead of reading the three files, at most this many samples in a row
+ * (30 s at the default idle interval); see daemon_sample_ct. */
+#define PSI_CARRY_MAX 5
 
 struct ct {
 	struct daemon *d;
@@ -83,6 +87,7 @@ struct ct {
 	struct sampler_limits limits;
 	bool limits_known, limits_stale;
 	uint8_t samples_since_limits;
+	uint8_t psi_carried;         /* samples in a row that carried pressure over */
 	int psi_fd[2];               /* [0] memory some, [1] cpu some; -1 when none */
 	int mev_fd;                  /* memory.events (owned by cg), -1 when none */
 	bool gone;

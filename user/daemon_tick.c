@@ -51,8 +51,28 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	 * LIMITS_EVERY_SAMPLES-th sample and carries their values over in between. */
 	const bool limits = !ct->limits_known || ct->limits_stale || hot ||
 			    ct->samples_since_limits + 1 >= LIMITS_EVERY_SAMPLES;
+	/* Pressure of an idle container: nothing new can stall while none of its tasks runs,
+	 * except tasks starved of CPU or waiting on memory, and the PSI triggers (cpu and
+	 * memory) wake the daemon for those at once. So when cpu.stat shows that no task ran
+	 * since the previous sample, the pressure totals are carried over from it (the stall
+	 * of the interval is 0) instead of read: three reads of four on an idle container.
+	 * Every PSI_CARRY_MAX + 1-th idle sample reads them anyway (I/O waits have no trigger). */
+	const struct feat_raw *prev = ct->have_raw ? features_history_raw(ct->hist) : NULL;
+	const bool may_carry = ct->idle && !hot && prev && ct->psi_fd[0] >= 0 && ct->psi_fd[1] >= 0 &&
+			       ct->psi_carried < PSI_CARRY_MAX && (prev->known & RAW_BIT(RAW_CPU_USAGE));
+	unsigned mask = CG_READ_COUNTERS | (limits ? CG_READ_LIMITS : 0);
 	struct cg_sample s;
-	cg_err e = cg_sample_read_mask(ct->cg, limits ? CG_READ_ALL : CG_READ_COUNTERS, &s);
+	cg_err e = cg_sample_read_mask(ct->cg, mask | (may_carry ? 0 : CG_READ_PRESSURE), &s);
+	bool carry = may_carry && s.cpu_usage_usec.state == CG_KNOWN && s.cpu_usage_usec.v == prev->cpu_usage_usec;
+	if (e == CG_OK && may_carry && !carry) { /* it ran: read the pressure after all */
+		struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
+		static const enum cg_resource res[3] = { CG_RES_CPU, CG_RES_MEMORY, CG_RES_IO };
+		for (int i = 0; i < 3 && e != CG_GONE; i++) {
+			cg_err pe = cg_read_pressure(ct->cg, res[i], psi[i]);
+			if (pe == CG_GONE)
+				e = CG_GONE;
+		}
+	}
 	if (e == CG_GONE) {
 		ct->gone = true;
 		return false;
@@ -61,6 +81,8 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 		log_debug("container %u: sample: %s", ct->vmid, cg_strerror(e));
 		return false;
 	}
+	ct->psi_carried = carry ? ct->psi_carried + 1 : 0;
+	d->st.psi_carried += carry;
 	if (limits) {
 		sampler_limits_keep(&s, &ct->limits);
 		ct->limits_known = true;
@@ -74,9 +96,15 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	sampler_map_carried(&s, &ct->limits, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
 	daemon_act_alloc(ct, &ct->alloc, &raw);
 	daemon_budget_track(d, &ct->alloc, +1);
-	const struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
-	for (int i = 0; i < 3; i++)
-		ct->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
+	if (carry) { /* the previous totals; ct->psi_avg10 keeps the last values read */
+		const uint32_t psi_bits = RAW_BIT(RAW_PSI_CPU) | RAW_BIT(RAW_PSI_MEM) | RAW_BIT(RAW_PSI_IO);
+		memcpy(raw.psi_total_us, prev->psi_total_us, sizeof(raw.psi_total_us));
+		raw.known = (raw.known & ~psi_bits) | (prev->known & psi_bits);
+	} else {
+		const struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
+		for (int i = 0; i < 3; i++)
+			ct->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
+	}
 	if (ctextra_net(&ct->extra, &d->roots, now_ms, &raw.net_rx_bytes, &raw.net_tx_bytes))
 		raw.known |= RAW_BIT(RAW_NET);
 	/* statvfs costs a path walk through /proc/<pid>/root; a quiet container's disk usage

@@ -472,15 +472,23 @@ static void test_sample_mask(void **state)
 	make_full_ct(106);
 	assert_int_equal(cg_ct_open(h, 106, &ct), CG_OK);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_ALL), 16);
-	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 10);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 7);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_PRESSURE), 3);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_LIMITS), 6);
 
 	assert_int_equal(cg_sample_read_mask(ct, CG_READ_COUNTERS, &s), CG_OK);
 	assert_true(s.mono_ns > 0);
 	assert_true(s.cpu_usage_usec.v == 1000 && s.mem_current.v == 100 * MiB && s.mem_file.v == 40000000);
 	assert_true(s.ev_high.v == 5 && s.swap_current.state == CG_KNOWN && s.io_rbytes.v == 101);
-	assert_true(s.pids_current.v == 12 && s.psi_cpu.some.total.v == 123456 &&
-	            s.psi_memory.full.total.v == 789 && s.psi_io.some.total.state == CG_KNOWN);
+	assert_true(s.pids_current.v == 12);
+	assert_int_equal(s.psi_cpu.some.total.state, CG_UNKNOWN); /* pressure: its own class */
+	assert_int_equal(s.psi_io.some.total.state, CG_UNKNOWN);
+
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_PRESSURE, &s), CG_OK);
+	assert_true(s.psi_cpu.some.total.v == 123456 && s.psi_memory.full.total.v == 789 &&
+	            s.psi_io.some.total.state == CG_KNOWN);
+	assert_int_equal(s.cpu_usage_usec.state, CG_UNKNOWN);
+	assert_int_equal(s.mem_current.state, CG_UNKNOWN);
 	assert_int_equal(s.cpu_max_quota_usec.state, CG_UNKNOWN);
 	assert_int_equal(s.cpu_max_period_usec.state, CG_UNKNOWN);
 	assert_int_equal(s.cpuset_cpus.state, CG_UNKNOWN);
@@ -503,7 +511,7 @@ static void test_sample_mask(void **state)
 	assert_int_equal(s.psi_cpu.some.total.state, CG_UNKNOWN);
 	assert_int_equal(s.io_rbytes.state, CG_UNKNOWN);
 
-	/* both classes: the same as a full read */
+	/* every class: the same as a full read */
 	struct cg_sample all;
 	assert_int_equal(cg_sample_read_mask(ct, CG_READ_ALL, &s), CG_OK);
 	assert_int_equal(cg_sample_read(ct, &all), CG_OK);
@@ -511,8 +519,8 @@ static void test_sample_mask(void **state)
 	assert_memory_equal(&s, &all, sizeof s);
 
 	assert_int_equal(cg_sample_read_mask(ct, 0, &s), CG_EINVAL);
-	assert_int_equal(cg_sample_read_mask(ct, 4, &s), CG_EINVAL);
-	assert_int_equal(cg_sample_read_mask(ct, CG_READ_ALL | 8, &s), CG_EINVAL);
+	assert_int_equal(cg_sample_read_mask(ct, 8, &s), CG_EINVAL);
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_ALL | 16, &s), CG_EINVAL);
 	cg_ct_close(ct);
 
 	/* a host without the controllers (this one): only counters are held */
@@ -520,7 +528,8 @@ static void test_sample_mask(void **state)
 	put(ct_dir(107), "cpu.stat", "usage_usec 77\n");
 	put(ct_dir(107), "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n");
 	assert_int_equal(cg_ct_open(h, 107, &ct), CG_OK);
-	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 2);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 1);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_PRESSURE), 1);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_LIMITS), 0);
 	assert_int_equal(cg_sample_read_mask(ct, CG_READ_LIMITS, &s), CG_OK); /* nothing to read */
 	assert_int_equal(s.cpu_max_quota_usec.state, CG_UNKNOWN);

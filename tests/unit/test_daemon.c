@@ -380,6 +380,26 @@ static void test_idle_sampling(void **state)
 	}
 	assert_int_equal(total, 2 * n);
 
+	/* Idle, with its PSI triggers armed and no task running: the pressure files are read at
+	 * one idle sample in PSI_CARRY_MAX + 1 and carried over at the others. */
+	struct ct *ct201 = daemon_find(d, 201);
+	assert_non_null(ct201);
+	if (ct201->psi_fd[0] >= 0 && ct201->psi_fd[1] >= 0) {
+		daemon_get_stats(d, &st);
+		uint64_t carried0 = st.psi_carried, samples0 = st.samples;
+		for (int i = 0; i < 8 * (PSI_CARRY_MAX + 1) * 2; i++)
+			samples_after_tick(d);
+		daemon_get_stats(d, &st);
+		uint64_t carried = st.psi_carried - carried0, sampled = st.samples - samples0;
+		print_message("idle samples %llu, pressure carried over in %llu\n",
+			      (unsigned long long)sampled, (unsigned long long)carried);
+		assert_true(carried > 0);
+		assert_true(carried <= sampled * PSI_CARRY_MAX / (PSI_CARRY_MAX + 1) + n);
+		assert_true(carried >= sampled * (PSI_CARRY_MAX - 1) / (PSI_CARRY_MAX + 1));
+	} else {
+		print_message("no PSI triggers on this host: pressure read at every sample\n");
+	}
+
 	/* 201 burns CPU: from its next (idle) reading on it is read at least every 2 ticks */
 	char procs[320];
 	snprintf(procs, sizeof(procs), "%s/201/cgroup.procs", root);
@@ -396,8 +416,14 @@ static void test_idle_sampling(void **state)
 	for (int i = 0; i < 8; i++) /* 201's idle reading sees the use */
 		samples_after_tick(d);
 	total = 0;
+	daemon_get_stats(d, &st);
+	uint64_t carried_busy = st.psi_carried;
 	for (int i = 0; i < 8; i++)
 		total += samples_after_tick(d);
+	daemon_get_stats(d, &st);
+	/* its tasks run: 201 reads its pressure (other idle ones may still carry theirs) */
+	assert_true(st.psi_carried - carried_busy <= n - 1);
+	assert_int_equal(ct201->psi_carried, 0);
 	kill(burner, SIGKILL);
 	waitpid(burner, NULL, 0);
 	assert_true(total >= 4 + (n - 1)); /* idle it would be n */
