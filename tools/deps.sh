@@ -6,7 +6,7 @@ set -eu
 PKGS="
 make gcc clang llvm pkg-config bpftool
 libbpf-dev libelf-dev zlib1g-dev libzstd-dev libyaml-dev libjson-c-dev
-libcurl4-openssl-dev libmicrohttpd-dev libsystemd-dev libcmocka-dev
+libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev
 qemu-system-x86 busybox-static cpio kmod xz-utils
 debootstrap dpkg-dev debhelper fakeroot lintian groff-base bash-completion
 python3 python3-sklearn valgrind curl jq

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <systemd/sd-daemon.h>
+#include "sdnotify.h"
 #include <time.h>
 #include <unistd.h>
 
@@ -648,7 +648,7 @@ static void notify(struct daemon *d, int64_t now_ms)
 		char line[256], msg[300];
 		daemon_status_line(d, line, sizeof(line));
 		snprintf(msg, sizeof(msg), "STATUS=%s", line);
-		sd_notify(0, msg);
+		sdnotify_send(msg);
 		d->next_status_ms = now_ms + STATUS_EVERY_MS;
 	}
 	/* Containers come and go and the model is rebuilt on another thread: freed memory in

@@ -28,7 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
+#include "sdnotify.h"
 #include <unistd.h>
 
 #include "api.h"
@@ -391,7 +391,7 @@ static void start_actuation(struct lxcscaled *dm)
 
 static void reload(struct lxcscaled *dm)
 {
-	sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
+	sdnotify_send("RELOADING=1\nSTATUS=reloading configuration");
 	struct lxcscale_config *n = config_new();
 	struct config_diag *d = calloc(1, sizeof(*d));
 	if (!n || !d) {
@@ -432,7 +432,7 @@ static void reload(struct lxcscaled *dm)
 out:
 	config_free(n);
 	free(d);
-	sd_notify(0, "READY=1\nSTATUS=running");
+	sdnotify_send("READY=1\nSTATUS=running");
 }
 
 static void on_signal(struct loop *l, int signo, void *arg)
@@ -446,7 +446,7 @@ static void on_signal(struct loop *l, int signo, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("%s: stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-		sd_notify(0, "STOPPING=1");
+		sdnotify_send("STOPPING=1");
 		loop_stop(l);
 		break;
 	default:
@@ -462,7 +462,7 @@ static void on_watchdog(struct loop *l, int timer_id, uint64_t expirations, void
 	(void)timer_id;
 	(void)expirations;
 	(void)arg;
-	sd_notify(0, "WATCHDOG=1");
+	sdnotify_send("WATCHDOG=1");
 }
 
 /* Classic detach when started by hand without --foreground: fork, setsid, fork. */
@@ -636,14 +636,14 @@ int main(int argc, char **argv)
 		start_actuation(&dm);
 	api_up(&dm);
 	uint64_t wd_usec = 0;
-	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
+	if (sdnotify_watchdog_usec(&wd_usec) > 0 && wd_usec >= 2000) {
 		uint64_t every_ms = wd_usec / 2000; /* twice per watchdog period */
 		if (loop_add_timer(dm.loop, every_ms, every_ms, on_watchdog, NULL) < 0)
 			log_error("cannot arm the systemd watchdog timer: %m");
 		else
 			log_info("systemd watchdog: pinging every %llu ms", (unsigned long long)every_ms);
 	}
-	sd_notify(0, "READY=1\nSTATUS=running");
+	sdnotify_send("READY=1\nSTATUS=running");
 	log_info("ready: SIGHUP reloads the configuration, SIGTERM stops");
 	rc = loop_run(dm.loop) == 0 ? 0 : 1;
 	if (rc)
