@@ -35,6 +35,9 @@ CPPFLAGS += -D_GNU_SOURCE -DLXCSCALE_VERSION='"$(VERSION)"' \
             -Iiforest -Icgroup -Iuser -Iapi -Ibpf -I$(BUILD)/bpf $(PKG_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fno-strict-aliasing -pthread
 LDFLAGS  ?=
+# --as-needed: the daemon does not call libcurl (user/curl_api.c loads it when needed),
+# so it must not be linked against it; the command-line tool and tests that do call it are.
+LDFLAGS  += -Wl,--as-needed
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(SANITIZE),1)

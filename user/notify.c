@@ -7,7 +7,6 @@
  */
 #include "notify.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <pthread.h>
@@ -17,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "persist_backend.h" /* persist_curl_global_init */
+#include "curl_api.h"
 
 struct event {
 	enum notify_kind kind;
@@ -121,12 +120,13 @@ static bool post(struct notifier *n, enum notify_channel ch, const struct event 
 	}
 	const char *body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 
-	CURL *c = curl_easy_init();
+	const struct curl_api *cu = curl_api();
+	CURL *c = cu ? cu->easy_init() : NULL; /* no libcurl: a failed delivery */
 	if (!c) {
 		json_object_put(o);
 		return false;
 	}
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *hdr = cu->slist_append(NULL, "Content-Type: application/json");
 	switch (ch) {
 	case NOTIFY_WEBHOOK:
 		snprintf(url, sizeof(url), "%s", n->s.webhook_url);
@@ -137,36 +137,36 @@ static bool post(struct notifier *n, enum notify_channel ch, const struct event 
 			l--;
 		snprintf(url, sizeof(url), "%.*s/message", (int)l, n->s.gotify_url);
 		snprintf(hdr_key, sizeof(hdr_key), "X-Gotify-Key: %s", n->s.gotify_token);
-		hdr = curl_slist_append(hdr, hdr_key);
+		hdr = cu->slist_append(hdr, hdr_key);
 		explicit_bzero(hdr_key, sizeof(hdr_key));
 		break;
 	}
 	default: {
-		char *msg = curl_easy_escape(c, e->title, 0);
+		char *msg = cu->easy_escape(c, e->title, 0);
 		snprintf(url, sizeof(url), "%s%sstatus=%s&msg=%s", n->s.kuma_push_url,
 		         strchr(n->s.kuma_push_url, '?') ? "&" : "?",
 		         e->kind == NOTIFY_FAILURE ? "down" : "up", msg ? msg : "");
-		curl_free(msg);
+		cu->free(msg);
 		break;
 	}
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)n->s.timeout_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, n->s.verify_tls ? 1L : 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, n->s.verify_tls ? 2L : 0L);
+	cu->easy_setopt(c, CURLOPT_URL, url);
+	cu->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	cu->easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)n->s.timeout_ms);
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, n->s.verify_tls ? 1L : 0L);
+	cu->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, n->s.verify_tls ? 2L : 0L);
 	if (n->s.ca_file[0])
-		curl_easy_setopt(c, CURLOPT_CAINFO, n->s.ca_file);
-	CURLcode rc = curl_easy_perform(c);
+		cu->easy_setopt(c, CURLOPT_CAINFO, n->s.ca_file);
+	CURLcode rc = cu->easy_perform(c);
 	long status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
+	cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	cu->slist_free_all(hdr);
+	cu->easy_cleanup(c);
 	json_object_put(o);
 	return rc == CURLE_OK && status >= 200 && status < 300;
 }
@@ -246,7 +246,8 @@ int notify_start(const struct notify_settings *s, struct notifier **out)
 	n->enabled[NOTIFY_WEBHOOK] = s->webhook_url[0] != '\0';
 	n->enabled[NOTIFY_GOTIFY] = s->gotify_url[0] != '\0';
 	n->enabled[NOTIFY_KUMA] = s->kuma_push_url[0] != '\0';
-	persist_curl_global_init();
+	if (n->enabled[NOTIFY_WEBHOOK] || n->enabled[NOTIFY_GOTIFY] || n->enabled[NOTIFY_KUMA])
+		(void)curl_api(); /* loaded (and initialised) before our thread uses it */
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
 	/* notify_flush waits a bounded time: on the monotonic clock, so a clock set back

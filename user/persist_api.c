@@ -12,7 +12,7 @@
  */
 #include "persist_backend.h"
 
-#include <curl/curl.h>
+#include "curl_api.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -36,17 +36,6 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n; /* take everything, keep what fits */
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-void persist_curl_global_init(void)
-{
-	pthread_once(&curl_once, curl_init_once);
-}
-
 /* The first line of s, bounded, without CR/LF. */
 static void first_line(char *dst, size_t len, const char *s)
 {
@@ -66,8 +55,12 @@ static CURLcode api_request(const struct persist_settings *s, const char *method
 {
 	*status = 0;
 	line[0] = '\0';
-	persist_curl_global_init();
-	CURL *c = curl_easy_init();
+	const struct curl_api *cu = curl_api();
+	if (!cu) {
+		snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_api_error());
+		return CURLE_FAILED_INIT;
+	}
+	CURL *c = cu->easy_init();
 	if (!c) {
 		snprintf(errbuf, CURL_ERROR_SIZE, "curl_easy_init failed");
 		return CURLE_FAILED_INIT;
@@ -79,47 +72,47 @@ static CURLcode api_request(const struct persist_settings *s, const char *method
 	snprintf(url, sizeof(url), "%.*s%s", (int)url_base, s->api_url, path);
 	snprintf(auth, sizeof(auth), "Authorization: PVEAPIToken=%s=%s", s->api_token_id,
 	         s->api_token_secret);
-	struct curl_slist *hdr = curl_slist_append(NULL, auth);
+	struct curl_slist *hdr = cu->slist_append(NULL, auth);
 	explicit_bzero(auth, sizeof(auth));
 	struct buf *head = calloc(1, sizeof(*head));
 	if (!hdr || !head) {
-		curl_slist_free_all(hdr);
+		cu->slist_free_all(hdr);
 		free(head);
-		curl_easy_cleanup(c);
+		cu->easy_cleanup(c);
 		snprintf(errbuf, CURL_ERROR_SIZE, "out of memory");
 		return CURLE_OUT_OF_MEMORY;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	cu->easy_setopt(c, CURLOPT_URL, url);
+	cu->easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, head);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)s->call_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)s->call_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, s->api_verify_tls ? 1L : 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, s->api_verify_tls ? 2L : 0L);
+		cu->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	cu->easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	cu->easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+	cu->easy_setopt(c, CURLOPT_HEADERDATA, head);
+	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)s->call_timeout_ms);
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)s->call_timeout_ms);
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, s->api_verify_tls ? 1L : 0L);
+	cu->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, s->api_verify_tls ? 2L : 0L);
 	if (s->api_ca_file[0])
-		curl_easy_setopt(c, CURLOPT_CAINFO, s->api_ca_file);
+		cu->easy_setopt(c, CURLOPT_CAINFO, s->api_ca_file);
 
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdr);
+	CURLcode rc = cu->easy_perform(c);
+	cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	cu->easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	cu->slist_free_all(hdr);
 	/* status line of the last response, e.g. "HTTP/1.1 500 CT is locked (backup)" */
 	const char *last = head->data;
 	for (const char *p = head->data; (p = strstr(p, "\nHTTP/")) != NULL; p++)
 		last = p + 1; /* a status line starts a line; "Server: BaseHTTP/0.6" does not */
 	first_line(line, line_len, last);
 	free(head);
-	curl_easy_cleanup(c);
+	cu->easy_cleanup(c);
 	return rc;
 }
 
@@ -142,7 +135,7 @@ enum persist_status persist_api_call(const struct persist_settings *s,
 	CURLcode rc = api_request(s, "PUT", path, body, &status, line, sizeof(line), resp, errbuf);
 	enum persist_status st;
 	if (rc != CURLE_OK) {
-		snprintf(detail, len, "PUT %u: %s", t->vmid, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		snprintf(detail, len, "PUT %u: %s", t->vmid, errbuf[0] ? errbuf : curl_api_strerror(rc));
 		st = PERSIST_FAILED;
 	} else if (status == 200) {
 		snprintf(detail, len, "PUT %u: 200", t->vmid);
@@ -171,7 +164,7 @@ int persist_api_read_config(const struct persist_settings *s, uint32_t vmid,
 	CURLcode rc = api_request(s, "GET", path, NULL, &status, line, sizeof(line), resp, errbuf);
 	int ret;
 	if (rc != CURLE_OK) {
-		snprintf(detail, len, "GET %u config: %s", vmid, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		snprintf(detail, len, "GET %u config: %s", vmid, errbuf[0] ? errbuf : curl_api_strerror(rc));
 		ret = -EIO;
 	} else if (status != 200) {
 		snprintf(detail, len, "GET %u config: %s", vmid, line);

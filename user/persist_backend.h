@@ -14,8 +14,6 @@ enum persist_status persist_pct_call(const struct persist_settings *s,
 enum persist_status persist_api_call(const struct persist_settings *s,
                                      const struct persist_target *t, char *detail, size_t len);
 
-/* curl_global_init, once per process (it is not thread-safe on older libcurl). */
-void persist_curl_global_init(void);
 
 /* GET .../config?current=1 (see pve_config_read). */
 int persist_api_read_config(const struct persist_settings *s, uint32_t vmid,

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "curl_api.h"
 #include "persist_backend.h"
 
 struct entry {
@@ -361,7 +362,7 @@ int persister_start(const struct persist_settings *s, struct persister **out)
 		return rc;
 	}
 	if (s->backend == PERSIST_BACKEND_API)
-		persist_curl_global_init(); /* before any thread of ours uses curl */
+		(void)curl_api(); /* loaded (and initialised) before our thread uses it */
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

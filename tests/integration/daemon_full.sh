@@ -212,10 +212,12 @@ printf 'rate_limiting:\n  max_requests_per_minute: 500\n' >>"$W/cfg.yaml"
 kill -HUP "$DPID"
 check "SIGHUP with a changed API setting: the API is restarted and answers" \
 	"wait_log 'the REST API.s settings changed: restarting it' 50 && wait_json /api/v1/containers '.containers | length == 2'"
+check "no notifier, pct persistence: libcurl is not even mapped" "! grep -q libcurl /proc/$DPID/maps"
 printf 'notifications:\n  webhook_url: "http://127.0.0.1:9/lxcscale-test"\n' >>"$W/cfg.yaml"
 kill -HUP "$DPID"
 check "SIGHUP with new notifications.*: the notifier is restarted, no restart asked for" \
 	"wait_log 'notifications restarted with the new settings' 50 && ! grep -q 'take effect at the next start' '$W/daemon.log'"
+check "... and libcurl is loaded for it" "grep -q libcurl /proc/$DPID/maps"
 
 kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=""
 if stop_daemon; then ok "SIGTERM: clean stop (exit 0)"; else bad "the daemon did not stop cleanly"; fi
