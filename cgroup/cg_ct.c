@@ -205,7 +205,7 @@ static void parse_into(enum cg_file f, const char *t, size_t n, struct cg_sample
 
 /* Which class each file is in (cgroup.h, enum cg_read_class). */
 static const uint8_t file_class[CG_F__COUNT] = {
-	[CG_F_CPU_STAT] = CG_READ_COUNTERS,
+	[CG_F_CPU_STAT] = CG_READ_CPU,
 	[CG_F_CPU_MAX] = CG_READ_LIMITS,
 	[CG_F_CPUSET_CPUS] = CG_READ_LIMITS,
 	[CG_F_CPUSET_EFF] = CG_READ_LIMITS,

@@ -218,13 +218,14 @@ struct cg_sample {
  * the read; what was read before stays in *out. */
 cg_err cg_sample_read(cg_ct *ct, struct cg_sample *out);
 
-/* The files of a sample fall in three classes. Counters move all the time; limits change
+/* The files of a sample fall in four classes. Counters move all the time; limits change
  * only when someone writes them (an admin, pct, the caller itself), so a caller that
- * samples often may read them now and then and keep the last values meanwhile. Pressure
- * moves only while the container has tasks that want to run or wait on memory or I/O, so
- * a caller that knows the container is idle may read it less often.
- *   CG_READ_COUNTERS: cpu.stat, memory.current, memory.stat, memory.events,
- *                     memory.swap.current, io.stat, pids.current
+ * samples often may read them now and then and keep the last values meanwhile. CPU time
+ * and pressure move only while the container has tasks that run, or want to run or wait
+ * on memory or I/O, so a caller that knows none of them ran may skip them.
+ *   CG_READ_CPU:      cpu.stat
+ *   CG_READ_COUNTERS: memory.current, memory.stat, memory.events, memory.swap.current,
+ *                     io.stat, pids.current
  *   CG_READ_PRESSURE: cpu.pressure, memory.pressure, io.pressure
  *   CG_READ_LIMITS:   cpu.max, cpuset.cpus, cpuset.cpus.effective, memory.max, memory.high,
  *                     memory.swap.max */
@@ -232,7 +233,8 @@ enum cg_read_class {
 	CG_READ_COUNTERS = 1u << 0,
 	CG_READ_LIMITS = 1u << 1,
 	CG_READ_PRESSURE = 1u << 2,
-	CG_READ_ALL = CG_READ_COUNTERS | CG_READ_LIMITS | CG_READ_PRESSURE,
+	CG_READ_CPU = 1u << 3,
+	CG_READ_ALL = CG_READ_CPU | CG_READ_COUNTERS | CG_READ_LIMITS | CG_READ_PRESSURE,
 };
 /* cg_sample_read() of the files in `mask` (enum cg_read_class bits) only: the values of
  * the other files stay CG_UNKNOWN. CG_EINVAL for an empty mask or unknown bits. */

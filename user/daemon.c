@@ -548,6 +548,7 @@ static void open_bpf(struct daemon *d)
 	if (loop_add_fd(d->loop, lxs_bpf_ring_fd(d->bpf), EPOLLIN, on_bpf_ring, d) != 0)
 		log_warning("BPF ring buffer: cannot watch it; per-tick aggregates only");
 	d->st.bpf = true;
+	d->bpf_counts_cpu = (lxs_bpf_concerns(d->bpf) & LXS_CONCERN_RUNQ) != 0;
 	log_info("BPF: attached as %s", lxs_bpf_attach_mode(d->bpf));
 }
 

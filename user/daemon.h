@@ -96,6 +96,7 @@ void daemon_tick(struct daemon *d);
 struct daemon_stats {
 	uint64_t ticks, samples, rows, fed, scored, decisions, events, event_evaluations;
 	uint64_t psi_carried;                        /* samples that carried pressure over */
+	uint64_t cpu_from_bpf;                       /* ... and cpu.stat, BPF showing no task ran */
 	uint64_t tick_wall_ns, tick_cpu_ns;          /* totals over all ticks */
 	uint64_t tick_wall_max_ns;
 	size_t containers;

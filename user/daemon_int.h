@@ -69,6 +69,8 @@ struct ct {
 	bool bpf_seen;               /* BPF counts this container (registered in its set) */
 	uint64_t bpf_drain_no;       /* the drain that last reported it: runq_p50/p99 hold
 	                                that interval's values, 0 for a later interval */
+	uint64_t bpf_sample_no;      /* d->bpf_drain_no at its last sample */
+	bool cpu_from_bpf;           /* its last sample took cpu.stat as unchanged from BPF */
 	uint64_t bpf_oom, bpf_reclaim_us;
 	double runq_p50_us, runq_p99_us;
 
@@ -136,6 +138,9 @@ struct daemon {
 	struct lxs_bpf *bpf;
 	int64_t bpf_drain_ms;        /* monotonic ms of the last BPF drain (its interval) */
 	uint64_t bpf_drain_no;       /* BPF drains run */
+	uint64_t bpf_fail_no;        /* the last drain that failed (its reports may be missing) */
+	bool bpf_counts_cpu;         /* the run-queue programs are attached: a container BPF
+	                                never reports had no task switched in or out */
 	struct lxs_ct_delta *deltas;
 	size_t deltas_cap;
 

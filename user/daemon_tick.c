@@ -51,18 +51,39 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	 * LIMITS_EVERY_SAMPLES-th sample and carries their values over in between. */
 	const bool limits = !ct->limits_known || ct->limits_stale || hot ||
 			    ct->samples_since_limits + 1 >= LIMITS_EVERY_SAMPLES;
-	/* Pressure of an idle container: nothing new can stall while none of its tasks runs,
-	 * except tasks starved of CPU or waiting on memory, and the PSI triggers (cpu and
-	 * memory) wake the daemon for those at once. So when cpu.stat shows that no task ran
-	 * since the previous sample, the pressure totals are carried over from it (the stall
-	 * of the interval is 0) instead of read: three reads of four on an idle container.
-	 * Every PSI_CARRY_MAX + 1-th idle sample reads them anyway (I/O waits have no trigger). */
+	/* An idle container whose tasks did not run since its previous sample:
+	 *   - its pressure: nothing new can stall while none of its tasks runs, except tasks
+	 *     starved of CPU or waiting on memory, and the PSI triggers (cpu and memory) wake
+	 *     the daemon for those at once. So its pressure totals are carried over from the
+	 *     previous sample (the stall of the interval is 0) instead of read;
+	 *   - its CPU time: when BPF counts its scheduling (bpf_quiet: no drain reported it
+	 *     since that sample, none failed), cpu.stat cannot have moved and is not read;
+	 *     otherwise an unchanged cpu.stat is what says no task ran.
+	 * Every PSI_CARRY_MAX + 1-th idle sample reads everything anyway (I/O waits have no
+	 * trigger). Memory, I/O and pids counters are always read: reclaim, writeback and
+	 * socket buffers move them without the container's tasks. */
 	const struct feat_raw *prev = ct->have_raw ? features_history_raw(ct->hist) : NULL;
 	const bool may_carry = ct->idle && !hot && prev && ct->psi_fd[0] >= 0 && ct->psi_fd[1] >= 0 &&
 			       ct->psi_carried < PSI_CARRY_MAX && (prev->known & RAW_BIT(RAW_CPU_USAGE));
-	unsigned mask = CG_READ_COUNTERS | (limits ? CG_READ_LIMITS : 0);
+	const bool bpf_quiet = may_carry && d->bpf_counts_cpu && ct->bpf_seen &&
+			       ct->bpf_drain_no <= ct->bpf_sample_no && d->bpf_fail_no <= ct->bpf_sample_no;
+	const unsigned mask = (bpf_quiet ? 0 : CG_READ_CPU) | CG_READ_COUNTERS | (limits ? CG_READ_LIMITS : 0) |
+			      (may_carry ? 0 : CG_READ_PRESSURE);
 	struct cg_sample s;
-	cg_err e = cg_sample_read_mask(ct->cg, mask | (may_carry ? 0 : CG_READ_PRESSURE), &s);
+	cg_err e = CG_OK;
+	if (cg_ct_files_held(ct->cg, mask)) {
+		e = cg_sample_read_mask(ct->cg, mask, &s);
+	} else { /* nothing to read (a host without the memory controller): all carried */
+		memset(&s, 0, sizeof(s));
+		s.mono_ns = (uint64_t)now_ms * 1000000;
+	}
+	if (bpf_quiet) {
+		s.cpu_usage_usec = (cg_u64){ prev->cpu_usage_usec, CG_KNOWN };
+		if (prev->known & RAW_BIT(RAW_THROTTLE)) {
+			s.cpu_nr_periods = (cg_u64){ prev->nr_periods, CG_KNOWN };
+			s.cpu_nr_throttled = (cg_u64){ prev->nr_throttled, CG_KNOWN };
+		}
+	}
 	bool carry = may_carry && s.cpu_usage_usec.state == CG_KNOWN && s.cpu_usage_usec.v == prev->cpu_usage_usec;
 	if (e == CG_OK && may_carry && !carry) { /* it ran: read the pressure after all */
 		struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
@@ -83,6 +104,8 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	}
 	ct->psi_carried = carry ? ct->psi_carried + 1 : 0;
 	d->st.psi_carried += carry;
+	ct->cpu_from_bpf = bpf_quiet;
+	d->st.cpu_from_bpf += bpf_quiet;
 	if (limits) {
 		sampler_limits_keep(&s, &ct->limits);
 		ct->limits_known = true;
@@ -129,6 +152,7 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	if (d->rec)
 		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &raw);
 	ct->last_sample_ms = now_ms;
+	ct->bpf_sample_no = d->bpf_drain_no;
 	ct->pub_stale = true;
 	d->st.samples++;
 	bool row = features_feed_raw(ct->hist, &raw);
@@ -688,18 +712,22 @@ static void drain_bpf(struct daemon *d)
 	size_t want = d->n_cts + 8;
 	if (d->deltas_cap < want) {
 		struct lxs_ct_delta *n = realloc(d->deltas, want * 2 * sizeof(*n));
-		if (!n)
+		if (!n) { /* not drained: the next drain reports this interval */
+			d->bpf_fail_no = ++d->bpf_drain_no;
 			return;
+		}
 		d->deltas = n;
 		d->deltas_cap = want * 2;
 	}
 	size_t n = 0;
 	int rc = lxs_bpf_drain(d->bpf, d->deltas, d->deltas_cap, &n);
+	d->bpf_drain_no++;
+	if (rc != 0) /* ENOBUFS: some reports come at the next drain; none can be relied on */
+		d->bpf_fail_no = d->bpf_drain_no;
 	if (rc != 0 && rc != -ENOBUFS)
 		return;
 	const int64_t now = daemon_mono_ms(), dt_ms = d->bpf_drain_ms ? now - d->bpf_drain_ms : 0;
 	d->bpf_drain_ms = now;
-	d->bpf_drain_no++;
 	for (size_t i = 0; i < n; i++) {
 		const struct lxs_ct_delta *x = &d->deltas[i];
 		struct ct *ct = daemon_find_cgid(d, x->cgid);

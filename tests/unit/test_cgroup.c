@@ -472,11 +472,12 @@ static void test_sample_mask(void **state)
 	make_full_ct(106);
 	assert_int_equal(cg_ct_open(h, 106, &ct), CG_OK);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_ALL), 16);
-	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 7);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_CPU), 1);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 6);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_PRESSURE), 3);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_LIMITS), 6);
 
-	assert_int_equal(cg_sample_read_mask(ct, CG_READ_COUNTERS, &s), CG_OK);
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_CPU | CG_READ_COUNTERS, &s), CG_OK);
 	assert_true(s.mono_ns > 0);
 	assert_true(s.cpu_usage_usec.v == 1000 && s.mem_current.v == 100 * MiB && s.mem_file.v == 40000000);
 	assert_true(s.ev_high.v == 5 && s.swap_current.state == CG_KNOWN && s.io_rbytes.v == 101);
@@ -519,8 +520,13 @@ static void test_sample_mask(void **state)
 	assert_memory_equal(&s, &all, sizeof s);
 
 	assert_int_equal(cg_sample_read_mask(ct, 0, &s), CG_EINVAL);
-	assert_int_equal(cg_sample_read_mask(ct, 8, &s), CG_EINVAL);
-	assert_int_equal(cg_sample_read_mask(ct, CG_READ_ALL | 16, &s), CG_EINVAL);
+	assert_int_equal(cg_sample_read_mask(ct, 16, &s), CG_EINVAL);
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_ALL | 32, &s), CG_EINVAL);
+	/* cpu.stat alone */
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_CPU, &s), CG_OK);
+	assert_true(s.cpu_usage_usec.v == 1000);
+	assert_int_equal(s.mem_current.state, CG_UNKNOWN);
+	assert_int_equal(s.psi_cpu.some.total.state, CG_UNKNOWN);
 	cg_ct_close(ct);
 
 	/* a host without the controllers (this one): only counters are held */
@@ -528,7 +534,8 @@ static void test_sample_mask(void **state)
 	put(ct_dir(107), "cpu.stat", "usage_usec 77\n");
 	put(ct_dir(107), "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n");
 	assert_int_equal(cg_ct_open(h, 107, &ct), CG_OK);
-	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 1);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_CPU), 1);
+	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 0);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_PRESSURE), 1);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_LIMITS), 0);
 	assert_int_equal(cg_sample_read_mask(ct, CG_READ_LIMITS, &s), CG_OK); /* nothing to read */
@@ -1150,7 +1157,7 @@ static void test_real_cgroup(void **state)
 	/* the container is removed while we hold its fds: the next read says GONE (ENODEV) */
 	assert_int_equal(rmdir(dir), 0);
 	assert_int_equal(cg_sample_read(ct, &s), CG_GONE);
-	assert_int_equal(cg_sample_read_mask(ct, CG_READ_COUNTERS, &s), CG_GONE);
+	assert_int_equal(cg_sample_read_mask(ct, CG_READ_CPU, &s), CG_GONE);
 	assert_int_equal(cg_ct_refresh(ct), CG_GONE);
 	if (fd >= 0) {
 		struct epoll_event ev = { .events = EPOLLPRI };

@@ -747,6 +747,118 @@ static void test_bpf_pins_pruned_after_first_scan(void **state)
 	config_free(c);
 }
 
+static uint64_t cpu_stat_usage(const char *dir)
+{
+	char path[400], line[128];
+	unsigned long long v = 0;
+	snprintf(path, sizeof(path), "%s/cpu.stat", dir);
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "usage_usec %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* With BPF counting scheduling, an idle container that BPF never reported since its last
+ * sample had no task run: its sample takes cpu.stat as unchanged instead of reading it,
+ * and that is exactly what cpu.stat says. A container whose task wakes now and then (too
+ * little CPU to stop being idle) is read every time. */
+static void test_idle_cpu_from_bpf(void **state)
+{
+	(void)state;
+	if (!root[0]) {
+		skip();
+		return;
+	}
+	char dir[128], ct_dir[320];
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/lxcscale-test-daemon-idle-%d", (int)getpid());
+	static const char *kvt[] = { "sample_interval_ms", "100", "cgroup.quiet_sample_interval_ms", "200",
+				     "cgroup.idle_sample_interval_ms", "400", "bpf.enabled", "true",
+				     "bpf.pin_path", NULL, NULL };
+	const char *kv[sizeof(kvt) / sizeof(kvt[0])];
+	memcpy(kv, kvt, sizeof(kvt));
+	kv[9] = dir;
+	struct lxcscale_config *c = make_config_kv(true, "64", kv);
+	struct loop *l = loop_new();
+	struct daemon_opts dop = { .no_timer = true, .no_threads = true };
+	char err[512];
+	struct daemon *d = daemon_new(c, l, &dop, err, sizeof(err));
+	if (!d)
+		fail_msg("daemon_new: %s", err);
+	struct daemon_stats st;
+	daemon_get_stats(d, &st);
+	if (!st.bpf) {
+		print_message("skip: BPF not available\n");
+		daemon_free(d);
+		loop_free(l);
+		config_free(c);
+		skip();
+		return;
+	}
+	struct ct *ct201 = daemon_find(d, 201);
+	assert_non_null(ct201);
+	snprintf(ct_dir, sizeof(ct_dir), "%s/201", root);
+	for (int i = 0; i < 40; i++) /* settle: idle, triggers armed */
+		samples_after_tick(d);
+	if (ct201->psi_fd[0] < 0 || ct201->psi_fd[1] < 0) {
+		print_message("skip: no PSI triggers on this host\n");
+	} else {
+		daemon_get_stats(d, &st);
+		uint64_t from_bpf0 = st.cpu_from_bpf;
+		int checked = 0;
+		for (int i = 0; i < 48; i++) {
+			int64_t before = ct201->last_sample_ms;
+			samples_after_tick(d);
+			if (ct201->cpu_from_bpf && ct201->last_sample_ms != before) {
+				/* taken as unchanged: it is */
+				assert_true(features_history_raw(ct201->hist)->cpu_usage_usec == cpu_stat_usage(ct_dir));
+				checked++;
+			}
+		}
+		daemon_get_stats(d, &st);
+		print_message("idle: %llu samples took cpu.stat from BPF, %d of 201's checked\n",
+			      (unsigned long long)(st.cpu_from_bpf - from_bpf0), checked);
+		assert_true(st.cpu_from_bpf > from_bpf0);
+		assert_true(checked > 0);
+
+		/* a task in 201 that wakes every 5 ms: little CPU, but BPF sees it run */
+		pid_t napper = fork();
+		assert_true(napper >= 0);
+		if (napper == 0) {
+			for (;;)
+				usleep(5000);
+		}
+		char procs[400];
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", ct_dir);
+		FILE *f = fopen(procs, "w");
+		assert_non_null(f);
+		fprintf(f, "%d\n", (int)napper);
+		fclose(f);
+		int read = 0;
+		for (int i = 0; i < 32; i++) {
+			int64_t before = ct201->last_sample_ms;
+			samples_after_tick(d);
+			if (ct201->last_sample_ms != before) {
+				assert_false(ct201->cpu_from_bpf);
+				read++;
+			}
+		}
+		assert_true(read > 0);
+		kill(napper, SIGKILL);
+		waitpid(napper, NULL, 0);
+	}
+	daemon_free(d);
+	loop_free(l);
+	config_free(c);
+	char p[300];
+	snprintf(p, sizeof(p), "%s/201", root);
+	for (int i = 0; i < 50 && rmdir(p) != 0 && errno == EBUSY; i++)
+		usleep(20000);
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
 /* Per-tier dry_run: the tier's value decides for its containers; `--dry-run` (a flag)
  * still wins over a tier that says false. */
 static void test_tier_dry_run(void **state)
@@ -854,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_find_by_cgroup_id),
 		cmocka_unit_test(test_bad_configuration),
 		cmocka_unit_test(test_bpf_pins_pruned_after_first_scan),
+		cmocka_unit_test(test_idle_cpu_from_bpf),
 		cmocka_unit_test(test_tier_dry_run),
 		cmocka_unit_test(test_queued_manual_at_shutdown),
 	};
