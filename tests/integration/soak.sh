@@ -16,6 +16,7 @@
 # 20 min). The
 # reference metrics history keeps 1000 serialised cycles (one per metrics interval) and is
 # only flat after 1000 intervals, so it is off here; bench/scale.sh reports its cost.
+# BPF is on, as in the daemon's default configuration (SOAK_BPF=0 turns it off).
 # The tick latency (p50/p99/max) and CPU are reported, never asserted.
 set -u
 TOP=${LXCSCALE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -34,7 +35,8 @@ check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 
 S=$BUILD/tests/tools/soak
 [ -x "$S" ] || { echo "FAIL - $S not built"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-out=$("$S" -n "$N" -s "$SECS" -w "$WARM" -H "$HIST" -W "$WINDOW" -M 0 -c -b 2 2>&1)
+BPF_FLAG=$([ "${SOAK_BPF:-1}" = 1 ] && echo -B)
+out=$("$S" -n "$N" -s "$SECS" -w "$WARM" -H "$HIST" -W "$WINDOW" -M 0 -c -b 2 $BPF_FLAG 2>&1)
 rc=$?
 if [ $rc -eq 77 ]; then
 	echo "skip - soak: needs root and a cgroup v2 mount"
@@ -49,7 +51,7 @@ if [ $rc -ne 0 ] || [ -z "$line" ]; then
 	exit 1
 fi
 get() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$line"; }
-ok "soak: $N containers for $SECS s, $(get churned) replaced, tick p50 $(get tick_p50_us) us, p99 $(get tick_p99_us) us, max $(get tick_max_us) us, CPU $(get cpu_pct) % of a core"
+ok "soak: $N containers for $SECS s, BPF $([ -n "$BPF_FLAG" ] && echo on || echo off), $(get churned) replaced, tick p50 $(get tick_p50_us) us, p99 $(get tick_p99_us) us, max $(get tick_max_us) us, CPU $(get cpu_pct) % of a core"
 check "the daemon tracked every live container through the churn ($(get cts_warm) and $(get cts_end) of $N)" \
 	'[ "$(get cts_warm)" = "$N" ] && [ "$(get cts_end)" = "$N" ] && [ "$(get churned)" -gt 0 ]'
 check "no error logged by the daemon ($(get errors) error lines)" '[ "$(get errors)" = 0 ]'
