@@ -209,7 +209,10 @@ const struct cfg_key config_schema[] = {
 	    "under 2 % CPU of its allocation, no CPU or memory pressure stalls, no throttling and nothing "
 	    "to change. A PSI trigger, memory.events change or BPF event makes it hot at once (with BPF "
 	    "also CPU use near a scale-up threshold); without BPF, CPU use that raises no pressure is seen "
-	    "at its next reading. 0 (or not above "
+	    "at its next reading. When none of its tasks ran since its previous reading (cpu.stat "
+	    "unchanged; with BPF, no scheduling event, and then cpu.stat is not read either) and its PSI "
+	    "triggers are armed, the reading keeps the previous pressure totals instead of reading the "
+	    "three pressure files; every 6th idle reading reads everything. 0 (or not above "
 	    "quiet_sample_interval_ms, or quiet_sample_interval_ms reading every container every tick): "
 	    "idle containers are read as often as quiet ones"),
 	INT("psi.window_ms", psi.window_ms, "500", 500, 10000, 0,
