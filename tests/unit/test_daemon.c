@@ -344,6 +344,40 @@ static void test_quiet_sampling(void **state)
 	config_free(c0);
 }
 
+/* A process in container 201: a CPU burner, or one that sleeps 5 ms at a time. */
+static pid_t start_in_201(bool burn)
+{
+	char procs[320];
+	snprintf(procs, sizeof(procs), "%s/201/cgroup.procs", root);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (;;) {
+			if (burn)
+				__asm__ volatile("" ::: "memory");
+			else
+				usleep(5000);
+		}
+	}
+	FILE *f = fopen(procs, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n", (int)pid);
+	fclose(f);
+	return pid;
+}
+
+/* Kills it and gives the next test an empty 201 (a killed task may still be leaving). */
+static void stop_in_201(pid_t pid)
+{
+	char p[300];
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	snprintf(p, sizeof(p), "%s/201", root);
+	for (int i = 0; i < 50 && rmdir(p) != 0 && errno == EBUSY; i++)
+		usleep(20000);
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
 /* Idle containers (empty cgroups: no CPU use, no stalls) are read every
  * cgroup.idle_sample_interval_ms; one that starts using CPU is read at the quiet period
  * again from its next reading on. */
@@ -401,18 +435,7 @@ static void test_idle_sampling(void **state)
 	}
 
 	/* 201 burns CPU: from its next (idle) reading on it is read at least every 2 ticks */
-	char procs[320];
-	snprintf(procs, sizeof(procs), "%s/201/cgroup.procs", root);
-	pid_t burner = fork();
-	assert_true(burner >= 0);
-	if (burner == 0) {
-		for (;;)
-			__asm__ volatile("" ::: "memory");
-	}
-	FILE *f = fopen(procs, "w");
-	assert_non_null(f);
-	fprintf(f, "%d\n", (int)burner);
-	fclose(f);
+	pid_t burner = start_in_201(true);
 	for (int i = 0; i < 8; i++) /* 201's idle reading sees the use */
 		samples_after_tick(d);
 	total = 0;
@@ -424,18 +447,12 @@ static void test_idle_sampling(void **state)
 	/* its tasks run: 201 reads its pressure (other idle ones may still carry theirs) */
 	assert_true(st.psi_carried - carried_busy <= n - 1);
 	assert_int_equal(ct201->psi_carried, 0);
-	kill(burner, SIGKILL);
-	waitpid(burner, NULL, 0);
 	assert_true(total >= 4 + (n - 1)); /* idle it would be n */
 
 	daemon_free(d);
 	loop_free(l);
 	config_free(c);
-	char p[300];
-	snprintf(p, sizeof(p), "%s/201", root);
-	for (int i = 0; i < 50 && rmdir(p) != 0 && errno == EBUSY; i++)
-		usleep(20000); /* the killed burner may still be leaving the cgroup */
-	assert_int_equal(mkdir(p, 0755), 0);
+	stop_in_201(burner);
 }
 
 /* A quiet container reads its limit files (cpu.max here) only every 10th sample and keeps
@@ -773,6 +790,7 @@ static void test_idle_cpu_from_bpf(void **state)
 		return;
 	}
 	char dir[128], ct_dir[320];
+	pid_t napper = 0;
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/lxcscale-test-daemon-idle-%d", (int)getpid());
 	static const char *kvt[] = { "sample_interval_ms", "100", "cgroup.quiet_sample_interval_ms", "200",
 				     "cgroup.idle_sample_interval_ms", "400", "bpf.enabled", "true",
@@ -824,18 +842,7 @@ static void test_idle_cpu_from_bpf(void **state)
 		assert_true(checked > 0);
 
 		/* a task in 201 that wakes every 5 ms: little CPU, but BPF sees it run */
-		pid_t napper = fork();
-		assert_true(napper >= 0);
-		if (napper == 0) {
-			for (;;)
-				usleep(5000);
-		}
-		char procs[400];
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", ct_dir);
-		FILE *f = fopen(procs, "w");
-		assert_non_null(f);
-		fprintf(f, "%d\n", (int)napper);
-		fclose(f);
+		napper = start_in_201(false);
 		int read = 0;
 		for (int i = 0; i < 32; i++) {
 			int64_t before = ct201->last_sample_ms;
@@ -846,17 +853,12 @@ static void test_idle_cpu_from_bpf(void **state)
 			}
 		}
 		assert_true(read > 0);
-		kill(napper, SIGKILL);
-		waitpid(napper, NULL, 0);
 	}
 	daemon_free(d);
 	loop_free(l);
 	config_free(c);
-	char p[300];
-	snprintf(p, sizeof(p), "%s/201", root);
-	for (int i = 0; i < 50 && rmdir(p) != 0 && errno == EBUSY; i++)
-		usleep(20000);
-	assert_int_equal(mkdir(p, 0755), 0);
+	if (napper > 0)
+		stop_in_201(napper);
 }
 
 /* Per-tier dry_run: the tier's value decides for its containers; `--dry-run` (a flag)
