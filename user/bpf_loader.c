@@ -11,9 +11,11 @@
  *   - tp_btf is probed once by loading a trivial BTF-typed program for sched_switch; when
  *     it fails every object uses its raw_tp copies (bpf_program__set_autoload).
  *   - The aggregates are cumulative. A user-side table remembers, per registered
- *     container, the sums over CPUs at the previous drain; a drain is one batch lookup of
- *     the per-CPU hash, a sum over CPUs and a subtraction. Nothing is deleted in the
- *     kernel during a drain, so no increment is lost between a read and a reset.
+ *     container, the sums over CPUs at the previous drain; a drain reads the aggregates
+ *     whose change flag the programs raised (lxs_dirty, mapped into our memory), sums
+ *     over CPUs and subtracts. Now and then it reads them all (batch lookups). Nothing is
+ *     deleted in the kernel during a drain, so no increment is lost between a read and a
+ *     reset, and a flag is cleared before the read it asks for.
  *   - Pinning: libbpf pins the maps declared LIBBPF_PIN_BY_NAME under pin_dir; a pinned
  *     map that no longer matches the program (an upgrade changed a struct) makes the first
  *     load fail, and the loader then removes the stale pins and loads once more.
