@@ -661,6 +661,14 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 		rc = ensure_bpffs(err, errlen);
 		if (rc)
 			goto fail;
+		/* made here, not by libbpf at the first pin: libbpf warns about every map
+		 * ("failed to statfs") when the directory is not there yet */
+		if (mkdir(b->pin_dir, 0700) != 0 && errno != EEXIST) {
+			rc = -errno;
+			errbuf_set(err, errlen, "BPF: cannot create the pin directory %s: %s",
+				   b->pin_dir, strerror(errno));
+			goto fail;
+		}
 	}
 	b->use_btf = !o->force_raw_tp && probe_tp_btf();
 
