@@ -39,7 +39,7 @@ for mode in $modes; do
 	[ -n "$line" ] || { echo "scale: no result (exit $rc)"; exit 1; }
 	get() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$line"; }
 	cpu=$(get cpu_pct) rss=$(get rss_end_kb) hwm=$(get rss_max_kb)
-	rows+=("| BPF $mode | $cpu % ($(verdict "$cpu" 1)) | $(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }') MB ($(verdict "$rss" 16384)), peak $((hwm / 1024)) MB | $(get tick_p50_us) / $(get tick_p99_us) us |")
+	rows+=("| BPF $mode | $cpu % ($(verdict "$cpu" 1)) | $(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }') MB ($(verdict "$rss" 16384)), peak $(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }') MB | $(get tick_p50_us) / $(get tick_p99_us) us |")
 	echo
 done
 echo "| 1 000 containers, 10 Hz | CPU, target <= 1 % of a core | RSS at the end, target <= 16 MB | tick p50 / p99 |"
