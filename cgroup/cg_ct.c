@@ -238,11 +238,19 @@ cg_err cg_sample_read(cg_ct *ct, struct cg_sample *out)
 
 cg_err cg_sample_read_mask(cg_ct *ct, unsigned mask, struct cg_sample *out)
 {
-	char buf[CG_READ_BUF]; /* on the stack: hot in cache, and no 16 KiB per handle */
 	memset(out, 0, sizeof *out);
-	if (mask == 0 || (mask & ~(unsigned)CG_READ_ALL))
+	if (mask == 0)
 		return CG_EINVAL;
-	out->mono_ns = cg_mono_ns();
+	return cg_sample_read_more(ct, mask, out);
+}
+
+cg_err cg_sample_read_more(cg_ct *ct, unsigned mask, struct cg_sample *out)
+{
+	char buf[CG_READ_BUF]; /* on the stack: hot in cache, and no 16 KiB per handle */
+	if (mask & ~(unsigned)CG_READ_ALL)
+		return CG_EINVAL;
+	if (!out->mono_ns)
+		out->mono_ns = cg_mono_ns();
 	for (int f = 0; f < CG_F__COUNT; f++) {
 		size_t n;
 		if (!(file_class[f] & mask))

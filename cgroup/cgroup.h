@@ -239,6 +239,10 @@ enum cg_read_class {
 /* cg_sample_read() of the files in `mask` (enum cg_read_class bits) only: the values of
  * the other files stay CG_UNKNOWN. CG_EINVAL for an empty mask or unknown bits. */
 cg_err cg_sample_read_mask(cg_ct *ct, unsigned mask, struct cg_sample *out);
+/* Reads the files in `mask` into a sample already begun (zeroed, or filled by an earlier
+ * read), leaving every other value as it is; an empty mask reads nothing. The first read
+ * into a zeroed sample sets its time (mono_ns). CG_EINVAL for unknown bits. */
+cg_err cg_sample_read_more(cg_ct *ct, unsigned mask, struct cg_sample *out);
 /* How many files of `mask` the handle holds open: the preads a masked read costs. */
 unsigned cg_ct_files_held(const cg_ct *ct, unsigned mask);
 

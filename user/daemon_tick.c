@@ -70,13 +70,8 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	const unsigned mask = (bpf_quiet ? 0 : CG_READ_CPU) | CG_READ_COUNTERS | (limits ? CG_READ_LIMITS : 0) |
 			      (may_carry ? 0 : CG_READ_PRESSURE);
 	struct cg_sample s;
-	cg_err e = CG_OK;
-	if (cg_ct_files_held(ct->cg, mask)) {
-		e = cg_sample_read_mask(ct->cg, mask, &s);
-	} else { /* nothing to read (a host without the memory controller): all carried */
-		memset(&s, 0, sizeof(s));
-		s.mono_ns = (uint64_t)now_ms * 1000000;
-	}
+	memset(&s, 0, sizeof(s));
+	cg_err e = cg_sample_read_more(ct->cg, mask, &s); /* mask may hold no file here */
 	if (bpf_quiet) {
 		s.cpu_usage_usec = (cg_u64){ prev->cpu_usage_usec, CG_KNOWN };
 		if (prev->known & RAW_BIT(RAW_THROTTLE)) {
@@ -85,15 +80,8 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 		}
 	}
 	bool carry = may_carry && s.cpu_usage_usec.state == CG_KNOWN && s.cpu_usage_usec.v == prev->cpu_usage_usec;
-	if (e == CG_OK && may_carry && !carry) { /* it ran: read the pressure after all */
-		struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
-		static const enum cg_resource res[3] = { CG_RES_CPU, CG_RES_MEMORY, CG_RES_IO };
-		for (int i = 0; i < 3 && e != CG_GONE; i++) {
-			cg_err pe = cg_read_pressure(ct->cg, res[i], psi[i]);
-			if (pe == CG_GONE)
-				e = CG_GONE;
-		}
-	}
+	if (e == CG_OK && may_carry && !carry) /* it ran: read the pressure after all */
+		e = cg_sample_read_more(ct->cg, CG_READ_PRESSURE, &s);
 	if (e == CG_GONE) {
 		ct->gone = true;
 		return false;

@@ -527,6 +527,20 @@ static void test_sample_mask(void **state)
 	assert_true(s.cpu_usage_usec.v == 1000);
 	assert_int_equal(s.mem_current.state, CG_UNKNOWN);
 	assert_int_equal(s.psi_cpu.some.total.state, CG_UNKNOWN);
+	/* ... then the pressure into the same sample: cpu.stat and the time stay */
+	uint64_t t0 = s.mono_ns;
+	assert_int_equal(cg_sample_read_more(ct, CG_READ_PRESSURE, &s), CG_OK);
+	assert_true(s.cpu_usage_usec.v == 1000 && s.psi_cpu.some.total.v == 123456);
+	assert_true(s.mono_ns == t0);
+	assert_int_equal(s.mem_current.state, CG_UNKNOWN);
+	assert_int_equal(cg_sample_read_more(ct, 0, &s), CG_OK); /* nothing asked, nothing changed */
+	assert_true(s.cpu_usage_usec.v == 1000 && s.mono_ns == t0);
+	assert_int_equal(cg_sample_read_more(ct, 16, &s), CG_EINVAL);
+	/* into a zeroed sample: the first read sets the time */
+	memset(&s, 0, sizeof s);
+	assert_int_equal(cg_sample_read_more(ct, CG_READ_LIMITS, &s), CG_OK);
+	assert_true(s.mono_ns > 0 && s.mem_max.v == 1024 * MiB);
+	assert_int_equal(s.cpu_usage_usec.state, CG_UNKNOWN);
 	cg_ct_close(ct);
 
 	/* a host without the controllers (this one): only counters are held */
