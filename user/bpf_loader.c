@@ -992,13 +992,12 @@ struct drain_out {
  * new); an unchanged one has nothing to say. One whose delta cannot be written (out is
  * full) keeps its previous sums, so the next drain reports this interval too; its change
  * flag is raised again for that. */
-static void drain_one(struct lxs_bpf *b, uint64_t key, const void *vals, struct drain_out *d)
+static void drain_entry(struct lxs_bpf *b, struct ct_entry *e, const void *vals, struct drain_out *d)
 {
-	struct ct_entry *e = ct_find(b, key);
 	struct lxs_cagg sum;
 
-	if (!e || e->seen_gen == b->drain_gen)
-		return; /* not registered by the daemon (stale after a crash), or duplicate */
+	if (e->seen_gen == b->drain_gen)
+		return; /* a duplicate (a batch walk that restarted) */
 	e->seen_gen = b->drain_gen;
 	sum_cpus(b, vals, &sum);
 	if (!e->first && memcmp(&sum, &e->prev, sizeof(sum)) == 0)
@@ -1006,11 +1005,21 @@ static void drain_one(struct lxs_bpf *b, uint64_t key, const void *vals, struct 
 	if (d->n >= d->cap) {
 		d->overflow = true;
 		if (b->dirty)
-			__atomic_store_n(&b->dirty->flag[lxs_dirty_slot(key)], 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&b->dirty->flag[lxs_dirty_slot(e->cgid)], 1, __ATOMIC_RELAXED);
 		return;
 	}
 	make_delta(e, &sum, &d->out[d->n++]);
 	b->dstats.reported++;
+}
+
+/* An aggregate found by walking the map: ignored unless the daemon registered it (a
+ * stale one after a crash is left for lxs_bpf_prune). */
+static void drain_one(struct lxs_bpf *b, uint64_t key, const void *vals, struct drain_out *d)
+{
+	struct ct_entry *e = ct_find(b, key);
+
+	if (e)
+		drain_entry(b, e, vals, d);
 }
 
 static int drain_iterate(struct lxs_bpf *b, struct drain_out *d)
@@ -1062,10 +1071,9 @@ static int drain_all(struct lxs_bpf *b, struct drain_out *d)
 	if (!b->batch_unsupported) {
 		rc = drain_batch(b, d);
 		if (rc == -EINVAL || rc == -ENOTSUP || rc == -EOPNOTSUPP) {
-			/* kernel without batch ops on this map type: iterate from now on */
+			/* kernel without batch ops on this map type: iterate from now on (what a
+			 * batch already reported is marked seen and not reported twice) */
 			b->batch_unsupported = true;
-			if (d->n) /* cannot happen: a kernel refuses the first call */
-				return rc;
 		}
 	}
 	if (b->batch_unsupported)
@@ -1096,13 +1104,13 @@ static size_t take_flags(struct lxs_bpf *b)
 static int drain_flag(struct lxs_bpf *b, size_t flag, struct drain_out *d)
 {
 	for (size_t i = flag; b->idx[i] != CT_EMPTY; i = (i + 1) & (CT_INDEX_CAP - 1)) {
-		uint64_t cgid = b->ents[b->idx[i] - 1].cgid;
+		struct ct_entry *e = &b->ents[b->idx[i] - 1];
 
-		if (idx_home(cgid) != flag)
+		if (idx_home(e->cgid) != flag)
 			continue;
 		b->dstats.lookups++;
-		if (bpf_map_lookup_elem(b->cagg_fd, &cgid, b->one_val) == 0)
-			drain_one(b, cgid, b->one_val, d);
+		if (bpf_map_lookup_elem(b->cagg_fd, &e->cgid, b->one_val) == 0)
+			drain_entry(b, e, b->one_val, d);
 		else if (errno != ENOENT)
 			return -errno;
 	}
