@@ -99,9 +99,12 @@ static void pair_loc(const struct lxcscale_config *c, const char *a, const char 
 		key_loc(c, b, loc, len);
 }
 
-static bool is_default(const struct lxcscale_config *c, const char *key)
+/* Whether an integer key holds its schema default. By value, not by where the value came
+ * from: `--print-config` writes every key, and what it prints must load the same way. */
+static bool at_default_value(const struct lxcscale_config *c, const char *key)
 {
-	return c->meta.mark[config_key_index(config_key(key))].source == CFG_SRC_DEFAULT;
+	const struct cfg_key *k = config_key(key);
+	return *(const int *)cfg_cfield(c, k) == (int)strtol(k->def, NULL, 10);
 }
 
 static bool is_loopback(const char *host)
@@ -130,9 +133,11 @@ int config_finalize(struct lxcscale_config *c, struct config_diag *d)
 			memcpy((char *)&tier->scaling + off, (const char *)&tier->overrides + off, k->size);
 		}
 		/* `lxcscaled --dry-run` (a flag) is a promise that nothing changes: a tier's
-		 * dry_run: false in the file must not break it. */
+		 * dry_run: false in the file must not break it. The override changes too, so that
+		 * --print-config shows what runs and its output, loaded without the flag, still
+		 * changes nothing. */
 		if (c->scaling.dry_run && c->meta.mark[config_key_index(config_key("scaling.dry_run"))].source == CFG_SRC_FLAG)
-			tier->scaling.dry_run = true;
+			tier->scaling.dry_run = tier->overrides.dry_run = true;
 		r.tier = tier;
 		check_scaling(&r, &tier->scaling);
 		cfg_mark_text(c, &tier->where, NULL, loc, sizeof(loc));
@@ -148,17 +153,17 @@ int config_finalize(struct lxcscale_config *c, struct config_diag *d)
 	}
 	r.tier = NULL;
 
-	/* host budget: an error when both were written, a warning when the reserve is our default
-	 * (a reference file with a tiny total_cores must still load) */
+	/* host budget: an error when the reserve was changed from our default, a warning when it
+	 * is the default (a reference file with a tiny total_cores must still load) */
 	if (c->host.total_cores > 0 && c->host.reserve_cpu_cores >= c->host.total_cores) {
-		bool dflt = is_default(c, "scaling.reserve_cpu_cores");
+		bool dflt = at_default_value(c, "scaling.reserve_cpu_cores");
 		key_loc(c, dflt ? "scaling.total_cores" : "scaling.reserve_cpu_cores", loc, sizeof(loc));
 		cfg_diag_add(d, dflt ? CFG_DIAG_WARNING : CFG_DIAG_ERROR, loc,
 		         "scaling.reserve_cpu_cores=%d is not less than scaling.total_cores=%d%s", c->host.reserve_cpu_cores,
 		         c->host.total_cores, dflt ? ": no CPU is left to give containers" : "");
 	}
 	if (c->host.total_ram_mb > 0 && c->host.reserve_memory_mb >= c->host.total_ram_mb) {
-		bool dflt = is_default(c, "scaling.reserve_memory_mb");
+		bool dflt = at_default_value(c, "scaling.reserve_memory_mb");
 		key_loc(c, dflt ? "scaling.total_ram_mb" : "scaling.reserve_memory_mb", loc, sizeof(loc));
 		cfg_diag_add(d, dflt ? CFG_DIAG_WARNING : CFG_DIAG_ERROR, loc,
 		         "scaling.reserve_memory_mb=%d is not less than scaling.total_ram_mb=%d%s", c->host.reserve_memory_mb,

@@ -508,6 +508,22 @@ static void test_rule_host_psi_api(void **state)
 	assert_int_equal(d.errors, 0);
 	expect_msg(&d, "t.yaml:2:16: warning: scaling.reserve_cpu_cores=1 is not less than scaling.total_cores=1: "
 	               "no CPU is left to give containers");
+	/* --print-config writes the default reserve out: what it prints must load the same way
+	 * (found by the config fuzzer: it used to be an error once written) */
+	char *text = print_to_string(c, CONFIG_PRINT_SECRETS);
+	struct lxcscale_config *back = load_text(text, &d);
+	assert_int_equal(d.errors, 0);
+	assert_int_equal(d.warnings, 1);
+	assert_non_null(config_diag_find(&d, "scaling.reserve_cpu_cores=1 is not less than scaling.total_cores=1"));
+	assert_int_equal(config_diff(c, back, NULL, NULL), 0);
+	config_free(back);
+	free(text);
+	config_free(c);
+	/* a reserve written equal to its default is the same value: a warning too */
+	c = load_text("scaling:\n  total_ram_mb: 1024\n  reserve_memory_mb: 1024\n", &d);
+	assert_int_equal(d.errors, 0);
+	expect_msg(&d, "t.yaml:2:17: warning: scaling.reserve_memory_mb=1024 is not less than scaling.total_ram_mb=1024: "
+	               "no memory is left to give containers");
 	config_free(c);
 	expect_error("psi:\n  cpu_stall_ms: 600\n", "t.yaml:2:17: error: psi.cpu_stall_ms=600 is greater than psi.window_ms=500");
 	expect_error("psi:\n  window_ms: 1000\n  memory_stall_ms: 1001\n",
@@ -557,6 +573,36 @@ static void test_tiers_rules(void **state)
 	struct config_diag d;
 	struct lxcscale_config *c = load_text("tiers:\n  empty:\n    max_cpu_cores: 6\n", &d);
 	expect_msg(&d, "t.yaml:2:3: warning: tiers.empty has no containers and applies to nothing");
+	config_free(c);
+}
+
+/* `lxcscaled --dry-run` wins over a tier's dry_run: false, and --print-config says so: its
+ * output, loaded without the flag, must still change nothing. */
+static void test_dry_run_flag_overrides_tier(void **state)
+{
+	(void)state;
+	const char *yaml = "tiers:\n  web:\n    containers: [101]\n    dry_run: false\n";
+	struct config_diag d;
+	struct lxcscale_config *c = config_new();
+	config_diag_clear(&d);
+	assert_int_equal(config_load_string(c, "t.yaml", yaml, strlen(yaml), &d), 0);
+	assert_int_equal(config_set(c, "scaling.dry_run", "true", "--dry-run", &d), 0);
+	assert_int_equal(config_finalize(c, &d), 0);
+	assert_true(config_scaling_for(c, 101)->dry_run);
+	char *text = print_to_string(c, CONFIG_PRINT_SECRETS);
+	assert_non_null(strstr(text, "    dry_run: true\n"));
+	struct lxcscale_config *back = load_text(text, &d);
+	assert_int_equal(d.errors, 0);
+	assert_true(config_scaling_for(back, 101)->dry_run);
+	assert_true(back->scaling.dry_run);
+	assert_int_equal(config_diff(c, back, NULL, NULL), 0);
+	config_free(back);
+	free(text);
+	config_free(c);
+	/* without the flag, the tier's own false stands */
+	c = load_text(yaml, &d);
+	assert_int_equal(d.errors, 0);
+	assert_false(config_scaling_for(c, 101)->dry_run);
 	config_free(c);
 }
 
@@ -904,6 +950,7 @@ int main(void)
 		cmocka_unit_test(test_rule_host_psi_api),
 		cmocka_unit_test(test_rule_warnings),
 		cmocka_unit_test(test_tiers_rules),
+		cmocka_unit_test(test_dry_run_flag_overrides_tier),
 		cmocka_unit_test(test_strict_types),
 		cmocka_unit_test(test_strict_types_more),
 		cmocka_unit_test(test_invalid_yaml_and_files),
