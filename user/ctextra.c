@@ -22,6 +22,18 @@ void ctextra_init(struct ctextra *x, uint32_t vmid, const char *cgroup_dir)
 	x->vmid = vmid;
 	x->cgroup_dir = cgroup_dir ? cgroup_dir : "";
 	x->pid_checked_ms = x->ifaces_scanned_ms = x->fs_read_ms = INT64_MIN;
+	for (int i = 0; i < CTEXTRA_MAX_IFACES; i++)
+		x->stat_fd[i][0] = x->stat_fd[i][1] = -1;
+}
+
+void ctextra_close(struct ctextra *x)
+{
+	for (int i = 0; i < CTEXTRA_MAX_IFACES; i++)
+		for (int j = 0; j < 2; j++)
+			if (x->stat_fd[i][j] >= 0) {
+				close(x->stat_fd[i][j]);
+				x->stat_fd[i][j] = -1;
+			}
 }
 
 static ssize_t read_small(const char *path, char *buf, size_t cap)
@@ -130,6 +142,7 @@ bool ctextra_parse_net_dev(const char *text, uint64_t *rx, uint64_t *tx)
 
 static void scan_ifaces(struct ctextra *x, const struct ctextra_roots *r)
 {
+	ctextra_close(x); /* a name seen again may be a new interface: reopen */
 	x->n_ifaces = 0;
 	DIR *d = opendir(r->sys_class_net);
 	if (!d)
@@ -148,11 +161,8 @@ static void scan_ifaces(struct ctextra *x, const struct ctextra_roots *r)
 	closedir(d);
 }
 
-static bool read_u64(const char *path, uint64_t *v)
+static bool parse_u64(const char *buf, uint64_t *v)
 {
-	char buf[32];
-	if (read_small(path, buf, sizeof(buf)) <= 0)
-		return false;
 	char *end;
 	errno = 0;
 	unsigned long long x = strtoull(buf, &end, 10);
@@ -160,6 +170,29 @@ static bool read_u64(const char *path, uint64_t *v)
 		return false;
 	*v = x;
 	return true;
+}
+
+/* One counter of interface i: through its held fd, opened at the first need. Without an
+ * fd to spare, the file is opened for this reading only. */
+static bool read_counter(struct ctextra *x, const struct ctextra_roots *r, int i, int which, uint64_t *v)
+{
+	char path[300], buf[32];
+	int *fd = &x->stat_fd[i][which];
+	if (*fd < 0) {
+		snprintf(path, sizeof(path), "%s/%s/statistics/%s", r->sys_class_net, x->ifaces[i],
+			 which ? "tx_bytes" : "rx_bytes");
+		*fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0) {
+			if (errno != EMFILE && errno != ENFILE)
+				return false;
+			return read_small(path, buf, sizeof(buf)) > 0 && parse_u64(buf, v);
+		}
+	}
+	ssize_t n = pread(*fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return parse_u64(buf, v);
 }
 
 bool ctextra_net(struct ctextra *x, const struct ctextra_roots *r, int64_t now_ms,
@@ -172,13 +205,10 @@ bool ctextra_net(struct ctextra *x, const struct ctextra_roots *r, int64_t now_m
 	if (x->n_ifaces > 0) {
 		uint64_t sum_rx = 0, sum_tx = 0;
 		for (int i = 0; i < x->n_ifaces; i++) {
-			char path[300];
 			uint64_t hrx, htx;
-			snprintf(path, sizeof(path), "%s/%s/statistics/rx_bytes", r->sys_class_net, x->ifaces[i]);
-			bool ok = read_u64(path, &hrx);
-			snprintf(path, sizeof(path), "%s/%s/statistics/tx_bytes", r->sys_class_net, x->ifaces[i]);
-			ok = ok && read_u64(path, &htx);
-			if (!ok) { /* an interface went away: look again next time */
+			if (!read_counter(x, r, i, 0, &hrx) || !read_counter(x, r, i, 1, &htx)) {
+				/* an interface went away: look again next time */
+				ctextra_close(x);
 				x->ifaces_scanned_ms = INT64_MIN;
 				return false;
 			}

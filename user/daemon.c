@@ -268,6 +268,7 @@ void daemon_remove_ct(struct daemon *d, struct ct *ct)
 		lxs_bpf_remove_container(d->bpf, ct->cgid);
 	model_ct_remove(d->model, ct->mct);
 	ct->mct = NULL;
+	ctextra_close(&ct->extra); /* its counter files: now, not when the dead are freed */
 	ct->gone = true;
 	if (d->pub)
 		pub_forget(d->pub, ct->vmid);
@@ -288,6 +289,7 @@ void daemon_remove_ct(struct daemon *d, struct ct *ct)
 
 static void free_ct(struct ct *ct)
 {
+	ctextra_close(&ct->extra);
 	free(ct->last);
 	features_history_free(ct->hist);
 	cg_ct_close(ct->cg);

@@ -1,8 +1,10 @@
 /*
  * test_ctextra.c — host-side network and filesystem readings (user/ctextra.c): the
- * /proc/net/dev parser, Proxmox veth peers (a fake /sys/class/net: rx/tx swapped and
- * summed, other containers' peers ignored, a vanished interface), and on the real host a
- * real test cgroup holding a real process (pid lookup, its netns counters, statvfs).
+ * /proc/net/dev parser, Proxmox veth peers in a fake /sys/class/net (rx/tx swapped and
+ * summed, other containers' peers ignored, values rewritten in place, the rescan), real
+ * veth pairs on this host (held counter files, traffic counted, an interface deleted and
+ * created again under the same name, fds not leaked), and a real test cgroup holding a
+ * real process (pid lookup, its netns counters, statvfs).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,11 +12,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,19 +95,26 @@ static void test_veth_peers(void **state)
 	assert_int_equal(rx, 3400); /* the peers' tx: what the container received */
 	assert_int_equal(tx, 120);
 
-	/* The second interface disappears: unknown now, rescanned next time. */
+	/* New values, written in place: the held files read them. */
+	put("veth104i0/statistics/tx_bytes", "5000\n");
+	assert_true(ctextra_net(&x, &r, 100, &rx, &tx));
+	assert_int_equal(rx, 5400);
+	/* The second interface disappears. A regular file stays readable while held open (a
+	 * sysfs one does not: see test_real_veth), so the rescan is what drops it. */
 	char p[512];
-	snprintf(p, sizeof(p), "%s/veth104i1/statistics/rx_bytes", tmp);
-	unlink(p);
-	assert_false(ctextra_net(&x, &r, 100, &rx, &tx));
-	snprintf(p, sizeof(p), "%s/veth104i1/statistics/tx_bytes", tmp);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/veth104i1/statistics", tmp);
-	rmdir(p);
-	snprintf(p, sizeof(p), "%s/veth104i1", tmp);
-	rmdir(p);
-	assert_true(ctextra_net(&x, &r, 200, &rx, &tx));
-	assert_int_equal(rx, 3000);
+	const char *gone[] = { "statistics/rx_bytes", "statistics/tx_bytes", "statistics", "" };
+	for (int i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/veth104i1/%s", tmp, gone[i]);
+		if (i < 2)
+			unlink(p);
+		else
+			rmdir(p);
+	}
+	assert_true(ctextra_net(&x, &r, 60000, &rx, &tx));
+	assert_int_equal(x.n_ifaces, 1);
+	assert_int_equal(rx, 5000);
+	ctextra_close(&x);
+	assert_int_equal(x.stat_fd[0][0], -1);
 
 	/* No veth and no process: unknown, not 0. */
 	struct ctextra y;
@@ -120,6 +136,149 @@ static void test_veth_peers(void **state)
 		rmdir(p);
 	}
 	rmdir(tmp);
+}
+
+/* ---- real veth pairs ----------------------------------------------------------------------- */
+
+static int run_ip(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5,
+		  const char *a6, const char *a7, const char *a8)
+{
+	char *argv[] = { "ip", (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5, (char *)a6,
+			 (char *)a7, (char *)a8, NULL };
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execvp("ip", argv);
+		_exit(127);
+	}
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* host side veth<vmid>i0 (what Proxmox creates), container side lxst<vmid>c: both up, no
+ * addresses, so nothing but our frames crosses them */
+static int veth_create(uint32_t vmid)
+{
+	char host[16], peer[16];
+	snprintf(host, sizeof(host), "veth%ui0", vmid);
+	snprintf(peer, sizeof(peer), "lxst%uc", vmid);
+	if (run_ip("link", "add", host, "type", "veth", "peer", "name", peer) != 0)
+		return -1;
+	run_ip("link", "set", "dev", host, "addrgenmode", "none", NULL, NULL);
+	run_ip("link", "set", "dev", peer, "addrgenmode", "none", NULL, NULL);
+	if (run_ip("link", "set", "dev", host, "up", NULL, NULL, NULL) != 0 ||
+	    run_ip("link", "set", "dev", peer, "up", NULL, NULL, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+static void veth_delete(uint32_t vmid)
+{
+	char host[16];
+	snprintf(host, sizeof(host), "veth%ui0", vmid);
+	run_ip("link", "del", host, NULL, NULL, NULL, NULL, NULL);
+}
+
+/* n raw Ethernet frames of 100 bytes sent out of `ifname`; the number sent */
+static int send_frames(const char *ifname, int n)
+{
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(ifname),
+				  .sll_halen = ETH_ALEN };
+	memset(to.sll_addr, 0xff, ETH_ALEN);
+	unsigned char frame[100] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x88, 0xb5 };
+	int sent = 0;
+	for (int i = 0; i < n; i++)
+		sent += sendto(s, frame, sizeof(frame), 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)sizeof(frame);
+	close(s);
+	return sent;
+}
+
+static uint64_t sysfs_counter(const char *ifname, const char *which)
+{
+	char p[128], buf[32] = "";
+	snprintf(p, sizeof(p), "/sys/class/net/%s/statistics/%s", ifname, which);
+	FILE *f = fopen(p, "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return strtoull(buf, NULL, 10);
+}
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_real_veth(void **state)
+{
+	(void)state;
+	const uint32_t vmid = 90000 + (uint32_t)(getpid() % 9000);
+	char host[16];
+	snprintf(host, sizeof(host), "veth%ui0", vmid);
+	if (geteuid() != 0 || veth_create(vmid) != 0) {
+		veth_delete(vmid);
+		print_message("skip: cannot create a veth pair here (root and iproute2 needed)\n");
+		skip();
+		return;
+	}
+	struct ctextra_roots r = { "/sys/class/net", "/nonexistent-proc" };
+	struct ctextra x;
+	ctextra_init(&x, vmid, "/nonexistent-cgroup");
+	const int fds0 = open_fds();
+	uint64_t rx0, tx0, rx, tx;
+	assert_true(ctextra_net(&x, &r, 0, &rx0, &tx0));
+	assert_int_equal(x.n_ifaces, 1);
+	assert_int_equal(open_fds(), fds0 + 2); /* rx_bytes and tx_bytes, held */
+
+	/* 10 frames out of the host side reach the container (its rx); 4 the other way */
+	char peer[16];
+	snprintf(peer, sizeof(peer), "lxst%uc", vmid);
+	assert_int_equal(send_frames(host, 10), 10);
+	assert_int_equal(send_frames(peer, 4), 4);
+	const uint64_t before_rx = sysfs_counter(host, "tx_bytes"), before_tx = sysfs_counter(host, "rx_bytes");
+	assert_true(ctextra_net(&x, &r, 100, &rx, &tx));
+	const uint64_t after_rx = sysfs_counter(host, "tx_bytes"), after_tx = sysfs_counter(host, "rx_bytes");
+	assert_true(rx - rx0 >= 1000 && tx - tx0 >= 400);
+	assert_true(before_rx <= rx && rx <= after_rx); /* what sysfs says, read through the held fd */
+	assert_true(before_tx <= tx && tx <= after_tx);
+	for (int i = 0; i < 100; i++)
+		assert_true(ctextra_net(&x, &r, 200 + i, &rx, &tx));
+	assert_int_equal(open_fds(), fds0 + 2); /* read a hundred times: still the same two */
+
+	/* The interface is deleted: the held files fail at once (ENODEV), not at the rescan,
+	 * and are closed. */
+	veth_delete(vmid);
+	assert_false(ctextra_net(&x, &r, 400, &rx, &tx));
+	assert_int_equal(open_fds(), fds0);
+	/* Created again under the same name (a container restarted): the new one is read,
+	 * from its own counters, right away. */
+	assert_int_equal(veth_create(vmid), 0);
+	assert_true(ctextra_net(&x, &r, 500, &rx, &tx));
+	assert_true(rx < rx0 + 1000);
+	assert_int_equal(send_frames(host, 3), 3);
+	assert_true(ctextra_net(&x, &r, 600, &rx, &tx));
+	assert_true(rx >= 300);
+	assert_true(sysfs_counter(host, "tx_bytes") >= rx);
+	ctextra_close(&x);
+	assert_int_equal(open_fds(), fds0);
+	veth_delete(vmid);
 }
 
 static void test_real_cgroup_process(void **state)
@@ -214,6 +373,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_net_dev),
 		cmocka_unit_test(test_veth_peers),
+		cmocka_unit_test(test_real_veth),
 		cmocka_unit_test(test_real_cgroup_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
