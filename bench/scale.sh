@@ -10,7 +10,9 @@
 # Default history_length and model.window (1000 rows each) fill one row per tick, so each
 # run lasts 120 s by default: RSS at the end is the steady state of the per-container
 # buffers (the metrics history, 1000 cycles, keeps growing for 1000 intervals).
-# SCALE_BPF=on|off runs one configuration only.
+# SCALE_BPF=on|off runs one configuration only. SCALE_VETH=1 gives every container a real
+# veth pair named as Proxmox names the host side (veth<vmid>i0), so the daemon reads
+# network counters as on a Proxmox host (the containers are vmids 1001.., as in soak).
 BUILD=${1:-${BUILD:-build}}
 N=${SCALE_CONTAINERS:-1000}
 SECS=${SCALE_SECONDS:-120}
@@ -24,6 +26,19 @@ on) modes="on" ;;
 off) modes="off" ;;
 *) modes="on off" ;;
 esac
+
+if [ "${SCALE_VETH:-0}" = 1 ]; then
+	vbatch=$(mktemp)
+	veth_cleanup() {
+		for ((i = 0; i < N; i++)); do echo "link del veth$((1001 + i))i0"; done >"$vbatch"
+		ip -force -batch "$vbatch" >/dev/null 2>&1
+		rm -f "$vbatch"
+	}
+	trap veth_cleanup EXIT
+	for ((i = 0; i < N; i++)); do echo "link add veth$((1001 + i))i0 type veth peer name lxss$((1001 + i))p"; done >"$vbatch"
+	ip -batch "$vbatch" >/dev/null 2>&1 || { echo "scale: cannot create veth pairs here (SCALE_VETH=1 needs root and iproute2)"; exit 1; }
+	echo "setup: $N veth pairs veth1001i0.. (one per container)"
+fi
 
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "meets" : "MISSES" }'; }
 rows=()
