@@ -196,6 +196,20 @@ bool cfg_looks_null(const char *t, size_t len, bool quoted)
 	       !memcmp(t, "Null", 4) || !memcmp(t, "NULL", 4)));
 }
 
+bool cfg_has_control(const char *t, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)t;
+	for (size_t i = 0; i < len; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			return true;
+		if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+			return true; /* C1 */
+		if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x80 && (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))
+			return true; /* U+2028, U+2029 */
+	}
+	return false;
+}
+
 static bool parse_int_text(const char *t, size_t len, long long *out)
 {
 	char buf[32];
@@ -315,11 +329,10 @@ int cfg_parse_scalar(const struct cfg_key *k, const char *t, size_t len, bool qu
 			snprintf(why, whylen, "is longer than %d bytes", CFG_STR_MAX - 1);
 			return -1;
 		}
-		for (size_t i = 0; i < len; i++)
-			if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f) {
-				snprintf(why, whylen, "contains a control character");
-				return -1;
-			}
+		if (cfg_has_control(t, len)) {
+			snprintf(why, whylen, "contains a control character");
+			return -1;
+		}
 		memcpy(v->s, t, len);
 		v->s[len] = '\0';
 		if ((k->flags & CFG_F_REQUIRED) && len == 0) {

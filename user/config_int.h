@@ -34,6 +34,11 @@ void cfg_choices_text(const char *choices, char *buf, size_t len);
 /* shortest text that reads back as the same double; integers without a point */
 void cfg_number_text(double v, char *buf, size_t len);
 bool cfg_looks_null(const char *t, size_t len, bool quoted);
+/* A control character in a string value: C0, DEL, C1 (U+0080..U+009F, NEL among them) or
+ * the Unicode line and paragraph separators. YAML reads NEL, LS and PS as line breaks and
+ * folds them, so such a value would not survive --print-config; in a log line it would
+ * break the line. */
+bool cfg_has_control(const char *t, size_t len);
 int cfg_parse_scalar(const struct cfg_key *k, const char *t, size_t len, bool quoted, union cfg_value *v,
                      char *why, size_t whylen);
 void cfg_store_scalar(void *dst, const struct cfg_key *k, const union cfg_value *v);

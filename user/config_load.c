@@ -243,9 +243,8 @@ static int load_strlist(struct loader *L, const struct cfg_key *k, yaml_node_t *
 			bad = "is empty";
 		else if (len >= CFG_LIST_STR_MAX)
 			bad = "is too long";
-		for (size_t i = 0; !bad && i < len; i++)
-			if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f)
-				bad = "contains a control character";
+		if (!bad && cfg_has_control(t, len))
+			bad = "contains a control character";
 		if (bad) {
 			char shown[96];
 			cfg_shown_value(k, t, len, node_quoted(e), shown, sizeof(shown));
