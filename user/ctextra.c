@@ -15,13 +15,28 @@
 
 #define PID_RECHECK_MS 30000   /* a recycled pid is noticed within this */
 #define IFACE_RESCAN_MS 60000  /* a NIC added to a running container: seen within this */
+#define IFACE_FORCED_MIN_MS 1000 /* an early re-read of the index, asked by a container: at most this often */
+
+struct ifindex_entry {
+	uint32_t vmid;
+	char name[16];
+};
+
+struct ctextra_ifindex {
+	struct ifindex_entry *e; /* sorted by vmid, then name */
+	size_t n, cap;
+	uint64_t gen;            /* bumped at each read of the directory */
+	int64_t read_ms;
+	uint64_t scans;
+};
 
 void ctextra_init(struct ctextra *x, uint32_t vmid, const char *cgroup_dir)
 {
 	memset(x, 0, sizeof(*x));
 	x->vmid = vmid;
 	x->cgroup_dir = cgroup_dir ? cgroup_dir : "";
-	x->pid_checked_ms = x->ifaces_scanned_ms = x->fs_read_ms = INT64_MIN;
+	x->pid_checked_ms = x->fs_read_ms = INT64_MIN;
+	x->ifaces_stale = true;
 	for (int i = 0; i < CTEXTRA_MAX_IFACES; i++)
 		x->stat_fd[i][0] = x->stat_fd[i][1] = -1;
 }
@@ -140,25 +155,114 @@ bool ctextra_parse_net_dev(const char *text, uint64_t *rx, uint64_t *tx)
 	return true;
 }
 
-static void scan_ifaces(struct ctextra *x, const struct ctextra_roots *r)
+struct ctextra_ifindex *ctextra_ifindex_new(void)
 {
-	ctextra_close(x); /* a name seen again may be a new interface: reopen */
-	x->n_ifaces = 0;
-	DIR *d = opendir(r->sys_class_net);
+	struct ctextra_ifindex *idx = calloc(1, sizeof(*idx));
+	if (idx)
+		idx->read_ms = INT64_MIN;
+	return idx;
+}
+
+void ctextra_ifindex_free(struct ctextra_ifindex *idx)
+{
+	if (!idx)
+		return;
+	free(idx->e);
+	free(idx);
+}
+
+uint64_t ctextra_ifindex_scans(const struct ctextra_ifindex *idx)
+{
+	return idx ? idx->scans : 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct ifindex_entry *x = a, *y = b;
+	if (x->vmid != y->vmid)
+		return x->vmid < y->vmid ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* veth<vmid>i<n>, shorter than IFNAMSIZ: the vmid, or 0 when the name is not one */
+static uint32_t veth_vmid(const char *name)
+{
+	if (strncmp(name, "veth", 4) != 0 || strlen(name) >= 16)
+		return 0;
+	const char *p = name + 4;
+	size_t digits = strspn(p, "0123456789");
+	if (digits == 0 || digits > 9 || p[digits] != 'i')
+		return 0;
+	const char *n = p + digits + 1;
+	if (!*n || strspn(n, "0123456789") != strlen(n))
+		return 0;
+	return (uint32_t)strtoul(p, NULL, 10);
+}
+
+/* Reads the directory again. On failure (ENOMEM, no directory) the index is empty: every
+ * container falls back to its process's /proc/<pid>/net/dev until the next read. */
+static void ifindex_read(struct ctextra_ifindex *idx, const char *sys_class_net, int64_t now_ms)
+{
+	idx->n = 0;
+	idx->gen++;
+	idx->read_ms = now_ms;
+	idx->scans++;
+	DIR *d = opendir(sys_class_net);
 	if (!d)
 		return;
-	char prefix[24];
-	int plen = snprintf(prefix, sizeof(prefix), "veth%ui", x->vmid);
 	struct dirent *e;
-	while ((e = readdir(d)) && x->n_ifaces < CTEXTRA_MAX_IFACES) {
-		if (strncmp(e->d_name, prefix, (size_t)plen) != 0 || strlen(e->d_name) >= 16)
+	while ((e = readdir(d))) {
+		uint32_t vmid = veth_vmid(e->d_name);
+		if (!vmid)
 			continue;
-		const char *n = e->d_name + plen;
-		if (!*n || strspn(n, "0123456789") != strlen(n))
-			continue;
-		memcpy(x->ifaces[x->n_ifaces++], e->d_name, strlen(e->d_name) + 1); /* < 16, checked */
+		if (idx->n == idx->cap) {
+			size_t cap = idx->cap ? idx->cap * 2 : 256;
+			struct ifindex_entry *ne = realloc(idx->e, cap * sizeof(*ne));
+			if (!ne)
+				break;
+			idx->e = ne;
+			idx->cap = cap;
+		}
+		idx->e[idx->n].vmid = vmid;
+		memcpy(idx->e[idx->n].name, e->d_name, strlen(e->d_name) + 1); /* < 16, checked */
+		idx->n++;
 	}
 	closedir(d);
+	qsort(idx->e, idx->n, sizeof(*idx->e), entry_cmp);
+}
+
+static void ifindex_refresh(struct ctextra_ifindex *idx, const char *sys_class_net, int64_t now_ms, bool asked)
+{
+	int64_t age = now_ms - idx->read_ms;
+	if (idx->read_ms == INT64_MIN || age >= IFACE_RESCAN_MS || age < 0 || (asked && age >= IFACE_FORCED_MIN_MS))
+		ifindex_read(idx, sys_class_net, now_ms);
+}
+
+/* Takes the container's interfaces from the index. Held files stay open when the names did
+ * not change (a re-read of the index is not a change of interface). */
+static void take_ifaces(struct ctextra *x, const struct ctextra_ifindex *idx)
+{
+	size_t lo = 0, hi = idx->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (idx->e[mid].vmid < x->vmid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	char names[CTEXTRA_MAX_IFACES][16];
+	int n = 0;
+	for (size_t i = lo; i < idx->n && idx->e[i].vmid == x->vmid && n < CTEXTRA_MAX_IFACES; i++)
+		memcpy(names[n++], idx->e[i].name, sizeof(names[0]));
+	bool same = n == x->n_ifaces;
+	for (int i = 0; same && i < n; i++)
+		same = strcmp(names[i], x->ifaces[i]) == 0;
+	if (!same) {
+		ctextra_close(x);
+		memcpy(x->ifaces, names, sizeof(names[0]) * (size_t)n);
+		x->n_ifaces = n;
+	}
+	x->ifaces_gen = idx->gen;
 }
 
 static bool parse_u64(const char *buf, uint64_t *v)
@@ -198,18 +302,20 @@ static bool read_counter(struct ctextra *x, const struct ctextra_roots *r, int i
 bool ctextra_net(struct ctextra *x, const struct ctextra_roots *r, int64_t now_ms,
 		 uint64_t *rx, uint64_t *tx)
 {
-	if (x->ifaces_scanned_ms == INT64_MIN || now_ms - x->ifaces_scanned_ms >= IFACE_RESCAN_MS) {
-		scan_ifaces(x, r);
-		x->ifaces_scanned_ms = now_ms;
+	ifindex_refresh(r->ifindex, r->sys_class_net, now_ms, x->ifaces_stale);
+	if (x->ifaces_stale || x->ifaces_gen != r->ifindex->gen) {
+		take_ifaces(x, r->ifindex);
+		x->ifaces_stale = false;
 	}
 	if (x->n_ifaces > 0) {
 		uint64_t sum_rx = 0, sum_tx = 0;
 		for (int i = 0; i < x->n_ifaces; i++) {
 			uint64_t hrx, htx;
 			if (!read_counter(x, r, i, 0, &hrx) || !read_counter(x, r, i, 1, &htx)) {
-				/* an interface went away: look again next time */
+				/* an interface went away: the index is read again at the next reading */
 				ctextra_close(x);
-				x->ifaces_scanned_ms = INT64_MIN;
+				x->n_ifaces = 0;
+				x->ifaces_stale = true;
 				return false;
 			}
 			sum_rx += htx; /* the host's tx on the peer is what the container received */

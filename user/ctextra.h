@@ -2,9 +2,13 @@
  * ctextra.h — what a container's cgroup does not tell: network traffic and its root
  * filesystem, read from the host side (no `pct exec`, reference-system.md §8.2).
  *
- * Network: Proxmox names a container's host-side veth peers `veth<vmid>i<n>`, looked for
- * in /sys/class/net every 60 s (a NIC hot-plugged into a running container is seen within
- * a minute; one that goes away makes the next reading fail and look again at once); their
+ * Network: Proxmox names a container's host-side veth peers `veth<vmid>i<n>`. They are
+ * found through one index of /sys/class/net shared by all containers (struct
+ * ctextra_ifindex): a host with 1 000 containers has 2 000 entries there, and a readdir
+ * of them per container per minute was most of the daemon's CPU on such a host. The
+ * index is read again every 60 s (a NIC hot-plugged into a running container is seen
+ * within a minute), and at once, at most once a second, when a container is read for the
+ * first time or one of its interfaces went away (its next reading fails). Their
  * /sys/class/net/<if>/statistics counters are the container's traffic seen from the host,
  * so rx and tx are swapped (what the host receives on the peer, the container sent). The
  * two counter files of each peer are held open and read with pread(): a sysfs attribute
@@ -35,10 +39,20 @@
 
 #define CTEXTRA_MAX_IFACES 8
 
+struct ctextra_ifindex;
+
 struct ctextra_roots {
 	const char *sys_class_net;   /* "/sys/class/net" */
 	const char *proc;            /* "/proc" */
+	struct ctextra_ifindex *ifindex; /* the veth index of sys_class_net (ctextra_ifindex_new) */
 };
+
+/* The index of Proxmox veth peers in a /sys/class/net, shared by every container read
+ * through the same roots. NULL on ENOMEM. */
+struct ctextra_ifindex *ctextra_ifindex_new(void);
+void ctextra_ifindex_free(struct ctextra_ifindex *idx);
+/* How many times the index has read its directory (for tests and benches). */
+uint64_t ctextra_ifindex_scans(const struct ctextra_ifindex *idx);
 
 struct ctextra {
 	uint32_t vmid;
@@ -48,7 +62,8 @@ struct ctextra {
 	int n_ifaces;
 	char ifaces[CTEXTRA_MAX_IFACES][16];
 	int stat_fd[CTEXTRA_MAX_IFACES][2];  /* rx_bytes, tx_bytes held open; -1: not open */
-	int64_t ifaces_scanned_ms;
+	uint64_t ifaces_gen;             /* the index generation ifaces were taken from; 0: none */
+	bool ifaces_stale;               /* first reading, or one failed: the index is read now */
 	pid_t netns_pid;                 /* the pid netns_own was checked for */
 	bool netns_own;                  /* that process has its own network namespace */
 	bool fs_known;

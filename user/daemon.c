@@ -566,7 +566,12 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 		d->opts = *opts;
 	d->loop = loop;
 	d->timer_id = -1;
-	d->roots = (struct ctextra_roots){ "/sys/class/net", "/proc" };
+	d->roots = (struct ctextra_roots){ "/sys/class/net", "/proc", ctextra_ifindex_new() };
+	if (!d->roots.ifindex) {
+		snprintf(err, errlen, "out of memory");
+		free(d);
+		return NULL;
+	}
 	apply_config(d, cfg);
 	if (daemon_feature_select(cfg, &d->sel, err, errlen) != 0)
 		goto fail;
@@ -717,6 +722,7 @@ void daemon_free(struct daemon *d)
 	free(d->cgid_tab);
 	free(d->deltas);
 	pub_free(d->pub);
+	ctextra_ifindex_free(d->roots.ifindex);
 	free(d);
 }
 

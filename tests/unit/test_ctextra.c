@@ -86,7 +86,8 @@ static void test_veth_peers(void **state)
 		snprintf(d, sizeof(d), "%s/statistics/tx_bytes", ifs[i]);
 		put(d, i == 0 ? "3000\n" : i == 1 ? "400\n" : "999999\n");
 	}
-	struct ctextra_roots r = { tmp, "/nonexistent-proc" };
+	struct ctextra_roots r = { tmp, "/nonexistent-proc", ctextra_ifindex_new() };
+	assert_non_null(r.ifindex);
 	struct ctextra x;
 	ctextra_init(&x, 104, "/nonexistent-cgroup");
 	uint64_t rx, tx;
@@ -94,10 +95,21 @@ static void test_veth_peers(void **state)
 	assert_int_equal(x.n_ifaces, 2);
 	assert_int_equal(rx, 3400); /* the peers' tx: what the container received */
 	assert_int_equal(tx, 120);
+	/* One index for all containers: a second container's first reading, within the
+	 * second, does not read the directory again; neither do later readings. */
+	struct ctextra x2;
+	ctextra_init(&x2, 1040, "/nonexistent-cgroup");
+	assert_true(ctextra_net(&x2, &r, 500, &rx, &tx));
+	assert_int_equal(x2.n_ifaces, 1);
+	assert_int_equal(rx, 999999);
+	for (int t = 600; t < 59000; t += 100)
+		assert_true(ctextra_net(&x, &r, t, &rx, &tx));
+	assert_int_equal(ctextra_ifindex_scans(r.ifindex), 1);
+	ctextra_close(&x2);
 
 	/* New values, written in place: the held files read them. */
 	put("veth104i0/statistics/tx_bytes", "5000\n");
-	assert_true(ctextra_net(&x, &r, 100, &rx, &tx));
+	assert_true(ctextra_net(&x, &r, 59000, &rx, &tx));
 	assert_int_equal(rx, 5400);
 	/* The second interface disappears. A regular file stays readable while held open (a
 	 * sysfs one does not: see test_real_veth), so the rescan is what drops it. */
@@ -111,6 +123,7 @@ static void test_veth_peers(void **state)
 			rmdir(p);
 	}
 	assert_true(ctextra_net(&x, &r, 60000, &rx, &tx));
+	assert_int_equal(ctextra_ifindex_scans(r.ifindex), 2); /* every 60 s, for everyone */
 	assert_int_equal(x.n_ifaces, 1);
 	assert_int_equal(rx, 5000);
 	ctextra_close(&x);
@@ -136,6 +149,7 @@ static void test_veth_peers(void **state)
 		rmdir(p);
 	}
 	rmdir(tmp);
+	ctextra_ifindex_free(r.ifindex);
 }
 
 /* ---- real veth pairs ----------------------------------------------------------------------- */
@@ -238,7 +252,8 @@ static void test_real_veth(void **state)
 		skip();
 		return;
 	}
-	struct ctextra_roots r = { "/sys/class/net", "/nonexistent-proc" };
+	struct ctextra_roots r = { "/sys/class/net", "/nonexistent-proc", ctextra_ifindex_new() };
+	assert_non_null(r.ifindex);
 	struct ctextra x;
 	ctextra_init(&x, vmid, "/nonexistent-cgroup");
 	const int fds0 = open_fds();
@@ -262,23 +277,27 @@ static void test_real_veth(void **state)
 		assert_true(ctextra_net(&x, &r, 200 + i, &rx, &tx));
 	assert_int_equal(open_fds(), fds0 + 2); /* read a hundred times: still the same two */
 
+	assert_int_equal(ctextra_ifindex_scans(r.ifindex), 1);
+
 	/* The interface is deleted: the held files fail at once (ENODEV), not at the rescan,
 	 * and are closed. */
 	veth_delete(vmid);
 	assert_false(ctextra_net(&x, &r, 400, &rx, &tx));
 	assert_int_equal(open_fds(), fds0);
-	/* Created again under the same name (a container restarted): the new one is read,
-	 * from its own counters, right away. */
+	/* Created again under the same name (a container restarted): the next reading, a
+	 * second later, reads the index again and the new interface from its own counters. */
 	assert_int_equal(veth_create(vmid), 0);
-	assert_true(ctextra_net(&x, &r, 500, &rx, &tx));
+	assert_true(ctextra_net(&x, &r, 1400, &rx, &tx));
+	assert_int_equal(ctextra_ifindex_scans(r.ifindex), 2);
 	assert_true(rx < rx0 + 1000);
 	assert_int_equal(send_frames(host, 3), 3);
-	assert_true(ctextra_net(&x, &r, 600, &rx, &tx));
+	assert_true(ctextra_net(&x, &r, 1500, &rx, &tx));
 	assert_true(rx >= 300);
 	assert_true(sysfs_counter(host, "tx_bytes") >= rx);
 	ctextra_close(&x);
 	assert_int_equal(open_fds(), fds0);
 	veth_delete(vmid);
+	ctextra_ifindex_free(r.ifindex);
 }
 
 static void test_real_cgroup_process(void **state)
@@ -313,7 +332,8 @@ static void test_real_cgroup_process(void **state)
 	assert_int_equal(ctextra_find_pid(dir), child);
 	struct ctextra x;
 	ctextra_init(&x, 4242, dir);
-	struct ctextra_roots r = { "/sys/class/net", "/proc" };
+	struct ctextra_roots r = { "/sys/class/net", "/proc", ctextra_ifindex_new() };
+	assert_non_null(r.ifindex);
 	uint64_t rx, tx, t, fr, u;
 	/* The child shares our network namespace: its counters are the host's, so unknown. */
 	assert_false(ctextra_net(&x, &r, 0, &rx, &tx));
@@ -366,6 +386,7 @@ static void test_real_cgroup_process(void **state)
 	for (int i = 0; i < 50 && rmdir(sub) != 0 && errno == EBUSY; i++)
 		usleep(20000); /* the killed tasks may still be leaving the cgroup */
 	rmdir(dir);
+	ctextra_ifindex_free(r.ifindex);
 }
 
 int main(void)
