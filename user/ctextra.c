@@ -105,7 +105,7 @@ pid_t ctextra_find_pid(const char *dir)
  * and the callers then call forget_pid() and look once more (pid_read_or_refind). */
 static pid_t current_pid(struct ctextra *x, int64_t now_ms)
 {
-	if (x->pid <= 0 || now_ms - x->pid_checked_ms >= PID_RECHECK_MS || x->pid_checked_ms == INT64_MIN) {
+	if (x->pid <= 0 || x->pid_checked_ms == INT64_MIN || now_ms - x->pid_checked_ms >= PID_RECHECK_MS) {
 		x->pid = ctextra_find_pid(x->cgroup_dir);
 		x->pid_checked_ms = now_ms;
 	}
@@ -228,13 +228,18 @@ static void ifindex_read(struct ctextra_ifindex *idx, const char *sys_class_net,
 		idx->n++;
 	}
 	closedir(d);
-	qsort(idx->e, idx->n, sizeof(*idx->e), entry_cmp);
+	if (idx->n > 1)
+		qsort(idx->e, idx->n, sizeof(*idx->e), entry_cmp);
 }
 
 static void ifindex_refresh(struct ctextra_ifindex *idx, const char *sys_class_net, int64_t now_ms, bool asked)
 {
-	int64_t age = now_ms - idx->read_ms;
-	if (idx->read_ms == INT64_MIN || age >= IFACE_RESCAN_MS || age < 0 || (asked && age >= IFACE_FORCED_MIN_MS))
+	if (idx->read_ms == INT64_MIN) {
+		ifindex_read(idx, sys_class_net, now_ms);
+		return;
+	}
+	int64_t age = now_ms - idx->read_ms; /* both are times the caller gave: no overflow */
+	if (age >= IFACE_RESCAN_MS || age < 0 || (asked && age >= IFACE_FORCED_MIN_MS))
 		ifindex_read(idx, sys_class_net, now_ms);
 }
 
