@@ -9,19 +9,9 @@ bin=$BUILD/bench/ctextra
 N=${CTEXTRA_CONTAINERS:-1000}
 FIRST=${CTEXTRA_FIRST_VMID:-70000}
 [ -x "$bin" ] || { echo "bench ctextra: $bin not built (make benches)"; exit 1; }
-[ "$(id -u)" = 0 ] && command -v ip >/dev/null || { echo "bench ctextra: skipped (needs root and iproute2)"; exit 0; }
-batch=$(mktemp)
-cleanup() {
-	for ((i = 0; i < N; i++)); do echo "link del veth$((FIRST + i))i0"; done >"$batch"
-	ip -force -batch "$batch" >/dev/null 2>&1
-	rm -f "$batch"
-}
-trap cleanup EXIT
-for ((i = 0; i < N; i++)); do
-	echo "link add veth$((FIRST + i))i0 type veth peer name lxsb$((FIRST + i))p"
-done >"$batch"
-if ! ip -batch "$batch" >/dev/null 2>&1; then
-	echo "bench ctextra: skipped (cannot create veth pairs here)"
+. "$(dirname "$0")/lib/veths.sh"
+if ! veths_create "$FIRST" "$N"; then
+	echo "bench ctextra: skipped (needs root, iproute2 and veth pairs)"
 	exit 0
 fi
 echo "setup: $(uname -r), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo))"

@@ -28,15 +28,8 @@ off) modes="off" ;;
 esac
 
 if [ "${SCALE_VETH:-0}" = 1 ]; then
-	vbatch=$(mktemp)
-	veth_cleanup() {
-		for ((i = 0; i < N; i++)); do echo "link del veth$((1001 + i))i0"; done >"$vbatch"
-		ip -force -batch "$vbatch" >/dev/null 2>&1
-		rm -f "$vbatch"
-	}
-	trap veth_cleanup EXIT
-	for ((i = 0; i < N; i++)); do echo "link add veth$((1001 + i))i0 type veth peer name lxss$((1001 + i))p"; done >"$vbatch"
-	ip -batch "$vbatch" >/dev/null 2>&1 || { echo "scale: cannot create veth pairs here (SCALE_VETH=1 needs root and iproute2)"; exit 1; }
+	. "$(dirname "$0")/lib/veths.sh"
+	veths_create 1001 "$N" || { echo "scale: cannot create veth pairs here (SCALE_VETH=1 needs root and iproute2)"; exit 1; }
 	echo "setup: $N veth pairs veth1001i0.. (one per container)"
 fi
 
