@@ -24,6 +24,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -320,6 +321,7 @@ static void test_real_cgroup_process(void **state)
 	assert_int_equal(ctextra_find_pid(dir), 0); /* empty cgroup: no process */
 	pid_t child = fork();
 	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a test that aborts leaves no process behind */
 		pause();
 		_exit(0);
 	}
@@ -350,6 +352,7 @@ static void test_real_cgroup_process(void **state)
 	assert_int_equal(pipe(ready), 0);
 	pid_t own = fork();
 	if (own == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		char ok = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
 		if (write(ready[1], &ok, 1) != 1)
 			_exit(1);
