@@ -199,17 +199,17 @@ static uint32_t veth_vmid(const char *name)
 	return (uint32_t)strtoul(p, NULL, 10);
 }
 
-/* Reads the directory again. On failure (ENOMEM, no directory) the index is empty: every
- * container falls back to its process's /proc/<pid>/net/dev until the next read. */
+/* Reads the directory again. When it cannot be opened (no fd left, no directory) the
+ * previous index stays: dropping it would make every container let go of its interfaces. */
 static void ifindex_read(struct ctextra_ifindex *idx, const char *sys_class_net, int64_t now_ms)
 {
-	idx->n = 0;
-	idx->gen++;
 	idx->read_ms = now_ms;
 	idx->scans++;
 	DIR *d = opendir(sys_class_net);
 	if (!d)
 		return;
+	idx->n = 0;
+	idx->gen++;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		uint32_t vmid = veth_vmid(e->d_name);
@@ -281,21 +281,18 @@ static bool parse_u64(const char *buf, uint64_t *v)
 	return true;
 }
 
-/* One counter of interface i: through its held fd, opened at the first need. Without an
- * fd to spare, the file is opened for this reading only. */
+/* One counter of interface i, through its held fd, opened at the first need. */
 static bool read_counter(struct ctextra *x, const struct ctextra_roots *r, int i, int which, uint64_t *v)
 {
-	char path[300], buf[32];
+	char buf[32];
 	int *fd = &x->stat_fd[i][which];
 	if (*fd < 0) {
+		char path[300];
 		snprintf(path, sizeof(path), "%s/%s/statistics/%s", r->sys_class_net, x->ifaces[i],
 			 which ? "tx_bytes" : "rx_bytes");
 		*fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (*fd < 0) {
-			if (errno != EMFILE && errno != ENFILE)
-				return false;
-			return read_small(path, buf, sizeof(buf)) > 0 && parse_u64(buf, v);
-		}
+		if (*fd < 0)
+			return false;
 	}
 	ssize_t n = pread(*fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)

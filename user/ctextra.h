@@ -14,7 +14,7 @@
  * two counter files of each peer are held open and read with pread(): a sysfs attribute
  * is generated anew at offset 0, and an open one fails (ENODEV) once its interface is
  * unregistered, which sends us looking again. That is 2 syscalls a sample per peer instead
- * of 6; when no fd is left (EMFILE), the files are opened per reading as before. A
+ * of 6 (with no fd left, EMFILE, the counters are unknown until there is one again). A
  * container without such interfaces (a plain cgroup v2 host, a container with no NIC) is
  * read through one of its processes: /proc/<pid>/net/dev of its network namespace, all
  * interfaces but lo, as the reference did from inside — unless that process shares the
