@@ -3,7 +3,8 @@
 # Sources are found by folder, so a new file needs no edit here:
 #   iforest/*.c  -> $(BUILD)/libiforest.a   (files named *_avx2.c get -mavx2 -mfma)
 #   cgroup/*.c   -> $(BUILD)/libcgroup.a
-#   user/*.c     -> $(BUILD)/libuser.a, except the two mains user/lxcscaled.c and user/lxcscale.c
+#   user/*/*.c   -> $(BUILD)/libuser.a, except the two mains user/daemon/main.c and user/cli/main.c
+#                   (user/README.md: one folder per stage of the data path)
 #   api/*.c      -> $(BUILD)/libapi.a
 #   bpf/*.bpf.c  -> $(BUILD)/bpf/*.bpf.o and $(BUILD)/bpf/*.skel.h (before any C that includes them)
 #   tests/unit/test_*.c -> $(BUILD)/tests/test_*   (cmocka; linked with every library)
@@ -35,7 +36,7 @@ CPPFLAGS += -D_GNU_SOURCE -DLXCSCALE_VERSION='"$(VERSION)"' \
             -Iiforest -Icgroup -Iuser -Iapi -Ibpf -I$(BUILD)/bpf $(PKG_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fno-strict-aliasing -pthread
 LDFLAGS  ?=
-# --as-needed: the daemon does not call libcurl (user/curl_api.c loads it when needed),
+# --as-needed: the daemon does not call libcurl (user/base/libcurl.c loads it when needed),
 # so it must not be linked against it; the command-line tool and tests that do call it are.
 LDFLAGS  += -Wl,--as-needed
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
@@ -64,8 +65,8 @@ endif
 # ---- sources -------------------------------------------------------------------------------
 IFOREST_SRC := $(wildcard iforest/*.c)
 CGROUP_SRC  := $(wildcard cgroup/*.c)
-USER_MAINS  := user/lxcscaled.c user/lxcscale.c
-USER_SRC    := $(filter-out $(USER_MAINS),$(wildcard user/*.c))
+USER_MAINS  := user/daemon/main.c user/cli/main.c
+USER_SRC    := $(filter-out $(USER_MAINS),$(wildcard user/*/*.c))
 API_SRC     := $(wildcard api/*.c)
 BPF_SRC     := $(wildcard bpf/*.bpf.c)
 TEST_SRC    := $(wildcard tests/unit/test_*.c)
@@ -142,11 +143,11 @@ $(BUILD)/%.a:
 
 libs: $(LIBS)
 
-$(BUILD)/lxcscaled: $(BUILD)/obj/user/lxcscaled.o $(LIBS)
+$(BUILD)/lxcscaled: $(BUILD)/obj/user/daemon/main.o $(LIBS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS)
 
-$(BUILD)/lxcscale: $(BUILD)/obj/user/lxcscale.o $(LIBS)
+$(BUILD)/lxcscale: $(BUILD)/obj/user/cli/main.o $(LIBS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS)
 

@@ -9,7 +9,8 @@
  * which is what the reference did) and /api/v1 answers 503.
  *
  * Settings arrive as a plain struct; the daemon maps its configuration (server.*,
- * authentication.*, rate_limiting.*, lxc.*, error_handling.*, api.*) into it.
+ * authentication.*, rate_limiting.*, lxc.*, error_handling.*, api.*) into it
+ * (user/daemon/api_settings.c): the server never sees the daemon's configuration.
  *
  * Threads: each connection runs on its own thread (libmicrohttpd thread-per-connection),
  * so a slow `pct` call or a long-lived /api/v1/events stream never stalls other clients.
@@ -24,7 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "decision.h"
+#include "types/decision.h"
 
 /* ---- settings -------------------------------------------------------------------------- */
 
@@ -192,18 +193,6 @@ uint16_t api_port(const struct api_server *srv);
 
 /* Ends event streams, stops accepting, waits for the connection threads, frees. */
 void api_stop(struct api_server *srv);
-
-/* ---- wiring into the daemon (api_config.c) ------------------------------------------- */
-
-struct lxcscale_config;
-#define API_CONFIG_MAX_KEYS 64
-
-/* Settings from lxcscale's configuration (server.*, authentication.*, rate_limiting.*,
- * lxc.*, api.*). `key_ptrs` is storage for the API key pointers; the settings point into
- * `c` and `key_ptrs`, which must outlive the server. Logs go to the daemon's log. */
-void api_settings_from_config(const struct lxcscale_config *c, struct api_settings *s,
-			      const char *key_ptrs[API_CONFIG_MAX_KEYS]);
-void api_log_to_daemon_log(void *arg, enum api_log_level level, const char *msg);
 
 /* Does `host` name a loopback address ("127.0.0.0/8", "::1", "localhost")? */
 bool api_host_is_loopback(const char *host);

@@ -1,5 +1,5 @@
 /*
- * pctcmd.c — how the API runs pct, pvesh and pvecm: argv only through user/proc.h, with
+ * pctcmd.c — how the API runs pct, pvesh and pvecm: argv only through user/base/proc.h, with
  * lxc.timeout_seconds, bounded output, and one line of detail for the log (and for the
  * 500 message when show_stack_traces is on). A non-zero exit, a timeout and a missing
  * program are all failures, as in the reference's latest version.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc.h"
+#include "base/proc.h"
 
 #define CMD_MAX_ARGS 16
 

@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "journal.h"
-#include "persister.h"
-#include "proc.h"
+#include "act/journal.h"
+#include "base/proc.h"
+#include "pve/persister.h"
 
 static uint64_t now_us(void)
 {

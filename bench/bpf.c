@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf_loader.h"
+#include "collect/bpf_loader.h"
 
 #define MAX_PROGS 32
 

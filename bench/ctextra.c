@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "bench_time.h"
-#include "ctextra.h"
+#include "collect/ctextra.h"
 
 /* the baseline: one counter file opened, read and closed */
 static int read_once(const char *path, unsigned long long *v)

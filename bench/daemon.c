@@ -10,7 +10,7 @@
  *
  * It creates <mount>/lxcscale-bench-<pid>/<1001..> with one sleeping process in each (so
  * the network and filesystem readings have a process to look through), runs the real
- * daemon (daemon.h) on a real event loop with its tick timer, model worker and metrics
+ * daemon (daemon/daemon.h) on a real event loop with its tick timer, model worker and metrics
  * writer for SECONDS, and prints per-tick figures from the loop thread's own clocks
  * (CLOCK_THREAD_CPUTIME_ID) and the whole process's CPU (getrusage, all threads).
  * Everything it created is removed at the end. Needs root.
@@ -26,10 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
-#include "loop.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "config/config.h"
+#include "daemon/daemon.h"
 
 static double now_s(void)
 {

@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "metrics_file.h"
-#include "metrics_file_int.h"
+#include "compat/metrics_file.h"
+#include "compat/metrics_file_int.h"
 
 static double now_s(void)
 {

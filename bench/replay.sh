@@ -3,8 +3,8 @@
 #
 # Every generated scenario (seed 1) and every NAB EC2 CPU series in the shared data are run
 # through both policies with `lxcscale replay`; the per-trace scorecards come first, the
-# total last. Figures are simulated: see user/container_model.c for the container model and
-# user/replay.h for how each policy is set up. Run by `make bench`.
+# total last. Figures are simulated: see user/sim/container_model.c for the container model and
+# user/sim/replay.h for how each policy is set up. Run by `make bench`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -15,9 +15,9 @@ if [ ! -x "$bin" ]; then
 fi
 echo "setup: lxcscale replay --scenario all --seed 1 (generated scenarios on 1 s steps,"
 echo "       NAB series on 10 s steps, 100 % = 4 cores; every trace starts at 2 cores / 2048 MiB)"
-echo "       lxcscale: the built-in configuration (conf/lxcscale.yaml values), features, model.c"
-echo "       (streaming forests) and policy.c evaluated every step, limits in force next step"
-echo "       reference: policy.c as the reference's latest rule (same scaling keys), 60 s samples,"
+echo "       lxcscale: the built-in configuration (conf/lxcscale.yaml values), features, score/model.c"
+echo "       (streaming forests) and decide/policy.c evaluated every step, limits in force next step"
+echo "       reference: decide/policy.c as the reference's latest rule (same scaling keys), 60 s samples,"
 echo "       600 s cycle,"
 echo "       forest retrained from scratch each cycle, limits in force 2 s after a decision"
 echo "       host: $(nproc) CPUs, $(uname -r)"

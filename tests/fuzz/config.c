@@ -1,5 +1,5 @@
 /*
- * config.c — libFuzzer target for the configuration loader (user/config*.c).
+ * config.c — libFuzzer target for the configuration loader (user/config/*.c).
  *
  * The input is YAML text, as an admin (or a hostile file) would write it: ours, the
  * reference ML file or the reference API file. It goes through config_load_string() and,
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 
 static void show_diff(const char *key, const char *from, const char *to, void *arg)
 {

@@ -1,6 +1,6 @@
 /*
  * metrics_file.c — libFuzzer target for the reference metrics-file reader and importer
- * (user/metrics_file.c, user/metrics_import.c).
+ * (user/compat/metrics_file.c, user/compat/metrics_import.c).
  *
  * `lxcscale import-metrics` and the daemon's start-up read /var/log/lxc_metrics.json, a file
  * another program wrote (the reference system, or an older lxcscale) and that can be
@@ -29,9 +29,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "json_check.h"
-#include "metrics_file.h"
-#include "metrics_import.h"
+#include "base/json_check.h"
+#include "compat/metrics_file.h"
+#include "compat/metrics_import.h"
 
 #define KEEP_MAX 4096
 

@@ -1,5 +1,5 @@
 /*
- * pve_config.c — libFuzzer target for the Proxmox config parsers (user/pve_config.c).
+ * pve_config.c — libFuzzer target for the Proxmox config parsers (user/pve/ctconfig.c).
  *
  * The daemon reads each container's baseline limits from `pct config <vmid> --current`
  * (text) or from the PVE REST API (JSON). Both come from another program and, through the
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pve_config.h"
+#include "pve/ctconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

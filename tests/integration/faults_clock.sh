@@ -24,14 +24,14 @@ fail() { echo "FAIL - $1"; failn=$((failn + 1)); }
 
 # file:function that may read the wall clock, and why
 ALLOW='
-user/log.c:log line timestamps
-user/daemon.c:daemon_wall_ms, wall time of samples and decisions (metrics file, API)
-user/journal.c:now_ms, record timestamps in the persist journal
-user/notify.c:event time shown in notifications
-user/cli_api.c:the clock shown by `lxcscale top`
-user/suggestions.c:timestamps of written suggestions
-user/model.c:last_rebuild_ms, the wall time of the last rebuild shown by /api/v1/model
-user/cli_import.c:age of a metrics history, whose records carry wall-clock timestamps
+user/base/log.c:log line timestamps
+user/daemon/daemon.c:daemon_wall_ms, wall time of samples and decisions (metrics file, API)
+user/act/journal.c:now_ms, record timestamps in the persist journal
+user/act/notifier.c:event time shown in notifications
+user/cli/cmd_daemon.c:the clock shown by `lxcscale top`
+user/compat/suggestions.c:timestamps of written suggestions
+user/score/model.c:last_rebuild_ms, the wall time of the last rebuild shown by /api/v1/model
+user/cli/cmd_import.c:age of a metrics history, whose records carry wall-clock timestamps
 api/http.c:api_wall_ms, rate-limit reset epoch and timestamps in answers
 '
 SRC=$(ls user/*.c api/*.c cgroup/*.c iforest/*.c 2>/dev/null)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # metrics_history.sh — the running daemon's reference-format metrics history
-# (data_file, user/metrics_file_append.c) on disk, with the faults an admin's host brings:
+# (data_file, user/compat/metrics_file_append.c) on disk, with the faults an admin's host brings:
 #   - a history cut off in the middle of a cycle (a crash during an append): the daemon
 #     keeps the complete cycles, says how many in its log, and goes on appending;
 #   - the file removed while the daemon runs: a new history, not an append at a stale

@@ -38,11 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actuator.h"
+#include "act/actuator.h"
+#include "act/journal.h"
+#include "act/reconcile.h"
 #include "cgroup.h"
-#include "journal.h"
-#include "persister.h"
-#include "reconcile.h"
+#include "pve/persister.h"
 
 #define MIB (1ull << 20)
 

@@ -1,6 +1,6 @@
 /*
  * bpf_overflow.c — the BPF ring buffer overflowing, for real: loads lxcscale's lifecycle
- * program (user/bpf_loader.h), creates and removes COUNT test cgroups at container level
+ * program (user/collect/bpf_loader.h), creates and removes COUNT test cgroups at container level
  * under <mount>/lxcscale-test-bpfov-<pid> without consuming, so the kernel's 256 KiB ring
  * fills and bpf_ringbuf_reserve fails; then drains and does it again.
  *
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bpf_loader.h"
+#include "collect/bpf_loader.h"
 
 static int count_ev(const struct lxs_event *ev, void *ctx)
 {

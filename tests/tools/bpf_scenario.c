@@ -37,7 +37,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf_loader.h"
+#include "collect/bpf_loader.h"
 
 static int passed, failed, skipped;
 

@@ -1,5 +1,5 @@
 /*
- * soak.c — the daemon (user/daemon.h, the same code lxcscaled runs) for a long time on this
+ * soak.c — the daemon (user/daemon/daemon.h, the same code lxcscaled runs) for a long time on this
  * host's real cgroup v2 tree, with containers and load coming and going, measured from the
  * inside: per-tick wall time and lateness (p50/p99/max), CPU, RSS and open fds over time.
  *
@@ -53,10 +53,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
-#include "loop.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "config/config.h"
+#include "daemon/daemon.h"
 
 #define FIRST_VMID 1001
 #define MAX_TICKS (8 * 3600 * 100) /* 8 h at 10 ms */

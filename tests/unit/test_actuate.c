@@ -22,9 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "actuate.h"
-#include "config.h"
-#include "journal.h"
+#include "act/act.h"
+#include "act/journal.h"
+#include "config/config.h"
 #include "testlib.h"
 
 #define MIB (1ull << 20)

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "actuator.h"
+#include "act/actuator.h"
 #include "testlib.h"
 
 #define MIB (1ull << 20)

@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +24,12 @@
 #include <unistd.h>
 
 #include "api.h"
-#include "cli.h"
-#include "config.h"
+#include "cli/cli.h"
+#include "config/config.h"
+#include "daemon/api_settings.h"
 #include "internal.h"
 #include "jsonw.h"
 #include "metrics.h"
-#include <math.h>
 #include "ratelimit.h"
 
 /* ---- rate limiter ---------------------------------------------------------------------- */

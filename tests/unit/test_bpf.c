@@ -1,5 +1,5 @@
 /*
- * test_bpf.c — the BPF loader (user/bpf_loader.c) against the real kernel.
+ * test_bpf.c — the BPF loader (user/collect/bpf_loader.c) against the real kernel.
  *
  * Pure parts (quantile estimate, option checks, the not-root message) run anywhere. The
  * rest loads the real programs and needs root; those tests are skipped with the reason
@@ -30,7 +30,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf_loader.h"
+#include "collect/bpf_loader.h"
 
 extern char **environ;
 

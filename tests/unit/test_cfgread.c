@@ -1,5 +1,5 @@
 /*
- * test_cfgread.c — the Proxmox config reader thread (user/cfgread.c) against the real
+ * test_cfgread.c — the Proxmox config reader thread (user/pve/cfgread.c) against the real
  * stand-in pct (a separate process, $BUILD/tests/tools/pct): answers for a container that
  * exists, one that does not, an unparsable config, a missing pct; requests de-duplicated,
  * a bounded queue, and a stop while a slow call is in flight.
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfgread.h"
+#include "pve/cfgread.h"
 
 static char g_pct[PATH_MAX];
 static char g_dir[64];

@@ -1,5 +1,5 @@
 /*
- * test_cmdq.c — the loop's command queue (user/cmdq.c) with real threads and a real
+ * test_cmdq.c — the loop's command queue (user/base/cmdq.c) with real threads and a real
  * eventfd: nothing lost or reordered per producer, a full queue refuses, the eventfd wakes
  * a poll()ing consumer, replies complete across threads and time out.
  */
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmdq.h"
+#include "base/cmdq.h"
 
 #define PRODUCERS 4
 #define PER_PRODUCER 2000

@@ -1,5 +1,5 @@
 /*
- * test_ctextra.c — host-side network and filesystem readings (user/ctextra.c): the
+ * test_ctextra.c — host-side network and filesystem readings (user/collect/ctextra.c): the
  * /proc/net/dev parser, Proxmox veth peers in a fake /sys/class/net (rx/tx swapped and
  * summed, other containers' peers ignored, values rewritten in place, the rescan), real
  * veth pairs on this host (held counter files, traffic counted, an interface deleted and
@@ -29,7 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctextra.h"
+#include "collect/ctextra.h"
 
 static void test_parse_net_dev(void **state)
 {

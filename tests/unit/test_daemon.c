@@ -22,15 +22,15 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 
-#include "bpf_loader.h"
-#include "config.h"
-#include "daemon.h"
-#include "daemon_config.h"
-#include "daemon_int.h" /* daemon_find_cgid, struct ct: the cgroup id table's test */
 #include "api.h"
-#include "cmdq.h"
-#include "log.h"
-#include "loop.h"
+#include "base/cmdq.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "collect/bpf_loader.h"
+#include "config/config.h"
+#include "daemon/daemon.h"
+#include "daemon/internal.h" /* daemon_find_cgid, struct ct: the cgroup id table's test */
+#include "decide/params.h"
 
 static char root[256], rootname[64], work[64], sugg[128];
 
@@ -606,7 +606,7 @@ static void test_budget_follows_containers(void **state)
 }
 
 /* The cgroup id -> container table BPF's deltas and events go through (daemon_find_cgid,
- * internal: daemon_int.h): 300 containers on a fake tree, then every other one removed
+ * internal: daemon/internal.h): 300 containers on a fake tree, then every other one removed
  * (backward-shift deletion keeps the others findable), then new ones added. */
 static void test_find_by_cgroup_id(void **state)
 {
@@ -886,7 +886,7 @@ static void test_tier_dry_run(void **state)
 		if (flag) /* lxcscaled --dry-run */
 			assert_int_equal(config_set(c, "scaling.dry_run", "true", "--dry-run", &dg), 0);
 		assert_int_equal(config_finalize(c, &dg), 0);
-		assert_int_equal(daemon_config_live(c), !flag);
+		assert_int_equal(config_is_live(c), !flag);
 
 		struct loop *l = loop_new();
 		char err[512];

@@ -1,6 +1,6 @@
 /*
  * test_daemon_config.c — the configuration as the daemon's parts see it
- * (user/daemon_config.c): the reference's scaling keys onto the policy, PSI trigger levels
+ * (user/decide/params.c): the reference's scaling keys onto the policy, PSI trigger levels
  * as stall per second, the legacy step bounds, tier overrides and their budget priority,
  * ignore_lxc, the model's feature selection and options, bpf.* onto the loader's options.
  */
@@ -11,7 +11,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "daemon_config.h"
+#include "collect/bpf_loader.h"
+#include "decide/params.h"
 
 static struct lxcscale_config *load(const char *yaml)
 {
@@ -41,7 +42,7 @@ static void test_scaling_and_psi(void **state)
 					 "ignore_lxc: [\"105\", 106]\n");
 	struct policy_tier tiers[CFG_TIERS_MAX];
 	struct policy_config pc;
-	daemon_policy_config(c, tiers, &pc);
+	policy_config_from_config(c, tiers, &pc);
 	const struct policy_params *p = &pc.defaults;
 	assert_true(p->cpu_up_pct == 80 && p->cpu_down_pct == 20);
 	assert_true(p->ram_step_mb == 768);
@@ -64,7 +65,7 @@ static void test_tiers_and_priority(void **state)
 					 "  web:\n    containers: [\"301\"]\n    cpu_scale_up_threshold: 60\n");
 	struct policy_tier tiers[CFG_TIERS_MAX];
 	struct policy_config pc;
-	daemon_policy_config(c, tiers, &pc);
+	policy_config_from_config(c, tiers, &pc);
 	assert_int_equal(pc.n_tiers, 2);
 	const struct policy_params *db = policy_params_for(&pc, 202);
 	const struct policy_params *web = policy_params_for(&pc, 301);
@@ -83,10 +84,10 @@ static void test_features_and_model(void **state)
 					 "  per_container: false\n  force_save: true\n");
 	struct feat_select s;
 	char err[128];
-	assert_int_equal(daemon_feature_select(c, &s, err, sizeof(err)), 0);
+	assert_int_equal(features_select_from_config(c, &s, err, sizeof(err)), 0);
 	assert_int_equal(s.n, FEAT_REFERENCE_COUNT - 1); /* empty list: the reference's 26 but time_diff */
 	struct model_opts o;
-	daemon_model_opts(c, &s, &o);
+	model_opts_from_config(c, &s, &o);
 	assert_int_equal(o.per_ct.forest.n_trees, 64);
 	assert_int_equal(o.per_ct.forest.max_samples, 32);
 	assert_int_equal(o.per_ct.window, 500);
@@ -98,13 +99,13 @@ static void test_features_and_model(void **state)
 	config_free(c);
 
 	c = load("model:\n  features: [memory_usage_mb, cpu_usage_percent, psi_memory_some_ms]\n");
-	assert_int_equal(daemon_feature_select(c, &s, err, sizeof(err)), 0);
+	assert_int_equal(features_select_from_config(c, &s, err, sizeof(err)), 0);
 	assert_int_equal(s.n, 3);
 	assert_int_equal(s.index[0], F_CPU_USAGE_PERCENT);
 	config_free(c);
 
 	c = load("model:\n  features: [cpu_usage_percent, cpu_usge]\n");
-	assert_int_equal(daemon_feature_select(c, &s, err, sizeof(err)), -1);
+	assert_int_equal(features_select_from_config(c, &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "cpu_usge"));
 	config_free(c);
 }
@@ -120,7 +121,7 @@ static void test_bpf_keys(void **state)
 					 "  reclaim_threshold_us: 700\n"
 					 "  events_per_second: 4\n");
 	struct lxs_bpf_opts o;
-	daemon_bpf_opts(c, &o);
+	lxs_bpf_opts_from_config(c, &o);
 	assert_string_equal(o.pin_dir, "/sys/fs/bpf/elsewhere");
 	assert_true(o.runq_notify_ns == 2500000ULL);
 	assert_true(o.reclaim_notify_ns == 700000ULL);
@@ -128,12 +129,12 @@ static void test_bpf_keys(void **state)
 	config_free(c);
 
 	c = load("bpf:\n  events_per_second: 1000000\n");
-	daemon_bpf_opts(c, &o);
+	lxs_bpf_opts_from_config(c, &o);
 	assert_true(o.notify_interval_ns == 1000ULL); /* the bound: 1 us, never 0 (= 1 s) */
 	config_free(c);
 
 	c = load("");
-	daemon_bpf_opts(c, &o);
+	lxs_bpf_opts_from_config(c, &o);
 	assert_true(o.notify_interval_ns == 1000000000ULL); /* default: one per second */
 	config_free(c);
 }

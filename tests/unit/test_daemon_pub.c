@@ -1,5 +1,5 @@
 /*
- * test_daemon_pub.c — the loop's published snapshot (user/daemon_pub.c): copies out (the list
+ * test_daemon_pub.c — the loop's published snapshot (user/daemon/publish.c): copies out (the list
  * built in place, last decisions stored once per container), rings that wrap, decisions
  * after a seq, per-container history and forgetting it (300-point rings through growth and
  * sliding, the precision points keep),
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon_pub.h"
+#include "daemon/publish.h"
 
 static struct decision mkdec(uint64_t seq, uint32_t vmid, enum decision_reason r)
 {
@@ -139,7 +139,7 @@ static void test_history_precision(void **state)
 {
 	(void)state;
 	/* what the API can print (6 decimals) survives; percentages keep hundredths; clock
-	 * steps either way are kept as given (histring.c has the exhaustive tests) */
+	 * steps either way are kept as given (daemon/histring.c has the exhaustive tests) */
 	struct daemon_pub *p = pub_new(4, 1);
 	struct api_container c;
 	memset(&c, 0, sizeof(c));

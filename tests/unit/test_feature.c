@@ -1,5 +1,5 @@
 /*
- * test_feature.c — every feature formula of user/feature.c against values computed by hand
+ * test_feature.c — every feature formula of user/features/features.c against values computed by hand
  * (checked with numpy.polyfit / numpy.std(ddof=1)): the first sample, zero processes, a
  * constant series, a rising series, the trend over the history window rather than the
  * lifetime, counter resets, unknown inputs and the model's feature selection; and the
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature.h"
+#include "features/features.h"
 
 #define MIB (1024ull * 1024ull)
 #define EPS 1e-9

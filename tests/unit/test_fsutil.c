@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "errbuf.h"
-#include "fsutil.h"
+#include "base/errbuf.h"
+#include "base/fsutil.h"
 #include "testlib.h"
 
 static char dir[64];

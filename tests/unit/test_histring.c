@@ -1,5 +1,5 @@
 /*
- * test_histring.c — the delta-encoded API history ring (user/histring.c) against a plain
+ * test_histring.c — the delta-encoded API history ring (user/daemon/histring.c) against a plain
  * array of the points pushed: after every push the ring must give back the newest
  * min(pushes, max) points, oldest first, each field at its documented precision (time and
  * memory exact, cores and score to millionths, percentages to hundredths). Random series of
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "histring.h"
+#include "daemon/histring.h"
 
 static uint64_t rng_state;
 

@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "journal.h"
+#include "act/journal.h"
 #include "testlib.h"
 
 struct fx {

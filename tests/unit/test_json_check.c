@@ -1,5 +1,5 @@
 /*
- * test_json_check.c — the streaming JSON validator (user/json_check.c).
+ * test_json_check.c — the streaming JSON validator (user/base/json_check.c).
  *
  * Each case is checked fed at once and fed one byte at a time (the two must agree: the
  * validator resumes at any byte), and every value it accepts must also parse with json-c
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_check.h"
+#include "base/json_check.h"
 
 /* 1: one whole value (and only whitespace after it), 0: not. */
 static int check_whole(const char *s, size_t len, bool bytewise)

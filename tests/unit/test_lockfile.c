@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "lockfile.h"
+#include "base/lockfile.h"
 #include "testlib.h"
 
 static char dir[64], path[128];

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "loop.h"
+#include "base/loop.h"
 
 struct counts {
 	int fd_calls, timer_calls, signals, last_signal;

@@ -1,6 +1,6 @@
 /*
- * test_metrics_file.c — the reference-format metrics history (user/metrics_file.c) and the
- * import that seeds the model from it (user/metrics_import.c).
+ * test_metrics_file.c — the reference-format metrics history (user/compat/metrics_file.c) and the
+ * import that seeds the model from it (user/compat/metrics_import.c).
  *
  * tests/data/lxc_metrics_reference.json was written by Python's json.dump(indent=4,
  * sort_keys=True), exactly as the reference monitor writes it; reading it and writing it
@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "metrics_file.h"
-#include "metrics_import.h"
+#include "compat/metrics_file.h"
+#include "compat/metrics_import.h"
 
 static char tmpdir[256];
 static char sample[512];

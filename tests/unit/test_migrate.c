@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
-#include "config.h"
-#include "migrate.h"
+#include "cli/cli.h"
+#include "compat/migrate.h"
+#include "config/config.h"
 
 static const char *top(void)
 {

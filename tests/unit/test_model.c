@@ -1,5 +1,5 @@
 /*
- * test_model.c — the daemon's model wrapper (user/model.c) with the real iforest library
+ * test_model.c — the daemon's model wrapper (user/score/model.c) with the real iforest library
  * and its real worker thread: a host-wide model is built off the caller's thread and then
  * flags an outlier and names the feature that isolated it; per-container forests come and
  * go while the worker runs; the model survives a restart through model_file; a model file
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model.h"
+#include "score/model.h"
 
 static char dir[128], file[200];
 

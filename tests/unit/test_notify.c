@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "notify.h"
+#include "act/notifier.h"
 #include "testlib.h"
 
 struct fx {

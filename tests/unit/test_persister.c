@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actuate_config.h"
-#include "config.h"
-#include "persister.h"
-#include "proc.h"
+#include "act/options.h"
+#include "base/proc.h"
+#include "config/config.h"
+#include "pve/persister.h"
 #include "testlib.h"
 
 #define HANG_GUARD_MS 30000

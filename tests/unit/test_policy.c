@@ -1,5 +1,5 @@
 /*
- * test_policy.c — each rule of user/policy.c: the reference thresholds and steps, clamps,
+ * test_policy.c — each rule of user/decide/policy.c: the reference thresholds and steps, clamps,
  * the unknown-allocation skip, ignore_lxc, the min_confidence gate, no-op suppression,
  * pressure, OOM and anomaly urgency, cooldowns and the sustained-quiet rule, smoothing,
  * tiers, parameter validation and the host budget.
@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "policy.h"
+#include "decide/policy.h"
 
 static struct policy_config cfg;
 static struct policy_state st;

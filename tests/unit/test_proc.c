@@ -1,5 +1,5 @@
 /*
- * test_proc.c — user/proc.c against real processes: success, non-zero exit, timeouts
+ * test_proc.c — user/base/proc.c against real processes: success, non-zero exit, timeouts
  * (including a child that ignores SIGTERM and a grandchild that keeps the pipe open),
  * missing programs, output far above the capture bound, argv passed verbatim (spaces,
  * quotes, ';', '$(...)'), a blocked signal mask in the caller, a custom environment and
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proc.h"
+#include "base/proc.h"
 
 static void test_success(void **state)
 {

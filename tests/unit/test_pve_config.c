@@ -1,5 +1,5 @@
 /*
- * test_pve_config.c — the Proxmox config parsers (user/pve_config.c) on the text `pct
+ * test_pve_config.c — the Proxmox config parsers (user/pve/ctconfig.c) on the text `pct
  * config` prints and the JSON the REST API answers, including what the fuzz target
  * (tests/fuzz/pve_config.c) and real configs throw at them: a description longer than the
  * line buffer, snapshot sections, values out of range or not numbers at all.
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "pve_config.h"
+#include "pve/ctconfig.h"
 
 static void test_pct_text(void **state)
 {

@@ -26,9 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "act/journal.h"
 #include "cgroup.h"
-#include "journal.h"
-#include "pve_config.h"
+#include "pve/ctconfig.h"
 #include "testlib.h"
 
 #define MIB (1ull << 20)

@@ -18,14 +18,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "config.h"
-#include "container_model.h"
-#include "recorder.h"
-#include "recording.h"
-#include "replay.h"
-#include "replay_input.h"
-#include "scenarios.h"
-#include "scorecard.h"
+#include "config/config.h"
+#include "record/recorder.h"
+#include "record/recording.h"
+#include "sim/container_model.h"
+#include "sim/replay.h"
+#include "sim/replay_input.h"
+#include "sim/scenarios.h"
+#include "sim/scorecard.h"
 
 #define EPS 1e-9
 

@@ -1,5 +1,5 @@
 /*
- * test_sampler.c — cgroup sample → raw sample + allocation (user/sampler.c): where the
+ * test_sampler.c — cgroup sample → raw sample + allocation (user/collect/sampler.c): where the
  * allocation comes from (cpu.max, cpuset, both, assumed, unknown), unknown values staying
  * unknown, swap "max", and the host SwapTotal parser.
  */
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "sampler.h"
+#include "collect/sampler.h"
 
 static cg_u64 K(uint64_t v) { return (cg_u64){ v, CG_KNOWN }; }
 

@@ -1,5 +1,5 @@
 /*
- * test_sdnotify.c — the systemd notification protocol (user/sdnotify.c) against real
+ * test_sdnotify.c — the systemd notification protocol (user/base/sdnotify.c) against real
  * AF_UNIX datagram sockets: a path socket and an abstract one receive the exact bytes;
  * no $NOTIFY_SOCKET is "not under systemd"; malformed or unreachable sockets are errors,
  * never a crash or a signal; $WATCHDOG_USEC counts only for our own pid.
@@ -17,7 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "sdnotify.h"
+#include "base/sdnotify.h"
 
 /* A datagram socket bound to `name` ("/path" or "@abstract"). */
 static int listener(const char *name)

@@ -1,5 +1,5 @@
 /*
- * test_suggestions.c — the suggestions JSON-lines log (user/suggestions.c): the reference's
+ * test_suggestions.c — the suggestions JSON-lines log (user/compat/suggestions.c): the reference's
  * documented fields and ours, parsed back with json-c; directory creation, rotation, a file
  * removed from outside, and the error paths.
  */
@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "suggestions.h"
+#include "compat/suggestions.h"
 
 static char dir[256], path[300];
 

@@ -1,7 +1,7 @@
 # 20-bpf.sh — issue 5: lxcscale's BPF programs on a stock Debian kernel with every
 # cgroup controller (the host has no memory controller). Proxmox-shaped containers
 # lxc/42x..44x with tasks in ns. bpf_scenario (tests/tools/bpf_scenario.c) loads the
-# programs through user/bpf_loader.c exactly as the daemon does and prints the checks:
+# programs through user/collect/bpf_loader.c exactly as the daemon does and prints the checks:
 #   memhigh  a memory hog under memory.high: reclaim stall time lands on its container
 #   oom      a hog over memory.max (no memory.high): exactly one OOM ring-buffer event,
 #            naming the container and the victim

@@ -1,0 +1,574 @@
+/*
+ * cli/cmd_daemon.c — the `lxcscale` commands that talk to the running daemon over its REST API:
+ *
+ *   status [ID]                 containers (or one, with its recent history)
+ *   scale ID [--cores N] [--memory MB] [--no-persist]
+ *                               set limits through the daemon; against an API without the
+ *                               daemon (or the reference's), falls back to /scale/cores and
+ *                               /scale/ram, which run pct set
+ *   decisions [--since SEQ] [--limit N] [--follow]
+ *                               the decision journal; --follow streams new ones (SSE)
+ *   top [--interval S] [--iterations N]
+ *                               a table of containers refreshed in place
+ *   model show                  the model's features, importances and rebuild state
+ *                               (cli_model_show; `model eval` is iforest's cli_model)
+ *
+ * Human tables by default, the API's JSON with --json. Exit codes: cli/client.h.
+ */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/client.h"
+
+/* ---- small JSON getters (missing → defaults) ---- */
+
+static json_object *jget(json_object *o, const char *path)
+{
+	char key[64];
+	while (o && *path) {
+		size_t n = strcspn(path, ".");
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		if (!json_object_object_get_ex(o, key, &o))
+			return NULL;
+		path += n + (path[n] == '.');
+	}
+	return o;
+}
+
+static double jnum(json_object *o, const char *path)
+{
+	json_object *v = jget(o, path);
+	return v ? json_object_get_double(v) : NAN;
+}
+
+static const char *jstr(json_object *o, const char *path)
+{
+	json_object *v = jget(o, path);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+static bool parse_id(const char *s, unsigned *id)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v < 100 || v > 999999)
+		return false;
+	*id = (unsigned)v;
+	return true;
+}
+
+/* "+2 cores (psi)" style summary of a decision */
+static void decision_summary(json_object *d, char *buf, size_t len)
+{
+	if (!d || json_object_is_type(d, json_type_null)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	char cpu[48] = "", mem[48] = "";
+	const char *cc = jstr(d, "cpu.change"), *mc = jstr(d, "memory.change");
+	if (strcmp(cc, "none") != 0 && cc[0])
+		snprintf(cpu, sizeof(cpu), "cpu %g→%g ", jnum(d, "cpu.from"), jnum(d, "cpu.to"));
+	if (strcmp(mc, "none") != 0 && mc[0])
+		snprintf(mem, sizeof(mem), "mem %.0f→%.0fM ", jnum(d, "memory.from_mb"), jnum(d, "memory.to_mb"));
+	snprintf(buf, len, "%s%s(%s)", cpu, mem, jstr(d, "reason"));
+}
+
+static void print_table_header(FILE *f)
+{
+	fprintf(f, "%-7s %-16s %-4s %6s %8s %6s %6s %8s %8s %8s  %s\n", "VMID", "NAME", "RUN", "CORES",
+		"MEM(MB)", "CPU%", "MEM%", "PSI-CPU", "PSI-MEM", "SCORE", "LAST DECISION");
+}
+
+static void print_row(FILE *f, json_object *c)
+{
+	char last[96];
+	decision_summary(jget(c, "last_decision"), last, sizeof(last));
+	json_object *run = jget(c, "running");
+	fprintf(f, "%-7.0f %-16.16s %-4s %6.2f %8.0f %6.1f %6.1f %8.2f %8.2f %8.3f  %s\n",
+		jnum(c, "vmid"), jstr(c, "name"), run && json_object_get_boolean(run) ? "yes" : "no",
+		jnum(c, "limits.cores"), jnum(c, "limits.memory_mb"), jnum(c, "usage.cpu_pct"),
+		jnum(c, "usage.memory_pct"), jnum(c, "pressure.cpu_some_avg10"),
+		jnum(c, "pressure.memory_some_avg10"), jnum(c, "score.anomaly_score"), last);
+}
+
+/* GET path and parse; prints errors; returns exit code, *out owned by caller. */
+static int get_json(const struct cli_conn *conn, const char *path, json_object **out, char **raw)
+{
+	char err[512] = "";
+	char *body = NULL;
+	long st = cli_request(conn, "GET", path, NULL, &body, err, sizeof(err));
+	int rc = cli_status_to_exit(st, body, err);
+	*out = NULL;
+	if (rc == CLI_OK) {
+		*out = json_tokener_parse(body);
+		if (!*out) {
+			fprintf(stderr, "lxcscale: the API answered something that is not JSON\n");
+			rc = CLI_FAIL;
+		}
+	}
+	if (raw && rc == CLI_OK)
+		*raw = body;
+	else
+		free(body);
+	return rc;
+}
+
+/* Connects with the common options, then get_json(PATH). */
+static int connect_get_json(const struct cli_common *com, struct cli_conn *conn, const char *path,
+			    json_object **out, char **raw)
+{
+	int rc = cli_conn_setup(conn, com);
+	if (rc)
+		return rc;
+	return get_json(conn, path, out, raw);
+}
+
+/* getopt for the commands whose only options are the common ones and -h: -1 to go on, else
+ * the exit status (HELP printed: CLI_OK; anything else: CLI_USAGE). */
+static int parse_common_only(int argc, char **argv, struct cli_common *com, const char *help)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(com, o, optarg))
+			continue;
+		if (o == 'h') {
+			fputs(help, stdout);
+			return CLI_OK;
+		}
+		return CLI_USAGE;
+	}
+	return -1;
+}
+
+/* ---- status ---- */
+
+int cli_status(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	int rc = parse_common_only(argc, argv, &com,
+				   "usage: lxcscale status [ID] [options]\n"
+				   "Containers with limits, usage, pressure, anomaly score and last decision;\n"
+				   "with ID, one container and its recent history.\n" CLI_COMMON_HELP);
+	if (rc >= 0)
+		return rc;
+	unsigned id = 0;
+	if (optind < argc && !parse_id(argv[optind], &id)) {
+		fprintf(stderr, "lxcscale status: '%s' is not a container id (100-999999)\n", argv[optind]);
+		return CLI_USAGE;
+	}
+	char path[64];
+	if (id)
+		snprintf(path, sizeof(path), "/api/v1/containers/%u", id);
+	else
+		snprintf(path, sizeof(path), "/api/v1/containers");
+	struct cli_conn conn;
+	json_object *j;
+	char *raw = NULL;
+	rc = connect_get_json(&com, &conn, path, &j, &raw);
+	if (rc)
+		return rc;
+	if (conn.json) {
+		fputs(raw, stdout);
+		fputc('\n', stdout);
+	} else if (id) {
+		print_table_header(stdout);
+		print_row(stdout, j);
+		json_object *h = jget(j, "history");
+		size_t n = h ? json_object_array_length(h) : 0;
+		printf("\nhistory (%zu samples, newest last):\n%-20s %6s %8s %6s %6s %8s %8s\n", n, "TIME",
+		       "CORES", "MEM(MB)", "CPU%", "MEM%", "PSI-CPU", "SCORE");
+		for (size_t i = n > 20 ? n - 20 : 0; i < n; i++) {
+			json_object *p = json_object_array_get_idx(h, i);
+			time_t t = (time_t)(jnum(p, "time_ms") / 1000);
+			struct tm tm;
+			char ts[32];
+			localtime_r(&t, &tm);
+			strftime(ts, sizeof(ts), "%F %T", &tm);
+			printf("%-20s %6.2f %8.0f %6.1f %6.1f %8.2f %8.3f\n", ts, jnum(p, "cores"),
+			       jnum(p, "memory_mb"), jnum(p, "cpu_pct"), jnum(p, "mem_pct"),
+			       jnum(p, "cpu_psi_some_avg10"), jnum(p, "anomaly_score"));
+		}
+	} else {
+		json_object *arr = jget(j, "containers");
+		print_table_header(stdout);
+		for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+			print_row(stdout, json_object_array_get_idx(arr, i));
+	}
+	free(raw);
+	json_object_put(j);
+	return CLI_OK;
+}
+
+/* ---- scale ---- */
+
+static int post(const struct cli_conn *conn, const char *path, const char *body, long *status,
+		char **answer)
+{
+	char err[512] = "";
+	*status = cli_request(conn, "POST", path, body, answer, err, sizeof(err));
+	if (*status < 0) {
+		fprintf(stderr, "lxcscale: %s\n", err);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* POST to one of the reference's routes; prints its message (or the JSON) on success. */
+static int post_reference(const struct cli_conn *conn, const char *path, const char *body)
+{
+	long st;
+	char *answer = NULL;
+	int rc = post(conn, path, body, &st, &answer);
+	if (rc)
+		return rc;
+	rc = cli_status_to_exit(st, answer, "");
+	if (rc == CLI_OK && !conn->json) {
+		json_object *j = json_tokener_parse(answer);
+		printf("%s\n", jstr(j, "message"));
+		json_object_put(j);
+	} else if (rc == CLI_OK) {
+		printf("%s\n", answer);
+	}
+	free(answer);
+	return rc;
+}
+
+int cli_scale(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"cores", required_argument, NULL, 'c'},
+		{"memory", required_argument, NULL, 'm'},
+		{"no-persist", no_argument, NULL, 'n'},
+		CLI_COMMON_OPTS,
+		{NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	const char *cores = NULL, *memory = NULL;
+	bool persist = true;
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "c:m:h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, o, optarg))
+			continue;
+		switch (o) {
+		case 'c': cores = optarg; break;
+		case 'm': memory = optarg; break;
+		case 'n': persist = false; break;
+		case 'h':
+			printf("usage: lxcscale scale ID [--cores N] [--memory MB] [--no-persist] [options]\n"
+			       "Sets limits through the daemon (cgroup at once, then pct set unless\n"
+			       "--no-persist). Against an API without the daemon it uses /scale/cores and\n"
+			       "/scale/ram (pct set). Cores may be fractional with the daemon.\n" CLI_COMMON_HELP);
+			return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	unsigned id;
+	if (optind >= argc || !parse_id(argv[optind], &id) || (!cores && !memory)) {
+		fprintf(stderr, "usage: lxcscale scale ID [--cores N] [--memory MB] [--no-persist]\n");
+		return CLI_USAGE;
+	}
+	char *end;
+	double c = cores ? strtod(cores, &end) : 0;
+	if (cores && (*end || !(c > 0) || c > 1024)) {
+		fprintf(stderr, "lxcscale scale: --cores must be a positive number\n");
+		return CLI_USAGE;
+	}
+	long m = memory ? strtol(memory, &end, 10) : 0;
+	if (memory && (*end || m < 64 || m > 1048576)) {
+		fprintf(stderr, "lxcscale scale: --memory must be MB between 64 and 1048576\n");
+		return CLI_USAGE;
+	}
+	struct cli_conn conn;
+	int rc = cli_conn_setup(&conn, &com);
+	if (rc)
+		return rc;
+
+	json_object *req = json_object_new_object();
+	if (cores)
+		json_object_object_add(req, "cores", json_object_new_double(c));
+	if (memory)
+		json_object_object_add(req, "memory_mb", json_object_new_int64(m));
+	json_object_object_add(req, "persist", json_object_new_boolean(persist));
+	char path[96];
+	snprintf(path, sizeof(path), "/api/v1/containers/%u/limits", id);
+	long st;
+	char *answer = NULL;
+	rc = post(&conn, path, json_object_to_json_string(req), &st, &answer);
+	json_object_put(req);
+	if (rc)
+		return rc;
+	/* 503: no daemon behind this API; 404 from an API that has no /api/v1 (the
+	 * reference) or a container the daemon does not manage: use the reference routes. */
+	bool fallback = st == 503 || st == 404;
+	if (!fallback) {
+		rc = cli_status_to_exit(st, answer, "");
+		if (rc == CLI_OK) {
+			if (conn.json)
+				printf("%s\n", answer);
+			else
+				printf("container %u: %s%s%s%s%s\n", id, cores ? "cores " : "", cores ? cores : "",
+				       cores && memory ? ", " : "", memory ? "memory MB " : "",
+				       memory ? memory : "");
+		}
+		free(answer);
+		return rc;
+	}
+	free(answer);
+	if (!persist) {
+		fprintf(stderr, "lxcscale scale: the daemon is not managing container %u, and without it "
+				"--no-persist is impossible (pct set persists)\n", id);
+		return CLI_NO_DAEMON;
+	}
+	if (cores && c != floor(c)) {
+		fprintf(stderr, "lxcscale scale: fractional cores need the daemon (pct set takes whole cores)\n");
+		return CLI_NO_DAEMON;
+	}
+	char body[128];
+	if (cores) {
+		snprintf(body, sizeof(body), "{\"lxc_id\":%u,\"cores\":%.0f}", id, c);
+		if ((rc = post_reference(&conn, "/scale/cores", body)))
+			return rc;
+	}
+	if (memory) {
+		snprintf(body, sizeof(body), "{\"lxc_id\":%u,\"memory\":%ld}", id, m);
+		rc = post_reference(&conn, "/scale/ram", body);
+	}
+	return rc;
+}
+
+/* ---- decisions ---- */
+
+static void print_decision(json_object *d)
+{
+	time_t t = (time_t)(jnum(d, "time_ms") / 1000);
+	struct tm tm;
+	char ts[32], what[96];
+	localtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%F %T", &tm);
+	decision_summary(d, what, sizeof(what));
+	printf("%-8.0f %-20s %-7.0f %-40s conf %5.1f%s\n", jnum(d, "seq"), ts, jnum(d, "vmid"), what,
+	       jnum(d, "confidence"), json_object_get_boolean(jget(d, "dry_run")) ? " (dry run)" : "");
+}
+
+static bool on_event(const char *event, const char *data, void *arg)
+{
+	bool json = *(bool *)arg;
+	if (strcmp(event, "decision") != 0)
+		return true;
+	if (json) {
+		printf("%s\n", data);
+	} else {
+		json_object *o = json_tokener_parse(data);
+		if (o)
+			print_decision(jget(o, "decision"));
+		json_object_put(o);
+	}
+	fflush(stdout);
+	return true;
+}
+
+int cli_decisions(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"since", required_argument, NULL, 's'},
+		{"limit", required_argument, NULL, 'l'},
+		{"follow", no_argument, NULL, 'f'},
+		CLI_COMMON_OPTS,
+		{NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	unsigned long long since = 0;
+	long limit = 100;
+	bool follow = false;
+	int o;
+	char *end;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "s:l:fh", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, o, optarg))
+			continue;
+		switch (o) {
+		case 's':
+			since = strtoull(optarg, &end, 10);
+			if (*end || optarg[0] == '-')
+				return CLI_USAGE;
+			break;
+		case 'l':
+			limit = strtol(optarg, &end, 10);
+			if (*end || limit < 1 || limit > 1000)
+				return CLI_USAGE;
+			break;
+		case 'f': follow = true; break;
+		case 'h':
+			printf("usage: lxcscale decisions [--since SEQ] [--limit N] [--follow] [options]\n"
+			       "The daemon's decisions, oldest first; --follow then streams new ones.\n" CLI_COMMON_HELP);
+			return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	char path[96];
+	snprintf(path, sizeof(path), "/api/v1/decisions?since=%llu&limit=%ld", since, limit);
+	struct cli_conn conn;
+	json_object *j;
+	char *raw = NULL;
+	int rc = connect_get_json(&com, &conn, path, &j, &raw);
+	if (rc)
+		return rc;
+	json_object *arr = jget(j, "decisions");
+	if (conn.json) {
+		for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+			printf("%s\n", json_object_to_json_string_ext(json_object_array_get_idx(arr, i),
+								      JSON_C_TO_STRING_PLAIN));
+	} else {
+		printf("%-8s %-20s %-7s %-40s %s\n", "SEQ", "TIME", "VMID", "CHANGE (REASON)", "CONFIDENCE");
+		for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+			print_decision(json_object_array_get_idx(arr, i));
+	}
+	free(raw);
+	json_object_put(j);
+	fflush(stdout);
+	if (!follow)
+		return CLI_OK;
+	char err[512] = "";
+	long st = cli_sse(&conn, "/api/v1/events", on_event, &conn.json, err, sizeof(err));
+	if (st != 200)
+		return cli_status_to_exit(st, NULL, err);
+	return CLI_OK;
+}
+
+/* ---- top ---- */
+
+static volatile sig_atomic_t top_stop;
+static void on_sigint(int sig)
+{
+	(void)sig;
+	top_stop = 1;
+}
+
+int cli_top(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"interval", required_argument, NULL, 'i'},
+		{"iterations", required_argument, NULL, 'n'},
+		CLI_COMMON_OPTS,
+		{NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	double interval = 1.0;
+	long iterations = 0;
+	int o;
+	char *end;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "i:n:h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, o, optarg))
+			continue;
+		switch (o) {
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (*end || !(interval >= 0.1) || interval > 3600)
+				return CLI_USAGE;
+			break;
+		case 'n':
+			iterations = strtol(optarg, &end, 10);
+			if (*end || iterations < 1)
+				return CLI_USAGE;
+			break;
+		case 'h':
+			printf("usage: lxcscale top [--interval S] [--iterations N] [options]\n"
+			       "A live table of containers, refreshed in place; q or Ctrl-C ends it.\n" CLI_COMMON_HELP);
+			return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	struct cli_conn conn;
+	int rc = cli_conn_setup(&conn, &com);
+	if (rc)
+		return rc;
+	conn.timeout_s = 10;
+	signal(SIGINT, on_sigint);
+	bool tty = isatty(STDOUT_FILENO);
+	for (long n = 0; !top_stop && (iterations == 0 || n < iterations); n++) {
+		json_object *j;
+		char *raw = NULL;
+		rc = get_json(&conn, "/api/v1/containers", &j, &raw);
+		if (rc)
+			return rc;
+		if (tty)
+			fputs("\033[H\033[2J", stdout); /* home + clear: redraw in place */
+		time_t now = time(NULL);
+		char ts[32];
+		strftime(ts, sizeof(ts), "%T", localtime(&now));
+		json_object *arr = jget(j, "containers");
+		size_t count = arr ? json_object_array_length(arr) : 0;
+		printf("lxcscale top — %s — %zu containers — %s\n\n", conn.base, count, ts);
+		print_table_header(stdout);
+		for (size_t i = 0; i < count; i++)
+			print_row(stdout, json_object_array_get_idx(arr, i));
+		fflush(stdout);
+		free(raw);
+		json_object_put(j);
+		if (iterations && n + 1 >= iterations)
+			break;
+		struct timespec ts2 = {(time_t)interval, (long)((interval - floor(interval)) * 1e9)};
+		while (!top_stop && nanosleep(&ts2, &ts2) != 0)
+			;
+	}
+	return CLI_OK;
+}
+
+/* ---- model ---- */
+
+int cli_model_show(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	int rc = parse_common_only(argc, argv, &com,
+				   "usage: lxcscale model [show] [options]\n"
+				   "The running model: trees, sample size, window, last rebuild and the\n"
+				   "features with their importances.\n" CLI_COMMON_HELP);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc && strcmp(argv[optind], "show") != 0) {
+		fprintf(stderr, "lxcscale model: unknown subcommand '%s' (show)\n", argv[optind]);
+		return CLI_USAGE;
+	}
+	struct cli_conn conn;
+	json_object *j;
+	char *raw = NULL;
+	rc = connect_get_json(&com, &conn, "/api/v1/model", &j, &raw);
+	if (rc)
+		return rc;
+	if (conn.json) {
+		printf("%s\n", raw);
+	} else {
+		time_t t = (time_t)(jnum(j, "last_rebuild_ms") / 1000);
+		char ts[32] = "never";
+		if (t > 0)
+			strftime(ts, sizeof(ts), "%F %T", localtime(&t));
+		printf("trained: %s\ntrees: %.0f  sample size: %.0f  window: %.0f  contamination: %g\n"
+		       "samples seen: %.0f  rebuilds: %.0f  last rebuild: %s (%.1f ms)\n\nfeatures:\n",
+		       json_object_get_boolean(jget(j, "trained")) ? "yes" : "no", jnum(j, "trees"),
+		       jnum(j, "sample_size"), jnum(j, "window"), jnum(j, "contamination"),
+		       jnum(j, "samples_seen"), jnum(j, "rebuilds"), ts, jnum(j, "last_rebuild_duration_ms"));
+		json_object *f = jget(j, "features");
+		for (size_t i = 0; f && i < json_object_array_length(f); i++) {
+			json_object *x = json_object_array_get_idx(f, i);
+			double imp = jnum(x, "importance");
+			int bar = isfinite(imp) ? (int)(imp * 40 + 0.5) : 0;
+			printf("  %-32s %6.3f %.*s\n", jstr(x, "name"), imp, bar,
+			       "########################################");
+		}
+	}
+	free(raw);
+	json_object_put(j);
+	return CLI_OK;
+}

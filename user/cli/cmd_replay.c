@@ -1,0 +1,460 @@
+/*
+ * cli/cmd_replay.c — `lxcscale replay`: what would each policy have done, and how well.
+ *
+ *   lxcscale replay FILE [--cores N] [--memory MIB]
+ *   lxcscale replay --scenario NAME|all [--seed N] [--no-nab]
+ *   common: [--config FILE] [--policy lxcscale|reference|both] [--decisions FILE] [--quiet]
+ *           [--per-scenario] [--jobs N]
+ *
+ * FILE is a recording (lxcscaled --record) or a reference-system lxc_metrics.json; either
+ * becomes one demand trace per container (sim/replay_input.h). --scenario runs the generated
+ * labelled scenarios and, with "all", the NAB series from the shared data directory.
+ * Every trace is run through each selected policy (sim/replay.h); decisions are printed one
+ * per line (or written to --decisions FILE), then the scorecard, one column per policy.
+ * The output is a pure function of the inputs and options: run it twice, get the same bytes.
+ * Traces × policies run on --jobs threads (default: the online CPUs); each run writes into
+ * its own buffer and scorecard, and everything is printed in trace order afterwards, so the
+ * number of threads never changes a byte of the output.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "sim/replay.h"
+#include "sim/replay_input.h"
+#include "sim/scenarios.h"
+#include "sim/scorecard.h"
+
+#define MAX_TRACES 4096
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: lxcscale replay FILE [options]          a recording or an lxc_metrics.json\n"
+	        "       lxcscale replay --scenario NAME|all [options]\n"
+	        "options:\n"
+	        "  --config FILE                      lxcscale.yaml (or the reference's lxc_autoscale_ml.yaml):\n"
+	        "                                     scaling and model keys for both policies\n"
+	        "  --policy lxcscale|reference|both   policies to run (default both, side by side)\n"
+	        "  --scenario NAME|all                generated scenarios:");
+	for (size_t i = 0; i < scenario_generated_count(); i++)
+		fprintf(f, " %s", scenario_generated_name(i));
+	fprintf(f, "\n"
+	        "                                     (all = every one of them + the NAB series)\n"
+	        "  --seed N                           scenario seed (default 1)\n"
+	        "  --no-nab                           with --scenario all: skip the NAB series\n"
+	        "  --cores N --memory MIB             initial allocation for an lxc_metrics.json\n"
+	        "                                     (default 2 cores, 2048 MiB)\n"
+	        "  --decisions FILE                   write the decisions there instead of stdout\n"
+	        "  --quiet                            print only the scorecard\n"
+	        "  --per-scenario                     a scorecard per trace before the total\n"
+	        "  --jobs N                           runs in parallel (default: online CPUs)\n");
+}
+
+struct traces {
+	struct scenario *v;
+	size_t n, cap;
+};
+
+static int traces_push(struct traces *t, struct scenario *s)
+{
+	if (t->n == MAX_TRACES)
+		return -1;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct scenario *p = realloc(t->v, cap * sizeof *p);
+		if (!p)
+			return -1;
+		t->v = p;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *s;
+	return 0;
+}
+
+static void traces_free(struct traces *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		scenario_free(&t->v[i]);
+	free(t->v);
+}
+
+static int add_generated(struct traces *t, const char *name, uint64_t seed)
+{
+	struct scenario s;
+	char err[256];
+	if (scenario_generate(name, seed, &s, err, sizeof err) != 0) {
+		fprintf(stderr, "lxcscale replay: %s\n", err);
+		return -1;
+	}
+	if (traces_push(t, &s) != 0) {
+		scenario_free(&s);
+		fprintf(stderr, "lxcscale replay: too many traces\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int add_nab(struct traces *t)
+{
+	char dir[PATH_MAX], csv[PATH_MAX + 64], win[PATH_MAX + 64], err[512];
+	if (scenario_shared_dir(dir, sizeof dir) != 0) {
+		fprintf(stderr, "lxcscale replay: no shared data directory (set LXCSCALE_SHARED); "
+		                "NAB series skipped\n");
+		return 0;
+	}
+	snprintf(win, sizeof win, "%s/data/nab/windows.json", dir);
+	snprintf(csv, sizeof csv, "%s/data/nab", dir);
+	static char files[64][NAB_FILE_MAX];
+	int n = scenario_nab_files(csv, files, 64);
+	if (n < 0) {
+		fprintf(stderr, "lxcscale replay: %s: %s\n", csv, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(csv, sizeof csv, "%s/data/nab/%s", dir, files[i]);
+		struct scenario s;
+		if (scenario_load_nab(csv, win, (uint32_t)(201 + i), &s, err, sizeof err) != 0) {
+			fprintf(stderr, "lxcscale replay: %s\n", err);
+			return -1;
+		}
+		if (traces_push(t, &s) != 0) {
+			scenario_free(&s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* one (trace, policy) run */
+struct task {
+	const struct scenario *trace;
+	const struct replay_config *cfg;
+	bool want_decisions;
+	char *out;          /* decisions, malloc'ed by open_memstream */
+	size_t out_len;
+	struct scorecard sc;
+	char err[512];
+	int rc;
+};
+
+struct pool {
+	struct task *tasks;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void run_task(struct task *t)
+{
+	FILE *f = NULL;
+	if (t->want_decisions) {
+		f = open_memstream(&t->out, &t->out_len);
+		if (!f) {
+			snprintf(t->err, sizeof t->err, "out of memory");
+			t->rc = -1;
+			return;
+		}
+	}
+	t->rc = replay_run(t->trace, t->cfg, f, &t->sc, NULL, t->err, sizeof t->err);
+	if (f && fclose(f) != 0 && t->rc == 0) {
+		snprintf(t->err, sizeof t->err, "out of memory");
+		t->rc = -1;
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&p->next, 1);
+		if (i >= p->n)
+			return NULL;
+		run_task(&p->tasks[i]);
+	}
+}
+
+static void run_all(struct pool *p, unsigned jobs)
+{
+	pthread_t th[64];
+	unsigned started = 0;
+	if (jobs > 64)
+		jobs = 64;
+	if (jobs > p->n)
+		jobs = (unsigned)p->n;
+	for (unsigned i = 1; i < jobs; i++)
+		if (pthread_create(&th[started], NULL, worker, p) == 0)
+			started++;
+	worker(p); /* this thread works too; with no threads it does everything */
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_pos(const char *s, double max, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_replay(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "scenario", required_argument, NULL, 's' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "no-nab", no_argument, NULL, 'N' },
+		{ "cores", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "decisions", required_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "per-scenario", no_argument, NULL, 'P' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *scenario = NULL, *decisions_path = NULL, *config_path = NULL;
+	bool run[2] = { true, true }, quiet = false, per_scenario = false, nab = true;
+	uint64_t seed = 1;
+	double cores = 2, memory = 2048;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t jobs = online > 0 ? (uint64_t)online : 1;
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'p':
+			if (strcmp(optarg, "both") == 0) {
+				run[0] = run[1] = true;
+			} else {
+				enum replay_policy p;
+				if (replay_policy_parse(optarg, &p) != 0) {
+					fprintf(stderr, "lxcscale replay: --policy: '%s' is not lxcscale, reference or both\n", optarg);
+					return 2;
+				}
+				run[0] = p == REPLAY_LXCSCALE;
+				run[1] = p == REPLAY_REFERENCE;
+			}
+			break;
+		case 's': scenario = optarg; break;
+		case 'C': config_path = optarg; break;
+		case 'S':
+			if (parse_u64(optarg, &seed) != 0) {
+				fprintf(stderr, "lxcscale replay: --seed: '%s' is not a non-negative integer\n", optarg);
+				return 2;
+			}
+			break;
+		case 'N': nab = false; break;
+		case 'c':
+			if (parse_pos(optarg, 8192, &cores) != 0) {
+				fprintf(stderr, "lxcscale replay: --cores: '%s' is not in (0, 8192]\n", optarg);
+				return 2;
+			}
+			break;
+		case 'm':
+			if (parse_pos(optarg, 16777216, &memory) != 0) {
+				fprintf(stderr, "lxcscale replay: --memory: '%s' is not in (0, 16777216] MiB\n", optarg);
+				return 2;
+			}
+			break;
+		case 'd': decisions_path = optarg; break;
+		case 'q': quiet = true; break;
+		case 'P': per_scenario = true; break;
+		case 'j':
+			if (parse_u64(optarg, &jobs) != 0 || jobs < 1 || jobs > 64) {
+				fprintf(stderr, "lxcscale replay: --jobs: '%s' is not in 1..64\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	const char *file = optind < argc ? argv[optind] : NULL;
+	if ((file == NULL) == (scenario == NULL) || optind + (file ? 1 : 0) != argc) {
+		fprintf(stderr, "lxcscale replay: give either FILE or --scenario\n");
+		usage(stderr);
+		return 2;
+	}
+
+	struct lxcscale_config *conf = NULL;
+	if (config_path) {
+		struct config_diag *diag = calloc(1, sizeof *diag);
+		conf = config_new();
+		if (!diag || !conf) {
+			fprintf(stderr, "lxcscale replay: out of memory\n");
+			free(diag);
+			config_free(conf);
+			return 1;
+		}
+		config_load_file(conf, config_path, diag);
+		config_finalize(conf, diag);
+		if (diag->errors > 0) {
+			config_diag_print(diag, stderr);
+			free(diag);
+			config_free(conf);
+			return 1;
+		}
+		free(diag);
+	}
+
+	struct traces t = { 0 };
+	int rc = 0;
+	if (scenario && strcmp(scenario, "all") == 0) {
+		for (size_t i = 0; i < scenario_generated_count() && rc == 0; i++)
+			rc = add_generated(&t, scenario_generated_name(i), seed);
+		if (rc == 0 && nab)
+			rc = add_nab(&t);
+	} else if (scenario) {
+		rc = add_generated(&t, scenario, seed);
+	} else {
+		char err[512], warn[512];
+		struct scenario *v = NULL;
+		size_t n = 0;
+		if (replay_input_load(file, cores, memory, &v, &n, warn, sizeof warn, err, sizeof err) != 0) {
+			fprintf(stderr, "lxcscale replay: %s\n", err);
+			rc = -1;
+		} else if (warn[0]) {
+			fprintf(stderr, "lxcscale replay: warning: %s\n", warn);
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (rc == 0 && traces_push(&t, &v[i]) == 0)
+				continue;
+			scenario_free(&v[i]);
+			rc = -1;
+		}
+		free(v);
+	}
+	if (rc != 0) {
+		traces_free(&t);
+		config_free(conf);
+		return 1;
+	}
+
+	FILE *dec = quiet ? NULL : stdout;
+	if (decisions_path) {
+		dec = fopen(decisions_path, "w");
+		if (!dec) {
+			fprintf(stderr, "lxcscale replay: %s: %s\n", decisions_path, strerror(errno));
+			traces_free(&t);
+			config_free(conf);
+			return 1;
+		}
+	}
+
+	struct replay_config cfg[2];
+	if (replay_config_lxcscale(&cfg[0], conf) != 0 || replay_config_reference(&cfg[1], conf) != 0) {
+		fprintf(stderr, "lxcscale replay: out of memory\n");
+		if (decisions_path && dec)
+			fclose(dec);
+		traces_free(&t);
+		config_free(conf);
+		return 1;
+	}
+	const char *names[2];
+	size_t n_cols = 0;
+	enum replay_policy col_policy[2];
+	for (int p = 0; p < 2; p++)
+		if (run[p]) {
+			col_policy[n_cols] = (enum replay_policy)p;
+			names[n_cols++] = replay_policy_name((enum replay_policy)p);
+		}
+
+	struct pool pool = { .n = t.n * n_cols };
+	pool.tasks = calloc(pool.n ? pool.n : 1, sizeof *pool.tasks);
+	if (!pool.tasks) {
+		fprintf(stderr, "lxcscale replay: out of memory\n");
+		if (decisions_path && dec)
+			fclose(dec);
+		traces_free(&t);
+		config_free(conf);
+		return 1;
+	}
+	for (size_t i = 0; i < t.n; i++)
+		for (size_t k = 0; k < n_cols; k++) {
+			struct task *tk = &pool.tasks[i * n_cols + k];
+			tk->trace = &t.v[i];
+			tk->cfg = &cfg[col_policy[k]];
+			tk->want_decisions = dec != NULL;
+			scorecard_init(&tk->sc, NULL);
+		}
+	atomic_init(&pool.next, 0);
+	run_all(&pool, (unsigned)jobs);
+
+	struct scorecard total[2];
+	for (size_t k = 0; k < n_cols; k++)
+		scorecard_init(&total[k], NULL);
+	uint64_t steps = 0;
+	for (size_t i = 0; i < t.n && rc == 0; i++) {
+		struct scorecard_summary sum[2];
+		for (size_t k = 0; k < n_cols && rc == 0; k++) {
+			struct task *tk = &pool.tasks[i * n_cols + k];
+			if (tk->rc != 0) {
+				fprintf(stderr, "lxcscale replay: %s: %s\n", names[k], tk->err);
+				rc = -1;
+				break;
+			}
+			if (dec) {
+				fprintf(dec, "# %s %s\n", names[k], t.v[i].name);
+				if (tk->out_len)
+					fwrite(tk->out, 1, tk->out_len, dec);
+			}
+			if (scorecard_merge(&total[k], &tk->sc) != 0) {
+				fprintf(stderr, "lxcscale replay: out of memory\n");
+				rc = -1;
+			}
+			scorecard_summarise(&tk->sc, &sum[k]);
+		}
+		steps += t.v[i].n_steps;
+		if (rc == 0 && per_scenario) {
+			scorecard_print(stdout, t.v[i].name, sum, names, n_cols);
+			putchar('\n');
+		}
+	}
+	if (rc == 0) {
+		struct scorecard_summary sum[2];
+		for (size_t k = 0; k < n_cols; k++)
+			scorecard_summarise(&total[k], &sum[k]);
+		char title[96];
+		snprintf(title, sizeof title, "total: %zu trace%s, %" PRIu64 " steps", t.n, t.n == 1 ? "" : "s", steps);
+		scorecard_print(stdout, title, sum, names, n_cols);
+	}
+	for (size_t i = 0; i < pool.n; i++) {
+		free(pool.tasks[i].out);
+		scorecard_free(&pool.tasks[i].sc);
+	}
+	free(pool.tasks);
+	for (size_t k = 0; k < n_cols; k++)
+		scorecard_free(&total[k]);
+	if (decisions_path && dec && fclose(dec) != 0 && rc == 0) {
+		fprintf(stderr, "lxcscale replay: %s: %s\n", decisions_path, strerror(errno));
+		rc = -1;
+	}
+	traces_free(&t);
+	config_free(conf);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,247 @@
+/*
+ * compat/suggestions.c — the JSON-lines suggestions log (see compat/suggestions.h).
+ */
+#include "compat/suggestions.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/errbuf.h"
+#include "base/fsutil.h"
+
+struct suggestions {
+	char *path;
+	int fd;
+	uint64_t max_bytes;
+	dev_t dev;
+	ino_t ino;
+};
+
+void suggestions_timestamp(int64_t wall_ms, char out[40])
+{
+	time_t secs = (time_t)(wall_ms / 1000);
+	int ms = (int)(wall_ms % 1000);
+	if (ms < 0) {
+		ms += 1000;
+		secs--;
+	}
+	struct tm tm;
+	if (!localtime_r(&secs, &tm)) {
+		snprintf(out, 40, "1970-01-01T00:00:00.000+00:00");
+		return;
+	}
+	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	long off = tm.tm_gmtoff;
+	char sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	snprintf(out + n, 40 - n, ".%03d%c%02ld:%02ld", ms, sign, off / 3600, (off % 3600) / 60);
+}
+
+/* ---- formatting ------------------------------------------------------------------------- */
+
+struct line {
+	char *buf;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void add(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct line *l, const char *fmt, ...)
+{
+	if (l->overflow)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(l->buf + l->len, l->cap - l->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= l->cap - l->len)
+		l->overflow = true;
+	else
+		l->len += (size_t)n;
+}
+
+static void add_string(struct line *l, const char *s, size_t max)
+{
+	add(l, "\"");
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			add(l, "\\%c", c);
+		else if (c < 0x20)
+			add(l, "\\u%04x", c);
+		else
+			add(l, "%c", c);
+	}
+	add(l, "\"");
+}
+
+/* Numbers: finite, shortest sensible form; non-finite values cannot be JSON. */
+static void add_num(struct line *l, double x)
+{
+	if (!isfinite(x))
+		x = 0;
+	if (x == floor(x) && fabs(x) < 1e15)
+		add(l, "%.0f", x);
+	else
+		add(l, "%.6g", x);
+}
+
+int suggestions_format(const struct decision *d, char *buf, size_t len)
+{
+	if (!buf || len == 0)
+		return -1;
+	struct line l = { buf, 0, len, false };
+	char ts[40];
+	suggestions_timestamp(d->time_ms, ts);
+	double cpu_amount = d->cpu_change == DECISION_NONE ? 0 : fabs(d->cpu_to - d->cpu_from);
+	double ram_amount = d->mem_change == DECISION_NONE ? 0
+			    : (double)(d->mem_to_mb > d->mem_from_mb ? d->mem_to_mb - d->mem_from_mb
+								     : d->mem_from_mb - d->mem_to_mb);
+	add(&l, "{\"timestamp\":\"%s\",\"container_id\":\"%u\",\"cpu_action\":\"%s\",\"cpu_amount\":", ts,
+	    d->vmid, decision_change_name(d->cpu_change));
+	add_num(&l, cpu_amount);
+	add(&l, ",\"ram_action\":\"%s\",\"ram_amount\":", decision_change_name(d->mem_change));
+	add_num(&l, ram_amount);
+	add(&l, ",\"confidence\":");
+	add_num(&l, d->confidence);
+	add(&l, ",\"reason\":\"%s\",\"detail\":", decision_reason_name(d->reason));
+	add_string(&l, d->detail, sizeof(d->detail));
+	add(&l, ",\"seq\":%llu,\"cpu_from\":", (unsigned long long)d->seq);
+	add_num(&l, d->cpu_from);
+	add(&l, ",\"cpu_to\":");
+	add_num(&l, d->cpu_to);
+	add(&l, ",\"ram_from_mb\":%llu,\"ram_to_mb\":%llu,\"urgency\":%d,\"priority\":%d,\"anomaly\":%s,"
+	    "\"anomaly_score\":", (unsigned long long)d->mem_from_mb, (unsigned long long)d->mem_to_mb,
+	    d->urgency, d->priority, d->anomaly ? "true" : "false");
+	add_num(&l, d->anomaly_score);
+	add(&l, ",\"top_features\":[");
+	bool first = true;
+	for (int i = 0; i < DECISION_TOP_FEATURES; i++) {
+		if (!d->top[i].name[0])
+			continue;
+		add(&l, "%s{\"name\":", first ? "" : ",");
+		add_string(&l, d->top[i].name, sizeof(d->top[i].name));
+		add(&l, ",\"share\":");
+		add_num(&l, d->top[i].share);
+		add(&l, "}");
+		first = false;
+	}
+	add(&l, "],\"signals\":{\"cpu_pct\":");
+	add_num(&l, d->cpu_pct);
+	add(&l, ",\"mem_pct\":");
+	add_num(&l, d->mem_pct);
+	add(&l, ",\"cpu_psi_some_ms\":");
+	add_num(&l, d->cpu_psi_some_ms);
+	add(&l, ",\"mem_psi_some_ms\":");
+	add_num(&l, d->mem_psi_some_ms);
+	add(&l, "},\"dry_run\":%s}\n", d->dry_run ? "true" : "false");
+	return l.overflow ? -1 : (int)l.len;
+}
+
+/* ---- the file ------------------------------------------------------------------------------- */
+
+static int reopen(struct suggestions *s, char *err, size_t errlen)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (s->fd < 0) {
+		errbuf_set(err, errlen, "%s: %s", s->path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(s->fd, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
+	return 0;
+}
+
+struct suggestions *suggestions_open(const char *path, uint64_t max_bytes, char *err, size_t errlen)
+{
+	if (!path || !*path) {
+		errbuf_set(err, errlen, "no suggestions file path");
+		return NULL;
+	}
+	struct suggestions *s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		errbuf_set(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->fd = -1;
+	s->max_bytes = max_bytes;
+	if (fs_mkdir_parent(path) != 0) {
+		errbuf_set(err, errlen, "%s: cannot create its directory: %s", path, strerror(errno));
+		suggestions_close(s);
+		return NULL;
+	}
+	if (reopen(s, err, errlen) != 0) {
+		suggestions_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void suggestions_close(struct suggestions *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->path);
+	free(s);
+}
+
+int suggestions_write(struct suggestions *s, const struct decision *d, char *err, size_t errlen)
+{
+	char line[SUGGESTIONS_LINE_MAX];
+	int n = suggestions_format(d, line, sizeof(line));
+	if (n < 0) {
+		errbuf_set(err, errlen, "suggestion line longer than %d bytes", SUGGESTIONS_LINE_MAX);
+		return -1;
+	}
+	/* Renamed or removed from outside (logrotate): start a new file at the path. */
+	struct stat at_path, open_st;
+	if (stat(s->path, &at_path) != 0 || fstat(s->fd, &open_st) != 0 ||
+	    at_path.st_ino != s->ino || at_path.st_dev != s->dev) {
+		if (reopen(s, err, errlen) != 0)
+			return -1;
+		fstat(s->fd, &open_st);
+	}
+	if (s->max_bytes && (uint64_t)open_st.st_size + (uint64_t)n > s->max_bytes && open_st.st_size > 0) {
+		size_t plen = strlen(s->path);
+		char *old = malloc(plen + 3);
+		if (old) {
+			memcpy(old, s->path, plen);
+			memcpy(old + plen, ".1", 3);
+			if (rename(s->path, old) != 0) {
+				errbuf_set(err, errlen, "%s: rotate: %s", s->path, strerror(errno));
+				free(old);
+				return -1;
+			}
+			free(old);
+		}
+		if (reopen(s, err, errlen) != 0)
+			return -1;
+	}
+	ssize_t w;
+	do {
+		w = write(s->fd, line, (size_t)n);
+	} while (w < 0 && errno == EINTR);
+	if (w != n) {
+		errbuf_set(err, errlen, "%s: %s", s->path, w < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,208 @@
+/*
+ * daemon/actuation.c — the daemon's decisions made real, and where a container's allocation
+ * comes from.
+ *
+ * Actuation (daemon_start_actuation, not in dry run): act/act.h opens the journal, replays
+ * it and reconciles every container with its Proxmox config before the first tick, then
+ * runs the persister; the daemon's apply hook hands every decision, policy or manual, to
+ * actuate_decision() (journal -> cgroup write -> read-back -> persister), the persister's
+ * eventfd sits in the loop, and every tick advances memory shrinks.
+ *
+ * Allocation: what a container "has" is what its Proxmox config says when pct (or the
+ * REST API) is there to ask: read once at discovery and again after each persist, on the
+ * pve/cfgread.h worker, never on the loop. Between an applied change and its persist the
+ * change itself is the allocation. Without a config the cgroup limits are used, and
+ * without those cgroup.assumed_* (collect/sampler.h).
+ */
+#include "daemon/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "act/options.h"
+#include "base/log.h"
+
+#define CFGREAD_QUEUE 4096
+
+/* ---- allocation ------------------------------------------------------------------------ */
+
+void daemon_act_alloc(const struct ct *ct, struct alloc *a, struct feat_raw *raw)
+{
+	if (ct->cfg_cores > 0) {
+		a->cores = ct->cfg_cores;
+		a->cores_known = true;
+		raw->cpu_cores = ct->cfg_cores;
+		raw->known |= RAW_BIT(RAW_CPU_CORES);
+	}
+	if (ct->cfg_ram_mb > 0) {
+		a->ram_mb = ct->cfg_ram_mb;
+		a->ram_known = true;
+	}
+}
+
+static void ask_config(struct daemon *d, uint32_t vmid)
+{
+	if (d->cfgr && cfgread_request(d->cfgr, vmid) != 0)
+		log_warning("container %u: Proxmox config read not queued (queue full); "
+			    "keeping its current allocation", vmid);
+}
+
+void daemon_act_ct_added(struct daemon *d, struct ct *ct)
+{
+	ask_config(d, ct->vmid);
+}
+
+static void take_configs(struct daemon *d)
+{
+	struct cfgread_result res[16];
+	size_t n;
+	while ((n = cfgread_take(d->cfgr, res, 16)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct ct *ct = daemon_find(d, res[i].vmid);
+			if (!ct)
+				continue;
+			if (res[i].status != 0) {
+				log_warning("container %u: %s; allocation from its cgroup limits", ct->vmid,
+					    res[i].detail);
+				continue;
+			}
+			double cores = pve_limits_cpu(&res[i].limits);
+			double ram = (double)res[i].limits.memory_mb;
+			if (cores != ct->cfg_cores || ram != ct->cfg_ram_mb)
+				log_info("container %u: allocation from its Proxmox config: %s%g cores, %.0f MiB",
+					 ct->vmid, cores > 0 ? "" : "(no cores key: cgroup) ", cores, ram);
+			ct->cfg_cores = cores;
+			ct->cfg_ram_mb = ram;
+			memcpy(ct->name, res[i].limits.hostname, sizeof(ct->name));
+			ct->pub_stale = true;
+		}
+	}
+}
+
+/* Can the Proxmox config be read here at all? Said once at start. */
+static bool config_source(const struct lxcscale_config *c, char *why, size_t len)
+{
+	if (c->persist.backend == CFG_PERSIST_API) {
+		snprintf(why, len, "the Proxmox REST API at %s", c->proxmox_api.url[0] ? c->proxmox_api.url : "(no url)");
+		return c->proxmox_api.url[0] != '\0';
+	}
+	bool ok = access(c->persist.pct_path, X_OK) == 0;
+	snprintf(why, len, "%s %s", ok ? "pct at" : "no pct at", c->persist.pct_path);
+	return ok;
+}
+
+int daemon_start_config_reads(struct daemon *d)
+{
+	char why[CFG_STR_MAX + 64];
+	if (!config_source(d->cfg, why, sizeof(why))) {
+		log_info("allocation: cgroup limits, else cgroup.assumed_cores / assumed_ram_mb (%s)", why);
+		return 0;
+	}
+	struct persist_settings ps;
+	persist_settings_from_config(d->cfg, &ps);
+	int rc = cfgread_start(&ps, CFGREAD_QUEUE, &d->cfgr);
+	if (rc < 0) {
+		log_error("allocation: cannot start the config reader (%s); using cgroup limits", strerror(-rc));
+		return rc;
+	}
+	log_info("allocation: from each container's Proxmox config (%s), read off the loop", why);
+	for (size_t i = 0; i < d->n_cts; i++)
+		ask_config(d, d->cts[i]->vmid);
+	return 0;
+}
+
+/* ---- actuation ------------------------------------------------------------------------- */
+
+static int apply_hook(void *ctx, const struct decision *dec)
+{
+	struct daemon *d = ctx;
+	struct actuator_outcome *out = &d->last_outcome;
+	int rc = actuate_decision(d->act, dec, out);
+	struct ct *ct = daemon_find(d, dec->vmid);
+	if (!ct || rc != 0 || (out->status != ACT_APPLIED && out->status != ACT_PERSIST_ONLY &&
+			       out->status != ACT_SHRINKING))
+		return rc;
+	/* The change is the allocation until the config says otherwise (re-read after the
+	 * persist). Only config-based allocations need it: cgroup-based ones are re-read
+	 * from the kernel at the next sample. */
+	if (dec->cpu_change != DECISION_NONE && ct->cfg_cores > 0)
+		ct->cfg_cores = dec->cpu_to;
+	if (dec->mem_change != DECISION_NONE && ct->cfg_ram_mb > 0 && out->status != ACT_SHRINKING)
+		ct->cfg_ram_mb = (double)dec->mem_to_mb;
+	return rc;
+}
+
+static void event_hook(void *ctx, const struct actuator_event *e)
+{
+	struct daemon *d = ctx;
+	struct ct *ct = daemon_find(d, e->vmid);
+	if (!ct)
+		return;
+	switch (e->kind) {
+	case ACT_EV_SHRINK_DONE:
+		if (ct->cfg_ram_mb > 0 && e->mem_mb)
+			ct->cfg_ram_mb = (double)e->mem_mb;
+		break;
+	case ACT_EV_PERSISTED:
+		ask_config(d, e->vmid);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_persist(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct daemon *d = arg;
+	actuate_on_fd(d->act);
+}
+
+int daemon_start_actuation(struct daemon *d, char *err, size_t errlen)
+{
+	if (d->act)
+		return 0;
+	int rc = actuate_start(d->cfg, d->hier, &d->act);
+	if (rc < 0) {
+		snprintf(err, errlen, "actuation: %s (journal %s)", strerror(-rc), d->cfg->journal_file);
+		d->act = NULL;
+		return rc;
+	}
+	if (loop_add_fd(d->loop, actuate_fd(d->act), EPOLLIN, on_persist, d) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "actuation: cannot watch the persister: %s", strerror(errno));
+		actuate_stop(d->act);
+		d->act = NULL;
+		return rc;
+	}
+	actuate_set_event_hook(d->act, event_hook, d);
+	daemon_set_apply(d, apply_hook, d);
+	return 0;
+}
+
+bool daemon_actuating(const struct daemon *d)
+{
+	return d->act != NULL;
+}
+
+void daemon_act_tick(struct daemon *d)
+{
+	if (d->cfgr)
+		take_configs(d);
+	if (d->act)
+		actuate_tick(d->act);
+}
+
+void daemon_act_stop(struct daemon *d)
+{
+	if (d->act) {
+		daemon_set_apply(d, NULL, NULL);
+		loop_del_fd(d->loop, actuate_fd(d->act));
+		actuate_stop(d->act);
+		d->act = NULL;
+	}
+	cfgread_stop(d->cfgr);
+	d->cfgr = NULL;
+}

@@ -1,0 +1,794 @@
+/*
+ * daemon/tick.c — what the daemon does per container: sample, features, score, policy;
+ * the tick over all containers with the host budget; emission of decisions; the metrics
+ * cycle and systemd's STATUS= line (design in daemon/daemon.h).
+ *
+ * The same two steps serve the tick and the events: daemon_sample_ct() reads a
+ * container and pushes a row into its history, daemon_evaluate_ct() turns the newest row
+ * into a decision wish. The tick collects every container's wish and grants them together
+ * (urgency, then tier priority); an event grants its one wish against what is left.
+ */
+#include "daemon/internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/sdnotify.h"
+#include "compat/metrics_file.h"
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool looks_hot(const struct policy_params *p, const struct policy_input *in,
+		      const struct decision *out);
+static bool looks_idle(const struct policy_params *p, const struct policy_input *in);
+
+/* ---- one container ----------------------------------------------------------------------- */
+
+bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
+{
+	const bool hot = now_ms < ct->hot_until_ms;
+	/* The limit files change when someone writes them; a quiet container reads them every
+	 * LIMITS_EVERY_SAMPLES-th sample and carries their values over in between. */
+	const bool limits = !ct->limits_known || ct->limits_stale || hot ||
+			    ct->samples_since_limits + 1 >= LIMITS_EVERY_SAMPLES;
+	/* An idle container whose tasks did not run since its previous sample:
+	 *   - its pressure: nothing new can stall while none of its tasks runs, except tasks
+	 *     starved of CPU or waiting on memory, and the PSI triggers (cpu and memory) wake
+	 *     the daemon for those at once. So its pressure totals are carried over from the
+	 *     previous sample (the stall of the interval is 0) instead of read;
+	 *   - its CPU time: when BPF counts its scheduling (bpf_quiet: no drain reported it
+	 *     since that sample, none failed), cpu.stat cannot have moved and is not read;
+	 *     otherwise an unchanged cpu.stat is what says no task ran.
+	 * Every PSI_CARRY_MAX + 1-th idle sample reads everything anyway (I/O waits have no
+	 * trigger). Memory, I/O and pids counters are always read: reclaim, writeback and
+	 * socket buffers move them without the container's tasks. */
+	const struct feat_raw *prev = ct->have_raw ? features_history_raw(ct->hist) : NULL;
+	const bool may_carry = ct->idle && !hot && prev && ct->psi_fd[0] >= 0 && ct->psi_fd[1] >= 0 &&
+			       ct->psi_carried < PSI_CARRY_MAX && (prev->known & RAW_BIT(RAW_CPU_USAGE));
+	const bool bpf_quiet = may_carry && d->bpf_counts_cpu && ct->bpf_seen &&
+			       ct->bpf_drain_no <= ct->bpf_sample_no && d->bpf_fail_no <= ct->bpf_sample_no;
+	const unsigned mask = (bpf_quiet ? 0 : CG_READ_CPU) | CG_READ_COUNTERS | (limits ? CG_READ_LIMITS : 0) |
+			      (may_carry ? 0 : CG_READ_PRESSURE);
+	struct cg_sample s;
+	memset(&s, 0, sizeof(s));
+	cg_err e = cg_sample_read_more(ct->cg, mask, &s); /* mask may hold no file here */
+	if (bpf_quiet) {
+		s.cpu_usage_usec = (cg_u64){ prev->cpu_usage_usec, CG_KNOWN };
+		if (prev->known & RAW_BIT(RAW_THROTTLE)) {
+			s.cpu_nr_periods = (cg_u64){ prev->nr_periods, CG_KNOWN };
+			s.cpu_nr_throttled = (cg_u64){ prev->nr_throttled, CG_KNOWN };
+		}
+	}
+	bool carry = may_carry && s.cpu_usage_usec.state == CG_KNOWN && s.cpu_usage_usec.v == prev->cpu_usage_usec;
+	if (e == CG_OK && may_carry && !carry) /* it ran: read the pressure after all */
+		e = cg_sample_read_more(ct->cg, CG_READ_PRESSURE, &s);
+	if (e == CG_GONE) {
+		ct->gone = true;
+		return false;
+	}
+	if (e != CG_OK) {
+		log_debug("container %u: sample: %s", ct->vmid, cg_strerror(e));
+		return false;
+	}
+	ct->psi_carried = carry ? ct->psi_carried + 1 : 0;
+	d->st.psi_carried += carry;
+	ct->cpu_from_bpf = bpf_quiet;
+	d->st.cpu_from_bpf += bpf_quiet;
+	if (limits) {
+		sampler_limits_keep(&s, &ct->limits);
+		ct->limits_known = true;
+		ct->limits_stale = false;
+		ct->samples_since_limits = 0;
+	} else {
+		ct->samples_since_limits++;
+	}
+	struct feat_raw raw;
+	daemon_budget_track(d, &ct->alloc, -1);
+	sampler_map_carried(&s, &ct->limits, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
+	daemon_act_alloc(ct, &ct->alloc, &raw);
+	daemon_budget_track(d, &ct->alloc, +1);
+	if (carry) { /* the previous totals; ct->psi_avg10 keeps the last values read */
+		const uint32_t psi_bits = RAW_BIT(RAW_PSI_CPU) | RAW_BIT(RAW_PSI_MEM) | RAW_BIT(RAW_PSI_IO);
+		memcpy(raw.psi_total_us, prev->psi_total_us, sizeof(raw.psi_total_us));
+		raw.known = (raw.known & ~psi_bits) | (prev->known & psi_bits);
+	} else {
+		const struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
+		for (int i = 0; i < 3; i++)
+			ct->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
+	}
+	if (ctextra_net(&ct->extra, &d->roots, now_ms, &raw.net_rx_bytes, &raw.net_tx_bytes))
+		raw.known |= RAW_BIT(RAW_NET);
+	/* statvfs costs a path walk through /proc/<pid>/root; a quiet container's disk usage
+	 * is read every 30 s, a hot one's every 5 s (a cached value fills the rows between) */
+	int64_t fs_every = hot ? FS_EVERY_MS : FS_QUIET_EVERY_MS;
+	if (ctextra_fs(&ct->extra, &d->roots, now_ms, fs_every, &raw.fs_total_bytes, &raw.fs_free_bytes,
+		       &raw.fs_used_bytes))
+		raw.known |= RAW_BIT(RAW_FS);
+	if (ct->bpf_seen) {
+		/* the drain reports only containers with events in its interval */
+		const bool fresh = ct->bpf_drain_no == d->bpf_drain_no;
+		raw.runq_p50_us = fresh ? ct->runq_p50_us : 0;
+		raw.runq_p99_us = fresh ? ct->runq_p99_us : 0;
+		raw.reclaim_stall_us = ct->bpf_reclaim_us;
+		raw.known |= RAW_BIT(RAW_RUNQ) | RAW_BIT(RAW_RECLAIM);
+		if (!(raw.known & RAW_BIT(RAW_OOM))) { /* no memory.events: BPF counts the kills */
+			raw.oom_kills = ct->bpf_oom;
+			raw.known |= RAW_BIT(RAW_OOM);
+		}
+	}
+	ct->have_raw = true;
+	if (d->rec)
+		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &raw);
+	ct->last_sample_ms = now_ms;
+	ct->bpf_sample_no = d->bpf_drain_no;
+	ct->pub_stale = true;
+	d->st.samples++;
+	bool row = features_feed_raw(ct->hist, &raw);
+	if (row)
+		d->st.rows++;
+	return row;
+}
+
+static bool col(const struct feat_row *r, enum feat_col c, double *v)
+{
+	if (!(r->known & COL_BIT(c)))
+		return false;
+	*v = r->v[c];
+	return true;
+}
+
+bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct decision *out)
+{
+	const struct feat_row *row = features_history_last(ct->hist);
+	if (!row)
+		return false;
+	struct feat_vector v;
+	features_compute(ct->hist, &v);
+	double x[FEAT_COUNT];
+	iforest_result r;
+	memset(&r, 0, sizeof(r));
+	int scored = 0;
+	if (features_project(&v, &d->sel, x)) {
+		d->st.fed++;
+		bool train = now_ms - ct->last_train_ms >= MODEL_TRAIN_EVERY_MS;
+		if (train)
+			ct->last_train_ms = now_ms;
+		scored = model_score(d->model, ct->mct, x, train, &r);
+		if (scored < 0)
+			scored = 0;
+	}
+	ct->scored = scored == 1;
+	ct->pub_stale = true;
+	if (ct->scored) {
+		ct->score = r;
+		d->st.scored++;
+	}
+
+	struct policy_input in;
+	memset(&in, 0, sizeof(in));
+	in.vmid = ct->vmid;
+	in.now_ms = now_ms;
+	in.cores_known = ct->alloc.cores_known;
+	in.cores = ct->alloc.cores;
+	in.ram_known = ct->alloc.ram_known;
+	in.ram_mb = ct->alloc.ram_mb;
+	in.cpu_known = col(row, COL_CPU, &in.cpu_pct);
+	in.mem_known = col(row, COL_MEM, &in.mem_mb);
+	in.psi_known = col(row, COL_PSI_CPU_SOME, &in.cpu_some_ms) && col(row, COL_PSI_MEM_SOME, &in.mem_some_ms);
+	if (in.psi_known && !col(row, COL_PSI_CPU_FULL, &in.cpu_full_ms))
+		in.cpu_full_ms = 0;
+	in.throttle_known = col(row, COL_THROTTLED, &in.throttled_ratio);
+	const struct feat_raw *raw = features_history_raw(ct->hist);
+	if (raw && (raw->known & RAW_BIT(RAW_OOM))) {
+		uint64_t cum = raw->oom_kills;
+		if (ct->oom_baseline && cum > ct->oom_seen)
+			in.oom_kills = cum - ct->oom_seen;
+		ct->oom_seen = cum;
+		ct->oom_baseline = true;
+	}
+	in.model_known = ct->scored;
+	in.anomaly = ct->scored && r.predict < 0;
+	in.anomaly_score = r.score;
+	in.confidence = r.confidence;
+
+	bool want = policy_evaluate(&d->pc, &ct->pol, &in, out);
+	if (want && ct->scored)
+		model_explain(d->model, ct->mct, x, out->top);
+	const struct policy_params *p = policy_params_for(&d->pc, ct->vmid);
+	bool hot = want || looks_hot(p, &in, out);
+	if (hot)
+		daemon_mark_hot(ct, now_ms);
+	ct->idle = !hot && looks_idle(p, &in);
+	return want;
+}
+
+/* ---- sampling schedule --------------------------------------------------------------------
+ * Reading a container's cgroup files is most of a tick's cost, and a quiet container's
+ * files say nothing new ten times a second. Sub-second urgency does not come from them:
+ * PSI triggers, memory.events and the BPF ring wake daemon_evaluate_now() at once, which
+ * marks the container hot. A hot container is read every tick; a quiet one every
+ * cgroup.quiet_sample_interval_ms and an idle one (no use, no stalls, nothing to change)
+ * every cgroup.idle_sample_interval_ms, on the ticks its slot picks ((tick + slot) a
+ * multiple of its period in ticks), so that the readings are spread evenly and each tick
+ * does the same work. Features are deltas over the real time between two readings, so a
+ * longer period does not bias them.
+ *
+ * A tick must not cost anything for a container that is not due: the containers are kept
+ * on lists, the hot list and a wheel with one bucket per tick of the longest period (a
+ * container sits in the bucket of the tick it is due next), so a tick visits the hot list
+ * and one bucket, never the whole table. daemon_mark_hot() moves a container to the hot
+ * list at once (an event, a decision); after its read a container that has cooled down
+ * goes into the bucket of its next due tick. */
+
+static struct ct **sched_head(struct daemon *d, int32_t list)
+{
+	return list == SCHED_HOT ? &d->hot : &d->buckets[list];
+}
+
+static void sched_unlink(struct daemon *d, struct ct *ct)
+{
+	if (ct->sched_list == SCHED_NONE)
+		return;
+	if (ct->sched_prev)
+		ct->sched_prev->sched_next = ct->sched_next;
+	else
+		*sched_head(d, ct->sched_list) = ct->sched_next;
+	if (ct->sched_next)
+		ct->sched_next->sched_prev = ct->sched_prev;
+	ct->sched_prev = ct->sched_next = NULL;
+	ct->sched_list = SCHED_NONE;
+}
+
+static void sched_link(struct daemon *d, struct ct *ct, int32_t list)
+{
+	if (ct->sched_list == list)
+		return;
+	sched_unlink(d, ct);
+	struct ct **head = sched_head(d, list);
+	ct->sched_prev = NULL;
+	ct->sched_next = *head;
+	if (*head)
+		(*head)->sched_prev = ct;
+	*head = ct;
+	ct->sched_list = list;
+}
+
+/* A new container is read every tick until it has its first rows. */
+void daemon_sched_add(struct daemon *d, struct ct *ct)
+{
+	ct->sched_list = SCHED_NONE;
+	sched_link(d, ct, SCHED_HOT);
+}
+
+void daemon_sched_remove(struct daemon *d, struct ct *ct)
+{
+	sched_unlink(d, ct);
+}
+
+void daemon_mark_hot(struct ct *ct, int64_t now_ms)
+{
+	ct->hot_until_ms = now_ms + HOT_HOLD_MS;
+	ct->idle = false;
+	if (ct->d && ct->sched_list != SCHED_NONE)
+		sched_link(ct->d, ct, SCHED_HOT);
+}
+
+/* Usage near a scale-up threshold, or any sign of pressure: the next change may be due
+ * soon, so the container is watched closely. Half a threshold of stalls counts. */
+static bool looks_hot(const struct policy_params *p, const struct policy_input *in, const struct decision *out)
+{
+	if (in->oom_kills > 0)
+		return true;
+	if (in->cpu_known && out->cpu_pct >= p->cpu_up_pct * HOT_NEAR)
+		return true;
+	if (out->mem_pct > 0 && out->mem_pct >= p->ram_up_pct * HOT_NEAR)
+		return true;
+	if (in->psi_known && (in->cpu_some_ms >= p->psi_cpu_some_ms / 2 || in->mem_some_ms >= p->psi_memory_some_ms / 2))
+		return true;
+	return in->throttle_known && in->throttled_ratio >= p->throttled_ratio / 2;
+}
+
+/* Nothing going on: CPU use known and under IDLE_CPU_PCT of the allocation, stalls (when
+ * known) under a tenth of the thresholds, no throttling, no OOM kill. Unknown CPU use is
+ * never idle. Such a container is read every idle_sample_interval_ms. */
+static bool looks_idle(const struct policy_params *p, const struct policy_input *in)
+{
+	if (!in->cpu_known || in->cpu_pct >= IDLE_CPU_PCT || in->oom_kills > 0)
+		return false;
+	if (in->psi_known && (in->cpu_some_ms >= p->psi_cpu_some_ms / 10 || in->mem_some_ms >= p->psi_memory_some_ms / 10))
+		return false;
+	return !(in->throttle_known && in->throttled_ratio > 0);
+}
+
+static uint32_t period_ticks(int tick_ms, int period_ms)
+{
+	if (tick_ms <= 0 || period_ms <= tick_ms)
+		return 1;
+	return (uint32_t)((period_ms + tick_ms / 2) / tick_ms);
+}
+
+static uint32_t quiet_period_ticks(const struct daemon *d)
+{
+	return period_ticks(d->cfg->sample_interval_ms, d->cfg->cgroup.quiet_sample_interval_ms);
+}
+
+/* Never shorter than the quiet period: 0 or a smaller value reads idle ones as quiet ones.
+ * A quiet period of one tick ("every container every tick") includes the idle ones. */
+static uint32_t idle_period_ticks(const struct daemon *d)
+{
+	uint32_t q = quiet_period_ticks(d), i = period_ticks(d->cfg->sample_interval_ms,
+							     d->cfg->cgroup.idle_sample_interval_ms);
+	return q > 1 && i > q ? i : q;
+}
+
+/* The wheel bucket of a cooled-down container: that of the first tick after this one at
+ * which (tick + slot) is a multiple of its period. At most n_buckets ticks ahead, so the
+ * bucket is visited exactly at that tick. */
+static int32_t sched_bucket(const struct daemon *d, const struct ct *ct)
+{
+	uint64_t period = ct->idle ? d->idle_ticks : d->quiet_ticks;
+	uint64_t next = d->tick_no + 1;
+	next += (period - (next + ct->slot) % period) % period;
+	return (int32_t)(next % d->n_buckets);
+}
+
+/* The periods changed (start, reload): a wheel as long as the longest, and the waiting
+ * containers moved into their buckets in it. Without memory for it the old one stays. */
+static void sched_resize(struct daemon *d, uint32_t quiet, uint32_t idle)
+{
+	struct ct **nb = calloc(idle, sizeof(*nb));
+	if (!nb)
+		return;
+	struct ct **old = d->buckets;
+	uint32_t n_old = d->n_buckets;
+	d->buckets = nb;
+	d->n_buckets = idle;
+	d->quiet_ticks = quiet;
+	d->idle_ticks = idle;
+	for (uint32_t i = 0; i < n_old; i++) {
+		while (old[i]) {
+			struct ct *ct = old[i];
+			old[i] = ct->sched_next;
+			ct->sched_list = SCHED_NONE; /* taken off the old wheel by hand */
+			ct->sched_prev = ct->sched_next = NULL;
+			sched_link(d, ct, sched_bucket(d, ct));
+		}
+	}
+	free(old);
+}
+
+/* After a tick's read: still hot (an event or a sign in the last HOT_HOLD_MS, no reading
+ * yet, fewer than two rows) stays on the hot list, else it waits for its next due tick. */
+static void sched_after_sample(struct daemon *d, struct ct *ct, int64_t now_ms)
+{
+	bool hot = !ct->have_raw || now_ms < ct->hot_until_ms || features_history_count(ct->hist) < 2;
+	if (hot)
+		ct->idle = false;
+	sched_link(d, ct, hot ? SCHED_HOT : sched_bucket(d, ct));
+}
+
+static int by_vmid(const void *a, const void *b)
+{
+	uint32_t x = (*(struct ct *const *)a)->vmid, y = (*(struct ct *const *)b)->vmid;
+	return x < y ? -1 : x > y;
+}
+
+/* The containers to read this tick into d->due, in vmid order: the hot list and the
+ * wheel bucket of this tick. */
+static size_t sched_due(struct daemon *d)
+{
+	uint32_t quiet = quiet_period_ticks(d), idle = idle_period_ticks(d);
+	if (quiet != d->quiet_ticks || idle != d->idle_ticks || !d->n_buckets)
+		sched_resize(d, quiet, idle);
+	if (!d->n_buckets)
+		return 0;
+	if (d->due_cap < d->n_cts) {
+		size_t cap = d->n_cts * 2;
+		struct ct **n = realloc(d->due, cap * sizeof(*n));
+		if (n) {
+			d->due = n;
+			d->due_cap = cap;
+		}
+	}
+	size_t n = 0;
+	for (struct ct *ct = d->hot; ct && n < d->due_cap; ct = ct->sched_next)
+		d->due[n++] = ct;
+	for (struct ct *ct = d->buckets[d->tick_no % d->n_buckets]; ct && n < d->due_cap; ct = ct->sched_next)
+		d->due[n++] = ct;
+	if (n > 1)
+		qsort(d->due, n, sizeof(*d->due), by_vmid);
+	return n;
+}
+
+/* The host budget's "used" side is the sum of the containers' known allocations. It is
+ * kept as running totals, updated where an allocation changes (a sample, a removal), so
+ * granting a wish never walks every container. Integers (micro-cores, KiB) so that adding
+ * and taking away leave no rounding drift. */
+void daemon_budget_track(struct daemon *d, const struct alloc *a, int sign)
+{
+	if (a->cores_known)
+		d->alloc_ucores += sign * llround(a->cores * 1e6);
+	if (a->ram_known)
+		d->alloc_ram_kib += sign * llround(a->ram_mb * 1024.0);
+}
+
+void daemon_budget(struct daemon *d, struct policy_budget *b)
+{
+	const struct lxcscale_config *c = d->cfg;
+	policy_budget_init(b, c->host.total_cores, c->host.total_ram_mb, d->host_cpus, d->host_ram_mb,
+			   c->host.reserve_cpu_cores, c->host.reserve_memory_mb);
+	policy_budget_account(b, true, (double)d->alloc_ucores / 1e6, true, (double)d->alloc_ram_kib / 1024.0);
+}
+
+/* A wish the host budget could not grant: said at most once a minute per container, so
+ * an admin sees why a busy container is not growing. */
+static void budget_refused(struct daemon *d, const struct decision *dec, const struct policy_budget *b,
+			   int64_t now)
+{
+	struct ct *ct = daemon_find(d, dec->vmid);
+	if (!ct || now - ct->budget_log_ms < 60000)
+		return;
+	ct->budget_log_ms = now;
+	log_info("container %u: %s (%s) not granted: host budget full (%.2f of %.2f cores, %.0f of %.0f MiB "
+		 "allocated; scaling.total_cores / total_ram_mb / reserve_*)",
+		 dec->vmid, dec->detail, decision_reason_name(dec->reason), b->cores_used, b->cores_total,
+		 b->ram_used_mb, b->ram_total_mb);
+}
+
+void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force)
+{
+	int64_t now = daemon_mono_ms();
+	daemon_mark_hot(ct, now); /* an event: watch it every tick for a while */
+	if (!force && now - ct->last_sample_ms < EVENT_DEBOUNCE_MS)
+		return;
+	d->st.event_evaluations++;
+	if (!daemon_sample_ct(d, ct, now)) {
+		if (ct->gone)
+			daemon_remove_ct(d, ct);
+		return;
+	}
+	struct decision dec;
+	if (!daemon_evaluate_ct(d, ct, now, &dec))
+		return;
+	struct policy_budget b;
+	daemon_budget(d, &b);
+	struct decision wish = dec;
+	if (!policy_grant(&b, &dec)) {
+		budget_refused(d, &wish, &b, now);
+		return;
+	}
+	daemon_apply(d, &dec);
+	policy_commit(&ct->pol, &dec, now);
+}
+
+/* ---- emission ---------------------------------------------------------------------------- */
+
+static const char *action(enum decision_change c)
+{
+	switch (c) {
+	case DECISION_UP: return "Scale Up";
+	case DECISION_DOWN: return "Scale Down";
+	case DECISION_SET: return "Set";
+	default: return "No Scaling";
+	}
+}
+
+int daemon_apply(struct daemon *d, struct decision *dec)
+{
+	dec->seq = ++d->seq;
+	if (!dec->time_ms)
+		dec->time_ms = daemon_wall_ms();
+	if (config_scaling_for(d->cfg, dec->vmid)->dry_run || !d->apply) /* the tier's, else global */
+		dec->dry_run = true;
+
+	char cpu[48] = "", ram[48] = "";
+	if (dec->cpu_change != DECISION_NONE)
+		snprintf(cpu, sizeof(cpu), " (-> %g)", dec->cpu_to);
+	if (dec->mem_change != DECISION_NONE)
+		snprintf(ram, sizeof(ram), " (-> %llu)", (unsigned long long)dec->mem_to_mb);
+	/* The reference's words, so its users' log greps keep working; then ours. */
+	log_info("%s container %u: CPU - %s%s, RAM - %s%s | Confidence: %.2f%% | reason: %s%s%s%s",
+		 dec->dry_run ? "[dry_run] Would scale" : "Scaling", dec->vmid, action(dec->cpu_change), cpu,
+		 action(dec->mem_change), ram, dec->confidence, decision_reason_name(dec->reason),
+		 dec->detail[0] ? " (" : "", dec->detail, dec->detail[0] ? ")" : "");
+	if (d->sugg) {
+		char err[256];
+		if (suggestions_write(d->sugg, dec, err, sizeof(err)) != 0)
+			log_warning("suggestions file: %s", err);
+	}
+	struct ct *ct = daemon_find(d, dec->vmid);
+	if (ct && !ct->last)
+		ct->last = malloc(sizeof(*ct->last)); /* NULL: the API shows no last decision */
+	if (ct) {
+		if (ct->last)
+			*ct->last = *dec;
+		ct->pub_stale = true;
+		if (!dec->dry_run)
+			ct->limits_stale = true; /* read what we wrote back at the next sample */
+		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
+	}
+	d->pub_dirty = true;
+	d->st.decisions++;
+	if (d->rec)
+		recorder_decision(d->rec, dec);
+	int rc = 0;
+	if (dec->dry_run) {
+		snprintf(dec->outcome, sizeof(dec->outcome), "dry-run");
+	} else {
+		rc = d->apply(d->apply_ctx, dec);
+		const struct actuator_outcome *o = &d->last_outcome;
+		snprintf(dec->outcome, sizeof(dec->outcome), "%s",
+			 d->act ? actuator_status_name(o->status) : rc ? "failed" : "applied");
+		if (d->act && o->detail[0] && (rc || o->error || o->status != ACT_APPLIED)) {
+			size_t l = strlen(dec->detail);
+			snprintf(dec->detail + l, sizeof(dec->detail) - l, "%s%s", l ? "; " : "", o->detail);
+		}
+		if (ct && ct->last)
+			*ct->last = *dec;
+	}
+	if (d->pub)
+		pub_decision(d->pub, dec, dec->outcome);
+	return rc;
+}
+
+/* ---- metrics history cycle --------------------------------------------------------------- */
+
+static double rss_mb(void)
+{
+	FILE *f = fopen("/proc/self/statm", "re");
+	unsigned long long pages = 0, rss = 0;
+	if (f) {
+		if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return (double)rss * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void metrics_cycle(struct daemon *d, int64_t now_ms, uint64_t start_ns)
+{
+	if (!d->mw)
+		return;
+	struct mf_container *c = calloc(d->n_cts ? d->n_cts : 1, sizeof(*c));
+	if (!c)
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_cts; i++) {
+		const struct ct *ct = d->cts[i];
+		const struct feat_row *row = features_history_last(ct->hist);
+		const struct feat_raw *raw = features_history_raw(ct->hist);
+		if (!row || !raw)
+			continue;
+		struct mf_container *m = &c[n++];
+		m->vmid = ct->vmid;
+		mf_format_timestamp(raw->wall_ms * 1000, m->timestamp);
+#define VAL(colname, field, bit)                                  \
+	do {                                                      \
+		if (row->known & COL_BIT(colname))                \
+			m->field = row->v[colname];               \
+		else                                              \
+			m->unknown |= MF_BIT(bit);                \
+	} while (0)
+		VAL(COL_CPU, cpu_usage_percent, MF_CPU);
+		VAL(COL_MEM, memory_usage_mb, MF_MEMORY);
+		VAL(COL_SWAP, swap_usage_mb, MF_SWAP_USAGE);
+		VAL(COL_SWAP_TOTAL, swap_total_mb, MF_SWAP_TOTAL);
+		VAL(COL_FS_USED, filesystem_usage_gb, MF_FS_USAGE);
+		VAL(COL_FS_TOTAL, filesystem_total_gb, MF_FS_TOTAL);
+		VAL(COL_FS_FREE, filesystem_free_gb, MF_FS_FREE);
+#undef VAL
+		if (row->known & COL_BIT(COL_PROCS))
+			m->process_count = (uint64_t)row->v[COL_PROCS];
+		else
+			m->unknown |= MF_BIT(MF_PROCESSES);
+		if (raw->known & RAW_BIT(RAW_IO)) { /* the reference's cumulative sectors */
+			m->io_reads = raw->io_rbytes / 512;
+			m->io_writes = raw->io_wbytes / 512;
+		} else {
+			m->unknown |= MF_BIT(MF_IO);
+		}
+		if (raw->known & RAW_BIT(RAW_NET)) {
+			m->rx_bytes = raw->net_rx_bytes;
+			m->tx_bytes = raw->net_tx_bytes;
+		} else {
+			m->unknown |= MF_BIT(MF_NETWORK);
+		}
+	}
+	struct mf_summary s;
+	memset(&s, 0, sizeof(s));
+	int64_t wall_us = daemon_wall_ms() * 1000;
+	mf_format_timestamp(wall_us - (int64_t)((mono_ns() - start_ns) / 1000), s.collection_start_time);
+	mf_format_timestamp(wall_us, s.collection_end_time);
+	s.total_containers = (unsigned)d->n_cts;
+	s.collected_containers = (unsigned)n;
+	s.total_duration_seconds = (double)(mono_ns() - start_ns) / 1e9;
+	uint64_t cpu = process_cpu_ns();
+	int64_t span = now_ms - d->metrics_wall_mark_ms;
+	if (span > 0 && d->metrics_cpu_ns_mark)
+		s.monitor_cpu_percent = (double)(cpu - d->metrics_cpu_ns_mark) / 1e6 / (double)span * 100.0;
+	d->metrics_cpu_ns_mark = cpu;
+	d->metrics_wall_mark_ms = now_ms;
+	s.monitor_memory_usage_mb = rss_mb();
+	metrics_writer_submit(d->mw, c, n, &s);
+	free(c);
+}
+
+/* ---- systemd ----------------------------------------------------------------------------- */
+
+void daemon_status_line(struct daemon *d, char *buf, size_t len)
+{
+	struct model_status ms;
+	model_status(d->model, &ms);
+	double avg_ms = d->st.ticks ? (double)d->st.tick_wall_ns / (double)d->st.ticks / 1e6 : 0;
+	snprintf(buf, len, "%zu containers, tick %.2f ms, model %s (gen %llu), %llu decisions%s%s",
+		 d->n_cts, avg_ms, ms.host_built ? "built" : ms.loaded ? "loaded" : "warming up",
+		 (unsigned long long)ms.host_generation, (unsigned long long)d->st.decisions,
+		 d->cfg->scaling.dry_run ? ", dry run" : "", d->bpf ? ", BPF" : "");
+}
+
+/* WATCHDOG=1 comes from lxcscaled's own loop timer; the tick adds the status line. */
+static void notify(struct daemon *d, int64_t now_ms)
+{
+	if (now_ms >= d->next_status_ms) {
+		char line[256], msg[300];
+		daemon_status_line(d, line, sizeof(line));
+		snprintf(msg, sizeof(msg), "STATUS=%s", line);
+		sdnotify_send(msg);
+		d->next_status_ms = now_ms + STATUS_EVERY_MS;
+	}
+	/* Containers come and go and the model is rebuilt on another thread: freed memory in
+	 * the middle of glibc's heaps stays resident until trimmed. A trim a minute walks a
+	 * few MB of free lists, and keeps a long-running daemon's RSS at what it uses. */
+	if (now_ms >= d->next_trim_ms) {
+		malloc_trim(0);
+		d->next_trim_ms = now_ms + TRIM_EVERY_MS;
+	}
+}
+
+/* ---- the tick ---------------------------------------------------------------------------- */
+
+/* The tick's wishes: a handful at a time, not one 408-byte slot per container up front.
+ * False (the wish waits for the next tick, logged) when memory runs out. */
+static bool props_reserve(struct daemon *d, size_t n)
+{
+	if (n <= d->props_cap)
+		return true;
+	size_t cap = d->props_cap ? d->props_cap * 2 : 16;
+	while (cap < n)
+		cap *= 2;
+	struct decision *p = realloc(d->props, cap * sizeof(*p));
+	if (!p) {
+		log_error("tick: out of memory for %zu wishes; the rest wait for the next tick", n);
+		return false;
+	}
+	d->props = p;
+	d->props_cap = cap;
+	return true;
+}
+
+static void drain_bpf(struct daemon *d)
+{
+	if (!d->bpf)
+		return;
+	size_t want = d->n_cts + 8;
+	if (d->deltas_cap < want) {
+		struct lxs_ct_delta *n = realloc(d->deltas, want * 2 * sizeof(*n));
+		if (!n) { /* not drained: the next drain reports this interval */
+			d->bpf_fail_no = ++d->bpf_drain_no;
+			return;
+		}
+		d->deltas = n;
+		d->deltas_cap = want * 2;
+	}
+	size_t n = 0;
+	int rc = lxs_bpf_drain(d->bpf, d->deltas, d->deltas_cap, &n);
+	d->bpf_drain_no++;
+	if (rc != 0) /* ENOBUFS: some reports come at the next drain; none can be relied on */
+		d->bpf_fail_no = d->bpf_drain_no;
+	if (rc != 0 && rc != -ENOBUFS)
+		return;
+	const int64_t now = daemon_mono_ms(), dt_ms = d->bpf_drain_ms ? now - d->bpf_drain_ms : 0;
+	d->bpf_drain_ms = now;
+	for (size_t i = 0; i < n; i++) {
+		const struct lxs_ct_delta *x = &d->deltas[i];
+		struct ct *ct = daemon_find_cgid(d, x->cgid);
+		if (!ct || x->first)
+			continue;
+		ct->bpf_drain_no = d->bpf_drain_no;
+		ct->runq_p50_us = (double)x->runq_p50_ns / 1000.0;
+		ct->runq_p99_us = (double)x->runq_p99_ns / 1000.0;
+		ct->bpf_reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;
+		/* The BPF on-CPU time arrives every tick, also for a quiet container whose files
+		 * are read only once a second: a CPU burst makes it hot at the next tick. */
+		if (dt_ms > 0 && ct->alloc.cores_known && ct->alloc.cores > 0) {
+			double busy_pct = 100.0 * (double)x->oncpu_ns / ((double)dt_ms * 1e6 * ct->alloc.cores);
+			if (busy_pct >= policy_params_for(&d->pc, ct->vmid)->cpu_up_pct * HOT_NEAR)
+				daemon_mark_hot(ct, now);
+		}
+	}
+}
+
+void daemon_tick(struct daemon *d)
+{
+	const uint64_t t0 = mono_ns(), c0 = thread_cpu_ns();
+	const int64_t now = daemon_mono_ms();
+	daemon_free_dead(d);
+	drain_bpf(d);
+	daemon_act_tick(d);
+
+	size_t n_props = 0;
+	d->tick_no++;
+	size_t n_due = sched_due(d);
+	for (size_t i = 0; i < n_due; i++) {
+		struct ct *ct = d->due[i];
+		struct decision dec;
+		if (daemon_sample_ct(d, ct, now) && daemon_evaluate_ct(d, ct, now, &dec) &&
+		    props_reserve(d, n_props + 1))
+			d->props[n_props++] = dec;
+		if (!ct->gone)
+			sched_after_sample(d, ct, now);
+	}
+	for (size_t i = 0; i < n_due; i++) /* containers found gone while sampling */
+		if (d->due[i]->gone)
+			daemon_remove_ct(d, d->due[i]);
+
+	if (n_props) {
+		struct policy_budget b;
+		daemon_budget(d, &b);
+		size_t granted = policy_grant_all(&b, d->props, n_props);
+		for (size_t i = granted; i < n_props; i++)
+			budget_refused(d, &d->props[i], &b, now);
+		for (size_t i = 0; i < granted; i++) {
+			struct ct *ct = daemon_find(d, d->props[i].vmid);
+			daemon_apply(d, &d->props[i]);
+			if (ct)
+				policy_commit(&ct->pol, &d->props[i], now);
+		}
+	}
+
+	if (d->cfg->metrics_interval_seconds > 0 && now >= d->next_metrics_ms) {
+		metrics_cycle(d, now, t0);
+		d->next_metrics_ms = now + (int64_t)d->cfg->metrics_interval_seconds * 1000;
+	}
+	notify(d, now);
+	if (d->rec) {
+		char re[512];
+		if (recorder_tick(d->rec, daemon_wall_ms(), re, sizeof(re)) != 0)
+			log_error("record_file: %s", re);
+	}
+	daemon_publish(d, now);
+
+	uint64_t wall = mono_ns() - t0;
+	d->st.ticks++;
+	d->st.tick_wall_ns += wall;
+	d->st.tick_cpu_ns += thread_cpu_ns() - c0;
+	if (wall > d->st.tick_wall_max_ns)
+		d->st.tick_wall_max_ns = wall;
+}

@@ -1,0 +1,427 @@
+/*
+ * sim/replay.c — the replay loop: container model → features → model → policy → lag → model.
+ *
+ * The loop owns no scaling logic: rows and vectors come from features/features.c, scores from the
+ * iforest library, decisions from decide/policy.c. What lives here is the wiring the daemon also
+ * does (row → policy_input, decision → new limits) and the two cadences.
+ */
+#include "sim/replay.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/errbuf.h"
+#include "decide/params.h"
+#include "iforest.h"
+#include "sim/container_model.h"
+
+const char *replay_policy_name(enum replay_policy p)
+{
+	return p == REPLAY_REFERENCE ? "reference" : "lxcscale";
+}
+
+int replay_policy_parse(const char *s, enum replay_policy *out)
+{
+	if (strcmp(s, "lxcscale") == 0)
+		*out = REPLAY_LXCSCALE;
+	else if (strcmp(s, "reference") == 0)
+		*out = REPLAY_REFERENCE;
+	else
+		return -1;
+	return 0;
+}
+
+/* cfg, or the built-in defaults in *own (freed by the caller) */
+static const struct lxcscale_config *config_or_defaults(const struct lxcscale_config *cfg,
+                                                        struct lxcscale_config **own)
+{
+	*own = NULL;
+	if (cfg)
+		return cfg;
+	*own = config_new();
+	return *own;
+}
+
+int replay_config_lxcscale(struct replay_config *c, const struct lxcscale_config *cfg)
+{
+	struct lxcscale_config *own;
+	cfg = config_or_defaults(cfg, &own);
+	if (!cfg)
+		return -1;
+	memset(c, 0, sizeof *c);
+	c->policy = REPLAY_LXCSCALE;
+	policy_params_from_config(cfg, &cfg->scaling, 0, &c->params);
+	c->sample_ms = 0;
+	c->cycle_ms = 0;
+	c->lag_ms = 0; /* written to cgroup files at once: in force from the next tick */
+	c->history = (unsigned)cfg->history_length;
+	c->window = (unsigned)cfg->spike_detection.rolling_window;
+	struct feat_select sel;
+	char err[128];
+	if (features_select_from_config(cfg, &sel, err, sizeof err) != 0)
+		features_select_default(&sel); /* config_finalize validated model.features */
+	model_opts_from_config(cfg, &sel, &c->model);
+	c->model.model_file = NULL; /* a replay never reads or writes the daemon's model */
+	c->model.force_save = false;
+	c->train_every_ms = MODEL_TRAIN_EVERY_MS;
+	config_free(own);
+	return 0;
+}
+
+int replay_config_reference(struct replay_config *c, const struct lxcscale_config *cfg)
+{
+	struct lxcscale_config *own;
+	cfg = config_or_defaults(cfg, &own);
+	if (!cfg)
+		return -1;
+	memset(c, 0, sizeof *c);
+	c->policy = REPLAY_REFERENCE;
+	policy_params_from_config(cfg, &cfg->scaling, 0, &c->params);
+	/* the latest rule of §4.5, nothing more: every cycle may step, no signal but the
+	 * thresholds, the anomaly is only logged, a scale-up is one step */
+	c->params.smoothing_factor = 1;
+	c->params.cooldown_up_s = 0;
+	c->params.cooldown_down_s = 0;
+	c->params.urgent_step_factor = 1;
+	c->params.psi_cpu_some_ms = 0;
+	c->params.psi_cpu_full_ms = 0;
+	c->params.psi_memory_some_ms = 0;
+	c->params.throttled_ratio = 0;
+	c->params.target_cpu_pct = 0;
+	c->sample_ms = 60000;  /* lxc_monitor check_interval */
+	c->cycle_ms = (int64_t)cfg->interval_seconds * 1000; /* its model loop: 600 s by default */
+	c->lag_ms = 2000;      /* POST → pct set hot-plug (A.6: about 0.5–2 s) */
+	c->history = (unsigned)cfg->history_length;
+	c->window = (unsigned)cfg->spike_detection.rolling_window;
+	c->select.n = FEAT_REFERENCE_COUNT;
+	for (unsigned i = 0; i < FEAT_REFERENCE_COUNT; i++)
+		c->select.index[i] = (uint8_t)i;
+	c->n_trees = cfg->model.n_estimators;
+	c->max_samples = cfg->model.max_samples;
+	c->contamination = cfg->model.contamination;
+	c->seed = (uint64_t)cfg->model.random_state;
+	c->retrain_rows = 1000; /* max_metrics_entries */
+	config_free(own);
+	return 0;
+}
+
+/* ---- the model, in the policy's own way ---------------------------------------------- */
+
+struct model_state {
+	const struct replay_config *c;
+	struct model *daemon;           /* lxcscale: the daemon's model module */
+	struct model_ct *ct;
+	int64_t next_train_ms;
+	double *rows;                   /* reference: ring of retrain_rows × n */
+	size_t n_rows, head;
+	double *train;                  /* reference: the ring in time order */
+	const iforest_model *last;      /* reference: the model of the last cycle */
+	const struct feat_select *sel;
+	double x[FEAT_COUNT];
+	bool x_valid;
+};
+
+static int model_init(struct model_state *ms, const struct replay_config *c, uint32_t vmid,
+                      char *err, size_t errlen)
+{
+	memset(ms, 0, sizeof *ms);
+	ms->c = c;
+	ms->next_train_ms = INT64_MIN;
+	if (c->policy == REPLAY_LXCSCALE) {
+		ms->sel = &c->model.features;
+		char note[256] = "";
+		ms->daemon = model_new(&c->model, note, sizeof note);
+		if (!ms->daemon) {
+			errbuf_set(err, errlen, "model: %s", note[0] ? note : "bad options or out of memory");
+			return -1;
+		}
+		if (c->model.per_container)
+			ms->ct = model_ct_add(ms->daemon, vmid);
+		return 0;
+	}
+	ms->sel = &c->select;
+	const size_t n = c->select.n;
+	if (n == 0 || n > IFOREST_MAX_FEATURES) {
+		errbuf_set(err, errlen, "model: %zu features selected (1..%d)", n, IFOREST_MAX_FEATURES);
+		return -1;
+	}
+	size_t cap = c->retrain_rows ? c->retrain_rows : 1000;
+	ms->rows = calloc(cap * n, sizeof *ms->rows);
+	ms->train = calloc(cap * n, sizeof *ms->train);
+	if (!ms->rows || !ms->train) {
+		errbuf_set(err, errlen, "model: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void model_state_free(struct model_state *ms)
+{
+	if (ms->daemon) {
+		if (ms->ct)
+			model_ct_remove(ms->daemon, ms->ct);
+		model_free(ms->daemon);
+	}
+	iforest_model_free(ms->last);
+	free(ms->rows);
+	free(ms->train);
+}
+
+/* A new vector at a sample: lxcscale scores it at once (training on one sample per
+ * train_every_ms, as the daemon); the reference only keeps it for its next cycle. */
+static int model_push(struct model_state *ms, int64_t now, const struct feat_vector *v,
+                      iforest_result *res, bool *scored, char *err, size_t errlen)
+{
+	const struct replay_config *c = ms->c;
+	const size_t n = ms->sel->n;
+	*scored = false;
+	ms->x_valid = features_project(v, ms->sel, ms->x);
+	if (!ms->x_valid)
+		return 0;
+	if (c->policy == REPLAY_LXCSCALE) {
+		bool train = now >= ms->next_train_ms;
+		if (train)
+			ms->next_train_ms = now + c->train_every_ms;
+		int rc = model_score(ms->daemon, ms->ct, ms->x, train, res);
+		if (rc < 0) {
+			errbuf_set(err, errlen, "model: %s", iforest_strerror(rc));
+			return -1;
+		}
+		*scored = rc == 1;
+		if (train)
+			model_rebuild_due(ms->daemon); /* in line: replay is single-threaded per run */
+		return 0;
+	}
+	size_t cap = c->retrain_rows ? c->retrain_rows : 1000;
+	size_t slot = (ms->head + ms->n_rows) % cap;
+	if (ms->n_rows == cap) {
+		slot = ms->head;
+		ms->head = (ms->head + 1) % cap;
+	} else {
+		ms->n_rows++;
+	}
+	memcpy(ms->rows + slot * n, ms->x, n * sizeof *ms->x);
+	return 0;
+}
+
+/* The reference's cycle: retrain from scratch on every kept row, score the newest. */
+static int model_cycle(struct model_state *ms, iforest_result *res, bool *scored, char *err,
+                       size_t errlen)
+{
+	const struct replay_config *c = ms->c;
+	const size_t n = c->select.n;
+	*scored = false;
+	if (c->policy != REPLAY_REFERENCE || ms->n_rows < 2 || !ms->x_valid)
+		return 0;
+	size_t cap = c->retrain_rows ? c->retrain_rows : 1000;
+	for (size_t i = 0; i < ms->n_rows; i++)
+		memcpy(ms->train + i * n, ms->rows + ((ms->head + i) % cap) * n, n * sizeof *ms->train);
+	iforest_params p;
+	iforest_params_init(&p);
+	p.n_trees = c->n_trees;
+	p.max_samples = c->max_samples;
+	p.contamination = c->contamination;
+	p.seed = c->seed;
+	iforest_model *m = NULL;
+	int rc = iforest_train(ms->train, ms->n_rows, n, &p, &m);
+	if (rc == IFOREST_OK)
+		rc = iforest_score(m, ms->x, n, res);
+	if (rc != IFOREST_OK) {
+		iforest_model_free(m);
+		errbuf_set(err, errlen, "model: %s", iforest_strerror(rc));
+		return -1;
+	}
+	iforest_model_free(ms->last);
+	ms->last = m;
+	*scored = true;
+	return 0;
+}
+
+/* Which features isolated the current vector, for the decision record. */
+static void model_explain_top(struct model_state *ms, struct decision_feature *top)
+{
+	if (!ms->x_valid)
+		return;
+	if (ms->daemon) {
+		model_explain(ms->daemon, ms->ct, ms->x, top);
+		return;
+	}
+	if (!ms->last)
+		return;
+	iforest_contrib contrib[DECISION_TOP_FEATURES];
+	int k = iforest_explain(ms->last, ms->x, ms->sel->n, contrib, DECISION_TOP_FEATURES);
+	for (int i = 0; i < k; i++) {
+		const char *name = features_name(ms->sel->index[contrib[i].feature]);
+		snprintf(top[i].name, sizeof top[i].name, "%s", name ? name : "?");
+		top[i].share = contrib[i].share;
+	}
+}
+
+/* ---- one row → the policy's input ----------------------------------------------------- */
+
+static bool col(const struct feat_row *r, enum feat_col c, double *v)
+{
+	if (!(r->known & COL_BIT(c)))
+		return false;
+	*v = r->v[c];
+	return true;
+}
+
+static void build_input(const struct replay_config *c, uint32_t vmid, int64_t now,
+                        const struct container_model *m, const struct feat_row *row,
+                        bool scored, const iforest_result *res, struct policy_input *in)
+{
+	memset(in, 0, sizeof *in);
+	in->vmid = vmid;
+	in->now_ms = now;
+	in->cores_known = true;
+	in->cores = m->cpu_limit_cores;
+	in->ram_known = true;
+	in->ram_mb = m->mem_limit_mb;
+	in->cpu_known = col(row, COL_CPU, &in->cpu_pct);
+	in->mem_known = col(row, COL_MEM, &in->mem_mb);
+	if (c->policy == REPLAY_LXCSCALE) { /* as daemon_evaluate_ct() builds it */
+		in->psi_known = col(row, COL_PSI_CPU_SOME, &in->cpu_some_ms) &&
+		                col(row, COL_PSI_MEM_SOME, &in->mem_some_ms);
+		if (in->psi_known && !col(row, COL_PSI_CPU_FULL, &in->cpu_full_ms))
+			in->cpu_full_ms = 0;
+		in->throttle_known = col(row, COL_THROTTLED, &in->throttled_ratio);
+		double oom;
+		if (col(row, COL_OOM, &oom) && oom > 0)
+			in->oom_kills = (uint64_t)oom;
+	}
+	/* the reference's monitor never saw pressure, throttling or OOM kills */
+	if (scored) {
+		in->model_known = true;
+		in->anomaly_score = res->score;
+		in->confidence = res->confidence;
+		/* the reference only logs an anomaly; lxcscale lets it raise urgency */
+		in->anomaly = c->policy == REPLAY_LXCSCALE && res->predict < 0;
+	}
+}
+
+static void print_decision(FILE *f, const struct scenario *s, int64_t now, const struct decision *d)
+{
+	fprintf(f, "%s +%" PRId64 "s vmid=%u cpu=%s:%g->%g mem=%s:%" PRIu64 "->%" PRIu64
+	        " reason=%s urgency=%d score=%.4f confidence=%.1f top=%s:%.2f detail=\"%s\"\n",
+	        s->name, (now - s->start_ms) / 1000, d->vmid, decision_change_name(d->cpu_change),
+	        d->cpu_from, d->cpu_to, decision_change_name(d->mem_change), d->mem_from_mb,
+	        d->mem_to_mb, decision_reason_name(d->reason), d->urgency, d->anomaly_score,
+	        d->confidence, d->top[0].name[0] ? d->top[0].name : "-", d->top[0].share, d->detail);
+}
+
+/* ---- the loop ----------------------------------------------------------------------- */
+
+int replay_run(const struct scenario *s, const struct replay_config *c, FILE *decisions,
+               struct scorecard *sc, uint64_t *n_decisions, char *err, size_t errlen)
+{
+	if (s->step_ms <= 0 || s->n_steps == 0) {
+		errbuf_set(err, errlen, "%s: empty trace", s->name);
+		return -1;
+	}
+	char why[256];
+	if (policy_params_validate(&c->params, why, sizeof why) != 0) {
+		errbuf_set(err, errlen, "policy: %s", why);
+		return -1;
+	}
+	struct feat_history *h = features_history_new(c->history, c->window);
+	if (!h) {
+		errbuf_set(err, errlen, "features: bad history %u / window %u", c->history, c->window);
+		return -1;
+	}
+	struct model_state ms;
+	if (model_init(&ms, c, s->vmid, err, errlen) != 0) {
+		model_state_free(&ms);
+		features_history_free(h);
+		return -1;
+	}
+	struct policy_config pc = { .defaults = c->params };
+	struct policy_state ps;
+	policy_state_init(&ps);
+	struct container_model m;
+	container_model_init(&m, s->vmid, &s->params, s->init_cpu_cores, s->init_mem_mb);
+	if (sc && scorecard_begin_trace(sc, s->incidents, s->n_incidents, s->init_cpu_cores,
+	                                s->init_mem_mb, &s->params) != 0) {
+		errbuf_set(err, errlen, "scorecard: out of memory");
+		model_state_free(&ms);
+		features_history_free(h);
+		return -1;
+	}
+
+	const int64_t sample_every = c->sample_ms > 0 ? c->sample_ms : s->step_ms;
+	const int64_t cycle_every = c->cycle_ms > 0 ? c->cycle_ms : sample_every;
+	int64_t next_sample = s->start_ms + sample_every, next_cycle = s->start_ms + cycle_every;
+	uint64_t seq = 0;
+	int rc = 0;
+	iforest_result res = { 0 };
+	bool have_res = false;
+
+	for (size_t i = 0; i < s->n_steps && rc == 0; i++) {
+		const int64_t t = s->start_ms + (int64_t)i * s->step_ms;
+		const int64_t now = t + s->step_ms;
+		struct cm_step cs;
+		struct feat_raw raw;
+		container_model_step(&m, t, s->step_ms, &s->demand[i], &cs, &raw);
+
+		struct scorecard_step st = { .t_ms = t, .dt_ms = s->step_ms, .cm = cs,
+		                             .incident = scenario_incident_at(s, t) };
+		if (now >= next_sample) {
+			while (next_sample <= now)
+				next_sample += sample_every;
+			if (features_feed_raw(h, &raw)) {
+				struct feat_vector v;
+				features_compute(h, &v);
+				bool scored;
+				rc = model_push(&ms, now, &v, &res, &scored, err, errlen);
+				if (scored) {
+					have_res = true;
+					st.evaluated = true;
+					st.flagged = res.predict < 0;
+				}
+			}
+		}
+		if (rc == 0 && now >= next_cycle && features_history_count(h) > 0) {
+			while (next_cycle <= now)
+				next_cycle += cycle_every;
+			if (c->policy == REPLAY_REFERENCE) {
+				bool scored;
+				rc = model_cycle(&ms, &res, &scored, err, errlen);
+				have_res = scored;
+				st.evaluated = scored;
+				st.flagged = scored && res.predict < 0;
+			}
+			struct policy_input in;
+			build_input(c, s->vmid, now, &m, features_history_last(h), have_res && rc == 0, &res, &in);
+			struct decision d;
+			if (rc == 0 && policy_evaluate(&pc, &ps, &in, &d)) {
+				d.seq = ++seq;
+				d.time_ms = now;
+				d.dry_run = true;
+				model_explain_top(&ms, d.top);
+				policy_commit(&ps, &d, now);
+				double cpu_to = d.cpu_change != DECISION_NONE ? d.cpu_to : 0;
+				double mem_to = d.mem_change != DECISION_NONE ? (double)d.mem_to_mb : 0;
+				if (container_model_schedule(&m, now + c->lag_ms, cpu_to, mem_to) != 0) {
+					errbuf_set(err, errlen, "%s: too many pending limit changes", s->name);
+					rc = -1;
+				}
+				if (decisions)
+					print_decision(decisions, s, now, &d);
+			}
+		}
+		if (sc)
+			scorecard_add_step(sc, &st);
+	}
+	if (sc && scorecard_end_trace(sc) != 0 && rc == 0) {
+		errbuf_set(err, errlen, "scorecard: out of memory");
+		rc = -1;
+	}
+	if (n_decisions)
+		*n_decisions = seq;
+	model_state_free(&ms);
+	features_history_free(h);
+	return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * sim/replay.h — run one policy over one container's demand trace, the way the daemon would.
+ *
+ * Each step: the container model serves the demand under the limits in force and produces
+ * the raw sample the sampler would have read; when the policy samples (every step for
+ * lxcscale, every 60 s for the reference), the daemon's feature code turns it into a row and
+ * a vector, the model scores it, and when the policy decides (every sample for lxcscale,
+ * every 600 s for the reference) the daemon's policy module decides. A decision's new limits
+ * reach the container model after the policy's lag. The scorecard sees every step.
+ *
+ * Both policies go through the same modules (features/features.c, iforest, decide/policy.c). The reference
+ * is decide/policy.c configured as the reference's latest rule (§4.5): no smoothing, no cooldowns,
+ * no pressure or OOM signals, the anomaly only logged (not acted on), its model retrained
+ * from scratch on every cycle over the reference's 26 features (contamination 0.05, 100
+ * trees, max_samples 64, random_state 42) on at most 1000 samples per container.
+ * lxcscale is decide/policy.c with the configuration's values and the daemon's model module
+ * (score/model.c: host-wide + per-container streaming forests), scoring every sample and training
+ * on one sample per second as the daemon does; its rebuilds run in line
+ * (model_rebuild_due) instead of on the worker thread.
+ *
+ * Everything is single-threaded and seeded: the same trace and configuration give the same
+ * decisions, byte for byte.
+ */
+#ifndef LXCSCALE_REPLAY_H
+#define LXCSCALE_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "decide/policy.h"
+#include "features/features.h"
+#include "score/model.h"
+#include "sim/scenarios.h"
+#include "sim/scorecard.h"
+
+enum replay_policy {
+	REPLAY_LXCSCALE = 0,
+	REPLAY_REFERENCE,
+};
+
+struct replay_config {
+	enum replay_policy policy;
+	struct policy_params params;   /* the policy's parameters in this mode */
+	int64_t sample_ms;             /* 0: every step of the trace */
+	int64_t cycle_ms;              /* 0: at every sample */
+	int64_t lag_ms;                /* decision → limit in force; 0: the next step */
+	unsigned history, window;      /* feature history rows, the reference's rolling_window */
+	/* lxcscale: the daemon's model */
+	struct model_opts model;
+	int64_t train_every_ms;        /* a sample enters the training windows this often */
+	/* reference: retrained from scratch each cycle */
+	struct feat_select select;
+	int n_trees, max_samples;
+	double contamination;
+	uint64_t seed;
+	unsigned retrain_rows;
+};
+
+const char *replay_policy_name(enum replay_policy p);
+int replay_policy_parse(const char *s, enum replay_policy *out); /* 0 or -1 */
+
+/* The two standard set-ups from one configuration (NULL: the built-in defaults, what
+ * lxcscaled runs with and no file): both policies get its scaling keys (thresholds, steps,
+ * min/max) and model keys, as an admin switching from the reference would configure them;
+ * lxcscale also its own keys (cooldowns, smoothing, history, model window).
+ * Returns 0, or -1 when cfg is NULL and the defaults cannot be built (out of memory). */
+int replay_config_lxcscale(struct replay_config *c, const struct lxcscale_config *cfg);
+int replay_config_reference(struct replay_config *c, const struct lxcscale_config *cfg);
+
+/* Runs the trace. Decisions are printed to `decisions` (NULL: not printed), one line each,
+ * prefixed with the scenario name and the time since the trace's start. Steps go into
+ * `sc` (NULL: not scored). Returns 0, or -1 with a message in err. `n_decisions` (may be
+ * NULL) gets the number of decisions made. */
+int replay_run(const struct scenario *s, const struct replay_config *c, FILE *decisions,
+               struct scorecard *sc, uint64_t *n_decisions, char *err, size_t errlen);
+
+#endif
