@@ -1,5 +1,5 @@
 /*
- * config.c — libFuzzer target for the configuration loader (user/config/*.c).
+ * config.c — libFuzzer target for the configuration loader (the .c files in user/config/).
  *
  * The input is YAML text, as an admin (or a hostile file) would write it: ours, the
  * reference ML file or the reference API file. It goes through config_load_string() and,
