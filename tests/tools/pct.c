@@ -8,7 +8,8 @@
  * errors on stderr with exit status 255 (what a `die` in PVE's CLI handler gives).
  *
  * Subcommands: set config status list snapshot listsnapshot delsnapshot rollback clone
- * start stop destroy resize unlock. Run state lives next to the config in `<vmid>.state`
+ * start stop shutdown reboot destroy resize unlock. With PCT_STAND_IN_LXC set, start/stop/
+ * shutdown/reboot and `set` on a running container drive the real LXC runtime (pct_lxc.h). Run state lives next to the config in `<vmid>.state`
  * ("running"/"stopped"; absent means stopped), because the real one is not in the config.
  *
  * Test controls (environment):
@@ -329,8 +330,12 @@ static void check_lock(const struct conf *c)
 		die("CT is locked (%s)", lock);
 }
 
+#include "pct_lxc.h"
+
 static bool is_running(unsigned vmid)
 {
+	if (lxc_mode())
+		return lxc_running(vmid);
 	char path[4096], buf[32] = "";
 	conf_path(path, sizeof(path), vmid, "state");
 	FILE *f = fopen(path, "re");
@@ -385,6 +390,8 @@ static const char *usage_for(const char *sub)
 	if (!strcmp(sub, "clone")) return "pct clone <vmid> <newid> [OPTIONS]";
 	if (!strcmp(sub, "start")) return "pct start <vmid> [OPTIONS]";
 	if (!strcmp(sub, "stop")) return "pct stop <vmid> [OPTIONS]";
+	if (!strcmp(sub, "shutdown")) return "pct shutdown <vmid> [OPTIONS]";
+	if (!strcmp(sub, "reboot")) return "pct reboot <vmid> [OPTIONS]";
 	if (!strcmp(sub, "destroy")) return "pct destroy <vmid> [OPTIONS]";
 	if (!strcmp(sub, "resize")) return "pct resize <vmid> <disk> <size> [OPTIONS]";
 	if (!strcmp(sub, "unlock")) return "pct unlock <vmid>";
@@ -663,7 +670,28 @@ static int cmd_set(int argc, char **argv)
 			section_del(&c.sec[0], k);
 		free(copy);
 	}
+	if (lxc_mode() && lxc_running(vmid)) {
+		/* a running container gets the hot-pluggable options at once; any failure and
+		 * the config stays as it was (update_vm writes nothing when an option failed) */
+		const char *hot[] = {"memory", "swap", "cpulimit", "cpuunits"};
+		bool memory_done = false;
+		for (size_t h = 0; h < sizeof(hot) / sizeof(hot[0]); h++) {
+			bool given = del && strstr(del, hot[h]);
+			for (int i = 0; i < a.nset; i++)
+				given = given || !strcmp(a.set_keys[i], hot[h]);
+			bool is_mem = h < 2;
+			if (!given || (is_mem && memory_done))
+				continue;
+			memory_done = memory_done || is_mem;
+			char err[512];
+			lxc_hotplug(vmid, hot[h], &c.sec[0], err, sizeof(err));
+			if (err[0])
+				verify_failed("set", hot[h], "%s", err);
+		}
+	}
 	conf_save(&c, vmid);
+	if (lxc_mode())
+		lxc_write_config(vmid, &c.sec[0]);
 	conf_free(&c);
 	close(lk);
 	return 0;
@@ -942,13 +970,34 @@ static int cmd_startstop(const char *sub, int argc, char **argv)
 	conf_load(&c, vmid);
 	if (!opt_true(&a, "skiplock"))
 		check_lock(&c);
-	conf_free(&c);
+	bool reboot = !strcmp(sub, "reboot");
+	if ((start || reboot) && !lxc_mode()) {
+		conf_free(&c);
+		if (start && is_running(vmid))
+			die("CT %u already running", vmid);
+		if (reboot && !is_running(vmid))
+			die("CT %u not running", vmid);
+		set_running(vmid, true);
+		close(lk);
+		return 0;
+	}
 	if (start && is_running(vmid))
 		die("CT %u already running", vmid);
 	if (!start && !is_running(vmid))
 		die("CT %u not running", vmid);
-	set_running(vmid, start);
+	if (!lxc_mode()) {
+		conf_free(&c);
+		set_running(vmid, false);
+		close(lk);
+		return 0;
+	}
+	/* the runtime, outside the config lock as Proxmox's start/stop tasks run */
 	close(lk);
+	if (!start)
+		lxc_stop(vmid, !strcmp(sub, "stop"), opt_value(&a, "timeout"));
+	if (start || reboot)
+		lxc_start(vmid, &c.sec[0]);
+	conf_free(&c);
 	return 0;
 }
 
@@ -1142,7 +1191,8 @@ int main(int argc, char **argv)
 	if (!strcmp(sub, "delsnapshot")) return cmd_delsnapshot(argc, argv);
 	if (!strcmp(sub, "rollback")) return cmd_rollback(argc, argv);
 	if (!strcmp(sub, "clone")) return cmd_clone(argc, argv);
-	if (!strcmp(sub, "start") || !strcmp(sub, "stop")) return cmd_startstop(sub, argc, argv);
+	if (!strcmp(sub, "start") || !strcmp(sub, "stop") || !strcmp(sub, "shutdown") || !strcmp(sub, "reboot"))
+		return cmd_startstop(sub, argc, argv);
 	if (!strcmp(sub, "destroy")) return cmd_destroy(argc, argv);
 	if (!strcmp(sub, "unlock")) return cmd_unlock(argc, argv);
 	if (!strcmp(sub, "resize")) return cmd_resize(argc, argv);

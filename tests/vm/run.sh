@@ -47,7 +47,7 @@
 #   LXCSCALE_VM_TIMEOUT=720        host-side limit for the whole VM run, seconds
 #   LXCSCALE_VM_SCENARIO_TIMEOUT=90  per-scenario limit in the guest, seconds (a scenario may
 #                                  raise its own with a "# vm-timeout: SECONDS" line)
-#   LXCSCALE_VM_MEM=512            guest memory, MiB
+#   LXCSCALE_VM_MEM=768            guest memory, MiB
 #   LXCSCALE_VM_ACCEL=tcg|kvm      force the accelerator
 #   LXCSCALE_VM_CACHE=/var/cache/lxcscale-vm   kernel cache
 #   LXCSCALE_VM_KERNEL=/path/vmlinux           use this kernel, no download
@@ -58,12 +58,13 @@ VMDIR=$BUILD/vm
 CACHE=${LXCSCALE_VM_CACHE:-/var/cache/lxcscale-vm}
 TIMEOUT=${LXCSCALE_VM_TIMEOUT:-720}
 SCENARIO_TIMEOUT=${LXCSCALE_VM_SCENARIO_TIMEOUT:-90}
-MEM=${LXCSCALE_VM_MEM:-512}
+MEM=${LXCSCALE_VM_MEM:-768}
 ONLY=${LXCSCALE_VM_ONLY:-}
 SCENARIOS=${LXCSCALE_VM_SCENARIOS:-tests/vm/scenarios}
 VM_CTS="101 102"
 
 pass=0 failn=0 skipn=0
+. tests/vm/lxc-assets.sh
 report() { # the closing line, then exit
 	echo "$pass passed, $failn failed, $skipn skipped"
 	[ "$failn" -eq 0 ]
@@ -96,7 +97,7 @@ get_kernel() { # prints the vmlinux path
 	mkdir -p "$CACHE" || return 1
 	exec 9>"$CACHE/.lock"
 	flock -w 600 9 || { echo "vm: kernel cache lock busy" >&2; return 1; }
-	local pkg dir tmp
+	local pkg dir tmp kver
 	pkg=$(resolve_pkg)
 	if [ -z "$pkg" ]; then
 		apt-get update -qq >/dev/null 2>&1
@@ -109,7 +110,7 @@ get_kernel() { # prints the vmlinux path
 		return 0
 	fi
 	dir=$CACHE/$pkg
-	if [ ! -s "$dir/vmlinux" ]; then
+	if [ ! -s "$dir/vmlinux" ] || [ "$(cat "$dir/modules/wanted" 2>/dev/null)" != "$LXC_MODULES" ]; then
 		tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX") || return 1
 		echo "vm: fetching $pkg into $dir" >&2
 		if ! (cd "$tmp" && apt-get -q -o APT::Sandbox::User=root download "$pkg" >/dev/null 2>"$tmp/apt.err"); then
@@ -121,6 +122,9 @@ get_kernel() { # prints the vmlinux path
 		mkdir -p "$tmp/out"
 		tests/vm/extract-vmlinux.sh "$tmp"/root/boot/vmlinuz-* >"$tmp/out/vmlinux" || { rm -rf "$tmp"; return 1; }
 		cp "$tmp"/root/boot/config-* "$tmp/out/config" 2>/dev/null
+		kver=$(ls "$tmp/root/lib/modules" | head -n1)
+		lxc_modules "$tmp/root" "$kver" "$tmp/out/modules" || { rm -rf "$tmp"; return 1; }
+		echo "$LXC_MODULES" >"$tmp/out/modules/wanted"
 		echo "$pkg" >"$tmp/out/package"
 		rm -rf "$dir" && mv "$tmp/out" "$dir" && rm -rf "$tmp" || return 1
 		# keep only the current kernel: old ABIs vanish from the archive anyway
@@ -178,6 +182,54 @@ if [ ${#elves[@]} -gt 0 ]; then
 		[ -e "$lib" ] && cp -L --parents "$lib" "$ROOT/" 2>/dev/null
 	done
 fi
+# real LXC (tests/vm/lxc-assets.sh): lxc, lxcfs and apparmor's parser from Debian's packages,
+# the kernel modules they need, a busybox container template shifted to the unprivileged
+# idmap, and the systemd container's disk image (a read-write snapshot of the cached file)
+lxc_root() {
+	local stage lxcelves f lib b
+	stage=$(lxc_stage) || return 1
+	mkdir -p "$ROOT"/{usr,lib,etc,var/lib/lxc,var/lib/lxcfs,var/log/lxc,sbin,run/lock/lxc} || return 1
+	for d in usr lib etc var; do
+		[ -d "$stage/$d" ] && cp -a "$stage/$d/." "$ROOT/$d/"
+	done
+	for d in bin sbin; do
+		[ -d "$stage/$d" ] && cp -a "$stage/$d/." "$ROOT/$d/"
+	done
+	rm -rf "$ROOT"/usr/share/doc "$ROOT"/usr/share/man "$ROOT"/usr/share/locale "$ROOT"/usr/share/lintian \
+		"$ROOT"/usr/share/lxc/templates "$ROOT"/usr/lib/systemd "$ROOT"/etc/init.d "$ROOT"/etc/apparmor.d/abstractions/ubuntu-*
+	# only the lxc tools the tests use (each is about 1 MB)
+	for f in "$ROOT"/usr/bin/lxc-*; do
+		case ${f##*/} in
+		lxc-start | lxc-stop | lxc-attach | lxc-info | lxc-wait | lxc-cgroup | lxc-ls) ;;
+		*) rm -f "$f" ;;
+		esac
+	done
+	# their libraries: from the packages when there, else this host's (same Debian release)
+	lxcelves=$(find "$ROOT/usr/bin" "$ROOT/usr/sbin" "$ROOT/sbin" "$ROOT/usr/libexec" "$ROOT/usr/lib/x86_64-linux-gnu/lxc" \
+		"$ROOT/usr/lib/x86_64-linux-gnu/lxcfs" -type f -perm -u+x 2>/dev/null)
+	for lib in $(LD_LIBRARY_PATH=$ROOT/usr/lib/x86_64-linux-gnu:$ROOT/lib/x86_64-linux-gnu \
+		ldd $lxcelves "$ROOT"/usr/lib/x86_64-linux-gnu/lxcfs/liblxcfs.so 2>/dev/null | grep -o '/[^ ]*\.so[^ ]*' | sort -u); do
+		case $lib in /lib/* | /lib64/* | /usr/lib/* | /usr/lib64/*) ;; *) continue ;; esac # not in $ROOT
+		b=$(basename "$lib")
+		[ -e "$ROOT/lib/x86_64-linux-gnu/$b" ] || [ -e "$ROOT/usr/lib/x86_64-linux-gnu/$b" ] ||
+			cp -L --parents "$lib" "$ROOT/"
+	done
+	mkdir -p "$ROOT/lxcscale/modules"
+	cp "$(dirname "$VMLINUX")"/modules/* "$ROOT/lxcscale/modules/" || return 1
+	echo "root:100000:65536" >"$ROOT/etc/subuid"
+	echo "root:100000:65536" >"$ROOT/etc/subgid"
+	grep -q '^root:' "$ROOT/etc/passwd" 2>/dev/null || echo "root:x:0:0:root:/root:/bin/sh" >>"$ROOT/etc/passwd"
+	grep -q '^root:' "$ROOT/etc/group" 2>/dev/null || echo "root:x:0:" >>"$ROOT/etc/group"
+	busybox_rootfs "$ROOT/lxcscale/ct-busybox" || return 1
+	chown -hR "$CT_IDMAP_BASE:$CT_IDMAP_BASE" "$ROOT/lxcscale/ct-busybox"
+	cp tests/vm/guest/pve.sh "$ROOT/lxcscale/pve.sh"
+}
+lxc_ok=1
+lxc_root || { lxc_ok=0; hfail "vm: could not assemble real LXC for the guest (see the messages above)"; }
+ct_image=""
+if [ "$lxc_ok" = 1 ]; then
+	ct_image=$(ct_debian_image) || { ct_image=""; hfail "vm: could not build the systemd container image"; }
+fi
 cp -r "$SCENARIOS"/. "$ROOT/lxcscale/scenarios/"
 if [ -n "$ONLY" ]; then
 	for s in "$ROOT"/lxcscale/scenarios/*.sh; do
@@ -190,6 +242,8 @@ cat >"$ROOT/lxcscale/vm.env" <<EOF
 VM_CTS="$VM_CTS"
 VM_SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT
 VM_WATCHDOG=$((TIMEOUT > 60 ? TIMEOUT - 20 : TIMEOUT * 2 / 3))
+VM_LXC=$lxc_ok
+VM_CT_DISK=$([ -n "$ct_image" ] && echo /dev/vda)
 EOF
 (cd "$ROOT" && find . -print0 | LC_ALL=C sort -z | cpio -o -0 -H newc --quiet) >"$VMDIR/initramfs.cpio" ||
 	{ hfail "vm: building the initramfs failed"; report; }
@@ -212,6 +266,7 @@ echo "vm: $(basename "$(dirname "$VMLINUX")"), $accel, $nscen scenario(s), initr
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -M pc "${accel_args[@]}" -smp 2 -m "$MEM" \
 	-nodefaults -no-user-config -display none -no-reboot -monitor none \
 	-serial "file:$VMDIR/console.log" -serial "file:$VMDIR/results.log" \
+	${ct_image:+-drive "file=$ct_image,if=virtio,format=raw,snapshot=on"} \
 	-kernel "$VMLINUX" -initrd "$VMDIR/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 oops=panic quiet psi=1" </dev/null >"$VMDIR/qemu.log" 2>&1
 qrc=$?

@@ -1,0 +1,87 @@
+# pve.sh — the VM as a Proxmox host runs containers (sourced by /init and by scenarios).
+#
+# /init calls pve_host_setup once: the kernel modules (fuse, virtio-blk, ext4), securityfs
+# for AppArmor, devpts, lxcfs on /var/lib/lxcfs (as Proxmox's lxcfs.service), and the
+# systemd container's disk, when run.sh attached one, mounted as its rootfs storage.
+# Scenarios use the rest: containers are created as Proxmox keeps them (a <vmid>.conf in
+# $PVE, the pct stand-in's folder) and started and stopped through `pct` (tests/tools/pct
+# with PCT_STAND_IN_LXC=1, which runs lxc-start/lxc-stop on a config generated the way
+# pve-container generates it). Use container ids 6xx and up: the harness's imitation
+# containers 101 and 102 are recreated before every scenario.
+#
+#   pve_ct_conf ID KIND [KEY: VALUE lines on stdin]   write $PVE/ID.conf for a busybox or
+#                                                   debian container (unprivileged), its rootfs
+#   in_ct ID CMD ARGS...      run CMD inside (lxc-attach; the test programs are at
+#                             /usr/local/lxcscale inside)
+#   pve_stop_all              stop every running container (the harness calls it after each
+#                             scenario)
+
+PVE=${PVE:-/etc/pve/lxc}
+PVE_STORAGE=/var/lib/vz
+PVE_DEBIAN_DISK=$PVE_STORAGE/debian-disk
+export PCT_STAND_IN_DIR=$PVE PCT_STAND_IN_LXC=1 PCT_STAND_IN_STORAGE=$PVE_STORAGE
+
+pve_host_setup() {
+	PVE_SETUP_ERROR=""
+	for m in $(cat /lxcscale/modules/order); do
+		insmod "/lxcscale/modules/$m" 2>/tmp/insmod.err ||
+			{ PVE_SETUP_ERROR="insmod $m: $(cat /tmp/insmod.err)"; return 1; }
+	done
+	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+	mkdir -p /dev/pts /dev/shm
+	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+	mount -t tmpfs tmpfs /dev/shm
+	mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null
+	hostname pve
+	mkdir -p "$PVE" "$PVE_STORAGE" /var/lib/lxcfs /var/log/lxc /run/lxc
+	lxcfs /var/lib/lxcfs >/var/log/lxcfs.log 2>&1 &
+	wait_until 10 grep -q ' /var/lib/lxcfs fuse' /proc/mounts ||
+		{ PVE_SETUP_ERROR="lxcfs did not mount: $(head -3 /var/log/lxcfs.log)"; return 1; }
+	if [ -n "${VM_CT_DISK:-}" ]; then
+		mkdir -p "$PVE_DEBIAN_DISK"
+		wait_until 10 test -b "$VM_CT_DISK" # devtmpfs adds the node once virtio-blk probed it
+		mount -t ext4 "$VM_CT_DISK" "$PVE_DEBIAN_DISK" ||
+			{ PVE_SETUP_ERROR="cannot mount the systemd container's disk $VM_CT_DISK"; return 1; }
+	fi
+	return 0
+}
+
+# pve_ct_conf ID busybox|debian: the container's rootfs and <vmid>.conf; extra conf lines
+# (e.g. "cpulimit: 1") come on stdin
+pve_ct_conf() {
+	_id=$1 _kind=$2
+	case $_kind in
+	busybox)
+		rm -rf "$PVE_STORAGE/subvol-$_id-disk-0"
+		cp -a /lxcscale/ct-busybox "$PVE_STORAGE/subvol-$_id-disk-0" || return 1
+		_rootfs="local:subvol-$_id-disk-0,size=1G" _ostype=unmanaged ;;
+	debian)
+		[ -d "$PVE_DEBIAN_DISK/etc" ] || return 1
+		_rootfs="local:debian-disk,size=1G" _ostype=debian ;;
+	*) return 1 ;;
+	esac
+	{
+		echo "arch: amd64"
+		echo "hostname: ct$_id"
+		echo "ostype: $_ostype"
+		echo "rootfs: $_rootfs"
+		echo "unprivileged: 1"
+		cat
+		# busybox's init halts on SIGUSR1 (LXC's default SIGPWR means nothing to it)
+		[ "$_kind" = busybox ] && echo "lxc.signal.halt: SIGUSR1"
+		echo "lxc.mount.entry: /lxcscale/tools usr/local/lxcscale none bind,ro,create=dir 0 0"
+	} >"$PVE/$_id.conf"
+}
+
+in_ct() {
+	_id=$1; shift
+	lxc-attach -n "$_id" --clear-env -v PATH=/usr/local/lxcscale:/usr/sbin:/usr/bin:/sbin:/bin -- "$@"
+}
+
+pve_stop_all() {
+	for _d in /sys/fs/cgroup/lxc/*/; do
+		_id=$(basename "$_d")
+		[ -f "$PVE/$_id.conf" ] && lxc-stop -n "$_id" -k >/dev/null 2>&1
+	done
+	return 0
+}

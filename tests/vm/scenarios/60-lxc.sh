@@ -1,0 +1,228 @@
+# 60-lxc.sh — the daemon against REAL LXC containers, started the way Proxmox starts them.
+# vm-timeout: 300
+#
+# Containers are unprivileged busybox containers (Debian's lxc 5.0 and lxcfs 5.0 in the VM;
+# tests/vm/guest/pve.sh), created and started with `pct start` (the stand-in runs lxc-start on
+# a config generated as pve-container generates it), while a pvestatd stand-in rebalances
+# cpusets from `cores` as Proxmox's pvestatd does (every 2 s here instead of 10, to contest
+# the daemon's writes more often). lxcscaled runs live with BPF.
+#   601  started after the daemon: found, its config read; ns/ belongs to the container's
+#        root (uid 100000) and the daemon writes only lxc/601; a CPU burst raises cpu.max,
+#        cpuset and `cores`, and `nproc` inside (lxcfs) follows up and back down
+#   602  cores: 1 with cpulimit: 1 (common on Proxmox): a burst scales it once, not in a loop
+#   601  `pct reboot` under the daemon (cgroups removed and created again): no error loop,
+#        and the next burst is still handled
+#   603  a memory working set growing inside: memory.max ahead of it, 0 oom_kill, and
+#        `free -m` inside shows the new total
+# Timings are info lines, never asserted.
+. /lxcscale/lib.sh
+. /lxcscale/vm.env
+if [ "${VM_LXC:-0}" != 1 ]; then
+	fail "real LXC: the VM has no lxc/lxcfs (see the harness's messages)"
+	exit 0
+fi
+. /lxcscale/pve.sh
+
+W=/tmp/d60
+rm -rf "$W" && mkdir -p "$W"
+export PCT_STAND_IN_LOG=$W/argv.log
+ip link set lo up 2>/dev/null
+U=http://127.0.0.1:5000
+conf() { sed -n "s/^$2: //p" "$PVE/$1.conf"; }
+cpu_max_is() { [ "$(cat "$CG/lxc/$1/cpu.max")" = "$2" ]; }
+nproc_in_is() { [ "$(in_ct "$1" nproc 2>/dev/null)" = "$2" ]; }
+log_has() { grep -q -- "$1" "$W/daemon.log"; }
+get() { wget -q -O - "$U$1" 2>/dev/null; }
+pct_sets() { grep -c "$(printf '^pct\tset\t%s\t' "$1")" "$W/argv.log" 2>/dev/null; }
+memtotal_in() { in_ct "$1" cat /proc/meminfo | awk '/^MemTotal/ { print int($2 / 1024) }'; }
+
+pvestatd --interval-ms 2000 >"$W/pvestatd.log" 2>&1 &
+
+cat >"$W/cfg.yaml" <<EOF
+lock_file: $W/lock
+log_file: ""
+data_file: ""
+model_file: ""
+suggestions_file: $W/suggestions.jsonl
+journal_file: $W/journal
+state_dir: $W
+sample_interval_ms: 100
+ignore_lxc: [101, 102]
+scaling:
+  dry_run: false
+  min_cpu_cores: 1
+  max_cpu_cores: 2
+  cpu_scale_step: 1
+  cpu_scale_up_threshold: 75
+  cpu_scale_down_threshold: 30
+  min_ram_mb: 64
+  max_ram_mb: 320
+  ram_scale_step_mb: 64
+  ram_scale_up_threshold: 60
+  ram_scale_down_threshold: 10
+  cooldown_up_seconds: 0
+  cooldown_down_seconds: 1
+  smoothing_factor: 1
+  total_cores: 64
+  total_ram_mb: 65536
+model:
+  n_estimators: 20
+persist:
+  pct_path: /lxcscale/tools/pct
+  debounce_ms: 50
+server:
+  host: 127.0.0.1
+  port: 5000
+EOF
+
+lxcscaled --config "$W/cfg.yaml" --foreground >"$W/daemon.log" 2>&1 &
+DPID=$!
+if ! wait_until 60 log_has "ready:"; then
+	fail "lxcscaled starts live beside real LXC: $(tail -5 "$W/daemon.log" | tr '\n' '|')"
+	exit 0
+fi
+ok "lxcscaled starts live (BPF, journal, persister, REST API) on a host with lxcfs and LXC"
+
+# ---- 601: started after the daemon ----------------------------------------------------------
+printf 'cores: 1\nmemory: 128\nswap: 0\n' | pve_ct_conf 601 busybox
+t0=$(now_ms)
+if ! pct start 601 2>"$W/start.err"; then
+	fail "pct start 601 (lxc-start): $(cat "$W/start.err") $(grep -m3 ERROR /var/log/lxc/601.log | tr '\n' '|')"
+	kill $DPID
+	exit 0
+fi
+t1=$(now_ms)
+info "pct start 601 (unprivileged busybox, lxc-start -d + RUNNING): $((t1 - t0)) ms"
+ok "pct start 601: a real unprivileged container runs (init pid $(lxc-info -n 601 -pH))"
+[ -d "$CG/lxc.monitor/601" ] && [ -d "$CG/lxc/601/ns" ] &&
+	ok "601: the Proxmox layout: lxc/601 (limits), lxc/601/ns (tasks), lxc.monitor/601 (monitor)" ||
+	fail "601: layout: $(cd "$CG" && find lxc/601 lxc.monitor -maxdepth 1 -type d | tr '\n' ' ')"
+owner=$(stat -c %u:%g "$CG/lxc/601/ns/cgroup.procs")
+case $owner in
+*:100000 | 100000:*) ok "601: ns/ is delegated to the container's root (cgroup.procs $owner, idmap base 100000)" ;;
+*) fail "601: ns/cgroup.procs is owned by $owner" ;;
+esac
+owner=$(stat -c %u:%g "$CG/lxc/601/cgroup.procs")
+[ "$owner" = 0:0 ] && ok "601: lxc/601, where the daemon writes the limits, stays host root's" ||
+	fail "601: lxc/601/cgroup.procs is owned by $owner"
+if wait_until 10 log_has "container 601: allocation from its Proxmox config"; then
+	t2=$(now_ms)
+	ok "601: the daemon found the container started after it and read its config"
+	info "601: lxc-start returned -> config read by the daemon: $((t2 - t1)) ms (poll 100 ms)"
+else
+	fail "601: not found within 10 s: $(grep 601 "$W/daemon.log" | tail -3 | tr '\n' '|')"
+fi
+log_has "lxc.monitor" && fail "the daemon mentions lxc.monitor: $(grep -m2 lxc.monitor "$W/daemon.log" | tr '\n' '|')" ||
+	ok "lxc.monitor/601 is not taken for a container"
+ct_sees() { [ "$(in_ct "$1" nproc)" = "$2" ] && [ "$(memtotal_in "$1")" = "$3" ]; }
+wait_until 5 ct_sees 601 1 128 &&
+	ok "601 inside (lxcfs): nproc 1, MemTotal 128 MiB" ||
+	fail "601 inside: nproc $(in_ct 601 nproc), MemTotal $(memtotal_in 601) MiB"
+
+# the burst: two busy threads inside, for up to 20 s
+t0=$(now_ms)
+in_ct 601 cpu_burner -t 2 -s 20 >/dev/null 2>&1 &
+BURN=$!
+if wait_until 15 cpu_max_is 601 "200000 100000"; then
+	info "601: burst start (lxc-attach) -> cpu.max 2 cores: $(($(now_ms) - t0)) ms"
+	ok "601 burst: cpu.max raised to 2 cores"
+else
+	fail "601 burst: cpu.max is $(cat "$CG/lxc/601/cpu.max"): $(grep 601 "$W/daemon.log" | tail -4 | tr '\n' '|')"
+fi
+wait_until 5 sh -c "[ \"\$(sed -n 's/^cores: //p' $PVE/601.conf)\" = 2 ]" &&
+	ok "601 burst: persisted (601.conf cores: 2)" || fail "601 burst: 601.conf cores: $(conf 601 cores)"
+wait_until 5 nproc_in_is 601 2 && ok "601 burst: nproc inside is 2 (cpuset 0-1 through lxcfs)" ||
+	fail "601 burst: nproc inside $(in_ct 601 nproc), cpuset $(cat "$CG/lxc/601/cpuset.cpus")"
+sleep 5 # two pvestatd cycles
+[ "$(cat "$CG/lxc/601/cpu.max")" = "200000 100000" ] && nproc_in_is 601 2 &&
+	ok "601 burst: pvestatd's rebalancing leaves 2 CPUs (config and cgroup agree)" ||
+	fail "601 burst: after pvestatd: cpu.max $(cat "$CG/lxc/601/cpu.max"), nproc $(in_ct 601 nproc)"
+kill $BURN 2>/dev/null
+in_ct 601 killall cpu_burner 2>/dev/null
+if wait_until 30 cpu_max_is 601 "100000 100000"; then
+	ok "601 quiet: cpu.max back to 1 core"
+else
+	fail "601 quiet: cpu.max $(cat "$CG/lxc/601/cpu.max")"
+fi
+wait_until 5 sh -c "[ \"\$(sed -n 's/^cores: //p' $PVE/601.conf)\" = 1 ]" &&
+	ok "601 quiet: persisted (601.conf cores: 1)" || fail "601 quiet: 601.conf cores: $(conf 601 cores)"
+wait_until 5 nproc_in_is 601 1 && ok "601 quiet: nproc inside is 1 again (cpuset narrowed)" ||
+	fail "601 quiet: nproc inside $(in_ct 601 nproc), cpuset $(cat "$CG/lxc/601/cpuset.cpus"), conf cores $(conf 601 cores)"
+
+# ---- 602: cpulimit ---------------------------------------------------------------------------
+printf 'cores: 1\ncpulimit: 1\nmemory: 128\nswap: 0\n' | pve_ct_conf 602 busybox
+if pct start 602 2>"$W/start.err"; then
+	wait_until 10 log_has "container 602: allocation from its Proxmox config"
+	n0=$(pct_sets 602)
+	in_ct 602 cpu_burner -t 2 -s 12 >/dev/null 2>&1 &
+	BURN=$!
+	wait_until 15 cpu_max_is 602 "200000 100000" && ok "602 (cpulimit: 1) burst: cpu.max raised to 2 cores" ||
+		fail "602 burst: cpu.max $(cat "$CG/lxc/602/cpu.max")"
+	sleep 8
+	n1=$(pct_sets 602)
+	info "602 burst: $((n1 - n0)) pct set calls in ~10 s of burst; conf: cores $(conf 602 cores), cpulimit $(conf 602 cpulimit)"
+	[ $((n1 - n0)) -le 3 ] && ok "602 burst: scaled once, not in a loop ($((n1 - n0)) pct set)" ||
+		fail "602 burst: $((n1 - n0)) pct set calls: $(grep "$(printf 'set\t602')" "$W/argv.log" | tail -4 | tr '\t\n' ' |')"
+	[ "$(conf 602 cpulimit)" = 2 ] && [ "$(conf 602 cores)" = 2 ] &&
+		ok "602 burst: cores and cpulimit persisted together (2 and 2)" ||
+		fail "602 burst: conf cores $(conf 602 cores) cpulimit $(conf 602 cpulimit)"
+	kill $BURN 2>/dev/null
+	in_ct 602 killall cpu_burner 2>/dev/null
+	pct stop 602
+else
+	fail "pct start 602: $(cat "$W/start.err")"
+fi
+
+# ---- 601: pct reboot under the daemon ----------------------------------------------------------
+errs0=$(grep -c 'WARNING\|ERROR' "$W/daemon.log")
+t0=$(now_ms)
+if pct reboot 601 2>"$W/reboot.err"; then
+	info "pct reboot 601 (lxc-stop -t, lxc-start): $(($(now_ms) - t0)) ms"
+	ok "pct reboot 601: stopped and started again (cgroups removed and created)"
+else
+	fail "pct reboot 601: $(cat "$W/reboot.err")"
+fi
+sleep 3
+errs1=$(grep -c 'WARNING\|ERROR' "$W/daemon.log")
+[ $((errs1 - errs0)) -le 4 ] && ok "601 reboot: no error loop in the daemon ($((errs1 - errs0)) warnings)" ||
+	fail "601 reboot: $((errs1 - errs0)) warnings: $(grep 'WARNING\|ERROR' "$W/daemon.log" | tail -4 | tr '\n' '|')"
+in_ct 601 cpu_burner -t 2 -s 10 >/dev/null 2>&1 &
+BURN=$!
+wait_until 15 cpu_max_is 601 "200000 100000" && ok "601 after the reboot: a burst is handled (cpu.max 2 cores)" ||
+	fail "601 after the reboot: cpu.max $(cat "$CG/lxc/601/cpu.max"): $(grep 601 "$W/daemon.log" | tail -3 | tr '\n' '|')"
+kill $BURN 2>/dev/null
+in_ct 601 killall cpu_burner 2>/dev/null
+pct stop 601
+
+# ---- 603: memory grows inside ------------------------------------------------------------------
+printf 'cores: 1\nmemory: 128\nswap: 0\n' | pve_ct_conf 603 busybox
+if pct start 603 2>"$W/start.err"; then
+	wait_until 10 log_has "container 603: allocation from its Proxmox config"
+	in_ct 603 memhog -m 200 -r 12 -H 30 >/dev/null 2>&1 &
+	HOG=$!
+	grown() { [ "$(cat "$CG/lxc/603/memory.current")" -ge $((190 * 1048576)) ]; }
+	wait_until 40 grown
+	mx=$(($(cat "$CG/lxc/603/memory.max") / 1048576))
+	cur=$(($(cat "$CG/lxc/603/memory.current") / 1048576))
+	kills=$(sed -n 's/^oom_kill //p' "$CG/lxc/603/memory.events")
+	[ "$mx" -gt 128 ] && [ "$cur" -ge 190 ] && ok "603 growth: memory.max raised ahead of the working set (128 -> $mx MiB, usage $cur MiB)" ||
+		fail "603 growth: memory.max $mx MiB, usage $cur MiB"
+	[ "$kills" = 0 ] && ok "603 growth: 0 oom_kill" || fail "603 growth: oom_kill $kills"
+	wait_until 5 sh -c "[ \"\$(sed -n 's/^memory: //p' $PVE/603.conf)\" = $mx ]" &&
+		ok "603 growth: persisted (603.conf memory: $mx)" || fail "603 growth: 603.conf memory: $(conf 603 memory), cgroup $mx"
+	# busybox's free asks sysinfo(2), which lxcfs cannot answer: /proc/meminfo is what it serves
+	ft=$(memtotal_in 603)
+	[ "$ft" = "$(($(cat "$CG/lxc/603/memory.max") / 1048576))" ] &&
+		ok "603 growth: MemTotal inside shows the new total ($ft MiB)" || fail "603 growth: MemTotal inside says $ft MiB"
+	kill $HOG 2>/dev/null
+	in_ct 603 killall memhog 2>/dev/null
+	pct stop 603
+else
+	fail "pct start 603: $(cat "$W/start.err")"
+fi
+
+kill $DPID
+wait_until 10 sh -c "! kill -0 $DPID 2>/dev/null" && ok "SIGTERM: the daemon stops" || { fail "the daemon does not stop"; kill -9 $DPID; }
+info "pvestatd: $(grep -c modified "$W/pvestatd.log") cpuset changes: $(tail -3 "$W/pvestatd.log" | tr '\n' '|')"
+grep -q "ERROR\|CRITICAL" "$W/daemon.log" && info "daemon errors: $(grep 'ERROR\|CRITICAL' "$W/daemon.log" | head -3 | tr '\n' '|')"
+exit 0

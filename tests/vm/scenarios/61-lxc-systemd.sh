@@ -1,0 +1,137 @@
+# 61-lxc-systemd.sh — a real unprivileged Debian 12 container whose init is systemd.
+# vm-timeout: 200
+#
+# The rootfs is a debootstrap minbase (tests/vm/lxc-assets.sh), shifted to the idmap, on a
+# virtio disk. systemd inside builds its own tree below ns/ (init.scope, system.slice/...);
+# what runs in a service there must still count for the container:
+#   611  a CPU burst in a service -> cpu.max raised; a working set growing in a service ->
+#        memory.max ahead, 0 oom_kill, `free -m` (procps) inside shows the new total; then the
+#        idle shrink through memory.high, 0 oom_kill
+. /lxcscale/lib.sh
+. /lxcscale/vm.env
+if [ "${VM_LXC:-0}" != 1 ]; then
+	fail "real LXC: the VM has no lxc/lxcfs (see the harness's messages)"
+	exit 0
+fi
+. /lxcscale/pve.sh
+
+W=/tmp/d61
+rm -rf "$W" && mkdir -p "$W"
+export PCT_STAND_IN_LOG=$W/argv.log
+ip link set lo up 2>/dev/null
+U=http://127.0.0.1:5000
+conf() { sed -n "s/^$2: //p" "$PVE/$1.conf"; }
+cpu_max_is() { [ "$(cat "$CG/lxc/$1/cpu.max")" = "$2" ]; }
+nproc_in_is() { [ "$(in_ct "$1" nproc 2>/dev/null)" = "$2" ]; }
+log_has() { grep -q -- "$1" "$W/daemon.log"; }
+get() { wget -q -O - "$U$1" 2>/dev/null; }
+pct_sets() { grep -c "$(printf '^pct\tset\t%s\t' "$1")" "$W/argv.log" 2>/dev/null; }
+memtotal_in() { in_ct "$1" cat /proc/meminfo | awk '/^MemTotal/ { print int($2 / 1024) }'; }
+
+pvestatd --interval-ms 2000 >"$W/pvestatd.log" 2>&1 &
+
+cat >"$W/cfg.yaml" <<EOF
+lock_file: $W/lock
+log_file: ""
+data_file: ""
+model_file: ""
+suggestions_file: $W/suggestions.jsonl
+journal_file: $W/journal
+state_dir: $W
+sample_interval_ms: 100
+ignore_lxc: [101, 102]
+scaling:
+  dry_run: false
+  min_cpu_cores: 1
+  max_cpu_cores: 2
+  cpu_scale_step: 1
+  cpu_scale_up_threshold: 75
+  cpu_scale_down_threshold: 30
+  min_ram_mb: 64
+  max_ram_mb: 320
+  ram_scale_step_mb: 64
+  ram_scale_up_threshold: 60
+  ram_scale_down_threshold: 10
+  cooldown_up_seconds: 0
+  cooldown_down_seconds: 1
+  smoothing_factor: 1
+  total_cores: 64
+  total_ram_mb: 65536
+model:
+  n_estimators: 20
+persist:
+  pct_path: /lxcscale/tools/pct
+  debounce_ms: 50
+server:
+  host: 127.0.0.1
+  port: 5000
+EOF
+
+lxcscaled --config "$W/cfg.yaml" --foreground >"$W/daemon.log" 2>&1 &
+DPID=$!
+if ! wait_until 60 log_has "ready:"; then
+	fail "lxcscaled starts live beside real LXC: $(tail -5 "$W/daemon.log" | tr '\n' '|')"
+	exit 0
+fi
+ok "lxcscaled starts live (BPF, journal, persister, REST API) on a host with lxcfs and LXC"
+
+[ -d "$PVE_DEBIAN_DISK/etc/systemd" ] || { fail "611: no systemd container disk (see the harness's messages)"; kill $DPID; exit 0; }
+printf 'cores: 1\nmemory: 128\nswap: 0\n' | pve_ct_conf 611 debian
+t0=$(now_ms)
+if ! pct start 611 2>"$W/start.err"; then
+	fail "pct start 611 (systemd): $(cat "$W/start.err") $(grep -m3 ERROR /var/log/lxc/611.log | tr '\n' '|')"
+	kill $DPID
+	exit 0
+fi
+booted() { st=$(in_ct 611 systemctl is-system-running 2>/dev/null); [ "$st" = running ] || [ "$st" = degraded ]; }
+if wait_until 90 booted; then
+	info "611: pct start -> systemd $(in_ct 611 systemctl is-system-running): $(($(now_ms) - t0)) ms"
+	ok "611: systemd runs as the container's init (unprivileged, idmap 100000)"
+else
+	fail "611: systemd not up: $(in_ct 611 systemctl is-system-running 2>&1) $(in_ct 611 systemctl --failed --no-legend 2>&1 | head -3 | tr '\n' '|')"
+fi
+[ -d "$CG/lxc/611/ns/init.scope" ] && [ -d "$CG/lxc/611/ns/system.slice" ] &&
+	ok "611: systemd's own tree below ns/ (init.scope, system.slice)" ||
+	fail "611: below ns/: $(ls "$CG/lxc/611/ns" | grep -v '\.' | tr '\n' ' ')"
+wait_until 10 log_has "container 611: allocation from its Proxmox config" &&
+	ok "611: found by the daemon, its config read" || fail "611: not found: $(grep 611 "$W/daemon.log" | tail -3 | tr '\n' '|')"
+
+in_ct 611 systemd-run --unit=burn /usr/local/lxcscale/cpu_burner -t 2 -s 15 >/dev/null 2>&1
+wait_until 5 test -d "$CG/lxc/611/ns/system.slice/burn.service" &&
+	ok "611: the burst runs in ns/system.slice/burn.service" || fail "611: no burn.service cgroup"
+wait_until 15 cpu_max_is 611 "200000 100000" && ok "611 burst in a service: cpu.max raised to 2 cores" ||
+	fail "611 burst: cpu.max $(cat "$CG/lxc/611/cpu.max"): $(grep 611 "$W/daemon.log" | tail -3 | tr '\n' '|')"
+in_ct 611 systemctl stop burn >/dev/null 2>&1
+
+in_ct 611 systemd-run --unit=hog /usr/local/lxcscale/memhog -m 200 -r 12 -H 40 >/dev/null 2>&1
+grown() { [ "$(cat "$CG/lxc/611/memory.current")" -ge $((200 * 1048576)) ]; }
+wait_until 40 grown
+mx=$(($(cat "$CG/lxc/611/memory.max") / 1048576))
+cur=$(($(cat "$CG/lxc/611/memory.current") / 1048576))
+kills=$(sed -n 's/^oom_kill //p' "$CG/lxc/611/memory.events")
+[ "$mx" -gt 128 ] && [ "$cur" -ge 200 ] && ok "611 growth in hog.service: memory.max ahead of the working set (128 -> $mx MiB, usage $cur MiB)" ||
+	fail "611 growth: memory.max $mx MiB, usage $cur MiB"
+[ "$kills" = 0 ] && ok "611 growth: 0 oom_kill" || fail "611 growth: oom_kill $kills"
+ft=$(in_ct 611 free -m | awk '/^Mem:/ { print $2 }')
+[ "$ft" = "$mx" ] && ok "611 growth: free -m inside (procps, lxcfs) shows the new total: $ft MiB" ||
+	fail "611 growth: free -m inside says $ft MiB, memory.max $mx MiB"
+in_ct 611 systemctl stop hog >/dev/null 2>&1
+shrunk() { [ "$(cat "$CG/lxc/611/memory.max")" -lt $((mx * 1048576)) ]; }
+if wait_until 30 shrunk; then
+	ok "611 idle: memory shrunk ($mx -> $(($(cat "$CG/lxc/611/memory.max") / 1048576)) MiB, high $(($(cat "$CG/lxc/611/memory.high") / 1048576)) MiB)"
+else
+	fail "611 idle: memory.max still $mx MiB: $(grep 611 "$W/daemon.log" | tail -3 | tr '\n' '|')"
+fi
+kills=$(sed -n 's/^oom_kill //p' "$CG/lxc/611/memory.events")
+[ "$kills" = 0 ] && ok "611 idle shrink: 0 oom_kill" || fail "611 idle shrink: oom_kill $kills"
+n=$(grep -c 'ct 611: memory shrink.*abandoned' "$W/daemon.log")
+[ "$n" -le 1 ] && ok "611 idle: no shrink flap ($n abandoned shrinks)" ||
+	fail "611 idle: $n abandoned shrinks: $(grep -m2 'ct 611: memory shrink' "$W/daemon.log" | tr '\n' '|')"
+t0=$(now_ms)
+pct shutdown 611 --timeout 30 2>"$W/stop.err" && info "611: pct shutdown (systemd halts): $(($(now_ms) - t0)) ms" ||
+	fail "611: pct shutdown: $(cat "$W/stop.err")"
+
+kill $DPID
+wait_until 10 sh -c "! kill -0 $DPID 2>/dev/null" && ok "SIGTERM: the daemon stops" || { fail "the daemon does not stop"; kill -9 $DPID; }
+grep -q "ERROR\|CRITICAL" "$W/daemon.log" && info "daemon errors: $(grep 'ERROR\|CRITICAL' "$W/daemon.log" | head -3 | tr '\n' '|')"
+exit 0
