@@ -8,6 +8,9 @@
  * fills in. Without a backend the reference routes still work (they run `pct` directly,
  * which is what the reference did) and /api/v1 answers 503.
  *
+ * Owns: the HTTP server, its routes, auth, rate limits and JSON. May include: types/ and
+ * base/ only (user/README.md), never the daemon's headers.
+ *
  * Settings arrive as a plain struct; the daemon maps its configuration (server.*,
  * authentication.*, rate_limiting.*, lxc.*, error_handling.*, api.*) into it
  * (user/daemon/api_settings.c): the server never sees the daemon's configuration.
@@ -26,6 +29,7 @@
 #include <stdio.h>
 
 #include "types/decision.h"
+#include "types/snapshot.h"
 
 /* ---- settings -------------------------------------------------------------------------- */
 
@@ -72,37 +76,8 @@ void api_settings_defaults(struct api_settings *s);
 
 /* ---- what the daemon provides --------------------------------------------------------- */
 
-struct api_container {
-	uint32_t vmid;
-	char name[64];               /* hostname from the config, may be empty */
-	bool running;
-	int64_t updated_ms;          /* wall-clock ms of the sample below */
-
-	double cores;                /* current CPU limit in cores (cpu.max / cores) */
-	uint64_t memory_mb;          /* current memory limit, MiB */
-
-	double cpu_pct;              /* CPU use, % of the limit */
-	uint64_t memory_used_mb;     /* anon + kernel, page cache excluded */
-	double mem_pct;              /* % of the memory limit */
-	double cpu_psi_some_avg10;   /* PSI some avg10 (%) */
-	double mem_psi_some_avg10;
-	double io_psi_some_avg10;
-
-	double anomaly_score;        /* lower = more abnormal */
-	bool anomaly;
-
-	bool has_last_decision;
-	struct decision last_decision;
-};
-
-struct api_history_point {
-	int64_t time_ms;
-	double cores;
-	uint64_t memory_mb;
-	double cpu_pct, mem_pct;
-	double cpu_psi_some_avg10, mem_psi_some_avg10;
-	double anomaly_score;
-};
+/* The records it hands over (struct ct_snapshot, history_point, ct_event) are in
+ * types/snapshot.h, shared with the daemon; the requests and the table are here. */
 
 struct api_limits_request {
 	uint32_t vmid;
@@ -132,20 +107,8 @@ struct api_model_info {
 	uint64_t rebuilds;
 };
 
-enum api_event_type { API_EVENT_DECISION = 0, API_EVENT_OOM, API_EVENT_PSI };
-
-struct api_event {
-	enum api_event_type type;
-	int64_t time_ms;
-	uint32_t vmid;
-	struct decision decision;    /* API_EVENT_DECISION */
-	char resource[16];           /* "cpu", "memory", "io" (PSI/OOM) */
-	double value;                /* e.g. PSI stall ms, OOM kill count */
-	char detail[128];
-};
-
 /* Called by the backend from any thread; the API copies the event and returns at once. */
-typedef void (*api_event_fn)(void *arg, const struct api_event *ev);
+typedef void (*api_event_fn)(void *arg, const struct ct_event *ev);
 
 /*
  * Every function may be NULL (the route then answers 503). Return 0 on success or a
@@ -155,13 +118,13 @@ typedef void (*api_event_fn)(void *arg, const struct api_event *ev);
  */
 struct api_backend {
 	void *ctx;
-	int (*list_containers)(void *ctx, struct api_container **out, size_t *n);
+	int (*list_containers)(void *ctx, struct ct_snapshot **out, size_t *n);
 	/* Optional: a number that changes whenever anything list_containers reports changes
 	 * (e.g. incremented once per sampling tick). When set, GET /api/v1/containers
 	 * re-encodes only when it moved and serves a copy of the last answer otherwise. */
 	uint64_t (*containers_generation)(void *ctx);
-	int (*get_container)(void *ctx, uint32_t vmid, struct api_container *out,
-			     struct api_history_point **history, size_t *n_history);
+	int (*get_container)(void *ctx, uint32_t vmid, struct ct_snapshot *out,
+			     struct history_point **history, size_t *n_history);
 	/* Goes through decision -> actuator -> persister; returns once the cgroup limits are
 	 * written (persisting may still be pending). `applied` describes what was done. */
 	int (*apply_limits)(void *ctx, const struct api_limits_request *req,

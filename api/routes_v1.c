@@ -84,7 +84,7 @@ void decision_write(struct jsonw *w, const struct decision *d)
 	jw_obj_end(w);
 }
 
-static void container_write(struct jsonw *w, const struct api_container *c)
+static void container_write(struct jsonw *w, const struct ct_snapshot *c)
 {
 	jw_obj_begin(w);
 	jw_kuint(w, "vmid", c->vmid);
@@ -197,7 +197,7 @@ void route_v1_containers(struct req *r)
 		if (containers_from_cache(r, gen))
 			return;
 	}
-	struct api_container *list = NULL;
+	struct ct_snapshot *list = NULL;
 	size_t n = 0;
 	int rc = b->list_containers(b->ctx, &list, &n);
 	if (rc < 0) {
@@ -227,8 +227,8 @@ void route_v1_container(struct req *r)
 	struct api_backend *b = &r->srv->backend;
 	if (!need(r, b->get_container))
 		return;
-	struct api_container c;
-	struct api_history_point *hist = NULL;
+	struct ct_snapshot c;
+	struct history_point *hist = NULL;
 	size_t nh = 0;
 	memset(&c, 0, sizeof(c));
 	int rc = b->get_container(b->ctx, r->path_id, &c, &hist, &nh);
@@ -422,7 +422,7 @@ struct sse_stream {
 	struct api_server *srv;
 	uint64_t handle;
 	bool subscribed;
-	struct api_event q[SSE_QUEUE];
+	struct ct_event q[SSE_QUEUE];
 	unsigned head, count;
 	uint64_t dropped;    /* events lost to a full queue since the last one sent */
 	uint64_t next_id;
@@ -431,18 +431,18 @@ struct sse_stream {
 	int64_t last_send_ms;
 };
 
-static const char *event_name(enum api_event_type t)
+static const char *event_name(enum ct_event_type t)
 {
 	switch (t) {
-	case API_EVENT_DECISION: return "decision";
-	case API_EVENT_OOM: return "oom";
-	case API_EVENT_PSI: return "psi";
+	case CT_EVENT_DECISION: return "decision";
+	case CT_EVENT_OOM: return "oom";
+	case CT_EVENT_PSI: return "psi";
 	}
 	return "event";
 }
 
 /* Backend thread: copy and wake the stream. Never blocks beyond the short lock. */
-static void sse_publish(void *arg, const struct api_event *ev)
+static void sse_publish(void *arg, const struct ct_event *ev)
 {
 	struct sse_stream *s = arg;
 	struct api_server *srv = s->srv;
@@ -458,7 +458,7 @@ static void sse_publish(void *arg, const struct api_event *ev)
 	pthread_mutex_unlock(&srv->sse_lock);
 }
 
-static void sse_format(struct sse_stream *s, const struct api_event *ev, uint64_t dropped)
+static void sse_format(struct sse_stream *s, const struct ct_event *ev, uint64_t dropped)
 {
 	struct jsonw w;
 	jw_init(&w, 1024);
@@ -466,7 +466,7 @@ static void sse_format(struct sse_stream *s, const struct api_event *ev, uint64_
 	jw_kstr(&w, "type", event_name(ev->type));
 	jw_kint(&w, "time_ms", ev->time_ms);
 	jw_kuint(&w, "vmid", ev->vmid);
-	if (ev->type == API_EVENT_DECISION) {
+	if (ev->type == CT_EVENT_DECISION) {
 		jw_key(&w, "decision");
 		decision_write(&w, &ev->decision);
 	} else {
@@ -522,7 +522,7 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		memcpy(buf, keepalive, n);
 		return (ssize_t)n;
 	}
-	struct api_event ev = s->q[s->head];
+	struct ct_event ev = s->q[s->head];
 	s->head = (s->head + 1) % SSE_QUEUE;
 	s->count--;
 	uint64_t dropped = s->dropped;

@@ -20,7 +20,7 @@
 
 #include "api.h"
 
-static struct api_container *table;
+static struct ct_snapshot *table;
 static size_t n_table = 100;
 
 /* One "tick" per 100 ms, like the daemon's default sampling interval. */
@@ -32,7 +32,7 @@ static uint64_t generation(void *ctx)
 	return (uint64_t)ts.tv_sec * 10 + (uint64_t)ts.tv_nsec / 100000000;
 }
 
-static int list_containers(void *ctx, struct api_container **out, size_t *n)
+static int list_containers(void *ctx, struct ct_snapshot **out, size_t *n)
 {
 	(void)ctx;
 	*out = malloc(n_table * sizeof(**out));
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 	}
 	table = calloc(n_table, sizeof(*table));
 	for (size_t i = 0; i < n_table; i++) {
-		struct api_container *c = &table[i];
+		struct ct_snapshot *c = &table[i];
 		c->vmid = 100 + (uint32_t)i;
 		snprintf(c->name, sizeof(c->name), "ct-%zu.example", i);
 		c->running = true;

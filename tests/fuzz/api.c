@@ -42,7 +42,7 @@
 #define FAKE_FIRST 101
 #define FAKE_COUNT 4
 
-static void fake_container(uint32_t vmid, struct api_container *c)
+static void fake_container(uint32_t vmid, struct ct_snapshot *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->vmid = vmid;
@@ -66,7 +66,7 @@ static void fake_container(uint32_t vmid, struct api_container *c)
 	c->last_decision.top[0].share = 0.7;
 }
 
-static int fake_list(void *ctx, struct api_container **out, size_t *n)
+static int fake_list(void *ctx, struct ct_snapshot **out, size_t *n)
 {
 	(void)ctx;
 	*out = calloc(FAKE_COUNT, sizeof(**out));
@@ -78,8 +78,8 @@ static int fake_list(void *ctx, struct api_container **out, size_t *n)
 	return 0;
 }
 
-static int fake_get(void *ctx, uint32_t vmid, struct api_container *out,
-		    struct api_history_point **history, size_t *n_history)
+static int fake_get(void *ctx, uint32_t vmid, struct ct_snapshot *out,
+		    struct history_point **history, size_t *n_history)
 {
 	(void)ctx;
 	if (vmid < FAKE_FIRST || vmid >= FAKE_FIRST + FAKE_COUNT)

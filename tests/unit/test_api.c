@@ -367,7 +367,7 @@ static uint64_t d_gen(void *ctx)
 	return g;
 }
 
-static int d_list(void *ctx, struct api_container **out, size_t *n)
+static int d_list(void *ctx, struct ct_snapshot **out, size_t *n)
 {
 	struct double_backend *b = ctx;
 	pthread_mutex_lock(&b->lock);
@@ -387,8 +387,8 @@ static int d_list(void *ctx, struct api_container **out, size_t *n)
 	return 0;
 }
 
-static int d_get(void *ctx, uint32_t vmid, struct api_container *out,
-		 struct api_history_point **hist, size_t *nh)
+static int d_get(void *ctx, uint32_t vmid, struct ct_snapshot *out,
+		 struct history_point **hist, size_t *nh)
 {
 	(void)ctx;
 	if (vmid != 200)
@@ -676,10 +676,10 @@ static void test_sse(void **state)
 			break;
 		usleep(10000);
 	}
-	struct api_event ev = {.type = API_EVENT_DECISION, .vmid = 104};
+	struct ct_event ev = {.type = CT_EVENT_DECISION, .vmid = 104};
 	ev.decision.seq = 5;
 	ev.decision.reason = REASON_OOM;
-	struct api_event ev2 = {.type = API_EVENT_OOM, .vmid = 104, .value = 1};
+	struct ct_event ev2 = {.type = CT_EVENT_OOM, .vmid = 104, .value = 1};
 	snprintf(ev2.resource, sizeof(ev2.resource), "memory");
 	pthread_mutex_lock(&f->b.lock);
 	assert_non_null(f->b.sub_fn);
@@ -694,7 +694,7 @@ static void test_sse(void **state)
 	/* the server notices the client left and unsubscribes */
 	bool unsub = false;
 	for (int i = 0; i < 1000 && !unsub; i++) {
-		struct api_event ka = {.type = API_EVENT_PSI};
+		struct ct_event ka = {.type = CT_EVENT_PSI};
 		/* publish under the backend's lock, as the contract demands: unsubscribe takes
 		 * it too, so the stream cannot be freed while fn runs */
 		pthread_mutex_lock(&f->b.lock);

@@ -505,8 +505,8 @@ static void test_limits_carried_over(void **state)
 		fail_msg("daemon_new: %s", err);
 	struct api_backend b;
 	daemon_api_backend(d, &b);
-	struct api_container a;
-	struct api_history_point *h = NULL;
+	struct ct_snapshot a;
+	struct history_point *h = NULL;
 	size_t nh = 0;
 
 	uint64_t samples = 0;

@@ -37,14 +37,14 @@ static void test_list_and_get(void **state)
 	(void)state;
 	struct daemon_pub *p = pub_new(4, 8);
 	assert_non_null(p);
-	struct api_container *out = NULL;
+	struct ct_snapshot *out = NULL;
 	size_t n = 99;
 	assert_int_equal(pub_list(p, &out, &n), 0);
 	assert_null(out);
 	assert_int_equal(n, 0);
 	uint64_t g0 = pub_generation(p);
 
-	struct api_container c[2];
+	struct ct_snapshot c[2];
 	memset(c, 0, sizeof(c));
 	c[0].vmid = 101;
 	c[0].cores = 2;
@@ -59,8 +59,8 @@ static void test_list_and_get(void **state)
 	assert_true(out[0].cores == 2);
 	free(out);
 
-	struct api_container one;
-	struct api_history_point *h = NULL;
+	struct ct_snapshot one;
+	struct history_point *h = NULL;
 	size_t nh = 9;
 	assert_int_equal(pub_get(p, 102, &one, &h, &nh), 0);
 	assert_int_equal(one.memory_mb, 512);
@@ -70,7 +70,7 @@ static void test_list_and_get(void **state)
 
 	/* history: a ring of 4, oldest first */
 	for (int i = 1; i <= 6; i++) {
-		struct api_history_point pt = { .time_ms = i };
+		struct history_point pt = { .time_ms = i };
 		pub_history(p, 102, &pt);
 	}
 	assert_int_equal(pub_get(p, 102, &one, &h, &nh), 0);
@@ -89,9 +89,9 @@ static void test_list_and_get(void **state)
 	pub_free(p);
 }
 
-static struct api_history_point mkpoint(int64_t t, unsigned i)
+static struct history_point mkpoint(int64_t t, unsigned i)
 {
-	return (struct api_history_point){
+	return (struct history_point){
 		.time_ms = t, .cores = 0.25 * (i % 9 + 1), .memory_mb = 512 + i,
 		.cpu_pct = (i % 1000) / 10.0, .mem_pct = 12.34, .cpu_psi_some_avg10 = 1.23,
 		.mem_psi_some_avg10 = 45.67, .anomaly_score = -0.4 - i * 1e-4,
@@ -104,22 +104,22 @@ static void test_history_grows_to_its_cap(void **state)
 	/* 300 points, the daemon's ring: it grows and then slides, oldest first, every field
 	 * coming back at its stored precision */
 	struct daemon_pub *p = pub_new(300, 1);
-	struct api_container c;
+	struct ct_snapshot c;
 	memset(&c, 0, sizeof(c));
 	c.vmid = 7;
 	pub_containers(p, &c, 1, NULL);
 	const int64_t t0 = 1700000000123;
-	struct api_history_point *h = NULL;
+	struct history_point *h = NULL;
 	size_t nh = 0;
 	for (unsigned i = 0; i < 1000; i++) {
-		struct api_history_point pt = mkpoint(t0 + i * 1000, i);
+		struct history_point pt = mkpoint(t0 + i * 1000, i);
 		pub_history(p, 7, &pt);
 		if (i == 2 || i == 8 || i == 9 || i == 299 || i == 300 || i == 999) {
 			assert_int_equal(pub_get(p, 7, &c, &h, &nh), 0);
 			unsigned first = i < 300 ? 0 : i - 299;
 			assert_int_equal(nh, i + 1 - first);
 			for (size_t k = 0; k < nh; k++) {
-				struct api_history_point want = mkpoint(t0 + (first + k) * 1000, first + (unsigned)k);
+				struct history_point want = mkpoint(t0 + (first + k) * 1000, first + (unsigned)k);
 				assert_int_equal(h[k].time_ms, want.time_ms);
 				assert_true(h[k].cores == want.cores);         /* quarters: exact in a float */
 				assert_int_equal(h[k].memory_mb, want.memory_mb);
@@ -141,11 +141,11 @@ static void test_history_precision(void **state)
 	/* what the API can print (6 decimals) survives; percentages keep hundredths; clock
 	 * steps either way are kept as given (daemon/histring.c has the exhaustive tests) */
 	struct daemon_pub *p = pub_new(4, 1);
-	struct api_container c;
+	struct ct_snapshot c;
 	memset(&c, 0, sizeof(c));
 	c.vmid = 1;
 	pub_containers(p, &c, 1, NULL);
-	struct api_history_point pt = {
+	struct history_point pt = {
 		.time_ms = 1700000000000, .cores = 1.0 / 3, .memory_mb = (uint64_t)1 << 40,
 		.cpu_pct = 37.123456, .mem_pct = 1e6, .cpu_psi_some_avg10 = 0.07,
 		.mem_psi_some_avg10 = NAN, .anomaly_score = -0.123456789,
@@ -153,7 +153,7 @@ static void test_history_precision(void **state)
 	pub_history(p, 1, &pt);
 	pt.time_ms -= 86400000LL * 365; /* the clock stepped back a year */
 	pub_history(p, 1, &pt);
-	struct api_history_point *h = NULL;
+	struct history_point *h = NULL;
 	size_t nh = 0;
 	assert_int_equal(pub_get(p, 1, &c, &h, &nh), 0);
 	assert_int_equal(nh, 2);
@@ -174,7 +174,7 @@ static void test_last_decisions_kept_once(void **state)
 {
 	(void)state;
 	struct daemon_pub *p = pub_new(4, 4);
-	struct api_container c[3];
+	struct ct_snapshot c[3];
 	memset(c, 0, sizeof(c));
 	for (int i = 0; i < 3; i++) {
 		c[i].vmid = 300 + i;
@@ -191,7 +191,7 @@ static void test_last_decisions_kept_once(void **state)
 	for (size_t i = 0; i < 3; i++)
 		pub_list_put(p, i, &c[i]);
 	pub_list_commit(p, 3, NULL);
-	struct api_container *out = NULL;
+	struct ct_snapshot *out = NULL;
 	size_t n = 0;
 	assert_int_equal(pub_list(p, &out, &n), 0);
 	assert_int_equal(n, 3);
@@ -210,8 +210,8 @@ static void test_last_decisions_kept_once(void **state)
 	c[1].last_decision = mkdec(12, 301, REASON_OOM);
 	pub_containers(p, c, 3, NULL);
 	pub_containers(p, c, 3, NULL);
-	struct api_container one;
-	struct api_history_point *h = NULL;
+	struct ct_snapshot one;
+	struct history_point *h = NULL;
 	size_t nh = 0;
 	assert_int_equal(pub_get(p, 301, &one, &h, &nh), 0);
 	assert_true(one.has_last_decision);
@@ -228,7 +228,7 @@ static void test_last_decisions_kept_once(void **state)
 	assert_int_equal(pub_get(p, 301, &one, &h, &nh), 0);
 	assert_int_equal(one.last_decision.seq, 12);
 	/* more containers than the back buffer had room for: it grows */
-	struct api_container many[100];
+	struct ct_snapshot many[100];
 	memset(many, 0, sizeof(many));
 	for (int i = 0; i < 100; i++) {
 		many[i].vmid = 1000 + i;
@@ -287,7 +287,7 @@ struct sink {
 	char detail[128];
 };
 
-static void on_event(void *arg, const struct api_event *ev)
+static void on_event(void *arg, const struct ct_event *ev)
 {
 	struct sink *s = arg;
 	s->last_type = ev->type;
@@ -308,10 +308,10 @@ static void test_subscribers(void **state)
 	struct decision d = mkdec(1, 101, REASON_MANUAL);
 	pub_decision(p, &d, "persist-only");
 	assert_int_equal(a.calls, 1);
-	assert_int_equal(a.last_type, API_EVENT_DECISION);
+	assert_int_equal(a.last_type, CT_EVENT_DECISION);
 	assert_string_equal(a.detail, "persist-only");
 	pub_unsubscribe(p, ha);
-	struct api_event ev = { .type = API_EVENT_OOM, .vmid = 102 };
+	struct ct_event ev = { .type = CT_EVENT_OOM, .vmid = 102 };
 	pub_event(p, &ev);
 	assert_int_equal(a.calls, 1);
 	assert_int_equal(b.calls, 2);
@@ -336,7 +336,7 @@ struct racer {
 static void *publisher(void *arg)
 {
 	struct racer *r = arg;
-	struct api_event ev = { .type = API_EVENT_PSI, .vmid = 101 };
+	struct ct_event ev = { .type = CT_EVENT_PSI, .vmid = 101 };
 	while (!atomic_load(&r->stop))
 		pub_event(r->p, &ev);
 	return NULL;
@@ -365,7 +365,7 @@ static void test_metrics_text(void **state)
 {
 	(void)state;
 	struct daemon_pub *p = pub_new(1, 4);
-	struct api_container c;
+	struct ct_snapshot c;
 	memset(&c, 0, sizeof(c));
 	c.vmid = 101;
 	c.cores = 2;

@@ -43,10 +43,10 @@ static double at(double v, double scale)
 	return (double)llround(q) / scale;
 }
 
-static void assert_point(const struct api_history_point *got, const struct api_history_point *in,
+static void assert_point(const struct history_point *got, const struct history_point *in,
 			 size_t idx)
 {
-	struct api_history_point want = {
+	struct history_point want = {
 		.time_ms = in->time_ms,
 		.cores = at(in->cores, 1e6),
 		.memory_mb = in->memory_mb,
@@ -72,9 +72,9 @@ static void assert_point(const struct api_history_point *got, const struct api_h
 
 enum kind { STEADY, NOISY, WILD };
 
-static struct api_history_point next_point(const struct api_history_point *prev, enum kind k)
+static struct history_point next_point(const struct history_point *prev, enum kind k)
 {
-	struct api_history_point p = *prev;
+	struct history_point p = *prev;
 	p.time_ms += 900 + (int64_t)(rnd() * 300);
 	p.cpu_pct = 100 * rnd();
 	p.mem_pct = 40 + rnd();
@@ -108,11 +108,11 @@ static void ring_case(size_t max, unsigned pushes, enum kind k, uint64_t seed)
 	rng_state = seed;
 	struct histring r;
 	histring_init(&r);
-	struct api_history_point *all = calloc(pushes, sizeof(*all));
-	struct api_history_point *out = calloc(max, sizeof(*out));
+	struct history_point *all = calloc(pushes, sizeof(*all));
+	struct history_point *out = calloc(max, sizeof(*out));
 	assert_non_null(all);
 	assert_non_null(out);
-	struct api_history_point p = {
+	struct history_point p = {
 		.time_ms = 1700000000000, .cores = 2, .memory_mb = 2048, .cpu_pct = 3, .mem_pct = 40,
 		.anomaly_score = -0.45,
 	};
@@ -164,11 +164,11 @@ static void test_steady_size(void **state)
 {
 	(void)state;
 	/* a container a point a second with its limits and PSI unchanged: 300 points in a few
-	 * KB (64 bytes each as struct api_history_point) */
+	 * KB (64 bytes each as struct history_point) */
 	rng_state = 7;
 	struct histring r;
 	histring_init(&r);
-	struct api_history_point p = {
+	struct history_point p = {
 		.time_ms = 1700000000000, .cores = 2, .memory_mb = 2048, .cpu_pct = 3, .mem_pct = 40,
 		.anomaly_score = -0.45,
 	};
@@ -188,11 +188,11 @@ static void test_one_point_ring(void **state)
 	(void)state;
 	struct histring r;
 	histring_init(&r);
-	struct api_history_point p = { .time_ms = 5, .memory_mb = 9 };
+	struct history_point p = { .time_ms = 5, .memory_mb = 9 };
 	assert_int_equal(histring_push(&r, 0, &p), 0); /* 0 means 1 */
 	p.time_ms = 6;
 	assert_int_equal(histring_push(&r, 1, &p), 0);
-	struct api_history_point out;
+	struct history_point out;
 	assert_int_equal(histring_count(&r), 1);
 	histring_read(&r, &out);
 	assert_int_equal(out.time_ms, 6);

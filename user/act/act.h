@@ -14,6 +14,10 @@
  * notifications: every applied change (NOTIFY_SCALE), every persist that failed a whole
  * round or opened the breaker, and shrinks that were abandoned (NOTIFY_FAILURE).
  * Everything runs on the loop thread except the persister's and notifier's own threads.
+ *
+ * Folder: act/ owns changing things: journal, actuator, reconcile, notifications, and the
+ * settings they take from the configuration (act/options.h).
+ * May include: types/ base/ config/ pve/ and the cgroup/ library (the table in user/README.md).
  */
 #ifndef LXCSCALE_ACTUATE_H
 #define LXCSCALE_ACTUATE_H

@@ -12,6 +12,11 @@
  *
  * The API and persister threads log too: all state is behind one mutex and each line is
  * written with a single write(2).
+ *
+ * Folder: base/ owns what any stage may need and that knows nothing of containers: this logger,
+ * the event loop, child processes, the lock file, sd_notify, the command queue, file steps, the
+ * JSON check, the libcurl loader, error buffers.
+ * May include: types/ (the table in user/README.md).
  */
 #ifndef LXCSCALE_LOG_H
 #define LXCSCALE_LOG_H

@@ -9,6 +9,11 @@
  * To add a command: implement `int cli_<name>(int argc, char **argv)` in its own file
  * under user/ (e.g. user/cli_status.c), declare it below, and add one row to the table
  * in user/cli/main.c: { "status", cli_status, "one line of help" }.
+ *
+ * Folder: cli/ owns the lxcscale command: its subcommands and the HTTP client for the daemon's
+ * API.
+ * May include: types/ base/ config/ features/ score/ decide/ record/ compat/ sim/ and iforest/
+ * (the table in user/README.md).
  */
 #ifndef LXCSCALE_CLI_H
 #define LXCSCALE_CLI_H

@@ -12,6 +12,12 @@
  *
  * Values the cgroup library left unknown stay unknown here (the RAW_* bit is not set).
  * "max" for memory.swap.max takes the host's SwapTotal, what the guest would see.
+ *
+ * Folder: collect/ owns reading the host: cgroup files mapped onto samples (here), the BPF
+ * programs (collect/bpf_loader.h), network and root-filesystem figures (collect/ctextra.h), the
+ * start-up probe (collect/hostprobe.h).
+ * May include: types/ base/ config/ features/, and the cgroup/ and bpf/ libraries (the table in
+ * user/README.md).
  */
 #ifndef LXCSCALE_SAMPLER_H
 #define LXCSCALE_SAMPLER_H

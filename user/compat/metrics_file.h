@@ -35,6 +35,11 @@
  * size) and is defensive: a clear error with line and column for malformed JSON (strict
  * JSON, plus the NaN and Infinity Python writes), records with a missing or wrong-typed
  * field skipped and counted, never a crash.
+ *
+ * Folder: compat/ owns what exists for users of LXC AutoScale ML: its metrics history (this
+ * format, compat/metrics_writer.h, compat/metrics_import.h), the suggestions log
+ * (compat/suggestions.h), the migration of its configuration (compat/migrate.h).
+ * May include: types/ base/ config/ features/ (the table in user/README.md).
  */
 #ifndef LXCSCALE_METRICS_FILE_H
 #define LXCSCALE_METRICS_FILE_H

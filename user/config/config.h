@@ -24,6 +24,9 @@
  * it with `*dst = *src`, free it with config_free(). It is large (about 230 KiB with the
  * tier tables): allocate it with config_new(), never on the stack.
  * The functions below keep no global state; each config is used from one thread at a time.
+ *
+ * Folder: config/ owns the configuration: schema, loading, cross-key rules, printing.
+ * May include: types/ base/ (the table in user/README.md).
  */
 #ifndef LXCSCALE_CONFIG_H
 #define LXCSCALE_CONFIG_H

@@ -44,7 +44,7 @@ static bool col(const struct feat_row *r, enum feat_col c, double *v)
 	return true;
 }
 
-static void fill(const struct ct *ct, struct api_container *a)
+static void fill(const struct ct *ct, struct ct_snapshot *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->vmid = ct->vmid;
@@ -114,7 +114,7 @@ void daemon_publish(struct daemon *d, int64_t now_ms)
 	d->next_pub_ms = now_ms + LIST_EVERY_MS;
 	for (size_t i = 0; i < d->n_cts; i++) {
 		struct ct *ct = d->cts[i];
-		struct api_container one, *a = &one;
+		struct ct_snapshot one, *a = &one;
 		const bool fresh = ct->pub_stale;
 		fill(ct, a);
 		pub_list_put(d->pub, i, a);
@@ -122,7 +122,7 @@ void daemon_publish(struct daemon *d, int64_t now_ms)
 		/* a point a second; the list itself comes about as often, so allow its jitter */
 		if (fresh && ct->have_raw && now_ms - ct->last_hist_ms >= HISTORY_EVERY_MS * 9 / 10) {
 			ct->last_hist_ms = now_ms;
-			struct api_history_point pt = {
+			struct history_point pt = {
 				.time_ms = a->updated_ms, .cores = a->cores, .memory_mb = a->memory_mb,
 				.cpu_pct = a->cpu_pct, .mem_pct = a->mem_pct,
 				.cpu_psi_some_avg10 = a->cpu_psi_some_avg10,
@@ -139,9 +139,9 @@ void daemon_publish_psi(struct daemon *d, struct ct *ct, int which, int64_t now_
 	if (!d->pub || which < 0 || which > 1 || now_ms - ct->psi_event_ms[which] < PSI_EVENT_EVERY_MS)
 		return;
 	ct->psi_event_ms[which] = now_ms;
-	struct api_event ev;
+	struct ct_event ev;
 	memset(&ev, 0, sizeof(ev));
-	ev.type = API_EVENT_PSI;
+	ev.type = CT_EVENT_PSI;
 	ev.time_ms = daemon_wall_ms();
 	ev.vmid = ct->vmid;
 	snprintf(ev.resource, sizeof(ev.resource), "%s", which ? "cpu" : "memory");
@@ -155,9 +155,9 @@ void daemon_publish_oom(struct daemon *d, struct ct *ct, uint64_t kills, const c
 {
 	if (!d->pub)
 		return;
-	struct api_event ev;
+	struct ct_event ev;
 	memset(&ev, 0, sizeof(ev));
-	ev.type = API_EVENT_OOM;
+	ev.type = CT_EVENT_OOM;
 	ev.time_ms = daemon_wall_ms();
 	ev.vmid = ct->vmid;
 	snprintf(ev.resource, sizeof(ev.resource), "memory");
@@ -330,7 +330,7 @@ static int be_apply_limits(void *ctx, const struct api_limits_request *req, stru
 
 /* ---- reads (any thread) ---------------------------------------------------------------- */
 
-static int be_list(void *ctx, struct api_container **out, size_t *n)
+static int be_list(void *ctx, struct ct_snapshot **out, size_t *n)
 {
 	return pub_list(((struct daemon *)ctx)->pub, out, n);
 }
@@ -340,7 +340,7 @@ static uint64_t be_generation(void *ctx)
 	return pub_generation(((struct daemon *)ctx)->pub);
 }
 
-static int be_get(void *ctx, uint32_t vmid, struct api_container *out, struct api_history_point **h,
+static int be_get(void *ctx, uint32_t vmid, struct ct_snapshot *out, struct history_point **h,
 		  size_t *nh)
 {
 	return pub_get(((struct daemon *)ctx)->pub, vmid, out, h, nh);

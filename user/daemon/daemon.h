@@ -28,6 +28,11 @@
  * the suggestions file, kept as the container's last decision, and — unless dry_run — passed
  * to the apply hook (the actuator). Without a hook nothing can change, so decisions are
  * marked dry_run.
+ *
+ * Folder: daemon/ owns lxcscaled: main, the wiring of every stage onto the event loop, the
+ * tick, actuation hooks, publishing for the REST API.
+ * May include: every folder to its left but sim/, and the api/ cgroup/ iforest/ libraries (the
+ * table in user/README.md).
  */
 #ifndef LXCSCALE_DAEMON_H
 #define LXCSCALE_DAEMON_H

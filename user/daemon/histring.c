@@ -35,7 +35,7 @@ static int64_t quantize(double v, double scale)
 	return llround(q);
 }
 
-static void to_ints(const struct api_history_point *p, int64_t q[HISTRING_FIELDS])
+static void to_ints(const struct history_point *p, int64_t q[HISTRING_FIELDS])
 {
 	q[F_TIME] = p->time_ms;
 	q[F_CORES] = quantize(p->cores, 1e6);
@@ -47,9 +47,9 @@ static void to_ints(const struct api_history_point *p, int64_t q[HISTRING_FIELDS
 	q[F_SCORE] = quantize(p->anomaly_score, 1e6);
 }
 
-static void from_ints(const int64_t q[HISTRING_FIELDS], struct api_history_point *p)
+static void from_ints(const int64_t q[HISTRING_FIELDS], struct history_point *p)
 {
-	*p = (struct api_history_point){
+	*p = (struct history_point){
 		.time_ms = q[F_TIME],
 		.cores = (double)q[F_CORES] / 1e6,
 		.memory_mb = (uint64_t)q[F_MEM_MB],
@@ -168,7 +168,7 @@ static int grow(struct histring *r, size_t need)
 	return 0;
 }
 
-int histring_push(struct histring *r, size_t max_points, const struct api_history_point *pt)
+int histring_push(struct histring *r, size_t max_points, const struct history_point *pt)
 {
 	int64_t q[HISTRING_FIELDS];
 	to_ints(pt, q);
@@ -233,7 +233,7 @@ int histring_push(struct histring *r, size_t max_points, const struct api_histor
 	return 0;
 }
 
-void histring_read(const struct histring *r, struct api_history_point *out)
+void histring_read(const struct histring *r, struct history_point *out)
 {
 	if (r->count == 0)
 		return;

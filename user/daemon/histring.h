@@ -1,7 +1,7 @@
 /*
  * daemon/histring.h — one container's recent API history (GET /api/v1/containers/{vmid}), kept
  * small: a thousand containers × 300 points (5 minutes, a point a second) as plain
- * struct api_history_point would be 19 MB.
+ * struct history_point would be 19 MB.
  *
  * Each field is first made an integer at the precision the API can show:
  *   time_ms, memory_mb           exact;
@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "types/snapshot.h"
 
 #define HISTRING_FIELDS 8
 
@@ -46,12 +46,12 @@ void histring_free(struct histring *r);
 
 /* Appends a point, dropping the oldest once there are max_points (≥ 1). Returns 0, or
  * -ENOMEM (then the ring is as before). */
-int histring_push(struct histring *r, size_t max_points, const struct api_history_point *pt);
+int histring_push(struct histring *r, size_t max_points, const struct history_point *pt);
 
 size_t histring_count(const struct histring *r);
 
 /* Writes histring_count() points into out, oldest first. */
-void histring_read(const struct histring *r, struct api_history_point *out);
+void histring_read(const struct histring *r, struct history_point *out);
 
 /* Bytes the ring holds on the heap. */
 size_t histring_heap_bytes(const struct histring *r);

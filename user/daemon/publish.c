@@ -10,11 +10,11 @@
  * pointer swap, not for building the list. An entry is struct pub_ct, the API's container
  * without its last decision (160 bytes instead of 1.1 KB): last decisions live once, in
  * `lastdecs` sorted by vmid, for the containers that have one, copied only when they change.
- * Readers get full struct api_container copies.
+ * Readers get full struct ct_snapshot copies.
  *
  * History rings are what a thousand containers cost here: each is a struct histring
- * (daemon/histring.c), 6-10 bytes a point instead of the 64 of struct api_history_point,
- * growing as points arrive; pub_get() expands it back into struct api_history_point, so the
+ * (daemon/histring.c), 6-10 bytes a point instead of the 64 of struct history_point,
+ * growing as points arrive; pub_get() expands it back into struct history_point, so the
  * API's JSON keeps its fields and format.
  */
 #include "daemon/histring.h"
@@ -34,7 +34,7 @@ struct hist {
 	struct histring ring;
 };
 
-/* struct api_container but its last decision (keep the two in step: ct_pack, ct_unpack) */
+/* struct ct_snapshot but its last decision (keep the two in step: ct_pack, ct_unpack) */
 struct pub_ct {
 	uint32_t vmid;
 	bool running, anomaly, has_last_decision;
@@ -127,7 +127,7 @@ void pub_free(struct daemon_pub *p)
 
 /* ---- loop side ------------------------------------------------------------------------- */
 
-static void ct_pack(struct pub_ct *o, const struct api_container *c)
+static void ct_pack(struct pub_ct *o, const struct ct_snapshot *c)
 {
 	*o = (struct pub_ct){
 		.vmid = c->vmid, .running = c->running, .anomaly = c->anomaly,
@@ -154,7 +154,7 @@ static size_t lastdec_lower_bound(const struct daemon_pub *p, uint32_t vmid)
 }
 
 /* Under mu. */
-static void ct_unpack(const struct daemon_pub *p, const struct pub_ct *c, struct api_container *o)
+static void ct_unpack(const struct daemon_pub *p, const struct pub_ct *c, struct ct_snapshot *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->vmid = c->vmid;
@@ -222,7 +222,7 @@ int pub_list_begin(struct daemon_pub *p, size_t n)
 	return 0;
 }
 
-void pub_list_put(struct daemon_pub *p, size_t i, const struct api_container *c)
+void pub_list_put(struct daemon_pub *p, size_t i, const struct ct_snapshot *c)
 {
 	if (i >= p->cap_back)
 		return;
@@ -249,7 +249,7 @@ void pub_list_commit(struct daemon_pub *p, size_t n, const struct pub_stats *st)
 	pthread_mutex_unlock(&p->mu);
 }
 
-void pub_containers(struct daemon_pub *p, const struct api_container *list, size_t n,
+void pub_containers(struct daemon_pub *p, const struct ct_snapshot *list, size_t n,
 		    const struct pub_stats *st)
 {
 	if (pub_list_begin(p, n) != 0)
@@ -279,7 +279,7 @@ static size_t hist_lower_bound(const struct daemon_pub *p, uint32_t vmid)
 	return lo;
 }
 
-void pub_history(struct daemon_pub *p, uint32_t vmid, const struct api_history_point *pt)
+void pub_history(struct daemon_pub *p, uint32_t vmid, const struct history_point *pt)
 {
 	pthread_mutex_lock(&p->mu);
 	size_t i = hist_lower_bound(p, vmid);
@@ -320,7 +320,7 @@ void pub_forget(struct daemon_pub *p, uint32_t vmid)
 	pthread_mutex_unlock(&p->mu);
 }
 
-void pub_event(struct daemon_pub *p, const struct api_event *ev)
+void pub_event(struct daemon_pub *p, const struct ct_event *ev)
 {
 	pthread_mutex_lock(&p->sub_mu);
 	for (size_t i = 0; i < p->n_subs; i++)
@@ -351,9 +351,9 @@ void pub_decision(struct daemon_pub *p, const struct decision *d, const char *ou
 		p->outcomes[d->reason][outcome_index(outcome)]++;
 	pthread_mutex_unlock(&p->mu);
 
-	struct api_event ev;
+	struct ct_event ev;
 	memset(&ev, 0, sizeof(ev));
-	ev.type = API_EVENT_DECISION;
+	ev.type = CT_EVENT_DECISION;
 	ev.time_ms = d->time_ms;
 	ev.vmid = d->vmid;
 	ev.decision = *d;
@@ -371,7 +371,7 @@ uint64_t pub_generation(struct daemon_pub *p)
 	return g;
 }
 
-int pub_list(struct daemon_pub *p, struct api_container **out, size_t *n)
+int pub_list(struct daemon_pub *p, struct ct_snapshot **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -391,8 +391,8 @@ int pub_list(struct daemon_pub *p, struct api_container **out, size_t *n)
 	return rc;
 }
 
-int pub_get(struct daemon_pub *p, uint32_t vmid, struct api_container *out,
-	    struct api_history_point **hist, size_t *n_hist)
+int pub_get(struct daemon_pub *p, uint32_t vmid, struct ct_snapshot *out,
+	    struct history_point **hist, size_t *n_hist)
 {
 	*hist = NULL;
 	*n_hist = 0;
@@ -491,7 +491,7 @@ static void help(FILE *f, const char *name, const char *type, const char *text)
 
 void pub_write_metrics(struct daemon_pub *p, FILE *f)
 {
-	struct api_container *c = NULL;
+	struct ct_snapshot *c = NULL;
 	size_t n = 0;
 	if (pub_list(p, &c, &n) != 0)
 		n = 0;

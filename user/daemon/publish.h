@@ -19,6 +19,7 @@
 
 #include "api.h"
 #include "types/decision.h"
+#include "types/snapshot.h"
 
 struct daemon_pub;
 
@@ -43,27 +44,27 @@ struct pub_stats {
 /* The container list, built in place: begin (room for n; -ENOMEM keeps the previous list),
  * put each container at 0 <= i < n, commit (readers see the new list from then on). */
 int pub_list_begin(struct daemon_pub *p, size_t n);
-void pub_list_put(struct daemon_pub *p, size_t i, const struct api_container *c);
+void pub_list_put(struct daemon_pub *p, size_t i, const struct ct_snapshot *c);
 void pub_list_commit(struct daemon_pub *p, size_t n, const struct pub_stats *st);
 /* The same from an array. */
-void pub_containers(struct daemon_pub *p, const struct api_container *list, size_t n,
+void pub_containers(struct daemon_pub *p, const struct ct_snapshot *list, size_t n,
 		    const struct pub_stats *st);
 /* Only the loop-wide figures, between two container lists. */
 void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st);
-void pub_history(struct daemon_pub *p, uint32_t vmid, const struct api_history_point *pt);
+void pub_history(struct daemon_pub *p, uint32_t vmid, const struct history_point *pt);
 /* A container left: its history and last decision go. */
 void pub_forget(struct daemon_pub *p, uint32_t vmid);
 /* A decision left the daemon: kept for /api/v1/decisions and sent to subscribers.
  * `outcome` names what the actuator did ("applied", "failed", "dry-run", ...). */
 void pub_decision(struct daemon_pub *p, const struct decision *d, const char *outcome);
-void pub_event(struct daemon_pub *p, const struct api_event *ev);
+void pub_event(struct daemon_pub *p, const struct ct_event *ev);
 
 /* ---- any thread ---- */
 uint64_t pub_generation(struct daemon_pub *p);
-int pub_list(struct daemon_pub *p, struct api_container **out, size_t *n);
+int pub_list(struct daemon_pub *p, struct ct_snapshot **out, size_t *n);
 /* -ENOENT when the container is not in the last snapshot. */
-int pub_get(struct daemon_pub *p, uint32_t vmid, struct api_container *out,
-	    struct api_history_point **hist, size_t *n_hist);
+int pub_get(struct daemon_pub *p, uint32_t vmid, struct ct_snapshot *out,
+	    struct history_point **hist, size_t *n_hist);
 int pub_decisions(struct daemon_pub *p, uint64_t since, size_t max, struct decision **out, size_t *n);
 int pub_subscribe(struct daemon_pub *p, api_event_fn fn, void *arg, uint64_t *handle);
 void pub_unsubscribe(struct daemon_pub *p, uint64_t handle);

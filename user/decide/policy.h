@@ -28,6 +28,10 @@
  * threshold decisions; PSI and OOM decisions rest on measured stalls, not on the model.
  *
  * Everything here is pure: time comes in the input, nothing is read or written.
+ *
+ * Folder: decide/ owns the policy (here) and its parameters from the configuration
+ * (decide/params.h).
+ * May include: types/ base/ config/ features/ score/ (the table in user/README.md).
  */
 #ifndef LXCSCALE_POLICY_H
 #define LXCSCALE_POLICY_H

@@ -28,6 +28,9 @@
  * counter that went backwards, the first sample of a rate) is unknown, never 0; a feature is
  * known only when everything it is computed from is known. features_project() refuses a
  * vector in which a selected feature is unknown, so such a sample never reaches the model.
+ *
+ * Folder: features/ owns each container's sample history and its feature vector.
+ * May include: types/ base/ config/ (the table in user/README.md).
  */
 #ifndef LXCSCALE_FEATURES_H
 #define LXCSCALE_FEATURES_H

@@ -6,8 +6,7 @@
 #ifndef LXCSCALE_PERSIST_BACKEND_H
 #define LXCSCALE_PERSIST_BACKEND_H
 
-#include "pve/ctconfig.h"
-#include "pve/persister.h"
+#include "pve/pve.h"
 
 enum persist_status persist_pct_call(const struct persist_settings *s,
                                      const struct persist_target *t, char *detail, size_t len);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pve/ctconfig.h"
+
 struct cfgread {
 	struct persist_settings s;
 	pthread_t thread;

@@ -13,8 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pve/ctconfig.h"
-#include "pve/persister.h"
+#include "pve/pve.h"
 
 struct cfgread;
 

@@ -28,58 +28,11 @@
 #ifndef LXCSCALE_PERSISTER_H
 #define LXCSCALE_PERSISTER_H
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-enum persist_backend {
-	PERSIST_BACKEND_PCT = 0,
-	PERSIST_BACKEND_API,
-};
-
-enum persist_status {
-	PERSIST_OK = 0,
-	PERSIST_LOCKED,
-	PERSIST_FAILED,
-	PERSIST_GONE,
-};
-
-struct persist_settings {
-	enum persist_backend backend;
-	char pct_path[PATH_MAX];      /* persist.pct_path; "" = "pct" found on PATH */
-	int call_timeout_ms;          /* one pct run / one HTTP request; default 30000 */
-	int debounce_ms;              /* default 2000 */
-	int lock_retry_ms;            /* default 30000 */
-	int max_retries;              /* persist.max_retries, default 3 */
-	int retry_delay_ms;           /* persist.retry_base_ms (doubled each retry), default 2000 */
-	bool breaker_enabled;         /* circuit_breaker.enabled, default true */
-	int breaker_failure_threshold;/* circuit_breaker.failure_threshold, default 3 */
-	int breaker_timeout_ms;       /* circuit_breaker.timeout_seconds × 1000, default 1800 s */
-
-	/* proxmox_api.* */
-	char api_url[512];            /* e.g. https://127.0.0.1:8006 */
-	char api_node[512];            /* node name as in /nodes/{node} */
-	char api_token_id[512];       /* USER@REALM!TOKENID */
-	char api_token_secret[512];
-	bool api_verify_tls;          /* default true */
-	char api_ca_file[PATH_MAX];   /* "" = the system store */
-};
-
-/* Fills the defaults above (API fields empty, verify_tls on). */
-void persist_settings_default(struct persist_settings *s);
-/* 0, or -EINVAL with a reason in `why` (bad numbers, API backend without url/node/token,
- * characters in the node or token that do not belong there). */
-int persist_settings_check(const struct persist_settings *s, char *why, size_t len);
-
-struct persist_target {
-	uint32_t vmid;
-	bool set_cores;
-	unsigned cores;               /* 1..8192 */
-	bool set_memory;
-	uint64_t memory_mb;           /* 16..(1 << 30) */
-	uint64_t upto_seq;            /* highest journal seq these values include */
-};
+#include "pve/pve.h"
 
 struct persist_result {
 	uint32_t vmid;
@@ -117,7 +70,5 @@ bool persister_breaker_open(struct persister *p, uint32_t vmid);
  * Used by reconcile at start-up and by tests. */
 enum persist_status persist_call(const struct persist_settings *s, const struct persist_target *t,
                                  char *detail, size_t detail_len);
-
-const char *persist_status_name(enum persist_status st);
 
 #endif

@@ -13,6 +13,10 @@
  * through any later version of the features, the model and the policy.
  * Chunks are independent zlib streams, so a file cut short by a crash still replays up to
  * its last complete chunk, and the reader says exactly where and why it stopped.
+ *
+ * Folder: record/ owns the recording file (here) and the daemon's recorder that writes it
+ * (record/recorder.h).
+ * May include: types/ base/ config/ features/ (the table in user/README.md).
  */
 #ifndef LXCSCALE_RECORDING_H
 #define LXCSCALE_RECORDING_H

@@ -18,6 +18,10 @@
  * Persistence: the host-wide model is written to `model_file` at stop, and after every
  * rebuild when `force_save` is set (the reference's --force-save), by iforest_save
  * (tmp + fsync + rename).
+ *
+ * Folder: score/ owns the anomaly model around the iforest/ library: forests, their rebuild
+ * thread, the model file.
+ * May include: types/ base/ config/ features/ and iforest/ (the table in user/README.md).
  */
 #ifndef LXCSCALE_MODEL_H
 #define LXCSCALE_MODEL_H

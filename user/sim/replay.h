@@ -20,6 +20,11 @@
  *
  * Everything is single-threaded and seeded: the same trace and configuration give the same
  * decisions, byte for byte.
+ *
+ * Folder: sim/ owns the replay simulator: scenarios, demand traces, the container model, this
+ * replay, the scorecard; it never touches a real cgroup or Proxmox.
+ * May include: types/ base/ config/ features/ score/ decide/ record/ compat/ and iforest/ (the
+ * table in user/README.md).
  */
 #ifndef LXCSCALE_REPLAY_H
 #define LXCSCALE_REPLAY_H

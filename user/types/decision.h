@@ -6,6 +6,11 @@
  * change is left at its current value with the matching `*_change` set to DECISION_NONE.
  * Every decision says why (reason), how sure the model was (confidence, anomaly score)
  * and which features isolated the sample, so an admin can read what happened and replay it.
+ *
+ * Folder: types/ owns the plain records that cross folders and threads (this decision; the
+ * container snapshot, history point and event in types/snapshot.h), no logic beyond naming
+ * values.
+ * May include: nothing (the table in user/README.md).
  */
 #ifndef LXCSCALE_DECISION_H
 #define LXCSCALE_DECISION_H
