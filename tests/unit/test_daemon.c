@@ -418,7 +418,8 @@ static void test_idle_sampling(void **state)
 	 * one idle sample in PSI_CARRY_MAX + 1 and carried over at the others. */
 	struct ct *ct201 = daemon_find(d, 201);
 	assert_non_null(ct201);
-	if (ct201->psi_fd[0] >= 0 && ct201->psi_fd[1] >= 0) {
+	const bool have_triggers = ct201->psi_fd[0] >= 0 && ct201->psi_fd[1] >= 0;
+	if (have_triggers) {
 		daemon_get_stats(d, &st);
 		uint64_t carried0 = st.psi_carried, samples0 = st.samples;
 		for (int i = 0; i < 8 * (PSI_CARRY_MAX + 1) * 2; i++)
@@ -430,8 +431,6 @@ static void test_idle_sampling(void **state)
 		assert_true(carried > 0);
 		assert_true(carried <= sampled * PSI_CARRY_MAX / (PSI_CARRY_MAX + 1) + n);
 		assert_true(carried >= sampled * (PSI_CARRY_MAX - 1) / (PSI_CARRY_MAX + 1));
-	} else {
-		print_message("no PSI triggers on this host: pressure read at every sample\n");
 	}
 
 	/* 201 burns CPU: from its next (idle) reading on it is read at least every 2 ticks */
@@ -453,6 +452,10 @@ static void test_idle_sampling(void **state)
 	loop_free(l);
 	config_free(c);
 	stop_in_201(burner);
+	if (!have_triggers) { /* the rest was checked; the idle carry-over could not be */
+		print_message("skip: no PSI triggers on this host: the pressure carry-over was not checked\n");
+		skip();
+	}
 }
 
 /* A quiet container reads its limit files (cpu.max here) only every 10th sample and keeps
@@ -820,9 +823,8 @@ static void test_idle_cpu_from_bpf(void **state)
 	snprintf(ct_dir, sizeof(ct_dir), "%s/201", root);
 	for (int i = 0; i < 40; i++) /* settle: idle, triggers armed */
 		samples_after_tick(d);
-	if (ct201->psi_fd[0] < 0 || ct201->psi_fd[1] < 0) {
-		print_message("skip: no PSI triggers on this host\n");
-	} else {
+	const bool have_triggers = ct201->psi_fd[0] >= 0 && ct201->psi_fd[1] >= 0;
+	if (have_triggers) {
 		daemon_get_stats(d, &st);
 		uint64_t from_bpf0 = st.cpu_from_bpf;
 		int checked = 0;
@@ -859,6 +861,10 @@ static void test_idle_cpu_from_bpf(void **state)
 	config_free(c);
 	if (napper > 0)
 		stop_in_201(napper);
+	if (!have_triggers) {
+		print_message("skip: no PSI triggers on this host\n");
+		skip();
+	}
 }
 
 /* Per-tier dry_run: the tier's value decides for its containers; `--dry-run` (a flag)
