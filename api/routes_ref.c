@@ -1,6 +1,7 @@
 /*
  * routes_ref.c — the reference system's container routes, with its bodies, aliases,
- * messages and pct argv (reference-system.md §2.3), so an existing client keeps working.
+ * messages and pct argv (docs/reference-compat.md, "REST routes"), so an existing client
+ * keeps working.
  *
  * /scale/cores and /scale/ram go through the daemon (decision → cgroup write → persister)
  * when a backend is attached: manual scaling is then immediate, journalled and persisted

@@ -644,15 +644,15 @@ static void test_pins_survive_crash(void **state)
 	assert_int_equal(n, 1);
 	assert_true(d[0].first); /* reused aggregate: baseline unknown, zero deltas */
 
+	bool dumped = false;
 	{
 		char *argv[] = { "bpftool", "-j", "map", "dump", "pinned", path, NULL };
 		int rc;
 
 		snprintf(path, sizeof(path), "%s/lxs_cagg", dir);
 		rc = run_capture(argv, out, sizeof(out));
-		if (rc < 0) {
-			print_message("bpftool not runnable: dump not checked\n");
-		} else {
+		if (rc >= 0) {
+			dumped = true;
 			assert_int_equal(rc, 0);
 			assert_non_null(strstr(out, "\"runq_hist\""));
 			assert_non_null(strstr(out, "\"oncpu_ns\""));
@@ -667,6 +667,10 @@ static void test_pins_survive_crash(void **state)
 	}
 	lxs_bpf_close(b, true);
 	assert_int_equal(access(dir, F_OK), -1);
+	if (!dumped) { /* everything else was checked; say the dump part was not */
+		print_message("skip: bpftool not runnable: the pinned maps' dump was not checked\n");
+		skip();
+	}
 }
 
 /* A pin of the right name but the wrong shape (left by another version) is replaced. */

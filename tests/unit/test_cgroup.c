@@ -37,29 +37,6 @@ static char tmp_root[256]; /* the fake mount */
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-static void put(const char *dir, const char *name, const char *content)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
-
-static char *get(const char *dir, const char *name)
-{
-	static char buf[8192];
-	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	FILE *f = fopen(p, "r");
-	assert_non_null(f);
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static void mkdirp(const char *fmt, ...)
 {
 	char p[PATH_MAX];
@@ -92,43 +69,40 @@ static const char *ct_dir(uint32_t id)
 /* A container with every file a sample reads, in the kernel's formats. */
 static void make_full_ct(uint32_t id)
 {
-	mkdirp("%s/lxc/%u/ns", tmp_root, id);
-	const char *d = ct_dir(id);
-	put(d, "cpu.stat", "usage_usec 1000\nuser_usec 600\nsystem_usec 400\nnr_periods 10\n"
-	                   "nr_throttled 3\nthrottled_usec 1234\nnr_bursts 0\nburst_usec 0\n");
-	put(d, "cpu.max", "150000 100000\n");
-	put(d, "cpuset.cpus", "0-1\n");
-	put(d, "cpuset.cpus.effective", "0-1\n");
-	put(d, "memory.current", "104857600\n");
-	put(d, "memory.max", "1073741824\n");
-	put(d, "memory.high", "1065353216\n");
-	put(d, "memory.stat", "anon 50000000\nfile 40000000\nkernel 5000000\nshmem 0\n"
-	                      "slab 3000000\nsock 0\nactive_anon 1\ninactive_anon 2\n"
-	                      "active_file 3\ninactive_file 4\nunevictable 0\n"
-	                      "slab_reclaimable 2000000\npgfault 777\npgmajfault 7\npgscan 10\n"
-	                      "pgsteal 9\nworkingset_refault_anon 5\nworkingset_refault_file 6\n");
-	put(d, "memory.events", "low 0\nhigh 5\nmax 1\noom 0\noom_kill 0\noom_group_kill 0\n");
-	put(d, "memory.swap.current", "0\n");
-	put(d, "memory.swap.max", "max\n");
-	put(d, "io.stat", "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n"
-	                  "8:16 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=5 dios=6\n");
-	put(d, "pids.current", "12\n");
-	const char *psi = "some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\n"
-	                  "full avg10=0.10 avg60=0.00 avg300=0.00 total=789\n";
-	put(d, "cpu.pressure", psi);
-	put(d, "memory.pressure", psi);
-	put(d, "io.pressure", psi);
-	put(d, "ns/cpuset.cpus", "0-1\n");
+	static const char psi[] = "some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\n"
+	                          "full avg10=0.10 avg60=0.00 avg300=0.00 total=789\n";
+	static const struct tl_cg_file full[] = {
+		{ "cpu.stat", "usage_usec 1000\nuser_usec 600\nsystem_usec 400\nnr_periods 10\n"
+		              "nr_throttled 3\nthrottled_usec 1234\nnr_bursts 0\nburst_usec 0\n" },
+		{ "cpu.max", "150000 100000\n" },
+		{ "cpuset.cpus", "0-1\n" },
+		{ "cpuset.cpus.effective", "0-1\n" },
+		{ "memory.current", "104857600\n" },
+		{ "memory.max", "1073741824\n" },
+		{ "memory.high", "1065353216\n" },
+		{ "memory.stat", "anon 50000000\nfile 40000000\nkernel 5000000\nshmem 0\n"
+		                 "slab 3000000\nsock 0\nactive_anon 1\ninactive_anon 2\n"
+		                 "active_file 3\ninactive_file 4\nunevictable 0\n"
+		                 "slab_reclaimable 2000000\npgfault 777\npgmajfault 7\npgscan 10\n"
+		                 "pgsteal 9\nworkingset_refault_anon 5\nworkingset_refault_file 6\n" },
+		{ "memory.events", "low 0\nhigh 5\nmax 1\noom 0\noom_kill 0\noom_group_kill 0\n" },
+		{ "memory.swap.current", "0\n" },
+		{ "memory.swap.max", "max\n" },
+		{ "io.stat", "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n"
+		             "8:16 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=5 dios=6\n" },
+		{ "pids.current", "12\n" },
+		{ "cpu.pressure", psi },
+		{ "memory.pressure", psi },
+		{ "io.pressure", psi },
+		{ "ns/cpuset.cpus", "0-1\n" },
+	};
+	tl_cg_ct(tmp_root, id, full, sizeof full / sizeof full[0]);
 }
 
 static int setup_tree(void **state)
 {
 	(void)state;
-	snprintf(tmp_root, sizeof tmp_root, "/tmp/lxcscale-test-cgroup-XXXXXX");
-	if (!mkdtemp(tmp_root))
-		return -1;
-	mkdirp("%s/lxc", tmp_root);
-	return 0;
+	return tl_cg_tree(tmp_root, sizeof tmp_root, "cgroup");
 }
 
 static int teardown_tree(void **state)
@@ -136,14 +110,6 @@ static int teardown_tree(void **state)
 	(void)state;
 	rm_rf(tmp_root);
 	return 0;
-}
-
-static cg_hier *fake_hier(void)
-{
-	struct cg_config cfg = { .mount = tmp_root };
-	cg_hier *h = NULL;
-	assert_int_equal(cg_hier_open(&cfg, &h), CG_OK);
-	return h;
 }
 
 /* ---- parsers ------------------------------------------------------------------------- */
@@ -348,7 +314,7 @@ static void test_hier(void **state)
 	uint32_t id;
 	char p[PATH_MAX];
 
-	h = fake_hier();
+	h = tl_cg_hier(tmp_root);
 	assert_int_equal(cg_hier_level(h), 2); /* lxc/<vmid> */
 	assert_false(cg_hier_is_cgroup2(h));
 	assert_string_equal(cg_hier_mount(h), tmp_root);
@@ -408,7 +374,7 @@ static void test_hier(void **state)
 static void test_sample_full(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ct *ct;
 	struct cg_sample s;
 	make_full_ct(101);
@@ -451,8 +417,8 @@ static void test_sample_full(void **state)
 	assert_true(cur.v == 100 * MiB);
 
 	/* values change between samples: the held fds see new contents (pread at 0) */
-	put(ct_dir(101), "memory.current", "5\n");
-	put(ct_dir(101), "cpu.stat", "usage_usec 2000\n");
+	tl_put(ct_dir(101), "memory.current", "5\n");
+	tl_put(ct_dir(101), "cpu.stat", "usage_usec 2000\n");
 	assert_int_equal(cg_sample_read(ct, &s), CG_OK);
 	assert_true(s.mem_current.v == 5);
 	assert_true(s.cpu_usage_usec.v == 2000);
@@ -466,7 +432,7 @@ static void test_sample_full(void **state)
 static void test_sample_mask(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ct *ct;
 	struct cg_sample s;
 	make_full_ct(106);
@@ -545,8 +511,8 @@ static void test_sample_mask(void **state)
 
 	/* a host without the controllers (this one): only counters are held */
 	mkdirp("%s/lxc/107", tmp_root);
-	put(ct_dir(107), "cpu.stat", "usage_usec 77\n");
-	put(ct_dir(107), "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n");
+	tl_put(ct_dir(107), "cpu.stat", "usage_usec 77\n");
+	tl_put(ct_dir(107), "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n");
 	assert_int_equal(cg_ct_open(h, 107, &ct), CG_OK);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_CPU), 1);
 	assert_int_equal(cg_ct_files_held(ct, CG_READ_COUNTERS), 0);
@@ -561,15 +527,15 @@ static void test_sample_mask(void **state)
 static void test_sample_missing_and_garbage(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ct *ct;
 	struct cg_sample s;
 	/* a host without cpu/memory controllers: only cpu.stat and pressure files */
 	mkdirp("%s/lxc/102", tmp_root);
-	put(ct_dir(102), "cpu.stat", "usage_usec 77\nuser_usec 70\nsystem_usec 7\n");
-	put(ct_dir(102), "memory.current", "garbage\n");
-	put(ct_dir(102), "pids.current", "max\n"); /* a counter is never "max" */
-	put(ct_dir(102), "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n");
+	tl_put(ct_dir(102), "cpu.stat", "usage_usec 77\nuser_usec 70\nsystem_usec 7\n");
+	tl_put(ct_dir(102), "memory.current", "garbage\n");
+	tl_put(ct_dir(102), "pids.current", "max\n"); /* a counter is never "max" */
+	tl_put(ct_dir(102), "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n");
 	assert_int_equal(cg_ct_open(h, 102, &ct), CG_OK);
 	assert_int_equal(cg_sample_read(ct, &s), CG_OK);
 	assert_true(s.cpu_usage_usec.v == 77);
@@ -590,7 +556,7 @@ static void test_sample_missing_and_garbage(void **state)
 	assert_int_equal(cg_read_mem_events(ct, &e), CG_ENOTSUP);
 
 	/* a controller enabled later: refresh opens the new file */
-	put(ct_dir(102), "memory.max", "1048576\n");
+	tl_put(ct_dir(102), "memory.max", "1048576\n");
 	assert_int_equal(cg_ct_refresh(ct), CG_OK);
 	assert_int_equal(cg_sample_read(ct, &s), CG_OK);
 	assert_true(s.mem_max.v == 1048576);
@@ -601,7 +567,7 @@ static void test_sample_missing_and_garbage(void **state)
 static void test_sample_truncated(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ct *ct;
 	struct cg_sample s;
 	mkdirp("%s/lxc/103", tmp_root);
@@ -615,16 +581,16 @@ static void test_sample_truncated(void **state)
 	/* straddle the buffer end with a long number */
 	n += (size_t)sprintf(big + n, "file 123456789012345678\n");
 	big[n] = '\0';
-	put(ct_dir(103), "memory.stat", big);
+	tl_put(ct_dir(103), "memory.stat", big);
 	free(big);
 	/* one line longer than the buffer: unknown, never an "empty" (= all CPUs) set */
 	char *list = malloc(24000);
 	size_t m = 0;
 	while (m < 20000) /* "0,0,0,...": valid when cut anywhere, so a cut would lie */
 		m += (size_t)sprintf(list + m, "%s0", m ? "," : "");
-	put(ct_dir(103), "cpuset.cpus", list);
+	tl_put(ct_dir(103), "cpuset.cpus", list);
 	free(list);
-	put(ct_dir(103), "cpuset.cpus.effective", "0-3");
+	tl_put(ct_dir(103), "cpuset.cpus.effective", "0-3");
 	assert_int_equal(cg_ct_open(h, 103, &ct), CG_OK);
 	assert_int_equal(cg_sample_read(ct, &s), CG_OK);
 	assert_true(s.mem_anon.v == 11);
@@ -639,7 +605,7 @@ static void test_sample_truncated(void **state)
 static void test_ct_gone(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ct *ct;
 	assert_int_equal(cg_ct_open(h, 404, &ct), CG_GONE);
 	assert_null(ct);
@@ -675,13 +641,13 @@ static void seen_cb(void *arg, uint32_t id, bool added)
 static void test_ctset_inotify(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ctset *set;
 	struct seen sn = { 0 };
 	mkdirp("%s/lxc/101", tmp_root);
 	mkdirp("%s/lxc/200", tmp_root);
 	mkdirp("%s/lxc/foo", tmp_root);
-	put(cg_hier_root(h), "300", "a file, not a container\n");
+	tl_put(cg_hier_root(h), "300", "a file, not a container\n");
 	assert_int_equal(cg_ctset_open(h, &set, seen_cb, &sn), CG_OK);
 	assert_int_equal(sn.na, 2);
 	assert_int_equal(cg_ctset_count(set), 2);
@@ -843,23 +809,23 @@ static void wlog_close(struct wlog *w) { close(w->ifd); }
 static void test_write_cpu(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ct *ct;
 	make_full_ct(110);
 	assert_int_equal(cg_ct_open(h, 110, &ct), CG_OK);
 	assert_int_equal(cg_set_cpu(ct, 2), CG_OK);
-	assert_string_equal(get(ct_dir(110), "cpu.max"), "200000 100000");
+	assert_string_equal(tl_cat(ct_dir(110), "cpu.max"), "200000 100000");
 	assert_int_equal(cg_set_cpu(ct, 1.5), CG_OK);
-	assert_string_equal(get(ct_dir(110), "cpu.max"), "150000 100000");
+	assert_string_equal(tl_cat(ct_dir(110), "cpu.max"), "150000 100000");
 	assert_int_equal(cg_set_cpu(ct, 0.25), CG_OK);
-	assert_string_equal(get(ct_dir(110), "cpu.max"), "25000 100000");
+	assert_string_equal(tl_cat(ct_dir(110), "cpu.max"), "25000 100000");
 	assert_int_equal(cg_set_cpu(ct, 0), CG_OK);
-	assert_string_equal(get(ct_dir(110), "cpu.max"), "max 100000");
+	assert_string_equal(tl_cat(ct_dir(110), "cpu.max"), "max 100000");
 	assert_int_equal(cg_set_cpu(ct, -1), CG_EINVAL);
 	assert_int_equal(cg_set_cpu(ct, NAN), CG_EINVAL);
 	assert_int_equal(cg_set_cpu(ct, 0.001), CG_EINVAL); /* below the 1 ms minimum */
 	assert_int_equal(cg_set_cpu(ct, 9000), CG_EINVAL);
-	assert_string_equal(get(ct_dir(110), "cpu.max"), "max 100000");
+	assert_string_equal(tl_cat(ct_dir(110), "cpu.max"), "max 100000");
 
 	/* the sample sees what was written */
 	struct cg_sample s;
@@ -877,9 +843,9 @@ static void test_write_cpu(void **state)
 	/* a missing file on a live container: not supported, not gone */
 	assert_int_equal(cg_set_cpu(ct, 2), CG_ENOTSUP);
 	assert_int_equal(cg_write_verify(ct, "pids.max", "100"), CG_ENOTSUP); /* never created */
-	put(ct_dir(110), "pids.max", "max\n");
+	tl_put(ct_dir(110), "pids.max", "max\n");
 	assert_int_equal(cg_write_verify(ct, "pids.max", "100\n"), CG_OK);
-	assert_string_equal(get(ct_dir(110), "pids.max"), "100\n");
+	assert_string_equal(tl_cat(ct_dir(110), "pids.max"), "100\n");
 	assert_int_equal(cg_write_verify(ct, "../x", "1"), CG_EINVAL);
 	assert_int_equal(cg_write_verify(ct, "", "1"), CG_EINVAL);
 	cg_ct_close(ct);
@@ -889,11 +855,11 @@ static void test_write_cpu(void **state)
 static void test_write_cpuset_order(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ct *ct;
 	make_full_ct(111);
-	put(ct_dir(111), "cpuset.cpus", "0-1\n");
-	put(ct_dir(111), "ns/cpuset.cpus", "0-1\n");
+	tl_put(ct_dir(111), "cpuset.cpus", "0-1\n");
+	tl_put(ct_dir(111), "ns/cpuset.cpus", "0-1\n");
 	assert_int_equal(cg_ct_open(h, 111, &ct), CG_OK);
 	struct wlog w = wlog_open(111);
 	wlog_take(&w);
@@ -901,19 +867,19 @@ static void test_write_cpuset_order(void **state)
 	/* widen 0-1 -> 0-3: parent first, then the child */
 	assert_int_equal(cg_set_cpuset_str(ct, "0-3"), CG_OK);
 	assert_string_equal(wlog_take(&w), "cpuset.cpus,ns/cpuset.cpus");
-	assert_string_equal(get(ct_dir(111), "cpuset.cpus"), "0-3");
-	assert_string_equal(get(ct_dir(111), "ns/cpuset.cpus"), "0-3");
+	assert_string_equal(tl_cat(ct_dir(111), "cpuset.cpus"), "0-3");
+	assert_string_equal(tl_cat(ct_dir(111), "ns/cpuset.cpus"), "0-3");
 
 	/* narrow 0-3 -> 2: child first, then the parent */
 	assert_int_equal(cg_set_cpuset_str(ct, "2"), CG_OK);
 	assert_string_equal(wlog_take(&w), "ns/cpuset.cpus,cpuset.cpus");
-	assert_string_equal(get(ct_dir(111), "cpuset.cpus"), "2");
+	assert_string_equal(tl_cat(ct_dir(111), "cpuset.cpus"), "2");
 
 	/* move 2 -> 5-6 (neither): parent gets the union, child the new, parent the new */
 	assert_int_equal(cg_set_cpuset_str(ct, "6,5"), CG_OK);
 	assert_string_equal(wlog_take(&w), "cpuset.cpus,ns/cpuset.cpus,cpuset.cpus");
-	assert_string_equal(get(ct_dir(111), "cpuset.cpus"), "5-6");
-	assert_string_equal(get(ct_dir(111), "ns/cpuset.cpus"), "5-6");
+	assert_string_equal(tl_cat(ct_dir(111), "cpuset.cpus"), "5-6");
+	assert_string_equal(tl_cat(ct_dir(111), "ns/cpuset.cpus"), "5-6");
 
 	/* no change: no write */
 	assert_int_equal(cg_set_cpuset_str(ct, "5-6"), CG_OK);
@@ -928,7 +894,7 @@ static void test_write_cpuset_order(void **state)
 	}
 	alt.state = CG_KNOWN;
 	assert_int_equal(cg_set_cpuset(ct, &alt), CG_OK);
-	assert_int_equal(strlen(get(ct_dir(111), "ns/cpuset.cpus")) > 8000, 1);
+	assert_int_equal(strlen(tl_cat(ct_dir(111), "ns/cpuset.cpus")) > 8000, 1);
 	assert_int_equal(cg_set_cpuset_str(ct, "5-6"), CG_OK);
 	wlog_take(&w);
 
@@ -939,7 +905,7 @@ static void test_write_cpuset_order(void **state)
 	wlog_take(&w);
 	assert_int_equal(cg_set_cpuset_str(ct, "7"), CG_OK);
 	assert_string_equal(wlog_take(&w), "cpuset.cpus");
-	put(ct_dir(111), "ns/cpuset.cpus", "7\n");
+	tl_put(ct_dir(111), "ns/cpuset.cpus", "7\n");
 	wlog_take(&w);
 
 	assert_int_equal(cg_set_cpuset_str(ct, ""), CG_EINVAL);
@@ -965,7 +931,7 @@ static void test_write_cpuset_order(void **state)
 static void test_write_memory_rules(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ct *ct;
 	char v[64];
 	make_full_ct(112);
@@ -980,31 +946,31 @@ static void test_write_memory_rules(void **state)
 	assert_true(cg_pve_memory_high(65536 * MiB) == (65536 - 128) * MiB);
 
 	/* grow 1 GiB -> 2 GiB: max, then high */
-	put(ct_dir(112), "memory.current", "943718400\n"); /* 900 MiB used */
+	tl_put(ct_dir(112), "memory.current", "943718400\n"); /* 900 MiB used */
 	wlog_take(&w);
 	assert_int_equal(cg_set_memory(ct, 2048 * MiB, CG_MEM_HEADROOM_DEFAULT), CG_OK);
 	assert_string_equal(wlog_take(&w), "memory.max,memory.high");
 	snprintf(v, sizeof v, "%llu", 2048 * MiB);
-	assert_string_equal(get(ct_dir(112), "memory.max"), v);
+	assert_string_equal(tl_cat(ct_dir(112), "memory.max"), v);
 	snprintf(v, sizeof v, "%llu", 2048ull * 1024 * 1016);
-	assert_string_equal(get(ct_dir(112), "memory.high"), v);
+	assert_string_equal(tl_cat(ct_dir(112), "memory.high"), v);
 
 	/* shrink below usage + headroom: refused before any write, says why */
 	assert_int_equal(cg_set_memory(ct, 512 * MiB, CG_MEM_HEADROOM_DEFAULT), CG_EUNSAFE);
 	assert_string_equal(wlog_take(&w), "");
 	snprintf(v, sizeof v, "%llu", 2048 * MiB);
-	assert_string_equal(get(ct_dir(112), "memory.max"), v);
+	assert_string_equal(tl_cat(ct_dir(112), "memory.max"), v);
 	/* boundary: exactly usage + headroom is allowed, one page less is not */
 	assert_int_equal(cg_set_memory(ct, 900 * MiB + 64 * MiB - 4096, 64 * MiB), CG_EUNSAFE);
 	assert_int_equal(cg_set_memory(ct, 964 * MiB, 64 * MiB), CG_OK);
 	/* shrink: high first, then max */
 	assert_string_equal(wlog_take(&w), "memory.high,memory.max");
 	snprintf(v, sizeof v, "%llu", 964 * MiB);
-	assert_string_equal(get(ct_dir(112), "memory.max"), v);
+	assert_string_equal(tl_cat(ct_dir(112), "memory.max"), v);
 
 	/* from "max" (no limit) any number is a shrink */
-	put(ct_dir(112), "memory.max", "max\n");
-	put(ct_dir(112), "memory.current", "10485760\n");
+	tl_put(ct_dir(112), "memory.max", "max\n");
+	tl_put(ct_dir(112), "memory.current", "10485760\n");
 	wlog_take(&w);
 	assert_int_equal(cg_set_memory(ct, 256 * MiB, 0), CG_OK);
 	assert_string_equal(wlog_take(&w), "memory.high,memory.max");
@@ -1012,7 +978,7 @@ static void test_write_memory_rules(void **state)
 	/* page alignment: what is written is what the kernel would print back */
 	assert_int_equal(cg_set_memory(ct, 256 * MiB + 123, 0), CG_OK);
 	snprintf(v, sizeof v, "%llu", 256 * MiB);
-	assert_string_equal(get(ct_dir(112), "memory.max"), v);
+	assert_string_equal(tl_cat(ct_dir(112), "memory.max"), v);
 
 	/* a huge headroom saturates instead of wrapping around */
 	assert_int_equal(cg_set_memory(ct, 128 * MiB, UINT64_MAX), CG_EUNSAFE);
@@ -1020,7 +986,7 @@ static void test_write_memory_rules(void **state)
 	assert_int_equal(cg_set_memory(ct, UINT64_MAX, 0), CG_EINVAL);
 
 	/* unreadable memory.current: no guessing, no write */
-	put(ct_dir(112), "memory.current", "lots\n");
+	tl_put(ct_dir(112), "memory.current", "lots\n");
 	wlog_take(&w);
 	assert_int_equal(cg_set_memory(ct, 64 * MiB, 0), CG_EPARSE);
 	assert_string_equal(wlog_take(&w), "");
@@ -1028,17 +994,17 @@ static void test_write_memory_rules(void **state)
 	/* memory.high alone and swap */
 	assert_int_equal(cg_set_memory_high(ct, 200 * MiB), CG_OK);
 	snprintf(v, sizeof v, "%llu", 200 * MiB);
-	assert_string_equal(get(ct_dir(112), "memory.high"), v);
+	assert_string_equal(tl_cat(ct_dir(112), "memory.high"), v);
 	assert_int_equal(cg_set_memory_high(ct, UINT64_MAX), CG_OK);
-	assert_string_equal(get(ct_dir(112), "memory.high"), "max");
+	assert_string_equal(tl_cat(ct_dir(112), "memory.high"), "max");
 	assert_int_equal(cg_set_memory_high(ct, 1), CG_EINVAL);
 	assert_int_equal(cg_set_swap(ct, 512 * MiB), CG_OK);
 	snprintf(v, sizeof v, "%llu", 512 * MiB);
-	assert_string_equal(get(ct_dir(112), "memory.swap.max"), v);
+	assert_string_equal(tl_cat(ct_dir(112), "memory.swap.max"), v);
 	assert_int_equal(cg_set_swap(ct, 0), CG_OK);
-	assert_string_equal(get(ct_dir(112), "memory.swap.max"), "0");
+	assert_string_equal(tl_cat(ct_dir(112), "memory.swap.max"), "0");
 	assert_int_equal(cg_set_swap(ct, UINT64_MAX), CG_OK);
-	assert_string_equal(get(ct_dir(112), "memory.swap.max"), "max");
+	assert_string_equal(tl_cat(ct_dir(112), "memory.swap.max"), "max");
 	wlog_close(&w);
 	cg_ct_close(ct);
 	cg_hier_close(h);
@@ -1047,7 +1013,7 @@ static void test_write_memory_rules(void **state)
 static void test_events_fake(void **state)
 {
 	(void)state;
-	cg_hier *h = fake_hier();
+	cg_hier *h = tl_cg_hier(tmp_root);
 	cg_ct *ct;
 	int fd, fd2;
 	uint64_t w = 0, s = 0;
@@ -1058,7 +1024,7 @@ static void test_events_fake(void **state)
 	assert_int_equal(cg_mem_events_watch(ct, &fd2), CG_OK);
 	assert_int_equal(fd, fd2); /* one watch per handle */
 	struct cg_mem_events e;
-	put(ct_dir(113), "memory.events", "low 0\nhigh 6\nmax 1\noom 0\noom_kill 2\n");
+	tl_put(ct_dir(113), "memory.events", "low 0\nhigh 6\nmax 1\noom 0\noom_kill 2\n");
 	assert_int_equal(cg_mem_events_ack(ct, &e), CG_OK);
 	assert_true(e.high.v == 6 && e.oom_kill.v == 2);
 

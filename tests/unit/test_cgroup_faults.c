@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "cgroup.h"
+#include "testlib.h"
 
 static char root[256];
 
@@ -71,15 +72,9 @@ static void put_dir(uint32_t id, const char *name)
 
 static char *get(uint32_t id, const char *name)
 {
-	static char buf[4096];
-	char p[PATH_MAX];
-	ct_path(p, sizeof p, id, name);
-	FILE *f = fopen(p, "r");
-	assert_non_null(f);
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	char dir[PATH_MAX];
+	ct_path(dir, sizeof dir, id, NULL);
+	return tl_cat(dir, name);
 }
 
 static int open_fds(void)
@@ -93,78 +88,42 @@ static int open_fds(void)
 	return n;
 }
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[PATH_MAX];
-		snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof root, "/tmp/lxcscale-test-cgroup-faults-XXXXXX");
-	if (!mkdtemp(root))
+	if (tl_cg_tree(root, sizeof root, "cgroup-faults") != 0)
 		return -1;
-	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/lxc", root);
-	mkdir(p, 0755);
-	for (uint32_t id = 101; id <= 103; id++) {
-		ct_path(p, sizeof p, id, NULL);
-		mkdir(p, 0755);
-		ct_path(p, sizeof p, id, "ns");
-		mkdir(p, 0755);
-	}
+	for (uint32_t id = 101; id <= 103; id++)
+		tl_cg_ct(root, id, NULL, 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	rm_tree(root);
+	tl_rm_rf(root);
 	return 0;
-}
-
-static cg_hier *hier(void)
-{
-	struct cg_config cfg = { .mount = root };
-	cg_hier *h = NULL;
-	assert_int_equal(cg_hier_open(&cfg, &h), CG_OK);
-	return h;
 }
 
 /* A container whose files are all good except the ones the test breaks afterwards. */
 static void good_ct(uint32_t id)
 {
-	put(id, "cpu.stat", "usage_usec 1000\nuser_usec 600\nsystem_usec 400\n");
-	put(id, "cpu.max", "200000 100000\n");
-	put(id, "memory.current", "104857600\n");
-	put(id, "memory.max", "536870912\n");
-	put(id, "memory.high", "532676608\n");
-	put(id, "memory.stat", "anon 1000\nfile 2000\n");
-	put(id, "memory.events", "low 0\nhigh 1\nmax 2\noom 0\noom_kill 0\noom_group_kill 0\n");
-	put(id, "pids.current", "7\n");
-	put(id, "io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n");
-	put(id, "cpu.pressure", "some avg10=1.00 avg60=0.50 avg300=0.10 total=1234\n"
-				"full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
-	put(id, "memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=5\n"
-				   "full avg10=0.00 avg60=0.00 avg300=0.00 total=1\n");
+	static const struct tl_cg_file good[] = {
+		{ "cpu.stat", "usage_usec 1000\nuser_usec 600\nsystem_usec 400\n" },
+		{ "cpu.max", "200000 100000\n" },
+		{ "memory.current", "104857600\n" },
+		{ "memory.max", "536870912\n" },
+		{ "memory.high", "532676608\n" },
+		{ "memory.stat", "anon 1000\nfile 2000\n" },
+		{ "memory.events", "low 0\nhigh 1\nmax 2\noom 0\noom_kill 0\noom_group_kill 0\n" },
+		{ "pids.current", "7\n" },
+		{ "io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n" },
+		{ "cpu.pressure", "some avg10=1.00 avg60=0.50 avg300=0.10 total=1234\n"
+				  "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n" },
+		{ "memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=5\n"
+				     "full avg10=0.00 avg60=0.00 avg300=0.00 total=1\n" },
+	};
+	tl_cg_ct(root, id, good, sizeof good / sizeof good[0]);
 }
 
 /* EIO on some files: those values are unknown, every other value is read, the sample
@@ -176,7 +135,7 @@ static void test_eio_marks_unknown_and_carries_on(void **state)
 	put_eio(101, "memory.stat");
 	put_eio(101, "cpu.pressure");
 	put_eio(101, "memory.events");
-	cg_hier *h = hier();
+	cg_hier *h = tl_cg_hier(root);
 	cg_ct *ct;
 	assert_int_equal(cg_ct_open(h, 101, &ct), CG_OK);
 	struct cg_sample s;
@@ -226,7 +185,7 @@ static void test_every_file_eio(void **state)
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		put_eio(102, names[i]);
-	cg_hier *h = hier();
+	cg_hier *h = tl_cg_hier(root);
 	cg_ct *ct;
 	assert_int_equal(cg_ct_open(h, 102, &ct), CG_OK);
 	struct cg_sample s;
@@ -275,7 +234,7 @@ static void test_garbage_contents(void **state)
 	put(103, "memory.swap.current", line);
 	free(line);
 
-	cg_hier *h = hier();
+	cg_hier *h = tl_cg_hier(root);
 	cg_ct *ct;
 	assert_int_equal(cg_ct_open(h, 103, &ct), CG_OK);
 	struct cg_sample s;
@@ -326,7 +285,7 @@ static void test_no_fd_leak_on_errors(void **state)
 	good_ct(101);
 	put_eio(101, "memory.stat");
 	put_dir(101, "memory.swap.max");
-	cg_hier *h = hier();
+	cg_hier *h = tl_cg_hier(root);
 	int before = open_fds();
 	for (int i = 0; i < 1000; i++) {
 		cg_ct *ct;

@@ -1267,7 +1267,7 @@ static void test_replay_input_from_recording(void **state)
 	scenario_free(&s);
 }
 
-/* A reference-system lxc_metrics.json becomes one trace per container on its interval. */
+/* The reference system's lxc_metrics.json becomes one trace per container on its interval. */
 static void test_replay_input_from_metrics(void **state)
 {
 	(void)state;

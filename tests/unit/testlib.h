@@ -2,13 +2,18 @@
  * testlib.h — the fixture pieces several unit tests share: a temporary folder and its
  * removal, small whole-file reads and writes, the helper programs built next to the test
  * binary ($BUILD/tests/tools/...), the stand-in `pct` environment with a cgroup tree of
- * plain files, and a python3 http.server on loopback.
+ * plain files, a fake cgroup mount with its containers, a configuration from key/value
+ * pairs, a daemon on its own event loop, and a python3 http.server on loopback.
  *
  * Header-only on purpose: the Makefile builds each tests/unit/test_*.c as one translation
  * unit linked with the libraries, so shared test code lives here as static inline functions
  * (inline: no warning for the ones a test does not use). Include it after <cmocka.h>;
  * helpers that cannot go on without their file assert, the set-up helpers return -1 so a
  * cmocka setup can fail cleanly. Every name starts with tl_.
+ *
+ * The parts that need a library's types are compiled only when the test included that
+ * library's header first (cgroup.h, config/config.h, daemon/daemon.h), so a test of the
+ * base helpers does not depend on the daemon's headers.
  */
 #ifndef LXCSCALE_TESTLIB_H
 #define LXCSCALE_TESTLIB_H
@@ -18,6 +23,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +105,21 @@ static inline char *tl_get(const char *dir, const char *name)
 	size_t n = strlen(buf);
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
+	return buf;
+}
+
+/* DIR/NAME as a whole (up to 64 KiB), for a file the test made: one that cannot be opened
+ * fails the test. Its own static buffer, overwritten by the next call. */
+static inline char *tl_cat(const char *dir, const char *name)
+{
+	static char buf[65536];
+	char path[512];
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path));
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
 	return buf;
 }
 
@@ -192,6 +213,109 @@ static inline int tl_fake_host(const char *dir, char *cg, size_t cg_len, char *p
 	tl_put(lxc, "cpuset.cpus.effective", text);
 	return 0;
 }
+
+/* ---- a fake cgroup mount ----------------------------------------------------------------- */
+
+/* One file of a fake container: its path below lxc/<id>/ and its content. */
+struct tl_cg_file {
+	const char *name;
+	const char *text;
+};
+
+/* Makes /tmp/lxcscale-test-WHAT-XXXXXX into ROOT with an empty ROOT/lxc: the shape of a
+ * Proxmox host's cgroup2 mount, for the cgroup library ({ .mount = ROOT }) or the daemon
+ * (cgroup.mount). 0, or -1. Remove it with tl_rm_rf(ROOT). */
+static inline int tl_cg_tree(char *root, size_t len, const char *what)
+{
+	char lxc[PATH_MAX];
+	if (tl_tempdir(root, len, what) != 0)
+		return -1;
+	if ((size_t)snprintf(lxc, sizeof(lxc), "%s/lxc", root) >= sizeof(lxc))
+		return -1;
+	return mkdir(lxc, 0755);
+}
+
+/* Container ID below the fake mount ROOT: ROOT/lxc/ID and its ns/ (made if missing) with
+ * the N files of FILES written into it (files may be NULL when N is 0). */
+static inline void tl_cg_ct(const char *root, uint32_t id, const struct tl_cg_file *files, size_t n)
+{
+	char dir[PATH_MAX], ns[PATH_MAX + 4];
+	assert_true((size_t)snprintf(dir, sizeof(dir), "%s/lxc/%u", root, id) < sizeof(dir));
+	snprintf(ns, sizeof(ns), "%s/ns", dir);
+	assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+	assert_true(mkdir(ns, 0755) == 0 || errno == EEXIST);
+	for (size_t i = 0; i < n; i++)
+		tl_put(dir, files[i].name, files[i].text);
+}
+
+#ifdef LXCSCALE_CGROUP_H
+/* The cgroup library's view of the fake mount ROOT. */
+static inline cg_hier *tl_cg_hier(const char *root)
+{
+	struct cg_config cfg = { .mount = root };
+	cg_hier *h = NULL;
+	assert_int_equal(cg_hier_open(&cfg, &h), CG_OK);
+	return h;
+}
+#endif
+
+/* ---- a configuration from key/value pairs ------------------------------------------------ */
+
+#ifdef LXCSCALE_CONFIG_H
+/* A configuration with the "key", "value" pairs of BASE and then of MORE set on the
+ * defaults (each list NULL-terminated, or NULL; a later pair wins), finalized. A key or a
+ * value the schema refuses fails the test, with the schema's diagnostics on stderr. */
+static inline struct lxcscale_config *tl_config_kv(const char *const *base, const char *const *more)
+{
+	struct lxcscale_config *c = config_new();
+	assert_non_null(c);
+	struct config_diag d;
+	memset(&d, 0, sizeof(d));
+	const char *const *lists[2] = { base, more };
+	for (int i = 0; i < 2; i++)
+		for (const char *const *kv = lists[i]; kv && kv[0]; kv += 2)
+			assert_int_equal(config_set(c, kv[0], kv[1], "t", &d), 0);
+	if (config_finalize(c, &d) != 0) {
+		config_diag_print(&d, stderr);
+		fail();
+	}
+	return c;
+}
+#endif
+
+/* ---- a daemon on its own event loop ------------------------------------------------------ */
+
+#ifdef LXCSCALE_DAEMON_H
+/* What a daemon test holds: the configuration the daemon started with, its loop, itself. */
+struct tl_daemon {
+	struct lxcscale_config *cfg;
+	struct loop *loop;
+	struct daemon *d;
+};
+
+/* Starts a daemon on CFG (the fixture owns it from now on) with OPTS, on a new loop. A
+ * daemon_new failure fails the test with daemon_new's message. */
+static inline void tl_daemon_start(struct tl_daemon *t, struct lxcscale_config *cfg,
+                                   const struct daemon_opts *opts)
+{
+	char err[512];
+	t->cfg = cfg;
+	t->loop = loop_new();
+	assert_non_null(t->loop);
+	t->d = daemon_new(cfg, t->loop, opts, err, sizeof(err));
+	if (!t->d)
+		fail_msg("daemon_new: %s", err);
+}
+
+/* Stops the daemon, then frees its loop and its configuration, in that order. */
+static inline void tl_daemon_stop(struct tl_daemon *t)
+{
+	daemon_free(t->d);
+	loop_free(t->loop);
+	config_free(t->cfg);
+	memset(t, 0, sizeof(*t));
+}
+#endif
 
 /* ---- a python3 http.server on loopback --------------------------------------------------- */
 

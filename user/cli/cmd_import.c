@@ -1,5 +1,5 @@
 /*
- * cli/cmd_import.c — `lxcscale import-metrics FILE`: seed the model from a reference-system
+ * cli/cmd_import.c — `lxcscale import-metrics FILE`: seed the model from the reference system's
  * metrics history (/var/log/lxc_metrics.json of LXC AutoScale ML).
  *
  * The file's records become feature vectors exactly as live samples do (compat/metrics_import.h),

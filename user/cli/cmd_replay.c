@@ -6,7 +6,7 @@
  *   common: [--config FILE] [--policy lxcscale|reference|both] [--decisions FILE] [--quiet]
  *           [--per-scenario] [--jobs N]
  *
- * FILE is a recording (lxcscaled --record) or a reference-system lxc_metrics.json; either
+ * FILE is a recording (lxcscaled --record) or the reference system's lxc_metrics.json; either
  * becomes one demand trace per container (sim/replay_input.h). --scenario runs the generated
  * labelled scenarios and, with "all", the NAB series from the shared data directory.
  * Every trace is run through each selected policy (sim/replay.h); decisions are printed one

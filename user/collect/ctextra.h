@@ -1,6 +1,7 @@
 /*
  * collect/ctextra.h — what a container's cgroup does not tell: network traffic and its root
- * filesystem, read from the host side (no `pct exec`, reference-system.md §8.2).
+ * filesystem, read from the host side (no `pct exec`, unlike the reference:
+ * docs/reference-compat.md, "Collection").
  *
  * Network: Proxmox names a container's host-side veth peers `veth<vmid>i<n>`. They are
  * found through one index of /sys/class/net shared by all containers (struct

@@ -1,12 +1,12 @@
 /*
  * compat/metrics_file.h — the reference system's metrics history, `/var/log/lxc_metrics.json`.
  *
- * Format (reference-system.md §3.3), kept exactly so the reference's tools still read it:
- * a JSON array, one element per collection cycle; each element an object whose keys are the
- * container ids as strings plus "summary"; 4-space indent, sorted keys (as Python's
- * json.dump(indent=4, sort_keys=True)); floats as Python prints them (shortest repr, always
- * with a "." or an exponent); timestamps naive local ISO with microseconds. The file keeps
- * its last cycles: between max_entries and max_entries + slack of them (below).
+ * Format (docs/reference-compat.md, "The metrics file"), kept exactly so the reference's tools
+ * still read it: a JSON array, one element per collection cycle; each element an object whose
+ * keys are the container ids as strings plus "summary"; 4-space indent, sorted keys (as Python's
+ * json.dump(indent=4, sort_keys=True)); floats as Python prints them (shortest repr, always with
+ * a "." or an exponent); timestamps naive local ISO with microseconds. The file keeps its last
+ * cycles: between max_entries and max_entries + slack of them (below).
  *
  * The history lives on disk, not in memory (compat/metrics_file_append.c): the writer keeps only
  * the byte offset of each cycle in the file (8 bytes a cycle; the loader rebuilds them at

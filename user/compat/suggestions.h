@@ -3,7 +3,7 @@
  *
  * The reference documented `/var/log/lxc_autoscale_suggestions.json` with the fields
  * timestamp, container_id, cpu_action, cpu_amount, ram_action, ram_amount, confidence and
- * reason, but never wrote it (reference-system.md §4.5). We write those fields with those
+ * reason, but never wrote it (docs/reference-compat.md). We write those fields with those
  * meanings (actions "increase"/"decrease"/"none"/"set", amounts as the size of the change:
  * cores and MiB) and add ours: seq, detail, cpu_from/cpu_to, ram_from_mb/ram_to_mb,
  * urgency, priority, anomaly, anomaly_score, top_features, signals and dry_run. Timestamps

@@ -1,15 +1,15 @@
 /*
  * decide/policy.h — from one container's signals to a decision (types/decision.h).
  *
- * The base is the reference rule in its latest form (reference-system.md §4.5): CPU % and
- * RAM % of the *current allocation* against up/down thresholds, a fixed step, min/max
- * clamps, `ignore_lxc`, a `min_confidence` gate, an unknown allocation skipped, and no
+ * The base is the reference rule in its latest form (docs/reference-compat.md, "The decision
+ * rule"): CPU % and RAM % of the *current allocation* against up/down thresholds, a fixed step,
+ * min/max clamps, `ignore_lxc`, a `min_confidence` gate, an unknown allocation skipped, and no
  * decision whose target equals the current value. Around it, what the reference never did:
  *
  *  - pressure: memory PSI `some`, or CPU throttling by the container's own cpu.max, asks
  *    for more even below the threshold; CPU `some`/`full` stalls count only while the
  *    container uses its allocation (a cgroup's CPU stalls include time lost to neighbours,
- *    which more quota would not give back: kernel notes, fact 10);
+ *    which more quota would not give back: docs/kernel-interfaces.md, PSI);
  *  - an OOM kill asks for more memory at once, with a bigger step and no cooldown;
  *  - an anomaly together with pressure raises urgency the same way;
  *  - asymmetric control (Senpai/Autopilot priors): up after `cooldown_up`, down only after

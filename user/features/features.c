@@ -105,7 +105,8 @@ bool features_row_from_raw(const struct feat_raw *p, const struct feat_raw *c, s
 	const double dt_s = (double)(c->mono_ms - p->mono_ms) / 1000.0;
 	double d, d2;
 
-	/* CPU % of the allowed CPUs: Δusage / (Δt · cores), clamped to 0..100 (§3.2, §5.5). */
+	/* CPU % of the allowed CPUs: Δusage / (Δt · cores), clamped to 0..100
+	 * (docs/kernel-interfaces.md, "CPU files"). */
 	if (counter_delta(p, c, RAW_BIT(RAW_CPU_USAGE), p->cpu_usage_usec, c->cpu_usage_usec, &d) &&
 	    (c->known & RAW_BIT(RAW_CPU_CORES)) && c->cpu_cores > 0) {
 		double pct = d / (dt_s * 1e6 * c->cpu_cores) * 100.0;

@@ -14,15 +14,15 @@
  *        ▼
  *   vector (the reference system's 26 features in its alphabetical order, then ours)
  *
- * The reference definitions (reference-system.md §4.3) are kept exactly: a rolling window of
- * W rows with min_periods 1, sample std (ddof 1, a single value gives 0), rolling max/min,
- * per-process ratios with division by zero giving 0, `time_diff` in seconds since the
+ * The reference definitions (docs/reference-compat.md, "Features") are kept exactly: a rolling
+ * window of W rows with min_periods 1, sample std (ddof 1, a single value gives 0), rolling
+ * max/min, per-process ratios with division by zero giving 0, `time_diff` in seconds since the
  * container's previous row (0 for the first). Two deliberate differences, both from the
- * reference's own "lessons" (§8.5): the trend is the least-squares slope of the rolling-mean
- * series over the newest history_length rows (the reference fitted the container's whole
- * lifetime; once the history is full, the window slides by whole buckets of
- * ceil(history_length / 16) rows, see features/features.c), and I/O and network are rates per second
- * rather than counters since boot.
+ * reference's own defects (docs/reference-compat.md): the trend is the least-squares slope of the
+ * rolling-mean series over the newest history_length rows (the reference fitted the container's
+ * whole lifetime; once the history is full, the window slides by whole buckets of
+ * ceil(history_length / 16) rows, see features/features.c), and I/O and network are rates per
+ * second rather than counters since boot.
  *
  * Every value carries a known bit. A column whose input could not be read (a missing file, a
  * counter that went backwards, the first sample of a rate) is unknown, never 0; a feature is

@@ -80,8 +80,9 @@ int replay_config_reference(struct replay_config *c, const struct lxcscale_confi
 	memset(c, 0, sizeof *c);
 	c->policy = REPLAY_REFERENCE;
 	policy_params_from_config(cfg, &cfg->scaling, 0, &c->params);
-	/* the latest rule of §4.5, nothing more: every cycle may step, no signal but the
-	 * thresholds, the anomaly is only logged, a scale-up is one step */
+	/* the reference's latest rule (docs/reference-compat.md), nothing more: every cycle
+	 * may step, no signal but the thresholds, the anomaly is only logged, a scale-up is
+	 * one step */
 	c->params.smoothing_factor = 1;
 	c->params.cooldown_up_s = 0;
 	c->params.cooldown_down_s = 0;
@@ -93,7 +94,7 @@ int replay_config_reference(struct replay_config *c, const struct lxcscale_confi
 	c->params.target_cpu_pct = 0;
 	c->sample_ms = 60000;  /* lxc_monitor check_interval */
 	c->cycle_ms = (int64_t)cfg->interval_seconds * 1000; /* its model loop: 600 s by default */
-	c->lag_ms = 2000;      /* POST → pct set hot-plug (A.6: about 0.5–2 s) */
+	c->lag_ms = 2000;      /* POST → pct set hot-plug: about 0.5–2 s (docs/reference-compat.md) */
 	c->history = (unsigned)cfg->history_length;
 	c->window = (unsigned)cfg->spike_detection.rolling_window;
 	c->select.n = FEAT_REFERENCE_COUNT;

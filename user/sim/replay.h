@@ -8,11 +8,12 @@
  * every 600 s for the reference) the daemon's policy module decides. A decision's new limits
  * reach the container model after the policy's lag. The scorecard sees every step.
  *
- * Both policies go through the same modules (features/features.c, iforest, decide/policy.c). The reference
- * is decide/policy.c configured as the reference's latest rule (§4.5): no smoothing, no cooldowns,
- * no pressure or OOM signals, the anomaly only logged (not acted on), its model retrained
- * from scratch on every cycle over the reference's 26 features (contamination 0.05, 100
- * trees, max_samples 64, random_state 42) on at most 1000 samples per container.
+ * Both policies go through the same modules (features/features.c, iforest, decide/policy.c). The
+ * reference is decide/policy.c configured as the reference's latest rule
+ * (docs/reference-compat.md): no smoothing, no cooldowns, no pressure or OOM signals, the anomaly
+ * only logged (not acted on), its model retrained from scratch on every cycle over the
+ * reference's 26 features (contamination 0.05, 100 trees, max_samples 64, random_state 42) on at
+ * most 1000 samples per container.
  * lxcscale is decide/policy.c with the configuration's values and the daemon's model module
  * (score/model.c: host-wide + per-container streaming forests), scoring every sample and training
  * on one sample per second as the daemon does; its rebuilds run in line

@@ -25,7 +25,7 @@
 #define REPLAY_INPUT_MAX_CONTAINERS 4096
 #define REPLAY_INPUT_MAX_STEPS 20000000 /* per container */
 
-/* Load FILE (a recording, or a reference-system lxc_metrics.json) as one trace per
+/* Load FILE (a recording, or the reference system's lxc_metrics.json) as one trace per
  * container, sorted by vmid. cores/memory_mb: the allocation assumed when the file does
  * not say (lxc_metrics.json never does). Returns 0 with *out (malloc'ed; scenario_free each,
  * then free) and *n; or -1 with a message. A recording cut short (no end marker) is
