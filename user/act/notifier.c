@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "base/libcurl.h"
+#include "base/worker.h"
 
 struct event {
 	enum notify_kind kind;
@@ -34,10 +35,9 @@ struct chan_state {
 struct notifier {
 	struct notify_settings s;
 	bool enabled[NOTIFY__COUNT];
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv, idle_cv;
-	bool stop, busy;
+	struct worker w;             /* its lock guards the queue, the channel states and stats */
+	pthread_cond_t idle_cv;      /* on w.mu: the queue ran empty (notify_flush) */
+	bool busy;
 	struct event *q;
 	size_t head, count;
 	struct chan_state ch[NOTIFY__COUNT];
@@ -176,18 +176,18 @@ static void deliver(struct notifier *n, const struct event *e)
 	for (int ch = 0; ch < NOTIFY__COUNT; ch++) {
 		if (!n->enabled[ch])
 			continue;
-		pthread_mutex_lock(&n->mu);
+		worker_lock(&n->w);
 		struct chan_state *cs = &n->ch[ch];
 		bool skip = cs->pause_left > 0;
 		if (skip) {
 			cs->pause_left--;
 			n->st.paused[ch]++;
 		}
-		pthread_mutex_unlock(&n->mu);
+		worker_unlock(&n->w);
 		if (skip)
 			continue;
 		bool ok = post(n, (enum notify_channel)ch, e);
-		pthread_mutex_lock(&n->mu);
+		worker_lock(&n->w);
 		if (ok) {
 			n->st.sent[ch]++;
 			cs->consecutive_failures = 0;
@@ -198,34 +198,33 @@ static void deliver(struct notifier *n, const struct event *e)
 				cs->consecutive_failures = 0;
 			}
 		}
-		pthread_mutex_unlock(&n->mu);
+		worker_unlock(&n->w);
 	}
 }
 
-static void *worker(void *arg)
+static void run(void *arg)
 {
 	struct notifier *n = arg;
-	pthread_mutex_lock(&n->mu);
+	worker_lock(&n->w);
 	for (;;) {
-		while (!n->stop && n->count == 0) {
+		while (!worker_stopping(&n->w) && n->count == 0) {
 			n->busy = false;
 			pthread_cond_broadcast(&n->idle_cv);
-			pthread_cond_wait(&n->cv, &n->mu);
+			worker_wait(&n->w, WORKER_FOREVER);
 		}
-		if (n->stop)
+		if (worker_stopping(&n->w))
 			break;
 		struct event e = n->q[n->head];
 		n->head = (n->head + 1) % n->s.queue_max;
 		n->count--;
 		n->busy = true;
-		pthread_mutex_unlock(&n->mu);
+		worker_unlock(&n->w);
 		deliver(n, &e);
-		pthread_mutex_lock(&n->mu);
+		worker_lock(&n->w);
 	}
 	n->busy = false;
 	pthread_cond_broadcast(&n->idle_cv);
-	pthread_mutex_unlock(&n->mu);
-	return NULL;
+	worker_unlock(&n->w);
 }
 
 int notify_start(const struct notify_settings *s, struct notifier **out)
@@ -248,8 +247,6 @@ int notify_start(const struct notify_settings *s, struct notifier **out)
 	n->enabled[NOTIFY_KUMA] = s->kuma_push_url[0] != '\0';
 	if (n->enabled[NOTIFY_WEBHOOK] || n->enabled[NOTIFY_GOTIFY] || n->enabled[NOTIFY_KUMA])
 		(void)curl_api(); /* loaded (and initialised) before our thread uses it */
-	pthread_mutex_init(&n->mu, NULL);
-	pthread_cond_init(&n->cv, NULL);
 	/* notify_flush waits a bounded time: on the monotonic clock, so a clock set back
 	 * during shutdown cannot stretch the wait */
 	pthread_condattr_t ca;
@@ -257,14 +254,12 @@ int notify_start(const struct notify_settings *s, struct notifier **out)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&n->idle_cv, &ca);
 	pthread_condattr_destroy(&ca);
-	int rc = pthread_create(&n->thread, NULL, worker, n);
-	if (rc) {
-		pthread_mutex_destroy(&n->mu);
-		pthread_cond_destroy(&n->cv);
+	int rc = worker_start(&n->w, run, n);
+	if (rc < 0) {
 		pthread_cond_destroy(&n->idle_cv);
 		free(n->q);
 		free(n);
-		return -rc;
+		return rc;
 	}
 	*out = n;
 	return 0;
@@ -274,13 +269,7 @@ void notify_stop(struct notifier *n)
 {
 	if (!n)
 		return;
-	pthread_mutex_lock(&n->mu);
-	n->stop = true;
-	pthread_cond_signal(&n->cv);
-	pthread_mutex_unlock(&n->mu);
-	pthread_join(n->thread, NULL);
-	pthread_mutex_destroy(&n->mu);
-	pthread_cond_destroy(&n->cv);
+	worker_stop(&n->w);
 	pthread_cond_destroy(&n->idle_cv);
 	explicit_bzero(n->s.gotify_token, sizeof(n->s.gotify_token));
 	free(n->q);
@@ -303,7 +292,7 @@ void notify_send(struct notifier *n, enum notify_kind kind, uint32_t vmid, const
 	va_start(ap, fmt);
 	vsnprintf(e.message, sizeof(e.message), fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&n->mu);
+	worker_lock(&n->w);
 	if (n->count == n->s.queue_max) { /* full: the oldest goes */
 		n->head = (n->head + 1) % n->s.queue_max;
 		n->count--;
@@ -311,8 +300,8 @@ void notify_send(struct notifier *n, enum notify_kind kind, uint32_t vmid, const
 	}
 	n->q[(n->head + n->count) % n->s.queue_max] = e;
 	n->count++;
-	pthread_cond_signal(&n->cv);
-	pthread_mutex_unlock(&n->mu);
+	worker_wake(&n->w);
+	worker_unlock(&n->w);
 }
 
 int notify_flush(struct notifier *n, int timeout_ms)
@@ -326,16 +315,16 @@ int notify_flush(struct notifier *n, int timeout_ms)
 		ts.tv_nsec -= 1000000000;
 	}
 	int rc = 0;
-	pthread_mutex_lock(&n->mu);
+	worker_lock(&n->w);
 	while ((n->count || n->busy) && rc == 0)
-		rc = pthread_cond_timedwait(&n->idle_cv, &n->mu, &ts);
-	pthread_mutex_unlock(&n->mu);
+		rc = pthread_cond_timedwait(&n->idle_cv, &n->w.mu, &ts);
+	worker_unlock(&n->w);
 	return rc ? -ETIMEDOUT : 0;
 }
 
 void notify_get_stats(struct notifier *n, struct notify_stats *out)
 {
-	pthread_mutex_lock(&n->mu);
+	worker_lock(&n->w);
 	*out = n->st;
-	pthread_mutex_unlock(&n->mu);
+	worker_unlock(&n->w);
 }

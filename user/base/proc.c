@@ -237,20 +237,10 @@ static void kill_group(pid_t pid, int sig)
 		kill(pid, sig);
 }
 
-enum proc_err proc_run(const char *const argv[], const struct proc_opts *opts,
-		       struct proc_result *res)
+/* opts (NULL: all defaults), with the default for every limit left at zero. */
+static struct proc_opts opts_or_defaults(const struct proc_opts *opts)
 {
 	struct proc_opts o = {0};
-	struct capture cout, cerr;
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
-	enum proc_err rc;
-	int spawn_errno = 0;
-
-	if (!res)
-		return PROC_EINVAL;
-	memset(res, 0, sizeof(*res));
-	res->exit_code = -1;
-	res->pid = -1;
 	if (opts)
 		o = *opts;
 	if (o.timeout_ms <= 0)
@@ -259,20 +249,25 @@ enum proc_err proc_run(const char *const argv[], const struct proc_opts *opts,
 		o.kill_grace_ms = PROC_DEFAULT_KILL_GRACE_MS;
 	if (o.max_capture == 0)
 		o.max_capture = PROC_DEFAULT_CAPTURE;
+	return o;
+}
 
-	if (capture_init(&cout, o.max_capture) < 0 || capture_init(&cerr, o.max_capture) < 0) {
-		free(cout.buf);
-		res->out = strdup("");
-		res->err = strdup("");
-		return PROC_ENOMEM;
-	}
-	res->out = cout.buf;
-	res->err = cerr.buf;
+/* The child being watched: what it wrote so far, how to wait for it, and the timeout. */
+struct child {
+	pid_t pid;
+	int pidfd;                   /* -1: none, the child is polled instead */
+	bool reaped;
+	int64_t deadline;            /* SIGTERM then */
+	int64_t kill_at;             /* when SIGKILL is due after SIGTERM; -1 none */
+	struct capture out, err;     /* fd -1 once the pipe is closed */
+};
 
-	if (!argv || !argv[0] || !argv[0][0])
-		return PROC_EINVAL;
-
-	int64_t start = now_ms();
+/* Pipes for stdout and stderr, then the child. PROC_OK with c->pid and the pipes' read ends
+ * (non-blocking) in c->out.fd and c->err.fd; otherwise no descriptor is left open. */
+static enum proc_err start_child(const char *const argv[], const struct proc_opts *o, struct child *c,
+				 struct proc_result *res, int64_t start)
+{
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		res->sys_errno = errno;
 		if (outp[0] >= 0) {
@@ -282,8 +277,8 @@ enum proc_err proc_run(const char *const argv[], const struct proc_opts *opts,
 		return PROC_ESPAWN;
 	}
 
-	pid_t pid;
-	rc = spawn_child(argv, &o, outp[1], errp[1], &pid, &spawn_errno);
+	int spawn_errno = 0;
+	enum proc_err rc = spawn_child(argv, o, outp[1], errp[1], &c->pid, &spawn_errno);
 	close(outp[1]);
 	close(errp[1]);
 	if (rc != PROC_OK) {
@@ -293,111 +288,168 @@ enum proc_err proc_run(const char *const argv[], const struct proc_opts *opts,
 		res->elapsed_ms = now_ms() - start;
 		return rc;
 	}
-	res->pid = pid;
-	cout.fd = outp[0];
-	cerr.fd = errp[0];
-	fcntl(cout.fd, F_SETFL, O_NONBLOCK);
-	fcntl(cerr.fd, F_SETFL, O_NONBLOCK);
+	res->pid = c->pid;
+	c->out.fd = outp[0];
+	c->err.fd = errp[0];
+	fcntl(c->out.fd, F_SETFL, O_NONBLOCK);
+	fcntl(c->err.fd, F_SETFL, O_NONBLOCK);
+	return PROC_OK;
+}
 
-	int pidfd = open_pidfd(pid);
-	bool reaped = false;
-	int64_t deadline = start + o.timeout_ms;
-	int64_t kill_at = -1; /* when SIGKILL is due after SIGTERM */
+/* SIGTERM to the group at the deadline, SIGKILL kill_grace_ms later. True when the watch
+ * is over: killed and reaped, whatever still holds the pipes is not ours. */
+static bool enforce_timeout(struct child *c, const struct proc_opts *o, struct proc_result *res,
+			    int64_t now)
+{
+	if (!res->timed_out && now >= c->deadline) {
+		res->timed_out = true;
+		kill_group(c->pid, SIGTERM);
+		c->kill_at = now + o->kill_grace_ms;
+	}
+	if (res->timed_out && c->kill_at >= 0 && now >= c->kill_at) {
+		kill_group(c->pid, SIGKILL);
+		c->kill_at = -1;
+		/* Whatever still holds the pipes is dead or not ours: stop reading. */
+		if (c->reaped)
+			return true;
+	}
+	return false;
+}
 
+/* Sleeps until output, the child's exit or the next deadline, and takes what came. False
+ * when the watch is over: nothing left to wait for, or poll() failed for good (the caller
+ * then kills and reaps). */
+static bool wait_and_read(struct child *c, struct proc_result *res, int64_t now)
+{
+	struct pollfd pfd[3];
+	int n = 0, i_out = -1, i_err = -1, i_pid = -1;
+	if (c->out.fd >= 0) {
+		pfd[n] = (struct pollfd){.fd = c->out.fd, .events = POLLIN};
+		i_out = n++;
+	}
+	if (c->err.fd >= 0) {
+		pfd[n] = (struct pollfd){.fd = c->err.fd, .events = POLLIN};
+		i_err = n++;
+	}
+	if (!c->reaped && c->pidfd >= 0) {
+		pfd[n] = (struct pollfd){.fd = c->pidfd, .events = POLLIN};
+		i_pid = n++;
+	}
+	int64_t wait_until = res->timed_out ? (c->kill_at >= 0 ? c->kill_at : now + 50) : c->deadline;
+	int64_t wait = wait_until - now;
+	if (wait < 0)
+		wait = 0;
+	/* Without a pidfd (or after all pipes closed) we poll the child every 20 ms. */
+	if ((c->pidfd < 0 || n == 0) && !c->reaped && wait > 20)
+		wait = 20;
+	if (n == 0) {
+		if (c->reaped)
+			return false;
+		struct timespec ts = {0, (long)wait * 1000000L};
+		nanosleep(&ts, NULL);
+		return true;
+	}
+	int pr = poll(pfd, (nfds_t)n, (int)wait);
+	if (pr < 0)
+		return errno == EINTR; /* cannot wait any more: fall through to kill + reap */
+	if (i_out >= 0 && (pfd[i_out].revents & (POLLIN | POLLHUP | POLLERR)))
+		capture_read(&c->out);
+	if (i_err >= 0 && (pfd[i_err].revents & (POLLIN | POLLHUP | POLLERR)))
+		capture_read(&c->err);
+	if (i_pid >= 0 && (pfd[i_pid].revents & POLLIN))
+		c->reaped = try_reap(c->pid, res);
+	return true;
+}
+
+/* Reads both pipes until the child has exited and closed them, or the timeout ends it. */
+static void watch_child(struct child *c, const struct proc_opts *o, struct proc_result *res)
+{
 	for (;;) {
-		if (!reaped && (pidfd < 0 || cout.fd < 0 || cerr.fd < 0))
-			reaped = try_reap(pid, res);
-		if (reaped && cout.fd < 0 && cerr.fd < 0)
+		if (!c->reaped && (c->pidfd < 0 || c->out.fd < 0 || c->err.fd < 0))
+			c->reaped = try_reap(c->pid, res);
+		if (c->reaped && c->out.fd < 0 && c->err.fd < 0)
 			break;
-
 		int64_t now = now_ms();
-		if (!res->timed_out && now >= deadline) {
-			res->timed_out = true;
-			kill_group(pid, SIGTERM);
-			kill_at = now + o.kill_grace_ms;
-		}
-		if (res->timed_out && kill_at >= 0 && now >= kill_at) {
-			kill_group(pid, SIGKILL);
-			kill_at = -1;
-			/* Whatever still holds the pipes is dead or not ours: stop reading. */
-			if (reaped)
-				break;
-		}
-
-		struct pollfd pfd[3];
-		int n = 0, i_out = -1, i_err = -1, i_pid = -1;
-		if (cout.fd >= 0) {
-			pfd[n] = (struct pollfd){.fd = cout.fd, .events = POLLIN};
-			i_out = n++;
-		}
-		if (cerr.fd >= 0) {
-			pfd[n] = (struct pollfd){.fd = cerr.fd, .events = POLLIN};
-			i_err = n++;
-		}
-		if (!reaped && pidfd >= 0) {
-			pfd[n] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-			i_pid = n++;
-		}
-		int64_t wait_until = res->timed_out ? (kill_at >= 0 ? kill_at : now + 50) : deadline;
-		int64_t wait = wait_until - now;
-		if (wait < 0)
-			wait = 0;
-		/* Without a pidfd (or after all pipes closed) we poll the child every 20 ms. */
-		if ((pidfd < 0 || n == 0) && !reaped && wait > 20)
-			wait = 20;
-		if (n == 0) {
-			if (reaped)
-				break;
-			struct timespec ts = {0, (long)wait * 1000000L};
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		int pr = poll(pfd, (nfds_t)n, (int)wait);
-		if (pr < 0) {
-			if (errno == EINTR)
-				continue;
-			break; /* cannot wait any more: fall through to kill + reap */
-		}
-		if (i_out >= 0 && (pfd[i_out].revents & (POLLIN | POLLHUP | POLLERR)))
-			capture_read(&cout);
-		if (i_err >= 0 && (pfd[i_err].revents & (POLLIN | POLLHUP | POLLERR)))
-			capture_read(&cerr);
-		if (i_pid >= 0 && (pfd[i_pid].revents & POLLIN))
-			reaped = try_reap(pid, res);
+		if (enforce_timeout(c, o, res, now) || !wait_and_read(c, res, now))
+			break;
 	}
+}
 
-	if (!reaped) {
-		kill_group(pid, SIGKILL);
-		reap_blocking(pid, res);
-	} else if (res->timed_out || cout.fd >= 0 || cerr.fd >= 0) {
-		kill_group(pid, SIGKILL); /* leftover grandchildren holding our pipes */
+/* The child reaped (killed first if it is still there), grandchildren that kept our pipes
+ * killed, every descriptor closed. */
+static void end_child(struct child *c, struct proc_result *res)
+{
+	if (!c->reaped) {
+		kill_group(c->pid, SIGKILL);
+		reap_blocking(c->pid, res);
+	} else if (res->timed_out || c->out.fd >= 0 || c->err.fd >= 0) {
+		kill_group(c->pid, SIGKILL); /* leftover grandchildren holding our pipes */
 	}
-	if (cout.fd >= 0)
-		close(cout.fd);
-	if (cerr.fd >= 0)
-		close(cerr.fd);
-	if (pidfd >= 0)
-		close(pidfd);
+	if (c->out.fd >= 0)
+		close(c->out.fd);
+	if (c->err.fd >= 0)
+		close(c->err.fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+}
 
-	res->out = cout.buf;
-	res->out_len = cout.len;
-	res->out_truncated = cout.truncated;
-	res->err = cerr.buf;
-	res->err_len = cerr.len;
-	res->err_truncated = cerr.truncated;
+/* What was captured into res, and the verdict. */
+static enum proc_err finish_result(const char *prog, const struct proc_opts *o, const struct child *c,
+				   struct proc_result *res, int64_t start)
+{
+	res->out = c->out.buf;
+	res->out_len = c->out.len;
+	res->out_truncated = c->out.truncated;
+	res->err = c->err.buf;
+	res->err_len = c->err.len;
+	res->err_truncated = c->err.truncated;
 	res->elapsed_ms = now_ms() - start;
 	if (res->timed_out)
 		return PROC_ETIMEOUT;
 	/* Where posix_spawn cannot report a failed exec (it then forks, e.g. under valgrind),
 	 * the child exits 127: if the program cannot be executed now, that is what happened. */
 	if (res->exited && res->exit_code == 127) {
-		int e = exec_check(argv[0], o.search_path);
+		int e = exec_check(prog, o->search_path);
 		if (e) {
 			res->sys_errno = e;
 			return e == ENOENT || e == ENOTDIR ? PROC_ENOTFOUND : PROC_EEXEC;
 		}
 	}
 	return PROC_OK;
+}
+
+enum proc_err proc_run(const char *const argv[], const struct proc_opts *opts,
+		       struct proc_result *res)
+{
+	if (!res)
+		return PROC_EINVAL;
+	memset(res, 0, sizeof(*res));
+	res->exit_code = -1;
+	res->pid = -1;
+	struct proc_opts o = opts_or_defaults(opts);
+
+	struct child c = {.pid = -1, .pidfd = -1, .kill_at = -1};
+	if (capture_init(&c.out, o.max_capture) < 0 || capture_init(&c.err, o.max_capture) < 0) {
+		free(c.out.buf);
+		res->out = strdup("");
+		res->err = strdup("");
+		return PROC_ENOMEM;
+	}
+	res->out = c.out.buf;
+	res->err = c.err.buf;
+
+	if (!argv || !argv[0] || !argv[0][0])
+		return PROC_EINVAL;
+
+	int64_t start = now_ms();
+	enum proc_err rc = start_child(argv, &o, &c, res, start);
+	if (rc != PROC_OK)
+		return rc;
+	c.pidfd = open_pidfd(c.pid);
+	c.deadline = start + o.timeout_ms;
+	watch_child(&c, &o, res);
+	end_child(&c, res);
+	return finish_result(argv[0], &o, &c, res, start);
 }
 
 void proc_result_free(struct proc_result *res)

@@ -220,7 +220,19 @@ static int parse_pos(const char *s, double max, double *out)
 	return 0;
 }
 
-int cli_replay(int argc, char **argv)
+/* ---- the command ---------------------------------------------------------------------- */
+
+struct replay_opts {
+	const char *file;             /* FILE, or NULL with --scenario */
+	const char *scenario, *decisions_path, *config_path;
+	bool run[2];                  /* by enum replay_policy */
+	bool quiet, per_scenario, nab;
+	uint64_t seed, jobs;
+	double cores, memory;
+};
+
+/* Returns -1 to go on, else the exit code: 0 after --help, 2 on a usage error (reported). */
+static int parse_options(int argc, char **argv, struct replay_opts *r)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
@@ -237,55 +249,54 @@ int cli_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *scenario = NULL, *decisions_path = NULL, *config_path = NULL;
-	bool run[2] = { true, true }, quiet = false, per_scenario = false, nab = true;
-	uint64_t seed = 1;
-	double cores = 2, memory = 2048;
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
-	uint64_t jobs = online > 0 ? (uint64_t)online : 1;
+	*r = (struct replay_opts){
+		.run = { true, true }, .nab = true, .seed = 1, .cores = 2, .memory = 2048,
+		.jobs = online > 0 ? (uint64_t)online : 1,
+	};
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'p':
 			if (strcmp(optarg, "both") == 0) {
-				run[0] = run[1] = true;
+				r->run[0] = r->run[1] = true;
 			} else {
 				enum replay_policy p;
 				if (replay_policy_parse(optarg, &p) != 0) {
 					fprintf(stderr, "lxcscale replay: --policy: '%s' is not lxcscale, reference or both\n", optarg);
 					return 2;
 				}
-				run[0] = p == REPLAY_LXCSCALE;
-				run[1] = p == REPLAY_REFERENCE;
+				r->run[0] = p == REPLAY_LXCSCALE;
+				r->run[1] = p == REPLAY_REFERENCE;
 			}
 			break;
-		case 's': scenario = optarg; break;
-		case 'C': config_path = optarg; break;
+		case 's': r->scenario = optarg; break;
+		case 'C': r->config_path = optarg; break;
 		case 'S':
-			if (parse_u64(optarg, &seed) != 0) {
+			if (parse_u64(optarg, &r->seed) != 0) {
 				fprintf(stderr, "lxcscale replay: --seed: '%s' is not a non-negative integer\n", optarg);
 				return 2;
 			}
 			break;
-		case 'N': nab = false; break;
+		case 'N': r->nab = false; break;
 		case 'c':
-			if (parse_pos(optarg, 8192, &cores) != 0) {
+			if (parse_pos(optarg, 8192, &r->cores) != 0) {
 				fprintf(stderr, "lxcscale replay: --cores: '%s' is not in (0, 8192]\n", optarg);
 				return 2;
 			}
 			break;
 		case 'm':
-			if (parse_pos(optarg, 16777216, &memory) != 0) {
+			if (parse_pos(optarg, 16777216, &r->memory) != 0) {
 				fprintf(stderr, "lxcscale replay: --memory: '%s' is not in (0, 16777216] MiB\n", optarg);
 				return 2;
 			}
 			break;
-		case 'd': decisions_path = optarg; break;
-		case 'q': quiet = true; break;
-		case 'P': per_scenario = true; break;
+		case 'd': r->decisions_path = optarg; break;
+		case 'q': r->quiet = true; break;
+		case 'P': r->per_scenario = true; break;
 		case 'j':
-			if (parse_u64(optarg, &jobs) != 0 || jobs < 1 || jobs > 64) {
+			if (parse_u64(optarg, &r->jobs) != 0 || r->jobs < 1 || r->jobs > 64) {
 				fprintf(stderr, "lxcscale replay: --jobs: '%s' is not in 1..64\n", optarg);
 				return 2;
 			}
@@ -294,132 +305,165 @@ int cli_replay(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	const char *file = optind < argc ? argv[optind] : NULL;
-	if ((file == NULL) == (scenario == NULL) || optind + (file ? 1 : 0) != argc) {
+	r->file = optind < argc ? argv[optind] : NULL;
+	if ((r->file == NULL) == (r->scenario == NULL) || optind + (r->file ? 1 : 0) != argc) {
 		fprintf(stderr, "lxcscale replay: give either FILE or --scenario\n");
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
 
-	struct lxcscale_config *conf = NULL;
-	if (config_path) {
-		struct config_diag *diag = calloc(1, sizeof *diag);
-		conf = config_new();
-		if (!diag || !conf) {
-			fprintf(stderr, "lxcscale replay: out of memory\n");
-			free(diag);
-			config_free(conf);
-			return 1;
-		}
-		config_load_file(conf, config_path, diag);
-		config_finalize(conf, diag);
-		if (diag->errors > 0) {
-			config_diag_print(diag, stderr);
-			free(diag);
-			config_free(conf);
-			return 1;
-		}
-		free(diag);
-	}
-
-	struct traces t = { 0 };
-	int rc = 0;
-	if (scenario && strcmp(scenario, "all") == 0) {
-		for (size_t i = 0; i < scenario_generated_count() && rc == 0; i++)
-			rc = add_generated(&t, scenario_generated_name(i), seed);
-		if (rc == 0 && nab)
-			rc = add_nab(&t);
-	} else if (scenario) {
-		rc = add_generated(&t, scenario, seed);
-	} else {
-		char err[512], warn[512];
-		struct scenario *v = NULL;
-		size_t n = 0;
-		if (replay_input_load(file, cores, memory, &v, &n, warn, sizeof warn, err, sizeof err) != 0) {
-			fprintf(stderr, "lxcscale replay: %s\n", err);
-			rc = -1;
-		} else if (warn[0]) {
-			fprintf(stderr, "lxcscale replay: warning: %s\n", warn);
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (rc == 0 && traces_push(&t, &v[i]) == 0)
-				continue;
-			scenario_free(&v[i]);
-			rc = -1;
-		}
-		free(v);
-	}
-	if (rc != 0) {
-		traces_free(&t);
-		config_free(conf);
-		return 1;
-	}
-
-	FILE *dec = quiet ? NULL : stdout;
-	if (decisions_path) {
-		dec = fopen(decisions_path, "w");
-		if (!dec) {
-			fprintf(stderr, "lxcscale replay: %s: %s\n", decisions_path, strerror(errno));
-			traces_free(&t);
-			config_free(conf);
-			return 1;
-		}
-	}
-
-	struct replay_config cfg[2];
-	if (replay_config_lxcscale(&cfg[0], conf) != 0 || replay_config_reference(&cfg[1], conf) != 0) {
+/* --config FILE: *out stays NULL without one (both policies' defaults). 0 or -1 (reported). */
+static int load_config(const char *path, struct lxcscale_config **out)
+{
+	*out = NULL;
+	if (!path)
+		return 0;
+	struct config_diag *diag = calloc(1, sizeof *diag);
+	struct lxcscale_config *conf = config_new();
+	if (!diag || !conf) {
 		fprintf(stderr, "lxcscale replay: out of memory\n");
-		if (decisions_path && dec)
-			fclose(dec);
-		traces_free(&t);
+		free(diag);
 		config_free(conf);
-		return 1;
+		return -1;
 	}
+	config_load_file(conf, path, diag);
+	config_finalize(conf, diag);
+	if (diag->errors > 0) {
+		config_diag_print(diag, stderr);
+		free(diag);
+		config_free(conf);
+		return -1;
+	}
+	free(diag);
+	*out = conf;
+	return 0;
+}
+
+/* FILE: one trace per container in it. 0 or -1 (reported). */
+static int load_file_traces(const struct replay_opts *r, struct traces *t)
+{
+	char err[512], warn[512];
+	struct scenario *v = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (replay_input_load(r->file, r->cores, r->memory, &v, &n, warn, sizeof warn, err, sizeof err) != 0) {
+		fprintf(stderr, "lxcscale replay: %s\n", err);
+		rc = -1;
+	} else if (warn[0]) {
+		fprintf(stderr, "lxcscale replay: warning: %s\n", warn);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && traces_push(t, &v[i]) == 0)
+			continue;
+		scenario_free(&v[i]);
+		rc = -1;
+	}
+	free(v);
+	return rc;
+}
+
+/* The traces the options name. 0 or -1 (reported). */
+static int load_traces(const struct replay_opts *r, struct traces *t)
+{
+	if (!r->scenario)
+		return load_file_traces(r, t);
+	if (strcmp(r->scenario, "all") != 0)
+		return add_generated(t, r->scenario, r->seed);
+	int rc = 0;
+	for (size_t i = 0; i < scenario_generated_count() && rc == 0; i++)
+		rc = add_generated(t, scenario_generated_name(i), r->seed);
+	if (rc == 0 && r->nab)
+		rc = add_nab(t);
+	return rc;
+}
+
+/* Where the decisions go: stdout, --decisions FILE, or nowhere with --quiet. 0 or -1. */
+static int open_decisions(const struct replay_opts *r, FILE **dec)
+{
+	*dec = r->quiet ? NULL : stdout;
+	if (!r->decisions_path)
+		return 0;
+	*dec = fopen(r->decisions_path, "w");
+	if (!*dec) {
+		fprintf(stderr, "lxcscale replay: %s: %s\n", r->decisions_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The scorecard's columns: the selected policies, in enum order. */
+struct columns {
+	size_t n;
+	enum replay_policy policy[2];
 	const char *names[2];
-	size_t n_cols = 0;
-	enum replay_policy col_policy[2];
+};
+
+static void columns_from(const bool run[2], struct columns *c)
+{
+	c->n = 0;
 	for (int p = 0; p < 2; p++)
 		if (run[p]) {
-			col_policy[n_cols] = (enum replay_policy)p;
-			names[n_cols++] = replay_policy_name((enum replay_policy)p);
+			c->policy[c->n] = (enum replay_policy)p;
+			c->names[c->n++] = replay_policy_name((enum replay_policy)p);
 		}
+}
 
-	struct pool pool = { .n = t.n * n_cols };
-	pool.tasks = calloc(pool.n ? pool.n : 1, sizeof *pool.tasks);
-	if (!pool.tasks) {
+/* Every (trace, column) pair, on `jobs` threads; task i * cols->n + k is trace i, column k.
+ * 0 or -1 (reported). */
+static int run_tasks(struct pool *pool, const struct traces *t, const struct replay_config cfg[2],
+		     const struct columns *cols, bool want_decisions, unsigned jobs)
+{
+	pool->n = t->n * cols->n;
+	pool->tasks = calloc(pool->n ? pool->n : 1, sizeof *pool->tasks);
+	if (!pool->tasks) {
 		fprintf(stderr, "lxcscale replay: out of memory\n");
-		if (decisions_path && dec)
-			fclose(dec);
-		traces_free(&t);
-		config_free(conf);
-		return 1;
+		return -1;
 	}
-	for (size_t i = 0; i < t.n; i++)
-		for (size_t k = 0; k < n_cols; k++) {
-			struct task *tk = &pool.tasks[i * n_cols + k];
-			tk->trace = &t.v[i];
-			tk->cfg = &cfg[col_policy[k]];
-			tk->want_decisions = dec != NULL;
+	for (size_t i = 0; i < t->n; i++)
+		for (size_t k = 0; k < cols->n; k++) {
+			struct task *tk = &pool->tasks[i * cols->n + k];
+			tk->trace = &t->v[i];
+			tk->cfg = &cfg[cols->policy[k]];
+			tk->want_decisions = want_decisions;
 			scorecard_init(&tk->sc, NULL);
 		}
-	atomic_init(&pool.next, 0);
-	run_all(&pool, (unsigned)jobs);
+	atomic_init(&pool->next, 0);
+	run_all(pool, jobs);
+	return 0;
+}
 
+static void pool_free(struct pool *pool)
+{
+	for (size_t i = 0; pool->tasks && i < pool->n; i++) {
+		free(pool->tasks[i].out);
+		scorecard_free(&pool->tasks[i].sc);
+	}
+	free(pool->tasks);
+}
+
+/* In trace order: each run's decisions (to dec, when set), a scorecard per trace with
+ * --per-scenario, then the total. Stops at the first failed run. 0 or -1 (reported). */
+static int print_results(const struct pool *pool, const struct traces *t, const struct columns *cols,
+			 FILE *dec, bool per_scenario)
+{
+	int rc = 0;
 	struct scorecard total[2];
-	for (size_t k = 0; k < n_cols; k++)
+	for (size_t k = 0; k < cols->n; k++)
 		scorecard_init(&total[k], NULL);
 	uint64_t steps = 0;
-	for (size_t i = 0; i < t.n && rc == 0; i++) {
+	for (size_t i = 0; i < t->n && rc == 0; i++) {
 		struct scorecard_summary sum[2];
-		for (size_t k = 0; k < n_cols && rc == 0; k++) {
-			struct task *tk = &pool.tasks[i * n_cols + k];
+		for (size_t k = 0; k < cols->n && rc == 0; k++) {
+			struct task *tk = &pool->tasks[i * cols->n + k];
 			if (tk->rc != 0) {
-				fprintf(stderr, "lxcscale replay: %s: %s\n", names[k], tk->err);
+				fprintf(stderr, "lxcscale replay: %s: %s\n", cols->names[k], tk->err);
 				rc = -1;
 				break;
 			}
 			if (dec) {
-				fprintf(dec, "# %s %s\n", names[k], t.v[i].name);
+				fprintf(dec, "# %s %s\n", cols->names[k], t->v[i].name);
 				if (tk->out_len)
 					fwrite(tk->out, 1, tk->out_len, dec);
 			}
@@ -429,29 +473,56 @@ int cli_replay(int argc, char **argv)
 			}
 			scorecard_summarise(&tk->sc, &sum[k]);
 		}
-		steps += t.v[i].n_steps;
+		steps += t->v[i].n_steps;
 		if (rc == 0 && per_scenario) {
-			scorecard_print(stdout, t.v[i].name, sum, names, n_cols);
+			scorecard_print(stdout, t->v[i].name, sum, cols->names, cols->n);
 			putchar('\n');
 		}
 	}
 	if (rc == 0) {
 		struct scorecard_summary sum[2];
-		for (size_t k = 0; k < n_cols; k++)
+		for (size_t k = 0; k < cols->n; k++)
 			scorecard_summarise(&total[k], &sum[k]);
 		char title[96];
-		snprintf(title, sizeof title, "total: %zu trace%s, %" PRIu64 " steps", t.n, t.n == 1 ? "" : "s", steps);
-		scorecard_print(stdout, title, sum, names, n_cols);
+		snprintf(title, sizeof title, "total: %zu trace%s, %" PRIu64 " steps", t->n, t->n == 1 ? "" : "s", steps);
+		scorecard_print(stdout, title, sum, cols->names, cols->n);
 	}
-	for (size_t i = 0; i < pool.n; i++) {
-		free(pool.tasks[i].out);
-		scorecard_free(&pool.tasks[i].sc);
-	}
-	free(pool.tasks);
-	for (size_t k = 0; k < n_cols; k++)
+	for (size_t k = 0; k < cols->n; k++)
 		scorecard_free(&total[k]);
-	if (decisions_path && dec && fclose(dec) != 0 && rc == 0) {
-		fprintf(stderr, "lxcscale replay: %s: %s\n", decisions_path, strerror(errno));
+	return rc;
+}
+
+int cli_replay(int argc, char **argv)
+{
+	struct replay_opts r;
+	int rc = parse_options(argc, argv, &r);
+	if (rc >= 0)
+		return rc;
+	struct lxcscale_config *conf;
+	if (load_config(r.config_path, &conf) != 0)
+		return 1;
+
+	struct traces t = { 0 };
+	FILE *dec = NULL;
+	struct replay_config cfg[2];
+	struct columns cols;
+	struct pool pool = { 0 };
+	columns_from(r.run, &cols);
+	rc = load_traces(&r, &t);
+	if (rc == 0)
+		rc = open_decisions(&r, &dec);
+	if (rc == 0 && (replay_config_lxcscale(&cfg[0], conf) != 0 || replay_config_reference(&cfg[1], conf) != 0)) {
+		fprintf(stderr, "lxcscale replay: out of memory\n");
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = run_tasks(&pool, &t, cfg, &cols, dec != NULL, (unsigned)r.jobs);
+	if (rc == 0)
+		rc = print_results(&pool, &t, &cols, dec, r.per_scenario);
+
+	pool_free(&pool);
+	if (r.decisions_path && dec && fclose(dec) != 0 && rc == 0) {
+		fprintf(stderr, "lxcscale replay: %s: %s\n", r.decisions_path, strerror(errno));
 		rc = -1;
 	}
 	traces_free(&t);

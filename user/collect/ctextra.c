@@ -13,6 +13,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "base/vmid_search.h"
+
 #define PID_RECHECK_MS 30000   /* a recycled pid is noticed within this */
 #define IFACE_RESCAN_MS 60000  /* a NIC added to a running container: seen within this */
 #define IFACE_FORCED_MIN_MS 1000 /* an early re-read of the index, asked by a container: at most this often */
@@ -245,16 +247,14 @@ static void ifindex_refresh(struct ctextra_ifindex *idx, const char *sys_class_n
 
 /* Takes the container's interfaces from the index. Held files stay open when the names did
  * not change (a re-read of the index is not a change of interface). */
+static uint32_t ifindex_vmid(const void *idx, size_t i)
+{
+	return ((const struct ctextra_ifindex *)idx)->e[i].vmid;
+}
+
 static void take_ifaces(struct ctextra *x, const struct ctextra_ifindex *idx)
 {
-	size_t lo = 0, hi = idx->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (idx->e[mid].vmid < x->vmid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = vmid_lower_bound(idx, idx->n, ifindex_vmid, x->vmid);
 	char names[CTEXTRA_MAX_IFACES][16];
 	int n = 0;
 	for (size_t i = lo; i < idx->n && idx->e[i].vmid == x->vmid && n < CTEXTRA_MAX_IFACES; i++)

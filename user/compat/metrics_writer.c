@@ -4,20 +4,18 @@
  */
 #include "compat/metrics_writer.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/worker.h"
 
 struct metrics_writer {
 	struct metrics_file *mf;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop, pending;
+	struct worker worker;        /* its lock guards everything below */
+	bool pending;
 	struct mf_container *c;      /* the waiting cycle */
 	size_t n, cap;
 	struct mf_summary summary;
@@ -30,7 +28,7 @@ static void warn_cb(void *ctx, const char *msg)
 	log_warning("metrics history: %s", msg);
 }
 
-static void *writer_main(void *arg)
+static void writer_main(void *arg)
 {
 	struct metrics_writer *w = arg;
 	char err[512];
@@ -40,11 +38,11 @@ static void *writer_main(void *arg)
 	struct mf_container *mine = NULL;
 	size_t mine_cap = 0;
 	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		while (!w->pending && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->pending && w->stop) {
-			pthread_mutex_unlock(&w->mu);
+		worker_lock(&w->worker);
+		while (!w->pending && !worker_stopping(&w->worker))
+			worker_wait(&w->worker, WORKER_FOREVER);
+		if (!w->pending && worker_stopping(&w->worker)) {
+			worker_unlock(&w->worker);
 			break;
 		}
 		/* take the cycle: swap buffers so the loop never waits on the write */
@@ -57,21 +55,20 @@ static void *writer_main(void *arg)
 		size_t n = w->n;
 		struct mf_summary s = w->summary;
 		w->pending = false;
-		pthread_mutex_unlock(&w->mu);
+		worker_unlock(&w->worker);
 
 		int rc = metrics_file_append(w->mf, mine, n, &s, err, sizeof(err));
-		pthread_mutex_lock(&w->mu);
+		worker_lock(&w->worker);
 		if (rc == 0)
 			w->st.written++;
 		else
 			w->st.errors++;
 		uint64_t errors = w->st.errors;
-		pthread_mutex_unlock(&w->mu);
+		worker_unlock(&w->worker);
 		if (rc != 0 && (errors & (errors - 1)) == 0) /* 1st, 2nd, 4th, ... failure */
 			log_error("metrics history: %s (%llu failures)", err, (unsigned long long)errors);
 	}
 	free(mine);
-	return NULL;
 }
 
 struct metrics_writer *metrics_writer_start(const char *path, unsigned max_entries)
@@ -84,9 +81,7 @@ struct metrics_writer *metrics_writer_start(const char *path, unsigned max_entri
 		free(w);
 		return NULL;
 	}
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+	if (worker_start(&w->worker, writer_main, w) != 0) {
 		metrics_file_free(w->mf);
 		free(w);
 		return NULL;
@@ -98,15 +93,9 @@ void metrics_writer_stop(struct metrics_writer *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	worker_stop(&w->worker);
 	metrics_file_free(w->mf);
 	free(w->c);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
 	free(w);
 }
 
@@ -115,12 +104,12 @@ void metrics_writer_submit(struct metrics_writer *w, const struct mf_container *
 {
 	if (n == 0)
 		return; /* the reference writes nothing for an empty cycle */
-	pthread_mutex_lock(&w->mu);
+	worker_lock(&w->worker);
 	if (w->cap < n) {
 		struct mf_container *nc = realloc(w->c, n * sizeof(*nc));
 		if (!nc) {
 			w->st.dropped++;
-			pthread_mutex_unlock(&w->mu);
+			worker_unlock(&w->worker);
 			return;
 		}
 		w->c = nc;
@@ -132,13 +121,13 @@ void metrics_writer_submit(struct metrics_writer *w, const struct mf_container *
 	w->n = n;
 	w->summary = *s;
 	w->pending = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	worker_wake(&w->worker);
+	worker_unlock(&w->worker);
 }
 
 void metrics_writer_stats(struct metrics_writer *w, struct metrics_writer_stats *st)
 {
-	pthread_mutex_lock(&w->mu);
+	worker_lock(&w->worker);
 	*st = w->st;
-	pthread_mutex_unlock(&w->mu);
+	worker_unlock(&w->worker);
 }

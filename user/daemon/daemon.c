@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/vmid_search.h"
 #include "decide/params.h"
 
 int64_t daemon_mono_ms(void)
@@ -40,17 +41,14 @@ int64_t daemon_wall_ms(void)
 
 /* ---- container table ------------------------------------------------------------------ */
 
+static uint32_t ct_vmid(const void *d, size_t i)
+{
+	return ((const struct daemon *)d)->cts[i]->vmid;
+}
+
 static size_t lower_bound(struct daemon *d, uint32_t vmid)
 {
-	size_t lo = 0, hi = d->n_cts;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (d->cts[mid]->vmid < vmid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vmid_lower_bound(d, d->n_cts, ct_vmid, vmid);
 }
 
 struct ct *daemon_find(struct daemon *d, uint32_t vmid)

@@ -59,6 +59,7 @@ struct options {
 struct lxcscaled {
 	struct options opt;
 	struct lxcscale_config *cfg;
+	struct config_diag *diag;  /* messages of the start-up configuration, until logged */
 	struct loop *loop;
 	struct daemon *brain;    /* daemon/daemon.h: sampling, features, model, policy, decisions */
 	struct api_server *api;  /* NULL when disabled or when it could not listen */
@@ -466,7 +467,6 @@ static void on_watchdog(struct loop *l, int timer_id, uint64_t expirations, void
 	sdnotify_send("WATCHDOG=1");
 }
 
-/* Classic detach when started by hand without --foreground: fork, setsid, fork. */
 /* Every container holds about seven fds (its cgroup files, PSI triggers, memory.events),
  * so a host with a thousand containers needs several thousand; systemd starts services
  * with a soft RLIMIT_NOFILE of 1024 and expects programs that need more to raise it to the
@@ -486,6 +486,7 @@ static void raise_fd_limit(void)
 			    (unsigned long long)rl.rlim_max);
 }
 
+/* Classic detach when started by hand without --foreground: fork, setsid, fork. */
 static int detach(int lock_fd)
 {
 	pid_t pid = fork();
@@ -513,23 +514,21 @@ static int detach(int lock_fd)
 	return lockfile_write_pid(lock_fd, getpid());
 }
 
-int main(int argc, char **argv)
+/* ---- one-shot modes -------------------------------------------------------------------- */
+
+/* The printing modes that need no configuration but the defaults (--version and --help are
+ * parse_options()'s). Returns -1 when none was asked for, else the exit code. */
+static int print_mode(const struct options *o)
 {
-	struct lxcscaled dm = { .lock_fd = -1 };
-	int rc = parse_options(argc, argv, &dm.opt);
-	if (rc == 1)
-		return 0;
-	if (rc == 2)
-		return 2;
-	if (dm.opt.print_table) {
+	if (o->print_table) {
 		config_print_table(stdout);
 		return 0;
 	}
-	if (dm.opt.print_man) {
+	if (o->print_man) {
 		config_print_man(stdout);
 		return 0;
 	}
-	if (dm.opt.print_template) {
+	if (o->print_template) {
 		struct lxcscale_config *t = config_new();
 		if (!t)
 			return 1;
@@ -537,40 +536,56 @@ int main(int argc, char **argv)
 		config_free(t);
 		return 0;
 	}
+	return -1;
+}
 
-	struct config_diag *d = calloc(1, sizeof(*d));
-	dm.cfg = config_new();
-	if (!d || !dm.cfg) {
+/* --check-config FILE: that file alone, its problems on stderr, the verdict on stdout. */
+static int check_config(struct lxcscaled *dm)
+{
+	const char *file = dm->opt.check;
+	struct config_diag *d = dm->diag;
+	int rc = build_config(&dm->opt, file, dm->cfg, d);
+	config_diag_print(d, stderr);
+	if (rc == 0)
+		printf("%s: configuration OK (%d warning%s)\n", file, d->warnings, d->warnings == 1 ? "" : "s");
+	else
+		printf("%s: %d error%s\n", file, d->errors, d->errors == 1 ? "" : "s");
+	return rc == 0 ? 0 : 1;
+}
+
+/* The configuration to start with, from every source; --check-config and --print-config end
+ * here. Returns -1 to go on starting, else the exit code. Errors go to stderr: logging is
+ * not set up yet. */
+static int load_config(struct lxcscaled *dm)
+{
+	dm->diag = calloc(1, sizeof(*dm->diag));
+	dm->cfg = config_new();
+	if (!dm->diag || !dm->cfg) {
 		fprintf(stderr, "lxcscaled: out of memory\n");
 		return 1;
 	}
-	if (dm.opt.check) {
-		rc = build_config(&dm.opt, dm.opt.check, dm.cfg, d);
-		config_diag_print(d, stderr);
-		if (rc == 0)
-			printf("%s: configuration OK (%d warning%s)\n", dm.opt.check, d->warnings, d->warnings == 1 ? "" : "s");
-		else
-			printf("%s: %d error%s\n", dm.opt.check, d->errors, d->errors == 1 ? "" : "s");
-		config_free(dm.cfg);
-		free(d);
-		return rc == 0 ? 0 : 1;
-	}
-	if (build_config(&dm.opt, NULL, dm.cfg, d) != 0) {
+	if (dm->opt.check)
+		return check_config(dm);
+	struct config_diag *d = dm->diag;
+	if (build_config(&dm->opt, NULL, dm->cfg, d) != 0) {
 		config_diag_print(d, stderr);
 		fprintf(stderr, "lxcscaled: the configuration has %d error%s; not starting\n", d->errors,
 		        d->errors == 1 ? "" : "s");
-		config_free(dm.cfg);
-		free(d);
 		return 1;
 	}
-	if (dm.opt.print_config) {
+	if (dm->opt.print_config) {
 		config_diag_print(d, stderr);
-		config_print(dm.cfg, stdout, 0);
-		config_free(dm.cfg);
-		free(d);
+		config_print(dm->cfg, stdout, 0);
 		return 0;
 	}
+	return -1;
+}
 
+/* ---- start-up, run, clean-up --------------------------------------------------------- */
+
+/* Holds the signals, takes the single-instance lock and detaches: 0 or the exit code. */
+static int claim_host(struct lxcscaled *dm)
+{
 	/* From here on a signal must not kill us half-started: hold TERM/INT/HUP until the
 	 * loop's signalfd reads them (a SIGHUP during start-up becomes a reload, not a death). */
 	sigset_t held;
@@ -582,81 +597,121 @@ int main(int argc, char **argv)
 
 	char err[1024];
 	pid_t holder = 0;
-	dm.lock_fd = lockfile_acquire(dm.cfg->lock_file, &holder, err, sizeof(err));
-	if (dm.lock_fd < 0) {
+	dm->lock_fd = lockfile_acquire(dm->cfg->lock_file, &holder, err, sizeof(err));
+	if (dm->lock_fd < 0) {
 		fprintf(stderr, "lxcscaled: %s\n", err);
-		config_free(dm.cfg);
-		free(d);
 		return 1;
 	}
 
 	bool under_systemd = getenv("NOTIFY_SOCKET") != NULL;
-	if (!dm.opt.foreground && !under_systemd) {
-		if (!dm.cfg->log_file[0])
+	if (!dm->opt.foreground && !under_systemd) {
+		if (!dm->cfg->log_file[0])
 			fprintf(stderr, "lxcscaled: detaching without log_file: logs are discarded "
 			                "(use --foreground or set log_file)\n");
-		if (detach(dm.lock_fd) != 0) {
+		if (detach(dm->lock_fd) != 0) {
 			fprintf(stderr, "lxcscaled: cannot detach: %s\n", strerror(errno));
 			return 1;
 		}
 	}
+	return 0;
+}
 
+/* Logging from the configuration, then what the host offers (logged). */
+static void start_logging_and_survey(struct lxcscaled *dm)
+{
 	log_set_journal(-1);
-	apply_logging(dm.cfg);
+	apply_logging(dm->cfg);
 	char src[2048];
 	log_info("lxcscaled %s starting (PID %ld); configuration: %s", LXCSCALE_VERSION, (long)getpid(),
-	         config_sources(dm.cfg, src, sizeof(src)));
-	log_diag(d);
-	free(d);
-	d = NULL;
+	         config_sources(dm->cfg, src, sizeof(src)));
+	log_diag(dm->diag);
+	free(dm->diag); /* reported: a reload builds its own */
+	dm->diag = NULL;
 
 	raise_fd_limit();
 	struct hostprobe hp;
-	hostprobe_run(&hp, dm.cfg);
-	hostprobe_report(&hp, dm.cfg);
-	if (!config_is_live(dm.cfg))
+	hostprobe_run(&hp, dm->cfg);
+	hostprobe_report(&hp, dm->cfg);
+	if (!config_is_live(dm->cfg))
 		log_info("dry run: decisions are logged, nothing is changed");
-	else if (dm.cfg->scaling.dry_run)
+	else if (dm->cfg->scaling.dry_run)
 		log_info("dry run, except for the containers of tiers with dry_run: false");
+}
 
-	dm.loop = loop_new();
+static void arm_watchdog(struct lxcscaled *dm)
+{
+	uint64_t wd_usec = 0;
+	if (sdnotify_watchdog_usec(&wd_usec) <= 0 || wd_usec < 2000)
+		return;
+	uint64_t every_ms = wd_usec / 2000; /* twice per watchdog period */
+	if (loop_add_timer(dm->loop, every_ms, every_ms, on_watchdog, NULL) < 0)
+		log_error("cannot arm the systemd watchdog timer: %m");
+	else
+		log_info("systemd watchdog: pinging every %llu ms", (unsigned long long)every_ms);
+}
+
+/* The loop, the daemon on it, the actuation (unless dry run) and the API: 0 or the exit code. */
+static int start_daemon(struct lxcscaled *dm)
+{
+	dm->loop = loop_new();
 	int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	if (!dm.loop || loop_add_signals(dm.loop, sigs, 3, on_signal, &dm) != 0) {
+	if (!dm->loop || loop_add_signals(dm->loop, sigs, 3, on_signal, dm) != 0) {
 		log_critical("cannot set up the event loop: %m");
-		rc = 1;
-		goto out;
+		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	dm.brain = daemon_new(dm.cfg, dm.loop, NULL, err, sizeof(err));
-	if (!dm.brain) {
+	char err[1024];
+	dm->brain = daemon_new(dm->cfg, dm->loop, NULL, err, sizeof(err));
+	if (!dm->brain) {
 		log_critical("cannot start: %s", err);
-		rc = 1;
-		goto out;
+		return 1;
 	}
-	if (config_is_live(dm.cfg))
-		start_actuation(&dm);
-	api_up(&dm);
-	uint64_t wd_usec = 0;
-	if (sdnotify_watchdog_usec(&wd_usec) > 0 && wd_usec >= 2000) {
-		uint64_t every_ms = wd_usec / 2000; /* twice per watchdog period */
-		if (loop_add_timer(dm.loop, every_ms, every_ms, on_watchdog, NULL) < 0)
-			log_error("cannot arm the systemd watchdog timer: %m");
-		else
-			log_info("systemd watchdog: pinging every %llu ms", (unsigned long long)every_ms);
-	}
+	if (config_is_live(dm->cfg))
+		start_actuation(dm);
+	api_up(dm);
+	arm_watchdog(dm);
+	return 0;
+}
+
+static int run(struct lxcscaled *dm)
+{
 	sdnotify_send("READY=1\nSTATUS=running");
 	log_info("ready: SIGHUP reloads the configuration, SIGTERM stops");
-	rc = loop_run(dm.loop) == 0 ? 0 : 1;
+	int rc = loop_run(dm->loop) == 0 ? 0 : 1;
 	if (rc)
 		log_critical("event loop failed: %m");
 	log_info("stopped");
-out:
-	daemon_cancel_commands(dm.brain); /* API requests waiting on the loop get their answer */
-	api_down(&dm); /* before the daemon: its threads read the daemon's snapshots */
-	daemon_free(dm.brain);
-	loop_free(dm.loop);
-	lockfile_release(dm.lock_fd);
-	config_free(dm.cfg);
+	return rc;
+}
+
+/* The one way out, from wherever start-up stopped: everything here takes what was never set up. */
+static void cleanup(struct lxcscaled *dm)
+{
+	daemon_cancel_commands(dm->brain); /* API requests waiting on the loop get their answer */
+	api_down(dm); /* before the daemon: its threads read the daemon's snapshots */
+	daemon_free(dm->brain);
+	loop_free(dm->loop);
+	lockfile_release(dm->lock_fd);
+	config_free(dm->cfg);
+	free(dm->diag);
 	log_close();
+}
+
+int main(int argc, char **argv)
+{
+	struct lxcscaled dm = { .lock_fd = -1 };
+	int rc = parse_options(argc, argv, &dm.opt);
+	if (rc == 1)
+		return 0;
+	if (rc == 2)
+		return 2;
+	if ((rc = print_mode(&dm.opt)) >= 0)
+		return rc;
+	if ((rc = load_config(&dm)) < 0 && (rc = claim_host(&dm)) == 0) {
+		start_logging_and_survey(&dm);
+		if ((rc = start_daemon(&dm)) == 0)
+			rc = run(&dm);
+	}
+	cleanup(&dm);
 	return rc;
 }

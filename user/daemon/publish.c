@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vmid_search.h"
+
 #define SUBS_MAX 64
 #define REASONS 6
 #define OUTCOMES 7
@@ -140,17 +142,14 @@ static void ct_pack(struct pub_ct *o, const struct ct_snapshot *c)
 	memcpy(o->name, c->name, sizeof(o->name));
 }
 
+static uint32_t lastdec_vmid(const void *p, size_t i)
+{
+	return ((const struct daemon_pub *)p)->lastdecs[i].vmid;
+}
+
 static size_t lastdec_lower_bound(const struct daemon_pub *p, uint32_t vmid)
 {
-	size_t lo = 0, hi = p->n_lastdecs;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (p->lastdecs[mid].vmid < vmid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vmid_lower_bound(p, p->n_lastdecs, lastdec_vmid, vmid);
 }
 
 /* Under mu. */
@@ -266,17 +265,14 @@ void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st)
 	pthread_mutex_unlock(&p->mu);
 }
 
+static uint32_t hist_vmid(const void *p, size_t i)
+{
+	return ((const struct daemon_pub *)p)->hists[i].vmid;
+}
+
 static size_t hist_lower_bound(const struct daemon_pub *p, uint32_t vmid)
 {
-	size_t lo = 0, hi = p->n_hists;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (p->hists[mid].vmid < vmid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vmid_lower_bound(p, p->n_hists, hist_vmid, vmid);
 }
 
 void pub_history(struct daemon_pub *p, uint32_t vmid, const struct history_point *pt)

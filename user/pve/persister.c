@@ -2,7 +2,7 @@
  * pve/persister.c — the persister thread: a per-container queue with debounce, retries with
  * exponential backoff, a per-container circuit breaker, and results back to the loop.
  *
- * One mutex guards everything; the worker drops it while a call runs, so submissions never
+ * One mutex (the worker's, base/worker.h) guards everything; the worker drops it while a call runs, so submissions never
  * wait for `pct`. The queue holds at most one entry per container (submissions merge into
  * it), which is what makes the call coalesced. The worker sleeps on a CLOCK_MONOTONIC
  * condvar until the earliest entry is due. An entry is only ever removed after PERSIST_OK
@@ -17,15 +17,14 @@
 #include "pve/persister.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/libcurl.h"
+#include "base/worker.h"
 #include "pve/backend.h"
 
 struct entry {
@@ -46,10 +45,8 @@ struct breaker {
 
 struct persister {
 	struct persist_settings s;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop, flush;
+	struct worker w;     /* its lock guards everything below */
+	bool flush;
 	int efd;
 	struct entry *e;
 	size_t n, cap;
@@ -68,13 +65,6 @@ const char *persist_status_name(enum persist_status st)
 	case PERSIST_GONE: return "gone";
 	}
 	return "unknown";
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- settings ------------------------------------------------------------------------- */
@@ -231,7 +221,7 @@ static int64_t backoff_ms(const struct persist_settings *s, int attempt)
 static void handle_outcome(struct persister *p, const struct persist_target *done,
                            enum persist_status st, const char *detail)
 {
-	int64_t now = mono_ms();
+	int64_t now = worker_now_ms();
 	struct entry *e = find_entry(p, done->vmid);
 	if (!e)
 		return;
@@ -292,19 +282,19 @@ static void run_one(struct persister *p, struct entry *e)
 	struct persist_target snap = e->t;
 	e->in_flight = true;
 	e->dirty = false;
-	pthread_mutex_unlock(&p->mu);
+	worker_unlock(&p->w);
 	char detail[256];
 	enum persist_status st = persist_call(&p->s, &snap, detail, sizeof(detail));
-	pthread_mutex_lock(&p->mu);
+	worker_lock(&p->w);
 	handle_outcome(p, &snap, st, detail);
 }
 
-static void *worker(void *arg)
+static void run(void *arg)
 {
 	struct persister *p = arg;
-	pthread_mutex_lock(&p->mu);
-	while (!p->stop) {
-		int64_t now = mono_ms(), best_due = INT64_MAX;
+	worker_lock(&p->w);
+	while (!worker_stopping(&p->w)) {
+		int64_t now = worker_now_ms(), best_due = INT64_MAX;
 		struct entry *best = NULL;
 		for (size_t i = 0; i < p->n; i++) {
 			if (p->e[i].in_flight)
@@ -315,21 +305,17 @@ static void *worker(void *arg)
 				best = &p->e[i];
 			}
 		}
-		if (!best) {
-			pthread_cond_wait(&p->cv, &p->mu);
-		} else if (best_due > now) {
-			struct timespec ts = {.tv_sec = best_due / 1000, .tv_nsec = (best_due % 1000) * 1000000};
-			pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-		} else {
+		if (best && best_due <= now)
 			run_one(p, best);
-		}
+		else
+			worker_wait(&p->w, best ? best_due : WORKER_FOREVER);
 	}
 	if (p->flush) {
 		/* one last try for each queued container, breaker or not: the daemon is going away.
 		 * Bounded by one call timeout in total, so a hung pct cannot hold up a shutdown per
 		 * container; what is left stays in the journal for the next start. */
-		int64_t deadline = mono_ms() + p->s.call_timeout_ms;
-		for (size_t i = 0; i < p->n && mono_ms() < deadline;) {
+		int64_t deadline = worker_now_ms() + p->s.call_timeout_ms;
+		for (size_t i = 0; i < p->n && worker_now_ms() < deadline;) {
 			uint32_t vmid = p->e[i].t.vmid;
 			size_t before = p->n;
 			run_one(p, &p->e[i]);
@@ -339,8 +325,7 @@ static void *worker(void *arg)
 			i = (size_t)(e - p->e) + 1;
 		}
 	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
+	worker_unlock(&p->w);
 }
 
 /* ---- public --------------------------------------------------------------------------- */
@@ -363,19 +348,11 @@ int persister_start(const struct persist_settings *s, struct persister **out)
 	}
 	if (s->backend == PERSIST_BACKEND_API)
 		(void)curl_api(); /* loaded (and initialised) before our thread uses it */
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_mutex_init(&p->mu, NULL);
-	int rc = pthread_create(&p->thread, NULL, worker, p);
-	if (rc != 0) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
+	int rc = worker_start(&p->w, run, p);
+	if (rc < 0) {
 		close(p->efd);
 		free(p);
-		return -rc;
+		return rc;
 	}
 	*out = p;
 	return 0;
@@ -385,14 +362,10 @@ void persister_stop(struct persister *p, bool flush)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	p->flush = flush;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->thread, NULL);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
+	worker_lock(&p->w);
+	p->flush = flush; /* read by the thread once it sees the stop */
+	worker_unlock(&p->w);
+	worker_stop(&p->w);
 	close(p->efd);
 	explicit_bzero(p->s.api_token_secret, sizeof(p->s.api_token_secret));
 	free(p->e);
@@ -410,7 +383,7 @@ int persister_submit(struct persister *p, const struct persist_target *t)
 	if (t->set_memory && (t->memory_mb < 16 || t->memory_mb > (1ull << 30)))
 		return -EINVAL;
 
-	pthread_mutex_lock(&p->mu);
+	worker_lock(&p->w);
 	struct entry *e = find_entry(p, t->vmid);
 	if (e) {
 		if (t->set_cores) {
@@ -426,22 +399,22 @@ int persister_submit(struct persister *p, const struct persist_target *t)
 		if (e->in_flight)
 			e->dirty = true;
 		/* the due time stays: a burst is bounded by one debounce from its first change */
-		pthread_mutex_unlock(&p->mu);
+		worker_unlock(&p->w);
 		return 0;
 	}
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
 		struct entry *ne = realloc(p->e, cap * sizeof(*ne));
 		if (!ne) {
-			pthread_mutex_unlock(&p->mu);
+			worker_unlock(&p->w);
 			return -ENOMEM;
 		}
 		p->e = ne;
 		p->cap = cap;
 	}
-	p->e[p->n++] = (struct entry){.t = *t, .due_ms = mono_ms() + p->s.debounce_ms};
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	p->e[p->n++] = (struct entry){.t = *t, .due_ms = worker_now_ms() + p->s.debounce_ms};
+	worker_wake(&p->w);
+	worker_unlock(&p->w);
 	return 0;
 }
 
@@ -455,7 +428,7 @@ size_t persister_take_results(struct persister *p, struct persist_result *out, s
 	uint64_t cnt;
 	ssize_t rd = read(p->efd, &cnt, sizeof(cnt)); /* reset; results below are the truth */
 	(void)rd;
-	pthread_mutex_lock(&p->mu);
+	worker_lock(&p->w);
 	size_t n = p->nr < max ? p->nr : max;
 	if (n) {
 		memcpy(out, p->r, n * sizeof(*out));
@@ -467,23 +440,23 @@ size_t persister_take_results(struct persister *p, struct persist_result *out, s
 		ssize_t w = write(p->efd, &one, sizeof(one));
 		(void)w;
 	}
-	pthread_mutex_unlock(&p->mu);
+	worker_unlock(&p->w);
 	return n;
 }
 
 size_t persister_pending(struct persister *p)
 {
-	pthread_mutex_lock(&p->mu);
+	worker_lock(&p->w);
 	size_t n = p->n;
-	pthread_mutex_unlock(&p->mu);
+	worker_unlock(&p->w);
 	return n;
 }
 
 bool persister_breaker_open(struct persister *p, uint32_t vmid)
 {
-	pthread_mutex_lock(&p->mu);
+	worker_lock(&p->w);
 	struct breaker *b = get_breaker(p, vmid, false);
-	bool open = b && b->open_until > mono_ms();
-	pthread_mutex_unlock(&p->mu);
+	bool open = b && b->open_until > worker_now_ms();
+	worker_unlock(&p->w);
 	return open;
 }

@@ -19,6 +19,7 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/worker.h"
 
 #define WORKER_PERIOD_MS 200
 
@@ -39,11 +40,7 @@ struct model {
 	struct model_ct **slots;
 	size_t n_slots, cap_slots;
 
-	pthread_t worker;
-	bool running;
-	pthread_mutex_t mu;          /* stop flag + condition */
-	pthread_cond_t cv;
-	bool stop;
+	struct worker worker;        /* the rebuild thread (model_start) */
 
 	atomic_uint_fast64_t rebuilds, saves, save_errors;
 	_Atomic int64_t last_rebuild_ms;     /* wall clock of the last host-wide publish */
@@ -88,12 +85,6 @@ struct model *model_new(const struct model_opts *o, char *note, size_t notelen)
 		return NULL;
 	}
 	pthread_mutex_init(&m->slots_mu, NULL);
-	pthread_mutex_init(&m->mu, NULL);
-	pthread_condattr_t ca; /* the worker's timed wait is on CLOCK_MONOTONIC */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&m->cv, &ca);
-	pthread_condattr_destroy(&ca);
 
 	if (m->model_file[0]) {
 		iforest_model *loaded = NULL;
@@ -215,52 +206,36 @@ int model_rebuild_due(struct model *m)
 	return n;
 }
 
-static void *worker_main(void *arg)
+/* Every WORKER_PERIOD_MS: rebuild what is due. Nothing queues work here, the streams
+ * say when they are due, so the thread only wakes early to stop. */
+static void worker_main(void *arg)
 {
 	struct model *m = arg;
 	struct model_ct **work = NULL;
 	size_t work_cap = 0;
 	for (;;) {
-		pthread_mutex_lock(&m->mu);
-		if (!m->stop) {
-			struct timespec until;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_nsec += WORKER_PERIOD_MS * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&m->cv, &m->mu, &until);
-		}
-		bool stop = m->stop;
-		pthread_mutex_unlock(&m->mu);
+		worker_lock(&m->worker);
+		if (!worker_stopping(&m->worker))
+			worker_wait(&m->worker, worker_now_ms() + WORKER_PERIOD_MS);
+		bool stop = worker_stopping(&m->worker);
+		worker_unlock(&m->worker);
 		if (stop)
 			break;
 		rebuild_due(m, &work, &work_cap);
 	}
 	free(work);
-	return NULL;
 }
 
 int model_start(struct model *m)
 {
-	int rc = pthread_create(&m->worker, NULL, worker_main, m);
-	if (rc == 0)
-		m->running = true;
-	return rc;
+	return -worker_start(&m->worker, worker_main, m); /* pthread_create's positive error */
 }
 
 void model_free(struct model *m)
 {
 	if (!m)
 		return;
-	if (m->running) {
-		pthread_mutex_lock(&m->mu);
-		m->stop = true;
-		pthread_cond_signal(&m->cv);
-		pthread_mutex_unlock(&m->mu);
-		pthread_join(m->worker, NULL);
-	}
+	worker_stop(&m->worker); /* nothing when it never started */
 	int rc = model_save(m);
 	if (rc != IFOREST_OK)
 		log_warning("model: saving %s failed: %s", m->model_file, iforest_strerror(rc));
@@ -271,8 +246,6 @@ void model_free(struct model *m)
 	free(m->slots);
 	iforest_stream_free(m->host);
 	iforest_model_free(m->loaded);
-	pthread_cond_destroy(&m->cv);
-	pthread_mutex_destroy(&m->mu);
 	pthread_mutex_destroy(&m->slots_mu);
 	free(m);
 }
