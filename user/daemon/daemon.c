@@ -351,10 +351,10 @@ static void on_mem_events(struct loop *l, int fd, uint32_t events, void *arg)
 	}
 	/* A container at memory.max notifies on every reclaim pass: the debounce in
 	 * daemon_evaluate_now() keeps that cheap, and an OOM kill always goes through. */
-	bool oom = cg_known(ev.oom_kill) && ct->oom_baseline && ev.oom_kill.v > ct->oom_seen;
-	if (oom)
-		daemon_publish_oom(d, ct, ev.oom_kill.v - ct->oom_seen, "memory.events");
-	daemon_evaluate_now(d, ct, oom);
+	uint64_t kills = cg_known(ev.oom_kill) ? oom_tracker_unseen(&ct->oom, ev.oom_kill.v) : 0;
+	if (kills)
+		daemon_publish_oom(d, ct, kills, "memory.events");
+	daemon_evaluate_now(d, ct, kills > 0);
 }
 
 static int on_bpf_event(const struct lxs_event *ev, void *arg)

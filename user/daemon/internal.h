@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "daemon/daemon.h"
 #include "daemon/publish.h"
+#include "decide/evaluate.h"
 #include "decide/policy.h"
 #include "features/features.h"
 #include "iforest.h"
@@ -63,8 +64,7 @@ struct ct {
 	struct alloc alloc;
 	bool have_raw;               /* sampled once: features_history_raw(hist) is the newest */
 
-	bool oom_baseline;           /* oom_seen holds a first reading */
-	uint64_t oom_seen;           /* cumulative OOM kills at the last evaluation */
+	struct oom_tracker oom;      /* OOM kills taken by its last evaluation */
 	bool bpf_seen;               /* BPF counts this container (registered in its set) */
 	uint64_t bpf_drain_no;       /* the drain that last reported it: runq_p50/p99 hold
 	                                that interval's values, 0 for a later interval */

@@ -149,12 +149,20 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 	return row;
 }
 
-static bool col(const struct feat_row *r, enum feat_col c, double *v)
+/* The model's verdict on the container's newest vector (it trains on one vector per
+ * MODEL_TRAIN_EVERY_MS); false when the model did not score it. *x is the projected vector. */
+static bool score_ct(struct daemon *d, struct ct *ct, int64_t now_ms, double x[FEAT_COUNT], iforest_result *r)
 {
-	if (!(r->known & COL_BIT(c)))
+	struct feat_vector v;
+	features_compute(ct->hist, &v);
+	memset(r, 0, sizeof(*r));
+	if (!features_project(&v, &d->sel, x))
 		return false;
-	*v = r->v[c];
-	return true;
+	d->st.fed++;
+	bool train = now_ms - ct->last_train_ms >= MODEL_TRAIN_EVERY_MS;
+	if (train)
+		ct->last_train_ms = now_ms;
+	return model_score(d->model, ct->mct, x, train, r) == 1;
 }
 
 bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct decision *out)
@@ -162,56 +170,26 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 	const struct feat_row *row = features_history_last(ct->hist);
 	if (!row)
 		return false;
-	struct feat_vector v;
-	features_compute(ct->hist, &v);
 	double x[FEAT_COUNT];
 	iforest_result r;
-	memset(&r, 0, sizeof(r));
-	int scored = 0;
-	if (features_project(&v, &d->sel, x)) {
-		d->st.fed++;
-		bool train = now_ms - ct->last_train_ms >= MODEL_TRAIN_EVERY_MS;
-		if (train)
-			ct->last_train_ms = now_ms;
-		scored = model_score(d->model, ct->mct, x, train, &r);
-		if (scored < 0)
-			scored = 0;
-	}
-	ct->scored = scored == 1;
+	ct->scored = score_ct(d, ct, now_ms, x, &r);
 	ct->pub_stale = true;
 	if (ct->scored) {
 		ct->score = r;
 		d->st.scored++;
 	}
 
+	const struct eval_request rq = {
+		.vmid = ct->vmid,
+		.now_ms = now_ms,
+		.row = row,
+		.alloc = &ct->alloc,
+		.oom_kills = oom_tracker_take_raw(&ct->oom, features_history_raw(ct->hist)),
+		.score = ct->scored ? &r : NULL,
+		.view = EVAL_FULL,
+	};
 	struct policy_input in;
-	memset(&in, 0, sizeof(in));
-	in.vmid = ct->vmid;
-	in.now_ms = now_ms;
-	in.cores_known = ct->alloc.cores_known;
-	in.cores = ct->alloc.cores;
-	in.ram_known = ct->alloc.ram_known;
-	in.ram_mb = ct->alloc.ram_mb;
-	in.cpu_known = col(row, COL_CPU, &in.cpu_pct);
-	in.mem_known = col(row, COL_MEM, &in.mem_mb);
-	in.psi_known = col(row, COL_PSI_CPU_SOME, &in.cpu_some_ms) && col(row, COL_PSI_MEM_SOME, &in.mem_some_ms);
-	if (in.psi_known && !col(row, COL_PSI_CPU_FULL, &in.cpu_full_ms))
-		in.cpu_full_ms = 0;
-	in.throttle_known = col(row, COL_THROTTLED, &in.throttled_ratio);
-	const struct feat_raw *raw = features_history_raw(ct->hist);
-	if (raw && (raw->known & RAW_BIT(RAW_OOM))) {
-		uint64_t cum = raw->oom_kills;
-		if (ct->oom_baseline && cum > ct->oom_seen)
-			in.oom_kills = cum - ct->oom_seen;
-		ct->oom_seen = cum;
-		ct->oom_baseline = true;
-	}
-	in.model_known = ct->scored;
-	in.anomaly = ct->scored && r.predict < 0;
-	in.anomaly_score = r.score;
-	in.confidence = r.confidence;
-
-	bool want = policy_evaluate(&d->pc, &ct->pol, &in, out);
+	bool want = evaluate(&d->pc, &ct->pol, &rq, &in, out);
 	if (want && ct->scored)
 		model_explain(d->model, ct->mct, x, out->top);
 	const struct policy_params *p = policy_params_for(&d->pc, ct->vmid);
