@@ -4,8 +4,8 @@
  * cycle and systemd's STATUS= line (design in daemon/daemon.h).
  *
  * The same two steps serve the tick and the events: daemon_sample_ct() reads a
- * container and pushes a row into its history, daemon_evaluate_ct() turns the newest row
- * into a decision wish. The tick collects every container's wish and grants them together
+ * container (collect_sample_ct) and pushes a row into its history, daemon_evaluate_ct()
+ * scores the newest row and turns it into a decision wish (evaluate, the code replay runs). The tick collects every container's wish and grants them together
  * (urgency, then tier priority); an event grants its one wish against what is left.
  */
 #include "daemon/internal.h"
@@ -44,44 +44,44 @@ static bool looks_idle(const struct policy_params *p, const struct policy_input 
 
 /* ---- one container ----------------------------------------------------------------------- */
 
+/* A sample read (collect_sample_ct): the allocation (the Proxmox config's, when read,
+ * wins over the cgroup's), the carry-over counts, the record file, the API's staleness. */
+static void store_sample(struct daemon *d, struct ct *ct, struct sampler_result *r, int64_t now_ms)
+{
+	ct->psi_carried = r->pressure_carried ? ct->psi_carried + 1 : 0;
+	d->st.psi_carried += r->pressure_carried;
+	ct->cpu_from_bpf = r->cpu_from_bpf;
+	d->st.cpu_from_bpf += r->cpu_from_bpf;
+	if (!r->pressure_carried) /* carried: ct->psi_avg10 keeps the last values read */
+		memcpy(ct->psi_avg10, r->psi_avg10, sizeof(ct->psi_avg10));
+	daemon_budget_track(d, &ct->alloc, -1);
+	ct->alloc = r->alloc;
+	daemon_act_alloc(ct, &ct->alloc, &r->raw);
+	daemon_budget_track(d, &ct->alloc, +1);
+	ct->have_raw = true;
+	if (d->rec)
+		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &r->raw);
+	ct->last_sample_ms = now_ms;
+	ct->pub_stale = true;
+	d->st.samples++;
+}
+
 bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 {
-	const bool hot = now_ms < ct->hot_until_ms;
-	/* The limit files change when someone writes them; a quiet container reads them every
-	 * LIMITS_EVERY_SAMPLES-th sample and carries their values over in between. */
-	const bool limits = !ct->limits_known || ct->limits_stale || hot ||
-			    ct->samples_since_limits + 1 >= LIMITS_EVERY_SAMPLES;
-	/* An idle container whose tasks did not run since its previous sample:
-	 *   - its pressure: nothing new can stall while none of its tasks runs, except tasks
-	 *     starved of CPU or waiting on memory, and the PSI triggers (cpu and memory) wake
-	 *     the daemon for those at once. So its pressure totals are carried over from the
-	 *     previous sample (the stall of the interval is 0) instead of read;
-	 *   - its CPU time: when BPF counts its scheduling (bpf_quiet: no drain reported it
-	 *     since that sample, none failed), cpu.stat cannot have moved and is not read;
-	 *     otherwise an unchanged cpu.stat is what says no task ran.
-	 * Every PSI_CARRY_MAX + 1-th idle sample reads everything anyway (I/O waits have no
-	 * trigger). Memory, I/O and pids counters are always read: reclaim, writeback and
-	 * socket buffers move them without the container's tasks. */
-	const struct feat_raw *prev = ct->have_raw ? features_history_raw(ct->hist) : NULL;
-	const bool may_carry = ct->idle && !hot && prev && ct->psi_fd[0] >= 0 && ct->psi_fd[1] >= 0 &&
-			       ct->psi_carried < PSI_CARRY_MAX && (prev->known & RAW_BIT(RAW_CPU_USAGE));
-	const bool bpf_quiet = may_carry && d->bpf_counts_cpu && ct->bpf_seen &&
-			       ct->bpf_drain_no <= ct->bpf_sample_no && d->bpf_fail_no <= ct->bpf_sample_no;
-	const unsigned mask = (bpf_quiet ? 0 : CG_READ_CPU) | CG_READ_COUNTERS | (limits ? CG_READ_LIMITS : 0) |
-			      (may_carry ? 0 : CG_READ_PRESSURE);
-	struct cg_sample s;
-	memset(&s, 0, sizeof(s));
-	cg_err e = cg_sample_read_more(ct->cg, mask, &s); /* mask may hold no file here */
-	if (bpf_quiet) {
-		s.cpu_usage_usec = (cg_u64){ prev->cpu_usage_usec, CG_KNOWN };
-		if (prev->known & RAW_BIT(RAW_THROTTLE)) {
-			s.cpu_nr_periods = (cg_u64){ prev->nr_periods, CG_KNOWN };
-			s.cpu_nr_throttled = (cg_u64){ prev->nr_throttled, CG_KNOWN };
-		}
-	}
-	bool carry = may_carry && s.cpu_usage_usec.state == CG_KNOWN && s.cpu_usage_usec.v == prev->cpu_usage_usec;
-	if (e == CG_OK && may_carry && !carry) /* it ran: read the pressure after all */
-		e = cg_sample_read_more(ct->cg, CG_READ_PRESSURE, &s);
+	const struct sampler_host host = { &d->sopts, &d->roots, &d->bpf_drains };
+	const struct sampler_ct c = {
+		.cg = ct->cg,
+		.extra = &ct->extra,
+		.limits = &ct->limits,
+		.bpf = &ct->bpf,
+		.prev = ct->have_raw ? features_history_raw(ct->hist) : NULL,
+		.hot = now_ms < ct->hot_until_ms,
+		.idle = ct->idle,
+		.psi_triggers = ct->psi_fd[0] >= 0 && ct->psi_fd[1] >= 0,
+		.psi_carried = ct->psi_carried,
+	};
+	struct sampler_result r;
+	cg_err e = collect_sample_ct(&host, &c, now_ms, &r);
 	if (e == CG_GONE) {
 		ct->gone = true;
 		return false;
@@ -90,60 +90,8 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 		log_debug("container %u: sample: %s", ct->vmid, cg_strerror(e));
 		return false;
 	}
-	ct->psi_carried = carry ? ct->psi_carried + 1 : 0;
-	d->st.psi_carried += carry;
-	ct->cpu_from_bpf = bpf_quiet;
-	d->st.cpu_from_bpf += bpf_quiet;
-	if (limits) {
-		sampler_limits_keep(&s, &ct->limits);
-		ct->limits_known = true;
-		ct->limits_stale = false;
-		ct->samples_since_limits = 0;
-	} else {
-		ct->samples_since_limits++;
-	}
-	struct feat_raw raw;
-	daemon_budget_track(d, &ct->alloc, -1);
-	sampler_map_carried(&s, &ct->limits, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
-	daemon_act_alloc(ct, &ct->alloc, &raw);
-	daemon_budget_track(d, &ct->alloc, +1);
-	if (carry) { /* the previous totals; ct->psi_avg10 keeps the last values read */
-		const uint32_t psi_bits = RAW_BIT(RAW_PSI_CPU) | RAW_BIT(RAW_PSI_MEM) | RAW_BIT(RAW_PSI_IO);
-		memcpy(raw.psi_total_us, prev->psi_total_us, sizeof(raw.psi_total_us));
-		raw.known = (raw.known & ~psi_bits) | (prev->known & psi_bits);
-	} else {
-		const struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
-		for (int i = 0; i < 3; i++)
-			ct->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
-	}
-	if (ctextra_net(&ct->extra, &d->roots, now_ms, &raw.net_rx_bytes, &raw.net_tx_bytes))
-		raw.known |= RAW_BIT(RAW_NET);
-	/* statvfs costs a path walk through /proc/<pid>/root; a quiet container's disk usage
-	 * is read every 30 s, a hot one's every 5 s (a cached value fills the rows between) */
-	int64_t fs_every = hot ? FS_EVERY_MS : FS_QUIET_EVERY_MS;
-	if (ctextra_fs(&ct->extra, &d->roots, now_ms, fs_every, &raw.fs_total_bytes, &raw.fs_free_bytes,
-		       &raw.fs_used_bytes))
-		raw.known |= RAW_BIT(RAW_FS);
-	if (ct->bpf_seen) {
-		/* the drain reports only containers with events in its interval */
-		const bool fresh = ct->bpf_drain_no == d->bpf_drain_no;
-		raw.runq_p50_us = fresh ? ct->runq_p50_us : 0;
-		raw.runq_p99_us = fresh ? ct->runq_p99_us : 0;
-		raw.reclaim_stall_us = ct->bpf_reclaim_us;
-		raw.known |= RAW_BIT(RAW_RUNQ) | RAW_BIT(RAW_RECLAIM);
-		if (!(raw.known & RAW_BIT(RAW_OOM))) { /* no memory.events: BPF counts the kills */
-			raw.oom_kills = ct->bpf_oom;
-			raw.known |= RAW_BIT(RAW_OOM);
-		}
-	}
-	ct->have_raw = true;
-	if (d->rec)
-		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &raw);
-	ct->last_sample_ms = now_ms;
-	ct->bpf_sample_no = d->bpf_drain_no;
-	ct->pub_stale = true;
-	d->st.samples++;
-	bool row = features_feed_raw(ct->hist, &raw);
+	store_sample(d, ct, &r, now_ms);
+	bool row = features_feed_raw(ct->hist, &r.raw);
 	if (row)
 		d->st.rows++;
 	return row;
@@ -502,7 +450,7 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 			*ct->last = *dec;
 		ct->pub_stale = true;
 		if (!dec->dry_run)
-			ct->limits_stale = true; /* read what we wrote back at the next sample */
+			ct->limits.stale = true; /* read what we wrote back at the next sample */
 		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
 	}
 	d->pub_dirty = true;
@@ -679,7 +627,7 @@ static void drain_bpf(struct daemon *d)
 	if (d->deltas_cap < want) {
 		struct lxs_ct_delta *n = realloc(d->deltas, want * 2 * sizeof(*n));
 		if (!n) { /* not drained: the next drain reports this interval */
-			d->bpf_fail_no = ++d->bpf_drain_no;
+			d->bpf_drains.fail_no = ++d->bpf_drains.drain_no;
 			return;
 		}
 		d->deltas = n;
@@ -687,9 +635,9 @@ static void drain_bpf(struct daemon *d)
 	}
 	size_t n = 0;
 	int rc = lxs_bpf_drain(d->bpf, d->deltas, d->deltas_cap, &n);
-	d->bpf_drain_no++;
+	d->bpf_drains.drain_no++;
 	if (rc != 0) /* ENOBUFS: some reports come at the next drain; none can be relied on */
-		d->bpf_fail_no = d->bpf_drain_no;
+		d->bpf_drains.fail_no = d->bpf_drains.drain_no;
 	if (rc != 0 && rc != -ENOBUFS)
 		return;
 	const int64_t now = daemon_mono_ms(), dt_ms = d->bpf_drain_ms ? now - d->bpf_drain_ms : 0;
@@ -699,10 +647,10 @@ static void drain_bpf(struct daemon *d)
 		struct ct *ct = daemon_find_cgid(d, x->cgid);
 		if (!ct || x->first)
 			continue;
-		ct->bpf_drain_no = d->bpf_drain_no;
-		ct->runq_p50_us = (double)x->runq_p50_ns / 1000.0;
-		ct->runq_p99_us = (double)x->runq_p99_ns / 1000.0;
-		ct->bpf_reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;
+		ct->bpf.drain_no = d->bpf_drains.drain_no;
+		ct->bpf.runq_p50_us = (double)x->runq_p50_ns / 1000.0;
+		ct->bpf.runq_p99_us = (double)x->runq_p99_ns / 1000.0;
+		ct->bpf.reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;
 		/* The BPF on-CPU time arrives every tick, also for a quiet container whose files
 		 * are read only once a second: a CPU burst makes it hot at the next tick. */
 		if (dt_ms > 0 && ct->alloc.cores_known && ct->alloc.cores > 0) {
