@@ -1,10 +1,11 @@
 /*
  * daemon/internal.h — the daemon's internal state, shared by its files:
- *   daemon/daemon.c        set-up, tear-down, containers coming and going, event fds, commands
- *   daemon/tick.c   sampling, evaluation, the tick, emission, metrics, systemd status
- *   daemon/actuation.c    actuation (journal, actuator, persister) and Proxmox config reads
+ *   daemon/daemon.c     set-up, tear-down, containers coming and going, event fds, commands
+ *   daemon/tick.c       sampling, evaluation, the tick, metrics, systemd status
+ *   daemon/emit.c       a granted decision: log line, suggestions, record, actuation, publication
+ *   daemon/actuation.c  actuation (journal, actuator, persister) and Proxmox config reads
  *   daemon/backend.c    the REST API's backend: snapshots published each tick, manual limits
- * Nothing outside user/daemon*.c includes this.
+ * Nothing outside user/daemon/ includes this.
  */
 #ifndef LXCSCALE_DAEMON_INT_H
 #define LXCSCALE_DAEMON_INT_H

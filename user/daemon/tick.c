@@ -1,7 +1,7 @@
 /*
  * daemon/tick.c — what the daemon does per container: sample, features, score, policy;
- * the tick over all containers with the host budget; emission of decisions; the metrics
- * cycle and systemd's STATUS= line (design in daemon/daemon.h).
+ * the tick over all containers with the host budget; the metrics cycle and systemd's
+ * STATUS= line (design in daemon/daemon.h). Granted decisions leave through daemon/emit.c.
  *
  * The same two steps serve the tick and the events: daemon_sample_ct() reads a
  * container (collect_sample_ct) and pushes a row into its history, daemon_evaluate_ct()
@@ -405,76 +405,6 @@ void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force)
 	}
 	daemon_apply(d, &dec);
 	policy_commit(&ct->pol, &dec, now);
-}
-
-/* ---- emission ---------------------------------------------------------------------------- */
-
-static const char *action(enum decision_change c)
-{
-	switch (c) {
-	case DECISION_UP: return "Scale Up";
-	case DECISION_DOWN: return "Scale Down";
-	case DECISION_SET: return "Set";
-	default: return "No Scaling";
-	}
-}
-
-int daemon_apply(struct daemon *d, struct decision *dec)
-{
-	dec->seq = ++d->seq;
-	if (!dec->time_ms)
-		dec->time_ms = daemon_wall_ms();
-	if (config_scaling_for(d->cfg, dec->vmid)->dry_run || !d->apply) /* the tier's, else global */
-		dec->dry_run = true;
-
-	char cpu[48] = "", ram[48] = "";
-	if (dec->cpu_change != DECISION_NONE)
-		snprintf(cpu, sizeof(cpu), " (-> %g)", dec->cpu_to);
-	if (dec->mem_change != DECISION_NONE)
-		snprintf(ram, sizeof(ram), " (-> %llu)", (unsigned long long)dec->mem_to_mb);
-	/* The reference's words, so its users' log greps keep working; then ours. */
-	log_info("%s container %u: CPU - %s%s, RAM - %s%s | Confidence: %.2f%% | reason: %s%s%s%s",
-		 dec->dry_run ? "[dry_run] Would scale" : "Scaling", dec->vmid, action(dec->cpu_change), cpu,
-		 action(dec->mem_change), ram, dec->confidence, decision_reason_name(dec->reason),
-		 dec->detail[0] ? " (" : "", dec->detail, dec->detail[0] ? ")" : "");
-	if (d->sugg) {
-		char err[256];
-		if (suggestions_write(d->sugg, dec, err, sizeof(err)) != 0)
-			log_warning("suggestions file: %s", err);
-	}
-	struct ct *ct = daemon_find(d, dec->vmid);
-	if (ct && !ct->last)
-		ct->last = malloc(sizeof(*ct->last)); /* NULL: the API shows no last decision */
-	if (ct) {
-		if (ct->last)
-			*ct->last = *dec;
-		ct->pub_stale = true;
-		if (!dec->dry_run)
-			ct->limits.stale = true; /* read what we wrote back at the next sample */
-		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
-	}
-	d->pub_dirty = true;
-	d->st.decisions++;
-	if (d->rec)
-		recorder_decision(d->rec, dec);
-	int rc = 0;
-	if (dec->dry_run) {
-		snprintf(dec->outcome, sizeof(dec->outcome), "dry-run");
-	} else {
-		rc = d->apply(d->apply_ctx, dec);
-		const struct actuator_outcome *o = &d->last_outcome;
-		snprintf(dec->outcome, sizeof(dec->outcome), "%s",
-			 d->act ? actuator_status_name(o->status) : rc ? "failed" : "applied");
-		if (d->act && o->detail[0] && (rc || o->error || o->status != ACT_APPLIED)) {
-			size_t l = strlen(dec->detail);
-			snprintf(dec->detail + l, sizeof(dec->detail) - l, "%s%s", l ? "; " : "", o->detail);
-		}
-		if (ct && ct->last)
-			*ct->last = *dec;
-	}
-	if (d->pub)
-		pub_decision(d->pub, dec, dec->outcome);
-	return rc;
 }
 
 /* ---- metrics history cycle --------------------------------------------------------------- */
