@@ -331,155 +331,237 @@ static int start_shrink(struct actuator *a, const struct decision *d, uint64_t s
 	return CG_OK;
 }
 
-/* ---- apply ------------------------------------------------------------------------------ */
+/* ---- apply ------------------------------------------------------------------------------
+ * A decision is checked, journalled, written (cpu.max and the cpuset, then memory: at once
+ * when it grows, as a stepwise shrink when it goes down), read back, and settled: the journal
+ * marked, the persister handed what the kernel now holds, the outcome said. */
+
+/* One decision's way through the cgroup files. */
+struct attempt {
+	const struct decision *d;
+	bool want_cpu, want_mem;
+	uint64_t seq;                 /* its journal entry */
+	cg_ct *ct;                    /* NULL when not opened, or once a shrink owns it */
+	cg_err err;                   /* of the write that stopped it */
+	const char *step;             /* ... which one */
+	bool cpu_done, shrinking;
+	double cores;                 /* read back */
+	uint64_t mem_mb;
+};
+
+static void add_detail(struct actuator_outcome *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_detail(struct actuator_outcome *out, const char *fmt, ...)
+{
+	size_t l = strlen(out->detail);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out->detail + l, sizeof(out->detail) - l, fmt, ap);
+	va_end(ap);
+}
+
+static int refuse(struct actuator_outcome *out, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int refuse(struct actuator_outcome *out, int error, const char *fmt, ...)
+{
+	out->status = ACT_REFUSED;
+	out->error = error;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out->detail, sizeof(out->detail), fmt, ap);
+	va_end(ap);
+	return error;
+}
+
+static bool decision_valid(const struct decision *d, bool want_cpu, bool want_mem)
+{
+	return d->vmid >= 100 && d->vmid <= 999999999 && (want_cpu || want_mem) &&
+	       (!want_cpu || (d->cpu_to >= 0.01 && d->cpu_to <= 8192)) &&
+	       (!want_mem || (d->mem_to_mb >= 16 && d->mem_to_mb <= (1ull << 30)));
+}
+
+static int journal_start(struct actuator *a, struct attempt *t)
+{
+	const struct decision *d = t->d;
+	struct journal_change c = {
+		.vmid = d->vmid,
+		.what = (t->want_cpu ? JOURNAL_CPU : 0) | (t->want_mem ? JOURNAL_MEM : 0),
+		.cpu_before_milli = milli(d->cpu_from), .cpu_after_milli = milli(d->cpu_to),
+		.mem_before_mb = d->mem_from_mb, .mem_after_mb = d->mem_to_mb,
+	};
+	int rc = journal_begin(a->j, &c);
+	t->seq = c.seq;
+	return rc;
+}
+
+/* cpu.max; a bigger limit also widens the cpuset (a failure there is only noted). */
+static void write_cpu(struct actuator *a, struct attempt *t, struct actuator_outcome *out)
+{
+	const struct decision *d = t->d;
+	t->step = "cpu.max";
+	t->err = cg_set_cpu(t->ct, d->cpu_to);
+	t->cpu_done = t->err == CG_OK;
+	if (t->err != CG_OK || !a->s.widen_cpuset || !(d->cpu_to > d->cpu_from))
+		return;
+	cg_err werr = widen_cpuset(a, t->ct, actuator_pct_cores(d->cpu_to));
+	if (werr == CG_GONE)
+		t->err = werr;
+	else if (werr != CG_OK && werr != CG_ENOTSUP)
+		add_detail(out, "cpuset not widened: %s; ", cg_strerror(werr));
+}
+
+/* memory.max at once when it does not go down; below the current limit a stepwise shrink
+ * starts, which takes the cgroup handle. */
+static void write_memory(struct actuator *a, struct attempt *t)
+{
+	const struct decision *d = t->d;
+	static struct cg_sample smp; /* loop thread only */
+	t->step = "memory";
+	uint64_t bytes = d->mem_to_mb * MIB;
+	t->err = cg_sample_read(t->ct, &smp);
+	if (t->err != CG_OK)
+		return;
+	cg_u64 cur_max = smp.mem_max;
+	if (cur_max.state == CG_MAX || (cur_max.state == CG_KNOWN && cur_max.v > bytes)) {
+		read_back(t->ct, &t->cores, &t->mem_mb);
+		t->err = start_shrink(a, d, t->seq, &t->ct, t->want_cpu && t->cpu_done, t->cores, bytes);
+		t->shrinking = t->err == CG_OK;
+	} else {
+		t->err = cg_set_memory(t->ct, bytes, a->s.mem_headroom_bytes);
+	}
+}
+
+static void write_limits(struct actuator *a, struct attempt *t, struct actuator_outcome *out)
+{
+	t->step = "open";
+	t->err = cg_ct_open(a->h, t->d->vmid, &t->ct);
+	if (t->err == CG_OK && t->want_cpu)
+		write_cpu(a, t, out);
+	if (t->err == CG_OK && t->want_mem)
+		write_memory(a, t);
+}
+
+/* The config takes the decision's values while the kernel does not hold them: journalled
+ * as applied, persisted when the decision asks for it (else cancelled). */
+static void config_only(struct actuator *a, const struct attempt *t, struct actuator_outcome *out)
+{
+	const struct decision *d = t->d;
+	struct journal_change applied = {.cpu_after_milli = milli(d->cpu_to), .mem_after_mb = d->mem_to_mb};
+	journal_mark(a->j, t->seq, JOURNAL_APPLIED, &applied);
+	if (d->persist)
+		submit(a, d->vmid, t->seq, t->want_cpu, d->cpu_to, t->want_mem, d->mem_to_mb);
+	else
+		journal_mark(a->j, t->seq, JOURNAL_CANCELLED, NULL);
+	out->status = ACT_PERSIST_ONLY;
+	out->cpu_applied = t->want_cpu ? d->cpu_to : 0;
+	out->mem_applied_mb = t->want_mem ? d->mem_to_mb : 0;
+}
+
+/* No cgroup: a stopped container, or it stopped just now. Like `pct set` on a stopped
+ * container, the config takes the values and they apply at its next start. */
+static int settle_stopped(struct actuator *a, struct attempt *t, struct actuator_outcome *out)
+{
+	config_only(a, t, out);
+	cg_ct_close(t->ct);
+	add_detail(out, "no cgroup (container stopped): persisted only");
+	return 0;
+}
+
+/* The CPU part is in force (and persisted); the memory part follows as the shrink ends. */
+static int settle_shrinking(struct actuator *a, const struct attempt *t, struct actuator_outcome *out)
+{
+	if (t->cpu_done && t->d->persist)
+		submit(a, t->d->vmid, t->seq, true, t->cores, false, 0);
+	out->status = ACT_SHRINKING;
+	out->cpu_applied = t->cores;
+	add_detail(out, "memory shrink to %llu MiB started", (unsigned long long)t->d->mem_to_mb);
+	return 0;
+}
+
+/* The cgroup lacks the controller (a host without cpu/memory delegation): the kernel
+ * cannot enforce the value, but a person asked for it, so the config takes it, as `pct set`
+ * would. Said plainly in the outcome; never for the policy's own decisions, which must not
+ * grow a config the kernel ignores. */
+static int settle_no_controller(struct actuator *a, const struct attempt *t, struct actuator_outcome *out)
+{
+	config_only(a, t, out);
+	out->error = t->err;
+	add_detail(out, "%s: %s: the cgroup write failed (no %s controller here); config only, "
+		   "the kernel does not enforce it", t->step, cg_strerror(t->err), t->want_cpu ? "cpu" : "memory");
+	return 0;
+}
+
+static int settle_failed(struct actuator *a, const struct attempt *t, struct actuator_outcome *out)
+{
+	journal_mark(a->j, t->seq, JOURNAL_CANCELLED, NULL);
+	out->status = ACT_FAILED;
+	out->error = t->err;
+	add_detail(out, "%s: %s", t->step, cg_strerror(t->err));
+	return -EIO;
+}
+
+/* All of it applied, or the CPU part only (the memory write failed: the change keeps
+ * whatever the kernel holds, which is what the read-back says). */
+static int settle_applied(struct actuator *a, const struct attempt *t, struct actuator_outcome *out)
+{
+	const struct decision *d = t->d;
+	bool mem_done = t->want_mem && t->err == CG_OK;
+	struct journal_change applied = {.cpu_after_milli = milli(t->cores), .mem_after_mb = t->mem_mb};
+	journal_mark(a->j, t->seq, JOURNAL_APPLIED, &applied);
+	if (d->persist)
+		submit(a, d->vmid, t->seq, t->cpu_done, t->cores, mem_done, t->mem_mb);
+	else
+		journal_mark(a->j, t->seq, JOURNAL_CANCELLED, NULL); /* transient on purpose */
+	out->status = ACT_APPLIED;
+	out->cpu_applied = t->cores;
+	out->mem_applied_mb = t->mem_mb;
+	out->error = t->err;
+	if (t->err)
+		add_detail(out, "%s: %s (cpu applied)", t->step, cg_strerror(t->err));
+	return 0;
+}
+
+static int settle(struct actuator *a, struct attempt *t, struct actuator_outcome *out)
+{
+	if (t->err == CG_GONE)
+		return settle_stopped(a, t, out);
+	if (t->shrinking)
+		return settle_shrinking(a, t, out);
+	if (t->ct)
+		read_back(t->ct, &t->cores, &t->mem_mb);
+	cg_ct_close(t->ct);
+	if (t->err == CG_ENOTSUP && !t->cpu_done && t->d->reason == REASON_MANUAL && t->d->persist)
+		return settle_no_controller(a, t, out);
+	if (t->err != CG_OK && !t->cpu_done)
+		return settle_failed(a, t, out);
+	return settle_applied(a, t, out);
+}
 
 int actuator_apply(struct actuator *a, const struct decision *d, struct actuator_outcome *out)
 {
 	memset(out, 0, sizeof(*out));
-	bool want_cpu = d->cpu_change != DECISION_NONE, want_mem = d->mem_change != DECISION_NONE;
-	if (d->vmid < 100 || d->vmid > 999999999 || (!want_cpu && !want_mem) ||
-	    (want_cpu && !(d->cpu_to >= 0.01 && d->cpu_to <= 8192)) ||
-	    (want_mem && (d->mem_to_mb < 16 || d->mem_to_mb > (1ull << 30)))) {
-		out->status = ACT_REFUSED;
-		out->error = -EINVAL;
-		snprintf(out->detail, sizeof(out->detail), "invalid decision");
-		return -EINVAL;
-	}
+	struct attempt t = {
+		.d = d, .want_cpu = d->cpu_change != DECISION_NONE, .want_mem = d->mem_change != DECISION_NONE,
+	};
+	if (!decision_valid(d, t.want_cpu, t.want_mem))
+		return refuse(out, -EINVAL, "invalid decision");
 	if (d->dry_run) {
 		out->status = ACT_DRY_RUN;
 		snprintf(out->detail, sizeof(out->detail), "dry run: nothing written");
 		return 0;
 	}
 	/* a memory decision replaces a shrink still in progress */
-	struct shrink *old = want_mem ? find_shrink(a, d->vmid) : NULL;
+	struct shrink *old = t.want_mem ? find_shrink(a, d->vmid) : NULL;
 	if (old)
 		abandon_shrink(a, old, "superseded by a newer decision");
-
-	struct journal_change c = {
-		.vmid = d->vmid,
-		.what = (want_cpu ? JOURNAL_CPU : 0) | (want_mem ? JOURNAL_MEM : 0),
-		.cpu_before_milli = milli(d->cpu_from), .cpu_after_milli = milli(d->cpu_to),
-		.mem_before_mb = d->mem_from_mb, .mem_after_mb = d->mem_to_mb,
-	};
-	int rc = journal_begin(a->j, &c);
-	if (rc < 0) {
-		out->status = ACT_REFUSED;
-		out->error = rc;
-		snprintf(out->detail, sizeof(out->detail), "not journalled (%s): nothing changed",
-		         strerror(-rc));
-		return rc;
-	}
-	out->seq = c.seq;
-
-	cg_ct *ct = NULL;
-	cg_err err = cg_ct_open(a->h, d->vmid, &ct);
-	bool cpu_done = false;
-	double cores = 0;
-	uint64_t mem_mb = 0;
-	const char *step = "open";
-	if (err == CG_OK && want_cpu) {
-		step = "cpu.max";
-		err = cg_set_cpu(ct, d->cpu_to);
-		cpu_done = err == CG_OK;
-		if (err == CG_OK && a->s.widen_cpuset && d->cpu_to > d->cpu_from) {
-			cg_err werr = widen_cpuset(a, ct, actuator_pct_cores(d->cpu_to));
-			if (werr == CG_GONE)
-				err = werr;
-			else if (werr != CG_OK && werr != CG_ENOTSUP)
-				snprintf(out->detail, sizeof(out->detail), "cpuset not widened: %s; ",
-				         cg_strerror(werr));
-		}
-	}
-	bool shrinking = false;
-	if (err == CG_OK && want_mem) {
-		step = "memory";
-		uint64_t bytes = d->mem_to_mb * MIB;
-		cg_u64 cur_max = {0};
-		static struct cg_sample smp;
-		err = cg_sample_read(ct, &smp);
-		cur_max = smp.mem_max;
-		if (err == CG_OK && (cur_max.state == CG_MAX || (cur_max.state == CG_KNOWN && cur_max.v > bytes))) {
-			read_back(ct, &cores, &mem_mb);
-			err = start_shrink(a, d, c.seq, &ct, want_cpu && cpu_done, cores, bytes);
-			shrinking = err == CG_OK;
-		} else if (err == CG_OK) {
-			err = cg_set_memory(ct, bytes, a->s.mem_headroom_bytes);
-		}
-	}
-
-	size_t dl = strlen(out->detail);
-	if (err == CG_GONE) {
-		/* no cgroup: a stopped container, or it stopped just now. Like `pct set` on a
-		 * stopped container, the config takes the values and they apply at its next start. */
-		struct journal_change applied = {.cpu_after_milli = milli(d->cpu_to),
-						 .mem_after_mb = d->mem_to_mb};
-		journal_mark(a->j, c.seq, JOURNAL_APPLIED, &applied);
-		if (d->persist)
-			submit(a, d->vmid, c.seq, want_cpu, d->cpu_to, want_mem, d->mem_to_mb);
-		else
-			journal_mark(a->j, c.seq, JOURNAL_CANCELLED, NULL);
-		cg_ct_close(ct);
-		out->status = ACT_PERSIST_ONLY;
-		out->cpu_applied = want_cpu ? d->cpu_to : 0;
-		out->mem_applied_mb = want_mem ? d->mem_to_mb : 0;
-		snprintf(out->detail + dl, sizeof(out->detail) - dl,
-		         "no cgroup (container stopped): persisted only");
-		return 0;
-	}
-	if (shrinking) {
-		if (cpu_done && d->persist)
-			submit(a, d->vmid, c.seq, true, cores, false, 0);
-		out->status = ACT_SHRINKING;
-		out->cpu_applied = cores;
-		snprintf(out->detail + dl, sizeof(out->detail) - dl,
-		         "memory shrink to %llu MiB started", (unsigned long long)d->mem_to_mb);
-		return 0;
-	}
-	if (ct)
-		read_back(ct, &cores, &mem_mb);
-	cg_ct_close(ct);
-	if (err == CG_ENOTSUP && !cpu_done && d->reason == REASON_MANUAL && d->persist) {
-		/* The cgroup lacks the controller (a host without cpu/memory delegation): the
-		 * kernel cannot enforce the value, but a person asked for it, so the config takes
-		 * it, as `pct set` would. Said plainly in the outcome; never for the policy's own
-		 * decisions, which must not grow a config the kernel ignores. */
-		struct journal_change applied = {.cpu_after_milli = milli(d->cpu_to),
-						 .mem_after_mb = d->mem_to_mb};
-		journal_mark(a->j, c.seq, JOURNAL_APPLIED, &applied);
-		submit(a, d->vmid, c.seq, want_cpu, d->cpu_to, want_mem, d->mem_to_mb);
-		out->status = ACT_PERSIST_ONLY;
-		out->error = err;
-		out->cpu_applied = want_cpu ? d->cpu_to : 0;
-		out->mem_applied_mb = want_mem ? d->mem_to_mb : 0;
-		snprintf(out->detail + dl, sizeof(out->detail) - dl,
-		         "%s: %s: the cgroup write failed (no %s controller here); config only, "
-		         "the kernel does not enforce it", step, cg_strerror(err), want_cpu ? "cpu" : "memory");
-		return 0;
-	}
-	if (err != CG_OK && !cpu_done) {
-		journal_mark(a->j, c.seq, JOURNAL_CANCELLED, NULL);
-		out->status = ACT_FAILED;
-		out->error = err;
-		snprintf(out->detail + dl, sizeof(out->detail) - dl, "%s: %s", step, cg_strerror(err));
-		return -EIO;
-	}
-	/* all of it applied, or the CPU part only (the memory write failed: the change keeps
-	 * whatever the kernel holds, which is what the read-back says) */
-	bool mem_done = want_mem && err == CG_OK;
-	struct journal_change applied = {.cpu_after_milli = milli(cores), .mem_after_mb = mem_mb};
-	journal_mark(a->j, c.seq, JOURNAL_APPLIED, &applied);
-	if (d->persist)
-		submit(a, d->vmid, c.seq, cpu_done, cores, mem_done, mem_mb);
-	else
-		journal_mark(a->j, c.seq, JOURNAL_CANCELLED, NULL); /* transient on purpose */
-	out->status = ACT_APPLIED;
-	out->cpu_applied = cores;
-	out->mem_applied_mb = mem_mb;
-	out->error = err;
-	if (err)
-		snprintf(out->detail + dl, sizeof(out->detail) - dl, "%s: %s (cpu applied)", step,
-		         cg_strerror(err));
-	return 0;
+	int rc = journal_start(a, &t);
+	if (rc < 0)
+		return refuse(out, rc, "not journalled (%s): nothing changed", strerror(-rc));
+	out->seq = t.seq;
+	write_limits(a, &t, out);
+	return settle(a, &t, out);
 }
 
 /* ---- the shrink state machine ----------------------------------------------------------- */

@@ -1,10 +1,12 @@
 /*
- * collect/sampler.c — cgroup sample → raw feature sample + allocation (see collect/sampler.h).
+ * collect/sampler.c — cgroup sample → raw feature sample + allocation, and one container's
+ * whole sample: what to read when, the mapping, the host-side extras (see collect/sampler.h).
  */
 #include "collect/sampler.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static bool k(cg_u64 x)
 {
@@ -113,6 +115,147 @@ void sampler_map_carried(const struct cg_sample *s, const struct sampler_limits 
 		raw->oom_kills = s->ev_oom_kill.v;
 		raw->known |= RAW_BIT(RAW_OOM);
 	}
+}
+
+/* ---- one container's sample ------------------------------------------------------------
+ * An idle container whose tasks did not run since its previous sample:
+ *   - its pressure: nothing new can stall while none of its tasks runs, except tasks
+ *     starved of CPU or waiting on memory, and the PSI triggers (cpu and memory) wake
+ *     the daemon for those at once. So its pressure totals are carried over from the
+ *     previous sample (the stall of the interval is 0) instead of read;
+ *   - its CPU time: when BPF counts its scheduling (bpf_quiet: no drain reported it
+ *     since that sample, none failed), cpu.stat cannot have moved and is not read;
+ *     otherwise an unchanged cpu.stat is what says no task ran.
+ * Every PSI_CARRY_MAX + 1-th idle sample reads everything anyway (I/O waits have no
+ * trigger). Memory, I/O and pids counters are always read: reclaim, writeback and
+ * socket buffers move them without the container's tasks. */
+
+struct sample_plan {
+	bool limits;                  /* read the limit files */
+	bool may_carry;               /* pressure is read only if the container ran */
+	bool bpf_quiet;               /* cpu.stat is not read: BPF saw no task switched */
+};
+
+static struct sample_plan plan_sample(const struct sampler_host *h, const struct sampler_ct *c)
+{
+	const struct sampler_limits_cache *l = c->limits;
+	const struct sampler_bpf *b = c->bpf;
+	const struct feat_raw *prev = c->prev;
+	struct sample_plan p;
+	p.limits = !l->known || l->stale || c->hot || l->samples_since + 1 >= LIMITS_EVERY_SAMPLES;
+	p.may_carry = c->idle && !c->hot && prev && c->psi_triggers && c->psi_carried < PSI_CARRY_MAX &&
+		      (prev->known & RAW_BIT(RAW_CPU_USAGE));
+	p.bpf_quiet = p.may_carry && h->bpf->counts_cpu && b->seen && b->drain_no <= b->sample_no &&
+		      h->bpf->fail_no <= b->sample_no;
+	return p;
+}
+
+/* Reads the plan's files into *s; *carry when the pressure files were left unread because
+ * the container did not run. */
+static cg_err read_files(const struct sampler_ct *c, const struct sample_plan *p, struct cg_sample *s,
+			 bool *carry)
+{
+	const struct feat_raw *prev = c->prev;
+	const unsigned mask = (p->bpf_quiet ? 0 : CG_READ_CPU) | CG_READ_COUNTERS |
+			      (p->limits ? CG_READ_LIMITS : 0) | (p->may_carry ? 0 : CG_READ_PRESSURE);
+	memset(s, 0, sizeof(*s));
+	cg_err e = cg_sample_read_more(c->cg, mask, s); /* mask may hold no file here */
+	if (p->bpf_quiet) {
+		s->cpu_usage_usec = (cg_u64){ prev->cpu_usage_usec, CG_KNOWN };
+		if (prev->known & RAW_BIT(RAW_THROTTLE)) {
+			s->cpu_nr_periods = (cg_u64){ prev->nr_periods, CG_KNOWN };
+			s->cpu_nr_throttled = (cg_u64){ prev->nr_throttled, CG_KNOWN };
+		}
+	}
+	*carry = p->may_carry && s->cpu_usage_usec.state == CG_KNOWN && s->cpu_usage_usec.v == prev->cpu_usage_usec;
+	if (e == CG_OK && p->may_carry && !*carry) /* it ran: read the pressure after all */
+		e = cg_sample_read_more(c->cg, CG_READ_PRESSURE, s);
+	return e;
+}
+
+static void keep_limits(struct sampler_limits_cache *l, const struct cg_sample *s, bool read)
+{
+	if (!read) {
+		l->samples_since++;
+		return;
+	}
+	sampler_limits_keep(s, &l->v);
+	l->known = true;
+	l->stale = false;
+	l->samples_since = 0;
+}
+
+static int64_t wall_ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Carried: the previous totals (the interval's stall is 0). Read: the avg10 values too. */
+static void take_pressure(const struct cg_sample *s, const struct feat_raw *prev, bool carry,
+			  struct sampler_result *out)
+{
+	if (carry) {
+		const uint32_t psi_bits = RAW_BIT(RAW_PSI_CPU) | RAW_BIT(RAW_PSI_MEM) | RAW_BIT(RAW_PSI_IO);
+		memcpy(out->raw.psi_total_us, prev->psi_total_us, sizeof(out->raw.psi_total_us));
+		out->raw.known = (out->raw.known & ~psi_bits) | (prev->known & psi_bits);
+		return;
+	}
+	const struct cg_psi *psi[3] = { &s->psi_cpu, &s->psi_memory, &s->psi_io };
+	for (int i = 0; i < 3; i++)
+		out->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
+}
+
+/* Traffic and disk usage, read from the host side. */
+static void add_host_side(const struct sampler_host *h, const struct sampler_ct *c, int64_t now_ms,
+			  struct feat_raw *raw)
+{
+	if (ctextra_net(c->extra, h->roots, now_ms, &raw->net_rx_bytes, &raw->net_tx_bytes))
+		raw->known |= RAW_BIT(RAW_NET);
+	/* statvfs costs a path walk through /proc/<pid>/root; a quiet container's disk usage
+	 * is read every 30 s, a hot one's every 5 s (a cached value fills the rows between) */
+	int64_t fs_every = c->hot ? FS_EVERY_MS : FS_QUIET_EVERY_MS;
+	if (ctextra_fs(c->extra, h->roots, now_ms, fs_every, &raw->fs_total_bytes, &raw->fs_free_bytes,
+		       &raw->fs_used_bytes))
+		raw->known |= RAW_BIT(RAW_FS);
+}
+
+static void add_bpf(const struct sampler_host *h, const struct sampler_bpf *b, struct feat_raw *raw)
+{
+	if (!b->seen)
+		return;
+	/* the drain reports only containers with events in its interval */
+	const bool fresh = b->drain_no == h->bpf->drain_no;
+	raw->runq_p50_us = fresh ? b->runq_p50_us : 0;
+	raw->runq_p99_us = fresh ? b->runq_p99_us : 0;
+	raw->reclaim_stall_us = b->reclaim_us;
+	raw->known |= RAW_BIT(RAW_RUNQ) | RAW_BIT(RAW_RECLAIM);
+	if (!(raw->known & RAW_BIT(RAW_OOM))) { /* no memory.events: BPF counts the kills */
+		raw->oom_kills = b->oom;
+		raw->known |= RAW_BIT(RAW_OOM);
+	}
+}
+
+cg_err collect_sample_ct(const struct sampler_host *h, const struct sampler_ct *c, int64_t now_ms,
+			 struct sampler_result *out)
+{
+	const struct sample_plan p = plan_sample(h, c);
+	struct cg_sample s;
+	bool carry;
+	cg_err e = read_files(c, &p, &s, &carry);
+	if (e != CG_OK)
+		return e;
+	keep_limits(c->limits, &s, p.limits);
+	memset(out, 0, sizeof(*out));
+	sampler_map_carried(&s, &c->limits->v, h->opts, wall_ms_now(), &out->raw, &out->alloc);
+	out->pressure_carried = carry;
+	out->cpu_from_bpf = p.bpf_quiet;
+	take_pressure(&s, c->prev, carry, out);
+	add_host_side(h, c, now_ms, &out->raw);
+	add_bpf(h, c->bpf, &out->raw);
+	c->bpf->sample_no = h->bpf->drain_no;
+	return CG_OK;
 }
 
 uint64_t sampler_parse_swap_total(const char *meminfo)

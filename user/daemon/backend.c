@@ -36,14 +36,6 @@
 
 /* ---- publication (loop thread) -------------------------------------------------------- */
 
-static bool col(const struct feat_row *r, enum feat_col c, double *v)
-{
-	if (!r || !(r->known & COL_BIT(c)))
-		return false;
-	*v = r->v[c];
-	return true;
-}
-
 static void fill(const struct ct *ct, struct ct_snapshot *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -56,9 +48,9 @@ static void fill(const struct ct *ct, struct ct_snapshot *a)
 	a->memory_mb = ct->alloc.ram_known ? (uint64_t)llround(ct->alloc.ram_mb) : 0;
 	const struct feat_row *row = features_history_last(ct->hist);
 	double v;
-	if (col(row, COL_CPU, &v))
+	if (features_row_col(row, COL_CPU, &v))
 		a->cpu_pct = v;
-	if (col(row, COL_MEM, &v)) {
+	if (features_row_col(row, COL_MEM, &v)) {
 		a->memory_used_mb = v > 0 ? (uint64_t)llround(v) : 0;
 		if (ct->alloc.ram_known && ct->alloc.ram_mb > 0)
 			a->mem_pct = v / ct->alloc.ram_mb * 100.0;

@@ -238,7 +238,7 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	if (d->bpf && lxs_bpf_add_container(d->bpf, ct->cgid, vmid) != 0)
 		log_warning("container %u: BPF cannot count it (map full?)", vmid);
 	else if (d->bpf)
-		ct->bpf_seen = true; /* counted from now: a drain without it means no events */
+		ct->bpf.seen = true; /* counted from now: a drain without it means no events */
 	log_info("container %u: watching %s", vmid, cg_ct_path(ct->cg));
 	return;
 oom:
@@ -349,10 +349,10 @@ static void on_mem_events(struct loop *l, int fd, uint32_t events, void *arg)
 	}
 	/* A container at memory.max notifies on every reclaim pass: the debounce in
 	 * daemon_evaluate_now() keeps that cheap, and an OOM kill always goes through. */
-	bool oom = cg_known(ev.oom_kill) && ct->oom_baseline && ev.oom_kill.v > ct->oom_seen;
-	if (oom)
-		daemon_publish_oom(d, ct, ev.oom_kill.v - ct->oom_seen, "memory.events");
-	daemon_evaluate_now(d, ct, oom);
+	uint64_t kills = cg_known(ev.oom_kill) ? oom_tracker_unseen(&ct->oom, ev.oom_kill.v) : 0;
+	if (kills)
+		daemon_publish_oom(d, ct, kills, "memory.events");
+	daemon_evaluate_now(d, ct, kills > 0);
 }
 
 static int on_bpf_event(const struct lxs_event *ev, void *arg)
@@ -364,7 +364,7 @@ static int on_bpf_event(const struct lxs_event *ev, void *arg)
 	d->st.events++;
 	switch (ev->type) {
 	case LXS_EV_OOM_KILL:
-		ct->bpf_oom++;
+		ct->bpf.oom++;
 		daemon_publish_oom(d, ct, 1, "bpf");
 		daemon_evaluate_now(d, ct, true);
 		break;
@@ -548,7 +548,7 @@ static void open_bpf(struct daemon *d)
 	if (loop_add_fd(d->loop, lxs_bpf_ring_fd(d->bpf), EPOLLIN, on_bpf_ring, d) != 0)
 		log_warning("BPF ring buffer: cannot watch it; per-tick aggregates only");
 	d->st.bpf = true;
-	d->bpf_counts_cpu = (lxs_bpf_concerns(d->bpf) & LXS_CONCERN_RUNQ) != 0;
+	d->bpf_drains.counts_cpu = (lxs_bpf_concerns(d->bpf) & LXS_CONCERN_RUNQ) != 0;
 	log_info("BPF: attached as %s", lxs_bpf_attach_mode(d->bpf));
 }
 

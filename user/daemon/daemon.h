@@ -24,7 +24,7 @@
  * Threads besides the loop: the model worker (score/model.h) and the metrics writer
  * (compat/metrics_writer.h). Nothing on the loop sleeps or waits for them.
  *
- * Emission (daemon_apply): every decision is logged in the reference's words, appended to
+ * Emission (daemon_apply, daemon/emit.c): every decision is logged in the reference's words, appended to
  * the suggestions file, kept as the container's last decision, and — unless dry_run — passed
  * to the apply hook (the actuator). Without a hook nothing can change, so decisions are
  * marked dry_run.

@@ -1,10 +1,11 @@
 /*
  * daemon/internal.h — the daemon's internal state, shared by its files:
- *   daemon/daemon.c        set-up, tear-down, containers coming and going, event fds, commands
- *   daemon/tick.c   sampling, evaluation, the tick, emission, metrics, systemd status
- *   daemon/actuation.c    actuation (journal, actuator, persister) and Proxmox config reads
+ *   daemon/daemon.c     set-up, tear-down, containers coming and going, event fds, commands
+ *   daemon/tick.c       sampling, evaluation, the tick, metrics, systemd status
+ *   daemon/emit.c       a granted decision: log line, suggestions, record, actuation, publication
+ *   daemon/actuation.c  actuation (journal, actuator, persister) and Proxmox config reads
  *   daemon/backend.c    the REST API's backend: snapshots published each tick, manual limits
- * Nothing outside user/daemon*.c includes this.
+ * Nothing outside user/daemon/ includes this.
  */
 #ifndef LXCSCALE_DAEMON_INT_H
 #define LXCSCALE_DAEMON_INT_H
@@ -25,6 +26,7 @@
 #include "config/config.h"
 #include "daemon/daemon.h"
 #include "daemon/publish.h"
+#include "decide/evaluate.h"
 #include "decide/policy.h"
 #include "features/features.h"
 #include "iforest.h"
@@ -33,12 +35,6 @@
 #include "score/model.h"
 
 #define EVENT_DEBOUNCE_MS 20      /* an event re-samples a container at most this often */
-#define FS_EVERY_MS 5000          /* statvfs of a hot container's root */
-#define FS_QUIET_EVERY_MS 30000   /* ... of a quiet one: disk usage moves slowly */
-/* A quiet container's limit files are read every 10th sample: a change made outside
- * lxcscale (pct set by hand) shows within 10 s for a quiet container, 50 s for an idle one
- * (defaults), at once for a hot one; our own writes are read back at the next sample. */
-#define LIMITS_EVERY_SAMPLES 10
 #define SCHED_NONE (-2)           /* ct->sched_list: on no list (removed) */
 #define SCHED_HOT (-1)            /* ct->sched_list: on the hot list */
 #define STATUS_EVERY_MS 5000      /* systemd STATUS= */
@@ -46,10 +42,7 @@
 #define HOT_HOLD_MS 5000          /* a container stays hot this long after its last hot sign */
 #define HOT_NEAR 0.8              /* usage above this share of a scale-up threshold is hot */
 #define IDLE_CPU_PCT 2.0          /* CPU use (% of the allocation) under which a container may be idle */
-/* An idle container whose tasks did not run since its last sample carries its pressure
- * totals over instead of reading the three files, at most this many samples in a row
- * (30 s at the default idle interval); see daemon_sample_ct. */
-#define PSI_CARRY_MAX 5
+/* How often a container's files are read, what is carried over: collect/sampler.h. */
 
 struct ct {
 	struct daemon *d;
@@ -63,15 +56,9 @@ struct ct {
 	struct alloc alloc;
 	bool have_raw;               /* sampled once: features_history_raw(hist) is the newest */
 
-	bool oom_baseline;           /* oom_seen holds a first reading */
-	uint64_t oom_seen;           /* cumulative OOM kills at the last evaluation */
-	bool bpf_seen;               /* BPF counts this container (registered in its set) */
-	uint64_t bpf_drain_no;       /* the drain that last reported it: runq_p50/p99 hold
-	                                that interval's values, 0 for a later interval */
-	uint64_t bpf_sample_no;      /* d->bpf_drain_no at its last sample */
+	struct oom_tracker oom;      /* OOM kills taken by its last evaluation */
+	struct sampler_bpf bpf;      /* what BPF reported of it (drain_bpf, the ring's OOM kills) */
 	bool cpu_from_bpf;           /* its last sample took cpu.stat as unchanged from BPF */
-	uint64_t bpf_oom, bpf_reclaim_us;
-	double runq_p50_us, runq_p99_us;
 
 	int64_t last_train_ms, last_sample_ms, budget_log_ms;
 	/* Sampling schedule (daemon/tick.c): on the hot list (read every tick) while
@@ -83,11 +70,9 @@ struct ct {
 	int32_t sched_list;          /* SCHED_NONE, SCHED_HOT or a wheel bucket */
 	struct ct *sched_prev, *sched_next;
 	/* Limit files (cpu.max, memory.max...) are read at the first sample, while hot, after
-	 * our own write (limits_stale) and every LIMITS_EVERY_SAMPLES-th sample otherwise;
+	 * our own write (limits.stale) and every LIMITS_EVERY_SAMPLES-th sample otherwise;
 	 * between two such reads their values are carried over from the last one. */
-	struct sampler_limits limits;
-	bool limits_known, limits_stale;
-	uint8_t samples_since_limits;
+	struct sampler_limits_cache limits;
 	uint8_t psi_carried;         /* samples in a row that carried pressure over */
 	int psi_fd[2];               /* [0] memory some, [1] cpu some; -1 when none */
 	int mev_fd;                  /* memory.events (owned by cg), -1 when none */
@@ -136,10 +121,7 @@ struct daemon {
 	struct cmdq *cmdq;
 	struct lxs_bpf *bpf;
 	int64_t bpf_drain_ms;        /* monotonic ms of the last BPF drain (its interval) */
-	uint64_t bpf_drain_no;       /* BPF drains run */
-	uint64_t bpf_fail_no;        /* the last drain that failed (its reports may be missing) */
-	bool bpf_counts_cpu;         /* the run-queue programs are attached: a container BPF
-	                                never reports had no task switched in or out */
+	struct sampler_bpf_host bpf_drains; /* drains run, the last that failed, CPU counted */
 	struct lxs_ct_delta *deltas;
 	size_t deltas_cap;
 

@@ -1,11 +1,11 @@
 /*
  * daemon/tick.c — what the daemon does per container: sample, features, score, policy;
- * the tick over all containers with the host budget; emission of decisions; the metrics
- * cycle and systemd's STATUS= line (design in daemon/daemon.h).
+ * the tick over all containers with the host budget; the metrics cycle and systemd's
+ * STATUS= line (design in daemon/daemon.h). Granted decisions leave through daemon/emit.c.
  *
  * The same two steps serve the tick and the events: daemon_sample_ct() reads a
- * container and pushes a row into its history, daemon_evaluate_ct() turns the newest row
- * into a decision wish. The tick collects every container's wish and grants them together
+ * container (collect_sample_ct) and pushes a row into its history, daemon_evaluate_ct()
+ * scores the newest row and turns it into a decision wish (evaluate, the code replay runs). The tick collects every container's wish and grants them together
  * (urgency, then tier priority); an event grants its one wish against what is left.
  */
 #include "daemon/internal.h"
@@ -44,44 +44,44 @@ static bool looks_idle(const struct policy_params *p, const struct policy_input 
 
 /* ---- one container ----------------------------------------------------------------------- */
 
+/* A sample read (collect_sample_ct): the allocation (the Proxmox config's, when read,
+ * wins over the cgroup's), the carry-over counts, the record file, the API's staleness. */
+static void store_sample(struct daemon *d, struct ct *ct, struct sampler_result *r, int64_t now_ms)
+{
+	ct->psi_carried = r->pressure_carried ? ct->psi_carried + 1 : 0;
+	d->st.psi_carried += r->pressure_carried;
+	ct->cpu_from_bpf = r->cpu_from_bpf;
+	d->st.cpu_from_bpf += r->cpu_from_bpf;
+	if (!r->pressure_carried) /* carried: ct->psi_avg10 keeps the last values read */
+		memcpy(ct->psi_avg10, r->psi_avg10, sizeof(ct->psi_avg10));
+	daemon_budget_track(d, &ct->alloc, -1);
+	ct->alloc = r->alloc;
+	daemon_act_alloc(ct, &ct->alloc, &r->raw);
+	daemon_budget_track(d, &ct->alloc, +1);
+	ct->have_raw = true;
+	if (d->rec)
+		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &r->raw);
+	ct->last_sample_ms = now_ms;
+	ct->pub_stale = true;
+	d->st.samples++;
+}
+
 bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 {
-	const bool hot = now_ms < ct->hot_until_ms;
-	/* The limit files change when someone writes them; a quiet container reads them every
-	 * LIMITS_EVERY_SAMPLES-th sample and carries their values over in between. */
-	const bool limits = !ct->limits_known || ct->limits_stale || hot ||
-			    ct->samples_since_limits + 1 >= LIMITS_EVERY_SAMPLES;
-	/* An idle container whose tasks did not run since its previous sample:
-	 *   - its pressure: nothing new can stall while none of its tasks runs, except tasks
-	 *     starved of CPU or waiting on memory, and the PSI triggers (cpu and memory) wake
-	 *     the daemon for those at once. So its pressure totals are carried over from the
-	 *     previous sample (the stall of the interval is 0) instead of read;
-	 *   - its CPU time: when BPF counts its scheduling (bpf_quiet: no drain reported it
-	 *     since that sample, none failed), cpu.stat cannot have moved and is not read;
-	 *     otherwise an unchanged cpu.stat is what says no task ran.
-	 * Every PSI_CARRY_MAX + 1-th idle sample reads everything anyway (I/O waits have no
-	 * trigger). Memory, I/O and pids counters are always read: reclaim, writeback and
-	 * socket buffers move them without the container's tasks. */
-	const struct feat_raw *prev = ct->have_raw ? features_history_raw(ct->hist) : NULL;
-	const bool may_carry = ct->idle && !hot && prev && ct->psi_fd[0] >= 0 && ct->psi_fd[1] >= 0 &&
-			       ct->psi_carried < PSI_CARRY_MAX && (prev->known & RAW_BIT(RAW_CPU_USAGE));
-	const bool bpf_quiet = may_carry && d->bpf_counts_cpu && ct->bpf_seen &&
-			       ct->bpf_drain_no <= ct->bpf_sample_no && d->bpf_fail_no <= ct->bpf_sample_no;
-	const unsigned mask = (bpf_quiet ? 0 : CG_READ_CPU) | CG_READ_COUNTERS | (limits ? CG_READ_LIMITS : 0) |
-			      (may_carry ? 0 : CG_READ_PRESSURE);
-	struct cg_sample s;
-	memset(&s, 0, sizeof(s));
-	cg_err e = cg_sample_read_more(ct->cg, mask, &s); /* mask may hold no file here */
-	if (bpf_quiet) {
-		s.cpu_usage_usec = (cg_u64){ prev->cpu_usage_usec, CG_KNOWN };
-		if (prev->known & RAW_BIT(RAW_THROTTLE)) {
-			s.cpu_nr_periods = (cg_u64){ prev->nr_periods, CG_KNOWN };
-			s.cpu_nr_throttled = (cg_u64){ prev->nr_throttled, CG_KNOWN };
-		}
-	}
-	bool carry = may_carry && s.cpu_usage_usec.state == CG_KNOWN && s.cpu_usage_usec.v == prev->cpu_usage_usec;
-	if (e == CG_OK && may_carry && !carry) /* it ran: read the pressure after all */
-		e = cg_sample_read_more(ct->cg, CG_READ_PRESSURE, &s);
+	const struct sampler_host host = { &d->sopts, &d->roots, &d->bpf_drains };
+	const struct sampler_ct c = {
+		.cg = ct->cg,
+		.extra = &ct->extra,
+		.limits = &ct->limits,
+		.bpf = &ct->bpf,
+		.prev = ct->have_raw ? features_history_raw(ct->hist) : NULL,
+		.hot = now_ms < ct->hot_until_ms,
+		.idle = ct->idle,
+		.psi_triggers = ct->psi_fd[0] >= 0 && ct->psi_fd[1] >= 0,
+		.psi_carried = ct->psi_carried,
+	};
+	struct sampler_result r;
+	cg_err e = collect_sample_ct(&host, &c, now_ms, &r);
 	if (e == CG_GONE) {
 		ct->gone = true;
 		return false;
@@ -90,71 +90,27 @@ bool daemon_sample_ct(struct daemon *d, struct ct *ct, int64_t now_ms)
 		log_debug("container %u: sample: %s", ct->vmid, cg_strerror(e));
 		return false;
 	}
-	ct->psi_carried = carry ? ct->psi_carried + 1 : 0;
-	d->st.psi_carried += carry;
-	ct->cpu_from_bpf = bpf_quiet;
-	d->st.cpu_from_bpf += bpf_quiet;
-	if (limits) {
-		sampler_limits_keep(&s, &ct->limits);
-		ct->limits_known = true;
-		ct->limits_stale = false;
-		ct->samples_since_limits = 0;
-	} else {
-		ct->samples_since_limits++;
-	}
-	struct feat_raw raw;
-	daemon_budget_track(d, &ct->alloc, -1);
-	sampler_map_carried(&s, &ct->limits, &d->sopts, daemon_wall_ms(), &raw, &ct->alloc);
-	daemon_act_alloc(ct, &ct->alloc, &raw);
-	daemon_budget_track(d, &ct->alloc, +1);
-	if (carry) { /* the previous totals; ct->psi_avg10 keeps the last values read */
-		const uint32_t psi_bits = RAW_BIT(RAW_PSI_CPU) | RAW_BIT(RAW_PSI_MEM) | RAW_BIT(RAW_PSI_IO);
-		memcpy(raw.psi_total_us, prev->psi_total_us, sizeof(raw.psi_total_us));
-		raw.known = (raw.known & ~psi_bits) | (prev->known & psi_bits);
-	} else {
-		const struct cg_psi *psi[3] = { &s.psi_cpu, &s.psi_memory, &s.psi_io };
-		for (int i = 0; i < 3; i++)
-			ct->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
-	}
-	if (ctextra_net(&ct->extra, &d->roots, now_ms, &raw.net_rx_bytes, &raw.net_tx_bytes))
-		raw.known |= RAW_BIT(RAW_NET);
-	/* statvfs costs a path walk through /proc/<pid>/root; a quiet container's disk usage
-	 * is read every 30 s, a hot one's every 5 s (a cached value fills the rows between) */
-	int64_t fs_every = hot ? FS_EVERY_MS : FS_QUIET_EVERY_MS;
-	if (ctextra_fs(&ct->extra, &d->roots, now_ms, fs_every, &raw.fs_total_bytes, &raw.fs_free_bytes,
-		       &raw.fs_used_bytes))
-		raw.known |= RAW_BIT(RAW_FS);
-	if (ct->bpf_seen) {
-		/* the drain reports only containers with events in its interval */
-		const bool fresh = ct->bpf_drain_no == d->bpf_drain_no;
-		raw.runq_p50_us = fresh ? ct->runq_p50_us : 0;
-		raw.runq_p99_us = fresh ? ct->runq_p99_us : 0;
-		raw.reclaim_stall_us = ct->bpf_reclaim_us;
-		raw.known |= RAW_BIT(RAW_RUNQ) | RAW_BIT(RAW_RECLAIM);
-		if (!(raw.known & RAW_BIT(RAW_OOM))) { /* no memory.events: BPF counts the kills */
-			raw.oom_kills = ct->bpf_oom;
-			raw.known |= RAW_BIT(RAW_OOM);
-		}
-	}
-	ct->have_raw = true;
-	if (d->rec)
-		recorder_sample(d->rec, ct->vmid, ct->alloc.ram_known ? ct->alloc.ram_mb : 0, &raw);
-	ct->last_sample_ms = now_ms;
-	ct->bpf_sample_no = d->bpf_drain_no;
-	ct->pub_stale = true;
-	d->st.samples++;
-	bool row = features_feed_raw(ct->hist, &raw);
+	store_sample(d, ct, &r, now_ms);
+	bool row = features_feed_raw(ct->hist, &r.raw);
 	if (row)
 		d->st.rows++;
 	return row;
 }
 
-static bool col(const struct feat_row *r, enum feat_col c, double *v)
+/* The model's verdict on the container's newest vector (it trains on one vector per
+ * MODEL_TRAIN_EVERY_MS); false when the model did not score it. *x is the projected vector. */
+static bool score_ct(struct daemon *d, struct ct *ct, int64_t now_ms, double x[FEAT_COUNT], iforest_result *r)
 {
-	if (!(r->known & COL_BIT(c)))
+	struct feat_vector v;
+	features_compute(ct->hist, &v);
+	memset(r, 0, sizeof(*r));
+	if (!features_project(&v, &d->sel, x))
 		return false;
-	*v = r->v[c];
-	return true;
+	d->st.fed++;
+	bool train = now_ms - ct->last_train_ms >= MODEL_TRAIN_EVERY_MS;
+	if (train)
+		ct->last_train_ms = now_ms;
+	return model_score(d->model, ct->mct, x, train, r) == 1;
 }
 
 bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct decision *out)
@@ -162,56 +118,26 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 	const struct feat_row *row = features_history_last(ct->hist);
 	if (!row)
 		return false;
-	struct feat_vector v;
-	features_compute(ct->hist, &v);
 	double x[FEAT_COUNT];
 	iforest_result r;
-	memset(&r, 0, sizeof(r));
-	int scored = 0;
-	if (features_project(&v, &d->sel, x)) {
-		d->st.fed++;
-		bool train = now_ms - ct->last_train_ms >= MODEL_TRAIN_EVERY_MS;
-		if (train)
-			ct->last_train_ms = now_ms;
-		scored = model_score(d->model, ct->mct, x, train, &r);
-		if (scored < 0)
-			scored = 0;
-	}
-	ct->scored = scored == 1;
+	ct->scored = score_ct(d, ct, now_ms, x, &r);
 	ct->pub_stale = true;
 	if (ct->scored) {
 		ct->score = r;
 		d->st.scored++;
 	}
 
+	const struct eval_request rq = {
+		.vmid = ct->vmid,
+		.now_ms = now_ms,
+		.row = row,
+		.alloc = &ct->alloc,
+		.oom_kills = oom_tracker_take_raw(&ct->oom, features_history_raw(ct->hist)),
+		.score = ct->scored ? &r : NULL,
+		.view = EVAL_FULL,
+	};
 	struct policy_input in;
-	memset(&in, 0, sizeof(in));
-	in.vmid = ct->vmid;
-	in.now_ms = now_ms;
-	in.cores_known = ct->alloc.cores_known;
-	in.cores = ct->alloc.cores;
-	in.ram_known = ct->alloc.ram_known;
-	in.ram_mb = ct->alloc.ram_mb;
-	in.cpu_known = col(row, COL_CPU, &in.cpu_pct);
-	in.mem_known = col(row, COL_MEM, &in.mem_mb);
-	in.psi_known = col(row, COL_PSI_CPU_SOME, &in.cpu_some_ms) && col(row, COL_PSI_MEM_SOME, &in.mem_some_ms);
-	if (in.psi_known && !col(row, COL_PSI_CPU_FULL, &in.cpu_full_ms))
-		in.cpu_full_ms = 0;
-	in.throttle_known = col(row, COL_THROTTLED, &in.throttled_ratio);
-	const struct feat_raw *raw = features_history_raw(ct->hist);
-	if (raw && (raw->known & RAW_BIT(RAW_OOM))) {
-		uint64_t cum = raw->oom_kills;
-		if (ct->oom_baseline && cum > ct->oom_seen)
-			in.oom_kills = cum - ct->oom_seen;
-		ct->oom_seen = cum;
-		ct->oom_baseline = true;
-	}
-	in.model_known = ct->scored;
-	in.anomaly = ct->scored && r.predict < 0;
-	in.anomaly_score = r.score;
-	in.confidence = r.confidence;
-
-	bool want = policy_evaluate(&d->pc, &ct->pol, &in, out);
+	bool want = evaluate(&d->pc, &ct->pol, &rq, &in, out);
 	if (want && ct->scored)
 		model_explain(d->model, ct->mct, x, out->top);
 	const struct policy_params *p = policy_params_for(&d->pc, ct->vmid);
@@ -481,76 +407,6 @@ void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force)
 	policy_commit(&ct->pol, &dec, now);
 }
 
-/* ---- emission ---------------------------------------------------------------------------- */
-
-static const char *action(enum decision_change c)
-{
-	switch (c) {
-	case DECISION_UP: return "Scale Up";
-	case DECISION_DOWN: return "Scale Down";
-	case DECISION_SET: return "Set";
-	default: return "No Scaling";
-	}
-}
-
-int daemon_apply(struct daemon *d, struct decision *dec)
-{
-	dec->seq = ++d->seq;
-	if (!dec->time_ms)
-		dec->time_ms = daemon_wall_ms();
-	if (config_scaling_for(d->cfg, dec->vmid)->dry_run || !d->apply) /* the tier's, else global */
-		dec->dry_run = true;
-
-	char cpu[48] = "", ram[48] = "";
-	if (dec->cpu_change != DECISION_NONE)
-		snprintf(cpu, sizeof(cpu), " (-> %g)", dec->cpu_to);
-	if (dec->mem_change != DECISION_NONE)
-		snprintf(ram, sizeof(ram), " (-> %llu)", (unsigned long long)dec->mem_to_mb);
-	/* The reference's words, so its users' log greps keep working; then ours. */
-	log_info("%s container %u: CPU - %s%s, RAM - %s%s | Confidence: %.2f%% | reason: %s%s%s%s",
-		 dec->dry_run ? "[dry_run] Would scale" : "Scaling", dec->vmid, action(dec->cpu_change), cpu,
-		 action(dec->mem_change), ram, dec->confidence, decision_reason_name(dec->reason),
-		 dec->detail[0] ? " (" : "", dec->detail, dec->detail[0] ? ")" : "");
-	if (d->sugg) {
-		char err[256];
-		if (suggestions_write(d->sugg, dec, err, sizeof(err)) != 0)
-			log_warning("suggestions file: %s", err);
-	}
-	struct ct *ct = daemon_find(d, dec->vmid);
-	if (ct && !ct->last)
-		ct->last = malloc(sizeof(*ct->last)); /* NULL: the API shows no last decision */
-	if (ct) {
-		if (ct->last)
-			*ct->last = *dec;
-		ct->pub_stale = true;
-		if (!dec->dry_run)
-			ct->limits_stale = true; /* read what we wrote back at the next sample */
-		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
-	}
-	d->pub_dirty = true;
-	d->st.decisions++;
-	if (d->rec)
-		recorder_decision(d->rec, dec);
-	int rc = 0;
-	if (dec->dry_run) {
-		snprintf(dec->outcome, sizeof(dec->outcome), "dry-run");
-	} else {
-		rc = d->apply(d->apply_ctx, dec);
-		const struct actuator_outcome *o = &d->last_outcome;
-		snprintf(dec->outcome, sizeof(dec->outcome), "%s",
-			 d->act ? actuator_status_name(o->status) : rc ? "failed" : "applied");
-		if (d->act && o->detail[0] && (rc || o->error || o->status != ACT_APPLIED)) {
-			size_t l = strlen(dec->detail);
-			snprintf(dec->detail + l, sizeof(dec->detail) - l, "%s%s", l ? "; " : "", o->detail);
-		}
-		if (ct && ct->last)
-			*ct->last = *dec;
-	}
-	if (d->pub)
-		pub_decision(d->pub, dec, dec->outcome);
-	return rc;
-}
-
 /* ---- metrics history cycle --------------------------------------------------------------- */
 
 static double rss_mb(void)
@@ -701,7 +557,7 @@ static void drain_bpf(struct daemon *d)
 	if (d->deltas_cap < want) {
 		struct lxs_ct_delta *n = realloc(d->deltas, want * 2 * sizeof(*n));
 		if (!n) { /* not drained: the next drain reports this interval */
-			d->bpf_fail_no = ++d->bpf_drain_no;
+			d->bpf_drains.fail_no = ++d->bpf_drains.drain_no;
 			return;
 		}
 		d->deltas = n;
@@ -709,9 +565,9 @@ static void drain_bpf(struct daemon *d)
 	}
 	size_t n = 0;
 	int rc = lxs_bpf_drain(d->bpf, d->deltas, d->deltas_cap, &n);
-	d->bpf_drain_no++;
+	d->bpf_drains.drain_no++;
 	if (rc != 0) /* ENOBUFS: some reports come at the next drain; none can be relied on */
-		d->bpf_fail_no = d->bpf_drain_no;
+		d->bpf_drains.fail_no = d->bpf_drains.drain_no;
 	if (rc != 0 && rc != -ENOBUFS)
 		return;
 	const int64_t now = daemon_mono_ms(), dt_ms = d->bpf_drain_ms ? now - d->bpf_drain_ms : 0;
@@ -721,10 +577,10 @@ static void drain_bpf(struct daemon *d)
 		struct ct *ct = daemon_find_cgid(d, x->cgid);
 		if (!ct || x->first)
 			continue;
-		ct->bpf_drain_no = d->bpf_drain_no;
-		ct->runq_p50_us = (double)x->runq_p50_ns / 1000.0;
-		ct->runq_p99_us = (double)x->runq_p99_ns / 1000.0;
-		ct->bpf_reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;
+		ct->bpf.drain_no = d->bpf_drains.drain_no;
+		ct->bpf.runq_p50_us = (double)x->runq_p50_ns / 1000.0;
+		ct->bpf.runq_p99_us = (double)x->runq_p99_ns / 1000.0;
+		ct->bpf.reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;
 		/* The BPF on-CPU time arrives every tick, also for a quiet container whose files
 		 * are read only once a second: a CPU burst makes it hot at the next tick. */
 		if (dt_ms > 0 && ct->alloc.cores_known && ct->alloc.cores > 0) {

@@ -165,6 +165,14 @@ bool features_row_from_raw(const struct feat_raw *p, const struct feat_raw *c, s
 	return true;
 }
 
+bool features_row_col(const struct feat_row *r, enum feat_col c, double *v)
+{
+	if (!r || !(r->known & COL_BIT(c)))
+		return false;
+	*v = r->v[c];
+	return true;
+}
+
 /* ---- history ------------------------------------------------------------------------------- */
 
 /*

@@ -128,6 +128,10 @@ struct feat_row {
 bool features_row_from_raw(const struct feat_raw *prev, const struct feat_raw *cur,
 			   struct feat_row *out);
 
+/* A row's value of one column into *v. False (v untouched) when the row is NULL or does not
+ * know that column. */
+bool features_row_col(const struct feat_row *r, enum feat_col c, double *v);
+
 /* ---- the feature vector ------------------------------------------------------------------ */
 
 enum feat_index {

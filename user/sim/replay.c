@@ -2,8 +2,9 @@
  * sim/replay.c — the replay loop: container model → features → model → policy → lag → model.
  *
  * The loop owns no scaling logic: rows and vectors come from features/features.c, scores from the
- * iforest library, decisions from decide/policy.c. What lives here is the wiring the daemon also
- * does (row → policy_input, decision → new limits) and the two cadences.
+ * iforest library, decisions from decide/evaluate.c, the daemon's own evaluation. What lives here
+ * is where they are fed from (the container model and the trace), decision → new limits, and
+ * the two cadences.
  */
 #include "sim/replay.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "base/errbuf.h"
+#include "decide/evaluate.h"
 #include "decide/params.h"
 #include "iforest.h"
 #include "sim/container_model.h"
@@ -261,49 +263,6 @@ static void model_explain_top(struct model_state *ms, struct decision_feature *t
 	}
 }
 
-/* ---- one row → the policy's input ----------------------------------------------------- */
-
-static bool col(const struct feat_row *r, enum feat_col c, double *v)
-{
-	if (!(r->known & COL_BIT(c)))
-		return false;
-	*v = r->v[c];
-	return true;
-}
-
-static void build_input(const struct replay_config *c, uint32_t vmid, int64_t now,
-                        const struct container_model *m, const struct feat_row *row,
-                        bool scored, const iforest_result *res, struct policy_input *in)
-{
-	memset(in, 0, sizeof *in);
-	in->vmid = vmid;
-	in->now_ms = now;
-	in->cores_known = true;
-	in->cores = m->cpu_limit_cores;
-	in->ram_known = true;
-	in->ram_mb = m->mem_limit_mb;
-	in->cpu_known = col(row, COL_CPU, &in->cpu_pct);
-	in->mem_known = col(row, COL_MEM, &in->mem_mb);
-	if (c->policy == REPLAY_LXCSCALE) { /* as daemon_evaluate_ct() builds it */
-		in->psi_known = col(row, COL_PSI_CPU_SOME, &in->cpu_some_ms) &&
-		                col(row, COL_PSI_MEM_SOME, &in->mem_some_ms);
-		if (in->psi_known && !col(row, COL_PSI_CPU_FULL, &in->cpu_full_ms))
-			in->cpu_full_ms = 0;
-		in->throttle_known = col(row, COL_THROTTLED, &in->throttled_ratio);
-		double oom;
-		if (col(row, COL_OOM, &oom) && oom > 0)
-			in->oom_kills = (uint64_t)oom;
-	}
-	/* the reference's monitor never saw pressure, throttling or OOM kills */
-	if (scored) {
-		in->model_known = true;
-		in->anomaly_score = res->score;
-		in->confidence = res->confidence;
-		/* the reference only logs an anomaly; lxcscale lets it raise urgency */
-		in->anomaly = c->policy == REPLAY_LXCSCALE && res->predict < 0;
-	}
-}
-
 static void print_decision(FILE *f, const struct scenario *s, int64_t now, const struct decision *d)
 {
 	fprintf(f, "%s +%" PRId64 "s vmid=%u cpu=%s:%g->%g mem=%s:%" PRIu64 "->%" PRIu64
@@ -342,6 +301,7 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 	struct policy_config pc = { .defaults = c->params };
 	struct policy_state ps;
 	policy_state_init(&ps);
+	struct oom_tracker oom = { 0 };
 	struct container_model m;
 	container_model_init(&m, s->vmid, &s->params, s->init_cpu_cores, s->init_mem_mb);
 	if (sc && scorecard_begin_trace(sc, s->incidents, s->n_incidents, s->init_cpu_cores,
@@ -394,10 +354,19 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 				st.evaluated = scored;
 				st.flagged = scored && res.predict < 0;
 			}
+			const struct alloc limits = { true, true, m.cpu_limit_cores, m.mem_limit_mb };
+			const struct eval_request rq = {
+				.vmid = s->vmid,
+				.now_ms = now,
+				.row = features_history_last(h),
+				.alloc = &limits,
+				.oom_kills = oom_tracker_take_raw(&oom, features_history_raw(h)),
+				.score = have_res && rc == 0 ? &res : NULL,
+				.view = c->policy == REPLAY_LXCSCALE ? EVAL_FULL : EVAL_REFERENCE,
+			};
 			struct policy_input in;
-			build_input(c, s->vmid, now, &m, features_history_last(h), have_res && rc == 0, &res, &in);
 			struct decision d;
-			if (rc == 0 && policy_evaluate(&pc, &ps, &in, &d)) {
+			if (rc == 0 && evaluate(&pc, &ps, &rq, &in, &d)) {
 				d.seq = ++seq;
 				d.time_ms = now;
 				d.dry_run = true;

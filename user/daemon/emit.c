@@ -1,0 +1,119 @@
+/*
+ * daemon/emit.c — the single way a decision leaves the daemon (daemon_apply, declared in
+ * daemon/daemon.h), policy-made or manual. In order:
+ *   1. stamp it: its number, its time, dry-run when the tier (else the global setting) says
+ *      so or there is no apply hook;
+ *   2. say it: the log line in the reference's words, the suggestions file;
+ *   3. remember it: the container's last decision for the API, its limits to be read back,
+ *      watched closely for a while; the record file;
+ *   4. actuate it (not in dry run) and note the outcome on it;
+ *   5. publish it with its outcome for the API's events.
+ * Each step is one function below; the log line's text is what admins grep for.
+ */
+#include "daemon/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+static void stamp(struct daemon *d, struct decision *dec)
+{
+	dec->seq = ++d->seq;
+	if (!dec->time_ms)
+		dec->time_ms = daemon_wall_ms();
+	if (config_scaling_for(d->cfg, dec->vmid)->dry_run || !d->apply) /* the tier's, else global */
+		dec->dry_run = true;
+}
+
+static const char *action(enum decision_change c)
+{
+	switch (c) {
+	case DECISION_UP: return "Scale Up";
+	case DECISION_DOWN: return "Scale Down";
+	case DECISION_SET: return "Set";
+	default: return "No Scaling";
+	}
+}
+
+/* The reference's words, so its users' log greps keep working; then ours. */
+static void log_decision(const struct decision *dec)
+{
+	char cpu[48] = "", ram[48] = "";
+	if (dec->cpu_change != DECISION_NONE)
+		snprintf(cpu, sizeof(cpu), " (-> %g)", dec->cpu_to);
+	if (dec->mem_change != DECISION_NONE)
+		snprintf(ram, sizeof(ram), " (-> %llu)", (unsigned long long)dec->mem_to_mb);
+	log_info("%s container %u: CPU - %s%s, RAM - %s%s | Confidence: %.2f%% | reason: %s%s%s%s",
+		 dec->dry_run ? "[dry_run] Would scale" : "Scaling", dec->vmid, action(dec->cpu_change), cpu,
+		 action(dec->mem_change), ram, dec->confidence, decision_reason_name(dec->reason),
+		 dec->detail[0] ? " (" : "", dec->detail, dec->detail[0] ? ")" : "");
+}
+
+static void write_suggestion(struct daemon *d, const struct decision *dec)
+{
+	if (!d->sugg)
+		return;
+	char err[256];
+	if (suggestions_write(d->sugg, dec, err, sizeof(err)) != 0)
+		log_warning("suggestions file: %s", err);
+}
+
+static void remember(struct daemon *d, struct ct *ct, const struct decision *dec)
+{
+	if (ct) {
+		if (!ct->last)
+			ct->last = malloc(sizeof(*ct->last)); /* NULL: the API shows no last decision */
+		if (ct->last)
+			*ct->last = *dec;
+		ct->pub_stale = true;
+		if (!dec->dry_run)
+			ct->limits.stale = true; /* read what we wrote back at the next sample */
+		daemon_mark_hot(ct, daemon_mono_ms()); /* watch what the change does */
+	}
+	d->pub_dirty = true;
+	d->st.decisions++;
+	if (d->rec)
+		recorder_decision(d->rec, dec);
+}
+
+/* The outcome in the decision's own words: the actuator's status, and its detail when the
+ * change did not go through as asked. */
+static void note_outcome(struct daemon *d, int rc, struct decision *dec)
+{
+	const struct actuator_outcome *o = &d->last_outcome;
+	snprintf(dec->outcome, sizeof(dec->outcome), "%s",
+		 d->act ? actuator_status_name(o->status) : rc ? "failed" : "applied");
+	if (d->act && o->detail[0] && (rc || o->error || o->status != ACT_APPLIED)) {
+		size_t l = strlen(dec->detail);
+		snprintf(dec->detail + l, sizeof(dec->detail) - l, "%s%s", l ? "; " : "", o->detail);
+	}
+}
+
+/* Hands the decision to the apply hook; the container's last decision gets the outcome. */
+static int actuate(struct daemon *d, struct ct *ct, struct decision *dec)
+{
+	if (dec->dry_run) {
+		snprintf(dec->outcome, sizeof(dec->outcome), "dry-run");
+		return 0;
+	}
+	int rc = d->apply(d->apply_ctx, dec);
+	note_outcome(d, rc, dec);
+	if (ct && ct->last)
+		*ct->last = *dec;
+	return rc;
+}
+
+int daemon_apply(struct daemon *d, struct decision *dec)
+{
+	stamp(d, dec);
+	log_decision(dec);
+	write_suggestion(d, dec);
+	struct ct *ct = daemon_find(d, dec->vmid);
+	remember(d, ct, dec);
+	int rc = actuate(d, ct, dec);
+	if (d->pub)
+		pub_decision(d->pub, dec, dec->outcome);
+	return rc;
+}
