@@ -29,9 +29,11 @@
  *
  * Everything here is pure: time comes in the input, nothing is read or written.
  *
- * Folder: decide/ owns the policy (here) and its parameters from the configuration
- * (decide/params.h).
- * May include: types/ base/ config/ features/ score/ (the table in user/README.md).
+ * Folder: decide/ owns the policy (here), its parameters from the configuration
+ * (decide/params.h) and the one evaluation of a feature row that the daemon and replay share
+ * (decide/evaluate.h).
+ * May include: types/ base/ config/ features/ collect/ (a container's sampled limits)
+ * score/ iforest/ (the model's verdict) (the table in user/README.md).
  */
 #ifndef LXCSCALE_POLICY_H
 #define LXCSCALE_POLICY_H
