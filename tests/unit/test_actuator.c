@@ -214,6 +214,50 @@ static void test_fractional_cores(void **state)
 	assert_int_equal(actuator_pct_cores(2.001), 3);
 }
 
+/* Scale-down narrows the cpuset with cpu.max: lxcfs shows the cpuset inside (nproc), so a
+ * container left at 0-3 after going back to 1 core would still see 4 CPUs. The container's
+ * lowest CPUs are kept; ns/ follows. */
+static void test_scale_down_narrows_cpuset(void **state)
+{
+	struct fx *f = *state;
+	make_ct(f, 104, 1024, 100 * MIB);
+	struct decision up = decide(104, 2, 4, 1024, 1024);
+	struct actuator_outcome o;
+	assert_int_equal(actuator_apply(f->a, &up, &o), 0);
+	assert_string_equal(tl_get(ctdir(f, 104), "cpuset.cpus"), "0-3");
+	pump_persister(f);
+	struct decision down = decide(104, 4, 1, 1024, 1024);
+	assert_int_equal(actuator_apply(f->a, &down, &o), 0);
+	assert_int_equal(o.status, ACT_APPLIED);
+	assert_string_equal(tl_get(ctdir(f, 104), "cpu.max"), "100000 100000");
+	assert_string_equal(tl_get(ctdir(f, 104), "cpuset.cpus"), "0");
+	assert_string_equal(tl_get(ctdir(f, 104), "ns/cpuset.cpus"), "0");
+	pump_persister(f);
+	assert_non_null(strstr(tl_get(f->pve, "104.conf"), "cores: 1\n"));
+}
+
+/* A config with a cpulimit gets cores and cpulimit together: cores alone would leave the
+ * config capping the container at the old limit, and the daemon would read that back as
+ * the allocation and decide the same scale-up again. */
+static void test_cpulimit_persisted_with_cores(void **state)
+{
+	struct fx *f = *state;
+	make_ct(f, 105, 1024, 100 * MIB);
+	actuator_config_has_cpulimit(f->a, 105, true);
+	struct decision up = decide(105, 1, 2, 1024, 1024);
+	struct actuator_outcome o;
+	assert_int_equal(actuator_apply(f->a, &up, &o), 0);
+	pump_persister(f);
+	assert_non_null(strstr(tl_get(f->pve, "105.conf"), "cores: 2\n"));
+	assert_non_null(strstr(tl_get(f->pve, "105.conf"), "cpulimit: 2"));
+	actuator_config_has_cpulimit(f->a, 105, false); /* the config lost it: cores only */
+	struct decision down = decide(105, 2, 1, 1024, 1024);
+	assert_int_equal(actuator_apply(f->a, &down, &o), 0);
+	pump_persister(f);
+	assert_non_null(strstr(tl_get(f->pve, "105.conf"), "cores: 1\n"));
+	assert_non_null(strstr(tl_get(f->pve, "105.conf"), "cpulimit: 2"));
+}
+
 static void test_stopped_container_is_persisted_only(void **state)
 {
 	struct fx *f = *state;
@@ -411,6 +455,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_grow_cpu_and_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fractional_cores, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scale_down_narrows_cpuset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpulimit_persisted_with_cores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_container_is_persisted_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_without_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shrink_in_steps_then_max, setup, teardown),

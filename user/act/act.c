@@ -214,6 +214,11 @@ void actuate_on_fd(struct actuate *a)
 	handle_events(a);
 }
 
+void actuate_config_has_cpulimit(struct actuate *a, uint32_t vmid, bool has)
+{
+	actuator_config_has_cpulimit(a->act, vmid, has);
+}
+
 void actuate_tick(struct actuate *a)
 {
 	actuator_tick(a->act);

@@ -38,6 +38,8 @@ int actuate_fd(const struct actuate *a);
 void actuate_on_fd(struct actuate *a);
 void actuate_tick(struct actuate *a);
 int actuate_decision(struct actuate *a, const struct decision *d, struct actuator_outcome *out);
+/* actuator_config_has_cpulimit() for the running actuator */
+void actuate_config_has_cpulimit(struct actuate *a, uint32_t vmid, bool has);
 
 /* Reload: when notifications.* changed, a new notifier takes the events from now on and
  * the old one sends what was already queued (its own thread, bounded), then stops.

@@ -46,6 +46,8 @@ struct actuator {
 	size_t nsh, capsh;
 	struct actuator_event *ev;
 	size_t nev, capev;
+	uint32_t *cpulimit_cts; /* containers whose config has a cpulimit (unsorted, few) */
+	size_t ncl, capcl;
 };
 
 void actuator_settings_default(struct actuator_settings *s)
@@ -111,7 +113,37 @@ void actuator_free(struct actuator *a)
 		cg_ct_close(a->sh[i].ct);
 	free(a->sh);
 	free(a->ev);
+	free(a->cpulimit_cts);
 	free(a);
+}
+
+static bool has_cpulimit(const struct actuator *a, uint32_t vmid)
+{
+	for (size_t i = 0; i < a->ncl; i++)
+		if (a->cpulimit_cts[i] == vmid)
+			return true;
+	return false;
+}
+
+void actuator_config_has_cpulimit(struct actuator *a, uint32_t vmid, bool has)
+{
+	for (size_t i = 0; i < a->ncl; i++)
+		if (a->cpulimit_cts[i] == vmid) {
+			if (!has)
+				a->cpulimit_cts[i] = a->cpulimit_cts[--a->ncl];
+			return;
+		}
+	if (!has)
+		return;
+	if (a->ncl == a->capcl) {
+		size_t cap = a->capcl ? a->capcl * 2 : 16;
+		uint32_t *v = realloc(a->cpulimit_cts, cap * sizeof(*v));
+		if (!v)
+			return; /* then only cores is persisted: the re-read config shows the cpulimit */
+		a->cpulimit_cts = v;
+		a->capcl = cap;
+	}
+	a->cpulimit_cts[a->ncl++] = vmid;
 }
 
 static void event(struct actuator *a, enum actuator_event_kind kind, uint32_t vmid, uint64_t seq,
@@ -167,8 +199,12 @@ static void submit(struct actuator *a, uint32_t vmid, uint64_t seq, bool cpu, do
 {
 	if (!a->p || (!cpu && !mem))
 		return;
+	/* A config with a cpulimit caps the container at it (cpu.max at start): persisting
+	 * cores alone would leave the config saying the old limit, the next config read would
+	 * report it as the allocation, and the same scale-up would be decided again and again. */
 	struct persist_target t = {
 		.vmid = vmid, .set_cores = cpu, .cores = cpu ? actuator_pct_cores(cores) : 0,
+		.cpulimit = cpu && has_cpulimit(a, vmid) ? cores : 0,
 		.set_memory = mem, .memory_mb = mem_mb, .upto_seq = seq,
 	};
 	(void)persister_submit(a->p, &t); /* only -EINVAL/-ENOMEM: the journal keeps it open */
@@ -203,9 +239,12 @@ static cg_err read_text(const char *path, char *buf, size_t cap, size_t *len)
 	return CG_OK;
 }
 
-/* Grows the container's cpuset to `want` CPUs, taking the lowest CPUs the container root
- * offers that it does not have yet (pvestatd rebalances them later). Never narrows. */
-static cg_err widen_cpuset(struct actuator *a, cg_ct *ct, unsigned want)
+/* Makes the container's cpuset hold `want` CPUs, so what lxcfs shows inside (nproc,
+ * /proc/cpuinfo follow the cpuset, not cpu.max) matches the cores persisted to the config.
+ * Growing takes the lowest CPUs the container root offers that it does not have yet;
+ * narrowing keeps the container's lowest CPUs (pvestatd rebalances both later). An empty
+ * set means "all of the parent's": left alone. */
+static cg_err fit_cpuset(struct actuator *a, cg_ct *ct, unsigned want)
 {
 	char path[4096], buf[8192];
 	size_t len;
@@ -216,14 +255,26 @@ static cg_err widen_cpuset(struct actuator *a, cg_ct *ct, unsigned want)
 		return err;
 	if ((err = cg_cpuset_parse(buf, len, &cur)) != CG_OK)
 		return err;
-	if (cur.count == 0 || cur.count >= want) /* empty = all of the parent's */
+	if (cur.count == 0 || cur.count == want || want == 0)
 		return CG_OK;
+	cg_cpuset next = cur;
+	if (cur.count > want) {
+		memset(next.bits, 0, sizeof(next.bits));
+		next.count = 0;
+		for (unsigned cpu = 0; cpu < CG_CPUSET_MAX_CPUS && next.count < want; cpu++) {
+			uint64_t bit = 1ull << (cpu % 64);
+			if (cur.bits[cpu / 64] & bit) {
+				next.bits[cpu / 64] |= bit;
+				next.count++;
+			}
+		}
+		return cg_set_cpuset(ct, &next);
+	}
 	snprintf(path, sizeof(path), "%s/cpuset.cpus.effective", cg_hier_root(a->h));
 	if ((err = read_text(path, buf, sizeof(buf), &len)) != CG_OK)
 		return err;
 	if ((err = cg_cpuset_parse(buf, len, &avail)) != CG_OK)
 		return err;
-	cg_cpuset next = cur;
 	for (unsigned cpu = 0; cpu < CG_CPUSET_MAX_CPUS && next.count < want; cpu++) {
 		uint64_t bit = 1ull << (cpu % 64);
 		if ((avail.bits[cpu / 64] & bit) && !(next.bits[cpu / 64] & bit)) {
@@ -403,13 +454,14 @@ static void write_cpu(struct actuator *a, struct attempt *t, struct actuator_out
 	t->step = "cpu.max";
 	t->err = cg_set_cpu(t->ct, d->cpu_to);
 	t->cpu_done = t->err == CG_OK;
-	if (t->err != CG_OK || !a->s.widen_cpuset || !(d->cpu_to > d->cpu_from))
+	if (t->err != CG_OK || !a->s.widen_cpuset || d->cpu_to == d->cpu_from)
 		return;
-	cg_err werr = widen_cpuset(a, t->ct, actuator_pct_cores(d->cpu_to));
+	cg_err werr = fit_cpuset(a, t->ct, actuator_pct_cores(d->cpu_to));
 	if (werr == CG_GONE)
 		t->err = werr;
 	else if (werr != CG_OK && werr != CG_ENOTSUP)
-		add_detail(out, "cpuset not widened: %s; ", cg_strerror(werr));
+		add_detail(out, "cpuset not %s: %s; ", d->cpu_to > d->cpu_from ? "widened" : "narrowed",
+			   cg_strerror(werr));
 }
 
 /* memory.max at once when it does not go down; below the current limit a stepwise shrink

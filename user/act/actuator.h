@@ -38,7 +38,7 @@ struct actuator_settings {
 	double shrink_abort_stall;     /* abandon when memory "some" stall / wall time of a
 	                                  tick exceeds this (0..1); default 0.10 */
 	int shrink_max_ticks;          /* give up (restore) after this many ticks; default 600 */
-	bool widen_cpuset;             /* default true */
+	bool widen_cpuset;             /* default true: the cpuset follows the cores, up and down */
 };
 
 void actuator_settings_default(struct actuator_settings *s);
@@ -85,6 +85,9 @@ struct actuator;
 int actuator_new(const struct actuator_settings *s, const cg_hier *h, struct journal *j,
                  struct persister *p, struct actuator **out);
 void actuator_free(struct actuator *a);
+/* Says whether the container's Proxmox config has a cpulimit (from each config read): a CPU
+ * change is then persisted as cores and cpulimit together. */
+void actuator_config_has_cpulimit(struct actuator *a, uint32_t vmid, bool has);
 
 /* Applies one decision (see above). Returns 0 when something was done or queued
  * (ACT_APPLIED / ACT_SHRINKING / ACT_PERSIST_ONLY / ACT_DRY_RUN), else a -errno. */

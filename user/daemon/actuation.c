@@ -41,6 +41,10 @@ void daemon_act_alloc(const struct ct *ct, struct alloc *a, struct feat_raw *raw
 		a->ram_mb = ct->cfg_ram_mb;
 		a->ram_known = true;
 	}
+	if (ct->shrink_to_mb > 0) {
+		a->ram_mb = ct->shrink_to_mb;
+		a->ram_known = true;
+	}
 }
 
 static void ask_config(struct daemon *d, uint32_t vmid)
@@ -70,6 +74,8 @@ static void take_configs(struct daemon *d)
 				continue;
 			}
 			double cores = pve_limits_cpu(&res[i].limits);
+			if (d->act)
+				actuate_config_has_cpulimit(d->act, ct->vmid, res[i].limits.cpulimit > 0);
 			double ram = (double)res[i].limits.memory_mb;
 			if (cores != ct->cfg_cores || ram != ct->cfg_ram_mb)
 				log_info("container %u: allocation from its Proxmox config: %s%g cores, %.0f MiB",
@@ -132,6 +138,8 @@ static int apply_hook(void *ctx, const struct decision *dec)
 		ct->cfg_cores = dec->cpu_to;
 	if (dec->mem_change != DECISION_NONE && ct->cfg_ram_mb > 0 && out->status != ACT_SHRINKING)
 		ct->cfg_ram_mb = (double)dec->mem_to_mb;
+	if (dec->mem_change != DECISION_NONE)
+		ct->shrink_to_mb = out->status == ACT_SHRINKING ? (double)dec->mem_to_mb : 0;
 	return rc;
 }
 
@@ -145,6 +153,10 @@ static void event_hook(void *ctx, const struct actuator_event *e)
 	case ACT_EV_SHRINK_DONE:
 		if (ct->cfg_ram_mb > 0 && e->mem_mb)
 			ct->cfg_ram_mb = (double)e->mem_mb;
+		ct->shrink_to_mb = 0;
+		break;
+	case ACT_EV_SHRINK_ABANDONED:
+		ct->shrink_to_mb = 0;
 		break;
 	case ACT_EV_PERSISTED:
 		ask_config(d, e->vmid);

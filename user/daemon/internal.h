@@ -84,6 +84,9 @@ struct ct {
 
 	/* allocation from the Proxmox config (0 = not known: cgroup limits, then assumed_*) */
 	double cfg_cores, cfg_ram_mb;
+	/* a memory shrink in progress toward this size (0: none): the allocation the policy sees
+	 * meanwhile, so it does not decide the same shrink again and restart it every cooldown */
+	double shrink_to_mb;
 	char name[64];               /* hostname from the Proxmox config; "" until read */
 	double psi_avg10[3];         /* cpu, memory, io: PSI some avg10 of the last sample */
 	int64_t last_hist_ms;        /* last point published to the API's history */

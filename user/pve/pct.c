@@ -32,7 +32,8 @@ enum persist_status persist_pct_call(const struct persist_settings *s,
                                      const struct persist_target *t, char *detail, size_t len)
 {
 	char vmid[16], cores[16], memory[24];
-	const char *argv[8];
+	const char *argv[10];
+	char cpulimit[32];
 	int n = 0;
 
 	snprintf(vmid, sizeof(vmid), "%u", t->vmid);
@@ -44,6 +45,17 @@ enum persist_status persist_pct_call(const struct persist_settings *s,
 	if (t->set_cores) {
 		argv[n++] = "--cores";
 		argv[n++] = cores;
+	}
+	if (t->set_cores && t->cpulimit > 0) {
+		snprintf(cpulimit, sizeof(cpulimit), "%.2f", t->cpulimit);
+		/* "2.00" -> "2", "1.50" -> "1.5": what an admin would type */
+		char *end = cpulimit + strlen(cpulimit) - 1;
+		while (*end == '0')
+			*end-- = '\0';
+		if (*end == '.')
+			*end = '\0';
+		argv[n++] = "--cpulimit";
+		argv[n++] = cpulimit;
 	}
 	if (t->set_memory) {
 		argv[n++] = "--memory";

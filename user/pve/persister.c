@@ -380,6 +380,8 @@ int persister_submit(struct persister *p, const struct persist_target *t)
 		return -EINVAL;
 	if (t->set_cores && (t->cores < 1 || t->cores > 8192))
 		return -EINVAL;
+	if (!(t->cpulimit >= 0 && t->cpulimit <= 8192))
+		return -EINVAL;
 	if (t->set_memory && (t->memory_mb < 16 || t->memory_mb > (1ull << 30)))
 		return -EINVAL;
 
@@ -389,6 +391,7 @@ int persister_submit(struct persister *p, const struct persist_target *t)
 		if (t->set_cores) {
 			e->t.set_cores = true;
 			e->t.cores = t->cores;
+			e->t.cpulimit = t->cpulimit;
 		}
 		if (t->set_memory) {
 			e->t.set_memory = true;

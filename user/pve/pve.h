@@ -68,6 +68,7 @@ struct persist_target {
 	uint32_t vmid;
 	bool set_cores;
 	unsigned cores;               /* 1..8192 */
+	double cpulimit;              /* with set_cores: > 0 also persists cpulimit (0..8192) */
 	bool set_memory;
 	uint64_t memory_mb;           /* 16..(1 << 30) */
 	uint64_t upto_seq;            /* highest journal seq these values include */

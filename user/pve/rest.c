@@ -119,10 +119,12 @@ static CURLcode api_request(const struct persist_settings *s, const char *method
 enum persist_status persist_api_call(const struct persist_settings *s,
                                      const struct persist_target *t, char *detail, size_t len)
 {
-	char path[640], body[96] = "", line[200], errbuf[CURL_ERROR_SIZE] = "";
+	char path[640], body[128] = "", line[200], errbuf[CURL_ERROR_SIZE] = "";
 	snprintf(path, sizeof(path), "/api2/json/nodes/%s/lxc/%u/config", s->api_node, t->vmid);
 	if (t->set_cores)
 		snprintf(body, sizeof(body), "cores=%u", t->cores);
+	if (t->set_cores && t->cpulimit > 0)
+		snprintf(body + strlen(body), sizeof(body) - strlen(body), "&cpulimit=%.2f", t->cpulimit);
 	if (t->set_memory)
 		snprintf(body + strlen(body), sizeof(body) - strlen(body), "%smemory=%llu",
 		         body[0] ? "&" : "", (unsigned long long)t->memory_mb);
