@@ -128,7 +128,7 @@ n=$(grep -c 'ct 611: memory shrink.*abandoned' "$W/daemon.log")
 [ "$n" -le 1 ] && ok "611 idle: no shrink flap ($n abandoned shrinks)" ||
 	fail "611 idle: $n abandoned shrinks: $(grep -m2 'ct 611: memory shrink' "$W/daemon.log" | tr '\n' '|')"
 t0=$(now_ms)
-pct shutdown 611 --timeout 30 2>"$W/stop.err" && info "611: pct shutdown (systemd halts): $(($(now_ms) - t0)) ms" ||
+pct shutdown 611 --timeout 10 2>"$W/stop.err" && info "611: pct shutdown (systemd halts): $(($(now_ms) - t0)) ms" ||
 	fail "611: pct shutdown: $(cat "$W/stop.err")"
 
 kill $DPID
