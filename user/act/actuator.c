@@ -412,17 +412,11 @@ static void add_detail(struct actuator_outcome *out, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int refuse(struct actuator_outcome *out, int error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int refuse(struct actuator_outcome *out, int error, const char *fmt, ...)
+/* Nothing was written (the detail says why). */
+static int refuse(struct actuator_outcome *out, int error)
 {
 	out->status = ACT_REFUSED;
 	out->error = error;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out->detail, sizeof(out->detail), fmt, ap);
-	va_end(ap);
 	return error;
 }
 
@@ -597,8 +591,10 @@ int actuator_apply(struct actuator *a, const struct decision *d, struct actuator
 	struct attempt t = {
 		.d = d, .want_cpu = d->cpu_change != DECISION_NONE, .want_mem = d->mem_change != DECISION_NONE,
 	};
-	if (!decision_valid(d, t.want_cpu, t.want_mem))
-		return refuse(out, -EINVAL, "invalid decision");
+	if (!decision_valid(d, t.want_cpu, t.want_mem)) {
+		add_detail(out, "invalid decision");
+		return refuse(out, -EINVAL);
+	}
 	if (d->dry_run) {
 		out->status = ACT_DRY_RUN;
 		snprintf(out->detail, sizeof(out->detail), "dry run: nothing written");
@@ -609,8 +605,10 @@ int actuator_apply(struct actuator *a, const struct decision *d, struct actuator
 	if (old)
 		abandon_shrink(a, old, "superseded by a newer decision");
 	int rc = journal_start(a, &t);
-	if (rc < 0)
-		return refuse(out, rc, "not journalled (%s): nothing changed", strerror(-rc));
+	if (rc < 0) {
+		add_detail(out, "not journalled (%s): nothing changed", strerror(-rc));
+		return refuse(out, rc);
+	}
 	out->seq = t.seq;
 	write_limits(a, &t, out);
 	return settle(a, &t, out);

@@ -275,9 +275,33 @@ static void print_decision(FILE *f, const struct scenario *s, int64_t now, const
 
 /* ---- the loop ----------------------------------------------------------------------- */
 
-int replay_run(const struct scenario *s, const struct replay_config *c, FILE *decisions,
-               struct scorecard *sc, uint64_t *n_decisions, char *err, size_t errlen)
+/* One trace's run: what the daemon keeps per container, fed from the container model. */
+struct run {
+	const struct scenario *s;
+	const struct replay_config *c;
+	FILE *decisions;                /* NULL: not printed */
+	struct feat_history *h;
+	struct model_state ms;
+	struct policy_config pc;
+	struct policy_state ps;
+	struct oom_tracker oom;
+	struct container_model m;
+	iforest_result res;
+	bool have_res;                  /* res holds the model's latest verdict */
+	uint64_t seq;                   /* decisions made */
+	char *err;
+	size_t errlen;
+};
+
+static int run_open(struct run *r, const struct scenario *s, const struct replay_config *c,
+                    FILE *decisions, struct scorecard *sc, char *err, size_t errlen)
 {
+	memset(r, 0, sizeof *r);
+	r->s = s;
+	r->c = c;
+	r->decisions = decisions;
+	r->err = err;
+	r->errlen = errlen;
 	if (s->step_ms <= 0 || s->n_steps == 0) {
 		errbuf_set(err, errlen, "%s: empty trace", s->name);
 		return -1;
@@ -287,100 +311,127 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 		errbuf_set(err, errlen, "policy: %s", why);
 		return -1;
 	}
-	struct feat_history *h = features_history_new(c->history, c->window);
-	if (!h) {
+	r->h = features_history_new(c->history, c->window);
+	if (!r->h) {
 		errbuf_set(err, errlen, "features: bad history %u / window %u", c->history, c->window);
 		return -1;
 	}
-	struct model_state ms;
-	if (model_init(&ms, c, s->vmid, err, errlen) != 0) {
-		model_state_free(&ms);
-		features_history_free(h);
+	if (model_init(&r->ms, c, s->vmid, err, errlen) != 0)
 		return -1;
-	}
-	struct policy_config pc = { .defaults = c->params };
-	struct policy_state ps;
-	policy_state_init(&ps);
-	struct oom_tracker oom = { 0 };
-	struct container_model m;
-	container_model_init(&m, s->vmid, &s->params, s->init_cpu_cores, s->init_mem_mb);
+	r->pc = (struct policy_config){ .defaults = c->params };
+	policy_state_init(&r->ps);
+	container_model_init(&r->m, s->vmid, &s->params, s->init_cpu_cores, s->init_mem_mb);
 	if (sc && scorecard_begin_trace(sc, s->incidents, s->n_incidents, s->init_cpu_cores,
 	                                s->init_mem_mb, &s->params) != 0) {
 		errbuf_set(err, errlen, "scorecard: out of memory");
-		model_state_free(&ms);
-		features_history_free(h);
 		return -1;
 	}
+	return 0;
+}
 
+static void run_close(struct run *r)
+{
+	model_state_free(&r->ms);
+	features_history_free(r->h);
+}
+
+/* A sample: a new row into the history, scored at once by lxcscale's model. */
+static int run_sample(struct run *r, int64_t now, const struct feat_raw *raw, struct scorecard_step *st)
+{
+	if (!features_feed_raw(r->h, raw))
+		return 0;
+	struct feat_vector v;
+	features_compute(r->h, &v);
+	bool scored;
+	int rc = model_push(&r->ms, now, &v, &r->res, &scored, r->err, r->errlen);
+	if (scored) {
+		r->have_res = true;
+		st->evaluated = true;
+		st->flagged = r->res.predict < 0;
+	}
+	return rc;
+}
+
+/* A decision: numbered, explained, committed, printed, and in force in the container model
+ * after the lag. */
+static int run_emit(struct run *r, int64_t now, struct decision *d)
+{
+	d->seq = ++r->seq;
+	d->time_ms = now;
+	d->dry_run = true;
+	model_explain_top(&r->ms, d->top);
+	policy_commit(&r->ps, d, now);
+	double cpu_to = d->cpu_change != DECISION_NONE ? d->cpu_to : 0;
+	double mem_to = d->mem_change != DECISION_NONE ? (double)d->mem_to_mb : 0;
+	int rc = 0;
+	if (container_model_schedule(&r->m, now + r->c->lag_ms, cpu_to, mem_to) != 0) {
+		errbuf_set(r->err, r->errlen, "%s: too many pending limit changes", r->s->name);
+		rc = -1;
+	}
+	if (r->decisions)
+		print_decision(r->decisions, r->s, now, d);
+	return rc;
+}
+
+/* A cycle: the reference retrains and scores; then the daemon's evaluation decides on the
+ * newest row with the container model's limits. */
+static int run_cycle(struct run *r, int64_t now, struct scorecard_step *st)
+{
+	if (r->c->policy == REPLAY_REFERENCE) {
+		bool scored;
+		int rc = model_cycle(&r->ms, &r->res, &scored, r->err, r->errlen);
+		r->have_res = scored;
+		st->evaluated = scored;
+		st->flagged = scored && r->res.predict < 0;
+		if (rc != 0)
+			return rc;
+	}
+	const struct alloc limits = { true, true, r->m.cpu_limit_cores, r->m.mem_limit_mb };
+	const struct eval_request rq = {
+		.vmid = r->s->vmid,
+		.now_ms = now,
+		.row = features_history_last(r->h),
+		.alloc = &limits,
+		.oom_kills = oom_tracker_take_raw(&r->oom, features_history_raw(r->h)),
+		.score = r->have_res ? &r->res : NULL,
+		.view = r->c->policy == REPLAY_LXCSCALE ? EVAL_FULL : EVAL_REFERENCE,
+	};
+	struct policy_input in;
+	struct decision d;
+	if (!evaluate(&r->pc, &r->ps, &rq, &in, &d))
+		return 0;
+	return run_emit(r, now, &d);
+}
+
+int replay_run(const struct scenario *s, const struct replay_config *c, FILE *decisions,
+               struct scorecard *sc, uint64_t *n_decisions, char *err, size_t errlen)
+{
+	struct run r;
+	if (run_open(&r, s, c, decisions, sc, err, errlen) != 0) {
+		run_close(&r);
+		return -1;
+	}
 	const int64_t sample_every = c->sample_ms > 0 ? c->sample_ms : s->step_ms;
 	const int64_t cycle_every = c->cycle_ms > 0 ? c->cycle_ms : sample_every;
 	int64_t next_sample = s->start_ms + sample_every, next_cycle = s->start_ms + cycle_every;
-	uint64_t seq = 0;
 	int rc = 0;
-	iforest_result res = { 0 };
-	bool have_res = false;
-
 	for (size_t i = 0; i < s->n_steps && rc == 0; i++) {
 		const int64_t t = s->start_ms + (int64_t)i * s->step_ms;
 		const int64_t now = t + s->step_ms;
 		struct cm_step cs;
 		struct feat_raw raw;
-		container_model_step(&m, t, s->step_ms, &s->demand[i], &cs, &raw);
-
+		container_model_step(&r.m, t, s->step_ms, &s->demand[i], &cs, &raw);
 		struct scorecard_step st = { .t_ms = t, .dt_ms = s->step_ms, .cm = cs,
 		                             .incident = scenario_incident_at(s, t) };
 		if (now >= next_sample) {
 			while (next_sample <= now)
 				next_sample += sample_every;
-			if (features_feed_raw(h, &raw)) {
-				struct feat_vector v;
-				features_compute(h, &v);
-				bool scored;
-				rc = model_push(&ms, now, &v, &res, &scored, err, errlen);
-				if (scored) {
-					have_res = true;
-					st.evaluated = true;
-					st.flagged = res.predict < 0;
-				}
-			}
+			rc = run_sample(&r, now, &raw, &st);
 		}
-		if (rc == 0 && now >= next_cycle && features_history_count(h) > 0) {
+		if (rc == 0 && now >= next_cycle && features_history_count(r.h) > 0) {
 			while (next_cycle <= now)
 				next_cycle += cycle_every;
-			if (c->policy == REPLAY_REFERENCE) {
-				bool scored;
-				rc = model_cycle(&ms, &res, &scored, err, errlen);
-				have_res = scored;
-				st.evaluated = scored;
-				st.flagged = scored && res.predict < 0;
-			}
-			const struct alloc limits = { true, true, m.cpu_limit_cores, m.mem_limit_mb };
-			const struct eval_request rq = {
-				.vmid = s->vmid,
-				.now_ms = now,
-				.row = features_history_last(h),
-				.alloc = &limits,
-				.oom_kills = oom_tracker_take_raw(&oom, features_history_raw(h)),
-				.score = have_res && rc == 0 ? &res : NULL,
-				.view = c->policy == REPLAY_LXCSCALE ? EVAL_FULL : EVAL_REFERENCE,
-			};
-			struct policy_input in;
-			struct decision d;
-			if (rc == 0 && evaluate(&pc, &ps, &rq, &in, &d)) {
-				d.seq = ++seq;
-				d.time_ms = now;
-				d.dry_run = true;
-				model_explain_top(&ms, d.top);
-				policy_commit(&ps, &d, now);
-				double cpu_to = d.cpu_change != DECISION_NONE ? d.cpu_to : 0;
-				double mem_to = d.mem_change != DECISION_NONE ? (double)d.mem_to_mb : 0;
-				if (container_model_schedule(&m, now + c->lag_ms, cpu_to, mem_to) != 0) {
-					errbuf_set(err, errlen, "%s: too many pending limit changes", s->name);
-					rc = -1;
-				}
-				if (decisions)
-					print_decision(decisions, s, now, &d);
-			}
+			rc = run_cycle(&r, now, &st);
 		}
 		if (sc)
 			scorecard_add_step(sc, &st);
@@ -390,8 +441,7 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 		rc = -1;
 	}
 	if (n_decisions)
-		*n_decisions = seq;
-	model_state_free(&ms);
-	features_history_free(h);
+		*n_decisions = r.seq;
+	run_close(&r);
 	return rc;
 }
