@@ -373,10 +373,9 @@ static void stop_in_201(pid_t pid)
 	assert_int_equal(mkdir(p, 0755), 0);
 }
 
-/* Idle containers (empty cgroups: no CPU use, no stalls) are read every
- * cgroup.idle_sample_interval_ms; one that starts using CPU is read at the quiet period
- * again from its next reading on. */
-static void test_idle_sampling(void **state)
+/* Without BPF there is no idle tier: nothing but the next reading would see an idle
+ * container start a burst that raises no stall, so idle ones are read at the quiet period. */
+static void test_no_idle_tier_without_bpf(void **state)
 {
 	(void)state;
 	NEED_TEST_CGROUPS();
@@ -387,6 +386,40 @@ static void test_idle_sampling(void **state)
 	struct daemon *d = t.d;
 	struct daemon_stats st;
 	daemon_get_stats(d, &st);
+	uint64_t n = st.containers;
+	assert_true(n >= 1 && n <= 8);
+	for (int i = 0; i < 3; i++)
+		samples_after_tick(d);
+	uint64_t total = 0;
+	for (int i = 0; i < 16; i++)
+		total += samples_after_tick(d);
+	assert_int_equal(total, 8 * n); /* every 2 ticks, not every 8 */
+	tl_daemon_stop(&t);
+}
+
+/* Idle containers (empty cgroups: no CPU use, no stalls) are read every
+ * cgroup.idle_sample_interval_ms when BPF watches them; one that starts using CPU is read
+ * at the quiet period again from its next reading on. */
+static void test_idle_sampling(void **state)
+{
+	(void)state;
+	NEED_TEST_CGROUPS();
+	char dir[128];
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/lxcscale-test-daemon-idles-%d", (int)getpid());
+	const char *const kv[] = { "sample_interval_ms", "100", "cgroup.quiet_sample_interval_ms", "200",
+				   "cgroup.idle_sample_interval_ms", "800", "bpf.enabled", "true",
+				   "bpf.pin_path", dir, NULL };
+	struct tl_daemon t;
+	tl_daemon_start(&t, make_config_kv(true, "64", kv), &by_hand_with_bpf);
+	struct daemon *d = t.d;
+	struct daemon_stats st;
+	daemon_get_stats(d, &st);
+	if (!st.bpf) {
+		print_message("skip: BPF not available: the idle tier exists only with BPF\n");
+		tl_daemon_stop(&t);
+		skip();
+		return;
+	}
 	uint64_t n = st.containers;
 	assert_true(n >= 1 && n <= 8); /* 201 is there; distinct slots out of 8 */
 	for (int i = 0; i < 3; i++)
@@ -838,6 +871,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon_on_real_cgroups),
 		cmocka_unit_test(test_quiet_sampling),
+		cmocka_unit_test(test_no_idle_tier_without_bpf),
 		cmocka_unit_test(test_idle_sampling),
 		cmocka_unit_test(test_limits_carried_over),
 		cmocka_unit_test(test_budget_follows_containers),

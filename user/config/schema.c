@@ -207,9 +207,10 @@ const struct cfg_key config_schema[] = {
 	INT("cgroup.idle_sample_interval_ms", cgroup.idle_sample_interval_ms, "5000", 0, 60000, 0,
 	    "how often an idle container's cgroup files are read: a quiet one whose last reading showed "
 	    "under 2 % CPU of its allocation, no CPU or memory pressure stalls, no throttling and nothing "
-	    "to change. A PSI trigger, memory.events change or BPF event makes it hot at once (with BPF "
-	    "also CPU use near a scale-up threshold); without BPF, CPU use that raises no pressure is seen "
-	    "at its next reading. When none of its tasks ran since its previous reading (cpu.stat "
+	    "to change. There is such a tier only with BPF, whose on-CPU time (like a PSI trigger, a "
+	    "memory.events change or a BPF event) makes the container hot at the next tick; without BPF "
+	    "idle containers are read as quiet ones, since a burst that raises no stall would wait for "
+	    "the idle reading. When none of its tasks ran since its previous reading (cpu.stat "
 	    "unchanged; with BPF, no scheduling event, and then cpu.stat is not read either) and its PSI "
 	    "triggers are armed, the reading keeps the previous pressure totals instead of reading the "
 	    "three pressure files; every 6th idle reading reads everything. 0 (or not above "

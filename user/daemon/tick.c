@@ -259,11 +259,16 @@ static uint32_t quiet_period_ticks(const struct daemon *d)
 }
 
 /* Never shorter than the quiet period: 0 or a smaller value reads idle ones as quiet ones.
- * A quiet period of one tick ("every container every tick") includes the idle ones. */
+ * A quiet period of one tick ("every container every tick") includes the idle ones.
+ * Without BPF there is no idle tier: nothing would wake an idle container whose work raises
+ * no stall (one busy thread under its limit), and its first burst would wait for the idle
+ * reading (5 s by default); with BPF its on-CPU time marks it hot at the next tick. */
 static uint32_t idle_period_ticks(const struct daemon *d)
 {
 	uint32_t q = quiet_period_ticks(d), i = period_ticks(d->cfg->sample_interval_ms,
 							     d->cfg->cgroup.idle_sample_interval_ms);
+	if (!d->bpf)
+		return q;
 	return q > 1 && i > q ? i : q;
 }
 
