@@ -1,5 +1,5 @@
 # 60-lxc.sh — the daemon against REAL LXC containers, started the way Proxmox starts them.
-# vm-timeout: 300
+# vm-timeout: 480
 #
 # Containers are unprivileged busybox containers (Debian's lxc 5.0 and lxcfs 5.0 in the VM;
 # tests/vm/guest/pve.sh), created and started with `pct start` (the stand-in runs lxc-start on
@@ -12,8 +12,14 @@
 #   602  cores: 1 with cpulimit: 1 (common on Proxmox): a burst scales it once, not in a loop
 #   601  `pct reboot` under the daemon (cgroups removed and created again): no error loop,
 #        and the next burst is still handled
+#   601  reaction: 30 bursts started inside the container (a waiting loop in it starts each
+#        one, so lxc-attach is not in the figure) -> the decision's cpu.max write, p50/p99
 #   603  a memory working set growing inside: memory.max ahead of it, 0 oom_kill, and
-#        `free -m` inside shows the new total
+#        MemTotal inside shows the new total; POST /scale/ram: cgroup, config, the
+#        daemon's own /api/v1 view and MemTotal inside agree
+#   604  `lxc-stop` while the daemon's `pct set` for it is still running: a reported
+#        outcome, and the next daemon start reconciles with nothing left open
+#   605  a fork storm inside (1500 processes): the daemon's loop and API keep answering
 # Timings are info lines, never asserted.
 . /lxcscale/lib.sh
 . /lxcscale/vm.env
@@ -84,7 +90,10 @@ fi
 ok "lxcscaled starts live (BPF, journal, persister, REST API) on a host with lxcfs and LXC"
 
 # ---- 601: started after the daemon ----------------------------------------------------------
-printf 'cores: 1\nmemory: 128\nswap: 0\n' | pve_ct_conf 601 busybox
+CTL=/tmp/ctl601 # the bursts' go signals, read-only inside the container at /ctl
+rm -rf "$CTL" && mkdir -p "$CTL"
+printf 'cores: 1\nmemory: 128\nswap: 0\nlxc.mount.entry: %s ctl none bind,ro,create=dir 0 0\n' "$CTL" |
+	pve_ct_conf 601 busybox
 t0=$(now_ms)
 if ! pct start 601 2>"$W/start.err"; then
 	fail "pct start 601 (lxc-start): $(cat "$W/start.err") $(grep -m3 ERROR /var/log/lxc/601.log | tr '\n' '|')"
@@ -148,6 +157,50 @@ wait_until 5 sh -c "[ \"\$(sed -n 's/^cores: //p' $PVE/601.conf)\" = 1 ]" &&
 	ok "601 quiet: persisted (601.conf cores: 1)" || fail "601 quiet: 601.conf cores: $(conf 601 cores)"
 wait_until 5 nproc_in_is 601 1 && ok "601 quiet: nproc inside is 1 again (cpuset narrowed)" ||
 	fail "601 quiet: nproc inside $(in_ct 601 nproc), cpuset $(cat "$CG/lxc/601/cpuset.cpus"), conf cores $(conf 601 cores)"
+
+# ---- 601: reaction over 30 bursts ----------------------------------------------------------------
+# A loop inside waits for /ctl/go<i>, stamps the burst's start (now_ms: the clock is the
+# host's) and burns 2 threads for 1.5 s; the decision's time_ms is stamped right before its
+# cgroup write (as in /api/v1/decisions).
+cat >"$CTL/loop.sh" <<'LOOP'
+i=1
+while :; do
+	while [ ! -e /ctl/go$i ]; do [ -e /ctl/end ] && exit 0; usleep 20000; done
+	echo "start $i $(now_ms)"
+	cpu_burner -t 2 -s 1.5 >/dev/null
+	i=$((i + 1))
+done
+LOOP
+in_ct 601 sh /ctl/loop.sh >"$W/bursts.out" 2>&1 &
+LOOPPID=$!
+n=0 end=$(($(date +%s) + 110))
+while [ $n -lt 30 ] && [ "$(date +%s)" -lt "$end" ]; do
+	n=$((n + 1))
+	touch "$CTL/go$n"
+	wait_until 10 cpu_max_is 601 "200000 100000" || { fail "reaction burst $n: cpu.max not raised within 10 s"; break; }
+	wait_until 20 cpu_max_is 601 "100000 100000" || { fail "reaction burst $n: cpu.max not lowered after it"; break; }
+done
+touch "$CTL/end"
+js=$(get "/api/v1/decisions?since=0&limit=1000")
+ups=$(echo "$js" | tr '}' '\n' | sed -n 's/.*"seq":[0-9]*,"time_ms":\([0-9]*\),"vmid":601,"cpu":{"change":"up".*/\1/p')
+lat="" k=0
+for st in $(sed -n 's/^start [0-9]* \([0-9]*\)$/\1/p' "$W/bursts.out"); do
+	for up in $ups; do
+		[ "$up" -ge "$st" ] && { lat="$lat $((up - st))"; k=$((k + 1)); break; }
+	done
+done
+if [ "$k" -gt 0 ]; then
+	sorted=$(echo $lat | tr ' ' '\n' | sort -n)
+	p50=$(echo "$sorted" | sed -n "$(((k + 1) / 2))p")
+	i99=$(((k * 99 + 99) / 100)); [ $i99 -gt $k ] && i99=$k
+	p99=$(echo "$sorted" | sed -n "${i99}p")
+	info "601 reaction, real container, BPF on: burst start inside -> cpu.max write p50 ${p50} ms, p99 ${p99} ms over $k bursts (first $(echo $lat | cut -d' ' -f1) ms; tick 100 ms, TCG VM; all:$lat)"
+	reasons=$(echo "$js" | tr '{' '\n' | grep -A3 '"vmid":601,"cpu":{"change":"up"' | sed -n 's/.*"reason":"\([a-z]*\)".*/\1/p' | sort | uniq -c | tr -s ' \n' ' ')
+	info "601 reaction: the scale-ups' reasons:$reasons"
+fi
+[ "$k" -ge 30 ] && ok "601 reaction: $k bursts inside a real container scaled up and back down" ||
+	fail "601 reaction: only $k of $n bursts matched a scale-up ($(wc -l <"$W/bursts.out") started)"
+kill $LOOPPID 2>/dev/null
 
 # ---- 602: cpulimit ---------------------------------------------------------------------------
 printf 'cores: 1\ncpulimit: 1\nmemory: 128\nswap: 0\n' | pve_ct_conf 602 busybox
@@ -216,6 +269,22 @@ if pct start 603 2>"$W/start.err"; then
 		ok "603 growth: MemTotal inside shows the new total ($ft MiB)" || fail "603 growth: MemTotal inside says $ft MiB"
 	kill $HOG 2>/dev/null
 	in_ct 603 killall memhog 2>/dev/null
+	out=$(wget -q -O - --header 'Content-Type: application/json' --post-data '{"lxc_id": 603, "memory": 256}' \
+		"$U/scale/ram" 2>&1)
+	echo "$out" | grep -q '"status":"success"' && ok "603 manual: POST /scale/ram 256 answered success" ||
+		fail "603 manual: POST /scale/ram: $out"
+	# 320 -> 256 goes down: a stepwise shrink through memory.high, then memory.max
+	agree() {
+		mm=$(($(cat "$CG/lxc/603/memory.max") / 1048576))
+		view=$(get /api/v1/containers/603 | sed -n 's/.*"limits":{[^}]*"memory_mb":\([0-9]*\).*/\1/p')
+		inside=$(memtotal_in 603)
+		[ "$mm" = 256 ] && [ "$view" = 256 ] && [ "$inside" = 256 ]
+	}
+	wait_until 10 agree &&
+		ok "603 manual: memory.max, the daemon's /api/v1 view and MemTotal inside all say 256 MiB" ||
+		fail "603 manual: memory.max $mm, /api/v1 memory_mb $view, MemTotal inside $inside"
+	wait_until 5 sh -c "[ \"\$(sed -n 's/^memory: //p' $PVE/603.conf)\" = 256 ]" &&
+		ok "603 manual: persisted (603.conf memory: 256)" || fail "603 manual: 603.conf memory: $(conf 603 memory)"
 	pct stop 603
 else
 	fail "pct start 603: $(cat "$W/start.err")"
@@ -223,6 +292,66 @@ fi
 
 kill $DPID
 wait_until 10 sh -c "! kill -0 $DPID 2>/dev/null" && ok "SIGTERM: the daemon stops" || { fail "the daemon does not stop"; kill -9 $DPID; }
+
+# ---- 604: lxc-stop while the daemon persists; 605: a fork storm --------------------------------
+# a second daemon whose `pct set` takes 3 s, so the stop lands while the persist runs
+printf 'cores: 1\nmemory: 128\nswap: 0\n' | pve_ct_conf 604 busybox
+printf 'cores: 1\nmemory: 256\nswap: 0\n' | pve_ct_conf 605 busybox
+pct start 604 2>"$W/start.err" || fail "pct start 604: $(cat "$W/start.err")"
+pct start 605 2>"$W/start.err" || fail "pct start 605: $(cat "$W/start.err")"
+PCT_STAND_IN_DELAY_MS=3000 PCT_STAND_IN_ONLY=set lxcscaled --config "$W/cfg.yaml" --foreground >"$W/daemon2.log" 2>&1 &
+DPID=$!
+log2_has() { grep -q -- "$1" "$W/daemon2.log"; }
+wait_until 60 log2_has "ready:" || fail "the second daemon did not start: $(tail -3 "$W/daemon2.log" | tr '\n' '|')"
+wait_until 10 log2_has "container 604: allocation from its Proxmox config"
+in_ct 604 cpu_burner -t 2 -s 10 >/dev/null 2>&1 &
+if wait_until 15 cpu_max_is 604 "200000 100000"; then
+	usleep 300000 # the persist is in its 3 s now
+	t0=$(now_ms)
+	lxc-stop -n 604 -k
+	info "604: lxc-stop -k during the persist took $(($(now_ms) - t0)) ms"
+	if wait_until 15 sh -c "grep 'ct 604\|container 604' '$W/daemon2.log' | grep -qi 'persist'"; then
+		ok "604 stopped during the persist: the outcome is reported ($(grep 'ct 604\|container 604' "$W/daemon2.log" | grep -i persist | tail -1 | cut -c25-160))"
+	else
+		fail "604: no persist outcome logged: $(grep '604' "$W/daemon2.log" | tail -4 | tr '\n' '|')"
+	fi
+	[ "$(conf 604 cores)" = 2 ] && ok "604: the config holds what the cgroup had (cores: 2)" ||
+		info "604: 604.conf cores $(conf 604 cores) after the stop"
+else
+	fail "604 burst: cpu.max $(cat "$CG/lxc/604/cpu.max")"
+fi
+# 605: a fork storm of 1500 sleeping processes; the loop and the API must keep answering
+in_ct 605 sh -c 'i=0; while [ $i -lt 1500 ]; do sleep 60 & i=$((i + 1)); done; wait' >/dev/null 2>&1 &
+STORM=$!
+slow=0 answered=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	t0=$(now_ms)
+	get /api/v1/containers/605 | grep -q '"vmid":605' && answered=$((answered + 1))
+	dt=$(($(now_ms) - t0)); [ $dt -gt $slow ] && slow=$dt
+	usleep 500000
+done
+pids=$(cat "$CG/lxc/605/pids.current")
+info "605 fork storm: pids.current $pids, slowest /api/v1/containers/605 answer ${slow} ms"
+[ "$answered" = 10 ] && [ "$pids" -ge 500 ] && kill -0 $DPID 2>/dev/null &&
+	ok "605 fork storm ($pids tasks): the daemon answered 10 of 10 API requests and runs on" ||
+	fail "605 fork storm: $answered of 10 answered, pids $pids"
+lxc-stop -n 605 -k
+kill $STORM 2>/dev/null
+kill $DPID
+wait_until 10 sh -c "! kill -0 $DPID 2>/dev/null" || { fail "the second daemon does not stop"; kill -9 $DPID; }
+# the next start reconciles: nothing may be left open in the journal
+lxcscaled --config "$W/cfg.yaml" --foreground >"$W/daemon3.log" 2>&1 &
+DPID=$!
+log3_has() { grep -q -- "$1" "$W/daemon3.log"; }
+if wait_until 60 log3_has "reconcile:"; then
+	line=$(grep -m1 'reconcile:' "$W/daemon3.log" | cut -c25-)
+	echo "$line" | grep -q ' 0 left open' && ok "next start: $line" || fail "next start: $line"
+else
+	fail "next start: no reconcile line: $(tail -3 "$W/daemon3.log" | tr '\n' '|')"
+fi
+kill $DPID
+wait_until 10 sh -c "! kill -0 $DPID 2>/dev/null" || kill -9 $DPID
+grep -q "ERROR\|CRITICAL" "$W/daemon2.log" && info "second daemon errors: $(grep 'ERROR\|CRITICAL' "$W/daemon2.log" | head -3 | tr '\n' '|')"
 info "pvestatd: $(grep -c modified "$W/pvestatd.log") cpuset changes: $(tail -3 "$W/pvestatd.log" | tr '\n' '|')"
 grep -q "ERROR\|CRITICAL" "$W/daemon.log" && info "daemon errors: $(grep 'ERROR\|CRITICAL' "$W/daemon.log" | head -3 | tr '\n' '|')"
 exit 0
