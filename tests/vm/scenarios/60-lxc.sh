@@ -160,14 +160,14 @@ wait_until 5 nproc_in_is 601 1 && ok "601 quiet: nproc inside is 1 again (cpuset
 
 # ---- 601: reaction over 30 bursts ----------------------------------------------------------------
 # A loop inside waits for /ctl/go<i>, stamps the burst's start (now_ms: the clock is the
-# host's) and burns 2 threads for 1.5 s; the decision's time_ms is stamped right before its
+# host's) and burns 2 threads for 2.5 s; the decision's time_ms is stamped right before its
 # cgroup write (as in /api/v1/decisions).
 cat >"$CTL/loop.sh" <<'LOOP'
 i=1
 while :; do
 	while [ ! -e /ctl/go$i ]; do [ -e /ctl/end ] && exit 0; usleep 20000; done
 	echo "start $i $(now_ms)"
-	cpu_burner -t 2 -s 1.5 >/dev/null
+	cpu_burner -t 2 -s 2.5 >/dev/null
 	i=$((i + 1))
 done
 LOOP
@@ -177,7 +177,10 @@ n=0 end=$(($(date +%s) + 110))
 while [ $n -lt 30 ] && [ "$(date +%s)" -lt "$end" ]; do
 	n=$((n + 1))
 	touch "$CTL/go$n"
-	wait_until 10 cpu_max_is 601 "200000 100000" || { fail "reaction burst $n: cpu.max not raised within 10 s"; break; }
+	if ! wait_until 10 cpu_max_is 601 "200000 100000"; then
+		fail "reaction burst $n: cpu.max not raised within 10 s: $(tail -2 "$W/bursts.out" | tr '\n' '|') $(grep 601 "$W/daemon.log" | tail -4 | cut -c1-200 | tr '\n' '|')"
+		break
+	fi
 	wait_until 20 cpu_max_is 601 "100000 100000" || { fail "reaction burst $n: cpu.max not lowered after it"; break; }
 done
 touch "$CTL/end"
@@ -344,7 +347,8 @@ lxcscaled --config "$W/cfg.yaml" --foreground >"$W/daemon3.log" 2>&1 &
 DPID=$!
 log3_has() { grep -q -- "$1" "$W/daemon3.log"; }
 if wait_until 60 log3_has "reconcile:"; then
-	line=$(grep -m1 'reconcile:' "$W/daemon3.log" | cut -c25-)
+	grep 'reconcile: ct ' "$W/daemon3.log" | cut -c25- | sed 's/^/info - /'
+	line=$(grep -m1 'reconcile: [0-9]* persisted' "$W/daemon3.log" | cut -c25-)
 	echo "$line" | grep -q ' 0 left open' && ok "next start: $line" || fail "next start: $line"
 else
 	fail "next start: no reconcile line: $(tail -3 "$W/daemon3.log" | tr '\n' '|')"

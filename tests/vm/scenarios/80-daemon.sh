@@ -1,9 +1,11 @@
 # 80-daemon.sh — the whole daemon on the real kernel: the REAL lxcscaled, live (not dry
 # run), deciding by itself, with the stand-in pct (tests/tools/pct) keeping <vmid>.conf
 # files, and its REST API on loopback.
-#   801  CPU bursts: the daemon raises cpu.max and widens cpuset.cpus by itself, calls
-#        `pct set 801 --cores 2`, the conf follows; burst start -> cgroup write, p50/p99
-#   802  a steady memory leak with max_ram_mb headroom: memory.max raised ahead, 0 oom_kill
+#   801  CPU bursts without BPF: the daemon raises cpu.max and widens cpuset.cpus by itself,
+#        calls `pct set 801 --cores 2`, the conf follows; burst start -> cgroup write for 10
+#        bursts, the first one included (without BPF there is no idle tier, so the first
+#        burst is seen within the quiet period). The same on real LXC containers with BPF,
+#        30 bursts, and memory growth: 60-lxc.sh, 61-lxc-systemd.sh
 #   803  a manual POST /scale/ram over loopback (busybox wget): applied to the cgroup,
 #        persisted, listed by /api/v1/decisions
 # Timings are printed as info lines, never asserted.
@@ -35,7 +37,6 @@ log_has() { grep -q -- "$1" "$W/daemon.log"; }
 get() { wget -q -O - "$U$1" 2>/dev/null; }
 
 ct_setup 801 "100000 100000" 0 64 1
-ct_setup 802 "100000 100000" 0-1 128 1
 ct_setup 803 "100000 100000" 0-1 128 1
 sleep 100000 </dev/null >/dev/null 2>&1 & # stand-ins for the containers' init
 echo $! > "$CG/lxc/801/ns/cgroup.procs"
@@ -94,7 +95,7 @@ wait_until 10 log_has "container 803: allocation from its Proxmox config" &&
 	fail "no allocation from the config: $(grep -m2 'allocation' "$W/daemon.log" | tr '\n' '|')"
 
 # ---- 801: CPU bursts ---------------------------------------------------------------------
-lat="" n=0 since=0 first=1 end=$(( $(date +%s) + 50 ))
+lat="" n=0 since=0 first=1 end=$(( $(date +%s) + 30 ))
 while [ "$(date +%s)" -lt "$end" ]; do
 	t0=$(now_ms)
 	pid=$(ct_spawn 801 cpu_burner -t 1 -s 20)
@@ -136,36 +137,21 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	fi
 	# back down once quiet, so the next burst starts from 1 core
 	wait_until 15 cpu_max_is 801 "100000 100000" || { fail "burst $n: cpu.max not lowered after the burst"; break; }
-	[ $n -ge 30 ] && break
+	[ $n -ge 10 ] && break
 done
 if [ $n -gt 0 ]; then
 	sorted=$(echo $lat | tr ' ' '\n' | sort -n)
 	p50=$(echo "$sorted" | sed -n "$(( (n + 1) / 2 ))p")
 	i99=$(( (n * 99 + 99) / 100 )); [ $i99 -gt $n ] && i99=$n
 	p99=$(echo "$sorted" | sed -n "${i99}p")
-	info "daemon burst start -> cpu.max write: p50 ${p50} ms, p99 ${p99} ms over $n bursts (tick 100 ms, cooldown_up 0, TCG VM; all: $lat)"
-	[ $n -ge 20 ] && ok "burst: $n bursts scaled up and back down by the daemon itself" ||
-		ok "burst: $n bursts scaled up and back down by the daemon itself (fewer than 20 fit in 50 s here)"
+	info "daemon burst start -> cpu.max write: p50 ${p50} ms, p99 ${p99} ms over $n bursts (BPF off, first $(echo $lat | cut -d" " -f1) ms; tick 100 ms, cooldown_up 0, TCG VM; all: $lat)"
+	[ $n -ge 10 ] && ok "burst: $n bursts scaled up and back down by the daemon itself" ||
+		ok "burst: $n bursts scaled up and back down by the daemon itself (fewer than 10 fit in 30 s here)"
 fi
 c=$(grep -c "$(printf 'set\t801\t')" "$PVE/argv.log")
 info "burst: $c pct set calls for 801 (persist debounce 50 ms)"
 wait_until 5 sh -c "[ \"\$(sed -n 's/^cores: //p' $PVE/801.conf)\" = 1 ]" &&
 	ok "burst: 801.conf follows the last scale-down (cores: 1)" || fail "burst: 801.conf cores: $(conf 801 cores)"
-
-# ---- 802: a steady leak toward the limit, headroom up to 320 MiB --------------------------
-pid=$(ct_spawn 802 memhog -m 200 -r 12 -H 30)
-grown() { [ "$(cat "$CG/lxc/802/memory.current")" -ge $((190 * 1048576)) ]; }
-wait_until 40 grown
-mx=$(( $(cat "$CG/lxc/802/memory.max") / 1048576 ))
-cur=$(( $(cat "$CG/lxc/802/memory.current") / 1048576 ))
-kills=$(sed -n 's/^oom_kill //p' "$CG/lxc/802/memory.events")
-[ "$mx" -gt 128 ] && ok "leak: the daemon raised memory.max ahead of the leak (128 -> $mx MiB, usage $cur MiB)" ||
-	fail "leak: memory.max still $mx MiB (usage $cur MiB)"
-[ "$kills" = 0 ] && ok "leak: 0 oom_kill in memory.events" || fail "leak: oom_kill $kills"
-kill -0 "$pid" 2>/dev/null && ok "leak: the leaking process is alive" || fail "leak: the leaking process died"
-wait_until 5 sh -c "[ \"\$(sed -n 's/^memory: //p' $PVE/802.conf)\" = $mx ]" &&
-	ok "leak: 802.conf memory: $mx (persisted)" || fail "leak: 802.conf memory: $(conf 802 memory), cgroup $mx"
-kill "$pid" 2>/dev/null
 
 # ---- 803: manual POST /scale/ram over loopback -------------------------------------------
 out=$(wget -q -O - --header 'Content-Type: application/json' --post-data '{"lxc_id": 803, "memory": 192}' \
