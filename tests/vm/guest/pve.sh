@@ -37,6 +37,12 @@ pve_host_setup() {
 	lxcfs /var/lib/lxcfs >/var/log/lxcfs.log 2>&1 &
 	wait_until 10 grep -q ' /var/lib/lxcfs fuse' /proc/mounts ||
 		{ PVE_SETUP_ERROR="lxcfs did not mount: $(head -3 /var/log/lxcfs.log)"; return 1; }
+	# lxcfs mounts cgroup2 in its own mount namespace without options, and a cgroup2 mount in
+	# the initial user namespace sets the hierarchy's flags for every mount: nsdelegate and
+	# memory_recursiveprot are gone. Proxmox's systemd mounts with them; put them back.
+	echo "info - vm: cgroup2 after lxcfs started: $(grep '^cgroup2 /sys/fs/cgroup ' /proc/mounts | cut -d' ' -f4)" >&3
+	mount -o remount,nsdelegate,memory_recursiveprot /sys/fs/cgroup ||
+		{ PVE_SETUP_ERROR="cannot remount cgroup2 with nsdelegate,memory_recursiveprot"; return 1; }
 	if [ -n "${VM_CT_DISK:-}" ]; then
 		mkdir -p "$PVE_DEBIAN_DISK"
 		wait_until 10 test -b "$VM_CT_DISK" # devtmpfs adds the node once virtio-blk probed it

@@ -103,6 +103,7 @@ fi
 t1=$(now_ms)
 info "pct start 601 (unprivileged busybox, lxc-start -d + RUNNING): $((t1 - t0)) ms"
 ok "pct start 601: a real unprivileged container runs (init pid $(lxc-info -n 601 -pH))"
+info "cgroup2 options with a container running: $(grep '^cgroup2 /sys/fs/cgroup ' /proc/mounts | cut -d' ' -f4)"
 [ -d "$CG/lxc.monitor/601" ] && [ -d "$CG/lxc/601/ns" ] &&
 	ok "601: the Proxmox layout: lxc/601 (limits), lxc/601/ns (tasks), lxc.monitor/601 (monitor)" ||
 	fail "601: layout: $(cd "$CG" && find lxc/601 lxc.monitor -maxdepth 1 -type d | tr '\n' ' ')"
