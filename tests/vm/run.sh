@@ -15,7 +15,15 @@
 #      ($BUILD/lxcscaled, $BUILD/lxcscale -> /lxcscale/bin; $BUILD/tests/tools/* ->
 #      /lxcscale/tools; $BUILD/bpf/*.bpf.o -> /lxcscale/bpf) with the shared libraries
 #      `ldd` names, at the same paths, and tests/vm/scenarios/ -> /lxcscale/scenarios.
-#   3. qemu: `-M pc -smp 2 -m 512`, software emulation (TCG) unless a hardware kvm_intel /
+#      Real LXC (tests/vm/lxc-assets.sh): Debian's lxc, lxcfs, apparmor and their libraries
+#      (apt-get download, cached per candidate version in $CACHE/lxc-*), the fuse/virtio-blk/
+#      ext4 modules of the same kernel package (kept beside the vmlinux), a busybox container
+#      template shifted to the unprivileged idmap, and a Debian minbase + systemd image
+#      (debootstrap, cached as $CACHE/ct-debian-*.img, attached as a snapshot). The guest
+#      switch_roots into a tmpfs, loads the modules and starts lxcfs (tests/vm/guest/pve.sh);
+#      scenarios that source pve.sh start containers with `pct start` (tests/tools/pct in
+#      its LXC mode runs lxc-start on a config generated as pve-container generates it).
+#   3. qemu: `-M pc -smp 2 -m 768`, software emulation (TCG) unless a hardware kvm_intel /
 #      kvm_amd module is loaded (the paravirtual /dev/kvm of our CI machines hangs guests),
 #      under a host `timeout`. Kernel messages go to the first serial port
 #      ($BUILD/vm/console.log), results to the second ($BUILD/vm/results.log).
