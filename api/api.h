@@ -52,6 +52,7 @@ struct api_settings {
 
 	unsigned lxc_timeout_s;      /* lxc.timeout_seconds, default 30 (reference code default) */
 	const char *lxc_node;        /* lxc.node: default node for /resource/node/status */
+	bool lxc_node_is_host;       /* lxc.node was empty: lxc_node is this host's name */
 	const char *pct_path;        /* NULL: "pct" looked up on PATH at each call */
 	const char *pvesh_path;      /* NULL: "pvesh" on PATH */
 	const char *pvecm_path;      /* NULL: "pvecm" on PATH */

@@ -202,7 +202,9 @@ static void route_health(struct req *r)
 
 	bool conf_ok = srv->set.lxc_node && srv->set.lxc_node[0];
 	char cdetail[160];
-	if (conf_ok)
+	if (conf_ok && srv->set.lxc_node_is_host)
+		snprintf(cdetail, sizeof(cdetail), "lxc.node is empty: this host's name (%.100s)", srv->set.lxc_node);
+	else if (conf_ok)
 		snprintf(cdetail, sizeof(cdetail), "lxc.node is set (%.100s)", srv->set.lxc_node);
 	else
 		snprintf(cdetail, sizeof(cdetail), "lxc.node is not set");

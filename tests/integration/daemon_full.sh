@@ -137,6 +137,10 @@ check "GET /api/v1/containers lists 101 with its config's limits" \
 	"wait_json /api/v1/containers '[.containers[] | select(.vmid==101) | .limits.cores==1 and .limits.memory_mb==1024] | any'"
 check "... named by its config's hostname (ct101)" \
 	"wait_json /api/v1/containers '[.containers[] | select(.vmid==101) | .name==\"ct101\"] | any'"
+# no lxc.node in this configuration: empty means this host's name, which is no fault
+req GET /health/check
+check "GET /health/check without lxc.node: 200 healthy, the node is this host ($(uname -n | cut -d. -f1))" \
+	'[ "$CODE" = 200 ] && [ "$(jqb .status)" = healthy ] && [ "$(jqb .checks.configuration.ok)" = true ] && jqb .checks.configuration.detail | grep -qF "this host'"'"'s name ($(uname -n | cut -d. -f1))"'
 
 # ---- 2. events stream open before the change ---------------------------------------------
 curl -s -N --max-time 30 "$U/api/v1/events" >"$W/events" 2>/dev/null &

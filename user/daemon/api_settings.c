@@ -10,8 +10,21 @@
 #include "daemon/api_settings.h"
 
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "base/log.h"
+
+/* An empty lxc.node means this host: Proxmox names a node after the host's short name. */
+static const char *this_node(void)
+{
+	static char node[sizeof(((struct utsname *)0)->nodename)];
+	struct utsname u;
+	if (!node[0] && uname(&u) == 0) {
+		u.nodename[strcspn(u.nodename, ".")] = '\0';
+		memcpy(node, u.nodename, sizeof(node));
+	}
+	return node[0] ? node : NULL;
+}
 
 void api_settings_from_config(const struct lxcscale_config *c, struct api_settings *s,
 			      const char *key_ptrs[API_CONFIG_MAX_KEYS])
@@ -30,7 +43,8 @@ void api_settings_from_config(const struct lxcscale_config *c, struct api_settin
 	s->rate_limit_max = (unsigned)c->rate_limiting.max_requests_per_minute;
 	s->rate_limit_window_s = (unsigned)c->rate_limiting.time_window_seconds;
 	s->lxc_timeout_s = (unsigned)c->lxc.timeout_seconds;
-	s->lxc_node = c->lxc.node[0] ? c->lxc.node : NULL;
+	s->lxc_node = c->lxc.node[0] ? c->lxc.node : this_node();
+	s->lxc_node_is_host = !c->lxc.node[0];
 	s->max_body_bytes = (size_t)c->api.max_body_bytes;
 	s->tls_cert_file = c->api.tls_cert[0] ? c->api.tls_cert : NULL;
 	s->tls_key_file = c->api.tls_key[0] ? c->api.tls_key : NULL;
