@@ -91,3 +91,69 @@ pve_stop_all() {
 	done
 	return 0
 }
+
+# ---- a live daemon beside real containers (60-lxc, 61-lxc-systemd) --------------------------
+# pve_live_daemon DIR: a pvestatd stand-in (every 2 s instead of 10, to contest the daemon's
+# writes more often), then lxcscaled live with BPF, its REST API on 127.0.0.1:5000, pct
+# calls logged to DIR/argv.log; sets W, U and DPID. Returns 1 (after a FAIL line) if the
+# daemon does not get ready. The helpers below read $W and $U.
+conf() { sed -n "s/^$2: //p" "$PVE/$1.conf"; }
+cpu_max_is() { [ "$(cat "$CG/lxc/$1/cpu.max")" = "$2" ]; }
+nproc_in_is() { [ "$(in_ct "$1" nproc 2>/dev/null)" = "$2" ]; }
+log_has() { grep -q -- "$1" "$W/daemon.log"; }
+get() { wget -q -O - "$U$1" 2>/dev/null; }
+pct_sets() { grep -c "$(printf '^pct\tset\t%s\t' "$1")" "$W/argv.log" 2>/dev/null; }
+memtotal_in() { in_ct "$1" cat /proc/meminfo | awk '/^MemTotal/ { print int($2 / 1024) }'; }
+
+pve_live_daemon() {
+	W=$1
+	rm -rf "$W" && mkdir -p "$W"
+	export PCT_STAND_IN_LOG=$W/argv.log
+	ip link set lo up 2>/dev/null
+	U=http://127.0.0.1:5000
+	pvestatd --interval-ms 2000 >"$W/pvestatd.log" 2>&1 &
+	cat >"$W/cfg.yaml" <<EOF
+lock_file: $W/lock
+log_file: ""
+data_file: ""
+model_file: ""
+suggestions_file: $W/suggestions.jsonl
+journal_file: $W/journal
+state_dir: $W
+sample_interval_ms: 100
+ignore_lxc: [101, 102]
+scaling:
+  dry_run: false
+  min_cpu_cores: 1
+  max_cpu_cores: 2
+  cpu_scale_step: 1
+  cpu_scale_up_threshold: 75
+  cpu_scale_down_threshold: 30
+  min_ram_mb: 64
+  max_ram_mb: 320
+  ram_scale_step_mb: 64
+  ram_scale_up_threshold: 60
+  ram_scale_down_threshold: 10
+  cooldown_up_seconds: 0
+  cooldown_down_seconds: 1
+  smoothing_factor: 1
+  total_cores: 64
+  total_ram_mb: 65536
+model:
+  n_estimators: 20
+persist:
+  pct_path: /lxcscale/tools/pct
+  debounce_ms: 50
+server:
+  host: 127.0.0.1
+  port: 5000
+EOF
+
+	lxcscaled --config "$W/cfg.yaml" --foreground >"$W/daemon.log" 2>&1 &
+	DPID=$!
+	if ! wait_until 60 log_has "ready:"; then
+		fail "lxcscaled starts live beside real LXC: $(tail -5 "$W/daemon.log" | tr '\n' '|')"
+		return 1
+	fi
+	ok "lxcscaled starts live (BPF, journal, persister, REST API) on a host with lxcfs and LXC"
+}
