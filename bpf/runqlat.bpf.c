@@ -13,13 +13,20 @@
  *     - next: delay = now - runq_start[next->pid] goes into next's container histogram;
  *       a delay over runq_notify_ns also sends a rate-limited ring-buffer event.
  *     - remember (now, next's container) for this CPU.
+ *   cgroup_attach_task(task): a task that moves itself into a container (lxc-attach,
+ *     `pct exec`) runs on with this CPU's entry naming its old cgroup; the entry now
+ *     names the container, so its time counts from here and the daemon sees it on a CPU.
+ * The daemon reads runq_cpu at each drain: a container whose task is on a CPU now is
+ * running although no switch reported it (a task alone on an idle CPU may run for seconds
+ * between two switches).
  * The container stored at wake-up saves the cgroup walk for next in the common case; a
  * task with no start entry (host task, or running since before load) is walked.
  * Cost (bench/bpf): the tp_btf copies read task fields with plain loads, not helpers, and
  * the start map is written in place (no delete, no lock) on the common path.
  *
- * Per-CPU aggregate fields written here are written only by sched_switch, which runs with
- * interrupts off, so plain increments cannot race on this CPU.
+ * Per-CPU aggregate fields written here are written by sched_switch, which runs with
+ * interrupts off, and by cgroup_attach_task, which runs with preemption off (no switch on
+ * this CPU meanwhile), so plain increments cannot race on this CPU.
  * Each handler exists as tp_btf (typed args, preferred) and raw_tp (fallback): the loader
  * disables the set it does not use.
  */
@@ -155,6 +162,46 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 	cpu->ts = now;
 	cpu->cgid = next_cg;
 	return 0;
+}
+
+static __always_inline int on_attach(struct task_struct *task, __u64 current, const bool btf)
+{
+	__u32 zero = 0;
+	struct runq_cpu_val *cpu;
+	__u64 cgid;
+
+	if ((__u64)task != current)
+		return 0; /* another task: its CPU's entry is that CPU's own (see the top) */
+	cpu = bpf_map_lookup_elem(&runq_cpu, &zero);
+	if (!cpu)
+		return 0;
+	cgid = task_container(task, btf);
+	if (cgid == cpu->cgid)
+		return 0;
+	if (cpu->cgid) { /* the time so far, to where it ran */
+		struct lxs_cagg *a = cagg_get(cpu->cgid);
+		__u64 now = bpf_ktime_get_ns();
+
+		if (a && cpu->ts && now > cpu->ts) {
+			a->oncpu_ns += now - cpu->ts;
+			cagg_touched(cpu->cgid);
+		}
+	}
+	cpu->ts = bpf_ktime_get_ns();
+	cpu->cgid = cgid;
+	return 0;
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(lxs_attach, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
+{
+	return on_attach(task, (__u64)bpf_get_current_task_btf(), true);
+}
+
+SEC("raw_tp/cgroup_attach_task")
+int BPF_PROG(lxs_attach_r, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
+{
+	return on_attach(task, bpf_get_current_task(), false);
 }
 
 SEC("tp_btf/sched_wakeup")

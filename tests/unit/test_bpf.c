@@ -19,8 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -342,6 +345,98 @@ static void test_drain_reads_only_changed(void **state)
 	lxs_bpf_close(b, true);
 	rmdir(busy);
 	rmdir(idle);
+}
+
+/* A task that moves itself into a container (as lxc-attach and `pct exec` do) and then
+ * runs without a context switch (SCHED_FIFO: nothing on its CPU preempts it) is reported
+ * on a CPU, with the container's id, from the moment of the move: no switch ever reported
+ * it, and lxs_bpf_on_cpu is what tells the daemon its container is running. When it
+ * exits, the container is on no CPU. Both program sets (tp_btf and raw_tp). */
+static void test_on_cpu_after_self_attach(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	if (!have_cg_root())
+		skip();
+	for (int raw = 0; raw <= 1; raw++) {
+		struct lxs_bpf_opts o;
+		struct lxs_on_cpu on[64];
+		char busy[128], idle[128];
+		int ready[2];
+		size_t n;
+
+		uint64_t busy_id = make_cg(busy, sizeof(busy), raw ? "oncpur" : "oncpu");
+		uint64_t idle_id = make_cg(idle, sizeof(idle), raw ? "oncpuir" : "oncpui");
+		opts_only(&o, true, false, false, false);
+		o.container_level = 1;
+		o.force_raw_tp = raw;
+		struct lxs_bpf *b = open_or_fail(&o);
+		assert_int_equal(lxs_bpf_add_container(b, busy_id, 1), 0);
+		assert_int_equal(lxs_bpf_add_container(b, idle_id, 2), 0);
+		assert_int_equal(lxs_bpf_on_cpu(b, on, 64, &n), 0);
+		assert_int_equal(n, 0);
+
+		assert_int_equal(pipe(ready), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			char procs[256];
+			struct sched_param sp = { .sched_priority = 1 };
+			struct timespec t0, t;
+			bool fifo;
+			int fd;
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", busy);
+			fd = open(procs, O_WRONLY);
+			if (fd < 0 || write(fd, "0", 1) != 1)
+				_exit(1);
+			close(fd);
+			if (write(ready[1], fifo ? "f" : "o", 1) != 1)
+				_exit(1);
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			do /* 300 ms on the CPU, no system call */
+				clock_gettime(CLOCK_MONOTONIC, &t);
+			while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 300);
+			_exit(0);
+		}
+		char how = 0;
+		close(ready[1]);
+		assert_int_equal(read(ready[0], &how, 1), 1);
+		close(ready[0]);
+		if (how != 'f') { /* a CFS task may be preempted and seen anyway: not the point */
+			reap(pid);
+			lxs_bpf_close(b, true);
+			rmdir(busy);
+			rmdir(idle);
+			print_message("skip: SCHED_FIFO refused: a task that runs without a switch cannot be made\n");
+			skip();
+		}
+		int seen = 0, polls = 0;
+		struct timespec now;
+		for (; polls < 10; polls++) {
+			usleep(10000);
+			assert_int_equal(lxs_bpf_on_cpu(b, on, 64, &n), 0);
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			for (size_t i = 0; i < n; i++) {
+				assert_int_not_equal(on[i].cgid, idle_id);
+				if (on[i].cgid == busy_id) {
+					assert_true(on[i].since_ns <= (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+					seen++;
+				}
+			}
+		}
+		print_message("%s: on a CPU in %d of %d polls\n", raw ? "raw_tp" : "tp_btf", seen, polls);
+		assert_int_equal(seen, polls);
+		reap(pid);
+		assert_int_equal(lxs_bpf_on_cpu(b, on, 64, &n), 0);
+		for (size_t i = 0; i < n; i++)
+			assert_int_not_equal(on[i].cgid, busy_id);
+		lxs_bpf_close(b, true);
+		rmdir(busy);
+		rmdir(idle);
+	}
 }
 
 /* Two containers busy while drains run as fast as they can into room for one delta: the
@@ -889,6 +984,7 @@ int main(void)
 		cmocka_unit_test(test_drain_iterate_matches_batch),
 		cmocka_unit_test(test_drain_reads_only_changed),
 		cmocka_unit_test(test_drain_loses_nothing),
+		cmocka_unit_test(test_on_cpu_after_self_attach),
 		cmocka_unit_test(test_drain_without_flags),
 		cmocka_unit_test(test_pins_survive_crash),
 		cmocka_unit_test(test_stale_pin_replaced),

@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -339,14 +342,34 @@ static void test_quiet_sampling(void **state)
 	config_free(c0);
 }
 
-/* A process in container 201: a CPU burner, or one that sleeps 5 ms at a time. */
+/* The process start_in_201 made, until stop_in_201: a failed assertion jumps past the
+ * stop, so each test's teardown kills what is left (a burner left running would hold the
+ * runner's output open and make the next tests' idle container busy). */
+static pid_t in_201;
+
+/* A process in container 201: a CPU burner, or one that sleeps 5 ms at a time. It moves
+ * itself in, as lxc-attach and `pct exec` do. The burner runs as SCHED_FIFO when the host
+ * allows it, so that nothing preempts it: a burst that no context switch reports, as on
+ * an otherwise idle CPU (the daemon must still see it). */
 static pid_t start_in_201(bool burn)
 {
 	char procs[320];
+	int ready[2];
 	snprintf(procs, sizeof(procs), "%s/201/cgroup.procs", root);
+	assert_int_equal(pipe(ready), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* and with the test binary, if it dies */
+		struct sched_param sp = { .sched_priority = 1 };
+		if (burn)
+			(void)sched_setscheduler(0, SCHED_FIFO, &sp);
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			_exit(1);
+		close(fd);
+		if (write(ready[1], "y", 1) != 1)
+			_exit(1);
 		for (;;) {
 			if (burn)
 				__asm__ volatile("" ::: "memory");
@@ -354,10 +377,11 @@ static pid_t start_in_201(bool burn)
 				usleep(5000);
 		}
 	}
-	FILE *f = fopen(procs, "w");
-	assert_non_null(f);
-	fprintf(f, "%d\n", (int)pid);
-	fclose(f);
+	in_201 = pid;
+	char ok = 0;
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &ok, 1), 1); /* in 201 */
+	close(ready[0]);
 	return pid;
 }
 
@@ -367,10 +391,22 @@ static void stop_in_201(pid_t pid)
 	char p[300];
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	in_201 = 0;
 	snprintf(p, sizeof(p), "%s/201", root);
 	for (int i = 0; i < 50 && rmdir(p) != 0 && errno == EBUSY; i++)
 		usleep(20000);
 	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+static int kill_left_in_201(void **state)
+{
+	(void)state;
+	if (in_201 > 0) {
+		kill(in_201, SIGKILL);
+		waitpid(in_201, NULL, 0);
+		in_201 = 0;
+	}
+	return 0;
 }
 
 /* Without BPF there is no idle tier: nothing but the next reading would see an idle
@@ -869,18 +905,18 @@ static void test_queued_manual_at_shutdown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_daemon_on_real_cgroups),
-		cmocka_unit_test(test_quiet_sampling),
-		cmocka_unit_test(test_no_idle_tier_without_bpf),
-		cmocka_unit_test(test_idle_sampling),
-		cmocka_unit_test(test_limits_carried_over),
-		cmocka_unit_test(test_budget_follows_containers),
-		cmocka_unit_test(test_find_by_cgroup_id),
-		cmocka_unit_test(test_bad_configuration),
-		cmocka_unit_test(test_bpf_pins_pruned_after_first_scan),
-		cmocka_unit_test(test_idle_cpu_from_bpf),
-		cmocka_unit_test(test_tier_dry_run),
-		cmocka_unit_test(test_queued_manual_at_shutdown),
+		cmocka_unit_test_teardown(test_daemon_on_real_cgroups, kill_left_in_201),
+		cmocka_unit_test_teardown(test_quiet_sampling, kill_left_in_201),
+		cmocka_unit_test_teardown(test_no_idle_tier_without_bpf, kill_left_in_201),
+		cmocka_unit_test_teardown(test_idle_sampling, kill_left_in_201),
+		cmocka_unit_test_teardown(test_limits_carried_over, kill_left_in_201),
+		cmocka_unit_test_teardown(test_budget_follows_containers, kill_left_in_201),
+		cmocka_unit_test_teardown(test_find_by_cgroup_id, kill_left_in_201),
+		cmocka_unit_test_teardown(test_bad_configuration, kill_left_in_201),
+		cmocka_unit_test_teardown(test_bpf_pins_pruned_after_first_scan, kill_left_in_201),
+		cmocka_unit_test_teardown(test_idle_cpu_from_bpf, kill_left_in_201),
+		cmocka_unit_test_teardown(test_tier_dry_run, kill_left_in_201),
+		cmocka_unit_test_teardown(test_queued_manual_at_shutdown, kill_left_in_201),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

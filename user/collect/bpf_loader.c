@@ -61,6 +61,7 @@ _Static_assert(sizeof(struct lxs_ctr) == 16, "lxs_ctr layout");
 #define LXS_BATCH 64             /* entries per batch lookup: 64 x CPUs x 344 B of buffer */
 #define LXS_MAX_LINKS 16         /* attached programs, all concerns */
 #define LXS_NR_CONCERNS 4
+#define RUNQ_CPU_VSIZE 16        /* runqlat.bpf.c's struct runq_cpu_val: ts, cgid */
 
 /* Names of the maps every object shares. */
 static const char *const shared_maps[] = {
@@ -104,6 +105,8 @@ struct lxs_bpf {
 	int nr_links;
 	int shared_fd[NR_SHARED];
 	int ctrs_fd, cagg_fd, stats_fd;
+	int runq_cpu_fd;         /* runqlat's per-CPU "what runs here", -1 without runqlat */
+	void *cpu_vals;          /* ncpus slots of it, for lxs_bpf_on_cpu */
 	struct ring_buffer *rb;
 	lxs_bpf_event_fn cb_fn;
 	void *cb_ctx;
@@ -631,7 +634,7 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 		b->opts.notify_interval_ns = 1000000000ULL;
 	b->stats_fd_enable = -1;
 	b->batch_unsupported = o->force_iterate;
-	b->ctrs_fd = b->cagg_fd = b->stats_fd = -1;
+	b->ctrs_fd = b->cagg_fd = b->stats_fd = b->runq_cpu_fd = -1;
 	for (i = 0; i < NR_SHARED; i++)
 		b->shared_fd[i] = -1;
 	b->pinning = pin_wanted(o);
@@ -687,6 +690,12 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 	b->ctrs_fd = b->shared_fd[0];
 	b->cagg_fd = b->shared_fd[1];
 	b->stats_fd = b->shared_fd[3];
+	if (b->concerns & LXS_CONCERN_RUNQ) {
+		b->runq_cpu_fd = bpf_object__find_map_fd_by_name(b->c[0].obj, "runq_cpu");
+		b->cpu_vals = calloc((size_t)b->ncpus, RUNQ_CPU_VSIZE);
+		if (!b->cpu_vals)
+			b->runq_cpu_fd = -1;
+	}
 	map_dirty(b);
 	b->rb = ring_buffer__new(b->shared_fd[2], on_ring_sample, b, NULL);
 	if (!b->rb) {
@@ -737,6 +746,7 @@ void lxs_bpf_close(struct lxs_bpf *b, bool unpin)
 	free(b->batch_keys);
 	free(b->batch_vals);
 	free(b->one_val);
+	free(b->cpu_vals);
 	if (b->dirty)
 		munmap(b->dirty, dirty_map_len());
 	free(b->ents);
@@ -1177,6 +1187,29 @@ int lxs_bpf_drain(struct lxs_bpf *b, struct lxs_ct_delta *out, size_t cap, size_
 	if (rc)
 		return rc;
 	return d.overflow ? -ENOBUFS : 0;
+}
+
+int lxs_bpf_on_cpu(struct lxs_bpf *b, struct lxs_on_cpu *out, size_t cap, size_t *n)
+{
+	const uint32_t zero = 0;
+
+	*n = 0;
+	if (b->runq_cpu_fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(b->runq_cpu_fd, &zero, b->cpu_vals))
+		return -errno;
+	for (int cpu = 0; cpu < b->ncpus; cpu++) {
+		const uint64_t *v = (const uint64_t *)((const char *)b->cpu_vals + (size_t)cpu * RUNQ_CPU_VSIZE);
+
+		if (!v[1] || v[1] == LXS_OTHER_ID || !ct_find(b, v[1]))
+			continue;
+		if (*n >= cap)
+			return -ENOBUFS;
+		out[*n].cgid = v[1];
+		out[*n].since_ns = v[0];
+		(*n)++;
+	}
+	return 0;
 }
 
 int lxs_bpf_read(struct lxs_bpf *b, uint64_t cgid, struct lxs_cagg *sum)

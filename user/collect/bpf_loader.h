@@ -132,6 +132,19 @@ int lxs_bpf_drain(struct lxs_bpf *b, struct lxs_ct_delta *out, size_t cap, size_
  * now; the drain's deltas add up to these. -ENOENT when it has none. */
 int lxs_bpf_read(struct lxs_bpf *b, uint64_t cgid, struct lxs_cagg *sum);
 
+/* A container with a task on a CPU now, as the last context switch (or a task moving
+ * itself into it) left that CPU: since_ns is when that task got the CPU (CLOCK_MONOTONIC).
+ * A task alone on a CPU may run for seconds without a switch, so a drain that reported
+ * nothing for a container does not mean none of its tasks ran. */
+struct lxs_on_cpu {
+	uint64_t cgid;
+	uint64_t since_ns;
+};
+
+/* Writes one entry per CPU that runs a registered container's task (a container on two
+ * CPUs appears twice). *n = 0 and 0 when the run-queue programs are not loaded. */
+int lxs_bpf_on_cpu(struct lxs_bpf *b, struct lxs_on_cpu *out, size_t cap, size_t *n);
+
 /* What the drains cost so far (tests and bench). */
 struct lxs_bpf_drain_stats {
 	uint64_t drains;           /* lxs_bpf_drain calls */

@@ -554,6 +554,34 @@ static bool props_reserve(struct daemon *d, size_t n)
 	return true;
 }
 
+/* A task alone on a CPU runs without a context switch, so no drain reports its
+ * container: one with a task on a CPU now counts as reported (its cpu.stat is read, not
+ * taken as unchanged), and its time on that CPU within this interval counts as busy, so a
+ * burst that began with one switch and went on without another still makes it hot. */
+static void note_on_cpu(struct daemon *d, int64_t now_ms, int64_t dt_ms)
+{
+	struct lxs_on_cpu on[64];
+	size_t n = 0;
+	if (lxs_bpf_on_cpu(d->bpf, on, sizeof(on) / sizeof(on[0]), &n) != 0 && n == 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	const uint64_t now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	const uint64_t from_ns = dt_ms > 0 ? now_ns - (uint64_t)dt_ms * 1000000ull : now_ns;
+	for (size_t i = 0; i < n; i++) {
+		struct ct *ct = daemon_find_cgid(d, on[i].cgid);
+		if (!ct)
+			continue;
+		ct->bpf.drain_no = d->bpf_drains.drain_no;
+		if (dt_ms <= 0 || !ct->alloc.cores_known || ct->alloc.cores <= 0 || on[i].since_ns >= now_ns)
+			continue;
+		const uint64_t ran_ns = now_ns - (on[i].since_ns > from_ns ? on[i].since_ns : from_ns);
+		const double busy_pct = 100.0 * (double)ran_ns / ((double)dt_ms * 1e6 * ct->alloc.cores);
+		if (busy_pct >= policy_params_for(&d->pc, ct->vmid)->cpu_up_pct * HOT_NEAR)
+			daemon_mark_hot(ct, now_ms);
+	}
+}
+
 static void drain_bpf(struct daemon *d)
 {
 	if (!d->bpf)
@@ -594,6 +622,7 @@ static void drain_bpf(struct daemon *d)
 				daemon_mark_hot(ct, now);
 		}
 	}
+	note_on_cpu(d, now, dt_ms);
 }
 
 void daemon_tick(struct daemon *d)
