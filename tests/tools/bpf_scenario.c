@@ -9,6 +9,11 @@
  *   bpf_scenario oom     [--root DIR] [--lxc ID]   a hog over memory.max: exactly one OOM event
  *   bpf_scenario dreclaim --lxc ID [--root DIR]    (VM only) a hog larger than the machine:
  *                             global direct reclaim, then a global OOM kill
+ *   bpf_scenario attribute --lxc ID --secs S [--root DIR]   (VM) an existing, running
+ *                             container DIR/lxc/ID (a real LXC one, whatever runs inside
+ *                             it and however deep): prints "ready" once its baseline is
+ *                             taken, then after S seconds compares what BPF gave the
+ *                             container and the host's share with the kernel's cpu.stat
  *
  * Containers are Proxmox-shaped: a container directory with tasks in its `ns` child (one
  * level deeper, so the programs' walk up to the container level is exercised); the
@@ -702,15 +707,93 @@ out:
 	return summary();
 }
 
+/* ---- mode attribute ------------------------------------------------------------------------ */
+
+static long long usage_usec(const char *dir)
+{
+	return cg_read_key(dir, "cpu.stat", "usage_usec");
+}
+
+/*
+ * The container's on-CPU time in BPF against its cpu.stat (hierarchical: everything below
+ * it, systemd's tree included), and the host's share (LXS_OTHER_ID: every task outside a
+ * container) against the root's cpu.stat minus the container's. Each context switch gives
+ * the time to exactly one owner, so time of the container's tasks that landed on the host
+ * would show twice: as missing from the container and as extra on the host. The bounds
+ * are loose (20 %): cpu.stat and switch-to-switch time differ in interrupt time and in
+ * the instants the two are read.
+ */
+static int mode_attribute(double secs)
+{
+	char ct[400], pin[128];
+	struct lxs_bpf_opts o;
+	struct lxs_bpf *b;
+
+	snprintf(ct, sizeof(ct), "%s/lxc/%d", g_root, g_lxc_base);
+	if (cg_level(g_root, ct) < 1 || usage_usec(ct) < 0) {
+		check(0, "container %s exists with a cpu.stat", ct);
+		return summary();
+	}
+	lxs_bpf_opts_default(&o);
+	o.container_level = cg_level(g_root, ct);
+	o.count_other = true;
+	o.reclaim_notify_ns = 0;
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/lxcscale-test-attr-%d", (int)getpid());
+	b = open_bpf(&o, pin);
+	if (!b)
+		return summary();
+	uint64_t id = cg_id(ct);
+	check(lxs_bpf_add_container(b, id, g_lxc_base) == 0, "container %d registered (level %d)", g_lxc_base,
+	      o.container_level);
+	struct total t[2] = { { .cgid = id }, { .cgid = LXS_OTHER_ID } };
+	struct total base[2] = { { .cgid = id }, { .cgid = LXS_OTHER_ID } };
+	run_ticks(b, base, 2, 0.2); /* baselines: the first drain reports zero deltas */
+	long long ct0 = usage_usec(ct), root0 = usage_usec(g_root);
+	printf("ready\n");
+	run_ticks(b, t, 2, secs);
+	long long ct1 = usage_usec(ct), root1 = usage_usec(g_root);
+	const double ct_ms = (double)(ct1 - ct0) / 1000.0, bpf_ct_ms = (double)t[0].sum.oncpu_ns / 1e6;
+	const double host_ms = (double)((root1 - root0) - (ct1 - ct0)) / 1000.0;
+	const double bpf_host_ms = (double)t[1].sum.oncpu_ns / 1e6;
+	printf("info - %d: on-CPU %.0f ms in BPF, %.0f ms in cpu.stat; host share %.0f ms in BPF, "
+	       "%.0f ms in cpu.stat (root - container); run queue %llu wake-ups p99-slot sum %.1f ms; "
+	       "reclaim stall %.1f ms in %llu\n",
+	       g_lxc_base, bpf_ct_ms, ct_ms, bpf_host_ms, host_ms, (unsigned long long)t[0].sum.runq_count,
+	       (double)t[0].sum.runq_sum_ns / 1e6, (double)(t[0].sum.reclaim_ns + t[0].sum.dreclaim_ns) / 1e6,
+	       (unsigned long long)(t[0].sum.reclaim_count + t[0].sum.dreclaim_count));
+	check(ct_ms > 100, "%d's tasks ran (%.0f ms in cpu.stat)", g_lxc_base, ct_ms);
+	check(bpf_ct_ms >= 0.8 * ct_ms && bpf_ct_ms <= 1.2 * ct_ms + 20,
+	      "%d's on-CPU time lands on it: %.0f ms in BPF for %.0f ms in cpu.stat", g_lxc_base, bpf_ct_ms, ct_ms);
+	check(bpf_host_ms <= 1.2 * host_ms + 50,
+	      "none of it lands on the host's share: %.0f ms in BPF for %.0f ms of host tasks", bpf_host_ms,
+	      host_ms);
+	check(t[0].sum.runq_count > 0, "its wake-ups have run-queue latency (%llu)",
+	      (unsigned long long)t[0].sum.runq_count);
+	check(t[0].sum.reclaim_count + t[0].sum.dreclaim_count > 0,
+	      "its reclaim stalls land on it (%llu, %.1f ms)",
+	      (unsigned long long)(t[0].sum.reclaim_count + t[0].sum.dreclaim_count),
+	      (double)(t[0].sum.reclaim_ns + t[0].sum.dreclaim_ns) / 1e6);
+	lxs_bpf_close(b, true);
+	return summary();
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 	bool raw = false;
+	double secs = 5;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--raw"))
 			raw = true;
+		else if (!strcmp(argv[i], "--secs") && i + 1 < argc) {
+			secs = atof(argv[++i]);
+			if (!(secs > 0 && secs <= 600)) {
+				fprintf(stderr, "--secs: 0 < S <= 600\n");
+				return 2;
+			}
+		}
 		else if (!strcmp(argv[i], "--root") && i + 1 < argc)
 			g_root = argv[++i];
 		else if (!strcmp(argv[i], "--lxc") && i + 1 < argc) {
@@ -737,6 +820,8 @@ int main(int argc, char **argv)
 		return mode_mem(true);
 	if (!strcmp(mode, "dreclaim"))
 		return mode_dreclaim();
-	fprintf(stderr, "usage: bpf_scenario runq [--raw] | memhigh | oom [--root DIR] [--lxc ID]\n");
+	if (!strcmp(mode, "attribute") && g_lxc_base)
+		return mode_attribute(secs);
+	fprintf(stderr, "usage: bpf_scenario runq [--raw] | memhigh | oom | dreclaim | attribute --secs S [--root DIR] [--lxc ID]\n");
 	return 2;
 }

@@ -293,6 +293,44 @@ static uint64_t samples_after_tick(struct daemon *d)
 	return st.samples - before;
 }
 
+/* A tick far later than due (the loop held up) is said in the log, once per 10 s: it
+ * delays every reaction, and nothing else would show it. */
+static void test_late_tick_warned(void **state)
+{
+	(void)state;
+	NEED_TEST_CGROUPS();
+	char path[] = "/tmp/lxcscale-test-late-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct log_file_opts lo = { .path = path };
+	assert_int_equal(log_set_file(&lo), 0);
+	static const char *const kv[] = { "sample_interval_ms", "100", NULL };
+	struct tl_daemon t;
+	tl_daemon_start(&t, make_config_kv(true, "64", kv), &by_hand);
+	daemon_tick(t.d);
+	usleep(100000);
+	daemon_tick(t.d); /* on time: nothing said */
+	usleep(1250000);
+	daemon_tick(t.d); /* 1.25 s after the previous one */
+	usleep(1250000);
+	daemon_tick(t.d); /* late again, but within 10 s of the warning */
+	tl_daemon_stop(&t);
+	lo.path = NULL;
+	log_set_file(&lo);
+	char buf[8192] = "";
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	unlink(path);
+	const char *w = strstr(buf, "loop: a tick came ");
+	assert_non_null(w);
+	assert_true(atoi(w + strlen("loop: a tick came ")) >= 1250);
+	assert_null(strstr(w + 1, "loop: a tick came ")); /* once */
+}
+
 static void test_quiet_sampling(void **state)
 {
 	(void)state;
@@ -907,6 +945,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_daemon_on_real_cgroups, kill_left_in_201),
 		cmocka_unit_test_teardown(test_quiet_sampling, kill_left_in_201),
+		cmocka_unit_test_teardown(test_late_tick_warned, kill_left_in_201),
 		cmocka_unit_test_teardown(test_no_idle_tier_without_bpf, kill_left_in_201),
 		cmocka_unit_test_teardown(test_idle_sampling, kill_left_in_201),
 		cmocka_unit_test_teardown(test_limits_carried_over, kill_left_in_201),

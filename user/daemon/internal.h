@@ -124,6 +124,7 @@ struct daemon {
 	struct cmdq *cmdq;
 	struct lxs_bpf *bpf;
 	int64_t bpf_drain_ms;        /* monotonic ms of the last BPF drain (its interval) */
+	uint64_t last_tick_ns, late_warned_ns; /* when the last tick began; the last late-tick warning */
 	struct sampler_bpf_host bpf_drains; /* drains run, the last that failed, CPU counted */
 	struct lxs_ct_delta *deltas;
 	size_t deltas_cap;

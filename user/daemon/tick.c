@@ -625,6 +625,27 @@ static void drain_bpf(struct daemon *d)
 	note_on_cpu(d, now, dt_ms);
 }
 
+/* A tick that comes far later than due, or takes long, delays every reaction by as much:
+ * said in the log (at most every 10 s), since nothing else would show it. */
+#define LATE_TICK_NS 1000000000ull
+static void warn_if_late(struct daemon *d, uint64_t start_ns, uint64_t wall_ns)
+{
+	const uint64_t due_ns = (uint64_t)d->cfg->sample_interval_ms * 1000000ull;
+	const uint64_t gap_ns = d->last_tick_ns ? start_ns - d->last_tick_ns : 0;
+	const bool late = gap_ns > due_ns + LATE_TICK_NS, slow = wall_ns > LATE_TICK_NS;
+	if ((late || slow) && start_ns - d->late_warned_ns >= 10 * LATE_TICK_NS) {
+		d->late_warned_ns = start_ns;
+		if (late)
+			log_warning("loop: a tick came %llu ms after the previous one (due every %d ms): "
+				    "the loop was held up; reactions were late by as much",
+				    (unsigned long long)(gap_ns / 1000000), d->cfg->sample_interval_ms);
+		if (slow)
+			log_warning("loop: a tick took %llu ms (%zu containers)",
+				    (unsigned long long)(wall_ns / 1000000), d->n_cts);
+	}
+	d->last_tick_ns = start_ns;
+}
+
 void daemon_tick(struct daemon *d)
 {
 	const uint64_t t0 = mono_ns(), c0 = thread_cpu_ns();
@@ -681,4 +702,5 @@ void daemon_tick(struct daemon *d)
 	d->st.tick_cpu_ns += thread_cpu_ns() - c0;
 	if (wall > d->st.tick_wall_max_ns)
 		d->st.tick_wall_max_ns = wall;
+	warn_if_late(d, t0, wall);
 }

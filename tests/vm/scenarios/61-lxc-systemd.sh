@@ -6,7 +6,10 @@
 # what runs in a service there must still count for the container:
 #   611  a CPU burst in a service -> cpu.max raised; a working set growing in a service ->
 #        memory.max ahead, 0 oom_kill, `free -m` (procps) inside shows the new total; then the
-#        idle shrink through memory.high, 0 oom_kill
+#        idle shrink through memory.high, 0 oom_kill; then, the daemon stopped, BPF alone:
+#        on-CPU time, run-queue wake-ups and reclaim stalls of services in
+#        ns/system.slice land on the container (against its cpu.stat), none of its time on
+#        the host's share (against the root's cpu.stat)
 . /lxcscale/lib.sh
 . /lxcscale/vm.env
 if [ "${VM_LXC:-0}" != 1 ]; then
@@ -68,11 +71,36 @@ kills=$(sed -n 's/^oom_kill //p' "$CG/lxc/611/memory.events")
 n=$(grep -c 'ct 611: memory shrink.*abandoned' "$W/daemon.log")
 [ "$n" -le 1 ] && ok "611 idle: no shrink flap ($n abandoned shrinks)" ||
 	fail "611 idle: $n abandoned shrinks: $(grep -m2 'ct 611: memory shrink' "$W/daemon.log" | tr '\n' '|')"
+
+# Attribution, with the daemon stopped (its limits stay as they are): BPF loaded on its own
+# while a burner and a hog run in services below ns/system.slice; the hog grows against a
+# memory.high set just above the container's usage, so it stalls in reclaim.
+kill $DPID
+wait_until 10 sh -c "! kill -0 $DPID 2>/dev/null" && ok "SIGTERM: the daemon stops" || { fail "the daemon does not stop"; kill -9 $DPID; }
+bpf_scenario attribute --root "$CG" --lxc 611 --secs 5 >"$W/attr.out" 2>&1 &
+apid=$!
+if wait_until 20 grep -q '^ready' "$W/attr.out"; then
+	high0=$(cat "$CG/lxc/611/memory.high") max0=$(cat "$CG/lxc/611/memory.max")
+	base=$(cat "$CG/lxc/611/memory.current")
+	echo $((base + 160 * 1048576)) >"$CG/lxc/611/memory.max" # room: a stall, never an OOM kill
+	echo $((base + 24 * 1048576)) >"$CG/lxc/611/memory.high"
+	in_ct 611 systemd-run --unit=attrburn /usr/local/lxcscale/cpu_burner -t 1 -s 3 >/dev/null 2>&1
+	in_ct 611 systemd-run --unit=attrhog /usr/local/lxcscale/memhog -m 64 -r 32 -H 2 >/dev/null 2>&1
+	wait $apid
+	echo "$high0" >"$CG/lxc/611/memory.high"
+	in_ct 611 systemctl stop attrhog >/dev/null 2>&1
+	echo "$max0" >"$CG/lxc/611/memory.max"
+	grep -v '^ready$\| passed, ' "$W/attr.out" | sed 's/^\(ok\|FAIL\|skip\) - /\1 - [611 attribution] /'
+	grep -q '^FAIL' "$W/attr.out" || grep -q '^ok' "$W/attr.out" || fail "611 attribution: $(tail -3 "$W/attr.out" | tr '\n' '|')"
+	in_ct 611 systemctl stop attrburn attrhog >/dev/null 2>&1
+else
+	kill $apid 2>/dev/null
+	fail "611 attribution: BPF not ready: $(tail -3 "$W/attr.out" | tr '\n' '|')"
+fi
+
 t0=$(now_ms)
 pct shutdown 611 --timeout 10 2>"$W/stop.err" && info "611: pct shutdown (systemd halts): $(($(now_ms) - t0)) ms" ||
 	fail "611: pct shutdown: $(cat "$W/stop.err")"
 
-kill $DPID
-wait_until 10 sh -c "! kill -0 $DPID 2>/dev/null" && ok "SIGTERM: the daemon stops" || { fail "the daemon does not stop"; kill -9 $DPID; }
 grep -q "ERROR\|CRITICAL" "$W/daemon.log" && info "daemon errors: $(grep 'ERROR\|CRITICAL' "$W/daemon.log" | head -3 | tr '\n' '|')"
 exit 0
