@@ -168,7 +168,7 @@ static __always_inline int on_attach(struct task_struct *task, __u64 current, co
 {
 	__u32 zero = 0;
 	struct runq_cpu_val *cpu;
-	__u64 cgid;
+	__u64 cgid, now;
 
 	if ((__u64)task != current)
 		return 0; /* another task: its CPU's entry is that CPU's own (see the top) */
@@ -178,16 +178,16 @@ static __always_inline int on_attach(struct task_struct *task, __u64 current, co
 	cgid = task_container(task, btf);
 	if (cgid == cpu->cgid)
 		return 0;
+	now = bpf_ktime_get_ns();
 	if (cpu->cgid) { /* the time so far, to where it ran */
 		struct lxs_cagg *a = cagg_get(cpu->cgid);
-		__u64 now = bpf_ktime_get_ns();
 
 		if (a && cpu->ts && now > cpu->ts) {
 			a->oncpu_ns += now - cpu->ts;
 			cagg_touched(cpu->cgid);
 		}
 	}
-	cpu->ts = bpf_ktime_get_ns();
+	cpu->ts = now;
 	cpu->cgid = cgid;
 	return 0;
 }

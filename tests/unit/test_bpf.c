@@ -360,7 +360,7 @@ static void test_on_cpu_after_self_attach(void **state)
 		skip();
 	for (int raw = 0; raw <= 1; raw++) {
 		struct lxs_bpf_opts o;
-		struct lxs_on_cpu on[64];
+		const struct lxs_on_cpu *on;
 		char busy[128], idle[128];
 		int ready[2];
 		size_t n;
@@ -373,7 +373,7 @@ static void test_on_cpu_after_self_attach(void **state)
 		struct lxs_bpf *b = open_or_fail(&o);
 		assert_int_equal(lxs_bpf_add_container(b, busy_id, 1), 0);
 		assert_int_equal(lxs_bpf_add_container(b, idle_id, 2), 0);
-		assert_int_equal(lxs_bpf_on_cpu(b, on, 64, &n), 0);
+		assert_int_equal(lxs_bpf_on_cpu(b, &on, &n), 0);
 		assert_int_equal(n, 0);
 
 		assert_int_equal(pipe(ready), 0);
@@ -417,7 +417,7 @@ static void test_on_cpu_after_self_attach(void **state)
 		struct timespec now;
 		for (; polls < 10; polls++) {
 			usleep(10000);
-			assert_int_equal(lxs_bpf_on_cpu(b, on, 64, &n), 0);
+			assert_int_equal(lxs_bpf_on_cpu(b, &on, &n), 0);
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			for (size_t i = 0; i < n; i++) {
 				assert_int_not_equal(on[i].cgid, idle_id);
@@ -430,7 +430,7 @@ static void test_on_cpu_after_self_attach(void **state)
 		print_message("%s: on a CPU in %d of %d polls\n", raw ? "raw_tp" : "tp_btf", seen, polls);
 		assert_int_equal(seen, polls);
 		reap(pid);
-		assert_int_equal(lxs_bpf_on_cpu(b, on, 64, &n), 0);
+		assert_int_equal(lxs_bpf_on_cpu(b, &on, &n), 0);
 		for (size_t i = 0; i < n; i++)
 			assert_int_not_equal(on[i].cgid, busy_id);
 		lxs_bpf_close(b, true);

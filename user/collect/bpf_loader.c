@@ -107,6 +107,7 @@ struct lxs_bpf {
 	int ctrs_fd, cagg_fd, stats_fd;
 	int runq_cpu_fd;         /* runqlat's per-CPU "what runs here", -1 without runqlat */
 	void *cpu_vals;          /* ncpus slots of it, for lxs_bpf_on_cpu */
+	struct lxs_on_cpu *on_cpu; /* ncpus: lxs_bpf_on_cpu's answer */
 	struct ring_buffer *rb;
 	lxs_bpf_event_fn cb_fn;
 	void *cb_ctx;
@@ -693,7 +694,8 @@ int lxs_bpf_open(struct lxs_bpf **out, const struct lxs_bpf_opts *o, char *err, 
 	if (b->concerns & LXS_CONCERN_RUNQ) {
 		b->runq_cpu_fd = bpf_object__find_map_fd_by_name(b->c[0].obj, "runq_cpu");
 		b->cpu_vals = calloc((size_t)b->ncpus, RUNQ_CPU_VSIZE);
-		if (!b->cpu_vals)
+		b->on_cpu = calloc((size_t)b->ncpus, sizeof(*b->on_cpu));
+		if (!b->cpu_vals || !b->on_cpu)
 			b->runq_cpu_fd = -1;
 	}
 	map_dirty(b);
@@ -747,6 +749,7 @@ void lxs_bpf_close(struct lxs_bpf *b, bool unpin)
 	free(b->batch_vals);
 	free(b->one_val);
 	free(b->cpu_vals);
+	free(b->on_cpu);
 	if (b->dirty)
 		munmap(b->dirty, dirty_map_len());
 	free(b->ents);
@@ -1189,10 +1192,11 @@ int lxs_bpf_drain(struct lxs_bpf *b, struct lxs_ct_delta *out, size_t cap, size_
 	return d.overflow ? -ENOBUFS : 0;
 }
 
-int lxs_bpf_on_cpu(struct lxs_bpf *b, struct lxs_on_cpu *out, size_t cap, size_t *n)
+int lxs_bpf_on_cpu(struct lxs_bpf *b, const struct lxs_on_cpu **out, size_t *n)
 {
 	const uint32_t zero = 0;
 
+	*out = b->on_cpu;
 	*n = 0;
 	if (b->runq_cpu_fd < 0)
 		return 0;
@@ -1203,10 +1207,8 @@ int lxs_bpf_on_cpu(struct lxs_bpf *b, struct lxs_on_cpu *out, size_t cap, size_t
 
 		if (!v[1] || v[1] == LXS_OTHER_ID || !ct_find(b, v[1]))
 			continue;
-		if (*n >= cap)
-			return -ENOBUFS;
-		out[*n].cgid = v[1];
-		out[*n].since_ns = v[0];
+		b->on_cpu[*n].cgid = v[1];
+		b->on_cpu[*n].since_ns = v[0];
 		(*n)++;
 	}
 	return 0;

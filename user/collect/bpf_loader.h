@@ -141,9 +141,10 @@ struct lxs_on_cpu {
 	uint64_t since_ns;
 };
 
-/* Writes one entry per CPU that runs a registered container's task (a container on two
- * CPUs appears twice). *n = 0 and 0 when the run-queue programs are not loaded. */
-int lxs_bpf_on_cpu(struct lxs_bpf *b, struct lxs_on_cpu *out, size_t cap, size_t *n);
+/* *out: one entry per CPU that runs a registered container's task (a container on two
+ * CPUs appears twice), in a buffer of b's that holds every CPU and stays valid until the
+ * next call. *n = 0 and 0 when the run-queue programs are not loaded. */
+int lxs_bpf_on_cpu(struct lxs_bpf *b, const struct lxs_on_cpu **out, size_t *n);
 
 /* What the drains cost so far (tests and bench). */
 struct lxs_bpf_drain_stats {

@@ -554,31 +554,38 @@ static bool props_reserve(struct daemon *d, size_t n)
 	return true;
 }
 
+/* Hot when its tasks were on a CPU for at least HOT_NEAR of its scale-up threshold in the
+ * drain's interval: a burst makes it hot at the next tick, also when its files are read
+ * only once a second. */
+static void mark_hot_if_busy(struct daemon *d, struct ct *ct, uint64_t oncpu_ns, int64_t dt_ms, int64_t now_ms)
+{
+	if (dt_ms <= 0 || !ct->alloc.cores_known || ct->alloc.cores <= 0)
+		return;
+	const double busy_pct = 100.0 * (double)oncpu_ns / ((double)dt_ms * 1e6 * ct->alloc.cores);
+	if (busy_pct >= policy_params_for(&d->pc, ct->vmid)->cpu_up_pct * HOT_NEAR)
+		daemon_mark_hot(ct, now_ms);
+}
+
 /* A task alone on a CPU runs without a context switch, so no drain reports its
  * container: one with a task on a CPU now counts as reported (its cpu.stat is read, not
  * taken as unchanged), and its time on that CPU within this interval counts as busy, so a
  * burst that began with one switch and went on without another still makes it hot. */
 static void note_on_cpu(struct daemon *d, int64_t now_ms, int64_t dt_ms)
 {
-	struct lxs_on_cpu on[64];
+	const struct lxs_on_cpu *on;
 	size_t n = 0;
-	if (lxs_bpf_on_cpu(d->bpf, on, sizeof(on) / sizeof(on[0]), &n) != 0 && n == 0)
+	if (lxs_bpf_on_cpu(d->bpf, &on, &n) != 0)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	const uint64_t now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	const uint64_t now_ns = mono_ns();
 	const uint64_t from_ns = dt_ms > 0 ? now_ns - (uint64_t)dt_ms * 1000000ull : now_ns;
 	for (size_t i = 0; i < n; i++) {
 		struct ct *ct = daemon_find_cgid(d, on[i].cgid);
 		if (!ct)
 			continue;
 		ct->bpf.drain_no = d->bpf_drains.drain_no;
-		if (dt_ms <= 0 || !ct->alloc.cores_known || ct->alloc.cores <= 0 || on[i].since_ns >= now_ns)
-			continue;
-		const uint64_t ran_ns = now_ns - (on[i].since_ns > from_ns ? on[i].since_ns : from_ns);
-		const double busy_pct = 100.0 * (double)ran_ns / ((double)dt_ms * 1e6 * ct->alloc.cores);
-		if (busy_pct >= policy_params_for(&d->pc, ct->vmid)->cpu_up_pct * HOT_NEAR)
-			daemon_mark_hot(ct, now_ms);
+		if (on[i].since_ns < now_ns)
+			mark_hot_if_busy(d, ct, now_ns - (on[i].since_ns > from_ns ? on[i].since_ns : from_ns), dt_ms,
+					 now_ms);
 	}
 }
 
@@ -614,13 +621,7 @@ static void drain_bpf(struct daemon *d)
 		ct->bpf.runq_p50_us = (double)x->runq_p50_ns / 1000.0;
 		ct->bpf.runq_p99_us = (double)x->runq_p99_ns / 1000.0;
 		ct->bpf.reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;
-		/* The BPF on-CPU time arrives every tick, also for a quiet container whose files
-		 * are read only once a second: a CPU burst makes it hot at the next tick. */
-		if (dt_ms > 0 && ct->alloc.cores_known && ct->alloc.cores > 0) {
-			double busy_pct = 100.0 * (double)x->oncpu_ns / ((double)dt_ms * 1e6 * ct->alloc.cores);
-			if (busy_pct >= policy_params_for(&d->pc, ct->vmid)->cpu_up_pct * HOT_NEAR)
-				daemon_mark_hot(ct, now);
-		}
+		mark_hot_if_busy(d, ct, x->oncpu_ns, dt_ms, now); /* BPF's time arrives every tick */
 	}
 	note_on_cpu(d, now, dt_ms);
 }
