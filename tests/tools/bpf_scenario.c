@@ -719,9 +719,13 @@ static long long usage_usec(const char *dir)
  * it, systemd's tree included), and the host's share (LXS_OTHER_ID: every task outside a
  * container) against the root's cpu.stat minus the container's. Each context switch gives
  * the time to exactly one owner, so time of the container's tasks that landed on the host
- * would show twice: as missing from the container and as extra on the host. The bounds
- * are loose (20 %): cpu.stat and switch-to-switch time differ in interrupt time and in
- * the instants the two are read.
+ * would show twice: as missing from the container and as extra on the host. The
+ * container's bound is tight (20 %): both sides count its tasks' exact run time. The host's
+ * is what double counting would break: the root's cpu.stat is sampled at the timer tick
+ * (kcpustat, interrupts included), so it differs from BPF's switch-to-switch time by a few
+ * hundred ms in seconds under emulation (575 ms in BPF for 340 ms once); the container's
+ * time landing on the host would add all of it, so the host's BPF time must stay below the
+ * host's cpu.stat time plus half the container's.
  */
 static int mode_attribute(double secs)
 {
@@ -764,9 +768,9 @@ static int mode_attribute(double secs)
 	check(ct_ms > 100, "%d's tasks ran (%.0f ms in cpu.stat)", g_lxc_base, ct_ms);
 	check(bpf_ct_ms >= 0.8 * ct_ms && bpf_ct_ms <= 1.2 * ct_ms + 20,
 	      "%d's on-CPU time lands on it: %.0f ms in BPF for %.0f ms in cpu.stat", g_lxc_base, bpf_ct_ms, ct_ms);
-	check(bpf_host_ms <= 1.2 * host_ms + 50,
-	      "none of it lands on the host's share: %.0f ms in BPF for %.0f ms of host tasks", bpf_host_ms,
-	      host_ms);
+	check(bpf_host_ms < host_ms + ct_ms / 2,
+	      "none of it lands on the host's share: %.0f ms in BPF for %.0f ms of host tasks (bound %.0f ms)",
+	      bpf_host_ms, host_ms, host_ms + ct_ms / 2);
 	check(t[0].sum.runq_count > 0, "its wake-ups have run-queue latency (%llu)",
 	      (unsigned long long)t[0].sum.runq_count);
 	check(t[0].sum.reclaim_count + t[0].sum.dreclaim_count > 0,
