@@ -75,6 +75,12 @@ void decision_write(struct jsonw *w, const struct decision *d)
 	jw_knum(w, "mem_pct", d->mem_pct);
 	jw_knum(w, "cpu_psi_some_ms", d->cpu_psi_some_ms);
 	jw_knum(w, "mem_psi_some_ms", d->mem_psi_some_ms);
+	jw_kstr(w, "woken_by", decision_wake_name(d->woken_by));
+	jw_key(w, "wake_to_decision_ms");
+	if (d->wake_us >= 0)
+		jw_num(w, (double)d->wake_us / 1000.0);
+	else
+		jw_null(w);
 	jw_kbool(w, "dry_run", d->dry_run);
 	jw_kbool(w, "persist", d->persist);
 	jw_key(w, "outcome");

@@ -715,6 +715,68 @@ static void test_find_by_cgroup_id(void **state)
 	tl_rm_rf(tree);
 }
 
+/* A policy decision names what woke it: the first event since the container's last
+ * decision while it is at most DECISION_WAKE_HOLD_MS old (a later one does not replace it),
+ * else the tick; a scale-down is the tick's and leaves the wake waiting; the wake is used
+ * up by a scale-up; a manual decision has none. */
+static void test_decision_names_its_wake(void **state)
+{
+	(void)state;
+	char tree[128], dir[300];
+	assert_int_equal(tl_cg_tree(tree, sizeof(tree), "daemon-wake"), 0);
+	snprintf(dir, sizeof(dir), "%s/lxc/1001", tree);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	struct tl_daemon t;
+	tl_daemon_start(&t, make_fake_tree_config(tree, NULL), &by_hand_no_threads);
+	struct daemon *d = t.d;
+	struct ct *ct = daemon_find(d, 1001);
+	assert_non_null(ct);
+	struct decision dec = { .vmid = 1001, .reason = REASON_PSI, .cpu_change = DECISION_UP,
+				.cpu_from = 1, .cpu_to = 2 };
+
+	daemon_note_wake(ct, WAKE_CPU_PSI);
+	daemon_note_wake(ct, WAKE_BPF_RUNQ); /* the first one is still waiting */
+	struct decision down = dec; /* a scale-down is never an event's answer */
+	down.cpu_change = DECISION_DOWN;
+	down.cpu_from = 2;
+	down.cpu_to = 1;
+	daemon_apply(d, &down);
+	assert_int_equal(down.woken_by, WAKE_TICK);
+	assert_int_equal(down.wake_us, -1);
+	struct decision a = dec;
+	daemon_apply(d, &a);
+	assert_int_equal(a.woken_by, WAKE_CPU_PSI);
+	assert_true(a.wake_us >= 0 && a.wake_us <= DECISION_WAKE_HOLD_MS * 1000);
+
+	struct decision b = dec; /* used up: the next one came from the tick */
+	daemon_apply(d, &b);
+	assert_int_equal(b.woken_by, WAKE_TICK);
+	assert_int_equal(b.wake_us, -1);
+
+	daemon_note_wake(ct, WAKE_MEMORY_EVENTS); /* too old by the time of the decision */
+	ct->wake_ns -= (uint64_t)(DECISION_WAKE_HOLD_MS + 1) * 1000000u;
+	daemon_note_wake(ct, WAKE_BPF_RECLAIM); /* an expired wake is replaced */
+	struct decision c = dec;
+	daemon_apply(d, &c);
+	assert_int_equal(c.woken_by, WAKE_BPF_RECLAIM);
+	daemon_note_wake(ct, WAKE_MEMORY_EVENTS);
+	ct->wake_ns -= (uint64_t)(DECISION_WAKE_HOLD_MS + 1) * 1000000u;
+	struct decision e = dec;
+	daemon_apply(d, &e);
+	assert_int_equal(e.woken_by, WAKE_TICK);
+	assert_int_equal(e.wake_us, -1);
+
+	daemon_note_wake(ct, WAKE_CPU_PSI);
+	struct decision m = dec;
+	m.reason = REASON_MANUAL;
+	daemon_apply(d, &m);
+	assert_int_equal(m.woken_by, WAKE_NONE);
+	assert_int_equal(m.wake_us, -1);
+	assert_string_equal(decision_wake_name(WAKE_CPU_PSI), "cpu_psi");
+	tl_daemon_stop(&t);
+	tl_rm_rf(tree);
+}
+
 static void test_bad_configuration(void **state)
 {
 	(void)state;
@@ -952,6 +1014,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_budget_follows_containers, kill_left_in_201),
 		cmocka_unit_test_teardown(test_find_by_cgroup_id, kill_left_in_201),
 		cmocka_unit_test_teardown(test_bad_configuration, kill_left_in_201),
+		cmocka_unit_test_teardown(test_decision_names_its_wake, kill_left_in_201),
 		cmocka_unit_test_teardown(test_bpf_pins_pruned_after_first_scan, kill_left_in_201),
 		cmocka_unit_test_teardown(test_idle_cpu_from_bpf, kill_left_in_201),
 		cmocka_unit_test_teardown(test_tier_dry_run, kill_left_in_201),

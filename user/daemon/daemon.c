@@ -32,6 +32,13 @@ int64_t daemon_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+uint64_t daemon_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int64_t daemon_wall_ms(void)
 {
 	struct timespec ts;
@@ -332,7 +339,9 @@ static void on_psi(struct loop *l, int fd, uint32_t events, void *arg)
 		close_trigger(d, ct, fd == ct->psi_fd[0] ? 0 : 1);
 		return;
 	}
-	daemon_publish_psi(d, ct, fd == ct->psi_fd[0] ? 0 : 1, daemon_mono_ms());
+	int which = fd == ct->psi_fd[0] ? 0 : 1;
+	daemon_note_wake(ct, which ? WAKE_CPU_PSI : WAKE_MEMORY_PSI);
+	daemon_publish_psi(d, ct, which, daemon_mono_ms());
 	daemon_evaluate_now(d, ct, false);
 }
 
@@ -350,6 +359,7 @@ static void on_mem_events(struct loop *l, int fd, uint32_t events, void *arg)
 	/* A container at memory.max notifies on every reclaim pass: the debounce in
 	 * daemon_evaluate_now() keeps that cheap, and an OOM kill always goes through. */
 	uint64_t kills = cg_known(ev.oom_kill) ? oom_tracker_unseen(&ct->oom, ev.oom_kill.v) : 0;
+	daemon_note_wake(ct, WAKE_MEMORY_EVENTS);
 	if (kills)
 		daemon_publish_oom(d, ct, kills, "memory.events");
 	daemon_evaluate_now(d, ct, kills > 0);
@@ -365,12 +375,14 @@ static int on_bpf_event(const struct lxs_event *ev, void *arg)
 	switch (ev->type) {
 	case LXS_EV_OOM_KILL:
 		ct->bpf.oom++;
+		daemon_note_wake(ct, WAKE_BPF_OOM);
 		daemon_publish_oom(d, ct, 1, "bpf");
 		daemon_evaluate_now(d, ct, true);
 		break;
 	case LXS_EV_RECLAIM_STALL:
 	case LXS_EV_DRECLAIM_STALL:
 	case LXS_EV_RUNQ_DELAY:
+		daemon_note_wake(ct, ev->type == LXS_EV_RUNQ_DELAY ? WAKE_BPF_RUNQ : WAKE_BPF_RECLAIM);
 		daemon_evaluate_now(d, ct, false);
 		break;
 	default:
@@ -530,8 +542,11 @@ static int open_hierarchy(struct daemon *d, char *err, size_t errlen)
 static void open_bpf(struct daemon *d)
 {
 	const struct lxcscale_config *c = d->cfg;
-	if (!c->bpf.enabled || d->opts.no_bpf)
+	if (!c->bpf.enabled || d->opts.no_bpf) {
+		log_info("BPF: off (%s): cgroup files and PSI triggers only",
+			 c->bpf.enabled ? "the caller runs without it" : "bpf.enabled: false");
 		return;
+	}
 	struct lxs_bpf_opts o;
 	lxs_bpf_opts_from_config(c, &o);
 	o.container_level = cg_hier_level(d->hier);

@@ -18,8 +18,30 @@
 
 #include "base/log.h"
 
-static void stamp(struct daemon *d, struct decision *dec)
+/* What woke a policy decision (types/decision.h): the container's waiting wake event when
+ * it is recent enough, else the tick. Only a decision for more can be an event's answer
+ * (every event is a sign of want); a scale-down is the tick's and leaves the wake waiting.
+ * The wake is used up otherwise. */
+static void stamp_wake(struct ct *ct, struct decision *dec)
 {
+	dec->woken_by = WAKE_NONE;
+	dec->wake_us = -1;
+	if (dec->reason == REASON_MANUAL || dec->reason == REASON_RECONCILE)
+		return;
+	dec->woken_by = WAKE_TICK;
+	if (!ct || ct->wake == WAKE_NONE || (dec->cpu_change != DECISION_UP && dec->mem_change != DECISION_UP))
+		return;
+	uint64_t age_ns = daemon_mono_ns() - ct->wake_ns;
+	if (age_ns <= (uint64_t)DECISION_WAKE_HOLD_MS * 1000000u) {
+		dec->woken_by = ct->wake;
+		dec->wake_us = (int64_t)(age_ns / 1000);
+	}
+	ct->wake = WAKE_NONE;
+}
+
+static void stamp(struct daemon *d, struct ct *ct, struct decision *dec)
+{
+	stamp_wake(ct, dec);
 	dec->seq = ++d->seq;
 	if (!dec->time_ms)
 		dec->time_ms = daemon_wall_ms();
@@ -40,15 +62,20 @@ static const char *action(enum decision_change c)
 /* The reference's words, so its users' log greps keep working; then ours. */
 static void log_decision(const struct decision *dec)
 {
-	char cpu[48] = "", ram[48] = "";
+	char cpu[48] = "", ram[48] = "", woke[64] = "";
 	if (dec->cpu_change != DECISION_NONE)
 		snprintf(cpu, sizeof(cpu), " (-> %g)", dec->cpu_to);
 	if (dec->mem_change != DECISION_NONE)
 		snprintf(ram, sizeof(ram), " (-> %llu)", (unsigned long long)dec->mem_to_mb);
-	log_info("%s container %u: CPU - %s%s, RAM - %s%s | Confidence: %.2f%% | reason: %s%s%s%s",
+	if (dec->wake_us >= 0)
+		snprintf(woke, sizeof(woke), " | woken by: %s, %.1f ms before", decision_wake_name(dec->woken_by),
+			 (double)dec->wake_us / 1000.0);
+	else if (dec->woken_by != WAKE_NONE)
+		snprintf(woke, sizeof(woke), " | woken by: %s", decision_wake_name(dec->woken_by));
+	log_info("%s container %u: CPU - %s%s, RAM - %s%s | Confidence: %.2f%% | reason: %s%s%s%s%s",
 		 dec->dry_run ? "[dry_run] Would scale" : "Scaling", dec->vmid, action(dec->cpu_change), cpu,
 		 action(dec->mem_change), ram, dec->confidence, decision_reason_name(dec->reason),
-		 dec->detail[0] ? " (" : "", dec->detail, dec->detail[0] ? ")" : "");
+		 dec->detail[0] ? " (" : "", dec->detail, dec->detail[0] ? ")" : "", woke);
 }
 
 static void write_suggestion(struct daemon *d, const struct decision *dec)
@@ -107,10 +134,10 @@ static int actuate(struct daemon *d, struct ct *ct, struct decision *dec)
 
 int daemon_apply(struct daemon *d, struct decision *dec)
 {
-	stamp(d, dec);
+	struct ct *ct = daemon_find(d, dec->vmid);
+	stamp(d, ct, dec);
 	log_decision(dec);
 	write_suggestion(d, dec);
-	struct ct *ct = daemon_find(d, dec->vmid);
 	remember(d, ct, dec);
 	int rc = actuate(d, ct, dec);
 	if (d->pub)

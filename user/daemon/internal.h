@@ -92,6 +92,10 @@ struct ct {
 	int64_t last_hist_ms;        /* last point published to the API's history */
 	bool pub_stale;              /* read, scored, decided or renamed since its last publication */
 	int64_t psi_event_ms[2];     /* last PSI event published (memory, cpu) */
+	/* the first event since the last decision (daemon_note_wake): the next policy decision
+	 * within DECISION_WAKE_HOLD_MS names it and says how long after it came */
+	enum decision_wake wake;
+	uint64_t wake_ns;            /* monotonic */
 };
 
 struct daemon {
@@ -161,6 +165,7 @@ struct daemon {
 };
 
 int64_t daemon_mono_ms(void);
+uint64_t daemon_mono_ns(void);
 int64_t daemon_wall_ms(void);
 
 /* daemon/daemon.c */
@@ -176,6 +181,9 @@ void daemon_mark_hot(struct ct *ct, int64_t now_ms);
 void daemon_sched_add(struct daemon *d, struct ct *ct);
 void daemon_sched_remove(struct daemon *d, struct ct *ct);
 void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force);
+/* An event for the container came: remember it as what woke the next decision, unless an
+ * earlier one within DECISION_WAKE_HOLD_MS is still waiting. */
+void daemon_note_wake(struct ct *ct, enum decision_wake why);
 void daemon_budget(struct daemon *d, struct policy_budget *b);
 void daemon_budget_track(struct daemon *d, const struct alloc *a, int sign); /* +1 add, -1 remove */
 

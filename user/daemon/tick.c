@@ -31,12 +31,6 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static bool looks_hot(const struct policy_params *p, const struct policy_input *in,
 		      const struct decision *out);
@@ -386,6 +380,15 @@ static void budget_refused(struct daemon *d, const struct decision *dec, const s
 		 b->ram_used_mb, b->ram_total_mb);
 }
 
+void daemon_note_wake(struct ct *ct, enum decision_wake why)
+{
+	uint64_t now = daemon_mono_ns();
+	if (ct->wake != WAKE_NONE && now - ct->wake_ns <= (uint64_t)DECISION_WAKE_HOLD_MS * 1000000u)
+		return;
+	ct->wake = why;
+	ct->wake_ns = now;
+}
+
 void daemon_evaluate_now(struct daemon *d, struct ct *ct, bool force)
 {
 	int64_t now = daemon_mono_ms();
@@ -485,11 +488,11 @@ static void metrics_cycle(struct daemon *d, int64_t now_ms, uint64_t start_ns)
 	struct mf_summary s;
 	memset(&s, 0, sizeof(s));
 	int64_t wall_us = daemon_wall_ms() * 1000;
-	mf_format_timestamp(wall_us - (int64_t)((mono_ns() - start_ns) / 1000), s.collection_start_time);
+	mf_format_timestamp(wall_us - (int64_t)((daemon_mono_ns() - start_ns) / 1000), s.collection_start_time);
 	mf_format_timestamp(wall_us, s.collection_end_time);
 	s.total_containers = (unsigned)d->n_cts;
 	s.collected_containers = (unsigned)n;
-	s.total_duration_seconds = (double)(mono_ns() - start_ns) / 1e9;
+	s.total_duration_seconds = (double)(daemon_mono_ns() - start_ns) / 1e9;
 	uint64_t cpu = process_cpu_ns();
 	int64_t span = now_ms - d->metrics_wall_mark_ms;
 	if (span > 0 && d->metrics_cpu_ns_mark)
@@ -576,7 +579,7 @@ static void note_on_cpu(struct daemon *d, int64_t now_ms, int64_t dt_ms)
 	size_t n = 0;
 	if (lxs_bpf_on_cpu(d->bpf, &on, &n) != 0)
 		return;
-	const uint64_t now_ns = mono_ns();
+	const uint64_t now_ns = daemon_mono_ns();
 	const uint64_t from_ns = dt_ms > 0 ? now_ns - (uint64_t)dt_ms * 1000000ull : now_ns;
 	for (size_t i = 0; i < n; i++) {
 		struct ct *ct = daemon_find_cgid(d, on[i].cgid);
@@ -649,7 +652,7 @@ static void warn_if_late(struct daemon *d, uint64_t start_ns, uint64_t wall_ns)
 
 void daemon_tick(struct daemon *d)
 {
-	const uint64_t t0 = mono_ns(), c0 = thread_cpu_ns();
+	const uint64_t t0 = daemon_mono_ns(), c0 = thread_cpu_ns();
 	const int64_t now = daemon_mono_ms();
 	daemon_free_dead(d);
 	drain_bpf(d);
@@ -697,7 +700,7 @@ void daemon_tick(struct daemon *d)
 	}
 	daemon_publish(d, now);
 
-	uint64_t wall = mono_ns() - t0;
+	uint64_t wall = daemon_mono_ns() - t0;
 	d->st.ticks++;
 	d->st.tick_wall_ns += wall;
 	d->st.tick_cpu_ns += thread_cpu_ns() - c0;

@@ -29,3 +29,18 @@ const char *decision_change_name(enum decision_change c)
 	}
 	return "unknown";
 }
+
+const char *decision_wake_name(enum decision_wake w)
+{
+	switch (w) {
+	case WAKE_NONE:          return "none";
+	case WAKE_TICK:          return "tick";
+	case WAKE_CPU_PSI:       return "cpu_psi";
+	case WAKE_MEMORY_PSI:    return "memory_psi";
+	case WAKE_MEMORY_EVENTS: return "memory_events";
+	case WAKE_BPF_RUNQ:      return "bpf_runq";
+	case WAKE_BPF_RECLAIM:   return "bpf_reclaim";
+	case WAKE_BPF_OOM:       return "bpf_oom";
+	}
+	return "unknown";
+}

@@ -34,6 +34,21 @@ enum decision_reason {
 	REASON_RECONCILE,     /* start-up: journal replay or config baseline */
 };
 
+/* What started the evaluation that made a policy decision: an event that came within
+ * DECISION_WAKE_HOLD_MS before it (the first since the container's last decision), else the
+ * periodic tick. Manual and reconcile decisions have none. */
+enum decision_wake {
+	WAKE_NONE = 0,     /* not a policy decision */
+	WAKE_TICK,         /* the periodic reading, no event before it */
+	WAKE_CPU_PSI,      /* the cpu.pressure trigger */
+	WAKE_MEMORY_PSI,   /* the memory.pressure trigger */
+	WAKE_MEMORY_EVENTS,/* memory.events changed (high, max, oom) */
+	WAKE_BPF_RUNQ,     /* a run-queue delay event from the BPF ring */
+	WAKE_BPF_RECLAIM,  /* a reclaim stall event from the BPF ring */
+	WAKE_BPF_OOM,      /* an OOM kill seen by BPF */
+};
+#define DECISION_WAKE_HOLD_MS 1000
+
 #define DECISION_TOP_FEATURES 3
 #define DECISION_FEATURE_NAME_MAX 32
 
@@ -65,6 +80,9 @@ struct decision {
 	double mem_pct;        /* memory % of the current allocation */
 	double cpu_psi_some_ms, mem_psi_some_ms; /* stall ms during the last interval */
 
+	enum decision_wake woken_by;
+	int64_t wake_us;       /* from the wake event to the decision's stamp, µs; -1 if none */
+
 	char detail[128];      /* one human line: which signal crossed what, e.g. "cpu 91% > 75%" */
 
 	bool dry_run;          /* logged and written, nothing changed */
@@ -75,5 +93,6 @@ struct decision {
 
 const char *decision_reason_name(enum decision_reason r);
 const char *decision_change_name(enum decision_change c);
+const char *decision_wake_name(enum decision_wake w);
 
 #endif

@@ -96,7 +96,8 @@ pve_stop_all() {
 # pve_live_daemon DIR: a pvestatd stand-in (every 2 s instead of 10, to contest the daemon's
 # writes more often), then lxcscaled live with BPF, its REST API on 127.0.0.1:5000, pct
 # calls logged to DIR/argv.log; sets W, U and DPID. Returns 1 (after a FAIL line) if the
-# daemon does not get ready. The helpers below read $W and $U.
+# daemon does not get ready. The helpers below read $W and $U. Top-level YAML in
+# PVE_DAEMON_YAML is added to its configuration (80-daemon: "bpf: {enabled: false}").
 conf() { sed -n "s/^$2: //p" "$PVE/$1.conf"; }
 cpu_max_is() { [ "$(cat "$CG/lxc/$1/cpu.max")" = "$2" ]; }
 nproc_in_is() { [ "$(in_ct "$1" nproc 2>/dev/null)" = "$2" ]; }
@@ -147,6 +148,7 @@ persist:
 server:
   host: 127.0.0.1
   port: 5000
+${PVE_DAEMON_YAML:-}
 EOF
 
 	lxcscaled --config "$W/cfg.yaml" --foreground >"$W/daemon.log" 2>&1 &
@@ -156,4 +158,95 @@ EOF
 		return 1
 	fi
 	ok "lxcscaled starts live (BPF, journal, persister, REST API) on a host with lxcfs and LXC"
+}
+
+# ---- reaction: bursts inside a real container ------------------------------------------------
+# pve_bursts ID COUNT SECONDS LABEL: container ID (1 core, max_cpu_cores 2, under the live
+# daemon) runs COUNT bursts within SECONDS. One cpu_burner inside waits for /ctl/go<i>
+# (polling with nanosleep: no process is forked between bursts, which would itself be load),
+# stamps the burst's start as the burn begins (wall ms: the clock is the host's) and burns 2
+# threads for 2.5 s; the next go waits until the daemon brought the container back to 1 core.
+# The decision's time_ms is stamped right before its cgroup write (as in /api/v1/decisions).
+# lxc-attach is itself load under emulation: the first go waits until the container is
+# quiet after it. Prints burst start -> cpu.max write p50/p99 and, from the decisions' log
+# lines, what woke each scale-up and how long after that event the decision came.
+pve_bursts() {
+	_id=$1 _cnt=$2 _secs=$3 _label=$4
+	_ctl=$PVE_STORAGE/subvol-$_id-disk-0/ctl # a folder in its rootfs, /ctl inside
+	mkdir -p "$_ctl" && chmod 755 "$_ctl" && rm -f "$_ctl"/go* "$_ctl/end"
+	_out=$W/bursts-$_id.out
+	in_ct "$_id" cpu_burner -w /ctl/go -n "$_cnt" -t 2 -s 2.5 >"$_out" 2>&1 &
+	_loop=$!
+	wait_until 20 grep -q ready "$_out" || fail "$_id reaction: the burner inside did not start: $(head -3 "$_out")"
+	wait_until 20 cpu_max_is "$_id" "100000 100000" ||
+		info "$_id reaction: still at $(cat "$CG/lxc/$_id/cpu.max") after lxc-attach"
+	_log0=$(wc -l <"$W/daemon.log")
+	_n=0 _end=$(($(date +%s) + _secs))
+	while [ $_n -lt "$_cnt" ] && [ "$(date +%s)" -lt $_end ]; do
+		_n=$((_n + 1))
+		touch "$_ctl/go$_n"
+		if ! wait_until 10 cpu_max_is "$_id" "200000 100000"; then
+			fail "$_id reaction burst $_n: cpu.max not raised within 10 s: $(tail -2 "$_out" | tr '\n' '|') $(grep "$_id" "$W/daemon.log" | tail -4 | cut -c1-200 | tr '\n' '|')"
+			break
+		fi
+		wait_until 20 cpu_max_is "$_id" "100000 100000" || { fail "$_id reaction burst $_n: cpu.max not lowered after it"; break; }
+	done
+	touch "$_ctl/end"
+	grep -q 'loop: a tick' "$W/daemon.log" && info "$_id reaction: $(grep -m3 'loop: a tick' "$W/daemon.log" | cut -c25-200 | tr '\n' '|')"
+
+	_ups=$(get "/api/v1/decisions?since=0&limit=1000" | tr '}' '\n' |
+		sed -n "s/.*\"seq\":[0-9]*,\"time_ms\":\([0-9]*\),\"vmid\":$_id,\"cpu\":{\"change\":\"up\".*/\1/p")
+	_lat="" _k=0
+	for _st in $(sed -n 's/^start [0-9]* \([0-9]*\)$/\1/p' "$_out"); do
+		for _up in $_ups; do
+			[ "$_up" -ge "$_st" ] || continue
+			_lat="$_lat $((_up - _st))" _k=$((_k + 1))
+			if [ $((_up - _st)) -gt 1000 ]; then # what the daemon did meanwhile, to find out why
+				_from=$(date -d @$((_st / 1000 - 1)) +%H:%M:%S) _to=$(date -d @$((_up / 1000 + 1)) +%H:%M:%S)
+				info "$_id slow burst ($((_up - _st)) ms, $_from..$_to): $(awk -v a="$_from" -v b="$_to" -v id="$_id" \
+					'{ t = substr($2, 1, 8) } t >= a && t <= b && (index($0, id) || /WARN|ERROR|tick|budget/)' "$W/daemon.log" |
+					cut -c12-220 | head -12 | tr '\n' '|')"
+			fi
+			break
+		done
+	done
+	if [ $_k -gt 0 ]; then
+		info "$_id reaction, $_label: burst start inside -> cpu.max write $(pve_p50_p99 $_lat) over $_k bursts (first $(echo $_lat | cut -d' ' -f1) ms; tick 100 ms, TCG VM; all:$_lat)"
+	fi
+
+	# what woke each scale-up (the decision's log line says it); cpu_psi is PSI trigger -> decision
+	sed -n "$((_log0 + 1)),\$p" "$W/daemon.log" | awk -v id="$_id" '
+	index($0, "container " id ": CPU - Scale Up") {
+		if (!match($0, /woken by: [a-z_]+/)) { bad++; next }
+		c = substr($0, RSTART + 10, RLENGTH - 10)
+		ms = ""
+		if (match($0, /, [0-9.]+ ms before/)) ms = substr($0, RSTART + 2, RLENGTH - 12)
+		print c, ms
+	}
+	END { if (bad) print "unnamed", bad }' >"$W/wakes-$_id"
+	_wakes=""
+	for _c in $(cut -d' ' -f1 "$W/wakes-$_id" | sort -u); do
+		_ms=$(awk -v c="$_c" '$1 == c && $2 != "" { print $2 }' "$W/wakes-$_id")
+		_kc=$(awk -v c="$_c" '$1 == c' "$W/wakes-$_id" | wc -l)
+		if [ -n "$_ms" ]; then
+			_wakes="$_wakes $_c $_kc (wake -> decision $(pve_p50_p99 $_ms));"
+		else
+			_wakes="$_wakes $_c $_kc;"
+		fi
+	done
+	info "$_id reaction, $_label: what woke the scale-ups:$_wakes"
+	[ -s "$W/wakes-$_id" ] && ! grep -q '^unnamed' "$W/wakes-$_id" &&
+		ok "$_id reaction: every scale-up decision names what woke it ($(wc -l <"$W/wakes-$_id") decisions)" ||
+		fail "$_id reaction: scale-ups without a wake named: $(grep '^unnamed' "$W/wakes-$_id") of $(wc -l <"$W/wakes-$_id")"
+	[ $_k -ge "$_cnt" ] && ok "$_id reaction: $_k bursts inside a real container scaled up and back down" ||
+		fail "$_id reaction: only $_k of $_n bursts matched a scale-up ($(grep -c '^start' "$_out") started)"
+	kill $_loop 2>/dev/null
+}
+
+# pve_p50_p99 N...: "p50 X ms, p99 Y ms" (nearest rank)
+pve_p50_p99() {
+	_s=$(for _v in "$@"; do echo "$_v"; done | sort -n)
+	_c=$#
+	_i99=$(((_c * 99 + 99) / 100)); [ $_i99 -gt $_c ] && _i99=$_c
+	echo "p50 $(echo "$_s" | sed -n "$(((_c + 1) / 2))p") ms, p99 $(echo "$_s" | sed -n "${_i99}p") ms"
 }

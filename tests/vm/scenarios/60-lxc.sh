@@ -12,8 +12,9 @@
 #   602  cores: 1 with cpulimit: 1 (common on Proxmox): a burst scales it once, not in a loop
 #   601  `pct reboot` under the daemon (cgroups removed and created again): no error loop,
 #        and the next burst is still handled
-#   601  reaction: 30 bursts started inside the container (a waiting loop in it starts each
-#        one, so lxc-attach is not in the figure) -> the decision's cpu.max write, p50/p99
+#   601  reaction: 30 bursts started inside the container (one burner in it waits for each
+#        go and stamps the start, so lxc-attach is not in the figure) -> the decision's
+#        cpu.max write, p50/p99, and what woke each decision (pve_bursts in pve.sh)
 #   603  a memory working set growing inside: memory.max ahead of it, 0 oom_kill, and
 #        MemTotal inside shows the new total; POST /scale/ram: cgroup, config, the
 #        daemon's own /api/v1 view and MemTotal inside agree
@@ -32,10 +33,6 @@ pve_live_daemon /tmp/d60 || exit 0
 
 # ---- 601: started after the daemon ----------------------------------------------------------
 printf 'cores: 1\nmemory: 128\nswap: 0\n' | pve_ct_conf 601 busybox
-# the bursts' go signals: a folder in the container's rootfs (a directory storage, as
-# Proxmox's subvol volumes are), written by host root, readable inside at /ctl
-CTL=$PVE_STORAGE/subvol-601-disk-0/ctl
-mkdir -p "$CTL" && chmod 755 "$CTL"
 t0=$(now_ms)
 if ! pct start 601 2>"$W/start.err"; then
 	fail "pct start 601 (lxc-start): $(cat "$W/start.err") $(grep -m3 ERROR /var/log/lxc/601.log | tr '\n' '|')"
@@ -102,58 +99,7 @@ wait_until 5 nproc_in_is 601 1 && ok "601 quiet: nproc inside is 1 again (cpuset
 	fail "601 quiet: nproc inside $(in_ct 601 nproc), cpuset $(cat "$CG/lxc/601/cpuset.cpus"), conf cores $(conf 601 cores)"
 
 # ---- 601: reaction over 30 bursts ----------------------------------------------------------------
-# A loop inside waits for /ctl/go<i>, stamps the burst's start (now_ms: the clock is the
-# host's) and burns 2 threads for 2.5 s; the decision's time_ms is stamped right before its
-# cgroup write (as in /api/v1/decisions).
-cat >"$CTL/loop.sh" <<'LOOP'
-i=1
-while :; do
-	while [ ! -e /ctl/go$i ]; do [ -e /ctl/end ] && exit 0; usleep 20000; done
-	echo "start $i $(now_ms)"
-	cpu_burner -t 2 -s 2.5 >/dev/null
-	i=$((i + 1))
-done
-LOOP
-in_ct 601 sh /ctl/loop.sh >"$W/bursts.out" 2>&1 &
-LOOPPID=$!
-n=0 end=$(($(date +%s) + 160))
-while [ $n -lt 30 ] && [ "$(date +%s)" -lt "$end" ]; do
-	n=$((n + 1))
-	touch "$CTL/go$n"
-	if ! wait_until 10 cpu_max_is 601 "200000 100000"; then
-		fail "reaction burst $n: cpu.max not raised within 10 s: $(tail -2 "$W/bursts.out" | tr '\n' '|') $(grep 601 "$W/daemon.log" | tail -4 | cut -c1-200 | tr '\n' '|')"
-		break
-	fi
-	wait_until 20 cpu_max_is 601 "100000 100000" || { fail "reaction burst $n: cpu.max not lowered after it"; break; }
-done
-touch "$CTL/end"
-grep -q 'loop: a tick' "$W/daemon.log" && info "601 reaction: $(grep -m3 'loop: a tick' "$W/daemon.log" | cut -c25-200 | tr '\n' '|')"
-js=$(get "/api/v1/decisions?since=0&limit=1000")
-ups=$(echo "$js" | tr '}' '\n' | sed -n 's/.*"seq":[0-9]*,"time_ms":\([0-9]*\),"vmid":601,"cpu":{"change":"up".*/\1/p')
-lat="" k=0
-for st in $(sed -n 's/^start [0-9]* \([0-9]*\)$/\1/p' "$W/bursts.out"); do
-	for up in $ups; do
-		[ "$up" -ge "$st" ] || continue
-		lat="$lat $((up - st))"; k=$((k + 1))
-		if [ $((up - st)) -gt 1000 ]; then # what the daemon did meanwhile, to find out why
-			from=$(date -d @$((st / 1000 - 1)) +%H:%M:%S) to=$(date -d @$((up / 1000 + 1)) +%H:%M:%S)
-			info "601 slow burst ($((up - st)) ms, $from..$to): $(awk -v a="$from" -v b="$to" \
-				'{ t = substr($2, 1, 8) } t >= a && t <= b && /601|WARN|ERROR|tick|budget/' "$W/daemon.log" |
-				cut -c12-220 | head -12 | tr '\n' '|')"
-		fi
-		break
-	done
-done
-if [ "$k" -gt 0 ]; then
-	sorted=$(echo $lat | tr ' ' '\n' | sort -n)
-	p50=$(echo "$sorted" | sed -n "$(((k + 1) / 2))p")
-	i99=$(((k * 99 + 99) / 100)); [ $i99 -gt $k ] && i99=$k
-	p99=$(echo "$sorted" | sed -n "${i99}p")
-	info "601 reaction, real container, BPF on: burst start inside -> cpu.max write p50 ${p50} ms, p99 ${p99} ms over $k bursts (first $(echo $lat | cut -d' ' -f1) ms; tick 100 ms, TCG VM; all:$lat)"
-fi
-[ "$k" -ge 30 ] && ok "601 reaction: $k bursts inside a real container scaled up and back down" ||
-	fail "601 reaction: only $k of $n bursts matched a scale-up ($(wc -l <"$W/bursts.out") started)"
-kill $LOOPPID 2>/dev/null
+pve_bursts 601 30 160 "real container, BPF on"
 
 # ---- 602: cpulimit ---------------------------------------------------------------------------
 printf 'cores: 1\ncpulimit: 1\nmemory: 128\nswap: 0\n' | pve_ct_conf 602 busybox
