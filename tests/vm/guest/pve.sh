@@ -157,7 +157,7 @@ EOF
 		fail "lxcscaled starts live beside real LXC: $(tail -5 "$W/daemon.log" | tr '\n' '|')"
 		return 1
 	fi
-	ok "lxcscaled starts live (BPF, journal, persister, REST API) on a host with lxcfs and LXC"
+	ok "lxcscaled starts live (journal, persister, REST API) on a host with lxcfs and LXC"
 }
 
 # ---- reaction: bursts inside a real container ------------------------------------------------
