@@ -99,6 +99,18 @@ static int run_on_signal(const char *prefix, long count, long threads)
 	return 0;
 }
 
+/* -FLAG's whole number in 1..MAX, or -1 after saying so */
+static long whole_arg(char flag, const char *arg, long max)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (end == arg || *end || v < 1 || v > max) {
+		fprintf(stderr, "cpu_burner: -%c takes 1..%ld\n", flag, max);
+		return -1;
+	}
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cg = NULL, *wait_prefix = NULL;
@@ -109,11 +121,8 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': cg = optarg; break;
 		case 't':
-			threads = strtol(optarg, &end, 10);
-			if (*end || threads < 1 || threads > 256) {
-				fprintf(stderr, "cpu_burner: -t takes 1..256\n");
+			if ((threads = whole_arg('t', optarg, 256)) < 0)
 				return 2;
-			}
 			break;
 		case 's':
 			seconds = strtod(optarg, &end);
@@ -124,11 +133,8 @@ int main(int argc, char **argv)
 			break;
 		case 'w': wait_prefix = optarg; break;
 		case 'n':
-			count = strtol(optarg, &end, 10);
-			if (*end || count < 1 || count > 10000) {
-				fprintf(stderr, "cpu_burner: -n takes 1..10000\n");
+			if ((count = whole_arg('n', optarg, 10000)) < 0)
 				return 2;
-			}
 			break;
 		default:
 			fprintf(stderr, "usage: cpu_burner [-c CGROUP_DIR] [-t THREADS] [-s SECONDS] [-w PREFIX -n COUNT]\n");

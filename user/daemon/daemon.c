@@ -25,18 +25,16 @@
 #include "base/vmid_search.h"
 #include "decide/params.h"
 
-int64_t daemon_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 uint64_t daemon_mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t daemon_mono_ms(void)
+{
+	return (int64_t)(daemon_mono_ns() / 1000000u);
 }
 
 int64_t daemon_wall_ms(void)

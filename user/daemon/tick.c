@@ -31,7 +31,6 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-
 static bool looks_hot(const struct policy_params *p, const struct policy_input *in,
 		      const struct decision *out);
 static bool looks_idle(const struct policy_params *p, const struct policy_input *in);
