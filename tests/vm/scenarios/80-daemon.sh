@@ -38,8 +38,10 @@ in_ct 801 cpu_burner -t 2 -s 20 >/dev/null 2>&1 &
 BURN=$!
 if wait_until 15 cpu_max_is 801 "200000 100000"; then
 	ok "burst: the daemon raised cpu.max to 2 cores without BPF"
-	c=$(cat "$CG/lxc/801/cpuset.cpus")
-	[ "$c" = "0-1" ] && ok "burst: the daemon widened cpuset.cpus to 0-1" || fail "burst: cpuset.cpus is '$c'"
+	# cpu.max is written first and the cpuset right after it: wait for the second write
+	wait_until 3 sh -c "[ \"\$(cat $CG/lxc/801/cpuset.cpus)\" = 0-1 ]" &&
+		ok "burst: the daemon widened cpuset.cpus to 0-1" ||
+		fail "burst: cpuset.cpus is '$(cat "$CG/lxc/801/cpuset.cpus")': $(grep -m2 'cpuset not' "$W/daemon.log" | cut -c1-200 | tr '\n' '|')"
 	wait_until 5 sh -c "grep -q \"\$(printf 'pct\tset\t801\t--cores\t2')\" $W/argv.log" &&
 		ok "burst: the daemon called pct set 801 --cores 2" ||
 		fail "burst: no 'pct set 801 --cores 2': $(grep 801 "$W/argv.log" | tail -3 | tr '\n' '|')"
