@@ -1,7 +1,7 @@
 /*
  * actuate_driver.c — runs the real actuator, journal, persister and reconcile as a process,
- * for tests that need a real process to kill (host) and for the VM scenarios (real cgroups,
- * real kernel) until the daemon drives them.
+ * for tests that need a real process to kill at any point (host tests, and 70-actuate in the
+ * VM on real containers) or a shrink step forced without the daemon's policy.
  *
  *   actuate_driver [options] apply VMID CPU_FROM CPU_TO MEM_FROM MEM_TO
  *       journal + write + read back, print "applied seq=N status=S cpu=C mem=M", then wait
@@ -10,13 +10,6 @@
  *       journal replay, then the config baseline for the VMIDs given (default: every
  *       container found under the cgroup root); prints each action and a summary line
  *       "reconcile: persisted=N restored=N cancelled=N failed=N drift=N open=N".
- *   actuate_driver [options] burst VMID ROUNDS
- *       VM: ROUNDS times: start 2 CPU burners in VMID's ns cgroup, wait for the PSI trigger
- *       on its cpu.pressure, apply cores 0.5 -> 2 (cpu.max + cpuset widening + pct), print
- *       "latency_us N" (burst start -> cgroup written), stop the burners, scale back.
- *   actuate_driver [options] leak VMID START_MB MAX_MB STEP_MB LEAK_MB
- *       VM: a child in VMID leaks LEAK_MB at a steady rate; every 100 ms tick the driver
- *       raises memory (by STEP_MB, up to MAX_MB) when usage passes 75 % of memory.max.
  *   actuate_driver [options] shrink VMID FROM_MB TO_MB
  *       VM: the stepwise shrink, ticking every 100 ms until it ends; prints the event.
  *
@@ -282,189 +275,6 @@ static pid_t spawn_in(uint32_t vmid, void (*fn)(void *), void *arg)
 	_exit(0);
 }
 
-static void burn(void *arg)
-{
-	(void)arg;
-	for (volatile unsigned long x = 0;; x++)
-		;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* burst VMID ROUNDS: PSI trigger -> actuator -> cpu.max + cpuset; latency from burst start. */
-static int cmd_burst(int argc, char **argv)
-{
-	if (argc != 3)
-		die("burst VMID ROUNDS");
-	uint32_t vmid = (uint32_t)num(argv[1]);
-	int rounds = (int)num(argv[2]);
-	open_all(true);
-	cg_ct *ct;
-	cg_err err = cg_ct_open(g_h, vmid, &ct);
-	if (err)
-		die("ct %u: %s", vmid, cg_strerror(err));
-	int pfd;
-	uint64_t win, stall;
-	err = cg_psi_trigger_open(ct, CG_RES_CPU, CG_PSI_SOME, 50000, 500000, &pfd, &win, &stall);
-	if (err)
-		die("PSI trigger: %s", cg_strerror(err));
-	printf("info - burst: PSI trigger cpu some %llu us in %llu us\n", (unsigned long long)stall,
-	       (unsigned long long)win);
-	uint64_t lat[256], apply_us[256];
-	int n = 0, raised = 0, widened = 0, persisted = 0, restored = 0;
-	for (int r = 0; r < rounds && r < 256; r++) {
-		struct pollfd p = {.fd = pfd, .events = POLLPRI};
-		while (poll(&p, 1, 0) > 0) /* a stale event of the last round */
-			;
-		uint64_t t0 = mono_us();
-		pid_t b1 = spawn_in(vmid, burn, NULL), b2 = spawn_in(vmid, burn, NULL);
-		int pr = poll(&p, 1, 10000);
-		uint64_t tw = mono_us();
-		if (pr == 1 && (p.revents & POLLPRI)) {
-			struct decision d = decision(vmid, 0.5, 2, 0, 0);
-			struct actuator_outcome o;
-			int rc = actuator_apply(g_a, &d, &o);
-			uint64_t t1 = mono_us();
-			if (rc == 0 && o.status == ACT_APPLIED) {
-				lat[n] = t1 - t0;
-				apply_us[n++] = t1 - tw;
-				printf("info - burst %d: burst start -> cpu.max written %llu us "
-				       "(PSI wake-up %llu us, actuator %llu us)\n", r,
-				       (unsigned long long)(t1 - t0), (unsigned long long)(tw - t0),
-				       (unsigned long long)(t1 - tw));
-			}
-			raised += !strcmp(ct_file(vmid, "cpu.max"), "200000 100000");
-			widened += !strcmp(ct_file(vmid, "cpuset.cpus.effective"), "0-1");
-			if (wait_persisted(vmid, o.seq, 20000) == 0)
-				persisted++;
-		}
-		kill(b1, SIGKILL);
-		kill(b2, SIGKILL);
-		waitpid(b1, NULL, 0);
-		waitpid(b2, NULL, 0);
-		/* back to half a core on CPU 0, as pvestatd would narrow after `cores: 1` */
-		struct decision down = decision(vmid, 2, 0.5, 0, 0);
-		struct actuator_outcome o;
-		if (actuator_apply(g_a, &down, &o) == 0 && cg_set_cpuset_str(ct, "0") == CG_OK &&
-		    wait_persisted(vmid, o.seq, 20000) == 0)
-			restored++;
-		usleep(300000); /* quiet before the next burst; a stale event is drained above */
-	}
-	result(n == rounds, "burst: %d of %d bursts woke the PSI trigger and were applied", n, rounds);
-	result(raised == rounds, "burst: cpu.max raised to 2 cores (\"200000 100000\") in %d of %d", raised, rounds);
-	result(widened == rounds, "burst: cpuset.cpus.effective widened 0 -> 0-1 in %d of %d", widened, rounds);
-	result(persisted == rounds && restored == rounds,
-	       "burst: every change persisted through pct (%d up, %d down)", persisted, restored);
-	if (n) {
-		qsort(lat, (size_t)n, sizeof(lat[0]), cmp_u64);
-		printf("info - burst -> cgroup write latency over %d bursts: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		       n, lat[n / 2] / 1000.0, lat[(n * 99 + 99) / 100 - 1] / 1000.0, lat[n - 1] / 1000.0);
-		qsort(apply_us, (size_t)n, sizeof(apply_us[0]), cmp_u64);
-		printf("info - of which actuator_apply (journal fsync + cpu.max + cpuset + read-back): "
-		       "p50 %.2f ms, p99 %.2f ms\n", apply_us[n / 2] / 1000.0,
-		       apply_us[(n * 99 + 99) / 100 - 1] / 1000.0);
-	}
-	close(pfd);
-	cg_ct_close(ct);
-	close_all();
-	return g_fail ? 1 : 0;
-}
-
-struct leak_arg {
-	uint64_t mb;
-	int wfd;
-};
-
-/* Allocates arg->mb MiB at 4 MiB per 100 ms (touched), says "done" on the pipe, holds. */
-static void leak(void *p)
-{
-	struct leak_arg *a = p;
-	for (uint64_t got = 0; got < a->mb; got += 4) {
-		char *m = mmap(NULL, 4 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m == MAP_FAILED)
-			_exit(3);
-		memset(m, 0x5a, 4 * MIB);
-		usleep(100000);
-	}
-	if (write(a->wfd, "d", 1) != 1)
-		_exit(4);
-	pause();
-}
-
-/* leak VMID START_MB MAX_MB STEP_MB LEAK_MB: memory.max raised ahead of a steady leak. */
-static int cmd_leak(int argc, char **argv)
-{
-	if (argc != 6)
-		die("leak VMID START_MB MAX_MB STEP_MB LEAK_MB");
-	uint32_t vmid = (uint32_t)num(argv[1]);
-	uint64_t start = (uint64_t)num(argv[2]), max = (uint64_t)num(argv[3]),
-		 step = (uint64_t)num(argv[4]), mb = (uint64_t)num(argv[5]);
-	open_all(true);
-	int pp[2];
-	if (pipe(pp))
-		die("pipe");
-	uint64_t oom0 = oom_kills(vmid), limit = start, peak = 0;
-	struct leak_arg la = {.mb = mb, .wfd = pp[1]};
-	pid_t child = spawn_in(vmid, leak, &la);
-	close(pp[1]);
-	int raises = 0;
-	bool done = false;
-	uint64_t settle_end = 0;
-	for (int tick = 0; tick < 600; tick++) { /* 100 ms ticks, 60 s guard */
-		struct pollfd p = {.fd = pp[0], .events = POLLIN};
-		if (!done && poll(&p, 1, 100) == 1) {
-			done = true;
-			settle_end = mono_us() + 1000000;
-		} else if (done) {
-			usleep(100000);
-		}
-		if (done && mono_us() > settle_end)
-			break;
-		uint64_t cur = ct_u64(vmid, "memory.current");
-		peak = cur > peak ? cur : peak;
-		/* the policy's rule, in small: above 75 % of the limit with headroom left -> grow */
-		if (cur > limit * MIB / 4 * 3 && limit < max) {
-			uint64_t next = limit + step < max ? limit + step : max;
-			struct decision d = decision(vmid, 0, 0, limit, next);
-			struct actuator_outcome o;
-			if (actuator_apply(g_a, &d, &o) == 0 && o.status == ACT_APPLIED) {
-				printf("info - leak: usage %llu MiB -> memory.max %llu -> %llu MiB\n",
-				       (unsigned long long)(cur / MIB), (unsigned long long)limit,
-				       (unsigned long long)o.mem_applied_mb);
-				limit = next;
-				raises++;
-			}
-		}
-		actuator_drain_persister(g_a);
-		print_events();
-	}
-	bool alive = kill(child, 0) == 0;
-	result(done, "leak: the container leaked %llu MiB at 40 MiB/s to the end", (unsigned long long)mb);
-	result(alive, "leak: the leaking process is alive");
-	result(oom_kills(vmid) == oom0, "leak: 0 oom_kill in memory.events (%llu before, %llu after)",
-	       (unsigned long long)oom0, (unsigned long long)oom_kills(vmid));
-	result(raises > 0 && ct_u64(vmid, "memory.max") == limit * MIB && limit * MIB > peak,
-	       "leak: memory.max raised ahead of usage %d times, %llu -> %llu MiB (peak usage %llu MiB)",
-	       raises, (unsigned long long)start, (unsigned long long)limit,
-	       (unsigned long long)(peak / MIB));
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	/* the persister coalesces: the config ends with the last size */
-	uint64_t end = mono_us() + 20000000;
-	while (persister_pending(g_p) && mono_us() < end) {
-		usleep(100000);
-		actuator_drain_persister(g_a);
-	}
-	actuator_drain_persister(g_a);
-	print_events();
-	close_all();
-	return g_fail ? 1 : 0;
-}
-
 struct hold_arg {
 	uint64_t mb;
 	bool churn; /* keep allocating and freeing 8 MiB: charges that memory.high throttles */
@@ -591,17 +401,13 @@ int main(int argc, char **argv)
 			die("unknown option %s", argv[i]);
 	}
 	if (i >= argc)
-		die("usage: actuate_driver [options] apply|reconcile|burst|leak|shrink ...");
+		die("usage: actuate_driver [options] apply|reconcile|shrink ...");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *cmd = argv[i];
 	if (!strcmp(cmd, "apply"))
 		return cmd_apply(argc - i, argv + i);
 	if (!strcmp(cmd, "reconcile"))
 		return cmd_reconcile(argc - i, argv + i);
-	if (!strcmp(cmd, "burst"))
-		return cmd_burst(argc - i, argv + i);
-	if (!strcmp(cmd, "leak"))
-		return cmd_leak(argc - i, argv + i);
 	if (!strcmp(cmd, "shrink"))
 		return cmd_shrink(argc - i, argv + i);
 	die("unknown command %s", cmd);
