@@ -11,7 +11,8 @@
 #     the log must say so (the change is kept in the config only, as a manual `pct set`);
 #     a change that cannot be persisted either (persist:false) must fail visibly;
 #   - SIGKILL right after a scale (pct slowed down so the persist is still pending), then a
-#     restart: the journal replay persists the change; conf and journal agree.
+#     restart: the journal replay persists the change; conf and journal agree;
+#   - a config read answered after a newer change is not taken as the allocation.
 # Real limit writes are proven in the VM (tests/vm/scenarios/80-daemon.sh).
 set -uo pipefail
 . "$(dirname "$0")/lib/daemon.sh"
@@ -253,5 +254,33 @@ if start_daemon PCT_STAND_IN_DELAY_MS=3000 PCT_STAND_IN_ONLY=set; then
 	fi
 else
 	bad "start with a slow pct"
+fi
+# ---- 8. a config read that answers after a newer change --------------------------------
+# pct config answers 1.5 s after it read the file: the read the daemon asks after the first
+# change's persist (1 -> 2 cores) comes back after the second change (2 -> 1), holding the
+# first one's cores. Taken as the allocation, it would say 2 cores where 1 is set (in the VM a
+# CPU burst then decided the same scale-up again at once); the daemon drops it and uses the
+# read asked after the second change's persist.
+configs() { grep -c "$(printf '^pct\tconfig\t102\t')" "$PVE/argv.log"; }
+if start_daemon PCT_STAND_IN_ANSWER_DELAY_MS=1500 PCT_STAND_IN_ONLY=config &&
+	wait_json /api/v1/containers '[.containers[] | select(.vmid==102) | .limits.cores==1] | any'; then
+	: >"$PVE/argv.log"
+	req POST /scale/cores '{"lxc_id": 102, "cores": 2}'
+	c2=$CODE
+	wait_log 'ct 102: persisted' 50 && for ((i = 0; i < 50; i++)); do [ "$(configs)" -ge 1 ] && break; sleep 0.1; done
+	req POST /scale/cores '{"lxc_id": 102, "cores": 1}'
+	check "two scales of 102 in a row: 200 and 200" "[ '$c2' = 200 ] && [ '$CODE' = 200 ]"
+	# the worker reads one container at a time: the second read starts once the first answered
+	for ((i = 0; i < 100; i++)); do [ "$(configs)" -ge 2 ] && break; sleep 0.1; done
+	check "the config is read again after each persist" "[ \"\$(configs)\" -ge 2 ]"
+	sleep 0.5 # the loop takes answers once per tick
+	check "the read from before the second change is not taken as the allocation" \
+		"! grep -q 'container 102: allocation from its Proxmox config: 2 cores' '$W/daemon.log'"
+	check "102 stays at 1 core in /api/v1/containers" \
+		"wait_json /api/v1/containers '[.containers[] | select(.vmid==102) | .limits.cores==1] | any'"
+	check "102.conf says cores: 1" "[ \"\$(conf 102 cores)\" = 1 ]"
+	stop_daemon
+else
+	bad "start with a slow pct config"
 fi
 finish

@@ -19,6 +19,8 @@
  *   PCT_STAND_IN_ONLY       comma list of subcommands the controls below apply to (default all)
  *   PCT_STAND_IN_DELAY_MS   sleep this long before acting
  *   PCT_STAND_IN_HANG       non-empty: sleep forever (until killed) before acting
+ *   PCT_STAND_IN_ANSWER_DELAY_MS  act at once, then hold the answer (stdout, the exit) this
+ *                           long: a slow pct whose output tells the state when it acted
  *   PCT_STAND_IN_FAIL       exit with this status before acting (after logging) ...
  *   PCT_STAND_IN_FAIL_MESSAGE  ... printing this on stderr (default "command failed")
  *   PCT_STAND_IN_NODE       node name (default "pve")
@@ -137,19 +139,31 @@ static bool controls_apply(const char *sub)
 	return false;
 }
 
+static void sleep_env_ms(const char *name)
+{
+	const char *v = getenv(name);
+	long ms = v && *v ? strtol(v, NULL, 10) : 0;
+	if (ms > 0) {
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+}
+
+/* atexit handlers run before exit() flushes stdout: the answer waits in its buffer */
+static void hold_answer(void)
+{
+	sleep_env_ms("PCT_STAND_IN_ANSWER_DELAY_MS");
+}
+
 static void injected_behaviour(const char *sub)
 {
 	if (!controls_apply(sub))
 		return;
-	const char *delay = getenv("PCT_STAND_IN_DELAY_MS");
-	if (delay && *delay) {
-		long ms = strtol(delay, NULL, 10);
-		if (ms > 0) {
-			struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-				;
-		}
-	}
+	sleep_env_ms("PCT_STAND_IN_DELAY_MS");
+	const char *answer_delay = getenv("PCT_STAND_IN_ANSWER_DELAY_MS");
+	if (answer_delay && *answer_delay)
+		atexit(hold_answer);
 	const char *hang = getenv("PCT_STAND_IN_HANG");
 	if (hang && *hang)
 		for (;;)

@@ -2,7 +2,8 @@
  * test_cfgread.c — the Proxmox config reader thread (user/pve/cfgread.c) against the real
  * stand-in pct (a separate process, $BUILD/tests/tools/pct): answers for a container that
  * exists, one that does not, an unparsable config, a missing pct; requests de-duplicated,
- * a bounded queue, and a stop while a slow call is in flight.
+ * a bounded queue, a stop while a slow call is in flight, and each answer carrying its
+ * request's tag (the newest one asked while it waited).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -91,10 +92,10 @@ static void test_answers(void **state)
 	settings(&s, g_pct);
 	struct cfgread *r;
 	assert_int_equal(cfgread_start(&s, 16, &r), 0);
-	assert_int_equal(cfgread_request(r, 101), 0);
-	assert_int_equal(cfgread_request(r, 102), 0);
-	assert_int_equal(cfgread_request(r, 103), 0);
-	assert_int_equal(cfgread_request(r, 104), 0);
+	assert_int_equal(cfgread_request(r, 101, 0), 0);
+	assert_int_equal(cfgread_request(r, 102, 0), 0);
+	assert_int_equal(cfgread_request(r, 103, 0), 0);
+	assert_int_equal(cfgread_request(r, 104, 0), 0);
 	struct cfgread_result res[8];
 	size_t n = collect(r, res, 4);
 	assert_int_equal(n, 4);
@@ -149,7 +150,7 @@ static void test_missing_pct(void **state)
 	settings(&s, "/nonexistent/pct");
 	struct cfgread *r;
 	assert_int_equal(cfgread_start(&s, 4, &r), 0);
-	assert_int_equal(cfgread_request(r, 101), 0);
+	assert_int_equal(cfgread_request(r, 101, 0), 0);
 	struct cfgread_result res;
 	assert_int_equal(collect(r, &res, 1), 1);
 	assert_int_equal(res.status, -EIO);
@@ -165,14 +166,14 @@ static void test_dedup_bound_and_slow_stop(void **state)
 	settings(&s, g_pct);
 	struct cfgread *r;
 	assert_int_equal(cfgread_start(&s, 3, &r), 0);
-	assert_int_equal(cfgread_request(r, 101), 0);
+	assert_int_equal(cfgread_request(r, 101, 0), 0);
 	struct timespec ts = { 0, 50 * 1000000 }; /* the worker takes 101: in flight */
 	nanosleep(&ts, NULL);
-	assert_int_equal(cfgread_request(r, 102), 0);
-	assert_int_equal(cfgread_request(r, 102), 0); /* queued already: not twice */
+	assert_int_equal(cfgread_request(r, 102, 0), 0);
+	assert_int_equal(cfgread_request(r, 102, 0), 0); /* queued already: not twice */
 	int accepted = 1, refused = 0;            /* 102 */
 	for (uint32_t id = 103; id < 110; id++) {
-		int rc = cfgread_request(r, id);
+		int rc = cfgread_request(r, id, 0);
 		assert_true(rc == 0 || rc == -ENOSPC);
 		rc == 0 ? accepted++ : refused++;
 	}
@@ -182,6 +183,38 @@ static void test_dedup_bound_and_slow_stop(void **state)
 	cfgread_stop(r); /* waits for the slow call in flight, drops the rest */
 	unsetenv("PCT_STAND_IN_DELAY_MS");
 	assert_int_equal(cfgread_start(&s, 0, &r), -EINVAL);
+}
+
+/* Each answer carries the tag asked with it; asking again for a vmid still waiting replaces
+ * its tag, while a vmid whose read is in flight is queued again (its answer may be older). */
+static void test_tags(void **state)
+{
+	(void)state;
+	write_conf(101, "cores: 1\nmemory: 256\n");
+	write_conf(102, "cores: 2\nmemory: 512\n");
+	setenv("PCT_STAND_IN_DELAY_MS", "200", 1);
+	struct persist_settings s;
+	settings(&s, g_pct);
+	struct cfgread *r;
+	assert_int_equal(cfgread_start(&s, 8, &r), 0);
+	assert_int_equal(cfgread_request(r, 101, 1), 0);
+	struct timespec ts = { 0, 50 * 1000000 }; /* the worker takes 101: in flight */
+	nanosleep(&ts, NULL);
+	assert_int_equal(cfgread_request(r, 102, 5), 0);
+	assert_int_equal(cfgread_request(r, 102, 6), 0); /* still waiting: the tag is replaced */
+	assert_int_equal(cfgread_request(r, 101, 2), 0); /* in flight: asked again */
+	struct cfgread_result res[4];
+	assert_int_equal(collect(r, res, 3), 3);
+	assert_int_equal(res[0].vmid, 101);
+	assert_int_equal(res[0].tag, 1);
+	assert_int_equal(res[1].vmid, 102);
+	assert_int_equal(res[1].tag, 6);
+	assert_int_equal(res[1].limits.cores, 2);
+	assert_int_equal(res[2].vmid, 101);
+	assert_int_equal(res[2].tag, 2);
+	assert_int_equal(cfgread_take(r, res, 4), 0);
+	unsetenv("PCT_STAND_IN_DELAY_MS");
+	cfgread_stop(r);
 }
 
 int main(int argc, char **argv)
@@ -202,6 +235,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostname_parsing),
 		cmocka_unit_test_setup_teardown(test_missing_pct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dedup_bound_and_slow_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,16 +47,16 @@ void daemon_act_alloc(const struct ct *ct, struct alloc *a, struct feat_raw *raw
 	}
 }
 
-static void ask_config(struct daemon *d, uint32_t vmid)
+static void ask_config(struct daemon *d, const struct ct *ct)
 {
-	if (d->cfgr && cfgread_request(d->cfgr, vmid) != 0)
+	if (d->cfgr && cfgread_request(d->cfgr, ct->vmid, ct->alloc_changes) != 0)
 		log_warning("container %u: Proxmox config read not queued (queue full); "
-			    "keeping its current allocation", vmid);
+			    "keeping its current allocation", ct->vmid);
 }
 
 void daemon_act_ct_added(struct daemon *d, struct ct *ct)
 {
-	ask_config(d, ct->vmid);
+	ask_config(d, ct);
 }
 
 static void take_configs(struct daemon *d)
@@ -68,6 +68,13 @@ static void take_configs(struct daemon *d)
 			struct ct *ct = daemon_find(d, res[i].vmid);
 			if (!ct)
 				continue;
+			if (res[i].tag != ct->alloc_changes) {
+				/* asked before a change applied since: the persist of that change
+				 * asks again */
+				log_debug("container %u: config read from before the latest change "
+					  "dropped", ct->vmid);
+				continue;
+			}
 			if (res[i].status != 0) {
 				log_warning("container %u: %s; allocation from its cgroup limits", ct->vmid,
 					    res[i].detail);
@@ -116,7 +123,7 @@ int daemon_start_config_reads(struct daemon *d)
 	}
 	log_info("allocation: from each container's Proxmox config (%s), read off the loop", why);
 	for (size_t i = 0; i < d->n_cts; i++)
-		ask_config(d, d->cts[i]->vmid);
+		ask_config(d, d->cts[i]);
 	return 0;
 }
 
@@ -134,6 +141,11 @@ static int apply_hook(void *ctx, const struct decision *dec)
 	/* The change is the allocation until the config says otherwise (re-read after the
 	 * persist). Only config-based allocations need it: cgroup-based ones are re-read
 	 * from the kernel at the next sample. */
+	if (dec->cpu_change != DECISION_NONE || dec->mem_change != DECISION_NONE) {
+		ct->alloc_changes++;
+		if (out->seq)
+			ct->last_change_seq = out->seq;
+	}
 	if (dec->cpu_change != DECISION_NONE && ct->cfg_cores > 0)
 		ct->cfg_cores = dec->cpu_to;
 	if (dec->mem_change != DECISION_NONE && ct->cfg_ram_mb > 0 && out->status != ACT_SHRINKING)
@@ -154,12 +166,16 @@ static void event_hook(void *ctx, const struct actuator_event *e)
 		if (ct->cfg_ram_mb > 0 && e->mem_mb)
 			ct->cfg_ram_mb = (double)e->mem_mb;
 		ct->shrink_to_mb = 0;
+		ct->alloc_changes++;
 		break;
 	case ACT_EV_SHRINK_ABANDONED:
 		ct->shrink_to_mb = 0;
 		break;
 	case ACT_EV_PERSISTED:
-		ask_config(d, e->vmid);
+		/* a newer change still waiting for its persist would not be in the config yet:
+		 * its own persist asks */
+		if (e->seq >= ct->last_change_seq)
+			ask_config(d, ct);
 		break;
 	default:
 		break;

@@ -84,6 +84,11 @@ struct ct {
 
 	/* allocation from the Proxmox config (0 = not known: cgroup limits, then assumed_*) */
 	double cfg_cores, cfg_ram_mb;
+	/* changes applied to it so far: the tag of each config read asked, so an answer read
+	 * before a newer change was persisted (it would hand back the old allocation and the
+	 * policy would decide the same change again) is dropped */
+	uint64_t alloc_changes;
+	uint64_t last_change_seq;    /* journal seq of the newest change applied (0: none) */
 	/* a memory shrink in progress toward this size (0: none): the allocation the policy sees
 	 * meanwhile, so it does not decide the same shrink again and restart it every cooldown */
 	double shrink_to_mb;

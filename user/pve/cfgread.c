@@ -15,10 +15,15 @@
 #include "base/worker.h"
 #include "pve/ctconfig.h"
 
+struct ask {
+	uint32_t vmid;
+	uint64_t tag;
+};
+
 struct cfgread {
 	struct persist_settings s;
 	struct worker w;
-	uint32_t *asked;
+	struct ask *asked;
 	size_t n_asked, max;
 	struct cfgread_result *done;
 	size_t n_done;
@@ -34,15 +39,16 @@ static void run(void *arg)
 			worker_wait(&r->w, WORKER_FOREVER);
 		if (worker_stopping(&r->w))
 			break;
-		uint32_t vmid = r->asked[0];
+		struct ask a = r->asked[0];
 		memmove(r->asked, r->asked + 1, --r->n_asked * sizeof(*r->asked));
-		r->in_flight = vmid;
+		r->in_flight = a.vmid;
 		worker_unlock(&r->w);
 
 		struct cfgread_result res;
 		memset(&res, 0, sizeof(res));
-		res.vmid = vmid;
-		res.status = pve_config_read(&r->s, vmid, &res.limits, res.detail, sizeof(res.detail));
+		res.vmid = a.vmid;
+		res.tag = a.tag;
+		res.status = pve_config_read(&r->s, a.vmid, &res.limits, res.detail, sizeof(res.detail));
 
 		worker_lock(&r->w);
 		r->in_flight = 0;
@@ -91,18 +97,21 @@ void cfgread_stop(struct cfgread *r)
 	free(r);
 }
 
-int cfgread_request(struct cfgread *r, uint32_t vmid)
+int cfgread_request(struct cfgread *r, uint32_t vmid, uint64_t tag)
 {
 	int rc = 0;
 	worker_lock(&r->w);
 	bool queued = false;
-	for (size_t i = 0; i < r->n_asked && !queued; i++)
-		queued = r->asked[i] == vmid;
+	for (size_t i = 0; i < r->n_asked && !queued; i++) {
+		queued = r->asked[i].vmid == vmid;
+		if (queued)
+			r->asked[i].tag = tag;
+	}
 	if (!queued) {
 		if (r->n_asked + r->n_done >= r->max) {
 			rc = -ENOSPC;
 		} else {
-			r->asked[r->n_asked++] = vmid;
+			r->asked[r->n_asked++] = (struct ask){ vmid, tag };
 			worker_wake(&r->w);
 		}
 	}

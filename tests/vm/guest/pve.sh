@@ -235,6 +235,14 @@ pve_bursts() {
 		fi
 	done
 	info "$_id reaction, $_label: what woke the scale-ups:$_wakes"
+	# between 1 and 2 cores, a second scale-up with no scale-down between is the same change
+	# decided again (it came from a stale allocation: a config read from before the first)
+	_again=$(sed -n "$((_log0 + 1)),\$p" "$W/daemon.log" | awk -v id="$_id" '
+	index($0, "container " id ": CPU - Scale Up") { if (up) n++; up = 1 }
+	index($0, "container " id ": CPU - Scale Down") { up = 0 }
+	END { print n + 0 }')
+	[ "$_again" = 0 ] && ok "$_id reaction: no scale-up decided again before a scale-down" ||
+		fail "$_id reaction: $_again scale-ups decided again right after one (no scale-down between)"
 	[ -s "$W/wakes-$_id" ] && ! grep -q '^unnamed' "$W/wakes-$_id" &&
 		ok "$_id reaction: every scale-up decision names what woke it ($(wc -l <"$W/wakes-$_id") decisions)" ||
 		fail "$_id reaction: scale-ups without a wake named: $(grep '^unnamed' "$W/wakes-$_id") of $(wc -l <"$W/wakes-$_id")"
