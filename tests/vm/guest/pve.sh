@@ -165,7 +165,7 @@ EOF
 # daemon) runs COUNT bursts within SECONDS. One cpu_burner inside waits for /ctl/go<i>
 # (polling with nanosleep: no process is forked between bursts, which would itself be load),
 # stamps the burst's start as the burn begins (wall ms: the clock is the host's) and burns 2
-# threads for 2.5 s; the next go waits until the daemon brought the container back to 1 core.
+# threads for 1.5 s (the decision comes within ~0.2 s); the next go waits until the daemon brought the container back to 1 core.
 # The decision's time_ms is stamped right before its cgroup write (as in /api/v1/decisions).
 # lxc-attach is itself load under emulation: the first go waits until the container is
 # quiet after it. Prints burst start -> cpu.max write p50/p99 and, from the decisions' log
@@ -175,7 +175,7 @@ pve_bursts() {
 	_ctl=$PVE_STORAGE/subvol-$_id-disk-0/ctl # a folder in its rootfs, /ctl inside
 	mkdir -p "$_ctl" && chmod 755 "$_ctl" && rm -f "$_ctl"/go* "$_ctl/end"
 	_out=$W/bursts-$_id.out
-	in_ct "$_id" cpu_burner -w /ctl/go -n "$_cnt" -t 2 -s 2.5 >"$_out" 2>&1 &
+	in_ct "$_id" cpu_burner -w /ctl/go -n "$_cnt" -t 2 -s 1.5 >"$_out" 2>&1 &
 	_loop=$!
 	wait_until 20 grep -q ready "$_out" || fail "$_id reaction: the burner inside did not start: $(head -3 "$_out")"
 	wait_until 20 cpu_max_is "$_id" "100000 100000" ||
