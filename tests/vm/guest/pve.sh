@@ -165,7 +165,8 @@ EOF
 # daemon) runs COUNT bursts within SECONDS. One cpu_burner inside waits for /ctl/go<i>
 # (polling with nanosleep: no process is forked between bursts, which would itself be load),
 # stamps the burst's start as the burn begins (wall ms: the clock is the host's) and burns 2
-# threads for 1.5 s (the decision comes within ~0.2 s); the next go waits until the daemon brought the container back to 1 core.
+# threads for 1.5 s (the decision comes within ~0.2 s); the next go waits until the daemon
+# brought the container back to 1 core.
 # The decision's time_ms is stamped right before its cgroup write (as in /api/v1/decisions).
 # lxc-attach is itself load under emulation: the first go waits until the container is
 # quiet after it. Prints burst start -> cpu.max write p50/p99 and, from the decisions' log
