@@ -132,6 +132,11 @@ void resp_json(struct req *r, int status, json_object *obj);
 void resp_success(struct req *r, const char *msg, json_object *data);
 /* {"status":"error","message":msg} */
 void resp_error(struct req *r, int status, const char *msg);
+/* {"status":"error","message":msg,"error":code[,"field":field]} (codes: api/openapi.yaml) */
+void resp_error_code(struct req *r, int status, const char *code, const char *field, const char *msg);
+/* The backend's -errno for a change it did not make, as a status and an error code; err is
+ * its reason. id_field names the id in the request ("id" in the path, "lxc_id" in a body). */
+void resp_backend_refusal(struct req *r, int rc, uint32_t vmid, const char *id_field, const char *err);
 /* 400 {"status":"error","message":"Validation failed","errors":[...]}; takes ownership. */
 void resp_validation(struct req *r, json_object *errors);
 /* 500 with the reference's text, or `detail` (and stack_trace) when show_stack_traces. */

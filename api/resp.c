@@ -5,7 +5,9 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +77,49 @@ void resp_error(struct req *r, int status, const char *msg)
 	json_object_object_add(o, "status", json_object_new_string("error"));
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	resp_json(r, status, o);
+}
+
+void resp_error_code(struct req *r, int status, const char *code, const char *field, const char *msg)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("error"));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	json_object_object_add(o, "error", json_object_new_string(code));
+	if (field)
+		json_object_object_add(o, "field", json_object_new_string(field));
+	resp_json(r, status, o);
+}
+
+/* A change the daemon did not make, with its reason: the status says whose problem it is. */
+void resp_backend_refusal(struct req *r, int rc, uint32_t vmid, const char *id_field, const char *err)
+{
+	char msg[320];
+	const char *why = err && *err ? err : strerror(rc < 0 ? -rc : rc);
+	switch (rc) {
+	case -ENOENT:
+		snprintf(msg, sizeof(msg), "container %u is not running under the daemon (%s)", vmid, why);
+		resp_error_code(r, 404, "not_managed", id_field, msg);
+		break;
+	case -EPERM:
+		resp_error_code(r, 422, "refused", NULL, why);
+		break;
+	case -EBUSY:
+		resp_error_code(r, 409, "busy", NULL, why);
+		break;
+	case -EOPNOTSUPP:
+		snprintf(msg, sizeof(msg), "the cgroup cannot be written on this host: %s", why);
+		resp_error_code(r, 503, "cannot_write_here", NULL, msg);
+		break;
+	case -ETIMEDOUT:
+	case -ECANCELED:
+	case -ENOMEM:
+		resp_error_code(r, 503, "daemon_unavailable", NULL, why);
+		break;
+	default:
+		api_log(r->srv, API_LOG_ERROR, "%s %s: %s", r->method, r->url, why);
+		resp_error_code(r, 500, "write_failed", NULL, why);
+		break;
+	}
 }
 
 void resp_validation(struct req *r, json_object *errors)

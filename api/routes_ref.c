@@ -123,11 +123,27 @@ static int scale_via_backend(struct req *r, uint32_t id, bool set_cores, double 
 		return -EINVAL;
 	}
 	metrics_scaling_failure(&srv->metrics, id, res, REASON_COMMAND_FAILED);
-	char detail[320];
-	snprintf(detail, sizeof(detail), "daemon refused the change (%s)%s%s", strerror(-rc),
-		 err[0] ? ": " : "", err);
-	resp_internal(r, detail);
+	resp_backend_refusal(r, rc, id, "lxc_id", err);
 	return rc;
+}
+
+/* pct set failed for a container the daemon does not run. The scale routes say why, with
+ * the status that fits (the reference answered 500 "contact support" for all of them):
+ * 404 for a container with no config, 409 for a locked one, else 500 with pct's words. */
+static void scale_pct_failed(struct req *r, uint32_t id, const struct cmd_result *cr)
+{
+	char msg[640];
+	if (strstr(cr->detail, "does not exist")) {
+		snprintf(msg, sizeof(msg), "container %u does not exist (not running under the daemon, "
+			 "and pct has no config for it: %s)", id, cr->detail);
+		resp_error_code(r, 404, "no_such_container", "lxc_id", msg);
+	} else if (strstr(cr->detail, "is locked")) {
+		snprintf(msg, sizeof(msg), "container %u is locked; nothing changed (%s)", id, cr->detail);
+		resp_error_code(r, 409, "locked", NULL, msg);
+	} else {
+		snprintf(msg, sizeof(msg), "pct set failed; nothing changed (%s)", cr->detail);
+		resp_error_code(r, 500, "command_failed", NULL, msg);
+	}
 }
 
 static void scale_common(struct req *r, bool cores_route)
@@ -188,7 +204,7 @@ static void scale_common(struct req *r, bool cores_route)
 	pct_run(srv, args, &cr);
 	if (!cr.ok) {
 		metrics_scaling_failure(&srv->metrics, id, res, REASON_COMMAND_FAILED);
-		resp_internal(r, cr.detail);
+		scale_pct_failed(r, id, &cr);
 	} else {
 		metrics_scaling_action(&srv->metrics, id, res, ACT_SET);
 		metrics_container_gauges(&srv->metrics, id, cores_route, (double)value, !cores_route,

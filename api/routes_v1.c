@@ -85,6 +85,8 @@ void decision_write(struct jsonw *w, const struct decision *d)
 	jw_kbool(w, "persist", d->persist);
 	jw_key(w, "outcome");
 	jw_strn(w, d->outcome, strnlen(d->outcome, sizeof(d->outcome)));
+	jw_kbool(w, "enforced", d->enforced);
+	jw_kbool(w, "applies_at_start", d->applies_at_start);
 	jw_key(w, "detail");
 	jw_strn(w, d->detail, strnlen(d->detail, sizeof(d->detail)));
 	jw_obj_end(w);
@@ -147,7 +149,9 @@ static bool need(struct req *r, const void *fn)
 static void backend_failed(struct req *r, int rc, const char *what)
 {
 	if (rc == -ENOENT) {
-		resp_error(r, 404, "Container not found");
+		char msg[96];
+		snprintf(msg, sizeof(msg), "container %u is not running under the daemon", r->path_id);
+		resp_error_code(r, 404, "not_managed", "id", msg);
 		return;
 	}
 	char detail[160];
@@ -315,12 +319,8 @@ void route_v1_limits(struct req *r)
 		resp_validation(r, errs);
 		return;
 	}
-	if (rc == -EBUSY) {
-		resp_error(r, 409, err[0] ? err : "Container is busy (locked or a change is in progress)");
-		return;
-	}
 	if (rc < 0) {
-		backend_failed(r, rc, "apply_limits");
+		resp_backend_refusal(r, rc, r->path_id, "id", err);
 		return;
 	}
 	if (has_cores)

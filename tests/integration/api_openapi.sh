@@ -7,6 +7,16 @@ set -u
 . "$(dirname "$0")/lib/api.sh"
 SPEC=$TOP/api/openapi.yaml
 
+# the whole file is YAML a generator or a validator can load (the awk below reads its lines)
+CODE=""
+if /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+	err=$(/usr/bin/python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert d["openapi"] and d["paths"]' "$SPEC" 2>&1 | tail -3)
+	check "openapi.yaml loads as YAML (python3-yaml)" '[ -z "$err" ]'
+	[ -n "$err" ] && echo "$err" | sed 's/^/#   /'
+else
+	skp "openapi.yaml as YAML: /usr/bin/python3 has no yaml module (python3-yaml, make deps)"
+fi
+
 start_server || { bad "server starts"; finish; exit 1; }
 req GET /routes
 check "GET /routes answers" '[ "$CODE" = 200 ]'

@@ -97,16 +97,17 @@ check "missing container → 500 with the reference's text" \
 sed -i '1i lock: backup' "$PCT_STAND_IN_DIR/104.conf"
 before=$(cat "$PCT_STAND_IN_DIR/104.conf")
 req POST /scale/cores '{"lxc_id":104,"cores":2}'
-check "locked container → 500, config unchanged" '[ "$CODE" = 500 ] && [ "$(cat "$PCT_STAND_IN_DIR/104.conf")" = "$before" ]'
+check "locked container → 409 locked, pct's reason in the message, config unchanged" \
+	'[ "$CODE" = 409 ] && [ "$(jqb .error)" = locked ] && jqb .message | grep -q "CT is locked (backup)" && [ "$(cat "$PCT_STAND_IN_DIR/104.conf")" = "$before" ]'
+req POST /scale/ram '{"lxc_id":999,"memory":512}'
+check "scaling a container that does not exist → 404 no_such_container, field lxc_id" \
+	'[ "$CODE" = 404 ] && [ "$(jqb .error)" = no_such_container ] && [ "$(jqb .field)" = lxc_id ] && jqb .message | grep -q "container 999 does not exist"'
 sed -i '/^lock:/d' "$PCT_STAND_IN_DIR/104.conf"
 
 start_server --stack-traces
-req POST /scale/cores '{"lxc_id":104,"cores":2}' >/dev/null
-sed -i '1i lock: backup' "$PCT_STAND_IN_DIR/104.conf"
-req POST /scale/cores '{"lxc_id":104,"cores":3}'
+req GET "/resource/lxc/config?lxc_id=999"
 check "show_stack_traces: message names the pct error" \
-	'[ "$CODE" = 500 ] && jqb .message | grep -q "CT is locked (backup)" && [ "$(jqb .stack_trace)" != null ]'
-sed -i '/^lock:/d' "$PCT_STAND_IN_DIR/104.conf"
+	'[ "$CODE" = 500 ] && jqb .message | grep -q "999.conf.* does not exist" && [ "$(jqb .stack_trace)" != null ]'
 
 PCT_STAND_IN_HANG=1 start_server --timeout 1
 req POST /scale/cores '{"lxc_id":104,"cores":3}'

@@ -192,8 +192,8 @@ check "GET /api/v1/model describes the model" "[ '$CODE' = 200 ] && [ \"\$(jqb '
 # ---- 4. a change that can neither be written nor persisted fails visibly -----------------
 : >"$PVE/argv.log"
 req POST /api/v1/containers/101/limits '{"memory_mb": 2048, "persist": false}'
-check "limits with persist:false on a cgroup without the memory controller: an error answer" \
-	"[ '$CODE' = 500 ]"
+check "limits with persist:false on a cgroup without the memory controller: 503 cannot_write_here, saying why" \
+	"[ '$CODE' = 503 ] && [ \"\$(jqb .error)\" = cannot_write_here ] && jqb .message | grep -q 'memory: cgroup file or controller not available'"
 check "... logged with the cgroup's error" "wait_log 'ERROR.*ct 101: failed (manual).*memory.*' 20"
 sleep 0.5
 check "... and nothing persisted (no pct set, 101.conf memory stays 1024)" \

@@ -228,14 +228,18 @@ static int manual_apply(struct daemon *d, const struct api_limits_request *rq, s
 		snprintf(err, errlen, "the host budget cannot grant it (%.2f of %.2f cores, %.0f of %.0f MiB "
 			 "allocated; scaling.total_cores / total_ram_mb / reserve_*)",
 			 b.cores_used, b.cores_total, b.ram_used_mb, b.ram_total_mb);
-		return -EINVAL;
+		return -EPERM;
 	}
 	int rc = daemon_apply(d, &dec);
 	policy_commit(&ct->pol, &dec, daemon_mono_ms()); /* the policy does not undo it at once */
 	*out = dec;
 	if (rc != 0) {
-		snprintf(err, errlen, "%s: %s", dec.outcome, d->last_outcome.detail[0] ? d->last_outcome.detail
-										  : strerror(rc < 0 ? -rc : rc));
+		const struct actuator_outcome *o = &d->last_outcome;
+		snprintf(err, errlen, "%s: %s", dec.outcome, o->detail[0] ? o->detail : strerror(rc < 0 ? -rc : rc));
+		/* the API's status follows: a controller missing on this host is not the
+		 * request's fault nor a crash (503); the rest is the write's own error (500) */
+		if (o->status == ACT_FAILED && o->error == CG_ENOTSUP)
+			return -EOPNOTSUPP;
 		return rc == -EINVAL ? -EINVAL : rc < 0 ? rc : -EIO;
 	}
 	return 0;

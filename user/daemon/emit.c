@@ -112,6 +112,9 @@ static void note_outcome(struct daemon *d, int rc, struct decision *dec)
 	const struct actuator_outcome *o = &d->last_outcome;
 	snprintf(dec->outcome, sizeof(dec->outcome), "%s",
 		 d->act ? actuator_status_name(o->status) : rc ? "failed" : "applied");
+	dec->enforced = d->act ? rc == 0 && (o->status == ACT_APPLIED || o->status == ACT_SHRINKING) : rc == 0;
+	dec->applies_at_start = d->act && rc == 0 && o->status == ACT_PERSIST_ONLY && o->error == 0 &&
+				dec->persist;
 	if (d->act && o->detail[0] && (rc || o->error || o->status != ACT_APPLIED)) {
 		size_t l = strlen(dec->detail);
 		snprintf(dec->detail + l, sizeof(dec->detail) - l, "%s%s", l ? "; " : "", o->detail);

@@ -89,6 +89,10 @@ struct decision {
 	bool persist;          /* persist with pct / REST after the cgroup write */
 	char outcome[16];      /* set on emission: what the actuator did ("applied", "failed",
 	                          "persist-only", "shrinking", "refused", "dry-run") */
+	bool enforced;         /* the running container's cgroup holds the change now (applied,
+	                          or shrinking: its CPU part at once, memory as the shrink ends) */
+	bool applies_at_start; /* persist-only because the container is stopped: its config
+	                          holds the change, which takes effect at its next start */
 };
 
 const char *decision_reason_name(enum decision_reason r);
