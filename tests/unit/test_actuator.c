@@ -258,6 +258,21 @@ static void test_cpulimit_persisted_with_cores(void **state)
 	assert_non_null(strstr(tl_get(f->pve, "105.conf"), "cpulimit: 2"));
 }
 
+/* Fractional cores persist as Proxmox keeps them: cpulimit, under a whole cores ceiling. */
+static void test_fractional_cores_persist_as_cpulimit(void **state)
+{
+	struct fx *f = *state;
+	make_ct(f, 106, 1024, 100 * MIB);
+	struct decision set = decide(106, 1, 1.5, 1024, 1024);
+	struct actuator_outcome o;
+	assert_int_equal(actuator_apply(f->a, &set, &o), 0);
+	assert_string_equal(tl_get(ctdir(f, 106), "cpu.max"), "150000 100000");
+	pump_persister(f);
+	assert_non_null(strstr(tl_get(f->pve, "106.conf"), "cores: 2\n"));
+	assert_non_null(strstr(tl_get(f->pve, "106.conf"), "\ncpulimit: 1.5"));
+	assert_null(strstr(tl_get(f->pve, "106.conf"), "\ncpulimit: 1.50"));
+}
+
 static void test_stopped_container_is_persisted_only(void **state)
 {
 	struct fx *f = *state;
@@ -457,6 +472,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_fractional_cores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_down_narrows_cpuset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpulimit_persisted_with_cores, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fractional_cores_persist_as_cpulimit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_container_is_persisted_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_without_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shrink_in_steps_then_max, setup, teardown),

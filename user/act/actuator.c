@@ -201,10 +201,13 @@ static void submit(struct actuator *a, uint32_t vmid, uint64_t seq, bool cpu, do
 		return;
 	/* A config with a cpulimit caps the container at it (cpu.max at start): persisting
 	 * cores alone would leave the config saying the old limit, the next config read would
-	 * report it as the allocation, and the same scale-up would be decided again and again. */
+	 * report it as the allocation, and the same scale-up would be decided again and again.
+	 * Fractional cores are Proxmox's cpulimit under a whole `cores` ceiling (1.5 ->
+	 * cores 2, cpulimit 1.5), which is what cpu.max holds. */
+	bool fractional = cpu && cores != floor(cores);
 	struct persist_target t = {
 		.vmid = vmid, .set_cores = cpu, .cores = cpu ? actuator_pct_cores(cores) : 0,
-		.cpulimit = cpu && has_cpulimit(a, vmid) ? cores : 0,
+		.cpulimit = cpu && (has_cpulimit(a, vmid) || fractional) ? cores : 0,
 		.set_memory = mem, .memory_mb = mem_mb, .upto_seq = seq,
 	};
 	(void)persister_submit(a->p, &t); /* only -EINVAL/-ENOMEM: the journal keeps it open */
