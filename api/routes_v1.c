@@ -142,7 +142,7 @@ static bool need(struct req *r, const void *fn)
 {
 	if (r->srv->has_backend && fn)
 		return true;
-	resp_error(r, 503, "The lxcscale daemon is not attached to this API server");
+	resp_error_code(r, 503, "no_daemon", NULL, "The lxcscale daemon is not attached to this API server");
 	return false;
 }
 

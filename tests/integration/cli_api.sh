@@ -26,7 +26,7 @@ check "fractional cores without the daemon → exit 4" '[ $rc -eq 4 ] && grep -q
 LXCSCALE_API_KEY=clikey "$CLI" scale 104 --memory 1024 --no-persist --url "$U" 2>/dev/null; rc=$?
 check "--no-persist without the daemon → exit 4" '[ $rc -eq 4 ]'
 LXCSCALE_API_KEY=clikey "$CLI" scale 104 --cores 99 --url "$U" 2>"$T/err"; rc=$?
-check "validation errors are listed, exit 1" '[ $rc -eq 1 ] && grep -q "cores must be" "$T/err"'
+check "validation errors (HTTP 400) are listed, exit 2 (usage)" '[ $rc -eq 2 ] && grep -q "cores must be" "$T/err"'
 for cmd in status decisions top "status 104"; do
 	LXCSCALE_API_KEY=clikey "$CLI" $cmd --url "$U" $( [ "$cmd" = top ] && echo "--iterations 1") >/dev/null 2>"$T/err"; rc=$?
 	check "$cmd without the daemon → exit 4" '[ $rc -eq 4 ] && grep -q "not attached" "$T/err"'
@@ -35,12 +35,32 @@ done
 check "unreachable API → exit 1" '[ $rc -eq 1 ]'
 "$CLI" scale 99 --cores 2 2>/dev/null; rc=$?
 check "bad id → usage exit 2" '[ $rc -eq 2 ]'
-"$CLI" scale 104 2>/dev/null; rc=$?
-check "scale without --cores/--memory → exit 2" '[ $rc -eq 2 ]'
+"$CLI" scale 104 2>"$T/err"; rc=$?
+check "scale without --cores/--memory → exit 2, says what is missing" '[ $rc -eq 2 ] && grep -q "nothing to change: give --cores N and/or --memory MB" "$T/err"'
+"$CLI" scale 2>"$T/err"; rc=$?
+check "scale without an id → exit 2, asks which container" '[ $rc -eq 2 ] && grep -q "which container" "$T/err"'
+LXCSCALE_API_KEY=clikey "$CLI" --url "$U" --json status 104 >"$T/out" 2>&1; rc=$?
+check "global options before the command reach it (lxcscale --url U --json status 104: exit 4, no daemon)" \
+	'[ $rc -eq 4 ] && grep -q "not attached" "$T/out"'
+"$CLI" --url 2>"$T/err"; rc=$?
+check "a global option without its value → exit 2, says so" '[ $rc -eq 2 ] && grep -q -- "--url needs a value" "$T/err"'
 "$CLI" status --url ftp://x 2>/dev/null; rc=$?
 check "non-http URL → exit 2" '[ $rc -eq 2 ]'
 "$CLI" status --help >"$T/help"; rc=$?
 check "--help documents the exit codes" '[ $rc -eq 0 ] && grep -q "exit status" "$T/help"'
+
+# a web server that is not lxcscale: its 404 is not "no such container"
+mkdir -p "$T/www"
+OPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$T/www" && exec /usr/bin/python3 -m http.server "$OPORT" --bind 127.0.0.1) >/dev/null 2>&1 &
+OPID=$!
+for ((i = 0; i < 50; i++)); do curl -s -o /dev/null "http://127.0.0.1:$OPORT/" && break; sleep 0.1; done
+for cmd in status "status 104" decisions "model show"; do
+	"$CLI" $cmd --url "http://127.0.0.1:$OPORT" >/dev/null 2>"$T/err"; rc=$?
+	check "$cmd against a web server that is not lxcscale → exit 1, says so" \
+		'[ $rc -eq 1 ] && grep -q "is --url an lxcscale API" "$T/err"'
+done
+kill "$OPID" 2>/dev/null; wait "$OPID" 2>/dev/null
 
 # URL and key from a config file
 cat >"$T/lxcscale.yaml" <<CONF

@@ -209,6 +209,31 @@ req POST /scale/ram '{"lxc_id": 555, "memory": 768}'
 check "POST /scale/ram for a stopped container (no cgroup): pct set directly, conf updated" \
 	"[ '$CODE' = 200 ] && [ \"\$(conf 555 memory)\" = 768 ]"
 
+# ---- 5b. the lxcscale CLI against this daemon: what it prints is what happened -----------
+CLI=$BUILD/lxcscale
+cli() { OUT=$("$CLI" --url "$U" "$@" 2>"$W/cli.err"); RC=$?; ERR=$(cat "$W/cli.err"); }
+cli scale 101 --cores 1
+check "scale on a cgroup without the cpu controller: exit 5, says persist-only and NOT in force" \
+	"[ \$RC = 5 ] && grep -q '^container 101: persist-only: cores 2 -> 1 (NOT in force)' <<<\"\$OUT\" && grep -q 'detail: .*cgroup write failed' <<<\"\$OUT\""
+cli scale 101 --memory 2048 --no-persist
+check "scale --no-persist when the cgroup cannot be written: exit 5 with the reason" \
+	"[ \$RC = 5 ] && grep -q 'the cgroup cannot be written on this host: .*memory' <<<\"\$ERR\""
+cli scale 555 --memory 1024
+check "scale on a stopped container (no cgroup): persisted with pct set, exit 0" \
+	"[ \$RC = 0 ] && grep -q 'persisted with pct set' <<<\"\$OUT\" && [ \"\$(conf 555 memory)\" = 1024 ]"
+cli scale 105 --cores 1
+check "scale on a container that does not exist: exit 3, says so (not a 500)" \
+	"[ \$RC = 3 ] && grep -q 'container 105 does not exist' <<<\"\$ERR\" && ! grep -q 'contact support' <<<\"\$ERR\""
+sed -i '1i lock: backup' "$PVE/555.conf"
+cli scale 555 --cores 2
+check "scale on a locked container: exit 1, says it is locked and nothing changed" \
+	"[ \$RC = 1 ] && grep -q 'container 555 is locked; nothing changed' <<<\"\$ERR\" && [ \"\$(conf 555 cores)\" = 1 ]"
+sed -i '/^lock:/d' "$PVE/555.conf"
+cli scale 101 --cores 7
+check "scale beyond the host's CPUs: exit 2 with the API's reason" "[ \$RC = 2 ] && grep -q 'cores must be' <<<\"\$ERR\""
+cli status 4242
+check "status of an unknown container: exit 3" "[ \$RC = 3 ]"
+
 # ---- 6. SIGHUP: the API is restarted only when its settings changed ----------------------
 kill -HUP "$DPID"
 check "SIGHUP with the API's settings unchanged: reloaded, the API keeps running" \
@@ -223,6 +248,17 @@ kill -HUP "$DPID"
 check "SIGHUP with new notifications.*: the notifier is restarted, no restart asked for" \
 	"wait_log 'notifications restarted with the new settings' 50 && ! grep -q 'take effect at the next start' '$W/daemon.log'"
 check "... and libcurl is loaded for it" "grep -q libcurl /proc/$DPID/maps"
+
+# ---- 6b. dry run: the CLI says nothing changed ---------------------------------------------
+sed -i 's/^  dry_run: false$/  dry_run: true/' "$W/cfg.yaml"
+n_reloads=$(grep -c 'configuration reloaded' "$W/daemon.log")
+kill -HUP "$DPID"
+for ((i = 0; i < 50; i++)); do [ "$(grep -c 'configuration reloaded' "$W/daemon.log")" -gt "$n_reloads" ] && break; sleep 0.1; done
+before=$(cat "$PVE/101.conf")
+cli scale 101 --memory 1536
+check "scale in dry run: exit 5, says dry-run and NOT in force, 101.conf unchanged" \
+	"[ \$RC = 5 ] && grep -q '^container 101: dry-run: memory 1024 -> 1536 MiB (NOT in force)' <<<\"\$OUT\" && [ \"\$(cat $PVE/101.conf)\" = \"\$before\" ]"
+sed -i 's/^  dry_run: true$/  dry_run: false/' "$W/cfg.yaml"
 
 kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=""
 if stop_daemon; then ok "SIGTERM: clean stop (exit 0)"; else bad "the daemon did not stop cleanly"; fi

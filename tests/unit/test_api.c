@@ -354,6 +354,8 @@ static int d_apply(void *ctx, const struct api_limits_request *req, struct decis
 		applied->mem_change = req->set_memory ? DECISION_SET : DECISION_NONE;
 		applied->mem_to_mb = req->memory_mb;
 		applied->persist = req->persist;
+		snprintf(applied->outcome, sizeof(applied->outcome), "applied");
+		applied->enforced = true;
 	}
 	return rc;
 }
@@ -743,6 +745,7 @@ static void test_cli_with_daemon(void **state)
 	assert_int_equal(run_cli(cli_status, a3, 4, out, sizeof(out)), 3); /* not found */
 	char *a4[] = {"scale", "201", "--cores", "1.5", "--no-persist", "--url", f->base, NULL};
 	assert_int_equal(run_cli(cli_scale, a4, 7, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "container 201: applied: cores 0 -> 1.5 (in force now; not persisted (--no-persist))"));
 	assert_true(f->b.last.cores == 1.5);
 	assert_false(f->b.last.persist);
 	assert_int_equal(f->b.last.vmid, 201);

@@ -249,6 +249,26 @@ long cli_sse(const struct cli_conn *conn, const char *path, cli_sse_fn fn, void 
 	return status;
 }
 
+const char *cli_error_code(const char *body, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	json_object *o = body ? json_tokener_parse(body) : NULL;
+	json_object *m;
+	if (o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "error", &m) &&
+	    json_object_is_type(m, json_type_string) && json_object_object_get_ex(o, "status", NULL))
+		snprintf(buf, len, "%s", json_object_get_string(m));
+	json_object_put(o);
+	return buf[0] ? buf : NULL;
+}
+
+/* An lxcscale or reference API answers errors as {"status":"error","message":...}. */
+static bool our_error_body(json_object *o)
+{
+	json_object *st;
+	return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "status", &st) &&
+	       json_object_is_type(st, json_type_string) && !strcmp(json_object_get_string(st), "error");
+}
+
 int cli_status_to_exit(long status, const char *body, const char *err)
 {
 	if (status < 0) {
@@ -257,22 +277,32 @@ int cli_status_to_exit(long status, const char *body, const char *err)
 	}
 	if (status >= 200 && status < 300)
 		return CLI_OK;
-	const char *msg = NULL;
 	json_object *o = body ? json_tokener_parse(body) : NULL;
+	if (!our_error_body(o)) {
+		/* no JSON error: some other server, or a proxy in front of it */
+		fprintf(stderr, "lxcscale: HTTP %ld without an lxcscale answer: is --url an lxcscale API? "
+			"(body: %.80s%s)\n", status, body && *body ? body : "empty",
+			body && strlen(body) > 80 ? "..." : "");
+		json_object_put(o);
+		return CLI_FAIL;
+	}
 	json_object *m;
-	if (o && json_object_object_get_ex(o, "message", &m))
-		msg = json_object_get_string(m);
-	else if (o && json_object_object_get_ex(o, "error", &m))
-		msg = json_object_get_string(m);
-	fprintf(stderr, "lxcscale: HTTP %ld: %s\n", status, msg ? msg : "(no message)");
-	if (o && status == 400 && json_object_object_get_ex(o, "errors", &m) &&
-	    json_object_is_type(m, json_type_array))
+	const char *msg = json_object_object_get_ex(o, "message", &m) ? json_object_get_string(m) : "(no message)";
+	char code[48];
+	cli_error_code(body, code, sizeof(code));
+	fprintf(stderr, "lxcscale: %s (HTTP %ld%s%s)\n", msg, status, code[0] ? ", " : "", code);
+	if (status == 400 && json_object_object_get_ex(o, "errors", &m) && json_object_is_type(m, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(m); i++)
 			fprintf(stderr, "  - %s\n", json_object_get_string(json_object_array_get_idx(m, i)));
 	json_object_put(o);
-	if (status == 404)
+	if (status == 400)
+		return CLI_USAGE;
+	if (status == 404 && (!strcmp(code, "no_such_container") || !strcmp(code, "not_managed") ||
+			      !strcmp(msg, "Container not found")))
 		return CLI_NOT_FOUND;
-	if (status == 503)
+	if (status == 503 && (!strcmp(code, "no_daemon") || !code[0]))
 		return CLI_NO_DAEMON;
+	if (status == 422 || (status == 503 && !strcmp(code, "cannot_write_here")))
+		return CLI_NOT_APPLIED;
 	return CLI_FAIL;
 }

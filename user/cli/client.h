@@ -6,9 +6,12 @@
  * api.tls_cert is set), else http://127.0.0.1:5000. The key: --api-key, else
  * $LXCSCALE_API_KEY, else the config's first authentication.api_keys entry.
  *
- * Exit codes shared by the API commands (documented in `lxcscale <cmd> --help`):
- *   0 success, 1 the API answered an error or cannot be reached, 2 usage,
- *   3 not found (no such container), 4 the daemon is not attached to the API (503).
+ * Exit codes shared by the API commands (documented in `lxcscale <cmd> --help`, the README
+ * and lxcscale(1)):
+ *   0 success, 1 the API answered an error or cannot be reached (or is no lxcscale API),
+ *   2 usage (also a 400 from the API), 3 no such container, 4 the daemon is not attached
+ *   to the API, 5 not applied: dry run, refused (422), or kept in the config only because
+ *   the cgroup write failed or cannot be done on this host.
  */
 #ifndef LXCSCALE_CLI_HTTP_H
 #define LXCSCALE_CLI_HTTP_H
@@ -16,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_NOT_FOUND = 3, CLI_NO_DAEMON = 4 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_NOT_FOUND = 3, CLI_NO_DAEMON = 4, CLI_NOT_APPLIED = 5 };
 
 struct cli_conn {
 	char base[512];     /* "http://127.0.0.1:5000" */
@@ -41,7 +44,8 @@ struct cli_conn {
 	"  --config FILE    lxcscale configuration to read the URL and key from\n"          \
 	"  --json           print the API's JSON instead of a table\n"                       \
 	"exit status: 0 ok, 1 API error or unreachable, 2 usage, 3 no such container,\n"     \
-	"             4 the daemon is not attached to the API\n"
+	"             4 the daemon is not attached to the API, 5 not applied (dry run,\n"   \
+	"             refused, or config only: the cgroup write failed)\n"
 
 struct cli_common {
 	const char *url, *key, *config;
@@ -66,5 +70,7 @@ long cli_sse(const struct cli_conn *conn, const char *path, cli_sse_fn fn, void 
 
 /* Map an HTTP answer to an exit code, printing the API's message for errors. */
 int cli_status_to_exit(long status, const char *body, const char *err);
+/* The "error" word of an API error body (api/openapi.yaml), copied into buf; NULL if none. */
+const char *cli_error_code(const char *body, char *buf, size_t len);
 
 #endif

@@ -237,12 +237,63 @@ static int post_reference(const struct cli_conn *conn, const char *path, const c
 	rc = cli_status_to_exit(st, answer, "");
 	if (rc == CLI_OK && !conn->json) {
 		json_object *j = json_tokener_parse(answer);
-		printf("%s\n", jstr(j, "message"));
+		if (jget(j, "decision")) /* the daemon took it after all (it started meanwhile) */
+			printf("%s: %s\n", jstr(j, "message"), jstr(j, "decision.outcome"));
+		else
+			printf("%s: persisted with pct set (not running under the daemon: Proxmox applies "
+			       "it as pct does, a stopped container at its next start)\n", jstr(j, "message"));
 		json_object_put(j);
 	} else if (rc == CLI_OK) {
 		printf("%s\n", answer);
 	}
 	free(answer);
+	return rc;
+}
+
+/* "cores 1 -> 2, memory 1024 -> 2048 MiB" for the parts the decision changes. */
+static void describe_change(json_object *d, char *buf, size_t len)
+{
+	int n = 0;
+	buf[0] = '\0';
+	if (strcmp(jstr(d, "cpu.change"), "none") && *jstr(d, "cpu.change"))
+		n = snprintf(buf, len, "cores %g -> %g", jnum(d, "cpu.from"), jnum(d, "cpu.to"));
+	if (n >= 0 && (size_t)n < len && strcmp(jstr(d, "memory.change"), "none") && *jstr(d, "memory.change"))
+		snprintf(buf + n, len - (size_t)n, "%smemory %.0f -> %.0f MiB", n ? ", " : "",
+			 jnum(d, "memory.from_mb"), jnum(d, "memory.to_mb"));
+}
+
+/* What the daemon did with a change it answered 200 for, in one line, and the exit code:
+ * 0 when the container has it now (or at its next start, stopped), else 5 (not applied). */
+static int print_scale_outcome(unsigned id, const char *answer, bool json)
+{
+	json_object *j = json_tokener_parse(answer);
+	json_object *d = jget(j, "decision");
+	if (!d) {
+		fprintf(stderr, "lxcscale scale: the API answered 200 without a decision: %.200s\n", answer);
+		json_object_put(j);
+		return CLI_FAIL;
+	}
+	json_object *b;
+	bool enforced = json_object_object_get_ex(d, "enforced", &b) && json_object_get_boolean(b);
+	bool at_start = json_object_object_get_ex(d, "applies_at_start", &b) && json_object_get_boolean(b);
+	bool persist = json_object_object_get_ex(d, "persist", &b) && json_object_get_boolean(b);
+	const char *outcome = jstr(d, "outcome");
+	char change[128];
+	describe_change(d, change, sizeof(change));
+	int rc = enforced || at_start ? CLI_OK : CLI_NOT_APPLIED;
+	if (json) {
+		printf("%s\n", answer);
+	} else {
+		const char *what = enforced ? (persist ? "in force now; persisting with pct set"
+						       : "in force now; not persisted (--no-persist)")
+				   : at_start ? "the container is stopped: its config has it, applied at its next start"
+					      : "NOT in force";
+		printf("container %u: %s: %s (%s)\n", id, outcome, change[0] ? change : "no change", what);
+		if (rc != CLI_OK || strcmp(outcome, "applied"))
+			printf("  detail: %s\n", jstr(d, "detail"));
+		printf("  decision seq %.0f\n", jnum(d, "seq"));
+	}
+	json_object_put(j);
 	return rc;
 }
 
@@ -269,15 +320,31 @@ int cli_scale(int argc, char **argv)
 		case 'h':
 			printf("usage: lxcscale scale ID [--cores N] [--memory MB] [--no-persist] [options]\n"
 			       "Sets limits through the daemon (cgroup at once, then pct set unless\n"
-			       "--no-persist). Against an API without the daemon it uses /scale/cores and\n"
-			       "/scale/ram (pct set). Cores may be fractional with the daemon.\n" CLI_COMMON_HELP);
+			       "--no-persist) and prints the outcome: applied, shrinking, persist-only,\n"
+			       "dry-run, refused or failed, and whether the container has it now. For a\n"
+			       "container the daemon does not run (stopped, ignored), or an API without\n"
+			       "the daemon, it uses /scale/cores and /scale/ram (pct set). Fractional cores\n"
+			       "need the daemon: cpu.max, persisted as cpulimit under a whole cores.\n"
+			       "  --cores N        cores (0.01 up to the host's CPUs)\n"
+			       "  --memory MB      memory.max in MiB (64 to 1048576)\n"
+			       "  --no-persist     the cgroup only; the Proxmox config keeps its value\n"
+			       CLI_COMMON_HELP);
 			return CLI_OK;
 		default: return CLI_USAGE;
 		}
 	}
 	unsigned id;
-	if (optind >= argc || !parse_id(argv[optind], &id) || (!cores && !memory)) {
-		fprintf(stderr, "usage: lxcscale scale ID [--cores N] [--memory MB] [--no-persist]\n");
+	if (optind >= argc) {
+		fprintf(stderr, "lxcscale scale: which container? usage: lxcscale scale ID [--cores N] "
+				"[--memory MB] [--no-persist]\n");
+		return CLI_USAGE;
+	}
+	if (!parse_id(argv[optind], &id)) {
+		fprintf(stderr, "lxcscale scale: '%s' is not a container id (100 to 999999)\n", argv[optind]);
+		return CLI_USAGE;
+	}
+	if (!cores && !memory) {
+		fprintf(stderr, "lxcscale scale: nothing to change: give --cores N and/or --memory MB\n");
 		return CLI_USAGE;
 	}
 	char *end;
@@ -310,19 +377,17 @@ int cli_scale(int argc, char **argv)
 	json_object_put(req);
 	if (rc)
 		return rc;
-	/* 503: no daemon behind this API; 404 from an API that has no /api/v1 (the
-	 * reference) or a container the daemon does not manage: use the reference routes. */
-	bool fallback = st == 503 || st == 404;
+	/* Falls back to the reference's routes (pct set) when there is no daemon behind this API
+	 * (503 no_daemon), the API has no /api/v1 (the reference's: 404 without our error
+	 * word), or the daemon does not run the container (404 not_managed: stopped, ignored). */
+	char code[48];
+	cli_error_code(answer, code, sizeof(code));
+	bool fallback = (st == 503 && (!strcmp(code, "no_daemon") || !code[0])) ||
+			(st == 404 && (!strcmp(code, "not_managed") || !code[0]));
 	if (!fallback) {
 		rc = cli_status_to_exit(st, answer, "");
-		if (rc == CLI_OK) {
-			if (conn.json)
-				printf("%s\n", answer);
-			else
-				printf("container %u: %s%s%s%s%s\n", id, cores ? "cores " : "", cores ? cores : "",
-				       cores && memory ? ", " : "", memory ? "memory MB " : "",
-				       memory ? memory : "");
-		}
+		if (rc == CLI_OK)
+			rc = print_scale_outcome(id, answer, conn.json);
 		free(answer);
 		return rc;
 	}

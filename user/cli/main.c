@@ -2,7 +2,9 @@
  * lxcscale — the command-line tool: a table of subcommands (see cli/cli.h) and a dispatcher.
  * The table is the only list of commands; `lxcscale help` prints it.
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -50,9 +52,46 @@ int cli_help(int argc, char **argv)
 	return 0;
 }
 
+/* The API commands' common options may come before the command (`lxcscale --url U status`):
+ * they are moved after it, where the command's getopt_long reads them. */
+static bool global_opt(const char *a, bool *takes_value)
+{
+	static const char *const with_value[] = {"--url", "--api-key", "--config"};
+	*takes_value = false;
+	if (!strcmp(a, "--json"))
+		return true;
+	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++) {
+		size_t n = strlen(with_value[i]);
+		if (!strncmp(a, with_value[i], n) && (a[n] == '\0' || a[n] == '=')) {
+			*takes_value = a[n] == '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	int first = 1;
+	for (bool v; first < argc && global_opt(argv[first], &v); first += v ? 2 : 1)
+		if (v && first + 1 >= argc) {
+			fprintf(stderr, "lxcscale: %s needs a value\n", argv[first]);
+			return 2;
+		}
+	if (first > 1 && first < argc) {
+		/* argv[first] is the command: [prog, cmd, its args..., the global options] */
+		char **moved = calloc((size_t)argc + 1, sizeof(*moved));
+		if (!moved)
+			return 1;
+		int n = 0;
+		moved[n++] = argv[0];
+		for (int i = first; i < argc; i++)
+			moved[n++] = argv[i];
+		for (int i = 1; i < first; i++)
+			moved[n++] = argv[i];
+		argv = moved; /* lives until exit */
+	}
+	if (argc < 2 || first >= argc) {
 		print_commands(stderr);
 		return 2;
 	}

@@ -7,7 +7,7 @@ SERVER=$TOP/$BUILD/tests/tools/api_server
 PCT=$TOP/$BUILD/tests/tools/pct
 . "$(dirname "${BASH_SOURCE[0]}")/report.sh"
 # check also shows the last response when it fails
-check() { if eval "$2"; then ok "$1"; else bad "$1"; echo "#   code=$CODE body=$(head -c 400 "$T/body" 2>/dev/null)"; fi; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; echo "#   code=${CODE:-} body=$(head -c 400 "$T/body" 2>/dev/null)"; fi; }
 finish() { stop_server; report; }
 
 need_bin "$SERVER" "$PCT"
