@@ -21,6 +21,7 @@
 #define SSE_MAX_STREAMS 32
 #define SSE_KEEPALIVE_S 15
 #define DECISIONS_MAX 1000
+#define DECISIONS_SCAN 16384 /* more than a backend keeps (the daemon: 1024) */
 #define HISTORY_MAX 4096
 
 /* The API's own words for a change, as api/openapi.yaml lists them (none, up, down, set);
@@ -342,9 +343,12 @@ void route_v1_decisions(struct req *r)
 	struct params p;
 	params_load(r, &p);
 	long long since = 0, limit = 100;
-	static const char *const S[] = {"since", NULL}, *const L[] = {"limit", NULL};
+	bool newest = false;
+	static const char *const S[] = {"since", NULL}, *const L[] = {"limit", NULL},
+			  *const N[] = {"newest", NULL};
 	params_int(&p, S, "since", 0, INT64_MAX - 1, false, &since, NULL);
 	params_int(&p, L, "limit", 1, DECISIONS_MAX, false, &limit, NULL);
+	params_bool(&p, N, "newest", false, &newest);
 	if (!params_ok(&p)) {
 		resp_validation(r, json_object_get(p.errors));
 		params_free(&p);
@@ -355,19 +359,21 @@ void route_v1_decisions(struct req *r)
 		return;
 	struct decision *list = NULL;
 	size_t n = 0;
-	int rc = b->list_decisions(b->ctx, (uint64_t)since, (size_t)limit, &list, &n);
+	/* newest: the last `limit` of those after since (all the daemon keeps, then the tail) */
+	int rc = b->list_decisions(b->ctx, (uint64_t)since, newest ? DECISIONS_SCAN : (size_t)limit, &list, &n);
 	if (rc < 0) {
 		free(list);
 		backend_failed(r, rc, "list_decisions");
 		return;
 	}
+	size_t skip = newest && n > (size_t)limit ? n - (size_t)limit : 0;
 	struct jsonw w;
 	jw_init(&w, 256 + n * 700);
 	jw_obj_begin(&w);
 	jw_key(&w, "decisions");
 	jw_arr_begin(&w);
 	uint64_t last = (uint64_t)since;
-	for (size_t i = 0; i < n && i < (size_t)limit; i++) {
+	for (size_t i = skip; i < n && i - skip < (size_t)limit; i++) {
 		decision_write(&w, &list[i]);
 		if (list[i].seq > last)
 			last = list[i].seq;

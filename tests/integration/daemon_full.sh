@@ -233,6 +233,11 @@ cli scale 101 --cores 7
 check "scale beyond the host's CPUs: exit 2 with the API's reason" "[ \$RC = 2 ] && grep -q 'cores must be' <<<\"\$ERR\""
 cli status 4242
 check "status of an unknown container: exit 3" "[ \$RC = 3 ]"
+cli decisions --limit 2
+check "decisions --limit 2: the newest two, each with its outcome and its full reason below (wrapped)" \
+	"[ \$RC = 0 ] && [ \$(grep -c '^[0-9]' <<<\"\$OUT\") = 2 ] && grep -q ' persist-only ' <<<\"\$OUT\" && grep -q '^  *POST /api/v1/containers/{id}/limits; cpu.max: the cgroup write failed' <<<\"\$OUT\" && grep -q '^  *here; config only, not enforced\$' <<<\"\$OUT\""
+check "decisions: columns line up by characters (the arrows are 3 bytes, 1 column)" \
+	"/usr/bin/python3 -c 'import sys; L = sys.stdin.read().splitlines(); h = L[0].index(\"OUTCOME\"); rows = [l for l in L[1:] if l[:1].isdigit()]; sys.exit(not rows or any(l[h - 1] != \" \" or l[h] == \" \" for l in rows))' <<<\"\$OUT\""
 
 # ---- 6. SIGHUP: the API is restarted only when its settings changed ----------------------
 kill -HUP "$DPID"

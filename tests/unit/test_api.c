@@ -406,7 +406,7 @@ static int d_decisions(void *ctx, uint64_t since, size_t max, struct decision **
 {
 	(void)ctx;
 	size_t k = 0;
-	*out = calloc(max, sizeof(**out));
+	*out = calloc(max < 10 ? max : 10, sizeof(**out));
 	for (uint64_t s = since + 1; s <= 10 && k < max; s++)
 		(*out)[k++].seq = s;
 	*n = k;
@@ -754,6 +754,14 @@ static void test_cli_with_daemon(void **state)
 	assert_non_null(strstr(out, "{\"seq\":9,"));
 	assert_non_null(strstr(out, "{\"seq\":10,"));
 	assert_null(strstr(out, "{\"seq\":8,"));
+	/* --limit N: the newest N (the double holds seq 1..10), printed oldest first */
+	char *a5b[] = {"decisions", "--limit", "2", "--url", f->base, NULL};
+	assert_int_equal(run_cli(cli_decisions, a5b, 5, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "OUTCOME"));
+	assert_non_null(strstr(out, "\n9 "));
+	assert_non_null(strstr(out, "\n10 "));
+	assert_null(strstr(out, "\n8 "));
+	assert_true(strstr(out, "\n9 ") < strstr(out, "\n10 "));
 	char *a6[] = {"top", "--iterations", "2", "--interval", "0.1", "--url", f->base, NULL};
 	assert_int_equal(run_cli(cli_top, a6, 7, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "3 containers"));

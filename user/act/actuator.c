@@ -537,8 +537,9 @@ static int settle_no_controller(struct actuator *a, const struct attempt *t, str
 {
 	config_only(a, t, out);
 	out->error = t->err;
-	add_detail(out, "%s: %s: the cgroup write failed (no %s controller here); config only, "
-		   "the kernel does not enforce it", t->step, cg_strerror(t->err), t->want_cpu ? "cpu" : "memory");
+	/* short: it goes after the request's source into the decision's 128-byte detail */
+	add_detail(out, "%s: the cgroup write failed: no %s controller here; config only, not enforced",
+		   t->step, t->want_cpu ? "cpu" : "memory");
 	return 0;
 }
 

@@ -416,16 +416,69 @@ int cli_scale(int argc, char **argv)
 
 /* ---- decisions ---- */
 
+/* Characters, not bytes, as a terminal shows them: "→" is 3 bytes and one column. */
+static int display_width(const char *s)
+{
+	int w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xC0) != 0x80;
+	return w;
+}
+
+static void print_padded(const char *s, int width)
+{
+	fputs(s, stdout);
+	for (int w = display_width(s); w < width; w++)
+		putchar(' ');
+}
+
+/* text wrapped at word boundaries to `cols`, each line indented by `indent` spaces */
+static void print_wrapped(const char *text, int indent, int cols)
+{
+	const char *p = text;
+	while (*p) {
+		int room = cols - indent;
+		const char *end = p, *cut = NULL;
+		for (int w = 0; *end && w < room; end++) {
+			if (*end == ' ')
+				cut = end;
+			w += ((unsigned char)*end & 0xC0) != 0x80;
+		}
+		if (*end && cut && cut > p)
+			end = cut; /* break at the last space that fits */
+		printf("%*s%.*s\n", indent, "", (int)(end - p), p);
+		p = end;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+#define DECISION_COLS "%-8s %-19s %-7s %-34s %-13s %s\n"
+
 static void print_decision(json_object *d)
 {
 	time_t t = (time_t)(jnum(d, "time_ms") / 1000);
 	struct tm tm;
-	char ts[32], what[96];
+	char ts[32], what[96], seq[24], vmid[16], conf[16];
 	localtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%F %T", &tm);
 	decision_summary(d, what, sizeof(what));
-	printf("%-8.0f %-20s %-7.0f %-40s conf %5.1f%s\n", jnum(d, "seq"), ts, jnum(d, "vmid"), what,
-	       jnum(d, "confidence"), json_object_get_boolean(jget(d, "dry_run")) ? " (dry run)" : "");
+	snprintf(seq, sizeof(seq), "%.0f", jnum(d, "seq"));
+	snprintf(vmid, sizeof(vmid), "%.0f", jnum(d, "vmid"));
+	snprintf(conf, sizeof(conf), "%.1f", jnum(d, "confidence"));
+	const char *outcome = *jstr(d, "outcome") ? jstr(d, "outcome") : "-";
+	print_padded(seq, 8);
+	putchar(' ');
+	print_padded(ts, 19);
+	putchar(' ');
+	print_padded(vmid, 7);
+	putchar(' ');
+	print_padded(what, 34);
+	putchar(' ');
+	print_padded(outcome, 13);
+	printf(" %s\n", conf);
+	if (*jstr(d, "detail"))
+		print_wrapped(jstr(d, "detail"), 9, 100);
 }
 
 static bool on_event(const char *event, const char *data, void *arg)
@@ -466,24 +519,33 @@ int cli_decisions(int argc, char **argv)
 		switch (o) {
 		case 's':
 			since = strtoull(optarg, &end, 10);
-			if (*end || optarg[0] == '-')
+			if (!*optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "lxcscale decisions: --since wants a decision seq (0 or more), not '%s'\n", optarg);
 				return CLI_USAGE;
+			}
 			break;
 		case 'l':
 			limit = strtol(optarg, &end, 10);
-			if (*end || limit < 1 || limit > 1000)
+			if (!*optarg || *end || limit < 1 || limit > 1000) {
+				fprintf(stderr, "lxcscale decisions: --limit wants a number from 1 to 1000, not '%s'\n", optarg);
 				return CLI_USAGE;
+			}
 			break;
 		case 'f': follow = true; break;
 		case 'h':
 			printf("usage: lxcscale decisions [--since SEQ] [--limit N] [--follow] [options]\n"
-			       "The daemon's decisions, oldest first; --follow then streams new ones.\n" CLI_COMMON_HELP);
+			       "The daemon's newest decisions (after SEQ), printed oldest first, each with\n"
+			       "its outcome and, below it, its full reason; --follow then streams new ones.\n"
+			       "  --since SEQ      only decisions after this seq\n"
+			       "  --limit N        the newest N (1 to 1000, default 100)\n"
+			       "  --follow         keep printing new decisions as they come (Ctrl-C ends)\n"
+			       CLI_COMMON_HELP);
 			return CLI_OK;
 		default: return CLI_USAGE;
 		}
 	}
 	char path[96];
-	snprintf(path, sizeof(path), "/api/v1/decisions?since=%llu&limit=%ld", since, limit);
+	snprintf(path, sizeof(path), "/api/v1/decisions?since=%llu&limit=%ld&newest=true", since, limit);
 	struct cli_conn conn;
 	json_object *j;
 	char *raw = NULL;
@@ -496,7 +558,7 @@ int cli_decisions(int argc, char **argv)
 			printf("%s\n", json_object_to_json_string_ext(json_object_array_get_idx(arr, i),
 								      JSON_C_TO_STRING_PLAIN));
 	} else {
-		printf("%-8s %-20s %-7s %-40s %s\n", "SEQ", "TIME", "VMID", "CHANGE (REASON)", "CONFIDENCE");
+		printf(DECISION_COLS, "SEQ", "TIME", "VMID", "CHANGE (REASON)", "OUTCOME", "CONFIDENCE");
 		for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
 			print_decision(json_object_array_get_idx(arr, i));
 	}
@@ -540,17 +602,23 @@ int cli_top(int argc, char **argv)
 		switch (o) {
 		case 'i':
 			interval = strtod(optarg, &end);
-			if (*end || !(interval >= 0.1) || interval > 3600)
+			if (!*optarg || *end || !(interval >= 0.1) || interval > 3600) {
+				fprintf(stderr, "lxcscale top: --interval wants seconds from 0.1 to 3600, not '%s'\n", optarg);
 				return CLI_USAGE;
+			}
 			break;
 		case 'n':
 			iterations = strtol(optarg, &end, 10);
-			if (*end || iterations < 1)
+			if (!*optarg || *end || iterations < 1) {
+				fprintf(stderr, "lxcscale top: --iterations wants a number of frames (1 or more), not '%s'\n", optarg);
 				return CLI_USAGE;
+			}
 			break;
 		case 'h':
 			printf("usage: lxcscale top [--interval S] [--iterations N] [options]\n"
-			       "A live table of containers, refreshed in place; q or Ctrl-C ends it.\n" CLI_COMMON_HELP);
+			       "A live table of containers, refreshed in place; Ctrl-C ends it.\n"
+			       "  --interval S     seconds between frames (0.1 to 3600, default 1)\n"
+			       "  --iterations N   stop after N frames\n" CLI_COMMON_HELP);
 			return CLI_OK;
 		default: return CLI_USAGE;
 		}

@@ -105,6 +105,22 @@ static void remember(struct daemon *d, struct ct *ct, const struct decision *dec
 		recorder_decision(d->rec, dec);
 }
 
+/* Adds "; more" to the decision's detail; what does not fit ends at a word with "...",
+ * never mid-word (the whole text is in the log line of the outcome). */
+static void append_detail(struct decision *dec, const char *more)
+{
+	size_t l = strlen(dec->detail), cap = sizeof(dec->detail);
+	int n = snprintf(dec->detail + l, cap - l, "%s%s", l ? "; " : "", more);
+	if (n < 0 || l + (size_t)n < cap)
+		return;
+	char *end = dec->detail + cap - 4; /* room for "..." and the NUL */
+	*end = '\0';
+	char *sp = strrchr(dec->detail + l, ' ');
+	if (sp)
+		*sp = '\0';
+	strcat(dec->detail, "...");
+}
+
 /* The outcome in the decision's own words: the actuator's status, and its detail when the
  * change did not go through as asked. */
 static void note_outcome(struct daemon *d, int rc, struct decision *dec)
@@ -115,10 +131,8 @@ static void note_outcome(struct daemon *d, int rc, struct decision *dec)
 	dec->enforced = d->act ? rc == 0 && (o->status == ACT_APPLIED || o->status == ACT_SHRINKING) : rc == 0;
 	dec->applies_at_start = d->act && rc == 0 && o->status == ACT_PERSIST_ONLY && o->error == 0 &&
 				dec->persist;
-	if (d->act && o->detail[0] && (rc || o->error || o->status != ACT_APPLIED)) {
-		size_t l = strlen(dec->detail);
-		snprintf(dec->detail + l, sizeof(dec->detail) - l, "%s%s", l ? "; " : "", o->detail);
-	}
+	if (d->act && o->detail[0] && (rc || o->error || o->status != ACT_APPLIED))
+		append_detail(dec, o->detail);
 }
 
 /* Hands the decision to the apply hook; the container's last decision gets the outcome. */
