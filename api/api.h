@@ -100,6 +100,8 @@ struct api_model_info {
 	unsigned trees;
 	unsigned sample_size;        /* max_samples per tree */
 	unsigned window;             /* samples the model trains on */
+	unsigned config_window;      /* model.window: per container; one host-wide model has 8x */
+	bool per_container;          /* model.per_container: a model per container */
 	double contamination;
 	double threshold;            /* decision threshold on the score */
 	uint64_t samples_seen;

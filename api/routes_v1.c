@@ -418,6 +418,8 @@ void route_v1_model(struct req *r)
 	json_object_object_add(o, "trees", json_object_new_int64(m->trees));
 	json_object_object_add(o, "sample_size", json_object_new_int64(m->sample_size));
 	json_object_object_add(o, "window", json_object_new_int64(m->window));
+	json_object_object_add(o, "model_window", json_object_new_int64(m->config_window));
+	json_object_object_add(o, "per_container", json_object_new_boolean(m->per_container));
 	json_object_object_add(o, "contamination", json_object_new_double(m->contamination));
 	json_object_object_add(o, "threshold", json_object_new_double(m->threshold));
 	json_object_object_add(o, "samples_seen", json_object_new_uint64(m->samples_seen));

@@ -233,6 +233,10 @@ cli scale 101 --cores 7
 check "scale beyond the host's CPUs: exit 2 with the API's reason" "[ \$RC = 2 ] && grep -q 'cores must be' <<<\"\$ERR\""
 cli status 4242
 check "status of an unknown container: exit 3" "[ \$RC = 3 ]"
+cli model show
+echo "$OUT" | sed -n '1,4p' | sed 's/^/#   /'
+check "model show says what its window is and heads its feature columns" \
+	"[ \$RC = 0 ] && grep -Eq '^window: [0-9]+ feature vectors \\((one model for the whole host: 8 x model.window [0-9]+|model.window, per container)\\)' <<<\"\$OUT\" && grep -q '^  FEATURE  *SHARE' <<<\"\$OUT\""
 cli decisions --limit 2
 check "decisions --limit 2: the newest two, each with its outcome and its full reason below (wrapped)" \
 	"[ \$RC = 0 ] && [ \$(grep -c '^[0-9]' <<<\"\$OUT\") = 2 ] && grep -q ' persist-only ' <<<\"\$OUT\" && grep -q '^  *POST /api/v1/containers/{id}/limits; cpu.max: the cgroup write failed' <<<\"\$OUT\" && grep -q '^  *here; config only, not enforced\$' <<<\"\$OUT\""

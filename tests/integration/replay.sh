@@ -62,7 +62,7 @@ check "unknown --policy: exit 2" '[ $rc -eq 2 ]'
 "$BIN" replay --scenario idle --seed -1 >/dev/null 2>&1; rc=$?
 check "negative --seed: exit 2" '[ $rc -eq 2 ]'
 "$BIN" replay --scenario nope >/dev/null 2>"$dir/e.err"; rc=$?
-check "unknown scenario: exit 1, named" '[ $rc -eq 1 ] && grep -q "unknown scenario" "$dir/e.err"'
+check "unknown scenario: exit 1, named, and the names listed" '[ $rc -eq 1 ] && grep -q "unknown scenario" "$dir/e.err" && grep -q "the scenarios are: all, idle, .*cpu_burst" "$dir/e.err"'
 "$BIN" replay "$dir/missing.rec" >/dev/null 2>"$dir/e.err"; rc=$?
 check "missing file: exit 1 with the OS error" '[ $rc -eq 1 ] && grep -q "No such file" "$dir/e.err"'
 printf 'LXSCREC\0garbage' >"$dir/short.rec"

@@ -687,11 +687,20 @@ int cli_model_show(int argc, char **argv)
 		char ts[32] = "never";
 		if (t > 0)
 			strftime(ts, sizeof(ts), "%F %T", localtime(&t));
-		printf("trained: %s\ntrees: %.0f  sample size: %.0f  window: %.0f  contamination: %g\n"
-		       "samples seen: %.0f  rebuilds: %.0f  last rebuild: %s (%.1f ms)\n\nfeatures:\n",
+		char why[128] = "";
+		double cw = jnum(j, "model_window");
+		bool per_ct = json_object_get_boolean(jget(j, "per_container"));
+		if (cw > 0 && !per_ct && jnum(j, "window") != cw)
+			snprintf(why, sizeof(why), " (one model for the whole host: 8 x model.window %.0f)", cw);
+		else if (cw > 0)
+			snprintf(why, sizeof(why), " (model.window, per container)");
+		printf("trained: %s\ntrees: %.0f  sample size: %.0f  contamination: %g\n"
+		       "window: %.0f feature vectors%s\n"
+		       "samples seen: %.0f  rebuilds: %.0f  last rebuild: %s (%.1f ms)\n\n",
 		       json_object_get_boolean(jget(j, "trained")) ? "yes" : "no", jnum(j, "trees"),
-		       jnum(j, "sample_size"), jnum(j, "window"), jnum(j, "contamination"),
+		       jnum(j, "sample_size"), jnum(j, "contamination"), jnum(j, "window"), why,
 		       jnum(j, "samples_seen"), jnum(j, "rebuilds"), ts, jnum(j, "last_rebuild_duration_ms"));
+		printf("  %-32s %6s  %s\n", "FEATURE", "SHARE", "(of what isolates a sample: importances sum to 1)");
 		json_object *f = jget(j, "features");
 		for (size_t i = 0; f && i < json_object_array_length(f); i++) {
 			json_object *x = json_object_array_get_idx(f, i);

@@ -36,7 +36,10 @@ static void usage(FILE *f)
 	      "  Trains the anomaly model on FILE (header row, numeric columns) and prints one JSON\n"
 	      "  object: rows, features, anomalies flagged, auc (when a 0/1 label column exists:\n"
 	      "  --label-column, default a column named \"label\"), top features and timings.\n"
-	      "  Defaults: 100 trees, max-samples auto (min(256, rows)), contamination auto, seed 0.\n",
+	      "  Defaults: 100 trees, max-samples auto (min(256, rows)), contamination auto, seed 0.\n"
+	      "usage: lxcscale model show [--url URL] [--api-key KEY] [--json]\n"
+	      "  The running daemon's model, from its REST API: trees, window, features with their\n"
+	      "  importances, and the last rebuild (lxcscale model show --help).\n",
 	      f);
 }
 

@@ -93,7 +93,10 @@ static int add_generated(struct traces *t, const char *name, uint64_t seed)
 	struct scenario s;
 	char err[256];
 	if (scenario_generate(name, seed, &s, err, sizeof err) != 0) {
-		fprintf(stderr, "lxcscale replay: %s\n", err);
+		fprintf(stderr, "lxcscale replay: %s; the scenarios are: all", err);
+		for (size_t i = 0; i < scenario_generated_count(); i++)
+			fprintf(stderr, ", %s", scenario_generated_name(i));
+		fputc('\n', stderr);
 		return -1;
 	}
 	if (traces_push(t, &s) != 0) {

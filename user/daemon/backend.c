@@ -364,6 +364,8 @@ static int be_model(void *ctx, struct api_model_info *out)
 	out->trees = mi->trees;
 	out->sample_size = mi->sample_size;
 	out->window = mi->window;
+	out->config_window = d->cfg->model.window > 0 ? (unsigned)d->cfg->model.window : 0;
+	out->per_container = d->cfg->model.per_container;
 	out->contamination = mi->contamination;
 	out->threshold = mi->threshold;
 	out->samples_seen = mi->samples_seen;
