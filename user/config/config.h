@@ -328,7 +328,8 @@ const char *config_log_level_name(int level);
 #define CFG_VALUE_TEXT_MAX (CFG_LIST_MAX * (CFG_LIST_STR_MAX * 4 + 4) + CFG_VMID_MAX * 12 + 64)
 
 enum {
-	CONFIG_PRINT_SECRETS = 1,  /* tests only: print secret values instead of *** */
+	CONFIG_PRINT_SECRETS = 1,  /* print secret values instead of *** (--print-config) */
+	CONFIG_PRINT_OMIT_SECRETS = 8, /* config_print: secret keys as a comment line, no value */
 	CONFIG_PRINT_COMMENTS = 2, /* a commented template (conf/lxcscale.yaml) */
 	CONFIG_PRINT_NO_HEADER = 4, /* leave out the opening comment lines (the caller writes its own) */
 };

@@ -2,7 +2,9 @@
  * config/print.c — the configuration written out: effective YAML (--print-config, which
  * config/load.c reads back unchanged), the commented template (conf/lxcscale.yaml), the
  * markdown key table (README) and the per-key diff logged on reload. Secrets print as ***
- * unless CONFIG_PRINT_SECRETS (tests only).
+ * (logs, diffs) unless CONFIG_PRINT_SECRETS, which --print-config uses so its output loads
+ * back as it is; CONFIG_PRINT_OMIT_SECRETS leaves secret keys out instead (a comment line:
+ * never a placeholder that would load back as the key).
  */
 #include "config/config.h"
 #include "config/internal.h"
@@ -148,6 +150,18 @@ static void print_comment(const struct cfg_key *k, const char *indent, FILE *to,
 	        (k->flags & CFG_F_TIER) ? "; per tier" : "");
 }
 
+static void print_key(const struct lxcscale_config *c, const struct cfg_key *k, const char *indent,
+		      const char *name, char *buf, FILE *to, unsigned flags)
+{
+	if ((k->flags & CFG_F_SECRET) && (flags & CONFIG_PRINT_OMIT_SECRETS)) {
+		fprintf(to, "%s# %s: left out (a secret; --print-config without --omit-secrets prints it)\n",
+			indent, name);
+		return;
+	}
+	config_format_value(c, k, buf, CFG_VALUE_TEXT_MAX, flags);
+	fprintf(to, "%s%s: %s\n", indent, name, buf);
+}
+
 void config_print(const struct lxcscale_config *c, FILE *to, unsigned flags)
 {
 	char *buf = malloc(CFG_VALUE_TEXT_MAX);
@@ -177,8 +191,7 @@ void config_print(const struct lxcscale_config *c, FILE *to, unsigned flags)
 			if (!printable(k))
 				continue;
 			print_comment(k, "", to, flags);
-			config_format_value(c, k, buf, CFG_VALUE_TEXT_MAX, flags);
-			fprintf(to, "%s: %s\n", k->key, buf);
+			print_key(c, k, "", k->key, buf, to, flags);
 			continue;
 		}
 		size_t l = (size_t)(dot - k->key);
@@ -203,8 +216,7 @@ void config_print(const struct lxcscale_config *c, FILE *to, unsigned flags)
 				header = true;
 			}
 			print_comment(k, "  ", to, flags);
-			config_format_value(c, k, buf, CFG_VALUE_TEXT_MAX, flags);
-			fprintf(to, "  %s: %s\n", k->key + l + 1, buf);
+			print_key(c, k, "  ", k->key + l + 1, buf, to, flags);
 		}
 	}
 	if (flags & CONFIG_PRINT_COMMENTS)

@@ -51,7 +51,7 @@ struct options {
 	const char *config;      /* --config */
 	const char *api_config;  /* --api-config */
 	const char *check;       /* --check-config FILE */
-	int foreground, print_config, print_table, print_template, print_man;
+	int foreground, print_config, print_table, print_template, print_man, omit_secrets;
 	struct override ov[MAX_OVERRIDES];
 	int n_ov;
 };
@@ -72,6 +72,7 @@ struct lxcscaled {
 enum {
 	OPT_CONFIG = 256, OPT_API_CONFIG, OPT_FOREGROUND, OPT_LOG_LEVEL, OPT_CHECK, OPT_PRINT,
 	OPT_TABLE, OPT_TEMPLATE, OPT_MAN, OPT_VERSION, OPT_HELP, OPT_RECORD, OPT_DRY_RUN, OPT_VERBOSITY, OPT_FORCE_SAVE,
+	OPT_OMIT_SECRETS,
 	OPT_KEYED, /* options below map one-to-one to a config key (flag_keys[]) */
 };
 
@@ -100,7 +101,9 @@ static void usage(FILE *to)
 	        "  --foreground            do not detach (implied under systemd)\n"
 	        "  --log-level LEVEL       DEBUG, INFO, WARNING, ERROR or CRITICAL\n"
 	        "  --check-config FILE     validate FILE, print the problems, exit 0 (valid) or 1\n"
-	        "  --print-config          print the effective configuration as YAML (secrets as ***)\n"
+	        "  --print-config          print the effective configuration as YAML that loads back\n"
+	        "                          as it is, secrets (API keys, tokens) included\n"
+	        "  --omit-secrets          with --print-config: leave the secret keys out (comments)\n"
 	        "  --print-config-table    print the configuration key table (markdown)\n"
 	        "  --print-config-template print every key with its default, commented (conf/lxcscale.yaml)\n"
 	        "  --print-config-man      print the lxcscale.yaml(5) manual page (man/lxcscale.yaml.5)\n"
@@ -169,6 +172,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "verbosity", required_argument, NULL, OPT_VERBOSITY },
 		{ "force-save", no_argument, NULL, OPT_FORCE_SAVE },
+		{ "omit-secrets", no_argument, NULL, OPT_OMIT_SECRETS },
 	};
 	int base = OPT_KEYED - 256;
 	for (int i = 0; i < N_FLAG_KEYS; i++)
@@ -187,6 +191,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_LOG_LEVEL: rc = add_override(o, "log_level", optarg, "--log-level"); break;
 		case OPT_CHECK: o->check = optarg; break;
 		case OPT_PRINT: o->print_config = 1; break;
+		case OPT_OMIT_SECRETS: o->omit_secrets = 1; break;
 		case OPT_TABLE: o->print_table = 1; break;
 		case OPT_TEMPLATE: o->print_template = 1; break;
 		case OPT_MAN: o->print_man = 1; break;
@@ -575,7 +580,7 @@ static int load_config(struct lxcscaled *dm)
 	}
 	if (dm->opt.print_config) {
 		config_diag_print(d, stderr);
-		config_print(dm->cfg, stdout, 0);
+		config_print(dm->cfg, stdout, dm->opt.omit_secrets ? CONFIG_PRINT_OMIT_SECRETS : CONFIG_PRINT_SECRETS);
 		return 0;
 	}
 	return -1;
