@@ -89,7 +89,18 @@ struct lxs_cagg {
 	__u64 oom_kills;
 };
 
-/* Index of lxs_stats (a per-CPU array of __u64 counters). */
+/* lxs_stats holds one struct lxs_stats per CPU (key 0), with named fields so that
+ * `bpftool map dump pinned .../lxs_stats` shows which counter is which. enum lxs_stat
+ * indexes the same fields as an array of __u64, in this order. */
+struct lxs_stats {
+	__u64 rb_events;    /* LXS_STAT_RB_EVENTS */
+	__u64 rb_drops;     /* LXS_STAT_RB_DROPS */
+	__u64 rate_limited; /* LXS_STAT_RATE_LIMITED */
+	__u64 start_full;   /* LXS_STAT_START_FULL */
+	__u64 agg_full;     /* LXS_STAT_AGG_FULL */
+};
+
+/* A field of struct lxs_stats. */
 enum lxs_stat {
 	LXS_STAT_RB_EVENTS = 0,   /* events written to the ring buffer */
 	LXS_STAT_RB_DROPS,        /* events lost: ring buffer full */

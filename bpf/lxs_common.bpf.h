@@ -63,9 +63,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LXS_STAT_NR);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct lxs_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lxs_stats SEC(".maps");
 
@@ -201,10 +201,11 @@ static __always_inline __u64 current_container(void)
 
 static __always_inline void stat_inc(__u32 which)
 {
-	__u64 *v = bpf_map_lookup_elem(&lxs_stats, &which);
+	__u32 zero = 0;
+	struct lxs_stats *s = bpf_map_lookup_elem(&lxs_stats, &zero);
 
-	if (v)
-		(*v)++;
+	if (s && which < LXS_STAT_NR)
+		((__u64 *)s)[which]++;
 }
 
 /* The container's aggregate on this CPU, created on first use. The loader pre-creates

@@ -254,6 +254,23 @@ if grep -q "BPF: attached as" "$WORK/daemon.log"; then
 		bad "no scale-up suggestion with BPF on"
 	fi
 	kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null; BPID=""
+	# what the README tells an admin to run: bpftool reads the pinned maps with their field
+	# names (from the maps' BTF: "formatted" in its JSON)
+	if command -v bpftool >/dev/null; then
+		bpftool -j map dump pinned "$PIN/lxs_stats" >"$WORK/stats.json" 2>"$WORK/bpftool.err"
+		if jq -e '.[0].formatted.values[0].value | has("rb_events") and has("rb_drops") and has("rate_limited")' \
+			"$WORK/stats.json" >/dev/null 2>&1; then
+			ok "bpftool map dump of lxs_stats names its counters (rb_events, rb_drops, ...)"
+		else
+			bad "bpftool map dump of lxs_stats: $(head -c 300 "$WORK/stats.json") $(head -c 200 "$WORK/bpftool.err")"
+		fi
+		bpftool -j map dump pinned "$PIN/lxs_cagg" >"$WORK/cagg.json" 2>/dev/null
+		jq -e '.[0].formatted.values[0].value | has("runq_hist")' "$WORK/cagg.json" >/dev/null 2>&1 &&
+			ok "bpftool map dump of lxs_cagg shows the counters by field name" ||
+			bad "bpftool map dump of lxs_cagg: $(head -c 300 "$WORK/cagg.json")"
+	else
+		skp "bpftool map dump: bpftool not installed (make deps)"
+	fi
 	kill -TERM "$DPID"; wait "$DPID"; rc=$?; DPID=""
 	if [ "$rc" = 0 ] && [ ! -e "$PIN" ]; then ok "a clean stop removes the BPF pins"; else bad "BPF stop: exit $rc, pins left: $(ls "$PIN" 2>/dev/null)"; fi
 else

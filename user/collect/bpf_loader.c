@@ -1228,16 +1228,19 @@ void lxs_bpf_drain_stats(const struct lxs_bpf *b, struct lxs_bpf_drain_stats *st
 	st->change_flags = b->dirty != NULL;
 }
 
+_Static_assert(sizeof(struct lxs_stats) == LXS_STAT_NR * sizeof(__u64),
+	       "enum lxs_stat indexes struct lxs_stats as __u64s");
+
 int lxs_bpf_stat(const struct lxs_bpf *b, enum lxs_stat which, uint64_t *value)
 {
-	__u32 key = (__u32)which;
-	uint64_t *vals;
+	__u32 key = 0;
+	struct lxs_stats *vals;
 	int cpu;
 
 	*value = 0;
 	if ((unsigned)which >= LXS_STAT_NR)
 		return -EINVAL;
-	vals = calloc((size_t)b->ncpus, sizeof(uint64_t));
+	vals = calloc((size_t)b->ncpus, sizeof(*vals)); /* 40 bytes: per-CPU values are 8-aligned */
 	if (!vals)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(b->stats_fd, &key, vals)) {
@@ -1247,7 +1250,7 @@ int lxs_bpf_stat(const struct lxs_bpf *b, enum lxs_stat which, uint64_t *value)
 		return e;
 	}
 	for (cpu = 0; cpu < b->ncpus; cpu++)
-		*value += vals[cpu];
+		*value += ((const __u64 *)&vals[cpu])[which];
 	free(vals);
 	return 0;
 }
