@@ -119,6 +119,21 @@ typedef void (*api_event_fn)(void *arg, const struct ct_event *ev);
  * -EBUSY (locked / in progress), anything else is an internal error.
  * Arrays returned through out-pointers are malloc()ed by the backend and free()d by the API.
  */
+/* One part of GET /health/check as the daemon sees it. "unavailable" is what this host
+ * cannot do (no cpu controller delegated, a kernel without BPF): the daemon works around
+ * it and stays healthy; "failed" is something broken that an admin must fix. */
+enum api_health_state { API_HEALTH_OK = 0, API_HEALTH_OFF, API_HEALTH_UNAVAILABLE, API_HEALTH_FAILED };
+#define API_HEALTH_MAX 6
+struct api_health {
+	unsigned n;
+	struct {
+		char name[24];       /* "cgroup", "bpf", "journal" */
+		enum api_health_state state;
+		char detail[200];
+	} c[API_HEALTH_MAX];
+};
+const char *api_health_state_name(enum api_health_state s);
+
 struct api_backend {
 	void *ctx;
 	int (*list_containers)(void *ctx, struct ct_snapshot **out, size_t *n);
@@ -143,6 +158,8 @@ struct api_backend {
 	void (*unsubscribe)(void *ctx, uint64_t handle);
 	/* Append lxcscale_* metrics in Prometheus text format (with # HELP / # TYPE). */
 	void (*write_metrics)(void *ctx, FILE *out);
+	/* The daemon's own checks for /health/check (cgroup writes, BPF, journal). */
+	int (*health)(void *ctx, struct api_health *out);
 };
 
 /* ---- the server ------------------------------------------------------------------------ */

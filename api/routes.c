@@ -178,7 +178,20 @@ static void route_metrics(struct req *r)
 	free(buf);
 }
 
-/* The pct probe is cached and serialised: anonymous callers cannot make root fork. */
+const char *api_health_state_name(enum api_health_state s)
+{
+	switch (s) {
+	case API_HEALTH_OK: return "ok";
+	case API_HEALTH_OFF: return "off";
+	case API_HEALTH_UNAVAILABLE: return "unavailable";
+	case API_HEALTH_FAILED: return "failed";
+	}
+	return "?";
+}
+
+/* The pct probe is cached and serialised: anonymous callers cannot make root fork. Each
+ * check says ok, off (configured so), unavailable (this host cannot: worked around, still
+ * healthy) or failed (broken: unhealthy, 503). */
 static void route_health(struct req *r)
 {
 	struct api_server *srv = r->srv;
@@ -218,8 +231,23 @@ static void route_health(struct req *r)
 	json_object_object_add(cc, "ok", json_object_new_boolean(conf_ok));
 	json_object_object_add(cc, "detail", json_object_new_string(cdetail));
 	json_object_object_add(checks, "configuration", cc);
-	json_object *o = json_object_new_object();
 	bool healthy = lxc_ok && conf_ok;
+	json_object_object_add(lc, "state", json_object_new_string(lxc_ok ? "ok" : "failed"));
+	json_object_object_add(cc, "state", json_object_new_string(conf_ok ? "ok" : "failed"));
+	struct api_health dh;
+	memset(&dh, 0, sizeof(dh));
+	if (srv->has_backend && srv->backend.health && srv->backend.health(srv->backend.ctx, &dh) == 0) {
+		for (unsigned i = 0; i < dh.n && i < API_HEALTH_MAX; i++) {
+			json_object *x = json_object_new_object();
+			bool ok = dh.c[i].state != API_HEALTH_FAILED;
+			json_object_object_add(x, "ok", json_object_new_boolean(ok));
+			json_object_object_add(x, "state", json_object_new_string(api_health_state_name(dh.c[i].state)));
+			json_object_object_add(x, "detail", json_object_new_string(dh.c[i].detail));
+			json_object_object_add(checks, dh.c[i].name, x);
+			healthy = healthy && ok;
+		}
+	}
+	json_object *o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string(healthy ? "healthy" : "unhealthy"));
 	json_object_object_add(o, "checks", checks);
 	resp_json(r, healthy ? 200 : 503, o);

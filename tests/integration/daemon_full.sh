@@ -142,6 +142,10 @@ check "... named by its config's hostname (ct101)" \
 req GET /health/check
 check "GET /health/check without lxc.node: 200 healthy, the node is this host ($(uname -n | cut -d. -f1))" \
 	'[ "$CODE" = 200 ] && [ "$(jqb .status)" = healthy ] && [ "$(jqb .checks.configuration.ok)" = true ] && jqb .checks.configuration.detail | grep -qF "this host'"'"'s name ($(uname -n | cut -d. -f1))"'
+check "/health/check: the missing cpu/memory controllers are 'unavailable' here, not a fault" \
+	'[ "$(jqb .checks.cgroup.state)" = unavailable ] && [ "$(jqb .checks.cgroup.ok)" = true ] && jqb .checks.cgroup.detail | grep -q "limits cannot be written on this host"'
+check "/health/check: BPF off (bpf.enabled: false), journal and persist ok" \
+	'[ "$(jqb .checks.bpf.state)" = off ] && [ "$(jqb .checks.journal.state)" = ok ] && [ "$(jqb .checks.persist.state)" = ok ]'
 
 # ---- 2. events stream open before the change ---------------------------------------------
 curl -s -N --max-time 30 "$U/api/v1/events" >"$W/events" 2>/dev/null &
@@ -327,5 +331,17 @@ if start_daemon PCT_STAND_IN_ANSWER_DELAY_MS=1500 PCT_STAND_IN_ONLY=config &&
 	stop_daemon
 else
 	bad "start with a slow pct config"
+fi
+
+# ---- 9. a persist that keeps failing makes /health/check unhealthy ------------------------
+if start_daemon PCT_STAND_IN_FAIL=255 PCT_STAND_IN_ONLY=set PCT_STAND_IN_FAIL_MESSAGE="storage offline"; then
+	req POST /scale/cores '{"lxc_id": 101, "cores": 2}'
+	wait_log 'persisting failed' 100
+	req GET /health/check
+	check "/health/check after a failed persist: 503 unhealthy, persist failed with pct's words" \
+		'[ "$CODE" = 503 ] && [ "$(jqb .status)" = unhealthy ] && [ "$(jqb .checks.persist.state)" = failed ] && jqb .checks.persist.detail | grep -q "storage offline"'
+	stop_daemon
+else
+	bad "start with a failing pct set"
 fi
 finish

@@ -183,6 +183,7 @@ static void handle_events(struct actuate *a)
 				notify_send(a->n, NOTIFY_INFO, e->vmid, "Memory decrease abandoned",
 				            "CT %u: %s", e->vmid, e->detail);
 				break;
+			case ACT_EV_PERSIST_GONE: /* its config went while its cgroup had the change */
 			case ACT_EV_PERSIST_FAILED:
 				log_error("ct %u: persisting failed: %s", e->vmid, e->detail);
 				notify_send(a->n, NOTIFY_FAILURE, e->vmid, "Persisting a scaling change failed",

@@ -718,7 +718,7 @@ void actuator_persisted(struct actuator *a, const struct persist_result *r)
 				seqs[k++] = open[i].seq;
 		for (size_t i = 0; i < k; i++)
 			journal_mark(a->j, seqs[i], JOURNAL_CANCELLED, NULL);
-		event(a, ACT_EV_PERSIST_FAILED, r->vmid, r->upto_seq, r->cores, r->memory_mb,
+		event(a, ACT_EV_PERSIST_GONE, r->vmid, r->upto_seq, r->cores, r->memory_mb,
 		      "container gone: %s", r->detail);
 		break;
 	}

@@ -68,6 +68,7 @@ enum actuator_event_kind {
 	ACT_EV_PERSISTED,
 	ACT_EV_PERSIST_FAILED,
 	ACT_EV_PERSIST_LOCKED,
+	ACT_EV_PERSIST_GONE,     /* its Proxmox config is gone (destroyed): changes dropped */
 };
 
 struct actuator_event {

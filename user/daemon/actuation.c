@@ -158,6 +158,8 @@ static int apply_hook(void *ctx, const struct decision *dec)
 static void event_hook(void *ctx, const struct actuator_event *e)
 {
 	struct daemon *d = ctx;
+	if (e->kind == ACT_EV_PERSIST_FAILED) /* retried until it succeeds; broken until then */
+		daemon_health(d, "persist", API_HEALTH_FAILED, "container %u: %.170s", e->vmid, e->detail);
 	struct ct *ct = daemon_find(d, e->vmid);
 	if (!ct)
 		return;
@@ -176,6 +178,7 @@ static void event_hook(void *ctx, const struct actuator_event *e)
 		 * its own persist asks */
 		if (e->seq >= ct->last_change_seq)
 			ask_config(d, ct);
+		daemon_health(d, "persist", API_HEALTH_OK, "last persist: container %u (%.150s)", e->vmid, e->detail);
 		break;
 	default:
 		break;
@@ -207,6 +210,9 @@ int daemon_start_actuation(struct daemon *d, char *err, size_t errlen)
 	}
 	actuate_set_event_hook(d->act, event_hook, d);
 	daemon_set_apply(d, apply_hook, d);
+	daemon_health(d, "journal", API_HEALTH_OK, "live: each change journalled in %s before it is written",
+		      d->cfg->journal_file);
+	daemon_health(d, "persist", API_HEALTH_OK, "no persist has failed");
 	return 0;
 }
 

@@ -347,6 +347,12 @@ static int be_decisions(void *ctx, uint64_t since, size_t max, struct decision *
 	return pub_decisions(((struct daemon *)ctx)->pub, since, max, out, n);
 }
 
+static int be_health(void *ctx, struct api_health *out)
+{
+	pub_get_health(((struct daemon *)ctx)->pub, out);
+	return 0;
+}
+
 static int be_model(void *ctx, struct api_model_info *out)
 {
 	struct daemon *d = ctx;
@@ -404,4 +410,5 @@ void daemon_api_backend(struct daemon *d, struct api_backend *b)
 	b->subscribe = be_subscribe;
 	b->unsubscribe = be_unsubscribe;
 	b->write_metrics = be_metrics;
+	b->health = be_health;
 }

@@ -12,7 +12,9 @@
 #include "daemon/internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -537,12 +539,62 @@ static int open_hierarchy(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+void daemon_health(struct daemon *d, const char *name, enum api_health_state state, const char *fmt, ...)
+{
+	struct api_health *h = &d->health;
+	unsigned i = 0;
+	while (i < h->n && strcmp(h->c[i].name, name) != 0)
+		i++;
+	if (i == h->n) {
+		if (h->n == API_HEALTH_MAX)
+			return;
+		h->n++;
+		snprintf(h->c[i].name, sizeof(h->c[i].name), "%s", name);
+	}
+	h->c[i].state = state;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->c[i].detail, sizeof(h->c[i].detail), fmt, ap);
+	va_end(ap);
+	if (d->pub)
+		pub_set_health(d->pub, h);
+}
+
+/* Can a limit be written here? The containers' cgroups have cpu.max and memory.max only
+ * when their parent delegates the cpu and memory controllers. */
+static void check_controllers(struct daemon *d)
+{
+	char path[PATH_MAX], buf[256] = "";
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg_hier_root(d->hier));
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	bool cpu = false, mem = false;
+	for (char *save = NULL, *w = strtok_r(buf, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
+		cpu = cpu || !strcmp(w, "cpu");
+		mem = mem || !strcmp(w, "memory");
+	}
+	if (cpu && mem)
+		daemon_health(d, "cgroup", API_HEALTH_OK, "cpu and memory controllers delegated below %s",
+			      cg_hier_root(d->hier));
+	else
+		daemon_health(d, "cgroup", API_HEALTH_UNAVAILABLE,
+			      "%s delegates no %s%s%s controller: limits cannot be written on this host "
+			      "(a manual change is kept in the Proxmox config only)", path, cpu ? "" : "cpu",
+			      !cpu && !mem ? " or " : "", mem ? "" : "memory");
+}
+
 static void open_bpf(struct daemon *d)
 {
 	const struct lxcscale_config *c = d->cfg;
 	if (!c->bpf.enabled || d->opts.no_bpf) {
 		log_info("BPF: off (%s): cgroup files and PSI triggers only",
 			 c->bpf.enabled ? "the caller runs without it" : "bpf.enabled: false");
+		daemon_health(d, "bpf", API_HEALTH_OFF, "%s: cgroup files and PSI triggers only",
+			      c->bpf.enabled ? "the caller runs without it" : "bpf.enabled: false");
 		return;
 	}
 	struct lxs_bpf_opts o;
@@ -555,6 +607,8 @@ static void open_bpf(struct daemon *d)
 	int rc = lxs_bpf_open(&d->bpf, &o, err, sizeof(err));
 	if (rc != 0) {
 		log_warning("running without BPF (cgroup files and PSI only): %s", err[0] ? err : strerror(-rc));
+		daemon_health(d, "bpf", API_HEALTH_UNAVAILABLE, "cannot load here (%.140s): cgroup files and PSI only",
+			      err[0] ? err : strerror(-rc));
 		d->bpf = NULL;
 		return;
 	}
@@ -563,6 +617,8 @@ static void open_bpf(struct daemon *d)
 	d->st.bpf = true;
 	d->bpf_drains.counts_cpu = (lxs_bpf_concerns(d->bpf) & LXS_CONCERN_RUNQ) != 0;
 	log_info("BPF: attached as %s", lxs_bpf_attach_mode(d->bpf));
+	daemon_health(d, "bpf", API_HEALTH_OK, "attached as %s, maps pinned at %s", lxs_bpf_attach_mode(d->bpf),
+		      c->bpf.pin_path);
 }
 
 struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
@@ -644,6 +700,8 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 	}
 	if (open_hierarchy(d, err, errlen) != 0)
 		goto fail;
+	check_controllers(d);
+	daemon_health(d, "journal", API_HEALTH_OFF, "dry run: nothing is journalled or written");
 	open_bpf(d);
 	if (!d->opts.no_threads)
 		daemon_start_config_reads(d);

@@ -158,6 +158,7 @@ struct daemon {
 	struct actuator_outcome last_outcome; /* of the last decision handed to the actuator */
 	struct cfgread *cfgr;        /* Proxmox config reader; NULL when pct / the API is absent */
 	struct daemon_pub *pub;      /* what the REST API reads (daemon/backend.c) */
+	struct api_health health;    /* /health/check's daemon parts, published on each change */
 	bool pub_dirty;              /* a decision, a container came or went: republish at once */
 	int64_t next_pub_ms;         /* the container list's next periodic publication */
 
@@ -174,6 +175,9 @@ uint64_t daemon_mono_ns(void);
 int64_t daemon_wall_ms(void);
 
 /* daemon/daemon.c */
+/* Sets one /health/check part ("cgroup", "bpf", "journal", "persist") and publishes it. */
+void daemon_health(struct daemon *d, const char *name, enum api_health_state state, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 struct ct *daemon_find(struct daemon *d, uint32_t vmid);
 struct ct *daemon_find_cgid(struct daemon *d, uint64_t cgid);
 void daemon_remove_ct(struct daemon *d, struct ct *ct);

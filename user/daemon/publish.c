@@ -68,6 +68,7 @@ struct daemon_pub {
 	size_t n_lastdecs, cap_lastdecs;
 	uint64_t generation;
 	struct pub_stats st;
+	struct api_health health;
 	struct hist *hists;          /* sorted by vmid */
 	size_t n_hists, cap_hists, hist_points;
 	uint64_t outcomes[REASONS][OUTCOMES];
@@ -256,6 +257,20 @@ void pub_containers(struct daemon_pub *p, const struct ct_snapshot *list, size_t
 	for (size_t i = 0; i < n; i++)
 		pub_list_put(p, i, &list[i]);
 	pub_list_commit(p, n, st);
+}
+
+void pub_set_health(struct daemon_pub *p, const struct api_health *h)
+{
+	pthread_mutex_lock(&p->mu);
+	p->health = *h;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void pub_get_health(struct daemon_pub *p, struct api_health *out)
+{
+	pthread_mutex_lock(&p->mu);
+	*out = p->health;
+	pthread_mutex_unlock(&p->mu);
 }
 
 void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st)

@@ -49,6 +49,9 @@ void pub_list_commit(struct daemon_pub *p, size_t n, const struct pub_stats *st)
 /* The same from an array. */
 void pub_containers(struct daemon_pub *p, const struct ct_snapshot *list, size_t n,
 		    const struct pub_stats *st);
+/* The daemon's health checks (replaced as a whole) and a copy of them for any thread. */
+void pub_set_health(struct daemon_pub *p, const struct api_health *h);
+void pub_get_health(struct daemon_pub *p, struct api_health *out);
 /* Only the loop-wide figures, between two container lists. */
 void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st);
 void pub_history(struct daemon_pub *p, uint32_t vmid, const struct history_point *pt);
