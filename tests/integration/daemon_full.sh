@@ -311,11 +311,17 @@ fi
 # CPU burst then decided the same scale-up again at once); the daemon drops it and uses the
 # read asked after the second change's persist.
 configs() { grep -c "$(printf '^pct\tconfig\t102\t')" "$PVE/argv.log"; }
+last_seq=$(jq -s 'map(.seq) | max' "$W/suggestions.jsonl")
 if start_daemon PCT_STAND_IN_ANSWER_DELAY_MS=1500 PCT_STAND_IN_ONLY=config &&
 	wait_json /api/v1/containers '[.containers[] | select(.vmid==102) | .limits.cores==1] | any'; then
 	: >"$PVE/argv.log"
 	req POST /scale/cores '{"lxc_id": 102, "cores": 2}'
 	c2=$CODE
+	new_seq=$(jqb .decision.seq)
+	check "after a restart decisions are numbered on (seq $new_seq after the last run's $last_seq)" \
+		"[ '$new_seq' -gt '$last_seq' ] && grep -q 'decisions: numbered on from seq' '$W/daemon.log'"
+	check "one number for the decision in the API, the log's outcome line and the suggestions file" \
+		"wait_log 'ct 102: .*seq $new_seq:' 20 && grep -q '\"seq\":$new_seq,' '$W/suggestions.jsonl'"
 	wait_log 'ct 102: persisted' 50 && for ((i = 0; i < 50; i++)); do [ "$(configs)" -ge 1 ] && break; sleep 0.1; done
 	req POST /scale/cores '{"lxc_id": 102, "cores": 1}'
 	check "two scales of 102 in a row: 200 and 200" "[ '$c2' = 200 ] && [ '$CODE' = 200 ]"

@@ -429,11 +429,38 @@ static void test_bad_input(void **state)
 	journal_close(j);
 }
 
+/* The caller's seq is taken when larger than every one before (the daemon's decision
+ * number), else the journal numbers on; the largest survives a reopen. */
+static void test_caller_seq(void **state)
+{
+	struct fx *f = *state;
+	struct journal *j;
+	struct journal_open_info info;
+	assert_int_equal(journal_open(f->path, &j, &info), 0);
+	assert_int_equal(journal_last_seq(j), 0);
+	struct journal_change a = change(101, 1000, 2000), b = change(101, 2000, 1000),
+			      c = change(102, 1000, 2000);
+	a.seq = 100;
+	assert_int_equal(journal_begin(j, &a), 0);
+	assert_int_equal(a.seq, 100);
+	assert_int_equal(journal_begin(j, &b), 0); /* seq 0: the journal's next */
+	assert_int_equal(b.seq, 101);
+	c.seq = 50; /* not larger: not taken */
+	assert_int_equal(journal_begin(j, &c), 0);
+	assert_int_equal(c.seq, 102);
+	assert_int_equal(journal_last_seq(j), 102);
+	journal_close(j);
+	assert_int_equal(journal_open(f->path, &j, &info), 0);
+	assert_int_equal(journal_last_seq(j), 102);
+	journal_close(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_replay_keeps_open_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_persisted_upto, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caller_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_is_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crc_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),

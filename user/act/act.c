@@ -322,3 +322,8 @@ int actuate_reconfigure(struct actuate *a, const struct lxcscale_config *c)
 		 "to the old ones first)");
 	return 1;
 }
+
+uint64_t actuate_last_seq(const struct actuate *a)
+{
+	return a && a->j ? journal_last_seq(a->j) : 0;
+}

@@ -62,5 +62,7 @@ void actuate_get_stats(const struct actuate *a, struct actuate_stats *st);
 
 /* What start-up reconciliation did (for the start-up log line and tests). */
 const struct reconcile_report *actuate_reconcile_report(const struct actuate *a);
+/* The journal's largest seq: the daemon numbers its next decisions after it. */
+uint64_t actuate_last_seq(const struct actuate *a);
 
 #endif

@@ -434,6 +434,7 @@ static int journal_start(struct actuator *a, struct attempt *t)
 {
 	const struct decision *d = t->d;
 	struct journal_change c = {
+		.seq = d->seq, /* the decision's number, when larger than the journal's last */
 		.vmid = d->vmid,
 		.what = (t->want_cpu ? JOURNAL_CPU : 0) | (t->want_mem ? JOURNAL_MEM : 0),
 		.cpu_before_milli = milli(d->cpu_from), .cpu_after_milli = milli(d->cpu_to),

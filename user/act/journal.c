@@ -368,17 +368,23 @@ int journal_begin(struct journal *j, struct journal_change *c)
 {
 	if (!c || c->vmid == 0 || c->what == 0 || (c->what & ~(JOURNAL_CPU | JOURNAL_MEM)))
 		return -EINVAL;
-	c->seq = j->next_seq;
+	if (c->seq < j->next_seq)
+		c->seq = j->next_seq;
 	c->state = JOURNAL_PENDING;
 	c->time_ms = now_ms();
 	int rc = append(j, c);
 	if (rc < 0)
 		return rc;
-	j->next_seq++;
+	j->next_seq = c->seq + 1;
 	rc = add_open(j, c);
 	if (rc < 0) /* journalled but untracked: refuse, reopening will find it */
 		return rc;
 	return 0;
+}
+
+uint64_t journal_last_seq(const struct journal *j)
+{
+	return j->next_seq ? j->next_seq - 1 : 0;
 }
 
 int journal_mark(struct journal *j, uint64_t seq, enum journal_state state,

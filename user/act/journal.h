@@ -61,9 +61,13 @@ struct journal_open_info {
 int journal_open(const char *path, struct journal **out, struct journal_open_info *info);
 void journal_close(struct journal *j);
 
-/* Journals a new PENDING change (c->seq and c->time_ms are filled in). 0 or -errno;
- * on error nothing was recorded and the caller must not apply the change. */
+/* Journals a new PENDING change (c->time_ms is filled in). c->seq is the caller's when it
+ * is larger than every seq before (the daemon numbers its decisions, so a decision has one
+ * number in the log, the API, the suggestions file and here), else the journal's next.
+ * 0 or -errno; on error nothing was recorded and the caller must not apply the change. */
 int journal_begin(struct journal *j, struct journal_change *c);
+/* The largest seq recorded so far (0: none), for a numbering that goes on after a restart. */
+uint64_t journal_last_seq(const struct journal *j);
 
 /* Moves change `seq` to `state`. For APPLIED the applied "after" values may be given in
  * `applied` (NULL keeps them). 0, -ENOENT (no such open change) or -errno. */

@@ -245,3 +245,40 @@ int suggestions_write(struct suggestions *s, const struct decision *d, char *err
 	}
 	return 0;
 }
+
+/* The last "seq": N in the file's final 8 KiB (lines are at most SUGGESTIONS_LINE_MAX). */
+static uint64_t last_seq_in(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[4 * SUGGESTIONS_LINE_MAX + 1];
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)(sizeof(buf) - 1) ? end - (off_t)(sizeof(buf) - 1) : 0;
+	ssize_t n = end > 0 ? pread(fd, buf, (size_t)(end - from), from) : 0;
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	uint64_t last = 0;
+	for (const char *p = buf; (p = strstr(p, "\"seq\":")) != NULL; p += 6) {
+		char *e;
+		unsigned long long v = strtoull(p + 6, &e, 10);
+		if (e != p + 6 && (*e == ',' || *e == '}') && v > last)
+			last = v;
+	}
+	return last;
+}
+
+uint64_t suggestions_last_seq(const char *path)
+{
+	if (!path || !*path)
+		return 0;
+	uint64_t s = last_seq_in(path);
+	if (s == 0) {
+		char old[4200];
+		snprintf(old, sizeof(old), "%s.1", path);
+		s = last_seq_in(old);
+	}
+	return s;
+}

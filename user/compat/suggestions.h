@@ -38,6 +38,10 @@ int suggestions_write(struct suggestions *s, const struct decision *d, char *err
 /* The line itself (with its '\n'); returns its length, or -1 if `len` is too small. */
 int suggestions_format(const struct decision *d, char *buf, size_t len);
 
+/* The "seq" of the file's last line (else of <path>.1's, after a rotation); 0 if none. The
+ * daemon numbers its decisions after it, so a seq never repeats across restarts. */
+uint64_t suggestions_last_seq(const char *path);
+
 /* Local ISO 8601 with milliseconds and offset: "2026-01-02T03:04:05.678+01:00". */
 void suggestions_timestamp(int64_t wall_ms, char out[40]);
 

@@ -210,6 +210,10 @@ int daemon_start_actuation(struct daemon *d, char *err, size_t errlen)
 	}
 	actuate_set_event_hook(d->act, event_hook, d);
 	daemon_set_apply(d, apply_hook, d);
+	if (actuate_last_seq(d->act) > d->seq) /* one numbering for decisions and the journal */
+		d->seq = actuate_last_seq(d->act);
+	if (d->seq)
+		log_info("decisions: numbered on from seq %llu (the last run's)", (unsigned long long)d->seq);
 	daemon_health(d, "journal", API_HEALTH_OK, "live: each change journalled in %s before it is written",
 		      d->cfg->journal_file);
 	daemon_health(d, "persist", API_HEALTH_OK, "no persist has failed");

@@ -667,6 +667,9 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 	}
 	if (cfg->suggestions_file[0]) {
 		char se[512];
+		/* decisions are numbered on from the last run's (the journal may know a later one:
+		 * daemon_start_actuation) */
+		d->seq = suggestions_last_seq(cfg->suggestions_file);
 		d->sugg = suggestions_open(cfg->suggestions_file, 64ull << 20, se, sizeof(se));
 		if (!d->sugg)
 			log_warning("suggestions file: %s; decisions are only logged", se);
