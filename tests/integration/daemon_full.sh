@@ -314,6 +314,10 @@ configs() { grep -c "$(printf '^pct\tconfig\t102\t')" "$PVE/argv.log"; }
 last_seq=$(jq -s 'map(.seq) | max' "$W/suggestions.jsonl")
 if start_daemon PCT_STAND_IN_ANSWER_DELAY_MS=1500 PCT_STAND_IN_ONLY=config &&
 	wait_json /api/v1/containers '[.containers[] | select(.vmid==102) | .limits.cores==1] | any'; then
+	req GET "/api/v1/decisions?since=0&limit=1000"
+	check "after a restart /api/v1/decisions still lists the last run's decisions, with their outcomes" \
+		"[ \"\$(jqb '[.decisions[] | select(.seq == $last_seq)] | length')\" = 1 ] && grep -q 'decisions: [0-9]* of the last run.s read back' '$W/daemon.log' &&
+		 [ \"\$(jqb '[.decisions[] | select(.outcome == \"persist-only\")] | length')\" -ge 1 ]"
 	: >"$PVE/argv.log"
 	req POST /scale/cores '{"lxc_id": 102, "cores": 2}'
 	c2=$CODE

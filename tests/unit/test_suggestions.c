@@ -180,6 +180,49 @@ static void test_write_rotate_reopen(void **state)
 	suggestions_close(NULL);
 }
 
+/* What a restarted daemon reads back: the newest decisions, oldest first, as written (its
+ * outcome too), lines that are not ours skipped; the last seq, also after a rotation. */
+static void test_read_back(void **state)
+{
+	(void)state;
+	char err[256];
+	struct suggestions *s = suggestions_open(path, 0, err, sizeof(err));
+	assert_non_null(s);
+	struct decision d = sample();
+	strcpy(d.outcome, "persist-only");
+	d.applies_at_start = true;
+	for (int i = 0; i < 3; i++) {
+		d.seq = 40 + (uint64_t)i;
+		d.time_ms = 1766583200628 + i * 1000;
+		assert_int_equal(suggestions_write(s, &d, err, sizeof(err)), 0);
+	}
+	suggestions_close(s);
+	FILE *f = fopen(path, "a");
+	fputs("{\"not\":\"ours\"}\nnot json at all\n", f);
+	fclose(f);
+	struct decision out[2];
+	assert_int_equal(suggestions_read_last(path, out, 2), 2);
+	assert_int_equal(out[0].seq, 41);
+	assert_int_equal(out[1].seq, 42);
+	assert_int_equal(out[1].time_ms, 1766583202628);
+	assert_int_equal(out[1].vmid, 104);
+	assert_int_equal(out[1].cpu_change, DECISION_UP);
+	assert_int_equal(out[1].mem_to_mb, 1536);
+	assert_int_equal(out[1].reason, REASON_ANOMALY);
+	assert_string_equal(out[1].outcome, "persist-only");
+	assert_true(out[1].applies_at_start);
+	assert_false(out[1].enforced);
+	assert_string_equal(out[1].detail, d.detail);
+	assert_int_equal(suggestions_last_seq(path), 42);
+	char old[400];
+	snprintf(old, sizeof(old), "%s.1", path);
+	assert_int_equal(rename(path, old), 0); /* just rotated: the new file is not there yet */
+	assert_int_equal(suggestions_last_seq(path), 42);
+	unlink(old);
+	assert_int_equal(suggestions_last_seq(path), 0);
+	assert_int_equal(suggestions_read_last(path, out, 2), 0);
+}
+
 static void test_open_errors(void **state)
 {
 	(void)state;
@@ -195,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_fields),
 		cmocka_unit_test(test_write_rotate_reopen),
+		cmocka_unit_test(test_read_back),
 		cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "base/errbuf.h"
 #include "base/fsutil.h"
 
@@ -144,7 +146,11 @@ int suggestions_format(const struct decision *d, char *buf, size_t len)
 	add_num(&l, d->cpu_psi_some_ms);
 	add(&l, ",\"mem_psi_some_ms\":");
 	add_num(&l, d->mem_psi_some_ms);
-	add(&l, "},\"dry_run\":%s}\n", d->dry_run ? "true" : "false");
+	add(&l, "},\"outcome\":");
+	add_string(&l, d->outcome, sizeof(d->outcome));
+	add(&l, ",\"enforced\":%s,\"applies_at_start\":%s,\"woken_by\":\"%s\"", d->enforced ? "true" : "false",
+	    d->applies_at_start ? "true" : "false", decision_wake_name(d->woken_by));
+	add(&l, ",\"dry_run\":%s}\n", d->dry_run ? "true" : "false");
 	return l.overflow ? -1 : (int)l.len;
 }
 
@@ -281,4 +287,144 @@ uint64_t suggestions_last_seq(const char *path)
 		s = last_seq_in(old);
 	}
 	return s;
+}
+
+/* ---- reading back ------------------------------------------------------------------------ */
+
+static double jd(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0;
+}
+
+static const char *js(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v) : "";
+}
+
+static bool jb(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
+static enum decision_change change_of(const char *a)
+{
+	for (int c = DECISION_NONE; c <= DECISION_SET; c++)
+		if (!strcmp(a, decision_change_name((enum decision_change)c)))
+			return (enum decision_change)c;
+	return DECISION_NONE;
+}
+
+/* "2026-01-02T03:04:05.678+01:00" -> Unix ms; false when it is not one of ours. */
+static bool parse_timestamp(const char *ts, int64_t *ms)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	int frac = 0, oh = 0, om = 0;
+	char sign = 0;
+	if (sscanf(ts, "%d-%d-%dT%d:%d:%d.%3d%c%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &tm.tm_sec, &frac, &sign, &oh, &om) != 10 || (sign != '+' && sign != '-'))
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	int off = (oh * 60 + om) * 60 * (sign == '-' ? -1 : 1);
+	*ms = ((int64_t)t - off) * 1000 + frac;
+	return true;
+}
+
+static bool decision_from_line(const char *line, struct decision *d)
+{
+	json_object *o = json_tokener_parse(line);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return false;
+	}
+	memset(d, 0, sizeof(*d));
+	d->seq = (uint64_t)jd(o, "seq");
+	d->vmid = (uint32_t)strtoul(js(o, "container_id"), NULL, 10);
+	bool ok = d->seq > 0 && d->vmid >= 100 && parse_timestamp(js(o, "timestamp"), &d->time_ms);
+	d->cpu_change = change_of(js(o, "cpu_action"));
+	d->mem_change = change_of(js(o, "ram_action"));
+	d->cpu_from = jd(o, "cpu_from");
+	d->cpu_to = jd(o, "cpu_to");
+	d->mem_from_mb = (uint64_t)jd(o, "ram_from_mb");
+	d->mem_to_mb = (uint64_t)jd(o, "ram_to_mb");
+	d->confidence = jd(o, "confidence");
+	d->urgency = (int)jd(o, "urgency");
+	d->priority = (int)jd(o, "priority");
+	d->anomaly = jb(o, "anomaly");
+	d->anomaly_score = jd(o, "anomaly_score");
+	d->dry_run = jb(o, "dry_run");
+	d->enforced = jb(o, "enforced");
+	d->applies_at_start = jb(o, "applies_at_start");
+	d->wake_us = -1;
+	const char *reason = js(o, "reason");
+	for (int r = 0; r <= REASON_RECONCILE; r++)
+		if (!strcmp(reason, decision_reason_name((enum decision_reason)r)))
+			d->reason = (enum decision_reason)r;
+	snprintf(d->detail, sizeof(d->detail), "%s", js(o, "detail"));
+	snprintf(d->outcome, sizeof(d->outcome), "%s", *js(o, "outcome") ? js(o, "outcome") : "unknown");
+	json_object *sig;
+	if (json_object_object_get_ex(o, "signals", &sig)) {
+		d->cpu_pct = jd(sig, "cpu_pct");
+		d->mem_pct = jd(sig, "mem_pct");
+		d->cpu_psi_some_ms = jd(sig, "cpu_psi_some_ms");
+		d->mem_psi_some_ms = jd(sig, "mem_psi_some_ms");
+	}
+	json_object_put(o);
+	return ok;
+}
+
+size_t suggestions_read_last(const char *path, struct decision *out, size_t max)
+{
+	if (!path || !*path || max == 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	off_t end = lseek(fd, 0, SEEK_END);
+	size_t want = max * 1024; /* a line is ~600 bytes: enough for max of them, bounded */
+	if (want > (size_t)SUGGESTIONS_READ_MAX)
+		want = SUGGESTIONS_READ_MAX;
+	off_t from = end > (off_t)want ? end - (off_t)want : 0;
+	size_t len = end > from ? (size_t)(end - from) : 0;
+	char *buf = malloc(len + 1);
+	ssize_t n = buf && len ? pread(fd, buf, len, from) : 0;
+	close(fd);
+	if (!buf || n <= 0) {
+		free(buf);
+		return 0;
+	}
+	buf[n] = '\0';
+	/* whole lines only: skip a partial first line when the read did not start the file */
+	char *p = buf;
+	if (from > 0) {
+		char *nl = strchr(p, '\n');
+		p = nl ? nl + 1 : buf + n;
+	}
+	size_t k = 0, seen = 0;
+	for (char *save = NULL, *line = strtok_r(p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct decision d;
+		if (!decision_from_line(line, &d))
+			continue;
+		out[seen % max] = d; /* a ring: the newest max stay */
+		seen++;
+	}
+	free(buf);
+	k = seen < max ? seen : max;
+	if (seen > max) { /* rotate the ring so out[] is oldest first */
+		size_t start = seen % max;
+		struct decision *tmp = malloc(max * sizeof(*tmp));
+		if (!tmp)
+			return 0;
+		for (size_t i = 0; i < max; i++)
+			tmp[i] = out[(start + i) % max];
+		memcpy(out, tmp, max * sizeof(*tmp));
+		free(tmp);
+	}
+	return k;
 }

@@ -42,6 +42,13 @@ int suggestions_format(const struct decision *d, char *buf, size_t len);
  * daemon numbers its decisions after it, so a seq never repeats across restarts. */
 uint64_t suggestions_last_seq(const char *path);
 
+/* The newest `max` decisions of the file's last lines (at most SUGGESTIONS_READ_MAX bytes are
+ * read), oldest first, for a daemon that starts again to show its history: lines that are
+ * not ours are skipped; a decision written before "outcome" was recorded says "unknown".
+ * Returns how many. */
+#define SUGGESTIONS_READ_MAX (4u << 20)
+size_t suggestions_read_last(const char *path, struct decision *out, size_t max);
+
 /* Local ISO 8601 with milliseconds and offset: "2026-01-02T03:04:05.678+01:00". */
 void suggestions_timestamp(int64_t wall_ms, char out[40]);
 

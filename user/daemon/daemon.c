@@ -587,6 +587,24 @@ static void check_controllers(struct daemon *d)
 			      !cpu && !mem ? " or " : "", mem ? "" : "memory");
 }
 
+/* The last run's decisions, from the suggestions file, for /api/v1/decisions. */
+static void load_history(struct daemon *d)
+{
+	if (!d->cfg->suggestions_file[0])
+		return;
+	struct decision *h = calloc(DAEMON_DECISIONS_KEPT, sizeof(*h));
+	if (!h)
+		return;
+	size_t n = suggestions_read_last(d->cfg->suggestions_file, h, DAEMON_DECISIONS_KEPT);
+	for (size_t i = 0; i < n; i++)
+		if (h[i].seq <= d->seq) /* a file edited by hand could go backwards: keep the order */
+			pub_decision_history(d->pub, &h[i]);
+	if (n)
+		log_info("decisions: %zu of the last run's read back from %s (seq %llu..%llu)", n,
+			 d->cfg->suggestions_file, (unsigned long long)h[0].seq, (unsigned long long)h[n - 1].seq);
+	free(h);
+}
+
 static void open_bpf(struct daemon *d)
 {
 	const struct lxcscale_config *c = d->cfg;
@@ -696,11 +714,12 @@ struct daemon *daemon_new(const struct lxcscale_config *cfg, struct loop *loop,
 		snprintf(err, errlen, "cannot create the command queue: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
 	}
-	d->pub = pub_new(300, 1024);
+	d->pub = pub_new(300, DAEMON_DECISIONS_KEPT);
 	if (!d->pub) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	load_history(d);
 	if (open_hierarchy(d, err, errlen) != 0)
 		goto fail;
 	check_controllers(d);

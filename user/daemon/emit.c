@@ -154,9 +154,9 @@ int daemon_apply(struct daemon *d, struct decision *dec)
 	struct ct *ct = daemon_find(d, dec->vmid);
 	stamp(d, ct, dec);
 	log_decision(dec);
-	write_suggestion(d, dec);
 	remember(d, ct, dec);
 	int rc = actuate(d, ct, dec);
+	write_suggestion(d, dec); /* with its outcome: the history read back at the next start */
 	if (d->pub)
 		pub_decision(d->pub, dec, dec->outcome);
 	return rc;

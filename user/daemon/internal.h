@@ -103,6 +103,8 @@ struct ct {
 	uint64_t wake_ns;            /* monotonic */
 };
 
+#define DAEMON_DECISIONS_KEPT 1024 /* the API's decision history (and read back at start) */
+
 struct daemon {
 	const struct lxcscale_config *cfg;
 	struct daemon_opts opts;

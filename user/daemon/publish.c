@@ -347,7 +347,7 @@ static int outcome_index(const char *outcome)
 	return OUTCOMES - 1;
 }
 
-void pub_decision(struct daemon_pub *p, const struct decision *d, const char *outcome)
+void pub_decision_history(struct daemon_pub *p, const struct decision *d)
 {
 	pthread_mutex_lock(&p->dec_mu);
 	p->decs[(p->dec_head + p->dec_count) % p->dec_max] = *d;
@@ -356,6 +356,11 @@ void pub_decision(struct daemon_pub *p, const struct decision *d, const char *ou
 	else
 		p->dec_head = (p->dec_head + 1) % p->dec_max;
 	pthread_mutex_unlock(&p->dec_mu);
+}
+
+void pub_decision(struct daemon_pub *p, const struct decision *d, const char *outcome)
+{
+	pub_decision_history(p, d);
 
 	pthread_mutex_lock(&p->mu);
 	if ((unsigned)d->reason < REASONS)

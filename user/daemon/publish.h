@@ -60,6 +60,8 @@ void pub_forget(struct daemon_pub *p, uint32_t vmid);
 /* A decision left the daemon: kept for /api/v1/decisions and sent to subscribers.
  * `outcome` names what the actuator did ("applied", "failed", "dry-run", ...). */
 void pub_decision(struct daemon_pub *p, const struct decision *d, const char *outcome);
+/* A past decision (the last run's, read back at start): kept for /api/v1/decisions only. */
+void pub_decision_history(struct daemon_pub *p, const struct decision *d);
 void pub_event(struct daemon_pub *p, const struct ct_event *ev);
 
 /* ---- any thread ---- */
