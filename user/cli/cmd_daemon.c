@@ -8,8 +8,7 @@
  *                               /scale/ram, which run pct set
  *   decisions [--since SEQ] [--limit N] [--follow]
  *                               the decision journal; --follow streams new ones (SSE)
- *   top [--interval S] [--iterations N]
- *                               a table of containers refreshed in place
+ *   (top: cli/cmd_top.c)
  *   model show                  the model's features, importances and rebuild state
  *                               (cli_model_show; `model eval` is iforest's cli_model)
  *
@@ -18,7 +17,6 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +25,11 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/apijson.h"
 
 /* ---- small JSON getters (missing → defaults) ---- */
 
-static json_object *jget(json_object *o, const char *path)
+json_object *cli_jget(json_object *o, const char *path)
 {
 	char key[64];
 	while (o && *path) {
@@ -46,15 +45,15 @@ static json_object *jget(json_object *o, const char *path)
 	return o;
 }
 
-static double jnum(json_object *o, const char *path)
+double cli_jnum(json_object *o, const char *path)
 {
-	json_object *v = jget(o, path);
+	json_object *v = cli_jget(o, path);
 	return v ? json_object_get_double(v) : NAN;
 }
 
-static const char *jstr(json_object *o, const char *path)
+const char *cli_jstr(json_object *o, const char *path)
 {
-	json_object *v = jget(o, path);
+	json_object *v = cli_jget(o, path);
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
 }
 
@@ -69,41 +68,41 @@ static bool parse_id(const char *s, unsigned *id)
 }
 
 /* "+2 cores (psi)" style summary of a decision */
-static void decision_summary(json_object *d, char *buf, size_t len)
+void cli_decision_summary(json_object *d, char *buf, size_t len)
 {
 	if (!d || json_object_is_type(d, json_type_null)) {
 		snprintf(buf, len, "-");
 		return;
 	}
 	char cpu[48] = "", mem[48] = "";
-	const char *cc = jstr(d, "cpu.change"), *mc = jstr(d, "memory.change");
+	const char *cc = cli_jstr(d, "cpu.change"), *mc = cli_jstr(d, "memory.change");
 	if (strcmp(cc, "none") != 0 && cc[0])
-		snprintf(cpu, sizeof(cpu), "cpu %g→%g ", jnum(d, "cpu.from"), jnum(d, "cpu.to"));
+		snprintf(cpu, sizeof(cpu), "cpu %g→%g ", cli_jnum(d, "cpu.from"), cli_jnum(d, "cpu.to"));
 	if (strcmp(mc, "none") != 0 && mc[0])
-		snprintf(mem, sizeof(mem), "mem %.0f→%.0fM ", jnum(d, "memory.from_mb"), jnum(d, "memory.to_mb"));
-	snprintf(buf, len, "%s%s(%s)", cpu, mem, jstr(d, "reason"));
+		snprintf(mem, sizeof(mem), "mem %.0f→%.0fM ", cli_jnum(d, "memory.from_mb"), cli_jnum(d, "memory.to_mb"));
+	snprintf(buf, len, "%s%s(%s)", cpu, mem, cli_jstr(d, "reason"));
 }
 
-static void print_table_header(FILE *f)
+void cli_print_table_header(FILE *f)
 {
 	fprintf(f, "%-7s %-16s %-4s %6s %8s %6s %6s %8s %8s %8s  %s\n", "VMID", "NAME", "RUN", "CORES",
 		"MEM(MB)", "CPU%", "MEM%", "PSI-CPU", "PSI-MEM", "SCORE", "LAST DECISION");
 }
 
-static void print_row(FILE *f, json_object *c)
+void cli_print_row(FILE *f, json_object *c)
 {
 	char last[96];
-	decision_summary(jget(c, "last_decision"), last, sizeof(last));
-	json_object *run = jget(c, "running");
+	cli_decision_summary(cli_jget(c, "last_decision"), last, sizeof(last));
+	json_object *run = cli_jget(c, "running");
 	fprintf(f, "%-7.0f %-16.16s %-4s %6.2f %8.0f %6.1f %6.1f %8.2f %8.2f %8.3f  %s\n",
-		jnum(c, "vmid"), jstr(c, "name"), run && json_object_get_boolean(run) ? "yes" : "no",
-		jnum(c, "limits.cores"), jnum(c, "limits.memory_mb"), jnum(c, "usage.cpu_pct"),
-		jnum(c, "usage.memory_pct"), jnum(c, "pressure.cpu_some_avg10"),
-		jnum(c, "pressure.memory_some_avg10"), jnum(c, "score.anomaly_score"), last);
+		cli_jnum(c, "vmid"), cli_jstr(c, "name"), run && json_object_get_boolean(run) ? "yes" : "no",
+		cli_jnum(c, "limits.cores"), cli_jnum(c, "limits.memory_mb"), cli_jnum(c, "usage.cpu_pct"),
+		cli_jnum(c, "usage.memory_pct"), cli_jnum(c, "pressure.cpu_some_avg10"),
+		cli_jnum(c, "pressure.memory_some_avg10"), cli_jnum(c, "score.anomaly_score"), last);
 }
 
 /* GET path and parse; prints errors; returns exit code, *out owned by caller. */
-static int get_json(const struct cli_conn *conn, const char *path, json_object **out, char **raw)
+int cli_get_json(const struct cli_conn *conn, const char *path, json_object **out, char **raw)
 {
 	char err[512] = "";
 	char *body = NULL;
@@ -124,14 +123,14 @@ static int get_json(const struct cli_conn *conn, const char *path, json_object *
 	return rc;
 }
 
-/* Connects with the common options, then get_json(PATH). */
+/* Connects with the common options, then cli_get_json(PATH). */
 static int connect_get_json(const struct cli_common *com, struct cli_conn *conn, const char *path,
 			    json_object **out, char **raw)
 {
 	int rc = cli_conn_setup(conn, com);
 	if (rc)
 		return rc;
-	return get_json(conn, path, out, raw);
+	return cli_get_json(conn, path, out, raw);
 }
 
 /* getopt for the commands whose only options are the common ones and -h: -1 to go on, else
@@ -184,28 +183,28 @@ int cli_status(int argc, char **argv)
 		fputs(raw, stdout);
 		fputc('\n', stdout);
 	} else if (id) {
-		print_table_header(stdout);
-		print_row(stdout, j);
-		json_object *h = jget(j, "history");
+		cli_print_table_header(stdout);
+		cli_print_row(stdout, j);
+		json_object *h = cli_jget(j, "history");
 		size_t n = h ? json_object_array_length(h) : 0;
 		printf("\nhistory (%zu samples, newest last):\n%-20s %6s %8s %6s %6s %8s %8s\n", n, "TIME",
 		       "CORES", "MEM(MB)", "CPU%", "MEM%", "PSI-CPU", "SCORE");
 		for (size_t i = n > 20 ? n - 20 : 0; i < n; i++) {
 			json_object *p = json_object_array_get_idx(h, i);
-			time_t t = (time_t)(jnum(p, "time_ms") / 1000);
+			time_t t = (time_t)(cli_jnum(p, "time_ms") / 1000);
 			struct tm tm;
 			char ts[32];
 			localtime_r(&t, &tm);
 			strftime(ts, sizeof(ts), "%F %T", &tm);
-			printf("%-20s %6.2f %8.0f %6.1f %6.1f %8.2f %8.3f\n", ts, jnum(p, "cores"),
-			       jnum(p, "memory_mb"), jnum(p, "cpu_pct"), jnum(p, "mem_pct"),
-			       jnum(p, "cpu_psi_some_avg10"), jnum(p, "anomaly_score"));
+			printf("%-20s %6.2f %8.0f %6.1f %6.1f %8.2f %8.3f\n", ts, cli_jnum(p, "cores"),
+			       cli_jnum(p, "memory_mb"), cli_jnum(p, "cpu_pct"), cli_jnum(p, "mem_pct"),
+			       cli_jnum(p, "cpu_psi_some_avg10"), cli_jnum(p, "anomaly_score"));
 		}
 	} else {
-		json_object *arr = jget(j, "containers");
-		print_table_header(stdout);
+		json_object *arr = cli_jget(j, "containers");
+		cli_print_table_header(stdout);
 		for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
-			print_row(stdout, json_object_array_get_idx(arr, i));
+			cli_print_row(stdout, json_object_array_get_idx(arr, i));
 	}
 	free(raw);
 	json_object_put(j);
@@ -237,11 +236,11 @@ static int post_reference(const struct cli_conn *conn, const char *path, const c
 	rc = cli_status_to_exit(st, answer, "");
 	if (rc == CLI_OK && !conn->json) {
 		json_object *j = json_tokener_parse(answer);
-		if (jget(j, "decision")) /* the daemon took it after all (it started meanwhile) */
-			printf("%s: %s\n", jstr(j, "message"), jstr(j, "decision.outcome"));
+		if (cli_jget(j, "decision")) /* the daemon took it after all (it started meanwhile) */
+			printf("%s: %s\n", cli_jstr(j, "message"), cli_jstr(j, "decision.outcome"));
 		else
 			printf("%s: persisted with pct set (not running under the daemon: Proxmox applies "
-			       "it as pct does, a stopped container at its next start)\n", jstr(j, "message"));
+			       "it as pct does, a stopped container at its next start)\n", cli_jstr(j, "message"));
 		json_object_put(j);
 	} else if (rc == CLI_OK) {
 		printf("%s\n", answer);
@@ -255,11 +254,11 @@ static void describe_change(json_object *d, char *buf, size_t len)
 {
 	int n = 0;
 	buf[0] = '\0';
-	if (strcmp(jstr(d, "cpu.change"), "none") && *jstr(d, "cpu.change"))
-		n = snprintf(buf, len, "cores %g -> %g", jnum(d, "cpu.from"), jnum(d, "cpu.to"));
-	if (n >= 0 && (size_t)n < len && strcmp(jstr(d, "memory.change"), "none") && *jstr(d, "memory.change"))
+	if (strcmp(cli_jstr(d, "cpu.change"), "none") && *cli_jstr(d, "cpu.change"))
+		n = snprintf(buf, len, "cores %g -> %g", cli_jnum(d, "cpu.from"), cli_jnum(d, "cpu.to"));
+	if (n >= 0 && (size_t)n < len && strcmp(cli_jstr(d, "memory.change"), "none") && *cli_jstr(d, "memory.change"))
 		snprintf(buf + n, len - (size_t)n, "%smemory %.0f -> %.0f MiB", n ? ", " : "",
-			 jnum(d, "memory.from_mb"), jnum(d, "memory.to_mb"));
+			 cli_jnum(d, "memory.from_mb"), cli_jnum(d, "memory.to_mb"));
 }
 
 /* What the daemon did with a change it answered 200 for, in one line, and the exit code:
@@ -267,7 +266,7 @@ static void describe_change(json_object *d, char *buf, size_t len)
 static int print_scale_outcome(unsigned id, const char *answer, bool json)
 {
 	json_object *j = json_tokener_parse(answer);
-	json_object *d = jget(j, "decision");
+	json_object *d = cli_jget(j, "decision");
 	if (!d) {
 		fprintf(stderr, "lxcscale scale: the API answered 200 without a decision: %.200s\n", answer);
 		json_object_put(j);
@@ -277,7 +276,7 @@ static int print_scale_outcome(unsigned id, const char *answer, bool json)
 	bool enforced = json_object_object_get_ex(d, "enforced", &b) && json_object_get_boolean(b);
 	bool at_start = json_object_object_get_ex(d, "applies_at_start", &b) && json_object_get_boolean(b);
 	bool persist = json_object_object_get_ex(d, "persist", &b) && json_object_get_boolean(b);
-	const char *outcome = jstr(d, "outcome");
+	const char *outcome = cli_jstr(d, "outcome");
 	char change[128];
 	describe_change(d, change, sizeof(change));
 	int rc = enforced || at_start ? CLI_OK : CLI_NOT_APPLIED;
@@ -290,8 +289,8 @@ static int print_scale_outcome(unsigned id, const char *answer, bool json)
 					      : "NOT in force";
 		printf("container %u: %s: %s (%s)\n", id, outcome, change[0] ? change : "no change", what);
 		if (rc != CLI_OK || strcmp(outcome, "applied"))
-			printf("  detail: %s\n", jstr(d, "detail"));
-		printf("  decision seq %.0f\n", jnum(d, "seq"));
+			printf("  detail: %s\n", cli_jstr(d, "detail"));
+		printf("  decision seq %.0f\n", cli_jnum(d, "seq"));
 	}
 	json_object_put(j);
 	return rc;
@@ -457,16 +456,16 @@ static void print_wrapped(const char *text, int indent, int cols)
 
 static void print_decision(json_object *d)
 {
-	time_t t = (time_t)(jnum(d, "time_ms") / 1000);
+	time_t t = (time_t)(cli_jnum(d, "time_ms") / 1000);
 	struct tm tm;
 	char ts[32], what[96], seq[24], vmid[16], conf[16];
 	localtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%F %T", &tm);
-	decision_summary(d, what, sizeof(what));
-	snprintf(seq, sizeof(seq), "%.0f", jnum(d, "seq"));
-	snprintf(vmid, sizeof(vmid), "%.0f", jnum(d, "vmid"));
-	snprintf(conf, sizeof(conf), "%.1f", jnum(d, "confidence"));
-	const char *outcome = *jstr(d, "outcome") ? jstr(d, "outcome") : "-";
+	cli_decision_summary(d, what, sizeof(what));
+	snprintf(seq, sizeof(seq), "%.0f", cli_jnum(d, "seq"));
+	snprintf(vmid, sizeof(vmid), "%.0f", cli_jnum(d, "vmid"));
+	snprintf(conf, sizeof(conf), "%.1f", cli_jnum(d, "confidence"));
+	const char *outcome = *cli_jstr(d, "outcome") ? cli_jstr(d, "outcome") : "-";
 	print_padded(seq, 8);
 	putchar(' ');
 	print_padded(ts, 19);
@@ -477,8 +476,8 @@ static void print_decision(json_object *d)
 	putchar(' ');
 	print_padded(outcome, 13);
 	printf(" %s\n", conf);
-	if (*jstr(d, "detail"))
-		print_wrapped(jstr(d, "detail"), 9, 100);
+	if (*cli_jstr(d, "detail"))
+		print_wrapped(cli_jstr(d, "detail"), 9, 100);
 }
 
 static bool on_event(const char *event, const char *data, void *arg)
@@ -491,7 +490,7 @@ static bool on_event(const char *event, const char *data, void *arg)
 	} else {
 		json_object *o = json_tokener_parse(data);
 		if (o)
-			print_decision(jget(o, "decision"));
+			print_decision(cli_jget(o, "decision"));
 		json_object_put(o);
 	}
 	fflush(stdout);
@@ -552,7 +551,7 @@ int cli_decisions(int argc, char **argv)
 	int rc = connect_get_json(&com, &conn, path, &j, &raw);
 	if (rc)
 		return rc;
-	json_object *arr = jget(j, "decisions");
+	json_object *arr = cli_jget(j, "decisions");
 	if (conn.json) {
 		for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
 			printf("%s\n", json_object_to_json_string_ext(json_object_array_get_idx(arr, i),
@@ -573,93 +572,6 @@ int cli_decisions(int argc, char **argv)
 		return cli_status_to_exit(st, NULL, err);
 	return CLI_OK;
 }
-
-/* ---- top ---- */
-
-static volatile sig_atomic_t top_stop;
-static void on_sigint(int sig)
-{
-	(void)sig;
-	top_stop = 1;
-}
-
-int cli_top(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"interval", required_argument, NULL, 'i'},
-		{"iterations", required_argument, NULL, 'n'},
-		CLI_COMMON_OPTS,
-		{NULL, 0, NULL, 0}};
-	struct cli_common com = {0};
-	double interval = 1.0;
-	long iterations = 0;
-	int o;
-	char *end;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "i:n:h", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, o, optarg))
-			continue;
-		switch (o) {
-		case 'i':
-			interval = strtod(optarg, &end);
-			if (!*optarg || *end || !(interval >= 0.1) || interval > 3600) {
-				fprintf(stderr, "lxcscale top: --interval wants seconds from 0.1 to 3600, not '%s'\n", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'n':
-			iterations = strtol(optarg, &end, 10);
-			if (!*optarg || *end || iterations < 1) {
-				fprintf(stderr, "lxcscale top: --iterations wants a number of frames (1 or more), not '%s'\n", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'h':
-			printf("usage: lxcscale top [--interval S] [--iterations N] [options]\n"
-			       "A live table of containers, refreshed in place; Ctrl-C ends it.\n"
-			       "  --interval S     seconds between frames (0.1 to 3600, default 1)\n"
-			       "  --iterations N   stop after N frames\n" CLI_COMMON_HELP);
-			return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
-	struct cli_conn conn;
-	int rc = cli_conn_setup(&conn, &com);
-	if (rc)
-		return rc;
-	conn.timeout_s = 10;
-	signal(SIGINT, on_sigint);
-	bool tty = isatty(STDOUT_FILENO);
-	for (long n = 0; !top_stop && (iterations == 0 || n < iterations); n++) {
-		json_object *j;
-		char *raw = NULL;
-		rc = get_json(&conn, "/api/v1/containers", &j, &raw);
-		if (rc)
-			return rc;
-		if (tty)
-			fputs("\033[H\033[2J", stdout); /* home + clear: redraw in place */
-		time_t now = time(NULL);
-		char ts[32];
-		strftime(ts, sizeof(ts), "%T", localtime(&now));
-		json_object *arr = jget(j, "containers");
-		size_t count = arr ? json_object_array_length(arr) : 0;
-		printf("lxcscale top — %s — %zu containers — %s\n\n", conn.base, count, ts);
-		print_table_header(stdout);
-		for (size_t i = 0; i < count; i++)
-			print_row(stdout, json_object_array_get_idx(arr, i));
-		fflush(stdout);
-		free(raw);
-		json_object_put(j);
-		if (iterations && n + 1 >= iterations)
-			break;
-		struct timespec ts2 = {(time_t)interval, (long)((interval - floor(interval)) * 1e9)};
-		while (!top_stop && nanosleep(&ts2, &ts2) != 0)
-			;
-	}
-	return CLI_OK;
-}
-
-/* ---- model ---- */
 
 int cli_model_show(int argc, char **argv)
 {
@@ -683,30 +595,30 @@ int cli_model_show(int argc, char **argv)
 	if (conn.json) {
 		printf("%s\n", raw);
 	} else {
-		time_t t = (time_t)(jnum(j, "last_rebuild_ms") / 1000);
+		time_t t = (time_t)(cli_jnum(j, "last_rebuild_ms") / 1000);
 		char ts[32] = "never";
 		if (t > 0)
 			strftime(ts, sizeof(ts), "%F %T", localtime(&t));
 		char why[128] = "";
-		double cw = jnum(j, "model_window");
-		bool per_ct = json_object_get_boolean(jget(j, "per_container"));
-		if (cw > 0 && !per_ct && jnum(j, "window") != cw)
+		double cw = cli_jnum(j, "model_window");
+		bool per_ct = json_object_get_boolean(cli_jget(j, "per_container"));
+		if (cw > 0 && !per_ct && cli_jnum(j, "window") != cw)
 			snprintf(why, sizeof(why), " (one model for the whole host: 8 x model.window %.0f)", cw);
 		else if (cw > 0)
 			snprintf(why, sizeof(why), " (model.window, per container)");
 		printf("trained: %s\ntrees: %.0f  sample size: %.0f  contamination: %g\n"
 		       "window: %.0f feature vectors%s\n"
 		       "samples seen: %.0f  rebuilds: %.0f  last rebuild: %s (%.1f ms)\n\n",
-		       json_object_get_boolean(jget(j, "trained")) ? "yes" : "no", jnum(j, "trees"),
-		       jnum(j, "sample_size"), jnum(j, "contamination"), jnum(j, "window"), why,
-		       jnum(j, "samples_seen"), jnum(j, "rebuilds"), ts, jnum(j, "last_rebuild_duration_ms"));
+		       json_object_get_boolean(cli_jget(j, "trained")) ? "yes" : "no", cli_jnum(j, "trees"),
+		       cli_jnum(j, "sample_size"), cli_jnum(j, "contamination"), cli_jnum(j, "window"), why,
+		       cli_jnum(j, "samples_seen"), cli_jnum(j, "rebuilds"), ts, cli_jnum(j, "last_rebuild_duration_ms"));
 		printf("  %-32s %6s  %s\n", "FEATURE", "SHARE", "(of what isolates a sample: importances sum to 1)");
-		json_object *f = jget(j, "features");
+		json_object *f = cli_jget(j, "features");
 		for (size_t i = 0; f && i < json_object_array_length(f); i++) {
 			json_object *x = json_object_array_get_idx(f, i);
-			double imp = jnum(x, "importance");
+			double imp = cli_jnum(x, "importance");
 			int bar = isfinite(imp) ? (int)(imp * 40 + 0.5) : 0;
-			printf("  %-32s %6.3f %.*s\n", jstr(x, "name"), imp, bar,
+			printf("  %-32s %6.3f %.*s\n", cli_jstr(x, "name"), imp, bar,
 			       "########################################");
 		}
 	}
