@@ -88,6 +88,7 @@ struct api_limits_request {
 	uint64_t memory_mb;
 	bool persist;                /* also `pct set` (through the persister) */
 	const char *source;          /* e.g. "POST /scale/cores" for logs and the journal */
+	char note[72];               /* the caller's words for the decision's detail ("undo of 42") */
 };
 
 #define API_MODEL_MAX_FEATURES 64

@@ -174,6 +174,8 @@ bool params_bool(struct params *p, const char *const names[], const char *label,
 		 bool *out);
 /* A string matching one of the name patterns below; `out` gets a bounded copy. */
 enum name_kind { NAME_SNAPSHOT, NAME_HOST, NAME_NODE };
+/* An optional free-text field (printable ASCII, 1..outlen-1 characters); "" when absent. */
+bool params_text(struct params *p, const char *const names[], const char *label, char *out, size_t outlen);
 bool params_name(struct params *p, const char *const names[], const char *label,
 		 enum name_kind kind, bool required, char *out, size_t outlen);
 

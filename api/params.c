@@ -360,3 +360,22 @@ bool params_name(struct params *p, const char *const names[], const char *label,
 	}
 	return true;
 }
+
+bool params_text(struct params *p, const char *const names[], const char *label, char *out, size_t outlen)
+{
+	json_object *v;
+	out[0] = '\0';
+	if (!lookup(p, names, &v))
+		return true;
+	const char *s = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	size_t len = s ? (size_t)json_object_get_string_len(v) : 0;
+	bool ok = s && len > 0 && len < outlen && strlen(s) == len;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = s[i] >= 0x20 && s[i] < 0x7f;
+	if (!ok) {
+		params_fail(p, "%s must be printable text of 1 to %zu characters", label, outlen - 1);
+		return false;
+	}
+	memcpy(out, s, len + 1);
+	return true;
+}

@@ -283,9 +283,11 @@ void route_v1_limits(struct req *r)
 	double cores = 0;
 	long long mem = 0;
 	bool has_cores = false, has_mem = false, persist = true;
+	char note[64] = "";
 	if (!p.body_error) {
 		static const char *const C[] = {"cores", NULL}, *const M[] = {"memory_mb", NULL},
-				  *const P[] = {"persist", NULL};
+				  *const P[] = {"persist", NULL}, *const N[] = {"note", NULL};
+		params_text(&p, N, "note", note, sizeof(note));
 		params_number(&p, C, "cores", 0.01, (double)(srv->host_cpus < 128 ? srv->host_cpus : 128),
 			      false, &cores, &has_cores);
 		params_int(&p, M, "memory_mb", 64, 1048576, false, &mem, &has_mem);
@@ -310,6 +312,7 @@ void route_v1_limits(struct req *r)
 		.persist = persist,
 		.source = "POST /api/v1/containers/{id}/limits",
 	};
+	snprintf(lr.note, sizeof(lr.note), "%s", note);
 	struct decision d;
 	char err[256] = "";
 	memset(&d, 0, sizeof(d));

@@ -237,6 +237,7 @@ cli scale 101 --cores 7
 check "scale beyond the host's CPUs: exit 2 with the API's reason" "[ \$RC = 2 ] && grep -q 'cores must be' <<<\"\$ERR\""
 cli status 4242
 check "status of an unknown container: exit 3" "[ \$RC = 3 ]"
+
 cli model show
 echo "$OUT" | sed -n '1,4p' | sed 's/^/#   /'
 check "model show says what its window is and heads its feature columns" \
@@ -246,6 +247,27 @@ check "decisions --limit 2: the newest two, each with its outcome and its full r
 	"[ \$RC = 0 ] && [ \$(grep -c '^[0-9]' <<<\"\$OUT\") = 2 ] && grep -q ' persist-only ' <<<\"\$OUT\" && grep -q '^  *POST /api/v1/containers/{id}/limits; cpu.max: the cgroup write failed' <<<\"\$OUT\" && grep -q '^  *here; config only, not enforced\$' <<<\"\$OUT\""
 check "decisions: columns line up by characters (the arrows are 3 bytes, 1 column)" \
 	"/usr/bin/python3 -c 'import sys; L = sys.stdin.read().splitlines(); h = L[0].index(\"OUTCOME\"); rows = [l for l in L[1:] if l[:1].isdigit()]; sys.exit(not rows or any(l[h - 1] != \" \" or l[h] == \" \" for l in rows))' <<<\"\$OUT\""
+
+# undo: through the same decision path, refused when the container changed since
+conf_soon() { local i; for ((i = 0; i < 50; i++)); do [ "$(conf "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done; return 1; }
+cli scale 102 --memory 1536
+s1=$(sed -n 's/^  decision seq //p' <<<"$OUT")
+cli scale 102 --memory 2048
+s2=$(sed -n 's/^  decision seq //p' <<<"$OUT")
+cli undo "$s1"
+check "undo of an older decision when a later one changed the same limit: refused, says which (exit 5)" \
+	"[ \$RC = 5 ] && grep -q 'container 102 changed since decision $s1 (decision $s2: ' <<<\"\$ERR\" && conf_soon 102 memory 2048"
+cli undo --container 102
+check "undo --container 102: its last decision undone (2048 -> 1536 MiB), named in the new decision" \
+	"grep -q '^undo of decision $s2:' <<<\"\$OUT\" && grep -q 'memory 2048 -> 1536 MiB' <<<\"\$OUT\" && conf_soon 102 memory 1536 &&
+	 req GET '/api/v1/decisions?since=0&limit=1000' && [ \"\$(jqb '[.decisions[] | select(.detail | test(\"undo of decision $s2\"))] | length')\" = 1 ]"
+cli undo --container 102 --since 1h
+check "undo --container 102 --since 1h: back to before all of them (1024 MiB)" \
+	"grep -q 'memory 1536 -> 1024 MiB' <<<\"\$OUT\" && conf_soon 102 memory 1024"
+cli undo 999999
+check "undo of a decision the daemon does not know: exit 3, says so" "[ \$RC = 3 ] && grep -q 'no decision 999999' <<<\"\$ERR\""
+cli undo
+check "undo without a seq or --container: exit 2, says what to give" "[ \$RC = 2 ] && grep -q 'give its seq, or --container ID' <<<\"\$ERR\""
 
 # ---- 6. SIGHUP: the API is restarted only when its settings changed ----------------------
 kill -HUP "$DPID"

@@ -36,6 +36,7 @@ int cli_model(int argc, char **argv);      /* user/cli/cmd_model.c: lxcscale mod
 int cli_status(int argc, char **argv);
 int cli_scale(int argc, char **argv);
 int cli_decisions(int argc, char **argv);
+int cli_undo(int argc, char **argv);
 int cli_top(int argc, char **argv);
 int cli_model_show(int argc, char **argv); /* `lxcscale model show` */
 int cli_import_metrics(int argc, char **argv);   /* user/cli/cmd_import.c */

@@ -413,6 +413,203 @@ int cli_scale(int argc, char **argv)
 	return rc;
 }
 
+/* ---- undo ---- */
+
+/* Whether a decision changed anything (an outcome that wrote or persisted). */
+static bool decision_took(json_object *d)
+{
+	const char *o = cli_jstr(d, "outcome");
+	return !strcmp(o, "applied") || !strcmp(o, "shrinking") || !strcmp(o, "persist-only");
+}
+
+static bool changes(json_object *d, const char *what) /* "cpu" or "memory" */
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%s.change", what);
+	const char *c = cli_jstr(d, key);
+	return *c && strcmp(c, "none") != 0;
+}
+
+/* "30s", "10m", "2h", "1d" ago, or local "YYYY-MM-DD HH:MM[:SS]" / "YYYY-MM-DDTHH:MM[:SS]". */
+static bool parse_since(const char *s, double *ms)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end != s && v >= 0 && end[0] && !end[1] && strchr("smhd", end[0])) {
+		double mult = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
+		*ms = ((double)time(NULL) - v * mult) * 1000.0;
+		return true;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	int n = sscanf(s, "%d-%d-%d%*[ T]%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		       &tm.tm_min, &tm.tm_sec);
+	if (n < 5)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_isdst = -1;
+	time_t t = mktime(&tm);
+	if (t == (time_t)-1)
+		return false;
+	*ms = (double)t * 1000.0;
+	return true;
+}
+
+int cli_undo(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"container", required_argument, NULL, 'c'},
+		{"since", required_argument, NULL, 's'},
+		CLI_COMMON_OPTS,
+		{NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	const char *ct_arg = NULL, *since_arg = NULL;
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, o, optarg))
+			continue;
+		switch (o) {
+		case 'c': ct_arg = optarg; break;
+		case 's': since_arg = optarg; break;
+		case 'h':
+			printf("usage: lxcscale undo SEQ [options]\n"
+			       "       lxcscale undo --container ID [--since TIME] [options]\n"
+			       "Puts a container back to its limits before a decision (SEQ), before its\n"
+			       "decisions since TIME, or before its last one, as a new manual decision\n"
+			       "(journalled, written, persisted). Refused when the container's limits\n"
+			       "changed since (a later decision, or by hand).\n"
+			       "  --container ID   the container (without SEQ: its last decision)\n"
+			       "  --since TIME     its decisions since TIME: 30s, 10m, 2h, 1d ago, or local\n"
+			       "                   \"YYYY-MM-DD HH:MM[:SS]\"\n" CLI_COMMON_HELP);
+			return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	unsigned long long seq = 0;
+	unsigned vmid = 0;
+	double since_ms = -1;
+	if (optind < argc) {
+		char *end;
+		seq = strtoull(argv[optind], &end, 10);
+		if (!*argv[optind] || *end || seq == 0 || ct_arg || since_arg) {
+			fprintf(stderr, "lxcscale undo: give a decision seq, or --container ID [--since TIME]\n");
+			return CLI_USAGE;
+		}
+	} else if (!ct_arg || !parse_id(ct_arg, &vmid)) {
+		fprintf(stderr, "lxcscale undo: which decision? give its seq, or --container ID (100 to 999999)\n");
+		return CLI_USAGE;
+	}
+	if (since_arg && !parse_since(since_arg, &since_ms)) {
+		fprintf(stderr, "lxcscale undo: --since wants 30s, 10m, 2h, 1d or \"YYYY-MM-DD HH:MM\", not '%s'\n",
+			since_arg);
+		return CLI_USAGE;
+	}
+	struct cli_conn conn;
+	json_object *all;
+	char *raw = NULL;
+	int rc = connect_get_json(&com, &conn, "/api/v1/decisions?since=0&limit=1000&newest=true", &all, &raw);
+	if (rc)
+		return rc;
+	free(raw);
+	json_object *arr = cli_jget(all, "decisions");
+	size_t n = arr ? json_object_array_length(arr) : 0;
+	/* the decisions to undo: [first, n) of this container's that changed something */
+	json_object *first = NULL, *last = NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(arr, i);
+		if (seq && (unsigned long long)cli_jnum(d, "seq") == seq) {
+			vmid = (unsigned)cli_jnum(d, "vmid");
+			if (!decision_took(d)) {
+				fprintf(stderr, "lxcscale undo: decision %llu changed nothing (outcome %s): nothing to undo\n",
+					seq, cli_jstr(d, "outcome"));
+				json_object_put(all);
+				return CLI_NOT_APPLIED;
+			}
+			first = last = d;
+		} else if (vmid && (unsigned)cli_jnum(d, "vmid") == vmid && decision_took(d)) {
+			if (seq) {
+				/* a later decision of the same container on the same limit */
+				if (first && ((changes(first, "cpu") && changes(d, "cpu")) ||
+					      (changes(first, "memory") && changes(d, "memory")))) {
+					fprintf(stderr, "lxcscale undo: container %u changed since decision %llu "
+							"(decision %.0f: %s); undo that one first\n",
+						vmid, seq, cli_jnum(d, "seq"), cli_jstr(d, "detail"));
+					json_object_put(all);
+					return CLI_NOT_APPLIED;
+				}
+			} else if (since_ms < 0) { /* without --since: its last decision */
+				first = last = d;
+			} else if (cli_jnum(d, "time_ms") >= since_ms) { /* all of them since then */
+				if (!first)
+					first = d;
+				last = d;
+			}
+		}
+	}
+	if (!first) {
+		if (seq)
+			fprintf(stderr, "lxcscale undo: no decision %llu (the daemon keeps the newest 1024)\n", seq);
+		else
+			fprintf(stderr, "lxcscale undo: container %u has no decision%s that changed something\n", vmid,
+				since_arg ? " since then" : "");
+		json_object_put(all);
+		return CLI_NOT_FOUND;
+	}
+	/* the container must still hold what the last decision set */
+	char path[96];
+	snprintf(path, sizeof(path), "/api/v1/containers/%u", vmid);
+	json_object *c;
+	rc = cli_get_json(&conn, path, &c, &raw);
+	if (rc) {
+		json_object_put(all);
+		return rc;
+	}
+	free(raw);
+	bool cpu = changes(first, "cpu") || changes(last, "cpu");
+	bool mem = changes(first, "memory") || changes(last, "memory");
+	double cur_cores = cli_jnum(c, "limits.cores"), cur_mem = cli_jnum(c, "limits.memory_mb");
+	if ((changes(last, "cpu") && fabs(cur_cores - cli_jnum(last, "cpu.to")) > 0.005) ||
+	    (changes(last, "memory") && fabs(cur_mem - cli_jnum(last, "memory.to_mb")) > 0.5)) {
+		fprintf(stderr, "lxcscale undo: container %u changed since decision %.0f (it has %g cores, %.0f MiB; "
+				"the decision set %g cores, %.0f MiB): refused\n",
+			vmid, cli_jnum(last, "seq"), cur_cores, cur_mem, cli_jnum(last, "cpu.to"),
+			cli_jnum(last, "memory.to_mb"));
+		json_object_put(c);
+		json_object_put(all);
+		return CLI_NOT_APPLIED;
+	}
+	json_object_put(c);
+	json_object *req = json_object_new_object();
+	if (cpu)
+		json_object_object_add(req, "cores", json_object_new_double(cli_jnum(first, "cpu.from")));
+	if (mem)
+		json_object_object_add(req, "memory_mb", json_object_new_int64((int64_t)cli_jnum(first, "memory.from_mb")));
+	char note[64];
+	if (first == last)
+		snprintf(note, sizeof(note), "undo of decision %.0f", cli_jnum(first, "seq"));
+	else
+		snprintf(note, sizeof(note), "undo of decisions %.0f..%.0f", cli_jnum(first, "seq"), cli_jnum(last, "seq"));
+	json_object_object_add(req, "note", json_object_new_string(note));
+	json_object_put(all);
+	snprintf(path, sizeof(path), "/api/v1/containers/%u/limits", vmid);
+	long st;
+	char *answer = NULL;
+	rc = post(&conn, path, json_object_to_json_string(req), &st, &answer);
+	json_object_put(req);
+	if (rc)
+		return rc;
+	rc = cli_status_to_exit(st, answer, "");
+	if (rc == CLI_OK) {
+		if (!conn.json)
+			printf("%s:\n", note);
+		rc = print_scale_outcome(vmid, answer, conn.json);
+	}
+	free(answer);
+	return rc;
+}
+
 /* ---- decisions ---- */
 
 /* Characters, not bytes, as a terminal shows them: "→" is 3 bytes and one column. */

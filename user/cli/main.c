@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
 	{ "status", cli_status, "containers: limits, usage, pressure, score, last decision ([ID])" },
 	{ "scale", cli_scale, "set limits now: scale ID --cores N --memory MB [--no-persist]" },
 	{ "decisions", cli_decisions, "the decision journal; --follow streams new decisions" },
+	{ "undo", cli_undo, "put a container back to its limits before a decision: undo SEQ | --container ID [--since T]" },
 	{ "top", cli_top, "a live table of containers, refreshed in place" },
 	{ "replay", cli_replay, "replay a recording, a metrics file or scenarios through the policies" },
 	{ "import-metrics", cli_import_metrics, "seed the model from a reference lxc_metrics.json" },

@@ -152,6 +152,18 @@ static int apply_hook(void *ctx, const struct decision *dec)
 		ct->cfg_ram_mb = (double)dec->mem_to_mb;
 	if (dec->mem_change != DECISION_NONE)
 		ct->shrink_to_mb = out->status == ACT_SHRINKING ? (double)dec->mem_to_mb : 0;
+	/* and at once, not at the next sample: a decision right after this one (two manual
+	 * changes within a tick) starts from here */
+	daemon_budget_track(d, &ct->alloc, -1);
+	if (dec->cpu_change != DECISION_NONE) {
+		ct->alloc.cores = dec->cpu_to;
+		ct->alloc.cores_known = true;
+	}
+	if (dec->mem_change != DECISION_NONE) {
+		ct->alloc.ram_mb = (double)dec->mem_to_mb;
+		ct->alloc.ram_known = true;
+	}
+	daemon_budget_track(d, &ct->alloc, +1);
 	return rc;
 }
 

@@ -217,8 +217,8 @@ static int manual_apply(struct daemon *d, const struct api_limits_request *rq, s
 		dec.mem_change = DECISION_SET;
 		dec.mem_to_mb = rq->memory_mb;
 	}
-	snprintf(dec.detail, sizeof(dec.detail), "%s%s", rq->source ? rq->source : "manual",
-		 rq->persist ? "" : ", not persisted");
+	snprintf(dec.detail, sizeof(dec.detail), "%s%s%s%s", rq->source ? rq->source : "manual",
+		 rq->persist ? "" : ", not persisted", rq->note[0] ? ": " : "", rq->note);
 
 	struct policy_budget b;
 	daemon_budget(d, &b);
