@@ -89,6 +89,7 @@ struct api_limits_request {
 	bool persist;                /* also `pct set` (through the persister) */
 	const char *source;          /* e.g. "POST /scale/cores" for logs and the journal */
 	char note[72];               /* the caller's words for the decision's detail ("undo of 42") */
+	bool force;                  /* also for a container in ignore_lxc */
 };
 
 #define API_MODEL_MAX_FEATURES 64

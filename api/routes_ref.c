@@ -103,6 +103,7 @@ static int scale_via_backend(struct req *r, uint32_t id, bool set_cores, double 
 		.memory_mb = memory_mb,
 		.persist = true,
 		.source = set_cores ? "POST /scale/cores" : "POST /scale/ram",
+		.force = true, /* the reference's routes: ignore_lxc concerns only the autoscaler */
 	};
 	struct decision d;
 	char err[256] = "";

@@ -100,6 +100,7 @@ static void container_write(struct jsonw *w, const struct ct_snapshot *c)
 	jw_key(w, "name");
 	jw_strn(w, c->name, strnlen(c->name, sizeof(c->name)));
 	jw_kbool(w, "running", c->running);
+	jw_kbool(w, "ignored", c->ignored);
 	jw_kint(w, "updated_ms", c->updated_ms);
 	jw_key(w, "limits");
 	jw_obj_begin(w);
@@ -284,10 +285,13 @@ void route_v1_limits(struct req *r)
 	long long mem = 0;
 	bool has_cores = false, has_mem = false, persist = true;
 	char note[64] = "";
+	bool force = false;
 	if (!p.body_error) {
 		static const char *const C[] = {"cores", NULL}, *const M[] = {"memory_mb", NULL},
-				  *const P[] = {"persist", NULL}, *const N[] = {"note", NULL};
+				  *const P[] = {"persist", NULL}, *const N[] = {"note", NULL},
+				  *const F[] = {"force", NULL};
 		params_text(&p, N, "note", note, sizeof(note));
+		params_bool(&p, F, "force", false, &force);
 		params_number(&p, C, "cores", 0.01, (double)(srv->host_cpus < 128 ? srv->host_cpus : 128),
 			      false, &cores, &has_cores);
 		params_int(&p, M, "memory_mb", 64, 1048576, false, &mem, &has_mem);
@@ -313,6 +317,7 @@ void route_v1_limits(struct req *r)
 		.source = "POST /api/v1/containers/{id}/limits",
 	};
 	snprintf(lr.note, sizeof(lr.note), "%s", note);
+	lr.force = force;
 	struct decision d;
 	char err[256] = "";
 	memset(&d, 0, sizeof(d));

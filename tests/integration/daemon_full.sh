@@ -41,13 +41,14 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
-mkdir "$CG" "$CG/101" "$CG/102" "$PVE" || { bad "cannot create test cgroups under $CG"; finish; }
+mkdir "$CG" "$CG/101" "$CG/102" "$CG/103" "$PVE" || { bad "cannot create test cgroups under $CG"; finish; }
 export PCT_STAND_IN_DIR=$PVE PCT_STAND_IN_LOG=$PVE/argv.log
-for id in 101 102; do
+for id in 101 102 103; do
 	printf 'arch: amd64\ncores: 1\nhostname: ct%s\nmemory: 1024\nostype: debian\nswap: 0\n' "$id" >"$PVE/$id.conf"
 	echo running >"$PVE/$id.state"
 done
 conf() { sed -n "s/^$2: //p" "$PVE/$1.conf"; }
+conf_soon() { local i; for ((i = 0; i < 50; i++)); do [ "$(conf "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done; return 1; }
 
 # a free loopback port (the kernel picks it; the daemon binds it a moment later)
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -62,6 +63,7 @@ suggestions_file: $W/suggestions.jsonl
 journal_file: $W/journal
 state_dir: $W
 sample_interval_ms: 100
+ignore_lxc: [103]
 scaling:
   dry_run: false
   min_cpu_cores: 1
@@ -249,7 +251,6 @@ check "decisions: columns line up by characters (the arrows are 3 bytes, 1 colum
 	"/usr/bin/python3 -c 'import sys; L = sys.stdin.read().splitlines(); h = L[0].index(\"OUTCOME\"); rows = [l for l in L[1:] if l[:1].isdigit()]; sys.exit(not rows or any(l[h - 1] != \" \" or l[h] == \" \" for l in rows))' <<<\"\$OUT\""
 
 # undo: through the same decision path, refused when the container changed since
-conf_soon() { local i; for ((i = 0; i < 50; i++)); do [ "$(conf "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done; return 1; }
 cli scale 102 --memory 1536
 s1=$(sed -n 's/^  decision seq //p' <<<"$OUT")
 cli scale 102 --memory 2048
@@ -268,6 +269,15 @@ cli undo 999999
 check "undo of a decision the daemon does not know: exit 3, says so" "[ \$RC = 3 ] && grep -q 'no decision 999999' <<<\"\$ERR\""
 cli undo
 check "undo without a seq or --container: exit 2, says what to give" "[ \$RC = 2 ] && grep -q 'give its seq, or --container ID' <<<\"\$ERR\""
+cli status
+check "status marks the container in ignore_lxc (RUN ign) and says what that means" \
+	"grep -q '^103 .* ign ' <<<\"\$OUT\" && grep -q '^RUN ign: in ignore_lxc' <<<\"\$OUT\""
+cli scale 103 --memory 2048
+check "scale on a container in ignore_lxc: refused without --force (exit 5), says why" \
+	"[ \$RC = 5 ] && grep -q 'container 103 is in ignore_lxc.*--force' <<<\"\$ERR\" && [ \"\$(conf 103 memory)\" = 1024 ]"
+cli scale 103 --memory 2048 --force
+check "... and with --force it goes through (persisted: 103.conf memory 2048)" \
+	"grep -q '^container 103: persist-only: memory 1024 -> 2048 MiB' <<<\"\$OUT\" && conf_soon 103 memory 2048"
 
 # ---- 6. SIGHUP: the API is restarted only when its settings changed ----------------------
 kill -HUP "$DPID"
@@ -276,7 +286,7 @@ check "SIGHUP with the API's settings unchanged: reloaded, the API keeps running
 printf 'rate_limiting:\n  max_requests_per_minute: 500\n' >>"$W/cfg.yaml"
 kill -HUP "$DPID"
 check "SIGHUP with a changed API setting: the API is restarted and answers" \
-	"wait_log 'the REST API.s settings changed: restarting it' 50 && wait_json /api/v1/containers '.containers | length == 2'"
+	"wait_log 'the REST API.s settings changed: restarting it' 50 && wait_json /api/v1/containers '.containers | length == 3'"
 check "no notifier, pct persistence: libcurl is not even mapped" "! grep -q libcurl /proc/$DPID/maps"
 printf 'notifications:\n  webhook_url: "http://127.0.0.1:9/lxcscale-test"\n' >>"$W/cfg.yaml"
 kill -HUP "$DPID"

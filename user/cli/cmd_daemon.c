@@ -93,9 +93,10 @@ void cli_print_row(FILE *f, json_object *c)
 {
 	char last[96];
 	cli_decision_summary(cli_jget(c, "last_decision"), last, sizeof(last));
-	json_object *run = cli_jget(c, "running");
+	json_object *run = cli_jget(c, "running"), *ign = cli_jget(c, "ignored");
 	fprintf(f, "%-7.0f %-16.16s %-4s %6.2f %8.0f %6.1f %6.1f %8.2f %8.2f %8.3f  %s\n",
-		cli_jnum(c, "vmid"), cli_jstr(c, "name"), run && json_object_get_boolean(run) ? "yes" : "no",
+		cli_jnum(c, "vmid"), cli_jstr(c, "name"),
+		ign && json_object_get_boolean(ign) ? "ign" : run && json_object_get_boolean(run) ? "yes" : "no",
 		cli_jnum(c, "limits.cores"), cli_jnum(c, "limits.memory_mb"), cli_jnum(c, "usage.cpu_pct"),
 		cli_jnum(c, "usage.memory_pct"), cli_jnum(c, "pressure.cpu_some_avg10"),
 		cli_jnum(c, "pressure.memory_some_avg10"), cli_jnum(c, "score.anomaly_score"), last);
@@ -203,8 +204,14 @@ int cli_status(int argc, char **argv)
 	} else {
 		json_object *arr = cli_jget(j, "containers");
 		cli_print_table_header(stdout);
-		for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
-			cli_print_row(stdout, json_object_array_get_idx(arr, i));
+		bool any_ignored = false;
+		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+			json_object *c = json_object_array_get_idx(arr, i), *ign = cli_jget(c, "ignored");
+			any_ignored = any_ignored || (ign && json_object_get_boolean(ign));
+			cli_print_row(stdout, c);
+		}
+		if (any_ignored)
+			printf("RUN ign: in ignore_lxc, watched but never scaled by the policy (scale asks for --force)\n");
 	}
 	free(raw);
 	json_object_put(j);
@@ -302,11 +309,12 @@ int cli_scale(int argc, char **argv)
 		{"cores", required_argument, NULL, 'c'},
 		{"memory", required_argument, NULL, 'm'},
 		{"no-persist", no_argument, NULL, 'n'},
+		{"force", no_argument, NULL, 'F'},
 		CLI_COMMON_OPTS,
 		{NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	const char *cores = NULL, *memory = NULL;
-	bool persist = true;
+	bool persist = true, force = false;
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "c:m:h", opts, NULL)) != -1) {
@@ -316,8 +324,9 @@ int cli_scale(int argc, char **argv)
 		case 'c': cores = optarg; break;
 		case 'm': memory = optarg; break;
 		case 'n': persist = false; break;
+		case 'F': force = true; break;
 		case 'h':
-			printf("usage: lxcscale scale ID [--cores N] [--memory MB] [--no-persist] [options]\n"
+			printf("usage: lxcscale scale ID [--cores N] [--memory MB] [--no-persist] [--force] [options]\n"
 			       "Sets limits through the daemon (cgroup at once, then pct set unless\n"
 			       "--no-persist) and prints the outcome: applied, shrinking, persist-only,\n"
 			       "dry-run, refused or failed, and whether the container has it now. For a\n"
@@ -327,6 +336,7 @@ int cli_scale(int argc, char **argv)
 			       "  --cores N        cores (0.01 up to the host's CPUs)\n"
 			       "  --memory MB      memory.max in MiB (64 to 1048576)\n"
 			       "  --no-persist     the cgroup only; the Proxmox config keeps its value\n"
+			       "  --force          also a container in ignore_lxc\n"
 			       CLI_COMMON_HELP);
 			return CLI_OK;
 		default: return CLI_USAGE;
@@ -368,6 +378,8 @@ int cli_scale(int argc, char **argv)
 	if (memory)
 		json_object_object_add(req, "memory_mb", json_object_new_int64(m));
 	json_object_object_add(req, "persist", json_object_new_boolean(persist));
+	if (force)
+		json_object_object_add(req, "force", json_object_new_boolean(true));
 	char path[96];
 	snprintf(path, sizeof(path), "/api/v1/containers/%u/limits", id);
 	long st;

@@ -249,6 +249,9 @@ static int fetch(struct top *t)
 		if (d && !json_object_is_type(d, json_type_null))
 			r->last_ms = cli_jnum(d, "time_ms");
 		last_of(d && !json_object_is_type(d, json_type_null) ? d : NULL, r->last, sizeof(r->last));
+		json_object *ign = cli_jget(c, "ignored");
+		if (ign && json_object_get_boolean(ign))
+			snprintf(r->last, sizeof(r->last), "ign"); /* ignore_lxc: never scaled */
 		const struct row *old = find_row(t, r->vmid);
 		if (old && old->have_hist) {
 			memcpy(r->cpu_hist, old->cpu_hist, sizeof(r->cpu_hist));

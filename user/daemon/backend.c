@@ -36,11 +36,12 @@
 
 /* ---- publication (loop thread) -------------------------------------------------------- */
 
-static void fill(const struct ct *ct, struct ct_snapshot *a)
+static void fill(const struct daemon *d, const struct ct *ct, struct ct_snapshot *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->vmid = ct->vmid;
 	a->running = true; /* it has a cgroup */
+	a->ignored = policy_ignored(&d->pc, ct->vmid);
 	snprintf(a->name, sizeof(a->name), "%s", ct->name);
 	const struct feat_raw *raw = features_history_raw(ct->hist);
 	a->updated_ms = raw ? raw->wall_ms : 0;
@@ -108,7 +109,7 @@ void daemon_publish(struct daemon *d, int64_t now_ms)
 		struct ct *ct = d->cts[i];
 		struct ct_snapshot one, *a = &one;
 		const bool fresh = ct->pub_stale;
-		fill(ct, a);
+		fill(d, ct, a);
 		pub_list_put(d->pub, i, a);
 		ct->pub_stale = false;
 		/* a point a second; the list itself comes about as often, so allow its jitter */
@@ -192,6 +193,11 @@ static int manual_apply(struct daemon *d, const struct api_limits_request *rq, s
 	if (!ct) {
 		snprintf(err, errlen, "container %u is not running under the daemon", rq->vmid);
 		return -ENOENT;
+	}
+	if (policy_ignored(&d->pc, rq->vmid) && !rq->force) {
+		snprintf(err, errlen, "container %u is in ignore_lxc: lxcscale leaves it alone; ask with "
+			 "force (lxcscale scale --force) to change it anyway", rq->vmid);
+		return -EPERM;
 	}
 	if (rq->set_cores && !(rq->cores >= 0.01 && rq->cores <= d->host_cpus)) {
 		snprintf(err, errlen, "cores must be between 0.01 and %g (this host's CPUs)", d->host_cpus);

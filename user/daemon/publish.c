@@ -39,7 +39,7 @@ struct hist {
 /* struct ct_snapshot but its last decision (keep the two in step: ct_pack, ct_unpack) */
 struct pub_ct {
 	uint32_t vmid;
-	bool running, anomaly, has_last_decision;
+	bool running, ignored, anomaly, has_last_decision;
 	char name[64];
 	int64_t updated_ms;
 	double cores;
@@ -133,7 +133,7 @@ void pub_free(struct daemon_pub *p)
 static void ct_pack(struct pub_ct *o, const struct ct_snapshot *c)
 {
 	*o = (struct pub_ct){
-		.vmid = c->vmid, .running = c->running, .anomaly = c->anomaly,
+		.vmid = c->vmid, .running = c->running, .ignored = c->ignored, .anomaly = c->anomaly,
 		.has_last_decision = c->has_last_decision, .updated_ms = c->updated_ms,
 		.cores = c->cores, .memory_mb = c->memory_mb, .memory_used_mb = c->memory_used_mb,
 		.cpu_pct = c->cpu_pct, .mem_pct = c->mem_pct,
@@ -160,6 +160,7 @@ static void ct_unpack(const struct daemon_pub *p, const struct pub_ct *c, struct
 	o->vmid = c->vmid;
 	memcpy(o->name, c->name, sizeof(o->name));
 	o->running = c->running;
+	o->ignored = c->ignored;
 	o->updated_ms = c->updated_ms;
 	o->cores = c->cores;
 	o->memory_mb = c->memory_mb;

@@ -19,6 +19,7 @@ struct ct_snapshot {
 	uint32_t vmid;
 	char name[64];               /* hostname from the config, may be empty */
 	bool running;
+	bool ignored;                /* ignore_lxc: watched, never scaled by the policy */
 	int64_t updated_ms;          /* wall-clock ms of the sample below */
 
 	double cores;                /* current CPU limit in cores (cpu.max / cores) */
