@@ -61,6 +61,8 @@ cgroup:
   assumed_ram_mb: 1024
 bpf:
   enabled: false
+api:
+  enabled: false
 $1
 EOF
 }
@@ -234,7 +236,7 @@ PIN=/sys/fs/bpf/lxcscale-it-$$
 : >"$WORK/suggestions.jsonl"
 write_config "model:
   features: [cpu_usage_percent, rolling_mean_cpu, rolling_std_cpu, max_cpu, min_cpu, cpu_trend, time_diff, runq_p50_us, runq_p99_us]"
-sed -i "s|^  enabled: false|  enabled: true\n  pin_path: $PIN|" "$WORK/cfg.yaml"
+sed -i "/^bpf:/,/^[a-z]/ s|^  enabled: false|  enabled: true\n  pin_path: $PIN|" "$WORK/cfg.yaml"
 start_daemon
 if grep -q "BPF: attached as" "$WORK/daemon.log"; then
 	ok "lxcscaled loads its BPF programs ($(grep -o 'attached as [a-z_]*' "$WORK/daemon.log"))"
