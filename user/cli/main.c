@@ -74,6 +74,7 @@ static bool global_opt(const char *a, bool *takes_value)
 int main(int argc, char **argv)
 {
 	int first = 1;
+	char **moved = NULL;
 	for (bool v; first < argc && global_opt(argv[first], &v); first += v ? 2 : 1)
 		if (v && first + 1 >= argc) {
 			fprintf(stderr, "lxcscale: %s needs a value\n", argv[first]);
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
 		}
 	if (first > 1 && first < argc) {
 		/* argv[first] is the command: [prog, cmd, its args..., the global options] */
-		char **moved = calloc((size_t)argc + 1, sizeof(*moved));
+		moved = calloc((size_t)argc + 1, sizeof(*moved));
 		if (!moved)
 			return 1;
 		int n = 0;
@@ -90,10 +91,11 @@ int main(int argc, char **argv)
 			moved[n++] = argv[i];
 		for (int i = 1; i < first; i++)
 			moved[n++] = argv[i];
-		argv = moved; /* lives until exit */
+		argv = moved;
 	}
 	if (argc < 2 || first >= argc) {
 		print_commands(stderr);
+		free(moved);
 		return 2;
 	}
 	const char *name = argv[1];
@@ -101,10 +103,16 @@ int main(int argc, char **argv)
 		name = "help";
 	else if (!strcmp(name, "--version"))
 		name = "version";
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (!strcmp(commands[i].name, name))
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "lxcscale: unknown command '%s'\n", argv[1]);
-	print_commands(stderr);
-	return 2;
+	int rc = 2;
+	size_t i = 0;
+	while (i < N_COMMANDS && strcmp(commands[i].name, name) != 0)
+		i++;
+	if (i < N_COMMANDS) {
+		rc = commands[i].fn(argc - 1, argv + 1);
+	} else {
+		fprintf(stderr, "lxcscale: unknown command '%s'\n", argv[1]);
+		print_commands(stderr);
+	}
+	free(moved);
+	return rc;
 }
