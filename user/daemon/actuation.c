@@ -138,30 +138,29 @@ static int apply_hook(void *ctx, const struct decision *dec)
 	if (!ct || rc != 0 || (out->status != ACT_APPLIED && out->status != ACT_PERSIST_ONLY &&
 			       out->status != ACT_SHRINKING))
 		return rc;
-	/* The change is the allocation until the config says otherwise (re-read after the
-	 * persist). Only config-based allocations need it: cgroup-based ones are re-read
-	 * from the kernel at the next sample. */
-	if (dec->cpu_change != DECISION_NONE || dec->mem_change != DECISION_NONE) {
-		ct->alloc_changes++;
-		if (out->seq)
-			ct->last_change_seq = out->seq;
-	}
-	if (dec->cpu_change != DECISION_NONE && ct->cfg_cores > 0)
-		ct->cfg_cores = dec->cpu_to;
-	if (dec->mem_change != DECISION_NONE && ct->cfg_ram_mb > 0 && out->status != ACT_SHRINKING)
-		ct->cfg_ram_mb = (double)dec->mem_to_mb;
-	if (dec->mem_change != DECISION_NONE)
-		ct->shrink_to_mb = out->status == ACT_SHRINKING ? (double)dec->mem_to_mb : 0;
-	/* and at once, not at the next sample: a decision right after this one (two manual
-	 * changes within a tick) starts from here */
+	bool cpu = dec->cpu_change != DECISION_NONE, mem = dec->mem_change != DECISION_NONE;
+	if (!cpu && !mem)
+		return rc;
+	/* A config read asked before this change is stale from now on (take_configs). */
+	ct->alloc_changes++;
+	if (out->seq)
+		ct->last_change_seq = out->seq;
+	/* The change is the allocation at once (a second decision within the tick starts from
+	 * it) and until the config says otherwise: cfg_* keep it across the next samples when
+	 * the allocation is the config's; a cgroup-based one is read back from the kernel. */
 	daemon_budget_track(d, &ct->alloc, -1);
-	if (dec->cpu_change != DECISION_NONE) {
+	if (cpu) {
 		ct->alloc.cores = dec->cpu_to;
 		ct->alloc.cores_known = true;
+		if (ct->cfg_cores > 0)
+			ct->cfg_cores = dec->cpu_to;
 	}
-	if (dec->mem_change != DECISION_NONE) {
+	if (mem) {
 		ct->alloc.ram_mb = (double)dec->mem_to_mb;
 		ct->alloc.ram_known = true;
+		if (ct->cfg_ram_mb > 0 && out->status != ACT_SHRINKING)
+			ct->cfg_ram_mb = (double)dec->mem_to_mb;
+		ct->shrink_to_mb = out->status == ACT_SHRINKING ? (double)dec->mem_to_mb : 0;
 	}
 	daemon_budget_track(d, &ct->alloc, +1);
 	return rc;

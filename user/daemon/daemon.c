@@ -596,9 +596,15 @@ static void load_history(struct daemon *d)
 	if (!h)
 		return;
 	size_t n = suggestions_read_last(d->cfg->suggestions_file, h, DAEMON_DECISIONS_KEPT);
-	for (size_t i = 0; i < n; i++)
-		if (h[i].seq <= d->seq) /* a file edited by hand could go backwards: keep the order */
-			pub_decision_history(d->pub, &h[i]);
+	uint64_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* /api/v1/decisions keeps them in seq order: a line out of order (a file edited
+		 * or appended by hand) is left out */
+		if (h[i].seq <= prev || h[i].seq > d->seq)
+			continue;
+		pub_decision_history(d->pub, &h[i]);
+		prev = h[i].seq;
+	}
 	if (n)
 		log_info("decisions: %zu of the last run's read back from %s (seq %llu..%llu)", n,
 			 d->cfg->suggestions_file, (unsigned long long)h[0].seq, (unsigned long long)h[n - 1].seq);
