@@ -350,13 +350,14 @@ void route_v1_decisions(struct req *r)
 	struct api_backend *b = &r->srv->backend;
 	struct params p;
 	params_load(r, &p);
-	long long since = 0, limit = 100;
-	bool newest = false;
+	long long since = 0, limit = 100, vmid = 0;
+	bool newest = false, one_ct = false;
 	static const char *const S[] = {"since", NULL}, *const L[] = {"limit", NULL},
-			  *const N[] = {"newest", NULL};
+			  *const N[] = {"newest", NULL}, *const V[] = {"vmid", NULL};
 	params_int(&p, S, "since", 0, INT64_MAX - 1, false, &since, NULL);
 	params_int(&p, L, "limit", 1, DECISIONS_MAX, false, &limit, NULL);
 	params_bool(&p, N, "newest", false, &newest);
+	params_int(&p, V, "vmid", 100, 999999999, false, &vmid, &one_ct);
 	if (!params_ok(&p)) {
 		resp_validation(r, json_object_get(p.errors));
 		params_free(&p);
@@ -367,12 +368,21 @@ void route_v1_decisions(struct req *r)
 		return;
 	struct decision *list = NULL;
 	size_t n = 0;
-	/* newest: the last `limit` of those after since (all the daemon keeps, then the tail) */
-	int rc = b->list_decisions(b->ctx, (uint64_t)since, newest ? DECISIONS_SCAN : (size_t)limit, &list, &n);
+	/* newest: the last `limit` of those after since; vmid: only that container's. Both
+	 * take all the daemon keeps, then filter and cut. */
+	bool all = newest || one_ct;
+	int rc = b->list_decisions(b->ctx, (uint64_t)since, all ? DECISIONS_SCAN : (size_t)limit, &list, &n);
 	if (rc < 0) {
 		free(list);
 		backend_failed(r, rc, "list_decisions");
 		return;
+	}
+	if (one_ct) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (list[i].vmid == (uint32_t)vmid)
+				list[k++] = list[i];
+		n = k;
 	}
 	size_t skip = newest && n > (size_t)limit ? n - (size_t)limit : 0;
 	struct jsonw w;

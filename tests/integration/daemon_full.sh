@@ -50,8 +50,7 @@ done
 conf() { sed -n "s/^$2: //p" "$PVE/$1.conf"; }
 conf_soon() { local i; for ((i = 0; i < 50; i++)); do [ "$(conf "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done; return 1; }
 
-# a free loopback port (the kernel picks it; the daemon binds it a moment later)
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 U=http://127.0.0.1:$PORT
 
 cat >"$W/cfg.yaml" <<EOF
@@ -265,6 +264,11 @@ check "undo --container 102: its last decision undone (2048 -> 1536 MiB), named 
 cli undo --container 102 --since 1h
 check "undo --container 102 --since 1h: back to before all of them (1024 MiB)" \
 	"grep -q 'memory 1536 -> 1024 MiB' <<<\"\$OUT\" && conf_soon 102 memory 1024"
+req GET "/api/v1/decisions?vmid=102&limit=2&newest=true"
+check "/api/v1/decisions?vmid=102&limit=2&newest=true: 102's two newest (the undos), oldest first" \
+	"[ \"\$(jqb '[.decisions[].vmid] | unique')\" = '[
+  102
+]' ] && [ \"\$(jqb '.decisions | length')\" = 2 ] && jqb '.decisions[1].detail' | grep -q 'undo of decisions'"
 cli undo 999999
 check "undo of a decision the daemon does not know: exit 3, says so" "[ \$RC = 3 ] && grep -q 'no decision 999999' <<<\"\$ERR\""
 cli undo

@@ -427,16 +427,14 @@ static void draw_detail(struct top *t, int rows, int cols)
 	}
 	line_out("last decisions (newest last)", cols, true);
 	used++;
-	if (cli_request(&t->conn, "GET", "/api/v1/decisions?since=0&limit=1000&newest=true", NULL, &raw2, err,
-			sizeof(err)) == 200)
+	snprintf(path, sizeof(path), "/api/v1/decisions?vmid=%u&limit=8&newest=true", t->detail);
+	if (cli_request(&t->conn, "GET", path, NULL, &raw2, err, sizeof(err)) == 200)
 		dj = json_tokener_parse(raw2);
 	json_object *arr = cli_jget(dj, "decisions");
-	size_t n = arr ? json_object_array_length(arr) : 0, mine[8], k = 0;
-	for (size_t i = n; i-- > 0 && k < 8;) /* the newest 8 of this container */
-		if ((unsigned)cli_jnum(json_object_array_get_idx(arr, i), "vmid") == t->detail)
-			mine[k++] = i;
-	for (size_t i = k; i-- > 0 && used < rows - 2;) {
-		json_object *d = json_object_array_get_idx(arr, mine[i]);
+	size_t k = arr ? json_object_array_length(arr) : 0;
+	size_t fit = rows - 2 > used ? (size_t)(rows - 2 - used) / 2 : 0; /* two lines each */
+	for (size_t i = k > fit ? k - fit : 0; i < k; i++) { /* the newest that fit */
+		json_object *d = json_object_array_get_idx(arr, i);
 		char what[96], ts[16];
 		time_t tt = (time_t)(cli_jnum(d, "time_ms") / 1000);
 		strftime(ts, sizeof(ts), "%T", localtime(&tt));
