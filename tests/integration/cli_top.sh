@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$CG" "$CG/101" "$CG/102" "$CG/103" || { bad "cannot create test cgroups under $CG"; finish; }
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 U=http://127.0.0.1:$PORT
 cat >"$W/cfg.yaml" <<EOF
 lock_file: $W/lock

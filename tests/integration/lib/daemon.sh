@@ -15,6 +15,11 @@ bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
 skp() { echo "skip - $*"; skip=$((skip + 1)); }
 finish() { echo "$pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
 
+# a free loopback port (the kernel picks it; the daemon binds it a moment later)
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 find_cgroup2_mount() {
 	local m
 	MOUNT=""
