@@ -89,6 +89,58 @@ static void test_json(void **state)
 	assert_int_equal(pve_limits_from_json("{\"data\":{\"cpulimit\":1e300}}", &l), -EBADMSG);
 }
 
+/* Tags as Proxmox writes them (`tags: a;b`) and as people type them (commas, spaces, case). */
+static void test_tags(void **state)
+{
+	(void)state;
+	struct pve_limits l;
+	assert_int_equal(pve_limits_from_pct_text("cores: 2\ntags: db;LXCScale-Ignore\n", &l), 0);
+	assert_string_equal(l.tags, "db;LXCScale-Ignore");
+	assert_true(pve_tags_has(l.tags, "lxcscale-ignore"));
+	assert_true(pve_tags_has(l.tags, "db"));
+	assert_false(pve_tags_has(l.tags, "d"));
+	assert_false(pve_tags_has(l.tags, "lxcscale"));
+	assert_false(pve_tags_has(l.tags, ""));
+	assert_true(pve_tags_has(" a, b ;c", "b") && pve_tags_has(" a, b ;c", "c") && pve_tags_has(" a, b ;c", "a"));
+	assert_false(pve_tags_has("", "a"));
+
+	char tier[32];
+	assert_true(pve_tags_suffix("web;lxcscale-tier-Gold", "lxcscale-tier-", tier, sizeof(tier)));
+	assert_string_equal(tier, "Gold");
+	assert_false(pve_tags_suffix("lxcscale-tier-", "lxcscale-tier-", tier, sizeof(tier))); /* no name */
+	assert_false(pve_tags_suffix("web", "lxcscale-tier-", tier, sizeof(tier)));
+	assert_false(pve_tags_suffix("web", "", tier, sizeof(tier)));
+	/* a name longer than a tier name can be is not cut into another tier's name */
+	assert_false(pve_tags_suffix("t-abcdefghij", "t-", tier, 8));
+	/* the first tier tag wins */
+	assert_true(pve_tags_suffix("t-a;t-b", "t-", tier, sizeof(tier)) && !strcmp(tier, "a"));
+
+	assert_true(pve_tag_valid("lxcscale-ignore") && pve_tag_valid("_x+y.z"));
+	assert_false(pve_tag_valid("-x") || pve_tag_valid("a b") || pve_tag_valid("") || pve_tag_valid("a;b"));
+
+	/* the REST API's string; a non-string is dropped, not an error */
+	assert_int_equal(pve_limits_from_json("{\"data\":{\"cores\":1,\"tags\":\"x;lxcscale-ignore\"}}", &l), 0);
+	assert_true(pve_tags_has(l.tags, "lxcscale-ignore"));
+	assert_int_equal(pve_limits_from_json("{\"data\":{\"cores\":1,\"tags\":7}}", &l), 0);
+	assert_string_equal(l.tags, "");
+
+	/* a list longer than kept is cut at a whole tag */
+	char text[1100], json[1200];
+	char *p = text + sprintf(text, "tags: ");
+	for (int i = 0; i < 100; i++)
+		p += sprintf(p, "tag%02d;", i);
+	sprintf(p, "\n");
+	assert_int_equal(pve_limits_from_pct_text(text, &l), 0);
+	size_t n = strlen(l.tags);
+	assert_true(n > 400 && n < sizeof(l.tags));
+	assert_true(pve_tags_has(l.tags, "tag00") && !pve_tags_has(l.tags, "tag99"));
+	const char *last = strrchr(l.tags, ';') + 1; /* whole "tagNN" tokens only */
+	assert_true(strlen(last) == 0 || strlen(last) == 5);
+	snprintf(json, sizeof(json), "{\"data\":{\"tags\":\"%.*s\"}}", (int)(strlen(text) - 7), text + 6);
+	assert_int_equal(pve_limits_from_json(json, &l), 0);
+	assert_true(pve_tags_has(l.tags, "tag00") && !pve_tags_has(l.tags, "tag99"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -96,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_pct_text_long_description),
 		cmocka_unit_test(test_pct_text_garbage),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_tags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

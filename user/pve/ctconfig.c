@@ -4,6 +4,9 @@
  * `pct config` prints "key: value" lines (the main section first; snapshot sections follow
  * after a "[name]" line and are not read). The REST API answers {"data":{...}} where
  * numbers may come as JSON numbers or strings: both are accepted, anything else is not.
+ * Besides the limits, the hostname (for people) and the tags (the daemon's per-container
+ * exclusion and tier, daemon/actuation.c) are kept; a bad one of those is dropped, never
+ * an error, since they are not limits.
  */
 #include "pve/ctconfig.h"
 
@@ -62,10 +65,112 @@ static bool valid_hostname(const char *v)
 	return true;
 }
 
+/* ---- tags ---------------------------------------------------------------------------- */
+
+static bool tag_sep(char c)
+{
+	return c == ';' || c == ',' || c == ' ' || c == '\t';
+}
+
+static bool tag_char(char c, bool first)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+	       (!first && (c == '-' || c == '+' || c == '.'));
+}
+
+bool pve_tag_valid(const char *tag)
+{
+	size_t n = strlen(tag);
+	if (n == 0 || n > 127)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!tag_char(tag[i], i == 0))
+			return false;
+	return true;
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Calls fn for each tag of the list (start, length); stops when it returns true. */
+static bool tags_each(const char *tags, bool (*fn)(const char *t, size_t n, void *arg), void *arg)
+{
+	const char *p = tags;
+	while (*p) {
+		while (*p && tag_sep(*p))
+			p++;
+		const char *t = p;
+		while (*p && !tag_sep(*p))
+			p++;
+		if (p > t && fn(t, (size_t)(p - t), arg))
+			return true;
+	}
+	return false;
+}
+
+struct tag_match {
+	const char *want;
+	size_t want_len;
+	bool prefix;
+	char *out;
+	size_t out_len;
+};
+
+static bool tag_matches(const char *t, size_t n, void *arg)
+{
+	struct tag_match *m = arg;
+	if (m->prefix ? n <= m->want_len : n != m->want_len)
+		return false;
+	for (size_t i = 0; i < m->want_len; i++)
+		if (lower(t[i]) != lower(m->want[i]))
+			return false;
+	if (m->prefix) {
+		size_t k = n - m->want_len;
+		if (k >= m->out_len)
+			return false; /* a suffix too long to be a tier name */
+		for (size_t i = 0; i < k; i++)
+			m->out[i] = t[m->want_len + i];
+		m->out[k] = '\0';
+	}
+	return true;
+}
+
+bool pve_tags_has(const char *tags, const char *tag)
+{
+	struct tag_match m = {.want = tag, .want_len = strlen(tag)};
+	return m.want_len > 0 && tags_each(tags, tag_matches, &m);
+}
+
+bool pve_tags_suffix(const char *tags, const char *prefix, char *out, size_t len)
+{
+	struct tag_match m = {.want = prefix, .want_len = strlen(prefix), .prefix = true, .out = out,
+			      .out_len = len};
+	return m.want_len > 0 && len > 0 && tags_each(tags, tag_matches, &m);
+}
+
+/* Keeps the tags that fit, cut at the last separator before the end of the buffer. */
+static void set_tags(struct pve_limits *out, const char *val)
+{
+	size_t n = strlen(val), cap = sizeof(out->tags) - 1;
+	if (n > cap) {
+		n = cap;
+		while (n > 0 && !tag_sep(val[n]))
+			n--;
+	}
+	memcpy(out->tags, val, n);
+	out->tags[n] = '\0';
+}
+
+/* ---- limits ------------------------------------------------------------------------- */
+
 static int set_key(struct pve_limits *out, const char *key, const char *val)
 {
 	uint64_t u;
-	if (!strcmp(key, "hostname")) {
+	if (!strcmp(key, "tags")) {
+		set_tags(out, val);
+	} else if (!strcmp(key, "hostname")) {
 		if (valid_hostname(val))
 			snprintf(out->hostname, sizeof(out->hostname), "%s", val);
 	} else if (!strcmp(key, "cores")) {
@@ -97,7 +202,7 @@ static bool limit_key_line(const char *p, size_t n)
 int pve_limits_from_pct_text(const char *text, struct pve_limits *out)
 {
 	*out = (struct pve_limits){.memory_mb = 512};
-	char line[512];
+	char line[1024];
 	const char *p = text;
 	bool any = false;
 	while (p && *p) {
@@ -138,13 +243,18 @@ int pve_limits_from_json(const char *text, struct pve_limits *out)
 		rc = -EBADMSG;
 		goto out;
 	}
-	static const char *keys[] = {"cores", "memory", "cpulimit", "hostname"};
+	static const char *keys[] = {"cores", "memory", "cpulimit", "hostname", "tags"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && rc == 0; i++) {
 		if (!json_object_object_get_ex(data, keys[i], &v))
 			continue;
 		char buf[64];
-		if (!strcmp(keys[i], "hostname") && !json_object_is_type(v, json_type_string))
+		bool text_key = !strcmp(keys[i], "hostname") || !strcmp(keys[i], "tags");
+		if (text_key && !json_object_is_type(v, json_type_string))
 			continue; /* not a name: not kept, not an error */
+		if (!strcmp(keys[i], "tags")) {
+			set_tags(out, json_object_get_string(v));
+			continue;
+		}
 		if (json_object_is_type(v, json_type_int))
 			snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(v));
 		else if (json_object_is_type(v, json_type_double))

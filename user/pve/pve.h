@@ -84,11 +84,22 @@ struct pve_limits {
 	uint64_t memory_mb; /* Proxmox's default 512 when not set */
 	char hostname[64];  /* the container's name for people (API, CLI); "" when not set
 	                       or not a valid DNS name (not a limit: never an error) */
+	char tags[512];     /* Proxmox's `tags:` as given ("a;b"); "" when not set; a longer
+	                       list is cut at the last whole tag that fits */
 };
 
 /* The parsers, for callers with text in hand (and tests). 0 or -EBADMSG. */
 int pve_limits_from_pct_text(const char *text, struct pve_limits *out);
 int pve_limits_from_json(const char *text, struct pve_limits *out);
+
+/* Whether a tag list ("a;b c,d": Proxmox splits on ';', ',' and spaces) holds `tag`,
+ * compared as Proxmox does, ignoring case. An empty `tag` is never found. */
+bool pve_tags_has(const char *tags, const char *tag);
+/* The first tag starting with `prefix` (ignoring case) and longer than it: what follows
+ * the prefix goes to `out`. false when none fits, or `prefix` is empty. */
+bool pve_tags_suffix(const char *tags, const char *prefix, char *out, size_t len);
+/* Proxmox's rule for one tag: [A-Za-z0-9_][A-Za-z0-9_+.-]*, at most 127 characters. */
+bool pve_tag_valid(const char *tag);
 
 /* The CPU limit the config implies, in cores: cpulimit when set, else cores, else 0 (none). */
 double pve_limits_cpu(const struct pve_limits *l);
