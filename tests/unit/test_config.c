@@ -571,9 +571,37 @@ static void test_tiers_rules(void **state)
 	             "t.yaml:2:3: error: tier names are 1..63 letters, digits, '_' or '-'");
 	expect_error("tiers: [web]\n", "t.yaml:1:8: error: tiers must be a mapping of tier names, not a list");
 	struct config_diag d;
+	/* a tier with no list is reached by its Proxmox tag (tags.tier_prefix), unless that is off */
 	struct lxcscale_config *c = load_text("tiers:\n  empty:\n    max_cpu_cores: 6\n", &d);
-	expect_msg(&d, "t.yaml:2:3: warning: tiers.empty has no containers and applies to nothing");
+	assert_int_equal(d.n, 0);
 	config_free(c);
+	c = load_text("tags:\n  tier_prefix: \"\"\ntiers:\n  empty:\n    max_cpu_cores: 6\n", &d);
+	expect_msg(&d, "t.yaml:4:3: warning: tiers.empty has no containers and applies to nothing "
+		       "(tags.tier_prefix is empty, so no tag can pick it)");
+	config_free(c);
+}
+
+/* tags.*: Proxmox's own rule for a tag, and one tag cannot both exclude and pick a tier. */
+static void test_tags_rules(void **state)
+{
+	(void)state;
+	struct config_diag d;
+	struct lxcscale_config *c = load_text("tags:\n  ignore: hands-off\n  tier_prefix: scale.\n", &d);
+	assert_int_equal(d.errors, 0);
+	assert_string_equal(c->tags.ignore, "hands-off");
+	config_free(c);
+	c = load_text("tags:\n  ignore: \"\"\n  tier_prefix: \"\"\n", &d);
+	assert_int_equal(d.errors, 0);
+	config_free(c);
+	expect_error("tags:\n  ignore: \"no scale\"\n",
+		     "t.yaml:2:11: error: tags.ignore=\"no scale\" may hold only letters, digits and _ - + . "
+		     "(Proxmox's rule for tags)");
+	expect_error("tags:\n  tier_prefix: -tier\n",
+		     "t.yaml:2:16: error: tags.tier_prefix=\"-tier\" must start with a letter, a digit or '_' "
+		     "(Proxmox's rule for tags)");
+	expect_error("tags:\n  ignore: lxcscale-tier-none\n",
+		     "t.yaml:2:11: error: tags.ignore=\"lxcscale-tier-none\" starts with "
+		     "tags.tier_prefix=\"lxcscale-tier-\": one tag would both exclude and pick a tier");
 }
 
 /* `lxcscaled --dry-run` wins over a tier's dry_run: false, and --print-config says so: its
@@ -966,6 +994,7 @@ int main(void)
 		cmocka_unit_test(test_rule_host_psi_api),
 		cmocka_unit_test(test_rule_warnings),
 		cmocka_unit_test(test_tiers_rules),
+		cmocka_unit_test(test_tags_rules),
 		cmocka_unit_test(test_dry_run_flag_overrides_tier),
 		cmocka_unit_test(test_strict_types),
 		cmocka_unit_test(test_strict_types_more),

@@ -469,6 +469,14 @@ const struct cfg_scaling *config_scaling_for(const struct lxcscale_config *c, ui
 	return &c->scaling;
 }
 
+int config_tier_of(const struct lxcscale_config *c, uint32_t vmid)
+{
+	for (int i = 0; i < c->n_tiers; i++)
+		if (cfg_vmlist_has(&c->tiers[i].containers, vmid))
+			return i;
+	return -1;
+}
+
 bool config_ignored(const struct lxcscale_config *c, uint32_t vmid)
 {
 	return cfg_vmlist_has(&c->ignore_lxc, vmid);
@@ -479,7 +487,7 @@ bool config_is_live(const struct lxcscale_config *c)
 	if (!c->scaling.dry_run)
 		return true;
 	for (int i = 0; i < c->n_tiers; i++)
-		if (!c->tiers[i].scaling.dry_run && c->tiers[i].containers.n > 0)
+		if (!c->tiers[i].scaling.dry_run && (c->tiers[i].containers.n > 0 || c->tags.tier_prefix[0]))
 			return true;
 	return false;
 }

@@ -197,7 +197,14 @@ struct lxcscale_config {
 		int backend;              /* enum cfg_persist_backend */
 		char pct_path[CFG_STR_MAX];
 		int timeout_seconds, debounce_ms, max_retries, retry_base_ms;
+		char config_dir[CFG_STR_MAX]; /* Proxmox's <vmid>.conf folder, watched for changes */
+		int reread_seconds;       /* every container's config read again this often; 0: never */
 	} persist;
+
+	struct {
+		char ignore[CFG_STR_MAX];      /* a container with this Proxmox tag is left alone */
+		char tier_prefix[CFG_STR_MAX]; /* tag <prefix><tier> puts it in tiers.<tier> */
+	} tags;
 
 	struct {
 		char url[CFG_STR_MAX], node[CFG_STR_MAX];
@@ -319,6 +326,8 @@ int config_finalize(struct lxcscale_config *c, struct config_diag *d);
 
 /* The scaling limits that apply to a container (its tier's, or the global ones). */
 const struct cfg_scaling *config_scaling_for(const struct lxcscale_config *c, uint32_t vmid);
+/* The index in c->tiers of the first tier listing vmid, -1 when none does. */
+int config_tier_of(const struct lxcscale_config *c, uint32_t vmid);
 bool config_ignored(const struct lxcscale_config *c, uint32_t vmid);
 const char *config_log_level_name(int level);
 

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- cross-key rules -------------------------------------------------------------------- */
 
@@ -113,6 +114,23 @@ static bool is_loopback(const char *host)
 	       !strncmp(host, "127.", 4);
 }
 
+/* Proxmox's rule for a tag (its web UI and pct refuse others): [A-Za-z0-9_][A-Za-z0-9_+.-]*.
+ * A prefix follows the same rule, so that <prefix><tier name> is a tag. */
+static const char *tag_problem(const char *v)
+{
+	size_t n = strlen(v);
+	if (n > 100)
+		return "is longer than 100 characters";
+	for (size_t i = 0; i < n; i++) {
+		char ch = v[i];
+		bool ok = isalnum((unsigned char)ch) || ch == '_' || (i > 0 && (ch == '-' || ch == '+' || ch == '.'));
+		if (!ok)
+			return i == 0 ? "must start with a letter, a digit or '_' (Proxmox's rule for tags)"
+				      : "may hold only letters, digits and _ - + . (Proxmox's rule for tags)";
+	}
+	return NULL;
+}
+
 int config_finalize(struct lxcscale_config *c, struct config_diag *d)
 {
 	char loc[CFG_STR_MAX + 32], loc2[CFG_STR_MAX + 32];
@@ -141,8 +159,9 @@ int config_finalize(struct lxcscale_config *c, struct config_diag *d)
 		r.tier = tier;
 		check_scaling(&r, &tier->scaling);
 		cfg_mark_text(c, &tier->where, NULL, loc, sizeof(loc));
-		if (tier->containers.n == 0)
-			cfg_diag_add(d, CFG_DIAG_WARNING, loc, "tiers.%s has no containers and applies to nothing", tier->name);
+		if (tier->containers.n == 0 && !c->tags.tier_prefix[0])
+			cfg_diag_add(d, CFG_DIAG_WARNING, loc, "tiers.%s has no containers and applies to nothing "
+				     "(tags.tier_prefix is empty, so no tag can pick it)", tier->name);
 		for (int u = 0; u < t; u++)
 			for (int i = 0; i < tier->containers.n; i++)
 				if (cfg_vmlist_has(&c->tiers[u].containers, tier->containers.v[i])) {
@@ -222,6 +241,21 @@ int config_finalize(struct lxcscale_config *c, struct config_diag *d)
 		if (c->persist.backend == CFG_PERSIST_API)
 			cfg_diag_add(d, CFG_DIAG_WARNING, loc,
 			         "proxmox_api.verify_tls=false: the API token is sent to whoever answers");
+	}
+	static const char *const tag_keys[] = { "tags.ignore", "tags.tier_prefix" };
+	const char *tag_vals[] = { c->tags.ignore, c->tags.tier_prefix };
+	for (int i = 0; i < 2; i++) {
+		const char *why = tag_problem(tag_vals[i]);
+		if (why) {
+			key_loc(c, tag_keys[i], loc, sizeof(loc));
+			cfg_diag_add(d, CFG_DIAG_ERROR, loc, "%s=\"%s\" %s", tag_keys[i], tag_vals[i], why);
+		}
+	}
+	if (c->tags.ignore[0] && c->tags.tier_prefix[0] &&
+	    !strncasecmp(c->tags.ignore, c->tags.tier_prefix, strlen(c->tags.tier_prefix))) {
+		pair_loc(c, "tags.ignore", "tags.tier_prefix", loc, sizeof(loc));
+		cfg_diag_add(d, CFG_DIAG_ERROR, loc, "tags.ignore=\"%s\" starts with tags.tier_prefix=\"%s\": "
+			     "one tag would both exclude and pick a tier", c->tags.ignore, c->tags.tier_prefix);
 	}
 	if (c->notifications.gotify_url[0] && !c->notifications.gotify_token[0]) {
 		key_loc(c, "notifications.gotify_url", loc, sizeof(loc));

@@ -242,6 +242,21 @@ const struct cfg_key config_schema[] = {
 	INT("persist.max_retries", persist.max_retries, "3", 0, 100, 0, "retries of a failed persist"),
 	INT("persist.retry_base_ms", persist.retry_base_ms, "1000", 1, 600000, 0,
 	    "first retry delay, doubled each retry"),
+	STR("persist.config_dir", persist.config_dir, "/etc/pve/lxc", PATH,
+	    "where Proxmox keeps each container's <vmid>.conf: a change there (an admin's pct set, "
+	    "a tag set in the web UI) is noticed within 2 s and the config read again; empty: not watched"),
+	INT("persist.reread_seconds", persist.reread_seconds, "300", 0, WEEK, 0,
+	    "read every container's Proxmox config again this often, changed or not (a safety net "
+	    "for configs outside persist.config_dir); 0: only at discovery, after a persist and on a change"),
+
+	/* ---- Proxmox tags: exclusion and tiers set where the containers are managed ---- */
+	STR("tags.ignore", tags.ignore, "lxcscale-ignore", 0,
+	    "a container whose Proxmox config has this tag is watched but never scaled, as if in "
+	    "ignore_lxc (scale asks for --force); empty: no tag excludes"),
+	STR("tags.tier_prefix", tags.tier_prefix, "lxcscale-tier-", 0,
+	    "a tag <prefix><name> puts the container in tiers.<name> (a tier's containers list wins "
+	    "over a tag); empty: tags pick no tier"),
+
 	STR("proxmox_api.url", proxmox_api.url, "https://127.0.0.1:8006", URL, "Proxmox VE API base URL"),
 	STR("proxmox_api.node", proxmox_api.node, "", 0, "node name; empty: lxc.node, else this host's name"),
 	STR("proxmox_api.token_id", proxmox_api.token_id, "", 0, "API token id, user@realm!name"),
