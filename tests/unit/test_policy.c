@@ -204,6 +204,33 @@ static void test_ignore_list(void **state)
 	assert_true(policy_evaluate(&cfg, &st, &in, &d));
 }
 
+/* The daemon's own word (a Proxmox tag): ignored without ignore_lxc, and a tier's params
+ * given for a container no tier lists. */
+static void test_caller_ignored_and_params(void **state)
+{
+	(void)state;
+	struct policy_input in = base(1000);
+	in.cpu_pct = 99;
+	in.ignored = true;
+	struct decision d;
+	assert_false(policy_evaluate(&cfg, &st, &in, &d));
+
+	policy_state_init(&st);
+	in = base(1000);
+	in.cpu_pct = 99;
+	in.cores = 4; /* at the defaults' max_cpu_cores: nothing to add */
+	assert_false(policy_evaluate(&cfg, &st, &in, &d));
+	struct policy_params gold = cfg.defaults;
+	gold.max_cores = 8;
+	gold.priority = 3;
+	in.params = &gold;
+	policy_state_init(&st);
+	assert_true(policy_evaluate(&cfg, &st, &in, &d));
+	assert_int_equal(d.cpu_change, DECISION_UP);
+	assert_true(d.cpu_to > 4 && d.cpu_to <= 8);
+	assert_int_equal(d.priority, 3);
+}
+
 static void test_min_confidence_gate(void **state)
 {
 	(void)state;
@@ -545,6 +572,7 @@ int main(void)
 		cmocka_unit_test_setup(test_never_against_the_signal, setup),
 		cmocka_unit_test_setup(test_unknown_allocation_skipped_per_resource, setup),
 		cmocka_unit_test_setup(test_ignore_list, setup),
+		cmocka_unit_test_setup(test_caller_ignored_and_params, setup),
 		cmocka_unit_test_setup(test_min_confidence_gate, setup),
 		cmocka_unit_test_setup(test_memory_pressure_psi, setup),
 		cmocka_unit_test_setup(test_cpu_pressure_needs_own_limit, setup),

@@ -22,6 +22,8 @@ void evaluate_input(const struct eval_request *rq, struct policy_input *in)
 	memset(in, 0, sizeof(*in));
 	in->vmid = rq->vmid;
 	in->now_ms = rq->now_ms;
+	in->params = rq->params;
+	in->ignored = rq->ignored;
 	in->cores_known = rq->alloc->cores_known;
 	in->cores = rq->alloc->cores;
 	in->ram_known = rq->alloc->ram_known;

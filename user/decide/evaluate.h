@@ -36,6 +36,8 @@ struct eval_request {
 	uint64_t oom_kills;             /* new since its previous evaluation (oom_tracker_take) */
 	const iforest_result *score;    /* the model's verdict on this row; NULL: not scored */
 	enum eval_view view;
+	const struct policy_params *params; /* NULL: the config's (policy_params_for) */
+	bool ignored;                   /* left alone whatever ignore_lxc says (a Proxmox tag) */
 };
 
 /* The policy's input for the request (pure). */

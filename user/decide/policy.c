@@ -253,7 +253,7 @@ static void detail_append(char *buf, size_t len, const char *fmt, ...)
 bool policy_evaluate(const struct policy_config *c, struct policy_state *s,
 		     const struct policy_input *in, struct decision *out)
 {
-	const struct policy_params *p = policy_params_for(c, in->vmid);
+	const struct policy_params *p = in->params ? in->params : policy_params_for(c, in->vmid);
 	const double a = p->smoothing_factor;
 	const int64_t now = in->now_ms;
 
@@ -288,7 +288,7 @@ bool policy_evaluate(const struct policy_config *c, struct policy_state *s,
 	out->cpu_psi_some_ms = in->psi_known ? in->cpu_some_ms : 0;
 	out->mem_psi_some_ms = in->psi_known ? in->mem_some_ms : 0;
 
-	if (policy_ignored(c, in->vmid))
+	if (in->ignored || policy_ignored(c, in->vmid))
 		return false;
 
 	/* Pressure: held back by its own limit (see decide/policy.h). Stalls alone are not enough:

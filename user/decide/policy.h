@@ -114,6 +114,11 @@ void policy_state_init(struct policy_state *s);
 struct policy_input {
 	uint32_t vmid;
 	int64_t now_ms;                 /* monotonic */
+	/* Set by a caller that knows more than the config's lists (the daemon: the container's
+	 * Proxmox tags): its params (NULL: policy_params_for(vmid)), and left alone even when
+	 * ignore_lxc does not name it. */
+	const struct policy_params *params;
+	bool ignored;
 
 	bool cores_known, ram_known;    /* the current allocation */
 	double cores;
