@@ -202,7 +202,9 @@ static int cmd_reconcile(int argc, char **argv)
 			cg_ctset_close(set);
 		}
 	}
-	reconcile_baseline(g_h, &g_ps, ids, n, CG_MEM_HEADROOM_DEFAULT, log_line, NULL, &r, NULL);
+	/* ACTUATE_DRIVER_SKIP_TAG: tags.ignore, as lxcscaled passes it */
+	reconcile_baseline(g_h, &g_ps, ids, n, CG_MEM_HEADROOM_DEFAULT, getenv("ACTUATE_DRIVER_SKIP_TAG"),
+			   log_line, NULL, &r, NULL);
 	size_t open;
 	journal_open_changes(g_j, &open);
 	printf("reconcile: persisted=%zu restored=%zu cancelled=%zu failed=%zu drift=%zu open=%zu\n",

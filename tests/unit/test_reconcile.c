@@ -308,6 +308,22 @@ static void test_hand_made_change_becomes_the_baseline(void **state)
 	assert_string_equal(tl_get(ctdir(f, 106), "cpu.max"), "200000 100000");
 }
 
+/* The same hand-made change in a container tagged with tags.ignore: left alone, and said. */
+static void test_tagged_container_is_not_made_the_baseline(void **state)
+{
+	struct fx *f = *state;
+	make_ct(f, 105, 2, 1024, true);
+	set_conf(f, 105, 6, 4096, "tags: db;lxcscale-ignore\n");
+	setenv("ACTUATE_DRIVER_SKIP_TAG", "lxcscale-ignore", 1);
+	char out[4096];
+	int rc = run_driver(f, out, sizeof(out), (const char *const[]){"reconcile", NULL});
+	unsetenv("ACTUATE_DRIVER_SKIP_TAG");
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "reconcile: persisted=0 restored=0 cancelled=0 failed=0 drift=0 open=0"));
+	assert_non_null(strstr(out, "ct 105: tagged lxcscale-ignore in Proxmox: its cgroup is left alone"));
+	assert_string_equal(tl_get(ctdir(f, 105), "cpu.max"), "200000 100000");
+}
+
 static void rmdir_ct(struct fx *f, unsigned vmid)
 {
 	assert_int_equal(tl_rm_rf(ctdir(f, vmid)), 0);
@@ -387,6 +403,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_pending_change_is_rolled_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_container_change_is_persisted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hand_made_change_becomes_the_baseline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tagged_container_is_not_made_the_baseline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_anywhere_then_agree, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

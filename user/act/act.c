@@ -104,7 +104,7 @@ int actuate_start(const struct lxcscale_config *c, const cg_hier *h, struct actu
 			for (size_t i = 0; i < n; i++)
 				if (!config_ignored(c, ids[i]))
 					ids[k++] = ids[i];
-			reconcile_baseline(h, &ps, ids, k, CG_MEM_HEADROOM_DEFAULT, reconcile_log, NULL,
+			reconcile_baseline(h, &ps, ids, k, CG_MEM_HEADROOM_DEFAULT, c->tags.ignore, reconcile_log, NULL,
 			                   &a->report, NULL);
 			free(ids);
 		}

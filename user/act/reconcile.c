@@ -199,8 +199,8 @@ int reconcile_journal(struct journal *j, const cg_hier *h, const struct persist_
 }
 
 int reconcile_baseline(const cg_hier *h, const struct persist_settings *s, const uint32_t *vmids,
-                       size_t n, uint64_t mem_headroom, reconcile_log_fn log, void *ud,
-                       struct reconcile_report *r, struct reconcile_baseline *out)
+                       size_t n, uint64_t mem_headroom, const char *skip_tag, reconcile_log_fn log,
+                       void *ud, struct reconcile_report *r, struct reconcile_baseline *out)
 {
 	static struct cg_sample smp; /* start-up, one thread */
 	for (size_t i = 0; i < n; i++) {
@@ -211,6 +211,11 @@ int reconcile_baseline(const cg_hier *h, const struct persist_settings *s, const
 		r->containers++;
 		if (b.status) {
 			logf_(log, ud, RECONCILE_WARN, "ct %u: config not read: %s", vmid, detail);
+			goto next;
+		}
+		if (skip_tag && skip_tag[0] && pve_tags_has(b.config.tags, skip_tag)) {
+			logf_(log, ud, RECONCILE_INFO, "ct %u: tagged %s in Proxmox: its cgroup is left alone", vmid,
+			      skip_tag);
 			goto next;
 		}
 		cg_ct *ct;

@@ -54,9 +54,11 @@ int reconcile_journal(struct journal *j, const cg_hier *h, const struct persist_
                       uint64_t mem_headroom, reconcile_log_fn log, void *ud,
                       struct reconcile_report *r);
 
-/* Pass 2 over `vmids` (out may be NULL, else n entries are filled). */
+/* Pass 2 over `vmids` (out may be NULL, else n entries are filled). A container whose
+ * config carries `skip_tag` (tags.ignore; NULL or "": none) is left alone, as the caller
+ * leaves out those in ignore_lxc. */
 int reconcile_baseline(const cg_hier *h, const struct persist_settings *s, const uint32_t *vmids,
-                       size_t n, uint64_t mem_headroom, reconcile_log_fn log, void *ud,
-                       struct reconcile_report *r, struct reconcile_baseline *out);
+                       size_t n, uint64_t mem_headroom, const char *skip_tag, reconcile_log_fn log,
+                       void *ud, struct reconcile_report *r, struct reconcile_baseline *out);
 
 #endif
