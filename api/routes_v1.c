@@ -101,6 +101,10 @@ static void container_write(struct jsonw *w, const struct ct_snapshot *c)
 	jw_strn(w, c->name, strnlen(c->name, sizeof(c->name)));
 	jw_kbool(w, "running", c->running);
 	jw_kbool(w, "ignored", c->ignored);
+	jw_key(w, "ignored_by");
+	jw_strn(w, c->ignored_by, strnlen(c->ignored_by, sizeof(c->ignored_by)));
+	jw_key(w, "tier");
+	jw_strn(w, c->tier, strnlen(c->tier, sizeof(c->tier)));
 	jw_kint(w, "updated_ms", c->updated_ms);
 	jw_key(w, "limits");
 	jw_obj_begin(w);

@@ -12,7 +12,9 @@
 #     a change that cannot be persisted either (persist:false) must fail visibly;
 #   - SIGKILL right after a scale (pct slowed down so the persist is still pending), then a
 #     restart: the journal replay persists the change; conf and journal agree;
-#   - a config read answered after a newer change is not taken as the allocation.
+#   - a config read answered after a newer change is not taken as the allocation;
+#   - Proxmox tags (tags.ignore, tags.tier_prefix) and an admin's own `pct set`, noticed in
+#     persist.config_dir without a reload.
 # Real limit writes are proven in the VM (tests/vm/scenarios/80-daemon.sh).
 set -uo pipefail
 . "$(dirname "$0")/lib/daemon.sh"
@@ -389,5 +391,44 @@ if start_daemon PCT_STAND_IN_FAIL=255 PCT_STAND_IN_ONLY=set PCT_STAND_IN_FAIL_ME
 	stop_daemon
 else
 	bad "start with a failing pct set"
+fi
+
+# ---- 10. Proxmox tags and an admin's pct set, picked up without a reload -------------------
+PCT=$BUILD/tests/tools/pct
+sed -i "s|^persist:\$|persist:\n  config_dir: $PVE|" "$W/cfg.yaml"
+cat >>"$W/cfg.yaml" <<EOF
+tiers:
+  gold:
+    max_cpu_cores: 4
+EOF
+"$PCT" set 102 --tags 'web;LXCScale-Ignore'
+if start_daemon; then
+	ct_is() { wait_json /api/v1/containers "[.containers[] | select(.vmid==$1) | $2] | any"; }
+	check "a container tagged lxcscale-ignore (any case) at start: ignored_by tag in the API" \
+		"ct_is 102 '.ignored and .ignored_by==\"tag\"' && wait_log 'container 102: Proxmox tag lxcscale-ignore: watched, never scaled' 20"
+	check "... ignore_lxc still says ignore_lxc (103)" "ct_is 103 '.ignored_by==\"ignore_lxc\"'"
+	cli status 102
+	check "status 102 says it is ignored by its Proxmox tag" \
+		"grep -q '^102 .* ign ' <<<\"\$OUT\" && grep -q '^ignored: by its Proxmox tag (tags.ignore)' <<<\"\$OUT\""
+	cli scale 102 --memory 2048
+	check "scale on a tagged container: refused without --force (exit 5), names the tag" \
+		"[ \$RC = 5 ] && grep -q 'container 102 has the Proxmox tag lxcscale-ignore.*--force' <<<\"\$ERR\""
+	"$PCT" set 102 --tags web
+	check "the tag removed with pct set: scaled again within seconds, no reload" \
+		"ct_is 102 '.ignored==false and .ignored_by==\"\"' && wait_log 'container 102: Proxmox tag lxcscale-ignore gone: scaled again' 50"
+	"$PCT" set 101 --tags lxcscale-tier-gold
+	check "tag lxcscale-tier-gold puts 101 in tiers.gold (API tier, log)" \
+		"ct_is 101 '.tier==\"gold\"' && wait_log 'container 101: tiers.gold from its Proxmox tag lxcscale-tier-gold' 50"
+	cli status 101
+	check "status 101 shows its tier" "grep -q '^tier: gold\$' <<<\"\$OUT\""
+	"$PCT" set 101 --tags lxcscale-tier-silver
+	check "a tier tag naming no tier: a warning, and the global scaling" \
+		"wait_log 'container 101: Proxmox tag lxcscale-tier-silver names no tier of the config: the global scaling' 50 && ct_is 101 '.tier==\"\"'"
+	"$PCT" set 101 --memory 3072
+	check "an admin's pct set --memory: the allocation follows the config without a reload" \
+		"wait_log 'container 101: allocation from its Proxmox config: .* 3072 MiB' 50 && ct_is 101 '.limits.memory_mb==3072'"
+	stop_daemon
+else
+	bad "start with persist.config_dir and a tier"
 fi
 finish

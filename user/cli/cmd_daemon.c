@@ -186,6 +186,12 @@ int cli_status(int argc, char **argv)
 	} else if (id) {
 		cli_print_table_header(stdout);
 		cli_print_row(stdout, j);
+		const char *tier = cli_jstr(j, "tier"), *by = cli_jstr(j, "ignored_by");
+		if (tier[0])
+			printf("tier: %s\n", tier);
+		if (by[0])
+			printf("ignored: %s: watched, never scaled by the policy (scale asks for --force)\n",
+			       !strcmp(by, "tag") ? "by its Proxmox tag (tags.ignore)" : "in ignore_lxc");
 		json_object *h = cli_jget(j, "history");
 		size_t n = h ? json_object_array_length(h) : 0;
 		printf("\nhistory (%zu samples, newest last):\n%-20s %6s %8s %6s %6s %8s %8s\n", n, "TIME",
@@ -211,7 +217,8 @@ int cli_status(int argc, char **argv)
 			cli_print_row(stdout, c);
 		}
 		if (any_ignored)
-			printf("RUN ign: in ignore_lxc, watched but never scaled by the policy (scale asks for --force)\n");
+			printf("RUN ign: in ignore_lxc or tagged with tags.ignore in Proxmox; watched but never "
+			       "scaled by the policy (scale asks for --force)\n");
 	}
 	free(raw);
 	json_object_put(j);
@@ -336,7 +343,7 @@ int cli_scale(int argc, char **argv)
 			       "  --cores N        cores (0.01 up to the host's CPUs)\n"
 			       "  --memory MB      memory.max in MiB (64 to 1048576)\n"
 			       "  --no-persist     the cgroup only; the Proxmox config keeps its value\n"
-			       "  --force          also a container in ignore_lxc\n"
+			       "  --force          also a container in ignore_lxc or tagged tags.ignore\n"
 			       CLI_COMMON_HELP);
 			return CLI_OK;
 		default: return CLI_USAGE;

@@ -411,6 +411,11 @@ static void draw_detail(struct top *t, int rows, int cols)
 			 cli_jnum(c, "pressure.cpu_some_avg10"), cli_jnum(c, "pressure.memory_some_avg10"),
 			 cli_jnum(c, "pressure.io_some_avg10"));
 		line_out(line, cols, false);
+		const char *tier = cli_jstr(c, "tier"), *by = cli_jstr(c, "ignored_by");
+		snprintf(line, sizeof(line), "policy    %s%s%s", tier[0] ? "tiers." : "global scaling", tier,
+			 !by[0] ? "" : !strcmp(by, "tag") ? "; ignored (its Proxmox tag): never scaled"
+							  : "; ignored (ignore_lxc): never scaled");
+		line_out(line, cols, false);
 		json_object *an = cli_jget(c, "score.anomaly");
 		snprintf(line, sizeof(line), "score     %.3f%s", cli_jnum(c, "score.anomaly_score"),
 			 an && json_object_get_boolean(an) ? " (anomaly)" : "");
@@ -423,7 +428,7 @@ static void draw_detail(struct top *t, int rows, int cols)
 		snprintf(line, sizeof(line), "last 4 min  cpu %s  memory %s", cs, ms);
 		line_out(line, cols, false);
 		line_out("", cols, false);
-		used += 7;
+		used += 8;
 	}
 	line_out("last decisions (newest last)", cols, true);
 	used++;

@@ -13,19 +13,29 @@
  * pve/cfgread.h worker, never on the loop. Between an applied change and its persist the
  * change itself is the allocation. Without a config the cgroup limits are used, and
  * without those cgroup.assumed_* (collect/sampler.h).
+ *
+ * A config also changes under us: an admin's `pct set`, a tag added in the web UI. Every
+ * CONF_LOOK_EVERY_MS each container's <persist.config_dir>/<vmid>.conf is stat()ed (cheap,
+ * also on pmxcfs) and a change of its mtime, size or inode asks for a read; besides,
+ * persist.reread_seconds asks anyway, for configs that live elsewhere. Each read also
+ * brings the tags: tags.ignore leaves the container alone, <tags.tier_prefix><name> puts
+ * it in tiers.<name> (daemon_ct_tier: a tier's containers list wins), with no reload.
  */
 #include "daemon/internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "act/options.h"
 #include "base/log.h"
 
 #define CFGREAD_QUEUE 4096
+#define CONF_LOOK_EVERY_MS 2000
 
 /* ---- allocation ------------------------------------------------------------------------ */
 
@@ -47,16 +57,109 @@ void daemon_act_alloc(const struct ct *ct, struct alloc *a, struct feat_raw *raw
 	}
 }
 
-static void ask_config(struct daemon *d, const struct ct *ct)
+static void ask_config(struct daemon *d, struct ct *ct)
 {
+	int64_t reread_ms = (int64_t)d->cfg->persist.reread_seconds * 1000;
+	ct->next_reread_ms = reread_ms > 0 ? daemon_mono_ms() + reread_ms : INT64_MAX;
 	if (d->cfgr && cfgread_request(d->cfgr, ct->vmid, ct->alloc_changes) != 0)
 		log_warning("container %u: Proxmox config read not queued (queue full); "
 			    "keeping its current allocation", ct->vmid);
 }
 
+/* ---- noticing that a config changed ----------------------------------------------------- */
+
+/* Stats the container's <vmid>.conf: true when it differs from what was seen before (or
+ * the last look came too soon after a write to be sure). The first look only remembers. */
+static bool conf_changed(struct daemon *d, struct ct *ct)
+{
+	const char *dir = d->cfg->persist.config_dir;
+	if (!dir[0])
+		return false;
+	char path[CFG_STR_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%u.conf", dir, ct->vmid);
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		bool was = ct->conf_seen;
+		ct->conf_seen = ct->conf_recent = false;
+		return was; /* it went: the read says what is left */
+	}
+	int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	bool changed = ct->conf_seen && (ct->conf_recent || mtime_ns != ct->conf_mtime_ns ||
+					 (int64_t)st.st_size != ct->conf_size || (uint64_t)st.st_ino != ct->conf_ino);
+	bool first = !ct->conf_seen;
+	ct->conf_seen = true;
+	ct->conf_mtime_ns = mtime_ns;
+	ct->conf_size = (int64_t)st.st_size;
+	ct->conf_ino = (uint64_t)st.st_ino;
+	/* pmxcfs keeps whole seconds: a second write in the second of the first may keep both */
+	ct->conf_recent = !first && st.st_mtim.tv_sec + 1 >= daemon_wall_ms() / 1000;
+	return changed;
+}
+
+static void look_at_configs(struct daemon *d, int64_t now_ms)
+{
+	if (now_ms < d->next_conf_look_ms)
+		return;
+	d->next_conf_look_ms = now_ms + CONF_LOOK_EVERY_MS;
+	for (size_t i = 0; i < d->n_cts; i++) {
+		struct ct *ct = d->cts[i];
+		if (conf_changed(d, ct)) {
+			log_debug("container %u: its Proxmox config changed; reading it again", ct->vmid);
+			ask_config(d, ct);
+		} else if (now_ms >= ct->next_reread_ms) {
+			ask_config(d, ct);
+		}
+	}
+}
+
 void daemon_act_ct_added(struct daemon *d, struct ct *ct)
 {
+	conf_changed(d, ct); /* the baseline: the read below covers what is there now */
 	ask_config(d, ct);
+	/* spread the periodic rereads of containers found together over the period */
+	if (ct->next_reread_ms != INT64_MAX)
+		ct->next_reread_ms += (int64_t)(ct->slot * 7919u % 1000u) * d->cfg->persist.reread_seconds;
+}
+
+/* ---- what the config's tags say ---------------------------------------------------------- */
+
+static void take_tags(struct daemon *d, struct ct *ct, const struct pve_limits *l)
+{
+	const struct lxcscale_config *c = d->cfg;
+	bool ignored = c->tags.ignore[0] && pve_tags_has(l->tags, c->tags.ignore);
+	char want[CFG_TIER_NAME_MAX] = "";
+	if (c->tags.tier_prefix[0] && !pve_tags_suffix(l->tags, c->tags.tier_prefix, want, sizeof(want)))
+		want[0] = '\0';
+	int tier = -1;
+	for (int i = 0; want[0] && i < c->n_tiers && i < CFG_TIERS_MAX; i++)
+		if (!strcasecmp(c->tiers[i].name, want)) {
+			tier = i;
+			break;
+		}
+	if (ignored != ct->tag_ignored)
+		log_info(ignored ? "container %u: Proxmox tag %s: watched, never scaled until the tag goes"
+				 : "container %u: Proxmox tag %s gone: scaled again", ct->vmid, c->tags.ignore);
+	if (strcmp(want, ct->tag_tier_name) != 0) {
+		int listed = config_tier_of(c, ct->vmid);
+		if (!want[0])
+			log_info("container %u: tier tag %s%s gone: %s%s", ct->vmid, c->tags.tier_prefix,
+				 ct->tag_tier_name, listed >= 0 ? "tiers." : "the global scaling",
+				 listed >= 0 ? c->tiers[listed].name : "");
+		else if (tier < 0)
+			log_warning("container %u: Proxmox tag %s%s names no tier of the config: %s%s", ct->vmid,
+				    c->tags.tier_prefix, want, listed >= 0 ? "tiers." : "the global scaling",
+				    listed >= 0 ? c->tiers[listed].name : "");
+		else if (listed >= 0 && listed != tier)
+			log_warning("container %u: Proxmox tag %s%s asks for tiers.%s, but tiers.%s lists it: "
+				    "the list wins", ct->vmid, c->tags.tier_prefix, want, c->tiers[tier].name,
+				    c->tiers[listed].name);
+		else
+			log_info("container %u: tiers.%s from its Proxmox tag %s%s", ct->vmid, c->tiers[tier].name,
+				 c->tags.tier_prefix, want);
+	}
+	ct->tag_ignored = ignored;
+	ct->tag_tier = tier;
+	memcpy(ct->tag_tier_name, want, sizeof(ct->tag_tier_name));
 }
 
 static void take_configs(struct daemon *d)
@@ -90,6 +193,7 @@ static void take_configs(struct daemon *d)
 			ct->cfg_cores = cores;
 			ct->cfg_ram_mb = ram;
 			memcpy(ct->name, res[i].limits.hostname, sizeof(ct->name));
+			take_tags(d, ct, &res[i].limits);
 			ct->pub_stale = true;
 		}
 	}
@@ -238,8 +342,10 @@ bool daemon_actuating(const struct daemon *d)
 
 void daemon_act_tick(struct daemon *d)
 {
-	if (d->cfgr)
+	if (d->cfgr) {
+		look_at_configs(d, daemon_mono_ms());
 		take_configs(d);
+	}
 	if (d->act)
 		actuate_tick(d->act);
 }

@@ -41,7 +41,11 @@ static void fill(const struct daemon *d, const struct ct *ct, struct ct_snapshot
 	memset(a, 0, sizeof(*a));
 	a->vmid = ct->vmid;
 	a->running = true; /* it has a cgroup */
-	a->ignored = policy_ignored(&d->pc, ct->vmid);
+	const char *why = daemon_ct_ignored_why(d, ct);
+	a->ignored = why != NULL;
+	snprintf(a->ignored_by, sizeof(a->ignored_by), "%s", why ? why : "");
+	int tier = daemon_ct_tier(d, ct);
+	snprintf(a->tier, sizeof(a->tier), "%s", tier >= 0 ? d->cfg->tiers[tier].name : "");
 	snprintf(a->name, sizeof(a->name), "%s", ct->name);
 	const struct feat_raw *raw = features_history_raw(ct->hist);
 	a->updated_ms = raw ? raw->wall_ms : 0;
@@ -194,9 +198,15 @@ static int manual_apply(struct daemon *d, const struct api_limits_request *rq, s
 		snprintf(err, errlen, "container %u is not running under the daemon", rq->vmid);
 		return -ENOENT;
 	}
-	if (policy_ignored(&d->pc, rq->vmid) && !rq->force) {
-		snprintf(err, errlen, "container %u is in ignore_lxc: lxcscale leaves it alone; ask with "
-			 "force (lxcscale scale --force) to change it anyway", rq->vmid);
+	const char *ign = daemon_ct_ignored_why(d, ct);
+	if (ign && !rq->force) {
+		if (!strcmp(ign, "tag"))
+			snprintf(err, errlen, "container %u has the Proxmox tag %.100s: lxcscale leaves it alone; ask "
+				 "with force (lxcscale scale --force) to change it anyway", rq->vmid,
+				 d->cfg->tags.ignore);
+		else
+			snprintf(err, errlen, "container %u is in ignore_lxc: lxcscale leaves it alone; ask with "
+				 "force (lxcscale scale --force) to change it anyway", rq->vmid);
 		return -EPERM;
 	}
 	if (rq->set_cores && !(rq->cores >= 0.01 && rq->cores <= d->host_cpus)) {

@@ -64,6 +64,38 @@ struct ct *daemon_find(struct daemon *d, uint32_t vmid)
 	return i < d->n_cts && d->cts[i]->vmid == vmid ? d->cts[i] : NULL;
 }
 
+/* ---- what applies to a container -------------------------------------------------------- */
+
+const char *daemon_ct_ignored_why(const struct daemon *d, const struct ct *ct)
+{
+	if (policy_ignored(&d->pc, ct->vmid))
+		return "ignore_lxc";
+	return ct->tag_ignored ? "tag" : NULL;
+}
+
+bool daemon_ct_ignored(const struct daemon *d, const struct ct *ct)
+{
+	return daemon_ct_ignored_why(d, ct) != NULL;
+}
+
+int daemon_ct_tier(const struct daemon *d, const struct ct *ct)
+{
+	int t = config_tier_of(d->cfg, ct->vmid);
+	return t >= 0 ? t : ct->tag_tier;
+}
+
+const struct policy_params *daemon_ct_params(const struct daemon *d, const struct ct *ct)
+{
+	int t = daemon_ct_tier(d, ct);
+	return t >= 0 ? &d->tiers[t].params : &d->pc.defaults;
+}
+
+const struct cfg_scaling *daemon_ct_scaling(const struct daemon *d, const struct ct *ct)
+{
+	int t = daemon_ct_tier(d, ct);
+	return t >= 0 ? &d->cfg->tiers[t].scaling : &d->cfg->scaling;
+}
+
 /* cgroup id -> container, for BPF (every tick's per-container deltas, ring events): an
  * open-addressing table with linear probing, at most half full, deletion by backward shift
  * (no tombstones). A linear search here was 15 % of the daemon's CPU at 1 000 containers
@@ -191,6 +223,7 @@ static void add_ct(struct daemon *d, uint32_t vmid)
 	ct->sched_list = SCHED_NONE; /* on a list once it is in the table */
 	ct->last_train_ms = ct->last_sample_ms = ct->budget_log_ms = ct->hot_until_ms = INT64_MIN / 2;
 	ct->slot = d->next_slot++;
+	ct->tag_tier = -1;
 	cg_err e = cg_ct_open(d->hier, vmid, &ct->cg);
 	if (e != CG_OK) {
 		if (e != CG_GONE)

@@ -45,7 +45,8 @@ static void stamp(struct daemon *d, struct ct *ct, struct decision *dec)
 	dec->seq = ++d->seq;
 	if (!dec->time_ms)
 		dec->time_ms = daemon_wall_ms();
-	if (config_scaling_for(d->cfg, dec->vmid)->dry_run || !d->apply) /* the tier's, else global */
+	const struct cfg_scaling *sc = ct ? daemon_ct_scaling(d, ct) : config_scaling_for(d->cfg, dec->vmid);
+	if (sc->dry_run || !d->apply) /* the tier's, else global */
 		dec->dry_run = true;
 }
 

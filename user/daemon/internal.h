@@ -93,6 +93,19 @@ struct ct {
 	 * meanwhile, so it does not decide the same shrink again and restart it every cooldown */
 	double shrink_to_mb;
 	char name[64];               /* hostname from the Proxmox config; "" until read */
+	/* What its Proxmox config's tags say (daemon/actuation.c, each config read): tags.ignore
+	 * leaves it alone; <tags.tier_prefix><name> picks tiers.<name> (tag_tier, -1: none or
+	 * no such tier) unless a tier's containers list names it (daemon_ct_tier). */
+	bool tag_ignored;
+	int tag_tier;
+	char tag_tier_name[CFG_TIER_NAME_MAX]; /* the tier the tag asked for, found or not */
+	/* its <persist.config_dir>/<vmid>.conf as last seen (daemon/actuation.c): a change asks
+	 * for a read; conf_recent, a change in the same second as the look, asks again at the
+	 * next look (a second write within that second leaves mtime and maybe size alone) */
+	bool conf_seen, conf_recent;
+	int64_t conf_mtime_ns, conf_size;
+	uint64_t conf_ino;
+	int64_t next_reread_ms;      /* persist.reread_seconds: the next read asked anyway */
 	double psi_avg10[3];         /* cpu, memory, io: PSI some avg10 of the last sample */
 	int64_t last_hist_ms;        /* last point published to the API's history */
 	bool pub_stale;              /* read, scored, decided or renamed since its last publication */
@@ -166,7 +179,7 @@ struct daemon {
 
 	double host_cpus, host_ram_mb;
 	int64_t alloc_ucores, alloc_ram_kib; /* sum of the known allocations (daemon_budget) */
-	int64_t next_metrics_ms, next_status_ms, next_trim_ms;
+	int64_t next_metrics_ms, next_status_ms, next_trim_ms, next_conf_look_ms;
 	uint64_t metrics_cpu_ns_mark;
 	int64_t metrics_wall_mark_ms;
 	struct daemon_stats st;
@@ -181,6 +194,13 @@ int64_t daemon_wall_ms(void);
 void daemon_health(struct daemon *d, const char *name, enum api_health_state state, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 struct ct *daemon_find(struct daemon *d, uint32_t vmid);
+/* What applies to a container: ignore_lxc or its tags.ignore tag; its tier (the config's
+ * tier lists first, then its tier tag; -1: none) and that tier's params and scaling. */
+bool daemon_ct_ignored(const struct daemon *d, const struct ct *ct);
+const char *daemon_ct_ignored_why(const struct daemon *d, const struct ct *ct); /* NULL: not */
+int daemon_ct_tier(const struct daemon *d, const struct ct *ct);
+const struct policy_params *daemon_ct_params(const struct daemon *d, const struct ct *ct);
+const struct cfg_scaling *daemon_ct_scaling(const struct daemon *d, const struct ct *ct);
 struct ct *daemon_find_cgid(struct daemon *d, uint64_t cgid);
 void daemon_remove_ct(struct daemon *d, struct ct *ct);
 void daemon_free_dead(struct daemon *d);

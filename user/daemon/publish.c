@@ -40,7 +40,7 @@ struct hist {
 struct pub_ct {
 	uint32_t vmid;
 	bool running, ignored, anomaly, has_last_decision;
-	char name[64];
+	char name[64], ignored_by[16], tier[64];
 	int64_t updated_ms;
 	double cores;
 	uint64_t memory_mb, memory_used_mb;
@@ -141,6 +141,8 @@ static void ct_pack(struct pub_ct *o, const struct ct_snapshot *c)
 		.io_psi_some_avg10 = c->io_psi_some_avg10, .anomaly_score = c->anomaly_score,
 	};
 	memcpy(o->name, c->name, sizeof(o->name));
+	memcpy(o->ignored_by, c->ignored_by, sizeof(o->ignored_by));
+	memcpy(o->tier, c->tier, sizeof(o->tier));
 }
 
 static uint32_t lastdec_vmid(const void *p, size_t i)
@@ -161,6 +163,8 @@ static void ct_unpack(const struct daemon_pub *p, const struct pub_ct *c, struct
 	memcpy(o->name, c->name, sizeof(o->name));
 	o->running = c->running;
 	o->ignored = c->ignored;
+	memcpy(o->ignored_by, c->ignored_by, sizeof(o->ignored_by));
+	memcpy(o->tier, c->tier, sizeof(o->tier));
 	o->updated_ms = c->updated_ms;
 	o->cores = c->cores;
 	o->memory_mb = c->memory_mb;

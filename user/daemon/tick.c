@@ -128,12 +128,14 @@ bool daemon_evaluate_ct(struct daemon *d, struct ct *ct, int64_t now_ms, struct 
 		.oom_kills = oom_tracker_take_raw(&ct->oom, features_history_raw(ct->hist)),
 		.score = ct->scored ? &r : NULL,
 		.view = EVAL_FULL,
+		.params = daemon_ct_params(d, ct),
+		.ignored = ct->tag_ignored,
 	};
 	struct policy_input in;
 	bool want = evaluate(&d->pc, &ct->pol, &rq, &in, out);
 	if (want && ct->scored)
 		model_explain(d->model, ct->mct, x, out->top);
-	const struct policy_params *p = policy_params_for(&d->pc, ct->vmid);
+	const struct policy_params *p = rq.params;
 	bool hot = want || looks_hot(p, &in, out);
 	if (hot)
 		daemon_mark_hot(ct, now_ms);
@@ -564,7 +566,7 @@ static void mark_hot_if_busy(struct daemon *d, struct ct *ct, uint64_t oncpu_ns,
 	if (dt_ms <= 0 || !ct->alloc.cores_known || ct->alloc.cores <= 0)
 		return;
 	const double busy_pct = 100.0 * (double)oncpu_ns / ((double)dt_ms * 1e6 * ct->alloc.cores);
-	if (busy_pct >= policy_params_for(&d->pc, ct->vmid)->cpu_up_pct * HOT_NEAR)
+	if (busy_pct >= daemon_ct_params(d, ct)->cpu_up_pct * HOT_NEAR)
 		daemon_mark_hot(ct, now_ms);
 }
 

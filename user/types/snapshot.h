@@ -19,7 +19,9 @@ struct ct_snapshot {
 	uint32_t vmid;
 	char name[64];               /* hostname from the config, may be empty */
 	bool running;
-	bool ignored;                /* ignore_lxc: watched, never scaled by the policy */
+	bool ignored;                /* watched, never scaled by the policy: ... */
+	char ignored_by[16];         /* ... "ignore_lxc" or "tag" (tags.ignore); "" when not */
+	char tier[64];               /* the tier it is in (its list or its tag); "" for none */
 	int64_t updated_ms;          /* wall-clock ms of the sample below */
 
 	double cores;                /* current CPU limit in cores (cpu.max / cores) */

@@ -9,6 +9,9 @@
 #        forward, a manual POST /scale/cores persisted through the debounced persister
 # Each step is checked by: ticks still counted (lxcscale_loop_ticks_total), a decision
 # taken, the Proxmox config following, and the new date in decisions and the metrics file.
+# Between the first two bursts 851 is tagged lxcscale-ignore with pct set (noticed in
+# persist.config_dir, no reload): a burst then changes nothing, and once the tag is gone
+# the next burst is scaled again.
 . /lxcscale/lib.sh
 
 PVE=/tmp/d85-pve
@@ -61,6 +64,7 @@ bpf:
 persist:
   pct_path: /lxcscale/tools/pct
   debounce_ms: 300
+  config_dir: $PVE
 server:
   host: 127.0.0.1
   port: 5000
@@ -112,6 +116,26 @@ if ! wait_until 30 log_has "ready:"; then
 fi
 ok "lxcscaled starts live"
 burst "before any step"
+
+# the Proxmox tag: a burst while it is there is left alone
+/lxcscale/tools/pct set 851 --tags lxcscale-ignore
+if wait_until 10 log_has "container 851: Proxmox tag lxcscale-ignore: watched, never scaled"; then
+	ok "tag lxcscale-ignore set with pct set: noticed without a reload"
+	decided=$(grep -c 'container 851: CPU - ' "$W/daemon.log")
+	_pid=$(ct_spawn 851 cpu_burner -t 1 -s 40)
+	sleep 5 # the bursts above are scaled within 2 s
+	cpu_max_is 851 "100000 100000" && [ "$(grep -c 'container 851: CPU - ' "$W/daemon.log")" = "$decided" ] &&
+		ok "a 5 s burst in the tagged 851: no decision, cpu.max stays 100000 100000" ||
+		fail "the tagged 851 was changed: cpu.max $(cat "$CG/lxc/851/cpu.max"), $(grep 'container 851: CPU - ' "$W/daemon.log" | tail -1)"
+	kill "$_pid" 2>/dev/null
+	wait "$_pid" 2>/dev/null
+else
+	fail "the tag lxcscale-ignore was not noticed within 10 s"
+fi
+/lxcscale/tools/pct set 851 --delete tags
+wait_until 10 log_has "container 851: Proxmox tag lxcscale-ignore gone: scaled again" &&
+	ok "tag removed with pct set --delete tags: scaled again (the next burst shows it)" ||
+	fail "the tag's removal was not noticed within 10 s"
 
 step -172800
 info "wall clock stepped back 2 days: $(date -u '+%Y-%m-%d %H:%M:%S')"
