@@ -156,6 +156,10 @@ static void test_hand_written_pages_cover_the_help(void **state)
 	         "{ echo \"lxcscale.1 has no entry for $c\" >&2; exit 1; }; done",
 	         build, top());
 	assert_int_equal(system(cmd), 0);
+	/* lxcscale <command> --help: each option is described in that command's entry */
+	snprintf(cmd, sizeof(cmd), "bash '%s/tests/tools/man_covers_help.sh' '%s' '%s/man/lxcscale.1'", top(), build,
+		 top());
+	assert_int_equal(system(cmd), 0);
 	/* lxcscale help: the descriptions form one column, however long the longest name */
 	snprintf(cmd, sizeof(cmd),
 	         "'%s/lxcscale' help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { "
