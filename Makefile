@@ -6,6 +6,7 @@
 #   user/*/*.c   -> $(BUILD)/libuser.a, except the two mains user/daemon/main.c and user/cli/main.c
 #                   (user/README.md: one folder per stage of the data path)
 #   api/*.c      -> $(BUILD)/libapi.a
+#   ui/*.c + the dashboard's files (UI_ASSETS, embedded by tools/embed.py) -> $(BUILD)/libui.a
 #   bpf/*.bpf.c  -> $(BUILD)/bpf/*.bpf.o and $(BUILD)/bpf/*.skel.h (before any C that includes them)
 #   tests/unit/test_*.c -> $(BUILD)/tests/test_*   (cmocka; linked with every library)
 #   tests/tools/*.c     -> $(BUILD)/tests/tools/*  (helper programs: burners, hogs, ...)
@@ -33,7 +34,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 CPPFLAGS += -D_GNU_SOURCE -DLXCSCALE_VERSION='"$(VERSION)"' \
-            -Iiforest -Icgroup -Iuser -Iapi -Ibpf -I$(BUILD)/bpf $(PKG_CFLAGS)
+            -Iiforest -Icgroup -Iuser -Iapi -Iui -Ibpf -I$(BUILD)/bpf $(PKG_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fno-strict-aliasing -pthread
 LDFLAGS  ?=
 # --as-needed: the daemon does not call libcurl (user/base/libcurl.c loads it when needed),
@@ -68,6 +69,7 @@ CGROUP_SRC  := $(wildcard cgroup/*.c)
 USER_MAINS  := user/daemon/main.c user/cli/main.c
 USER_SRC    := $(filter-out $(USER_MAINS),$(wildcard user/*/*.c))
 API_SRC     := $(wildcard api/*.c)
+UI_SRC      := $(wildcard ui/*.c) $(BUILD)/gen/ui_assets.c
 BPF_SRC     := $(wildcard bpf/*.bpf.c)
 TEST_SRC    := $(wildcard tests/unit/test_*.c)
 TOOL_SRC    := $(wildcard tests/tools/*.c)
@@ -80,6 +82,7 @@ IFOREST_OBJ := $(call obj,$(IFOREST_SRC))
 CGROUP_OBJ  := $(call obj,$(CGROUP_SRC))
 USER_OBJ    := $(call obj,$(USER_SRC))
 API_OBJ     := $(call obj,$(API_SRC))
+UI_OBJ      := $(call obj,$(UI_SRC))
 BPF_OBJ     := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
 BPF_SKEL    := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRC))
 TEST_BIN    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -87,7 +90,7 @@ TOOL_BIN    := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 BENCH_BIN   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRC))
 
-LIBS := $(BUILD)/libapi.a $(BUILD)/libuser.a $(BUILD)/libcgroup.a $(BUILD)/libiforest.a
+LIBS := $(BUILD)/libapi.a $(BUILD)/libuser.a $(BUILD)/libui.a $(BUILD)/libcgroup.a $(BUILD)/libiforest.a
 
 .PHONY: all libs tests tools benches test unit asan vmtest bench deps install uninstall \
         vmlinux clean help readme deb fuzz fuzzers fuzz-bins soak
@@ -136,6 +139,7 @@ $(BUILD)/libiforest.a: $(IFOREST_OBJ)
 $(BUILD)/libcgroup.a:  $(CGROUP_OBJ)
 $(BUILD)/libuser.a:    $(USER_OBJ)
 $(BUILD)/libapi.a:     $(API_OBJ)
+$(BUILD)/libui.a:      $(UI_OBJ)
 $(BUILD)/%.a:
 	$(call msg,AR,$@)
 	@mkdir -p $(@D)
@@ -150,6 +154,23 @@ $(BUILD)/lxcscaled: $(BUILD)/obj/user/daemon/main.o $(LIBS)
 $(BUILD)/lxcscale: $(BUILD)/obj/user/cli/main.o $(LIBS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LIBS) $(LDLIBS)
+
+# ---- the dashboard's files -----------------------------------------------------------------
+# NAME=PATH: served as /ui/NAME (and inlined by `lxcscale replay --html`). uPlot comes from
+# npm (ui/package.json, pinned by ui/package-lock.json): `make deps` runs `npm ci` in ui/.
+UPLOT_DIST := ui/node_modules/uplot/dist
+UI_ASSETS  := index.html=ui/index.html app.js=ui/app.js app.css=ui/app.css \
+              report.js=ui/report.js report.css=ui/report.css \
+              uplot.js=$(UPLOT_DIST)/uPlot.iife.min.js uplot.css=$(UPLOT_DIST)/uPlot.min.css
+UI_FILES   := $(foreach a,$(UI_ASSETS),$(word 2,$(subst =, ,$(a))))
+
+$(BUILD)/gen/ui_assets.c: tools/embed.py $(UI_FILES)
+	$(call msg,EMBED,$@)
+	@mkdir -p $(@D)
+	$(Q)python3 tools/embed.py $@ $(UI_ASSETS)
+
+$(UPLOT_DIST)/%:
+	@echo "$@ is missing: run 'make deps' (it runs npm ci in ui/ for uPlot)" >&2; exit 1
 
 # ---- BPF -----------------------------------------------------------------------------------
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h

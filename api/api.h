@@ -61,6 +61,7 @@ struct api_settings {
 	size_t max_body_bytes;       /* api.max_body_bytes, default 65536 */
 	const char *tls_cert_file;   /* api.tls_cert_file: PEM; both set => HTTPS */
 	const char *tls_key_file;    /* api.tls_key_file */
+	bool ui_enabled;             /* api.ui: serve the dashboard under /ui/ (default true) */
 
 	unsigned host_cpus;          /* upper bound for cores; 0: online CPUs of this host */
 	unsigned max_connections;    /* default 256 */
@@ -136,6 +137,21 @@ struct api_health {
 };
 const char *api_health_state_name(enum api_health_state s);
 
+/* The host as the daemon's policy sees it (GET /api/v1/host): its size and the budget
+ * the policy grants from (scaling.total_cores / total_ram_mb, else the host less the
+ * reserves), with what the containers have now. */
+struct api_host {
+	double cpus, memory_mb;               /* this host's */
+	double cores_total, cores_allocated;  /* the budget; total <= 0: unlimited */
+	double memory_total_mb, memory_allocated_mb;
+	double reserve_cores, reserve_memory_mb;
+	size_t containers;
+	bool dry_run;                         /* every decision only logged (no tier is live) */
+	bool actuation;                       /* journal + actuator + persister running */
+	bool bpf;
+	uint64_t ticks;
+};
+
 struct api_backend {
 	void *ctx;
 	int (*list_containers)(void *ctx, struct ct_snapshot **out, size_t *n);
@@ -162,6 +178,8 @@ struct api_backend {
 	void (*write_metrics)(void *ctx, FILE *out);
 	/* The daemon's own checks for /health/check (cgroup writes, BPF, journal). */
 	int (*health)(void *ctx, struct api_health *out);
+	/* Optional: GET /api/v1/host. */
+	int (*host_info)(void *ctx, struct api_host *out);
 };
 
 /* ---- the server ------------------------------------------------------------------------ */

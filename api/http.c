@@ -72,6 +72,7 @@ void api_settings_defaults(struct api_settings *s)
 	s->per_ip_connections = 64;
 	s->connection_timeout_s = 30;
 	s->health_cache_s = 10;
+	s->ui_enabled = true;
 }
 
 bool api_host_is_loopback(const char *host)
@@ -107,6 +108,10 @@ static bool parse_path_id(const char *seg, size_t len, uint32_t *id)
 /* Does `url` name route `rt`'s path? For {id} routes *id_ok says whether the id is valid. */
 static bool path_matches(const struct route *rt, const char *url, uint32_t *id, bool *id_ok)
 {
+	if (rt->flags & ROUTE_PREFIX) {
+		size_t pl = strlen(rt->prefix);
+		return strncmp(url, rt->prefix, pl) == 0 && !strchr(url + pl, '/');
+	}
 	if (!(rt->flags & ROUTE_PREFIX_ID))
 		return strcmp(rt->path, url) == 0;
 	size_t pl = strlen(rt->prefix), sl = strlen(rt->suffix);

@@ -29,6 +29,7 @@ enum route_flags {
 	ROUTE_SCALE_CPU = 8, /* counted in lxc_autoscale_scaling_{actions,failures}_total */
 	ROUTE_SCALE_RAM = 16,
 	ROUTE_SCALE_STORAGE = 32,
+	ROUTE_PREFIX = 64,   /* path is "<prefix><name>", name without '/' (the dashboard's files) */
 };
 
 struct route {
@@ -37,7 +38,7 @@ struct route {
 	const char *endpoint; /* stable name: Prometheus label and /routes "endpoint" */
 	unsigned flags;
 	route_fn fn;
-	const char *prefix, *suffix; /* ROUTE_PREFIX_ID only */
+	const char *prefix, *suffix; /* ROUTE_PREFIX_ID (prefix and suffix), ROUTE_PREFIX (prefix) */
 	const char *summary;  /* one line for the HTML index */
 };
 
@@ -213,5 +214,6 @@ void resp_take(struct req *r, int status, const char *content_type, char *body, 
 
 /* routes_v1.c: the SSE stream. */
 void v1_events(struct req *r);
+void route_ui(struct req *r);          /* api/routes_ui.c */
 
 #endif

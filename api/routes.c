@@ -29,6 +29,7 @@ void route_v1_container(struct req *r);
 void route_v1_limits(struct req *r);
 void route_v1_decisions(struct req *r);
 void route_v1_model(struct req *r);
+void route_v1_host(struct req *r);
 
 static void route_index(struct req *r);
 static void route_routes(struct req *r);
@@ -83,6 +84,12 @@ const struct route api_routes[] = {
 	 "Model: features, trees, window, last rebuild, importances"},
 	{"GET", "/api/v1/events", "v1_events", RA, v1_events, NULL, NULL,
 	 "Server-sent events: decisions, OOM and PSI events"},
+	{"GET", "/api/v1/host", "v1_host", RA, route_v1_host, NULL, NULL,
+	 "The host and the budget the policy grants from"},
+	/* the dashboard: its files hold no data (every figure comes from the routes above,
+	 * with the key), so they are served without one, as a login page would be */
+	{"GET", "/ui", "ui", 0, route_ui, NULL, NULL, "The web dashboard"},
+	{"GET", "/ui/{file}", "ui_file", ROUTE_PREFIX, route_ui, "/ui/", NULL, "The web dashboard's files"},
 };
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);
 

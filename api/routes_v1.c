@@ -122,6 +122,9 @@ static void container_write(struct jsonw *w, const struct ct_snapshot *c)
 	jw_knum(w, "cpu_some_avg10", c->cpu_psi_some_avg10);
 	jw_knum(w, "memory_some_avg10", c->mem_psi_some_avg10);
 	jw_knum(w, "io_some_avg10", c->io_psi_some_avg10);
+	jw_knum(w, "cpu_full_avg10", c->cpu_psi_full_avg10);
+	jw_knum(w, "memory_full_avg10", c->mem_psi_full_avg10);
+	jw_knum(w, "runq_p99_us", c->runq_p99_us);
 	jw_obj_end(w);
 	jw_key(w, "score");
 	jw_obj_begin(w);
@@ -271,6 +274,9 @@ void route_v1_container(struct req *r)
 		jw_knum(&w, "cpu_psi_some_avg10", hist[i].cpu_psi_some_avg10);
 		jw_knum(&w, "mem_psi_some_avg10", hist[i].mem_psi_some_avg10);
 		jw_knum(&w, "anomaly_score", hist[i].anomaly_score);
+		jw_knum(&w, "cpu_psi_full_avg10", hist[i].cpu_psi_full_avg10);
+		jw_knum(&w, "mem_psi_full_avg10", hist[i].mem_psi_full_avg10);
+		jw_knum(&w, "runq_p99_us", hist[i].runq_p99_us);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -450,6 +456,41 @@ void route_v1_model(struct req *r)
 	json_object_object_add(o, "rebuilds", json_object_new_uint64(m->rebuilds));
 	free(m);
 	resp_json(r, 200, o);
+}
+
+void route_v1_host(struct req *r)
+{
+	struct api_backend *b = &r->srv->backend;
+	if (!need(r, b->host_info))
+		return;
+	struct api_host h;
+	memset(&h, 0, sizeof(h));
+	int rc = b->host_info(b->ctx, &h);
+	if (rc < 0) {
+		backend_failed(r, rc, "host_info");
+		return;
+	}
+	struct jsonw jw, *w = &jw;
+	jw_init(w, 512);
+	jw_obj_begin(w);
+	jw_knum(w, "cpus", h.cpus);
+	jw_knum(w, "memory_mb", h.memory_mb);
+	jw_kuint(w, "containers", h.containers);
+	jw_kbool(w, "dry_run", h.dry_run);
+	jw_kbool(w, "actuation", h.actuation);
+	jw_kbool(w, "bpf", h.bpf);
+	jw_kuint(w, "ticks", h.ticks);
+	jw_key(w, "budget");
+	jw_obj_begin(w);
+	jw_knum(w, "cores_total", h.cores_total);
+	jw_knum(w, "cores_allocated", h.cores_allocated);
+	jw_knum(w, "reserve_cores", h.reserve_cores);
+	jw_knum(w, "memory_total_mb", h.memory_total_mb);
+	jw_knum(w, "memory_allocated_mb", h.memory_allocated_mb);
+	jw_knum(w, "reserve_memory_mb", h.reserve_memory_mb);
+	jw_obj_end(w);
+	jw_obj_end(w);
+	resp_jw(r, 200, w);
 }
 
 /* ---- server-sent events ----------------------------------------------------------------- */

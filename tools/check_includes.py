@@ -2,7 +2,7 @@
 """Check the include rule of user/README.md against every #include "..." in the tree.
 
 The table "folder | may include" in user/README.md is the rule; this script only reads it.
-It scans the C sources and headers of user/*/, api/, cgroup/ and iforest/, resolves each
+It scans the C sources and headers of user/*/, api/, cgroup/, iforest/ and ui/, resolves each
 quoted include the way the compiler does (the including file's own directory first, then
 the -I directories of the Makefile's CPPFLAGS; a generated NAME.skel.h belongs to bpf/ when
 bpf/NAME.bpf.c exists) and fails, naming file:line, on:
@@ -19,7 +19,7 @@ import os
 import re
 import sys
 
-SCANNED_LIBRARIES = ("api", "cgroup", "iforest")
+SCANNED_LIBRARIES = ("api", "cgroup", "iforest", "ui")
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 TOKEN_RE = re.compile(r"`([A-Za-z0-9_]+)/?`")
 

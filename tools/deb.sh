@@ -11,6 +11,12 @@ src=$out/lxcscale-$version
 rm -rf "$out"
 mkdir -p "$src"
 git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "$1" && cp --parents -P "$1" "$2"' _ {} "$src"
+# uPlot, which the build embeds, comes from npm (make deps), not from git: the two files the
+# build reads, with its licence and version
+for f in package.json LICENSE dist/uPlot.iife.min.js dist/uPlot.min.css; do
+	[ -f ui/node_modules/uplot/$f ] || { echo "make deb: ui/node_modules/uplot/$f is missing: run make deps" >&2; exit 1; }
+	cp --parents ui/node_modules/uplot/$f "$src"
+done
 (
 	cd "$src"
 	export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=$(nproc)"

@@ -40,6 +40,7 @@ check "every documented operation is served" '[ -z "$extra" ]'
 unreachable=""
 while read -r m p; do
 	p=${p//\{id\}/104}
+	p=${p//\{file\}/app.js}
 	code=$(curl -s -o /dev/null -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' -d '{}' "$U$p" --max-time 5)
 	case $code in 404|405|000) unreachable="$unreachable $m:$p:$code" ;; esac
 done <"$T/documented"

@@ -160,6 +160,24 @@ req POST /api/v1/containers/104/limits '{"cores":"lots"}'
 check "/api/v1 limits validates first → 400" '[ "$CODE" = 400 ]'
 req GET /api/v1/containers/99
 check "/api/v1/containers/{id} with a bad id → 400" '[ "$CODE" = 400 ]'
+
+# the dashboard's files: built in, a strict CSP, no key needed, nothing outside /ui/
+req GET /ui
+check "GET /ui → 301 to /ui/" '[ "$CODE" = 301 ] && [ "$(header location)" = /ui/ ]'
+req GET /ui/
+check "GET /ui/ → the page (text/html) with a strict Content-Security-Policy" \
+	'[ "$CODE" = 200 ] && header content-type | grep -q "^text/html" && grep -q "<script src=\"app.js\"></script>" "$T/body" && header content-security-policy | grep -q "default-src .none.; script-src .self.;" && ! header content-security-policy | grep -q unsafe'
+req GET /ui/uplot.js
+check "GET /ui/uplot.js → uPlot as JavaScript (from npm, embedded)" \
+	'[ "$CODE" = 200 ] && header content-type | grep -q "^text/javascript" && head -c 200 "$T/body" | grep -q "uPlot"'
+req GET /ui/nosuch.js
+check "GET /ui/nosuch.js → 404 JSON no_such_file" '[ "$CODE" = 404 ] && [ "$(jqb .error)" = no_such_file ]'
+req GET /ui/a/b.js
+check "GET /ui/a/b.js: no folders below /ui/ (so no ../ either) → 404" '[ "$CODE" = 404 ]'
+check "server still alive" 'server_alive'
+start_server --no-ui || { bad "server starts with --no-ui"; finish; exit 1; }
+req GET /ui/
+check "api.ui false: GET /ui/ → 404 ui_off" '[ "$CODE" = 404 ] && [ "$(jqb .error)" = ui_off ]'
 check "server still alive" 'server_alive'
 
 finish

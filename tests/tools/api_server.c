@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 		else if (ARG("--host-cpus")) s.host_cpus = (unsigned)atoi(v);
 		else if (ARG("--health-cache")) s.health_cache_s = (unsigned)atoi(v);
 		else if (!strcmp(a, "--stack-traces")) s.show_stack_traces = true;
+		else if (!strcmp(a, "--no-ui")) s.ui_enabled = false;
 		else if (ARG("--tls-cert")) s.tls_cert_file = v;
 		else if (ARG("--tls-key")) s.tls_key_file = v;
 		else if (!strcmp(a, "--verbose")) verbose = 1;

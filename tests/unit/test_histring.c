@@ -55,7 +55,15 @@ static void assert_point(const struct history_point *got, const struct history_p
 		.cpu_psi_some_avg10 = at(in->cpu_psi_some_avg10, 100),
 		.mem_psi_some_avg10 = at(in->mem_psi_some_avg10, 100),
 		.anomaly_score = at(in->anomaly_score, 1e6),
+		.cpu_psi_full_avg10 = at(in->cpu_psi_full_avg10, 100),
+		.mem_psi_full_avg10 = at(in->mem_psi_full_avg10, 100),
+		.runq_p99_us = at(in->runq_p99_us, 1),
 	};
+	if (got->cpu_psi_full_avg10 != want.cpu_psi_full_avg10 || got->mem_psi_full_avg10 != want.mem_psi_full_avg10 ||
+	    got->runq_p99_us != want.runq_p99_us)
+		fail_msg("point %zu: got full %.17g/%.17g runq %.17g, want %.17g/%.17g %.17g", idx,
+			 got->cpu_psi_full_avg10, got->mem_psi_full_avg10, got->runq_p99_us,
+			 want.cpu_psi_full_avg10, want.mem_psi_full_avg10, want.runq_p99_us);
 	if (got->time_ms != want.time_ms || got->memory_mb != want.memory_mb ||
 	    got->cores != want.cores || got->cpu_pct != want.cpu_pct || got->mem_pct != want.mem_pct ||
 	    got->cpu_psi_some_avg10 != want.cpu_psi_some_avg10 ||
@@ -87,6 +95,9 @@ static struct history_point next_point(const struct history_point *prev, enum ki
 		p.memory_mb = 64 + rnd64() % 1048576;
 	p.cpu_psi_some_avg10 = rnd() < 0.5 ? 0 : 0.01 * (double)(rnd64() % 10001);
 	p.mem_psi_some_avg10 = rnd() < 0.5 ? 0 : 0.01 * (double)(rnd64() % 10001);
+	p.cpu_psi_full_avg10 = rnd() < 0.7 ? 0 : 0.01 * (double)(rnd64() % 10001);
+	p.mem_psi_full_avg10 = rnd() < 0.7 ? 0 : 0.01 * (double)(rnd64() % 10001);
+	p.runq_p99_us = rnd() < 0.3 ? 0 : (double)(rnd64() % 200000);
 	if (k == NOISY)
 		return p;
 	switch (rnd64() % 9) {

@@ -203,8 +203,10 @@ static void take_pressure(const struct cg_sample *s, const struct feat_raw *prev
 		return;
 	}
 	const struct cg_psi *psi[3] = { &s->psi_cpu, &s->psi_memory, &s->psi_io };
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		out->psi_avg10[i] = psi[i]->some.avg10.state == CG_KNOWN ? psi[i]->some.avg10.v : 0;
+		out->psi_full_avg10[i] = psi[i]->full.avg10.state == CG_KNOWN ? psi[i]->full.avg10.v : 0;
+	}
 }
 
 /* Traffic and disk usage, read from the host side. */

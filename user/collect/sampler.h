@@ -138,6 +138,7 @@ struct sampler_result {
 	bool pressure_carried;        /* pressure totals taken from prev: no task ran */
 	bool cpu_from_bpf;            /* cpu.stat taken from prev: BPF saw no task run */
 	double psi_avg10[3];          /* cpu, memory, io `some` avg10, when not carried */
+	double psi_full_avg10[3];     /* the same for `full` (cpu full: kernel 5.13 and later) */
 };
 
 /* Reads one container. CG_OK with *out filled, CG_GONE when its cgroup went away, another

@@ -222,6 +222,7 @@ struct lxcscale_config {
 		bool enabled;
 		char tls_cert[CFG_STR_MAX], tls_key[CFG_STR_MAX];
 		int max_body_bytes;
+		bool ui;                  /* the dashboard under /ui/ */
 	} api;
 
 	struct { char host[CFG_STR_MAX]; int port; } server;

@@ -184,6 +184,9 @@ const struct cfg_key config_schema[] = {
 	STR("api.tls_cert", api.tls_cert, "", PATH, "PEM certificate: serve HTTPS; empty: plain HTTP"),
 	STR("api.tls_key", api.tls_key, "", PATH, "PEM private key for api.tls_cert"),
 	INT("api.max_body_bytes", api.max_body_bytes, "65536", 1024, 16777216, 0, "largest request body accepted"),
+	BOOL("api.ui", api.ui, "true", 0,
+	     "serve the web dashboard under /ui/ on the API's listener (same address, TLS and API key; "
+	     "its files are built into lxcscaled)"),
 
 	/* ---- cgroup, PSI, BPF ---- */
 	STR("cgroup.mount", cgroup.mount, "", PATH,

@@ -49,6 +49,7 @@ void api_settings_from_config(const struct lxcscale_config *c, struct api_settin
 	s->tls_cert_file = c->api.tls_cert[0] ? c->api.tls_cert : NULL;
 	s->tls_key_file = c->api.tls_key[0] ? c->api.tls_key : NULL;
 	s->show_stack_traces = c->error_handling.show_stack_traces;
+	s->ui_enabled = c->api.ui;
 	s->log = api_log_to_daemon_log;
 	s->log_arg = NULL;
 }

@@ -63,6 +63,9 @@ static void fill(const struct daemon *d, const struct ct *ct, struct ct_snapshot
 	a->cpu_psi_some_avg10 = ct->psi_avg10[0];
 	a->mem_psi_some_avg10 = ct->psi_avg10[1];
 	a->io_psi_some_avg10 = ct->psi_avg10[2];
+	a->cpu_psi_full_avg10 = ct->psi_full_avg10[0];
+	a->mem_psi_full_avg10 = ct->psi_full_avg10[1];
+	a->runq_p99_us = ct->runq_p99_max_us;
 	if (ct->scored) {
 		a->anomaly_score = ct->score.score;
 		a->anomaly = ct->score.predict < 0;
@@ -101,6 +104,18 @@ void daemon_publish(struct daemon *d, int64_t now_ms)
 		st.shrinks = as.shrinks;
 		st.journal_open = as.journal_open;
 	}
+	struct policy_budget b;
+	daemon_budget(d, &b);
+	const struct lxcscale_config *c = d->cfg;
+	st.host = (struct api_host){
+		.cpus = d->host_cpus, .memory_mb = d->host_ram_mb,
+		.cores_total = b.cores_total, .cores_allocated = b.cores_used,
+		.memory_total_mb = b.ram_total_mb, .memory_allocated_mb = b.ram_used_mb,
+		.reserve_cores = c->host.total_cores > 0 ? 0 : c->host.reserve_cpu_cores,
+		.reserve_memory_mb = c->host.total_ram_mb > 0 ? 0 : c->host.reserve_memory_mb,
+		.containers = d->n_cts, .dry_run = !d->apply || !config_is_live(c),
+		.actuation = d->act != NULL, .bpf = d->bpf != NULL, .ticks = d->st.ticks,
+	};
 	if (!d->pub_dirty && now_ms < d->next_pub_ms) {
 		pub_set_stats(d->pub, &st);
 		return;
@@ -124,8 +139,11 @@ void daemon_publish(struct daemon *d, int64_t now_ms)
 				.cpu_pct = a->cpu_pct, .mem_pct = a->mem_pct,
 				.cpu_psi_some_avg10 = a->cpu_psi_some_avg10,
 				.mem_psi_some_avg10 = a->mem_psi_some_avg10, .anomaly_score = a->anomaly_score,
+				.cpu_psi_full_avg10 = a->cpu_psi_full_avg10, .mem_psi_full_avg10 = a->mem_psi_full_avg10,
+				.runq_p99_us = a->runq_p99_us,
 			};
 			pub_history(d->pub, ct->vmid, &pt);
+			ct->runq_p99_max_us = 0; /* the next point: the worst of its own second */
 		}
 	}
 	pub_list_commit(d->pub, d->n_cts, &st);
@@ -408,6 +426,14 @@ static void be_unsubscribe(void *ctx, uint64_t handle)
 	pub_unsubscribe(((struct daemon *)ctx)->pub, handle);
 }
 
+static int be_host(void *ctx, struct api_host *out)
+{
+	struct pub_stats st;
+	pub_get_stats(((struct daemon *)ctx)->pub, &st);
+	*out = st.host;
+	return 0;
+}
+
 static void be_metrics(void *ctx, FILE *out)
 {
 	pub_write_metrics(((struct daemon *)ctx)->pub, out);
@@ -427,4 +453,5 @@ void daemon_api_backend(struct daemon *d, struct api_backend *b)
 	b->unsubscribe = be_unsubscribe;
 	b->write_metrics = be_metrics;
 	b->health = be_health;
+	b->host_info = be_host;
 }

@@ -16,11 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum field { F_TIME, F_CORES, F_MEM_MB, F_CPU_PCT, F_MEM_PCT, F_CPU_PSI, F_MEM_PSI, F_SCORE };
+enum field {
+	F_TIME, F_CORES, F_MEM_MB, F_CPU_PCT, F_MEM_PCT, F_CPU_PSI, F_MEM_PSI, F_SCORE,
+	F_CPU_PSI_FULL, F_MEM_PSI_FULL, F_RUNQ_P99,
+};
 
-#define RECORD_MAX (1 + HISTRING_FIELDS * 10) /* the mask, varints of at most 10 bytes */
+#define MASK_BYTES 2
+#define RECORD_MAX (MASK_BYTES + HISTRING_FIELDS * 10) /* the mask, varints of at most 10 bytes */
 
-_Static_assert(HISTRING_FIELDS <= 8, "one mask byte per record");
+_Static_assert(HISTRING_FIELDS <= 8 * MASK_BYTES, "a mask bit per field");
+_Static_assert(F_RUNQ_P99 + 1 == HISTRING_FIELDS, "every field has a name");
 #define QUANT_MAX 1e15                       /* beyond any real value; keeps llround defined */
 
 static int64_t quantize(double v, double scale)
@@ -45,6 +50,9 @@ static void to_ints(const struct history_point *p, int64_t q[HISTRING_FIELDS])
 	q[F_CPU_PSI] = quantize(p->cpu_psi_some_avg10, 100);
 	q[F_MEM_PSI] = quantize(p->mem_psi_some_avg10, 100);
 	q[F_SCORE] = quantize(p->anomaly_score, 1e6);
+	q[F_CPU_PSI_FULL] = quantize(p->cpu_psi_full_avg10, 100);
+	q[F_MEM_PSI_FULL] = quantize(p->mem_psi_full_avg10, 100);
+	q[F_RUNQ_P99] = quantize(p->runq_p99_us, 1); /* whole microseconds */
 }
 
 static void from_ints(const int64_t q[HISTRING_FIELDS], struct history_point *p)
@@ -58,6 +66,9 @@ static void from_ints(const int64_t q[HISTRING_FIELDS], struct history_point *p)
 		.cpu_psi_some_avg10 = (double)q[F_CPU_PSI] / 100,
 		.mem_psi_some_avg10 = (double)q[F_MEM_PSI] / 100,
 		.anomaly_score = (double)q[F_SCORE] / 1e6,
+		.cpu_psi_full_avg10 = (double)q[F_CPU_PSI_FULL] / 100,
+		.mem_psi_full_avg10 = (double)q[F_MEM_PSI_FULL] / 100,
+		.runq_p99_us = (double)q[F_RUNQ_P99],
 	};
 }
 
@@ -79,15 +90,17 @@ static size_t put_varint(uint8_t *out, uint64_t d)
 static size_t put_record(uint8_t *out, const int64_t prev[HISTRING_FIELDS],
 			 const int64_t next[HISTRING_FIELDS])
 {
-	size_t n = 1;
-	out[0] = 0;
+	size_t n = MASK_BYTES;
+	unsigned mask = 0;
 	for (int f = 0; f < HISTRING_FIELDS; f++) {
 		uint64_t d = (uint64_t)next[f] - (uint64_t)prev[f];
 		if (d) {
-			out[0] |= (uint8_t)(1u << f);
+			mask |= 1u << f;
 			n += put_varint(out + n, d);
 		}
 	}
+	out[0] = (uint8_t)mask;
+	out[1] = (uint8_t)(mask >> 8);
 	return n;
 }
 
@@ -101,7 +114,8 @@ static uint8_t next_byte(const struct histring *r, uint32_t *pos)
 /* Decodes one record at *pos into cur (adding the deltas); advances *pos. */
 static void read_record(const struct histring *r, uint32_t *pos, int64_t cur[HISTRING_FIELDS])
 {
-	uint8_t mask = next_byte(r, pos);
+	unsigned mask = next_byte(r, pos);
+	mask |= (unsigned)next_byte(r, pos) << 8;
 	for (int f = 0; f < HISTRING_FIELDS; f++) {
 		if (!(mask & (1u << f)))
 			continue;

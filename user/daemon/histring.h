@@ -6,15 +6,16 @@
  * Each field is first made an integer at the precision the API can show:
  *   time_ms, memory_mb           exact;
  *   cores, anomaly_score         millionths (the JSON prints 6 decimals: the same text);
+ *   runq_p99_us                  whole microseconds;
  *   cpu_pct, mem_pct, PSI avg10  hundredths of a percent (the kernel prints avg10 with two
  *                                decimals; a hundredth of a percent of CPU or memory is
  *                                below anything that can be measured at 1 Hz);
  *                                non-finite values read back as 0, and beyond ±1e15 units
  *                                (10^9 cores, 10^13 %) as that bound.
  * The oldest point is kept whole; every later point is stored as the differences from the
- * point before it: a byte flagging the fields that changed, then each change as a zigzag
+ * point before it: two bytes flagging the fields that changed, then each change as a zigzag
  * varint (LEB128), in a ring of bytes that grows as needed. A steady container costs about
- * 8 bytes a point (the flags 1, time +1000 ms 2, CPU and memory % 1-2 each, score 1-3;
+ * 9 bytes a point (the flags 2, time +1000 ms 2, CPU and memory % 1-2 each, score 1-3;
  * unchanged limits and PSI nothing), any change of any size
  * still fits (differences wrap in 64 bits and decode exactly), and the ring needs no timing
  * assumption: clock steps are differences like any other. Dropping the oldest point decodes
@@ -30,7 +31,7 @@
 
 #include "types/snapshot.h"
 
-#define HISTRING_FIELDS 8
+#define HISTRING_FIELDS 11
 
 struct histring {
 	uint8_t *buf;                       /* ring of bytes: the records after the oldest point */

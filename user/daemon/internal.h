@@ -107,6 +107,8 @@ struct ct {
 	uint64_t conf_ino;
 	int64_t next_reread_ms;      /* persist.reread_seconds: the next read asked anyway */
 	double psi_avg10[3];         /* cpu, memory, io: PSI some avg10 of the last sample */
+	double psi_full_avg10[3];    /* and full */
+	double runq_p99_max_us;      /* BPF's worst run-queue p99 since the last history point */
 	int64_t last_hist_ms;        /* last point published to the API's history */
 	bool pub_stale;              /* read, scored, decided or renamed since its last publication */
 	int64_t psi_event_ms[2];     /* last PSI event published (memory, cpu) */

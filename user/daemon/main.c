@@ -339,7 +339,8 @@ static bool api_settings_differ(const struct lxcscale_config *a, const struct lx
 	    x.rate_limit_max != y.rate_limit_max || x.rate_limit_window_s != y.rate_limit_window_s ||
 	    x.lxc_timeout_s != y.lxc_timeout_s || !str_eq(x.lxc_node, y.lxc_node) ||
 	    !str_eq(x.pct_path, y.pct_path) || x.max_body_bytes != y.max_body_bytes ||
-	    !str_eq(x.tls_cert_file, y.tls_cert_file) || !str_eq(x.tls_key_file, y.tls_key_file))
+	    !str_eq(x.tls_cert_file, y.tls_cert_file) || !str_eq(x.tls_key_file, y.tls_key_file) ||
+	    x.ui_enabled != y.ui_enabled)
 		return true;
 	for (size_t i = 0; i < x.n_api_keys; i++)
 		if (strcmp(x.api_keys[i], y.api_keys[i]))

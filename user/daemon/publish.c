@@ -46,6 +46,7 @@ struct pub_ct {
 	uint64_t memory_mb, memory_used_mb;
 	double cpu_pct, mem_pct;
 	double cpu_psi_some_avg10, mem_psi_some_avg10, io_psi_some_avg10;
+	double cpu_psi_full_avg10, mem_psi_full_avg10, runq_p99_us;
 	double anomaly_score;
 };
 
@@ -139,6 +140,8 @@ static void ct_pack(struct pub_ct *o, const struct ct_snapshot *c)
 		.cpu_pct = c->cpu_pct, .mem_pct = c->mem_pct,
 		.cpu_psi_some_avg10 = c->cpu_psi_some_avg10, .mem_psi_some_avg10 = c->mem_psi_some_avg10,
 		.io_psi_some_avg10 = c->io_psi_some_avg10, .anomaly_score = c->anomaly_score,
+		.cpu_psi_full_avg10 = c->cpu_psi_full_avg10, .mem_psi_full_avg10 = c->mem_psi_full_avg10,
+		.runq_p99_us = c->runq_p99_us,
 	};
 	memcpy(o->name, c->name, sizeof(o->name));
 	memcpy(o->ignored_by, c->ignored_by, sizeof(o->ignored_by));
@@ -174,6 +177,9 @@ static void ct_unpack(const struct daemon_pub *p, const struct pub_ct *c, struct
 	o->cpu_psi_some_avg10 = c->cpu_psi_some_avg10;
 	o->mem_psi_some_avg10 = c->mem_psi_some_avg10;
 	o->io_psi_some_avg10 = c->io_psi_some_avg10;
+	o->cpu_psi_full_avg10 = c->cpu_psi_full_avg10;
+	o->mem_psi_full_avg10 = c->mem_psi_full_avg10;
+	o->runq_p99_us = c->runq_p99_us;
 	o->anomaly_score = c->anomaly_score;
 	o->anomaly = c->anomaly;
 	if (c->has_last_decision) {
@@ -282,6 +288,13 @@ void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st)
 {
 	pthread_mutex_lock(&p->mu);
 	p->st = *st;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void pub_get_stats(struct daemon_pub *p, struct pub_stats *out)
+{
+	pthread_mutex_lock(&p->mu);
+	*out = p->st;
 	pthread_mutex_unlock(&p->mu);
 }
 

@@ -38,6 +38,7 @@ struct pub_stats {
 	size_t persist_pending;       /* containers queued for pct set / REST */
 	size_t shrinks;               /* memory shrinks in progress */
 	size_t journal_open;          /* journal changes not yet persisted */
+	struct api_host host;         /* GET /api/v1/host */
 };
 
 /* ---- loop thread ---- */
@@ -54,6 +55,7 @@ void pub_set_health(struct daemon_pub *p, const struct api_health *h);
 void pub_get_health(struct daemon_pub *p, struct api_health *out);
 /* Only the loop-wide figures, between two container lists. */
 void pub_set_stats(struct daemon_pub *p, const struct pub_stats *st);
+void pub_get_stats(struct daemon_pub *p, struct pub_stats *out);
 void pub_history(struct daemon_pub *p, uint32_t vmid, const struct history_point *pt);
 /* A container left: its history and last decision go. */
 void pub_forget(struct daemon_pub *p, uint32_t vmid);

@@ -45,8 +45,10 @@ static void store_sample(struct daemon *d, struct ct *ct, struct sampler_result 
 	d->st.psi_carried += r->pressure_carried;
 	ct->cpu_from_bpf = r->cpu_from_bpf;
 	d->st.cpu_from_bpf += r->cpu_from_bpf;
-	if (!r->pressure_carried) /* carried: ct->psi_avg10 keeps the last values read */
+	if (!r->pressure_carried) { /* carried: ct->psi_avg10 keeps the last values read */
 		memcpy(ct->psi_avg10, r->psi_avg10, sizeof(ct->psi_avg10));
+		memcpy(ct->psi_full_avg10, r->psi_full_avg10, sizeof(ct->psi_full_avg10));
+	}
 	daemon_budget_track(d, &ct->alloc, -1);
 	ct->alloc = r->alloc;
 	daemon_act_alloc(ct, &ct->alloc, &r->raw);
@@ -624,6 +626,8 @@ static void drain_bpf(struct daemon *d)
 		ct->bpf.drain_no = d->bpf_drains.drain_no;
 		ct->bpf.runq_p50_us = (double)x->runq_p50_ns / 1000.0;
 		ct->bpf.runq_p99_us = (double)x->runq_p99_ns / 1000.0;
+		if (ct->bpf.runq_p99_us > ct->runq_p99_max_us)
+			ct->runq_p99_max_us = ct->bpf.runq_p99_us;
 		ct->bpf.reclaim_us += (x->reclaim_ns + x->dreclaim_ns) / 1000;
 		mark_hot_if_busy(d, ct, x->oncpu_ns, dt_ms, now); /* BPF's time arrives every tick */
 	}

@@ -33,6 +33,8 @@ struct ct_snapshot {
 	double cpu_psi_some_avg10;   /* PSI some avg10 (%) */
 	double mem_psi_some_avg10;
 	double io_psi_some_avg10;
+	double cpu_psi_full_avg10, mem_psi_full_avg10; /* PSI full avg10 (%) */
+	double runq_p99_us;          /* BPF: worst run-queue wait p99 since the last history point */
 
 	double anomaly_score;        /* lower = more abnormal */
 	bool anomaly;
@@ -49,6 +51,8 @@ struct history_point {
 	double cpu_pct, mem_pct;
 	double cpu_psi_some_avg10, mem_psi_some_avg10;
 	double anomaly_score;
+	double cpu_psi_full_avg10, mem_psi_full_avg10;
+	double runq_p99_us;          /* BPF's run-queue wait p99 of the interval; 0 without BPF */
 };
 
 enum ct_event_type { CT_EVENT_DECISION = 0, CT_EVENT_OOM, CT_EVENT_PSI };
