@@ -69,6 +69,99 @@ printf 'LXSCREC\0garbage' >"$dir/short.rec"
 "$BIN" replay "$dir/short.rec" >/dev/null 2>"$dir/e.err"; rc=$?
 check "truncated recording header: exit 1, says truncated" '[ $rc -eq 1 ] && grep -q "truncated" "$dir/e.err"'
 
+# ---- --html FILE: one self-contained page ------------------------------------------------
+# report_check.py FILE TEXT [POLICIES...]: the page's data read back and held against the text
+# scorecard the same run printed; prints what is wrong, exits 1 on the first problem.
+cat >"$dir/report_check.py" <<'EOF'
+import json, re, sys
+page, text, policies = open(sys.argv[1], encoding="utf-8").read(), open(sys.argv[2]).read(), sys.argv[3:]
+def fail(msg):
+    print("report_check: " + msg)
+    sys.exit(1)
+m = re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S)
+if not m:
+    fail("no data element")
+if "<" in m.group(1):
+    fail("a '<' in the data")
+d = json.loads(m.group(1))
+total = re.search(r"^total: (\d+) traces?, (\d+) steps", text, re.M)
+if not total:
+    fail("no total line in the text")
+if len(d["traces"]) != int(total.group(1)):
+    fail("%d traces in the page, %s in the text" % (len(d["traces"]), total.group(1)))
+if d["policies"] != policies:
+    fail("policies %r, not %r" % (d["policies"], policies))
+# the total scorecard: the text's figures, row by row, column by column
+lines = text[total.start():].splitlines()[1:1 + len(d["rows"])]
+for i, line in enumerate(lines):
+    if line[2:34].strip() != d["rows"][i].strip():  # "  %-32s" then the columns
+        fail("row %d is %r in the page, %r in the text" % (i, d["rows"][i], line))
+    figures = line.split()[-len(policies):]
+    page_figures = [d["total"]["cells"][k][i] for k in range(len(policies))]
+    if figures != page_figures:
+        fail("row %r: %r in the text, %r in the page" % (d["rows"][i], figures, page_figures))
+steps = 0
+for tr in d["traces"]:
+    n = len(tr["t"])
+    if not 0 < n <= d["max_points"] or n > tr["steps"]:
+        fail("%s: %d points for %d steps" % (tr["name"], n, tr["steps"]))
+    if any(b <= a for a, b in zip(tr["t"], tr["t"][1:])):
+        fail("%s: times not increasing" % tr["name"])
+    if len(tr["cpu_demand"]) != n or len(tr["mem_demand"]) != n:
+        fail("%s: demand series of the wrong length" % tr["name"])
+    if [r["policy"] for r in tr["runs"]] != policies:
+        fail("%s: runs %r" % (tr["name"], [r["policy"] for r in tr["runs"]]))
+    for r in tr["runs"]:
+        if len(r["cpu_limit"]) != n or len(r["mem_limit"]) != n or r["oom_total"] < len(r["oom"]):
+            fail("%s/%s: limit series or kills" % (tr["name"], r["policy"]))
+    if len(tr["cells"]) != len(policies) or any(len(c) != len(d["rows"]) for c in tr["cells"]):
+        fail("%s: scorecard cells" % tr["name"])
+    steps += tr["steps"]
+if steps != int(total.group(2)):
+    fail("%d steps in the page, %s in the text" % (steps, total.group(2)))
+print(" ".join(tr["name"] for tr in d["traces"]))
+EOF
+"$BIN" replay --scenario all --no-nab --quiet --html "$dir/all.html" >"$dir/all.out" 2>"$dir/all.err"; rc=$?
+check "--html writes a page (exit 0, nothing on stderr)" '[ $rc -eq 0 ] && [ -s "$dir/all.html" ] && [ ! -s "$dir/all.err" ]'
+check "the page starts as HTML and ends after the report's script" \
+	'head -c 15 "$dir/all.html" | grep -q "^<!doctype html>" && tail -n 1 "$dir/all.html" | grep -q "</script></body></html>$"'
+check "the page is self-contained: no src, href, link, @import or url() to fetch" \
+	'! grep -Eiq "(src|href)[[:space:]]*=|<link|@import|url\(" "$dir/all.html"'
+check "no http:// or https:// reference outside uPlot's banner comment" \
+	'[ "$(grep -Eo "https?://[^ \"<)]*" "$dir/all.html" | grep -vc "^https://github.com/leeoniya/uPlot")" -eq 0 ]'
+check "uPlot, the report's script and its style are inline" \
+	'grep -q "uPlot" "$dir/all.html" && grep -q "report.js" "$dir/all.html" && grep -q "report.css" "$dir/all.html"'
+python3 "$dir/report_check.py" "$dir/all.html" "$dir/all.out" lxcscale reference >"$dir/check.out"; rc=$?
+check "the data parses: one entry per trace, every series complete, the total as the text prints it" \
+	'[ $rc -eq 0 ] && [ "$(cat "$dir/check.out")" = "idle steady_noisy diurnal cpu_burst memory_leak fork_storm noisy_neighbour" ] || { cat "$dir/check.out"; false; }'
+check "no temporary file left beside the page" '[ -z "$(ls "$dir" | grep "^all\.html\.")" ]'
+
+"$BIN" replay --scenario fork_storm --seed 7 --quiet --html "$dir/fs.html" >"$dir/fs.out"
+check "--html leaves the text as it was" 'cmp -s "$dir/fs.out" "$dir/c7.out"'
+"$BIN" replay --scenario fork_storm --seed 7 --html "$dir/fs.html" >"$dir/fs-dec.out"
+check "--html with the decisions on stdout too" 'cmp -s "$dir/fs-dec.out" "$dir/a.out"'
+"$BIN" replay --scenario cpu_burst --policy reference --quiet --html "$dir/ref.html" >"$dir/ref2.out"
+python3 "$dir/report_check.py" "$dir/ref.html" "$dir/ref2.out" reference >"$dir/check.out"; rc=$?
+check "--policy reference: one run per trace in the page" '[ $rc -eq 0 ] && [ "$(cat "$dir/check.out")" = cpu_burst ] || { cat "$dir/check.out"; false; }'
+"$BIN" replay --scenario idle --quiet --html "$dir/ref.html" >/dev/null
+check "a second --html replaces the page whole" \
+	'python3 "$dir/report_check.py" "$dir/ref.html" <("$BIN" replay --scenario idle --quiet) lxcscale reference >"$dir/check.out" && [ "$(cat "$dir/check.out")" = idle ]'
+if [ -f "$TOP/tests/data/lxc_metrics_reference.json" ]; then
+	"$BIN" replay "$TOP/tests/data/lxc_metrics_reference.json" --quiet --html "$dir/m.html" >"$dir/m2.out" 2>/dev/null
+	check "a reference lxc_metrics.json: one entry per container" \
+		'python3 "$dir/report_check.py" "$dir/m.html" "$dir/m2.out" lxcscale reference >"$dir/check.out" && grep -q "ct104" "$dir/check.out"'
+fi
+
+"$BIN" replay --scenario idle --quiet --html /nonexistent/dir/x.html >"$dir/nx.out" 2>"$dir/nx.err"; rc=$?
+check "--html into a folder that does not exist: exit 1, the file and the reason named" \
+	'[ $rc -eq 1 ] && grep -qx "lxcscale replay: cannot write /nonexistent/dir/x.html: No such file or directory" "$dir/nx.err"'
+check "... after the scorecard, which still printed" 'grep -q "^total: 1 trace" "$dir/nx.out"'
+"$BIN" replay --scenario idle --quiet --html "$dir" >/dev/null 2>"$dir/nx.err"; rc=$?
+check "--html onto a folder: exit 1 with the reason" '[ $rc -eq 1 ] && grep -q "^lxcscale replay: cannot write $dir: " "$dir/nx.err"'
+"$BIN" replay --scenario idle --html "" >/dev/null 2>&1; rc=$?
+check "--html with an empty name: usage, exit 2" '[ $rc -eq 2 ]'
+check "--help describes --html" '"$BIN" replay --help | grep -q -- "--html FILE"'
+
 # ---- lxcscaled --record -> lxcscale replay, on real test cgroups ---------------------------
 MOUNT=""
 for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do

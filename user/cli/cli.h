@@ -12,8 +12,8 @@
  *
  * Folder: cli/ owns the lxcscale command: its subcommands and the HTTP client for the daemon's
  * API.
- * May include: types/ base/ config/ features/ score/ decide/ record/ compat/ sim/ and iforest/
- * (the table in user/README.md).
+ * May include: types/ base/ config/ features/ score/ decide/ record/ compat/ sim/ iforest/ and
+ * ui/ (the table in user/README.md).
  */
 #ifndef LXCSCALE_CLI_H
 #define LXCSCALE_CLI_H

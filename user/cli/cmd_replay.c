@@ -4,7 +4,7 @@
  *   lxcscale replay FILE [--cores N] [--memory MIB]
  *   lxcscale replay --scenario NAME|all [--seed N] [--no-nab]
  *   common: [--config FILE] [--policy lxcscale|reference|both] [--decisions FILE] [--quiet]
- *           [--per-scenario] [--jobs N]
+ *           [--per-scenario] [--jobs N] [--html FILE]
  *
  * FILE is a recording (lxcscaled --record) or the reference system's lxc_metrics.json; either
  * becomes one demand trace per container (sim/replay_input.h). --scenario runs the generated
@@ -15,6 +15,9 @@
  * Traces × policies run on --jobs threads (default: the online CPUs); each run writes into
  * its own buffer and scorecard, and everything is printed in trace order afterwards, so the
  * number of threads never changes a byte of the output.
+ * --html FILE also keeps each run's timeline (sim/timeline.h: its demand and limits, cut to
+ * a few thousand points) and writes them with every scorecard as one self-contained web page
+ * (cli/replay_html.h), after the text, which it does not change.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,11 +31,14 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/replay_html.h"
 #include "config/config.h"
 #include "sim/replay.h"
 #include "sim/replay_input.h"
+#include "sim/report_data.h"
 #include "sim/scenarios.h"
 #include "sim/scorecard.h"
+#include "sim/timeline.h"
 
 #define MAX_TRACES 4096
 
@@ -57,7 +63,11 @@ static void usage(FILE *f)
 	        "  --decisions FILE                   write the decisions there instead of stdout\n"
 	        "  --quiet                            print only the scorecard\n"
 	        "  --per-scenario                     a scorecard per trace before the total\n"
-	        "  --jobs N                           runs in parallel (default: online CPUs)\n");
+	        "  --jobs N                           runs in parallel (default: online CPUs)\n"
+	        "  --html FILE                        also write the results as one self-contained web page:\n"
+	        "                                     per trace, charts of the demand against each policy's\n"
+	        "                                     limits (incidents, throttling, OOM kills marked) and\n"
+	        "                                     the scorecards; opens offline, from the file alone\n");
 }
 
 struct traces {
@@ -143,9 +153,12 @@ struct task {
 	const struct scenario *trace;
 	const struct replay_config *cfg;
 	bool want_decisions;
+	bool want_timeline; /* --html */
+	size_t max_points;  /* per series of the timeline */
 	char *out;          /* decisions, malloc'ed by open_memstream */
 	size_t out_len;
 	struct scorecard sc;
+	struct timeline tl;
 	char err[512];
 	int rc;
 };
@@ -167,7 +180,8 @@ static void run_task(struct task *t)
 			return;
 		}
 	}
-	t->rc = replay_run(t->trace, t->cfg, f, &t->sc, NULL, t->err, sizeof t->err);
+	t->rc = replay_run_traced(t->trace, t->cfg, f, &t->sc, t->want_timeline ? &t->tl : NULL,
+	                          t->max_points, NULL, t->err, sizeof t->err);
 	if (f && fclose(f) != 0 && t->rc == 0) {
 		snprintf(t->err, sizeof t->err, "out of memory");
 		t->rc = -1;
@@ -227,7 +241,7 @@ static int parse_pos(const char *s, double max, double *out)
 
 struct replay_opts {
 	const char *file;             /* FILE, or NULL with --scenario */
-	const char *scenario, *decisions_path, *config_path;
+	const char *scenario, *decisions_path, *config_path, *html_path;
 	bool run[2];                  /* by enum replay_policy */
 	bool quiet, per_scenario, nab;
 	uint64_t seed, jobs;
@@ -249,6 +263,7 @@ static int parse_options(int argc, char **argv, struct replay_opts *r)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "per-scenario", no_argument, NULL, 'P' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -303,6 +318,13 @@ static int parse_options(int argc, char **argv, struct replay_opts *r)
 				fprintf(stderr, "lxcscale replay: --jobs: '%s' is not in 1..64\n", optarg);
 				return 2;
 			}
+			break;
+		case 'H':
+			if (!optarg[0]) {
+				fprintf(stderr, "lxcscale replay: --html: an empty file name\n");
+				return 2;
+			}
+			r->html_path = optarg;
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -416,8 +438,9 @@ static void columns_from(const bool run[2], struct columns *c)
 /* Every (trace, column) pair, on `jobs` threads; task i * cols->n + k is trace i, column k.
  * 0 or -1 (reported). */
 static int run_tasks(struct pool *pool, const struct traces *t, const struct replay_config cfg[2],
-		     const struct columns *cols, bool want_decisions, unsigned jobs)
+		     const struct columns *cols, bool want_decisions, bool want_timelines, unsigned jobs)
 {
+	const size_t max_points = timeline_points_for(t->n);
 	pool->n = t->n * cols->n;
 	pool->tasks = calloc(pool->n ? pool->n : 1, sizeof *pool->tasks);
 	if (!pool->tasks) {
@@ -430,6 +453,8 @@ static int run_tasks(struct pool *pool, const struct traces *t, const struct rep
 			tk->trace = &t->v[i];
 			tk->cfg = &cfg[cols->policy[k]];
 			tk->want_decisions = want_decisions;
+			tk->want_timeline = want_timelines;
+			tk->max_points = max_points;
 			scorecard_init(&tk->sc, NULL);
 		}
 	atomic_init(&pool->next, 0);
@@ -442,22 +467,37 @@ static void pool_free(struct pool *pool)
 	for (size_t i = 0; pool->tasks && i < pool->n; i++) {
 		free(pool->tasks[i].out);
 		scorecard_free(&pool->tasks[i].sc);
+		timeline_free(&pool->tasks[i].tl);
 	}
 	free(pool->tasks);
 }
 
+/* Every scorecard's summary, kept for --html: trace i, column k at per_trace[i * n + k]. */
+struct results {
+	struct scorecard_summary *per_trace;
+	struct scorecard_summary total[2];
+	char title[96];
+};
+
 /* In trace order: each run's decisions (to dec, when set), a scorecard per trace with
- * --per-scenario, then the total. Stops at the first failed run. 0 or -1 (reported). */
+ * --per-scenario, then the total; the summaries go into res. Stops at the first failed run.
+ * 0 or -1 (reported). */
 static int print_results(const struct pool *pool, const struct traces *t, const struct columns *cols,
-			 FILE *dec, bool per_scenario)
+			 FILE *dec, bool per_scenario, struct results *res)
 {
 	int rc = 0;
 	struct scorecard total[2];
+	const size_t n_runs = t->n * cols->n;
+	res->per_trace = calloc(n_runs > 0 ? n_runs : 1, sizeof *res->per_trace);
+	if (!res->per_trace) {
+		fprintf(stderr, "lxcscale replay: out of memory\n");
+		return -1;
+	}
 	for (size_t k = 0; k < cols->n; k++)
 		scorecard_init(&total[k], NULL);
 	uint64_t steps = 0;
 	for (size_t i = 0; i < t->n && rc == 0; i++) {
-		struct scorecard_summary sum[2];
+		struct scorecard_summary *sum = &res->per_trace[i * cols->n];
 		for (size_t k = 0; k < cols->n && rc == 0; k++) {
 			struct task *tk = &pool->tasks[i * cols->n + k];
 			if (tk->rc != 0) {
@@ -483,15 +523,54 @@ static int print_results(const struct pool *pool, const struct traces *t, const 
 		}
 	}
 	if (rc == 0) {
-		struct scorecard_summary sum[2];
 		for (size_t k = 0; k < cols->n; k++)
-			scorecard_summarise(&total[k], &sum[k]);
-		char title[96];
-		snprintf(title, sizeof title, "total: %zu trace%s, %" PRIu64 " steps", t->n, t->n == 1 ? "" : "s", steps);
-		scorecard_print(stdout, title, sum, cols->names, cols->n);
+			scorecard_summarise(&total[k], &res->total[k]);
+		snprintf(res->title, sizeof res->title, "total: %zu trace%s, %" PRIu64 " steps", t->n,
+		         t->n == 1 ? "" : "s", steps);
+		scorecard_print(stdout, res->title, res->total, cols->names, cols->n);
 	}
 	for (size_t k = 0; k < cols->n; k++)
 		scorecard_free(&total[k]);
+	return rc;
+}
+
+/* --html FILE: the page, from the runs' timelines and the summaries. 0 or -1 (reported). */
+static int write_html(const struct replay_opts *r, const struct pool *pool, const struct traces *t,
+		      const struct columns *cols, const struct results *res)
+{
+	char input[PATH_MAX + 96], err[PATH_MAX + 640];
+	if (r->file)
+		snprintf(input, sizeof input, "%s", r->file);
+	else
+		snprintf(input, sizeof input, "--scenario %s --seed %" PRIu64 "%s", r->scenario, r->seed,
+		         strcmp(r->scenario, "all") == 0 && !r->nab ? " --no-nab" : "");
+	struct report_trace *rt = calloc(t->n ? t->n : 1, sizeof *rt);
+	if (!rt) {
+		fprintf(stderr, "lxcscale replay: cannot write %s: out of memory\n", r->html_path);
+		return -1;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		rt[i].trace = &t->v[i];
+		for (size_t k = 0; k < cols->n; k++) {
+			rt[i].runs[k] = &pool->tasks[i * cols->n + k].tl;
+			rt[i].summary[k] = &res->per_trace[i * cols->n + k];
+		}
+	}
+	const struct report rep = {
+		.input = input,
+		.version = LXCSCALE_VERSION,
+		.policies = cols->names,
+		.n_policies = cols->n,
+		.traces = rt,
+		.n_traces = t->n,
+		.max_points = timeline_points_for(t->n),
+		.total_title = res->title,
+		.total = res->total,
+	};
+	int rc = replay_html_write(r->html_path, &rep, err, sizeof err);
+	if (rc != 0)
+		fprintf(stderr, "lxcscale replay: %s\n", err);
+	free(rt);
 	return rc;
 }
 
@@ -518,11 +597,17 @@ int cli_replay(int argc, char **argv)
 		fprintf(stderr, "lxcscale replay: out of memory\n");
 		rc = -1;
 	}
+	struct results res = { 0 };
 	if (rc == 0)
-		rc = run_tasks(&pool, &t, cfg, &cols, dec != NULL, (unsigned)r.jobs);
+		rc = run_tasks(&pool, &t, cfg, &cols, dec != NULL, r.html_path != NULL, (unsigned)r.jobs);
 	if (rc == 0)
-		rc = print_results(&pool, &t, &cols, dec, r.per_scenario);
+		rc = print_results(&pool, &t, &cols, dec, r.per_scenario, &res);
+	if (rc == 0 && r.html_path) {
+		fflush(stdout); /* the text first, then a --html error after it */
+		rc = write_html(&r, &pool, &t, &cols, &res);
+	}
 
+	free(res.per_trace);
 	pool_free(&pool);
 	if (r.decisions_path && dec && fclose(dec) != 0 && rc == 0) {
 		fprintf(stderr, "lxcscale replay: %s: %s\n", r.decisions_path, strerror(errno));

@@ -406,8 +406,20 @@ static int run_cycle(struct run *r, int64_t now, struct scorecard_step *st)
 int replay_run(const struct scenario *s, const struct replay_config *c, FILE *decisions,
                struct scorecard *sc, uint64_t *n_decisions, char *err, size_t errlen)
 {
+	return replay_run_traced(s, c, decisions, sc, NULL, 0, n_decisions, err, errlen);
+}
+
+int replay_run_traced(const struct scenario *s, const struct replay_config *c, FILE *decisions,
+                      struct scorecard *sc, struct timeline *tl, size_t max_points,
+                      uint64_t *n_decisions, char *err, size_t errlen)
+{
 	struct run r;
 	if (run_open(&r, s, c, decisions, sc, err, errlen) != 0) {
+		run_close(&r);
+		return -1;
+	}
+	if (tl && timeline_begin(tl, s->step_ms, s->n_steps, max_points) != 0) {
+		errbuf_set(err, errlen, "timeline: out of memory");
 		run_close(&r);
 		return -1;
 	}
@@ -435,6 +447,8 @@ int replay_run(const struct scenario *s, const struct replay_config *c, FILE *de
 		}
 		if (sc)
 			scorecard_add_step(sc, &st);
+		if (tl)
+			timeline_add_step(tl, t - s->start_ms, &cs);
 	}
 	if (sc && scorecard_end_trace(sc) != 0 && rc == 0) {
 		errbuf_set(err, errlen, "scorecard: out of memory");

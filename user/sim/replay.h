@@ -40,6 +40,7 @@
 #include "score/model.h"
 #include "sim/scenarios.h"
 #include "sim/scorecard.h"
+#include "sim/timeline.h"
 
 enum replay_policy {
 	REPLAY_LXCSCALE = 0,
@@ -81,5 +82,12 @@ int replay_config_reference(struct replay_config *c, const struct lxcscale_confi
  * NULL) gets the number of decisions made. */
 int replay_run(const struct scenario *s, const struct replay_config *c, FILE *decisions,
                struct scorecard *sc, uint64_t *n_decisions, char *err, size_t errlen);
+
+/* replay_run, and every step's demand and limits into tl as well (sim/timeline.h; NULL:
+ * none): tl is begun for this trace with at most max_points points per series. An empty tl
+ * (out of memory) makes this return -1 with a message, like the scorecard. */
+int replay_run_traced(const struct scenario *s, const struct replay_config *c, FILE *decisions,
+                      struct scorecard *sc, struct timeline *tl, size_t max_points,
+                      uint64_t *n_decisions, char *err, size_t errlen);
 
 #endif

@@ -7,6 +7,7 @@
 #include "sim/scorecard.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,12 +263,68 @@ void scorecard_summarise(const struct scorecard *sc, struct scorecard_summary *o
 	o->flags = sc->flags;
 }
 
-static void cell(FILE *f, double v, int decimals)
+/* The rows of the printed scorecard, in order: the one list the text and the HTML report
+ * (sim/report_data.c) both read, so they always show the same figures. */
+static const struct {
+	const char *label;
+	int decimals;
+} rows[] = {
+	{ "incidents (labelled)", 0 },
+	{ "incidents needing more", 0 },
+	{ "incidents relieved %", 1 },
+	{ "  of them never starved", 0 },
+	{ "time to relief p50 s", 0 },
+	{ "time to relief p99 s", 0 },
+	{ "OOM kills", 0 },
+	{ "throttled CPU-s", 0 },
+	{ "CPU slack %", 1 },
+	{ "memory slack %", 1 },
+	{ "limit changes / container-hour", 2 },
+	{ "futile changes", 0 },
+	{ "detector precision %", 1 },
+	{ "detector recall %", 1 },
+};
+
+size_t scorecard_row_count(void)
 {
-	if (isnan(v))
-		fprintf(f, " %12s", "-");
+	return sizeof rows / sizeof rows[0];
+}
+
+const char *scorecard_row_label(size_t row)
+{
+	return row < scorecard_row_count() ? rows[row].label : NULL;
+}
+
+double scorecard_row_value(const struct scorecard_summary *s, size_t row)
+{
+	switch (row) {
+	case 0: return (double)s->incidents;
+	case 1: return (double)s->applicable;
+	case 2: return s->relieved_pct;
+	case 3: return (double)s->unharmed;
+	case 4: return s->ttr_p50_s;
+	case 5: return s->ttr_p99_s;
+	case 6: return (double)s->oom_kills;
+	case 7: return s->throttled_cpu_s;
+	case 8: return s->cpu_slack_pct;
+	case 9: return s->mem_slack_pct;
+	case 10: return s->changes_per_hour;
+	case 11: return (double)s->futile_changes;
+	case 12: return s->precision_pct;
+	case 13: return s->recall_pct;
+	default: return NAN;
+	}
+}
+
+void scorecard_row_format(const struct scorecard_summary *s, size_t row, char *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	double v = scorecard_row_value(s, row);
+	if (row >= scorecard_row_count() || isnan(v))
+		snprintf(buf, len, "-");
 	else
-		fprintf(f, " %12.*f", decimals, v);
+		snprintf(buf, len, "%.*f", rows[row].decimals, v);
 }
 
 void scorecard_print(FILE *f, const char *title, const struct scorecard_summary *s,
@@ -277,26 +334,13 @@ void scorecard_print(FILE *f, const char *title, const struct scorecard_summary 
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, " %12s", names[i]);
 	fputc('\n', f);
-#define ROW(label, expr, decimals)                          \
-	do {                                           \
-		fprintf(f, "  %-32s", label);          \
-		for (size_t i = 0; i < n; i++)         \
-			cell(f, (double)(expr), decimals);  \
-		fputc('\n', f);                        \
-	} while (0)
-	ROW("incidents (labelled)", s[i].incidents, 0);
-	ROW("incidents needing more", s[i].applicable, 0);
-	ROW("incidents relieved %", s[i].relieved_pct, 1);
-	ROW("  of them never starved", s[i].unharmed, 0);
-	ROW("time to relief p50 s", s[i].ttr_p50_s, 0);
-	ROW("time to relief p99 s", s[i].ttr_p99_s, 0);
-	ROW("OOM kills", s[i].oom_kills, 0);
-	ROW("throttled CPU-s", s[i].throttled_cpu_s, 0);
-	ROW("CPU slack %", s[i].cpu_slack_pct, 1);
-	ROW("memory slack %", s[i].mem_slack_pct, 1);
-	ROW("limit changes / container-hour", s[i].changes_per_hour, 2);
-	ROW("futile changes", s[i].futile_changes, 0);
-	ROW("detector precision %", s[i].precision_pct, 1);
-	ROW("detector recall %", s[i].recall_pct, 1);
-#undef ROW
+	for (size_t row = 0; row < scorecard_row_count(); row++) {
+		fprintf(f, "  %-32s", rows[row].label);
+		for (size_t i = 0; i < n; i++) {
+			char cell[SCORECARD_CELL_MAX];
+			scorecard_row_format(&s[i], row, cell, sizeof cell);
+			fprintf(f, " %12s", cell);
+		}
+		fputc('\n', f);
+	}
 }

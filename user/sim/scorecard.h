@@ -102,6 +102,17 @@ void scorecard_summarise(const struct scorecard *sc, struct scorecard_summary *o
 /* Nearest-rank percentile of v[0..n) (sorted in place); NAN when n == 0. */
 double scorecard_percentile(double *v, size_t n, double pct);
 
+/* The printed scorecard's rows: how many, each one's label ("OOM kills"; an indented label
+ * belongs to the row above), its figure in a summary (NAN: undefined), and that figure as
+ * printed ("-" when undefined, else with the row's decimals) into buf (at most len bytes,
+ * cut short if smaller; SCORECARD_CELL_MAX holds any double's). scorecard_print
+ * writes these, and the HTML report (sim/report_data.h) copies the same strings. */
+#define SCORECARD_CELL_MAX 320
+size_t scorecard_row_count(void);
+const char *scorecard_row_label(size_t row); /* NULL past the last row */
+double scorecard_row_value(const struct scorecard_summary *s, size_t row);
+void scorecard_row_format(const struct scorecard_summary *s, size_t row, char *buf, size_t len);
+
 /* Print summaries side by side, one column per policy. */
 void scorecard_print(FILE *f, const char *title, const struct scorecard_summary *s,
                      const char *const *names, size_t n);
