@@ -101,6 +101,7 @@ check_screen() {
 }
 check_screen "the header names the columns, sparklines included" "screen | sed -n 2p | grep -q '^VMID   NAME .*CPU(4m) .*MEM(4m) .*LAST'"
 check_screen "rows in VMID order by default" '[ "$(vmids)" = "101 102 103 " ]'
+[ -n "${LXCSCALE_TOP_CAPTURE:-}" ] && screen >"$LXCSCALE_TOP_CAPTURE/top-list.txt" # for notes and docs
 check_screen "the alternate screen is on while top runs" '[ "$(tmux -S "$SOCK" display -p -t top "#{alternate_on}")" = 1 ]'
 keys v
 check_screen "v again: VMID order reversed, and the title says so" '[ "$(vmids)" = "103 102 101 " ] && screen | head -1 | grep -q "sort: vmid (reversed)"'
@@ -114,7 +115,8 @@ keys v # from the CPU order back to VMID order (ascending)
 keys Enter
 if wait_screen "last decisions" 30; then
 	check_screen "Enter: the selected container's detail (limits, usage, pressure, decisions)" \
-		'screen | head -1 | grep -q "container 101" && screen | grep -q "^limits " && screen | grep -q "^pressure "'
+		'screen | head -1 | grep -q "container 101" && screen | grep -q "^limits " && screen | grep -q "^pressure " && screen | grep -q "^policy "'
+	[ -n "${LXCSCALE_TOP_CAPTURE:-}" ] && screen >"$LXCSCALE_TOP_CAPTURE/top-detail.txt"
 else
 	bad "Enter: no detail view"; screen | sed 's/^/#   /'
 fi
