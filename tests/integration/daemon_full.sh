@@ -431,4 +431,24 @@ if start_daemon; then
 else
 	bad "start with persist.config_dir and a tier"
 fi
+
+# ---- 11. a config change seen while our own change waits for its persist -----------------
+# The watch must not read 102.conf as the allocation before the daemon's change is in it:
+# that read would hand back the old cores and the policy would decide the change again.
+if start_daemon PCT_STAND_IN_DELAY_MS=2500 PCT_STAND_IN_ONLY=set; then
+	reads102() { grep -c "$(printf 'pct\tconfig\t102\t')" "$PVE/argv.log"; }
+	wait_log 'container 102: allocation from its Proxmox config' 50
+	sleep 0.5
+	cli scale 102 --memory 3072
+	before=$(reads102)
+	PCT_STAND_IN_DELAY_MS=0 "$PCT" set 102 --tags 'web;db'
+	sleep 2.2 # the watch looks every 2 s; the persist still waits in the slow pct set
+	check "an edit of 102.conf while our change waits for its persist: no config read asked meanwhile" \
+		"[ \$(reads102) = $before ] && ct_is 102 '.limits.memory_mb==3072'"
+	check "... and once persisted, the config (with the change) is read again" \
+		"conf_soon 102 memory 3072 && for ((i = 0; i < 50; i++)); do [ \$(reads102) -gt $before ] && break; sleep 0.1; done; [ \$(reads102) -gt $before ]"
+	stop_daemon
+else
+	bad "start with a slow pct set"
+fi
 finish

@@ -103,6 +103,12 @@ static void look_at_configs(struct daemon *d, int64_t now_ms)
 	d->next_conf_look_ms = now_ms + CONF_LOOK_EVERY_MS;
 	for (size_t i = 0; i < d->n_cts; i++) {
 		struct ct *ct = d->cts[i];
+		if (ct->persist_pending) {
+			/* the config does not hold our newest change yet: a read now would be taken
+			 * as the allocation and undo it; the persist reads it again */
+			conf_changed(d, ct);
+			continue;
+		}
 		if (conf_changed(d, ct)) {
 			log_debug("container %u: its Proxmox config changed; reading it again", ct->vmid);
 			ask_config(d, ct);
@@ -249,6 +255,8 @@ static int apply_hook(void *ctx, const struct decision *dec)
 	ct->alloc_changes++;
 	if (out->seq)
 		ct->last_change_seq = out->seq;
+	if (dec->persist)
+		ct->persist_pending = true;
 	/* The change is the allocation at once (a second decision within the tick starts from
 	 * it) and until the config says otherwise: cfg_* keep it across the next samples when
 	 * the allocation is the config's; a cgroup-based one is read back from the kernel. */
@@ -291,9 +299,15 @@ static void event_hook(void *ctx, const struct actuator_event *e)
 	case ACT_EV_PERSISTED:
 		/* a newer change still waiting for its persist would not be in the config yet:
 		 * its own persist asks */
-		if (e->seq >= ct->last_change_seq)
+		if (e->seq >= ct->last_change_seq) {
+			ct->persist_pending = false;
+			conf_changed(d, ct); /* our own write: the read asked here covers it */
 			ask_config(d, ct);
+		}
 		daemon_health(d, "persist", API_HEALTH_OK, "last persist: container %u (%.150s)", e->vmid, e->detail);
+		break;
+	case ACT_EV_PERSIST_GONE: /* its changes are dropped: nothing left to wait for */
+		ct->persist_pending = false;
 		break;
 	default:
 		break;

@@ -89,6 +89,9 @@ struct ct {
 	 * policy would decide the same change again) is dropped */
 	uint64_t alloc_changes;
 	uint64_t last_change_seq;    /* journal seq of the newest change applied (0: none) */
+	/* a change applied and not yet persisted: until its persist (which reads the config
+	 * again) a read for any other reason would hand back the config from before it */
+	bool persist_pending;
 	/* a memory shrink in progress toward this size (0: none): the allocation the policy sees
 	 * meanwhile, so it does not decide the same shrink again and restart it every cooldown */
 	double shrink_to_mb;
