@@ -110,6 +110,7 @@ static void container_write(struct jsonw *w, const struct ct_snapshot *c)
 	jw_obj_begin(w);
 	jw_knum(w, "cores", c->cores);
 	jw_kuint(w, "memory_mb", c->memory_mb);
+	jw_kuint(w, "memory_high_mb", c->memory_high_mb);
 	jw_obj_end(w);
 	jw_key(w, "usage");
 	jw_obj_begin(w);
@@ -277,6 +278,7 @@ void route_v1_container(struct req *r)
 		jw_knum(&w, "cpu_psi_full_avg10", hist[i].cpu_psi_full_avg10);
 		jw_knum(&w, "mem_psi_full_avg10", hist[i].mem_psi_full_avg10);
 		jw_knum(&w, "runq_p99_us", hist[i].runq_p99_us);
+		jw_kuint(&w, "memory_high_mb", hist[i].memory_high_mb);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);

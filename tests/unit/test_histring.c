@@ -58,7 +58,11 @@ static void assert_point(const struct history_point *got, const struct history_p
 		.cpu_psi_full_avg10 = at(in->cpu_psi_full_avg10, 100),
 		.mem_psi_full_avg10 = at(in->mem_psi_full_avg10, 100),
 		.runq_p99_us = at(in->runq_p99_us, 1),
+		.memory_high_mb = in->memory_high_mb,
 	};
+	if (got->memory_high_mb != want.memory_high_mb)
+		fail_msg("point %zu: memory_high_mb %llu, want %llu", idx, (unsigned long long)got->memory_high_mb,
+			 (unsigned long long)want.memory_high_mb);
 	if (got->cpu_psi_full_avg10 != want.cpu_psi_full_avg10 || got->mem_psi_full_avg10 != want.mem_psi_full_avg10 ||
 	    got->runq_p99_us != want.runq_p99_us)
 		fail_msg("point %zu: got full %.17g/%.17g runq %.17g, want %.17g/%.17g %.17g", idx,
@@ -98,6 +102,8 @@ static struct history_point next_point(const struct history_point *prev, enum ki
 	p.cpu_psi_full_avg10 = rnd() < 0.7 ? 0 : 0.01 * (double)(rnd64() % 10001);
 	p.mem_psi_full_avg10 = rnd() < 0.7 ? 0 : 0.01 * (double)(rnd64() % 10001);
 	p.runq_p99_us = rnd() < 0.3 ? 0 : (double)(rnd64() % 200000);
+	if (rnd() < 0.1)
+		p.memory_high_mb = rnd() < 0.3 ? 0 : 64 + rnd64() % 1048576;
 	if (k == NOISY)
 		return p;
 	switch (rnd64() % 9) {

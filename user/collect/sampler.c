@@ -19,6 +19,7 @@ void sampler_limits_keep(const struct cg_sample *s, struct sampler_limits *l)
 	l->cpu_quota_usec = s->cpu_max_quota_usec;
 	l->cpu_period_usec = s->cpu_max_period_usec;
 	l->mem_max = s->mem_max;
+	l->mem_high = s->mem_high;
 	l->swap_max = s->swap_max;
 	l->cpuset_count = s->cpuset_cpus_effective.count;
 	l->cpuset_state = s->cpuset_cpus_effective.state;

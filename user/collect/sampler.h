@@ -58,7 +58,7 @@ void sampler_map(const struct cg_sample *s, const struct sampler_opts *o, int64_
  * maps a counters-only sample with them: the allocation stays what it was, never unknown
  * or 0 for not having been read this time. Values that were unknown stay unknown. */
 struct sampler_limits {
-	cg_u64 cpu_quota_usec, cpu_period_usec, mem_max, swap_max;
+	cg_u64 cpu_quota_usec, cpu_period_usec, mem_max, mem_high, swap_max;
 	uint32_t cpuset_count;       /* CPUs in cpuset.cpus.effective */
 	uint8_t cpuset_state;        /* enum cg_state of cpuset.cpus.effective */
 };

@@ -51,6 +51,7 @@ static void fill(const struct daemon *d, const struct ct *ct, struct ct_snapshot
 	a->updated_ms = raw ? raw->wall_ms : 0;
 	a->cores = ct->alloc.cores_known ? ct->alloc.cores : 0;
 	a->memory_mb = ct->alloc.ram_known ? (uint64_t)llround(ct->alloc.ram_mb) : 0;
+	a->memory_high_mb = ct->limits.known && cg_known(ct->limits.v.mem_high) ? ct->limits.v.mem_high.v >> 20 : 0;
 	const struct feat_row *row = features_history_last(ct->hist);
 	double v;
 	if (features_row_col(row, COL_CPU, &v))
@@ -140,7 +141,7 @@ void daemon_publish(struct daemon *d, int64_t now_ms)
 				.cpu_psi_some_avg10 = a->cpu_psi_some_avg10,
 				.mem_psi_some_avg10 = a->mem_psi_some_avg10, .anomaly_score = a->anomaly_score,
 				.cpu_psi_full_avg10 = a->cpu_psi_full_avg10, .mem_psi_full_avg10 = a->mem_psi_full_avg10,
-				.runq_p99_us = a->runq_p99_us,
+				.runq_p99_us = a->runq_p99_us, .memory_high_mb = a->memory_high_mb,
 			};
 			pub_history(d->pub, ct->vmid, &pt);
 			ct->runq_p99_max_us = 0; /* the next point: the worst of its own second */

@@ -18,14 +18,14 @@
 
 enum field {
 	F_TIME, F_CORES, F_MEM_MB, F_CPU_PCT, F_MEM_PCT, F_CPU_PSI, F_MEM_PSI, F_SCORE,
-	F_CPU_PSI_FULL, F_MEM_PSI_FULL, F_RUNQ_P99,
+	F_CPU_PSI_FULL, F_MEM_PSI_FULL, F_RUNQ_P99, F_MEM_HIGH_MB,
 };
 
 #define MASK_BYTES 2
 #define RECORD_MAX (MASK_BYTES + HISTRING_FIELDS * 10) /* the mask, varints of at most 10 bytes */
 
 _Static_assert(HISTRING_FIELDS <= 8 * MASK_BYTES, "a mask bit per field");
-_Static_assert(F_RUNQ_P99 + 1 == HISTRING_FIELDS, "every field has a name");
+_Static_assert(F_MEM_HIGH_MB + 1 == HISTRING_FIELDS, "every field has a name");
 #define QUANT_MAX 1e15                       /* beyond any real value; keeps llround defined */
 
 static int64_t quantize(double v, double scale)
@@ -53,6 +53,7 @@ static void to_ints(const struct history_point *p, int64_t q[HISTRING_FIELDS])
 	q[F_CPU_PSI_FULL] = quantize(p->cpu_psi_full_avg10, 100);
 	q[F_MEM_PSI_FULL] = quantize(p->mem_psi_full_avg10, 100);
 	q[F_RUNQ_P99] = quantize(p->runq_p99_us, 1); /* whole microseconds */
+	q[F_MEM_HIGH_MB] = (int64_t)p->memory_high_mb;
 }
 
 static void from_ints(const int64_t q[HISTRING_FIELDS], struct history_point *p)
@@ -69,6 +70,7 @@ static void from_ints(const int64_t q[HISTRING_FIELDS], struct history_point *p)
 		.cpu_psi_full_avg10 = (double)q[F_CPU_PSI_FULL] / 100,
 		.mem_psi_full_avg10 = (double)q[F_MEM_PSI_FULL] / 100,
 		.runq_p99_us = (double)q[F_RUNQ_P99],
+		.memory_high_mb = (uint64_t)q[F_MEM_HIGH_MB],
 	};
 }
 

@@ -4,7 +4,8 @@
  * struct history_point would be 19 MB.
  *
  * Each field is first made an integer at the precision the API can show:
- *   time_ms, memory_mb           exact;
+ *   time_ms, memory_mb,
+ *   memory_high_mb               exact;
  *   cores, anomaly_score         millionths (the JSON prints 6 decimals: the same text);
  *   runq_p99_us                  whole microseconds;
  *   cpu_pct, mem_pct, PSI avg10  hundredths of a percent (the kernel prints avg10 with two
@@ -31,7 +32,7 @@
 
 #include "types/snapshot.h"
 
-#define HISTRING_FIELDS 11
+#define HISTRING_FIELDS 12
 
 struct histring {
 	uint8_t *buf;                       /* ring of bytes: the records after the oldest point */

@@ -43,7 +43,7 @@ struct pub_ct {
 	char name[64], ignored_by[16], tier[64];
 	int64_t updated_ms;
 	double cores;
-	uint64_t memory_mb, memory_used_mb;
+	uint64_t memory_mb, memory_high_mb, memory_used_mb;
 	double cpu_pct, mem_pct;
 	double cpu_psi_some_avg10, mem_psi_some_avg10, io_psi_some_avg10;
 	double cpu_psi_full_avg10, mem_psi_full_avg10, runq_p99_us;
@@ -136,7 +136,8 @@ static void ct_pack(struct pub_ct *o, const struct ct_snapshot *c)
 	*o = (struct pub_ct){
 		.vmid = c->vmid, .running = c->running, .ignored = c->ignored, .anomaly = c->anomaly,
 		.has_last_decision = c->has_last_decision, .updated_ms = c->updated_ms,
-		.cores = c->cores, .memory_mb = c->memory_mb, .memory_used_mb = c->memory_used_mb,
+		.cores = c->cores, .memory_mb = c->memory_mb, .memory_high_mb = c->memory_high_mb,
+		.memory_used_mb = c->memory_used_mb,
 		.cpu_pct = c->cpu_pct, .mem_pct = c->mem_pct,
 		.cpu_psi_some_avg10 = c->cpu_psi_some_avg10, .mem_psi_some_avg10 = c->mem_psi_some_avg10,
 		.io_psi_some_avg10 = c->io_psi_some_avg10, .anomaly_score = c->anomaly_score,
@@ -171,6 +172,7 @@ static void ct_unpack(const struct daemon_pub *p, const struct pub_ct *c, struct
 	o->updated_ms = c->updated_ms;
 	o->cores = c->cores;
 	o->memory_mb = c->memory_mb;
+	o->memory_high_mb = c->memory_high_mb;
 	o->cpu_pct = c->cpu_pct;
 	o->memory_used_mb = c->memory_used_mb;
 	o->mem_pct = c->mem_pct;

@@ -26,6 +26,7 @@ struct ct_snapshot {
 
 	double cores;                /* current CPU limit in cores (cpu.max / cores) */
 	uint64_t memory_mb;          /* current memory limit, MiB */
+	uint64_t memory_high_mb;     /* memory.high, MiB; 0 when "max" or not known */
 
 	double cpu_pct;              /* CPU use, % of the limit */
 	uint64_t memory_used_mb;     /* anon + kernel, page cache excluded */
@@ -53,6 +54,7 @@ struct history_point {
 	double anomaly_score;
 	double cpu_psi_full_avg10, mem_psi_full_avg10;
 	double runq_p99_us;          /* BPF's run-queue wait p99 of the interval; 0 without BPF */
+	uint64_t memory_high_mb;     /* 0: "max" or not known */
 };
 
 enum ct_event_type { CT_EVENT_DECISION = 0, CT_EVENT_OOM, CT_EVENT_PSI };

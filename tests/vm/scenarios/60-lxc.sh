@@ -142,6 +142,10 @@ in_ct 601 cpu_burner -t 2 -s 10 >/dev/null 2>&1 &
 BURN=$!
 wait_until 15 cpu_max_is 601 "200000 100000" && ok "601 after the reboot: a burst is handled (cpu.max 2 cores)" ||
 	fail "601 after the reboot: cpu.max $(cat "$CG/lxc/601/cpu.max"): $(grep 601 "$W/daemon.log" | tail -3 | tr '\n' '|')"
+# the dashboard's run-queue chart: BPF's p99 in the container's API history
+runq_seen() { get /api/v1/containers/601 | grep -q '"runq_p99_us":[1-9]'; }
+wait_until 10 runq_seen && ok "601 burst: /api/v1/containers/601 history carries BPF's run-queue p99 (runq_p99_us > 0)" ||
+	fail "601 burst: no runq_p99_us > 0 in the history: $(get /api/v1/containers/601 | grep -o '"runq_p99_us":[0-9.]*' | sort | uniq -c | tr '\n' ' ')"
 kill $BURN 2>/dev/null
 in_ct 601 killall cpu_burner 2>/dev/null
 pct stop 601
@@ -193,6 +197,14 @@ if pct start 603 2>"$W/start.err"; then
 	wait_until 15 agree &&
 		ok "603 after the manual change: memory.max, the daemon's /api/v1 view, MemTotal inside and 603.conf agree ($mm MiB)" ||
 		fail "603 after the manual change: memory.max $mm, /api/v1 memory_mb $view, MemTotal inside $inside, 603.conf $cf"
+	# the dashboard's memory chart draws memory.high from the API
+	high_agrees() {
+		mh=$(cat "$CG/lxc/603/memory.high")
+		api_mh=$(get /api/v1/containers/603 | sed -n 's/.*"limits":{[^}]*"memory_high_mb":\([0-9]*\).*/\1/p')
+		[ "$mh" != max ] && [ "$api_mh" = $((mh / 1048576)) ]
+	}
+	wait_until 10 high_agrees && ok "603: /api/v1 limits.memory_high_mb is the cgroup's memory.high ($api_mh MiB)" ||
+		fail "603: memory.high $mh, /api/v1 memory_high_mb ${api_mh:-none}"
 	pct stop 603
 else
 	fail "pct start 603: $(cat "$W/start.err")"
