@@ -1,8 +1,9 @@
 #!/bin/bash
 # asan: skip
 # valgrind_daemon.sh — lxcscaled under valgrind memcheck on this host's real cgroup v2 tree
-# (dry run, 20 test containers, two created and two removed while it runs, a SIGHUP reload,
-# then SIGTERM): 0 errors and 0 bytes definitely lost. The live daemon with BPF, cgroup
+# (dry run, 20 test containers, two created and two removed while it runs, the dashboard's
+# files and the /api/v1 reads it makes, a SIGHUP reload, then SIGTERM): 0 errors and 0 bytes
+# definitely lost. The live daemon with BPF, cgroup
 # limit writes, pct and the REST API runs under valgrind in the VM (tests/vm/scenarios/
 # 90-valgrind.sh); this one adds churn of many containers, which is cheap here.
 set -uo pipefail
@@ -26,7 +27,11 @@ trap cleanup EXIT
 mkdir "$CG" || { bad "cannot create $CG"; finish; }
 spawn() { mkdir -p "$CG/$1"; sh -c "echo \$\$ > $CG/$1/cgroup.procs; exec sleep 1000" & SLEEPERS+=($!); }
 for id in $(seq 101 120); do spawn "$id"; done
+PORT=$(free_port)
 cat >"$WORK/cfg.yaml" <<EOF
+server:
+  host: 127.0.0.1
+  port: $PORT
 lock_file: $WORK/lock
 log_file: ""
 data_file: $WORK/lxc_metrics.json
@@ -59,6 +64,13 @@ sleep 4
 spawn 121; spawn 122
 { kill -KILL "${SLEEPERS[0]}" "${SLEEPERS[1]}"; wait "${SLEEPERS[0]}" "${SLEEPERS[1]}"; } 2>/dev/null
 sleep 1; rmdir "$CG/101" "$CG/102" 2>/dev/null
+# what an open dashboard asks for (the files are served from the binary, zero-copy)
+answered=0
+for path in /ui/ /ui/app.js /ui/uplot.js /api/v1/host /api/v1/containers /api/v1/containers/103 \
+	"/api/v1/decisions?vmid=103&limit=20&newest=true" /api/v1/model; do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://127.0.0.1:$PORT$path")" = 200 ] && answered=$((answered + 1))
+done
+curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/api/v1/events" # the live stream, cut
 sleep 3
 kill -HUP "$VPID"
 sleep 4
@@ -75,4 +87,6 @@ else
 	grep -A12 "^==[0-9]*== \(Invalid\|Conditional\|Use of\|Mismatched\|.*definitely lost in\)" "$WORK/valgrind.log" | head -60 | sed 's/^/# /'
 fi
 grep -q "container 121: watching\|container 121" "$WORK/daemon.log" && ok "... it saw the containers created meanwhile" || bad "container 121 not seen under valgrind"
+[ "$answered" = 8 ] && ok "... and answered the dashboard's 8 requests (files, host, containers, decisions, model)" ||
+	bad "under valgrind: $answered of 8 dashboard requests answered 200"
 finish
