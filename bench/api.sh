@@ -1,10 +1,14 @@
 #!/bin/bash
-# The API's throughput and tail latency with wrk over loopback:
-#   GET /api/v1/containers with 100 containers (JSON of ~68 KB per answer; the daemon
-#     backend is a fixed table in bench/api_bench_server.c until the daemon lands), encoded
-#     for every request, then with containers_generation (re-encoded once per 100 ms tick),
-#   GET /health/check (cached probe), GET /metrics,
-#   POST /scale/cores through `pct set` with the stand-in pct (one fork+exec per request).
+# The API's throughput and tail latency with wrk over loopback, in two setups:
+#   1. the server alone (bench/api_bench_server.c: a fixed table of 100 containers as the
+#      backend): GET /api/v1/containers (JSON of ~68 KB per answer) encoded for every
+#      request, then with containers_generation (re-encoded once per 100 ms tick),
+#      GET /health/check (cached probe), GET /metrics, POST /scale/cores through `pct set`
+#      with the stand-in pct (one fork+exec per request);
+#   2. the real lxcscaled (dry run, BPF off, tick 100 ms) with 100 test containers (cgroups
+#      under the cgroup v2 root) as the backend, while its loop runs: every GET the
+#      dashboard and the CLI make (containers, one container with its history, decisions,
+#      host, model, health, metrics, a dashboard file). Needs root; skipped otherwise.
 # Prints requests/s and p50/p99 per case. Figures only: nothing here passes or fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -75,3 +79,62 @@ CONNS_SAVE=$CONNS; CONNS=$CONNS_POST
 run "POST /scale/cores (stand-in pct)" "$U/scale/cores" -s "$T/post.lua"
 CONNS=$CONNS_SAVE
 echo "(POST uses $CONNS_POST connections: each request forks and execs pct, which edits one file under flock)"
+kill $pid; wait $pid 2>/dev/null
+
+# ---- 2. the real daemon as the backend -----------------------------------------------------
+CGM=""
+for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	[ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ] && { CGM=$m; break; }
+done
+if [ "$(id -u)" != 0 ] || [ -z "$CGM" ]; then
+	echo "bench api (real daemon): skipped: needs root and a cgroup v2 mount"
+	exit 0
+fi
+NAME=lxcscale-bench-api-$$
+mkdir "$CGM/$NAME" || exit 0
+for ((i = 0; i < 100; i++)); do mkdir "$CGM/$NAME/$((1000 + i))"; done
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$T/daemon.yaml" <<YAML
+lock_file: $T/lock
+log_file: ""
+data_file: ""
+model_file: ""
+suggestions_file: ""
+journal_file: $T/journal
+state_dir: $T
+sample_interval_ms: 100
+scaling:
+  dry_run: true
+cgroup:
+  root: $NAME
+  assumed_cores: 1
+  assumed_ram_mb: 1024
+bpf:
+  enabled: false
+persist:
+  pct_path: /nonexistent/pct
+server:
+  host: 127.0.0.1
+  port: $PORT
+YAML
+"$BUILD/lxcscaled" --config "$T/daemon.yaml" --foreground >"$T/daemon.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; for d in "$CGM/$NAME"/*/; do rmdir "$d" 2>/dev/null; done; rmdir "$CGM/$NAME" 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 1 150); do grep -q "ready:" "$T/daemon.log" && break; sleep 0.1; done
+U=http://127.0.0.1:$PORT
+sleep 5 # a few seconds of history
+seen=$(curl -s "$U/api/v1/host" | jq -r .containers)
+[ "$seen" = 100 ] || { echo "bench api (real daemon): it sees ${seen:-no} containers, not 100: $(tail -3 "$T/daemon.log")"; exit 0; }
+echo
+echo "setup 2: lxcscaled (dry run, BPF off, tick 100 ms) with 100 empty test containers as the backend"
+echo "GET /api/v1/containers answer: $(curl -s "$U/api/v1/containers" | wc -c) bytes; /api/v1/containers/1000: $(curl -s "$U/api/v1/containers/1000" | wc -c) bytes"
+printf '%-34s %12s %10s %10s %8s %12s %12s\n' "case (daemon)" "requests/s" "p50" "p99" "non-2xx" "srv-cpu-us" "req/s/core"
+run "GET /api/v1/containers" "$U/api/v1/containers"
+run "GET /api/v1/containers/1000" "$U/api/v1/containers/1000"
+run "GET /api/v1/decisions?limit=100" "$U/api/v1/decisions?limit=100"
+run "GET /api/v1/host" "$U/api/v1/host"
+run "GET /api/v1/model" "$U/api/v1/model"
+run "GET /health/check" "$U/health/check"
+run "GET /metrics" "$U/metrics"
+run "GET /ui/app.js" "$U/ui/app.js"
+echo "(srv-cpu-us: the daemon's CPU per request, its loop's own ticks included)"

@@ -13,8 +13,11 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=$(cd "$BUILD" && pwd)
 SECONDS_PER=${UI_BENCH_SECONDS:-60}
 N=100 TABS=5
-MOUNT=/sys/fs/cgroup
-if [ "$(id -u)" != 0 ] || ! command -v chromium >/dev/null || [ ! -f ui/node_modules/playwright-core/index.mjs ]; then
+MOUNT=""
+for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	[ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ] && { MOUNT=$m; break; }
+done
+if [ -z "$MOUNT" ] || [ "$(id -u)" != 0 ] || ! command -v chromium >/dev/null || [ ! -f ui/node_modules/playwright-core/index.mjs ]; then
 	echo "bench ui: skipped: needs root, chromium and ui/node_modules (make deps)"
 	exit 0
 fi
@@ -60,6 +63,8 @@ DPID=$!
 for ((i = 0; i < 150; i++)); do grep -q "ready:" "$W/daemon.log" && break; sleep 0.1; done
 grep -q "ready:" "$W/daemon.log" || { echo "bench ui: the daemon did not start"; tail -3 "$W/daemon.log"; exit 0; }
 sleep 3
+seen=$(curl -s "http://127.0.0.1:$PORT/api/v1/host" | jq -r .containers)
+[ "$seen" = "$N" ] || { echo "bench ui: the daemon sees ${seen:-no} containers, not $N"; exit 0; }
 HZ=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$DPID/stat"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$DPID/status"; }

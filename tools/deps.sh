@@ -12,7 +12,7 @@ libbpf-dev libelf-dev zlib1g-dev libzstd-dev libyaml-dev libjson-c-dev
 libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev
 qemu-system-x86 busybox-static cpio kmod xz-utils
 debootstrap e2fsprogs dpkg-dev debhelper fakeroot lintian groff-base bash-completion
-python3 python3-sklearn python3-yaml valgrind curl jq iproute2 tmux chromium
+python3 python3-sklearn python3-yaml valgrind curl jq iproute2 tmux chromium wrk
 prometheus
 libfuzzer-14-dev libclang-rt-14-dev
 "
