@@ -82,6 +82,13 @@ struct daemon_pub {
 	struct sub subs[SUBS_MAX];
 	size_t n_subs;
 	uint64_t next_handle;
+
+	/* /metrics' per-container series, as text, for the list of one generation: a scrape
+	 * between two publications (one a second) copies them instead of writing them again */
+	pthread_mutex_t mcache_mu;
+	uint64_t mcache_gen;
+	char *mcache;
+	size_t mcache_len;
 };
 
 static const char *const outcome_names[OUTCOMES] = {
@@ -108,6 +115,7 @@ struct daemon_pub *pub_new(size_t history_points, size_t decisions_max)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_mutex_init(&p->dec_mu, NULL);
 	pthread_mutex_init(&p->sub_mu, NULL);
+	pthread_mutex_init(&p->mcache_mu, NULL);
 	p->next_handle = 1;
 	return p;
 }
@@ -123,6 +131,8 @@ void pub_free(struct daemon_pub *p)
 	free(p->back);
 	free(p->lastdecs);
 	free(p->decs);
+	free(p->mcache);
+	pthread_mutex_destroy(&p->mcache_mu);
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->dec_mu);
 	pthread_mutex_destroy(&p->sub_mu);
@@ -525,18 +535,13 @@ static void help(FILE *f, const char *name, const char *type, const char *text)
 			fprintf(f, name "{vmid=\"%u\"} " fmt "\n", c[i].vmid, expr); \
 	} while (0)
 
-void pub_write_metrics(struct daemon_pub *p, FILE *f)
+/* The per-container series of the list now (one pub_list copy, 9 series x n lines). */
+static void write_container_series(struct daemon_pub *p, FILE *f)
 {
 	struct ct_snapshot *c = NULL;
 	size_t n = 0;
 	if (pub_list(p, &c, &n) != 0)
 		n = 0;
-	struct pub_stats st;
-	uint64_t oc[REASONS][OUTCOMES];
-	pthread_mutex_lock(&p->mu);
-	st = p->st;
-	memcpy(oc, p->outcomes, sizeof(oc));
-	pthread_mutex_unlock(&p->mu);
 
 	help(f, "lxcscale_containers", "gauge", "Containers the daemon watches.");
 	fprintf(f, "lxcscale_containers %zu\n", n);
@@ -559,6 +564,40 @@ void pub_write_metrics(struct daemon_pub *p, FILE *f)
 	       "%.6g", c[i].anomaly_score);
 	PER_CT("lxcscale_container_anomaly", "1 when the model predicts an anomaly.", "%d", c[i].anomaly ? 1 : 0);
 	free(c);
+}
+
+void pub_write_metrics(struct daemon_pub *p, FILE *f)
+{
+	struct pub_stats st;
+	uint64_t oc[REASONS][OUTCOMES];
+	pthread_mutex_lock(&p->mu);
+	st = p->st;
+	memcpy(oc, p->outcomes, sizeof(oc));
+	uint64_t gen = p->generation;
+	pthread_mutex_unlock(&p->mu);
+
+	pthread_mutex_lock(&p->mcache_mu);
+	if (!p->mcache || p->mcache_gen != gen) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		if (m) {
+			write_container_series(p, m);
+			if (fclose(m) == 0 && text) {
+				free(p->mcache);
+				p->mcache = text;
+				p->mcache_len = len;
+				p->mcache_gen = gen;
+				text = NULL;
+			}
+			free(text);
+		}
+	}
+	if (p->mcache && p->mcache_gen == gen)
+		fwrite(p->mcache, 1, p->mcache_len, f);
+	else
+		write_container_series(p, f); /* no memory for the copy: write them directly */
+	pthread_mutex_unlock(&p->mcache_mu);
 
 	help(f, "lxcscale_decisions_total", "counter", "Scaling decisions by reason and actuator outcome.");
 	for (int r = 0; r < REASONS; r++)
