@@ -79,6 +79,20 @@ check "--check-config: the reference's shipped file is valid (exit 0, 7 ignored 
 	grep -q "configuration OK (7 warnings)" "$T/out" && [ "$(grep -c "is not used by lxcscale and is ignored" "$T/err")" -eq 7 ]'
 "$D" --check-config "$TOP/tests/data/lxc_autoscale_ml_v1.yaml" >/dev/null 2>&1
 check "--check-config: the reference's v1.0 file with legacy keys is valid" '[ $? -eq 0 ]'
+# the files the reference installed, as they were in 2024, in 1.2.0 and now (tests/data/reference/)
+bad_ref=""
+for v in 2024-09 1.2.0 latest; do
+	for f in lxc_autoscale_ml lxc_autoscale_api lxc_monitor; do
+		"$D" --check-config "$TOP/tests/data/reference/$v/$f.yaml" >"$T/out" 2>"$T/err" &&
+			grep -q "configuration OK" "$T/out" && ! grep -q ": error: " "$T/err" || bad_ref="$bad_ref $v/$f.yaml"
+	done
+done
+check "--check-config: every file the reference installed, in every release, is valid${bad_ref:+ (not:$bad_ref)}" '[ -z "$bad_ref" ]'
+"$D" --config "$TOP/tests/data/reference/1.2.0/lxc_autoscale_ml.yaml" --print-config >"$T/out" 2>"$T/err"; rc=$?
+check "a kept 1.2.0 lxc_autoscale_ml.yaml sets no 4-core / 16 GiB host budget; a warning per legacy key says why" '[ $rc -eq 0 ] &&
+	grep -qx "  total_cores: 0" "$T/out" && grep -qx "  total_ram_mb: 0" "$T/out" && grep -qx "  ram_chunk_size: 0" "$T/out" &&
+	[ "$(grep -c "is ignored, as the reference ignores it: in lxcscale it would " "$T/err")" -eq 7 ] &&
+	grep -q "lxc_autoscale_ml.yaml:44:3: warning: scaling.total_cores=4 is ignored, as the reference ignores it: in lxcscale it would set the host budget to 4 cores for all containers together; to use it, set scaling.total_cores in lxcscale.yaml" "$T/err"'
 "$D" --check-config "$TOP/conf/lxcscale.yaml" >"$T/out" 2>&1
 check "--check-config: conf/lxcscale.yaml is valid with no warnings" 'grep -q "configuration OK (0 warnings)" "$T/out"'
 printf 'scaling:\n  min_cpu_cores: 8\n  max_cpu_core: 3\n' >"$T/bad.yaml"

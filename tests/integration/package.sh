@@ -154,6 +154,18 @@ out=$(in_root lxcscale migrate-config --output /root/migrated.yaml 2>&1)
 check "lxcscale migrate-config converts the reference file inside the root" \
 	sh -c "printf '%s' \"\$1\" | grep -q 'changed      lock_file' && chroot '$R' lxcscaled --check-config /root/migrated.yaml >/dev/null" _ "$out"
 rm -f "$R/root/migrated.yaml"
+# A host that kept the 1.2.0 files: the legacy keys the reference ignores (total_cores: 4,
+# total_ram_mb: 16384, ...) are not carried over; the report and the new file say why.
+mkdir -p "$R/root/old"
+cp "$TOP/tests/data/reference/1.2.0/lxc_autoscale_ml.yaml" "$TOP/tests/data/reference/1.2.0/lxc_monitor.yaml" "$R/root/old/"
+out=$(in_root lxcscale migrate-config /root/old/lxc_autoscale_ml.yaml --api-config /root/old/lxc_monitor.yaml \
+	--output /root/migrated.yaml 2>&1)
+check "migrate-config of a kept 1.2.0 file and its lxc_monitor.yaml leaves the 4-core / 16 GiB budget out, saying why" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'ignored      scaling.total_cores = 4, as the reference does: ' && \
+		printf '%s' \"\$1\" | grep -q 'renamed      monitoring.check_interval -> metrics_interval_seconds = 60' && \
+		grep -qx '  total_cores: 0' '$R/root/migrated.yaml' && grep -q 'had total_cores: 4; ' '$R/root/migrated.yaml' && \
+		chroot '$R' lxcscaled --check-config /root/migrated.yaml | grep -q 'configuration OK (0 warnings)'" _ "$out"
+rm -rf "$R/root/old" "$R/root/migrated.yaml"
 # the admin follows the postinst's advice; reinstalling keeps the migrated conffile and
 # no longer prints the advice
 in_root lxcscale migrate-config --output /etc/lxcscale/lxcscale.yaml --force >"$WORK/migrate.log" 2>&1

@@ -292,15 +292,20 @@ static void test_roundtrip_all_keys_at_once_and_tiers(void **state)
 
 /* ---- the reference system's files ------------------------------------------------------ */
 
-static struct lxcscale_config *load_data(const char *name, struct config_diag *d)
+static struct lxcscale_config *load_data_path(const char *path, struct config_diag *d)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/tests/data/%s", top(), name);
 	struct lxcscale_config *c = config_new();
 	config_diag_clear(d);
 	assert_int_equal(config_load_file(c, path, d), 0);
 	assert_int_equal(config_finalize(c, d), 0);
 	return c;
+}
+
+static struct lxcscale_config *load_data(const char *name, struct config_diag *d)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/data/%s", top(), name);
+	return load_data_path(path, d);
 }
 
 static void expect_warning_for(const struct config_diag *d, const char *key)
@@ -359,19 +364,49 @@ static void test_reference_ml_file_latest(void **state)
 	config_free(c);
 }
 
+/* The v1.0 file's legacy keys (total_cores, ...): the reference's newest code reads none of
+ * them, so in a reference file they are ignored too, each with a warning that says what it
+ * would do and where to set it. (Before issue 22 they were honoured here: a kept old file
+ * capped all containers together at 4 cores and 16 GiB.) */
 static void test_reference_ml_file_v1_legacy_keys(void **state)
 {
 	(void)state;
 	struct config_diag d;
 	struct lxcscale_config *c = load_data("lxc_autoscale_ml_v1.yaml", &d);
-	/* honoured legacy keys */
-	assert_int_equal(c->host.total_cores, 4);
-	assert_int_equal(c->host.total_ram_mb, 16384);
-	assert_true(c->scaling.target_cpu_load_percent == 50);
-	assert_int_equal(c->scaling.ram_chunk_size, 50);
-	assert_int_equal(c->scaling.ram_upper_limit, 1024);
+	assert_int_equal(c->meta.kind[0], CFG_FILE_REF_ML);
+	/* ignored legacy keys: lxcscale's defaults stay */
+	assert_int_equal(c->host.total_cores, 0);
+	assert_int_equal(c->host.total_ram_mb, 0);
+	assert_true(c->scaling.target_cpu_load_percent == 0);
+	assert_int_equal(c->scaling.ram_chunk_size, 0);
+	assert_int_equal(c->scaling.ram_upper_limit, 0);
 	assert_true(c->feature_engineering.include_io_activity);
 	assert_true(c->feature_engineering.include_network_activity);
+	char want[1200];
+	snprintf(want, sizeof(want),
+	         "%s/tests/data/lxc_autoscale_ml_v1.yaml:26:3: warning: scaling.total_cores=4 is ignored, as the reference "
+	         "ignores it: in lxcscale it would set the host budget to 4 cores for all containers together; to use it, "
+	         "set scaling.total_cores in lxcscale.yaml", top());
+	expect_msg(&d, want);
+	snprintf(want, sizeof(want),
+	         "%s/tests/data/lxc_autoscale_ml_v1.yaml:27:3: warning: scaling.total_ram_mb=16384 is ignored, as the "
+	         "reference ignores it: in lxcscale it would set the host budget to 16384 MiB of memory for all containers "
+	         "together; to use it, set scaling.total_ram_mb in lxcscale.yaml", top());
+	expect_msg(&d, want);
+	assert_non_null(config_diag_find(&d, "scaling.target_cpu_load_percent=50 is ignored, as the reference ignores it: "
+	                                     "in lxcscale it would size every CPU scale-up to bring usage to 50 %"));
+	assert_non_null(config_diag_find(&d, "scaling.ram_chunk_size=50 is ignored, as the reference ignores it: in "
+	                                     "lxcscale it would make every memory change at least 50 MiB; to use it, set "
+	                                     "scaling.ram_chunk_size in lxcscale.yaml"));
+	assert_non_null(config_diag_find(&d, "scaling.ram_upper_limit=1024 is ignored, as the reference ignores it: in "
+	                                     "lxcscale it would make every memory change at most 1024 MiB"));
+	assert_non_null(config_diag_find(&d, "feature_engineering.include_io_activity=true is ignored, as the reference "
+	                                     "ignores it: in lxcscale it would keep (true) or leave out (false) the I/O "
+	                                     "features of the model; to use it, set feature_engineering.include_io_activity "
+	                                     "in lxcscale.yaml; that is lxcscale's default, so ignoring it changes nothing"));
+	assert_non_null(config_diag_find(&d, "feature_engineering.include_network_activity=true is ignored"));
+	/* ... and no budget rule fires on a budget that is not there */
+	assert_null(config_diag_find(&d, "reserve_cpu_cores"));
 	/* v1.0 shipped ids as strings; they are vmids here */
 	assert_int_equal(c->ignore_lxc.n, 2);
 	assert_true(config_ignored(c, 101));
@@ -384,8 +419,328 @@ static void test_reference_ml_file_v1_legacy_keys(void **state)
 	expect_warning_for(&d, "prediction.include_rolling_features");
 	expect_warning_for(&d, "api.api_url");
 	expect_warning_for(&d, "retry_logic.retry_delay");
-	assert_int_equal(d.warnings, 7);
+	assert_int_equal(d.warnings, 7 + 7);
 	assert_int_equal(d.errors, 0);
+	config_free(c);
+}
+
+/* The same keys in lxcscale's own file keep working as before. */
+static void test_legacy_keys_honoured_in_own_file(void **state)
+{
+	(void)state;
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/data/lxc_autoscale_ml_v1.yaml", top());
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	char text[8192];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	const char *names[] = { "lxcscale.yaml", "/etc/lxcscale/lxcscale.yaml", "old-autoscale.yaml", "t.yaml" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct lxcscale_config *c = config_new();
+		struct config_diag d = { 0 };
+		assert_int_equal(config_load_string(c, names[i], text, n, &d), 0);
+		assert_int_equal(config_finalize(c, &d), 0);
+		assert_int_equal(c->meta.kind[0], CFG_FILE_OWN);
+		assert_int_equal(c->host.total_cores, 4);
+		assert_int_equal(c->host.total_ram_mb, 16384);
+		assert_true(c->scaling.target_cpu_load_percent == 50);
+		assert_int_equal(c->scaling.ram_chunk_size, 50);
+		assert_int_equal(c->scaling.ram_upper_limit, 1024);
+		assert_null(config_diag_find(&d, "as the reference ignores it"));
+		assert_int_equal(d.warnings, 7);
+		config_free(c);
+	}
+	/* a tier in a reference file is lxcscale's own: its legacy keys apply */
+	struct config_diag d;
+	struct lxcscale_config *c = config_new();
+	config_diag_clear(&d);
+	const char *yaml = "tiers:\n  web:\n    containers: [101]\n    ram_chunk_size: 64\n";
+	assert_int_equal(config_load_string(c, "lxc_autoscale_ml.yaml", yaml, strlen(yaml), &d), 0);
+	assert_int_equal(config_finalize(c, &d), 0);
+	assert_int_equal(config_scaling_for(c, 101)->ram_chunk_size, 64);
+	config_free(c);
+}
+
+static void test_file_kind_by_name(void **state)
+{
+	(void)state;
+	assert_int_equal(config_file_kind(CONFIG_REFERENCE_PATH), CFG_FILE_REF_ML);
+	assert_int_equal(config_file_kind(CONFIG_REFERENCE_API_PATH), CFG_FILE_REF_API);
+	assert_int_equal(config_file_kind(CONFIG_REFERENCE_MONITOR_PATH), CFG_FILE_REF_MONITOR);
+	assert_int_equal(config_file_kind("lxc_autoscale_ml.yaml.new"), CFG_FILE_REF_ML); /* the installer's upgrade copy */
+	assert_int_equal(config_file_kind("/root/lxc_autoscale_ml_v1.yaml"), CFG_FILE_REF_ML);
+	assert_int_equal(config_file_kind("lxc_monitor-2024.yml"), CFG_FILE_REF_MONITOR);
+	assert_int_equal(config_file_kind(CONFIG_DEFAULT_PATH), CFG_FILE_OWN);
+	assert_int_equal(config_file_kind("/etc/lxc_autoscale_ml/other.yaml"), CFG_FILE_OWN); /* the name decides */
+	assert_int_equal(config_file_kind("lxc_autoscale_mlx.yaml"), CFG_FILE_OWN);
+	assert_int_equal(config_file_kind("lxc_monitor"), CFG_FILE_OWN);
+	assert_int_equal(config_file_kind("/lxc_monitor.yaml/x.yaml"), CFG_FILE_OWN); /* a directory's name is not it */
+	assert_int_equal(config_file_kind(""), CFG_FILE_OWN);
+	assert_int_equal(config_file_kind(NULL), CFG_FILE_OWN);
+	assert_non_null(strstr(config_file_kind_name(CFG_FILE_REF_MONITOR), "lxc_monitor.yaml"));
+}
+
+/* Every legacy key says what it would do; the texts fill in the value as written. */
+static void test_legacy_key_texts(void **state)
+{
+	(void)state;
+	char why[CFG_DIAG_LEN];
+	int legacy = 0;
+	for (size_t i = 0; i < config_schema_len; i++) {
+		const struct cfg_key *k = &config_schema[i];
+		if (!(k->flags & CFG_F_LEGACY)) {
+			assert_null(k->ref_effect);
+			continue;
+		}
+		legacy++;
+		assert_non_null(k->ref_effect);
+		assert_int_equal(config_key_use(k, CFG_FILE_OWN, "1", why, sizeof(why)), CFG_USE_YES);
+		assert_int_equal(config_key_use(k, CFG_FILE_REF_API, "1", why, sizeof(why)), CFG_USE_REF_IGNORES);
+		char tail[200];
+		snprintf(tail, sizeof(tail), "; to use it, set %s in lxcscale.yaml", k->key);
+		assert_non_null(strstr(why, tail));
+		assert_int_equal(strncmp(why, "in lxcscale it would ", 21), 0);
+	}
+	assert_int_equal(legacy, 7);
+	const struct cfg_key *k = config_key("scaling.total_cores");
+	/* the default: ignoring it changes nothing, and it says so */
+	config_key_use(k, CFG_FILE_REF_ML, "0", why, sizeof(why));
+	assert_non_null(strstr(why, "that is lxcscale's default, so ignoring it changes nothing"));
+	/* a value lxcscale would refuse is only a warning here (the reference ignores it) */
+	config_key_use(k, CFG_FILE_REF_ML, "lots", why, sizeof(why));
+	assert_non_null(strstr(why, "host budget to lots cores"));
+	assert_non_null(strstr(why, "(in lxcscale.yaml scaling.total_cores=lots would be refused: it must be an integer)"));
+	config_key_use(k, CFG_FILE_REF_ML, NULL, why, sizeof(why));
+	assert_non_null(strstr(why, "host budget to its value cores"));
+	/* a tiny buffer is cut, never overrun */
+	char small[16];
+	config_key_use(k, CFG_FILE_REF_ML, "4", small, sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	char eff[8];
+	config_ref_effect(k, "123456789", eff, sizeof(eff));
+	assert_string_equal(eff, "set the");
+	/* other uses */
+	assert_int_equal(config_key_use(config_key("api.api_url"), CFG_FILE_OWN, NULL, why, sizeof(why)), CFG_USE_UNUSED);
+	assert_string_equal(why, config_key("api.api_url")->desc);
+	assert_int_equal(config_key_use(config_key("logging.log_file"), CFG_FILE_REF_MONITOR, "/x", why, sizeof(why)),
+	                 CFG_USE_MONITOR_OWN);
+	assert_int_equal(config_key_use(config_key("logging.log_file"), CFG_FILE_REF_API, "/x", why, sizeof(why)),
+	                 CFG_USE_YES);
+	assert_int_equal(config_key_use(config_key("scaling.max_cpu_cores"), CFG_FILE_REF_ML, "4", why, sizeof(why)),
+	                 CFG_USE_YES);
+}
+
+/* Legacy keys in a reference file, value by value: never an error, always a located warning. */
+static void test_legacy_keys_in_reference_file_never_refused(void **state)
+{
+	(void)state;
+	const char *yaml = "scaling:\n  total_cores: lots\n  ram_chunk_size: [1, 2]\n  total_ram_mb: \"16384\"\n"
+	                   "  target_cpu_load_percent: 50\n  reserve_cpu_cores: 4\n";
+	struct lxcscale_config *c = config_new();
+	struct config_diag d = { 0 };
+	assert_int_equal(config_load_string(c, "/etc/lxc_autoscale_ml/lxc_autoscale_ml.yaml", yaml, strlen(yaml), &d), 0);
+	assert_int_equal(config_finalize(c, &d), 0);
+	assert_int_equal(d.errors, 0);
+	assert_int_equal(d.warnings, 4);
+	expect_msg(&d, "/etc/lxc_autoscale_ml/lxc_autoscale_ml.yaml:2:3: warning: scaling.total_cores=lots is ignored, as "
+	               "the reference ignores it: in lxcscale it would set the host budget to lots cores for all containers "
+	               "together; to use it, set scaling.total_cores in lxcscale.yaml (in lxcscale.yaml "
+	               "scaling.total_cores=lots would be refused: it must be an integer)");
+	expect_msg(&d, "/etc/lxc_autoscale_ml/lxc_autoscale_ml.yaml:3:3: warning: scaling.ram_chunk_size is ignored, as the "
+	               "reference ignores it: in lxcscale it would make every memory change at least its value MiB; to use "
+	               "it, set scaling.ram_chunk_size in lxcscale.yaml");
+	assert_non_null(config_diag_find(&d, "lxc_autoscale_ml.yaml:4:3: warning: scaling.total_ram_mb=\"16384\" is ignored"));
+	/* lxcscale's own key beside them works */
+	assert_int_equal(c->host.reserve_cpu_cores, 4);
+	assert_int_equal(c->host.total_cores, 0);
+	config_free(c);
+	/* in lxcscale's own file the same text is refused */
+	c = load_text(yaml, &d);
+	assert_true(d.errors >= 2);
+	expect_msg(&d, "t.yaml:2:16: error: scaling.total_cores=lots must be an integer");
+	config_free(c);
+}
+
+static char *ref_data(const char *version, const char *name)
+{
+	static char path[4][1024];
+	static int next;
+	char *p = path[next++ % 4];
+	snprintf(p, sizeof(path[0]), "%s/tests/data/reference/%s/%s", top(), version, name);
+	return p;
+}
+
+/* The real files the reference installed (tests/data/reference/README.md says from which
+ * revision): each loads without an error, with the warnings it should give. */
+static void test_real_reference_files_load(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *version, *name;
+		int warnings;   /* all of them */
+		int legacy;     /* of which "ignored, as the reference ignores it" */
+	} files[] = {
+		/* 2024: 5 legacy scaling keys + 2 feature_engineering; api (3), retry_logic (2), prediction (2) */
+		{ "2024-09", "lxc_autoscale_ml.yaml", 14, 7 },
+		/* lxc (3), logging (4), notification_recipients, gunicorn (9) */
+		{ "2024-09", "lxc_autoscale_api.yaml", 17, 0 },
+		/* logging (4), monitoring but export_file and check_interval (6) */
+		{ "2024-09", "lxc_monitor.yaml", 10, 0 },
+		{ "1.2.0", "lxc_autoscale_ml.yaml", 14, 7 },
+		{ "1.2.0", "lxc_autoscale_api.yaml", 17, 0 },
+		/* + retry_limit, retry_delay, max_metrics_entries */
+		{ "1.2.0", "lxc_monitor.yaml", 13, 0 },
+		/* the legacy keys are gone: api (5), retry_logic (2) */
+		{ "latest", "lxc_autoscale_ml.yaml", 7, 0 },
+		/* default_storage, log_format, notification_recipients, gunicorn (11), 0.0.0.0 without auth */
+		{ "latest", "lxc_autoscale_api.yaml", 15, 0 },
+		{ "latest", "lxc_monitor.yaml", 13, 0 },
+	};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct config_diag d;
+		struct lxcscale_config *c = load_data_path(ref_data(files[i].version, files[i].name), &d);
+		int legacy = 0;
+		for (int m = 0; m < d.n; m++) {
+			/* every message names the file, line and column, and the key */
+			char prefix[1100];
+			snprintf(prefix, sizeof(prefix), "%s:", ref_data(files[i].version, files[i].name));
+			assert_int_equal(strncmp(d.msg[m].text, prefix, strlen(prefix)), 0);
+			assert_non_null(strstr(d.msg[m].text, ": warning: "));
+			legacy += strstr(d.msg[m].text, " is ignored, as the reference ignores it: ") != NULL;
+		}
+		if (d.warnings != files[i].warnings || legacy != files[i].legacy) {
+			print_message("%s/%s: %d warnings (%d legacy)\n", files[i].version, files[i].name, d.warnings, legacy);
+			dump_diag(&d);
+		}
+		assert_int_equal(d.errors, 0);
+		assert_int_equal(d.warnings, files[i].warnings);
+		assert_int_equal(legacy, files[i].legacy);
+		/* nobody's budget is 4 cores / 16 GiB */
+		assert_int_equal(c->host.total_cores, 0);
+		assert_int_equal(c->host.total_ram_mb, 0);
+		assert_int_equal(c->scaling.ram_chunk_size, 0);
+		assert_int_equal(c->scaling.ram_upper_limit, 0);
+		assert_true(c->scaling.target_cpu_load_percent == 0);
+		config_free(c);
+	}
+	/* the values that matter, version by version */
+	struct config_diag d;
+	struct lxcscale_config *c = load_data_path(ref_data("2024-09", "lxc_autoscale_ml.yaml"), &d);
+	assert_int_equal(c->ignore_lxc.n, 2); /* issue #4's ["101", "102"] */
+	assert_string_equal(c->lock_file, "/tmp/lxc_autoscale_ml.lock");
+	assert_int_equal(c->interval_seconds, 600);
+	config_free(c);
+	c = load_data_path(ref_data("1.2.0", "lxc_autoscale_ml.yaml"), &d);
+	assert_int_equal(c->ignore_lxc.n, 0); /* "ignore_lxc:" then "[]" on its own line */
+	assert_int_equal(c->scaling.cpu_scale_step, 1);
+	assert_int_equal(c->scaling.ram_scale_step_mb, 512);
+	config_free(c);
+	c = load_data_path(ref_data("latest", "lxc_autoscale_ml.yaml"), &d);
+	assert_int_equal(c->circuit_breaker.timeout_seconds, 1800);
+	assert_string_equal(c->lock_file, "/run/lxc_autoscale_ml.lock");
+	config_free(c);
+	c = load_data_path(ref_data("latest", "lxc_autoscale_api.yaml"), &d);
+	assert_string_equal(c->server.host, "0.0.0.0");
+	assert_int_equal(c->lxc.timeout_seconds, 10);
+	config_free(c);
+}
+
+/* lxc_monitor.yaml: its interval and its file are the metrics file's; its log is its own. */
+static void test_monitor_file(void **state)
+{
+	(void)state;
+	struct config_diag d;
+	struct lxcscale_config *c = load_data_path(ref_data("latest", "lxc_monitor.yaml"), &d);
+	assert_int_equal(c->meta.kind[0], CFG_FILE_REF_MONITOR);
+	assert_string_equal(c->data_file, "/var/log/lxc_metrics.json");
+	assert_int_equal(c->metrics_interval_seconds, 60);
+	assert_string_equal(c->log_file, ""); /* the monitor's /var/log/lxc_monitor.log is not lxcscaled's */
+	assert_int_equal(c->log_level, CFG_LOG_INFO);
+	char want[1400];
+	snprintf(want, sizeof(want),
+	         "%s:3:3: warning: logging.log_file is not used by lxcscale and is ignored: in lxc_monitor.yaml it is the "
+	         "reference monitor's own setting, not lxcscaled's (lxcscaled's is log_file in lxcscale.yaml)",
+	         ref_data("latest", "lxc_monitor.yaml"));
+	expect_msg(&d, want);
+	snprintf(want, sizeof(want),
+	         "%s:46:3: warning: monitoring.max_metrics_entries is not used by lxcscale and is ignored: lxcscaled keeps "
+	         "the newest 1000 cycles in data_file (up to 1125 between trims)",
+	         ref_data("latest", "lxc_monitor.yaml"));
+	expect_msg(&d, want);
+	static const char *const ignored[] = { "logging.log_max_bytes", "logging.log_backup_count", "logging.log_level",
+	                                       "monitoring.enable_swap", "monitoring.enable_network",
+	                                       "monitoring.enable_filesystem", "monitoring.parallel_processing",
+	                                       "monitoring.max_workers", "monitoring.excluded_devices",
+	                                       "monitoring.retry_limit", "monitoring.retry_delay" };
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		expect_warning_for(&d, ignored[i]);
+	config_free(c);
+
+	/* values that differ from lxcscale's defaults show the aliases at work */
+	const char *mon = "logging:\n  log_file: /var/log/lxc_monitor.log\n  log_level: DEBUG\n"
+	                  "monitoring:\n  export_file: /var/log/lxc_metrics_other.json\n  check_interval: 30\n"
+	                  "  command_timeout: 30\n";
+	c = config_new();
+	config_diag_clear(&d);
+	assert_int_equal(config_load_string(c, "lxc_monitor.yaml", mon, strlen(mon), &d), 0);
+	assert_int_equal(config_finalize(c, &d), 0);
+	assert_string_equal(c->data_file, "/var/log/lxc_metrics_other.json");
+	assert_int_equal(c->metrics_interval_seconds, 30);
+	assert_string_equal(c->log_file, "");
+	assert_int_equal(c->log_level, CFG_LOG_INFO);
+	expect_warning_for(&d, "monitoring.command_timeout");
+	assert_int_equal(d.warnings, 3);
+	config_free(c);
+	/* in lxcscale's own file the monitor's keys mean the same, but logging.log_file is log_file */
+	c = load_text(mon, &d);
+	assert_int_equal(d.errors, 0);
+	assert_string_equal(c->log_file, "/var/log/lxc_monitor.log");
+	assert_int_equal(c->metrics_interval_seconds, 30);
+	config_free(c);
+	/* check_interval keeps metrics_interval_seconds' range */
+	c = config_new();
+	config_diag_clear(&d);
+	const char *bad = "monitoring:\n  check_interval: -1\n";
+	assert_int_equal(config_load_string(c, "lxc_monitor.yaml", bad, strlen(bad), &d), -1);
+	expect_msg(&d, "lxc_monitor.yaml:2:19: error: monitoring.check_interval=-1 is out of range 0..86400");
+	config_free(c);
+}
+
+/* A host's three reference files together: no errors; an alias that says what its key says
+ * is quiet, one that contradicts it is a warning naming both places. */
+static void test_three_reference_files_together(void **state)
+{
+	(void)state;
+	static const char *const versions[] = { "2024-09", "1.2.0", "latest" };
+	for (size_t v = 0; v < 3; v++) {
+		struct lxcscale_config *c = config_new();
+		struct config_diag d = { 0 };
+		assert_int_equal(config_load_file(c, ref_data(versions[v], "lxc_autoscale_ml.yaml"), &d), 0);
+		assert_int_equal(config_load_file(c, ref_data(versions[v], "lxc_autoscale_api.yaml"), &d), 0);
+		assert_int_equal(config_load_file(c, ref_data(versions[v], "lxc_monitor.yaml"), &d), 0);
+		assert_int_equal(config_finalize(c, &d), 0);
+		assert_int_equal(d.errors, 0);
+		assert_int_equal(c->meta.n_files, 3);
+		assert_int_equal(c->meta.kind[0], CFG_FILE_REF_ML);
+		assert_int_equal(c->meta.kind[1], CFG_FILE_REF_API);
+		assert_int_equal(c->meta.kind[2], CFG_FILE_REF_MONITOR);
+		assert_null(config_diag_find(&d, "monitoring.export_file is ignored"));
+		assert_string_equal(c->log_file, "/var/log/lxc_autoscale_ml.log");
+		assert_int_equal(c->log_level, CFG_LOG_DEBUG);
+		assert_int_equal(c->metrics_interval_seconds, 60);
+		assert_int_equal(c->host.total_cores, 0);
+		config_free(c);
+	}
+	struct lxcscale_config *c = config_new();
+	struct config_diag d = { 0 };
+	const char *ml = "data_file: /var/log/a.json\n", *mon = "monitoring:\n  export_file: /var/log/b.json\n";
+	assert_int_equal(config_load_string(c, "lxc_autoscale_ml.yaml", ml, strlen(ml), &d), 0);
+	assert_int_equal(config_load_string(c, "lxc_monitor.yaml", mon, strlen(mon), &d), 0);
+	expect_msg(&d, "lxc_monitor.yaml:2:3: warning: monitoring.export_file is ignored: data_file is set at "
+	               "lxc_autoscale_ml.yaml:1:12");
+	assert_string_equal(c->data_file, "/var/log/a.json");
 	config_free(c);
 }
 
@@ -850,7 +1205,12 @@ static void test_secrets_never_printed(void **state)
 static void test_mutated_files_never_crash(void **state)
 {
 	(void)state;
-	const char *names[] = { "lxc_autoscale_ml.yaml", "lxc_autoscale_ml_v1.yaml", "lxc_autoscale_api.yaml" };
+	/* each file mutated both as lxcscale's own and as the reference file it is (whose legacy
+	 * and monitor keys take other paths through the loader) */
+	const char *names[] = { "lxc_autoscale_ml.yaml", "lxc_autoscale_ml_v1.yaml", "lxc_autoscale_api.yaml",
+	                        "reference/1.2.0/lxc_autoscale_ml.yaml", "reference/latest/lxc_monitor.yaml" };
+	const char *as[] = { "mutant/lxc_autoscale_ml.yaml", "mutant/lxc_autoscale_ml.yaml", "mutant/lxc_autoscale_api.yaml",
+	                     "mutant/lxc_autoscale_ml.yaml", "mutant/lxc_monitor.yaml" };
 	static const char alphabet[] = " \n\t:-[]{},\"'#&*!|>%@`0123456789.eE+abcxyz~\\";
 	uint32_t seed = 12345;
 	int loaded = 0, refused = 0;
@@ -883,13 +1243,14 @@ static void test_mutated_files_never_crash(void **state)
 			}
 			struct lxcscale_config *c = config_new();
 			struct config_diag d = { 0 };
-			if (config_load_string(c, "mutant.yaml", buf, n, &d) == 0 && config_finalize(c, &d) == 0)
+			const char *name = round % 2 ? as[f] : "mutant.yaml";
+			if (config_load_string(c, name, buf, n, &d) == 0 && config_finalize(c, &d) == 0)
 				loaded++;
 			else
 				refused++;
 			/* whatever happened, every message is a located, terminated line */
 			for (int i = 0; i < d.n; i++) {
-				assert_true(strncmp(d.msg[i].text, "mutant.yaml", 11) == 0);
+				assert_true(strncmp(d.msg[i].text, name, strlen(name)) == 0);
 				assert_true(strlen(d.msg[i].text) < CFG_DIAG_LEN);
 			}
 			config_free(c);
@@ -986,6 +1347,13 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_all_keys_at_once_and_tiers),
 		cmocka_unit_test(test_reference_ml_file_latest),
 		cmocka_unit_test(test_reference_ml_file_v1_legacy_keys),
+		cmocka_unit_test(test_legacy_keys_honoured_in_own_file),
+		cmocka_unit_test(test_file_kind_by_name),
+		cmocka_unit_test(test_legacy_key_texts),
+		cmocka_unit_test(test_legacy_keys_in_reference_file_never_refused),
+		cmocka_unit_test(test_real_reference_files_load),
+		cmocka_unit_test(test_monitor_file),
+		cmocka_unit_test(test_three_reference_files_together),
 		cmocka_unit_test(test_reference_api_file),
 		cmocka_unit_test(test_ml_and_api_files_together),
 		cmocka_unit_test(test_rule_min_greater_than_max),

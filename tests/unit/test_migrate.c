@@ -146,13 +146,29 @@ static void test_v1_with_api_file(void **state)
 	assert_string_equal(m->cfg->lock_file, config_key("lock_file")->def);
 	assert_int_equal(it->line, 7);
 
+	/* the legacy keys the reference ignores are ignored, as lxcscaled ignores them in this file
+	 * (before issue 22 they were "new meaning" and carried over: a 4-core host budget) */
 	it = migrate_find(m, "scaling.total_cores");
-	assert_int_equal(it->fate, MIGRATE_NEW_MEANING);
-	assert_non_null(strstr(it->detail, config_key("scaling.total_cores")->desc));
-	assert_int_equal(m->cfg->host.total_cores, 4);
-	assert_int_equal(migrate_find(m, "scaling.ram_chunk_size")->fate, MIGRATE_NEW_MEANING);
-	assert_int_equal(m->cfg->scaling.ram_chunk_size, 50);
-	assert_int_equal(migrate_find(m, "feature_engineering.include_io_activity")->fate, MIGRATE_NEW_MEANING);
+	assert_int_equal(it->fate, MIGRATE_IGNORED);
+	assert_true(it->ref_ignored);
+	assert_string_equal(it->value, "4");
+	assert_string_equal(it->detail, "= 4, as the reference does: in lxcscale it would set the host budget to 4 cores "
+	                                "for all containers together; to use it, set scaling.total_cores in lxcscale.yaml");
+	assert_int_equal(m->cfg->host.total_cores, 0);
+	assert_int_equal(m->cfg->host.total_ram_mb, 0);
+	static const char *const legacy[] = { "scaling.total_ram_mb", "scaling.target_cpu_load_percent",
+	                                      "scaling.ram_chunk_size", "scaling.ram_upper_limit",
+	                                      "feature_engineering.include_io_activity",
+	                                      "feature_engineering.include_network_activity" };
+	for (size_t i = 0; i < sizeof(legacy) / sizeof(legacy[0]); i++) {
+		assert_int_equal(migrate_find(m, legacy[i])->fate, MIGRATE_IGNORED);
+		assert_true(migrate_find(m, legacy[i])->ref_ignored);
+	}
+	assert_int_equal(m->cfg->scaling.ram_chunk_size, 0);
+	assert_int_equal(m->cfg->scaling.ram_upper_limit, 0);
+	assert_true(m->cfg->scaling.target_cpu_load_percent == 0);
+	for (int i = 0; i < m->n_items; i++)
+		assert_int_not_equal(m->items[i].fate, MIGRATE_NEW_MEANING);
 
 	it = migrate_find(m, "api.api_url");
 	assert_int_equal(it->fate, MIGRATE_IGNORED);
@@ -177,6 +193,10 @@ static void test_v1_with_api_file(void **state)
 	char *rep = to_string(migrate_print_report, m);
 	assert_non_null(strstr(rep, "  changed      lock_file: \"/tmp/lxc_autoscale_ml.lock\" -> \"/run/lxcscale.lock\""));
 	assert_non_null(strstr(rep, "(lxc_autoscale_ml_v1.yaml:26)"));
+	assert_non_null(strstr(rep, "  ignored      scaling.total_cores = 4, as the reference does: in lxcscale it would "
+	                            "set the host budget to 4 cores for all containers together; to use it, set "
+	                            "scaling.total_cores in lxcscale.yaml  (lxc_autoscale_ml_v1.yaml:26)\n"));
+	assert_null(strstr(rep, "new meaning"));
 	char counts[128];
 	snprintf(counts, sizeof(counts), "%d keys: ", written);
 	assert_non_null(strstr(rep, counts));
@@ -184,8 +204,164 @@ static void test_v1_with_api_file(void **state)
 	/* the loader's "is ignored" warnings are in the report already; the others are kept */
 	char *diag = to_string(migrate_print_diag, m);
 	assert_null(strstr(diag, "is not used by lxcscale"));
+	assert_null(strstr(diag, "as the reference ignores it"));
 	assert_non_null(strstr(diag, "server.host=0.0.0.0"));
 	free(diag);
+	migrate_free(m);
+}
+
+/* The new file does not carry the ignored legacy values over: each is a comment above its
+ * key, which keeps lxcscale's default, and the file loads back to the same configuration. */
+static void test_legacy_values_commented_out(void **state)
+{
+	(void)state;
+	struct migrate *m = migrate_new();
+	assert_int_equal(migrate_load(m, data("lxc_autoscale_ml_v1.yaml"), NULL), 0);
+	char *yaml = to_string(migrate_print_yaml, m);
+	assert_non_null(strstr(yaml, "  # lxc_autoscale_ml_v1.yaml:26 had total_cores: 4; the reference ignores it, so it "
+	                             "is not carried over.\n"
+	                             "  # In lxcscale it would set the host budget to 4 cores for all containers together: "
+	                             "to use it, change the line below to total_cores: 4\n"
+	                             "  total_cores: 0\n"));
+	assert_non_null(strstr(yaml, "  # In lxcscale it would make every memory change at least 50 MiB: to use it, change "
+	                             "the line below to ram_chunk_size: 50\n  ram_chunk_size: 0\n"));
+	/* a value that is lxcscale's default already: nothing to change */
+	assert_non_null(strstr(yaml, "  # lxc_autoscale_ml_v1.yaml:57 had include_io_activity: true; the reference ignores "
+	                             "it, so it is not carried over.\n"
+	                             "  # In lxcscale it would keep (true) or leave out (false) the I/O features of the "
+	                             "model; the line below says the same.\n"
+	                             "  include_io_activity: true\n"));
+	struct lxcscale_config *back = config_new();
+	struct config_diag d = { 0 };
+	assert_int_equal(config_load_string(back, "lxcscale.yaml", yaml, strlen(yaml), &d), 0);
+	assert_int_equal(config_finalize(back, &d), 0);
+	assert_int_equal(d.errors + d.warnings, 0);
+	assert_int_equal(back->host.total_cores, 0);
+	assert_int_equal(back->host.total_ram_mb, 0);
+	assert_int_equal(config_diff(m->cfg, back, NULL, NULL), 0);
+	/* uncommenting what the note says gives the old budget, in lxcscale's own file */
+	char *edited = strdup(yaml);
+	assert_non_null(edited);
+	char *at = strstr(edited, "  total_cores: 0\n");
+	assert_non_null(at);
+	at[strlen("  total_cores: ")] = '4';
+	config_defaults(back);
+	config_diag_clear(&d);
+	assert_int_equal(config_load_string(back, "/etc/lxcscale/lxcscale.yaml", edited, strlen(edited), &d), 0);
+	free(edited);
+	assert_int_equal(config_finalize(back, &d), 0);
+	assert_int_equal(back->host.total_cores, 4);
+	free(yaml);
+	config_free(back);
+	migrate_free(m);
+}
+
+/* A legacy key in a file that is not the reference's by name: lxcscaled honours it there,
+ * so the migration does too, and says so. */
+static void test_new_meaning_outside_reference_files(void **state)
+{
+	(void)state;
+	char p[512];
+	snprintf(p, sizeof(p), "%s/old-settings.yaml", tmpdir);
+	write_text(p, "scaling:\n  total_cores: 6\n  ram_chunk_size: 64\n");
+	struct migrate *m = migrate_new();
+	assert_int_equal(migrate_load(m, p, NULL), 0);
+	const struct migrate_item *it = migrate_find(m, "scaling.total_cores");
+	assert_int_equal(it->fate, MIGRATE_NEW_MEANING);
+	assert_false(it->ref_ignored);
+	assert_int_equal(m->cfg->host.total_cores, 6);
+	assert_int_equal(m->cfg->scaling.ram_chunk_size, 64);
+	char *yaml = to_string(migrate_print_yaml, m);
+	assert_null(strstr(yaml, "not carried over"));
+	assert_non_null(strstr(yaml, "  total_cores: 6\n"));
+	free(yaml);
+	migrate_free(m);
+}
+
+static char *ref_data(const char *version, const char *name)
+{
+	static char path[8][1024];
+	static int next;
+	char *p = path[next++ % 8];
+	snprintf(p, sizeof(path[0]), "%s/tests/data/reference/%s/%s", top(), version, name);
+	return p;
+}
+
+/* A host's three real files of each release (tests/data/reference/): migrated without an
+ * error, every key reported once, nothing invalid, and the output reads back the same. */
+static void test_real_reference_files(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *version;
+		int keys[3];    /* keys written in ml, api, monitor, as PyYAML reads them */
+		int ref_ignored;
+	} sets[] = {
+		{ "2024-09", { 35, 27, 12 }, 7 },
+		{ "1.2.0", { 37, 31, 15 }, 7 },
+		{ "latest", { 34, 30, 15 }, 0 },
+	};
+	for (size_t v = 0; v < sizeof(sets) / sizeof(sets[0]); v++) {
+		const char *paths[3] = { ref_data(sets[v].version, "lxc_autoscale_ml.yaml"),
+			                 ref_data(sets[v].version, "lxc_autoscale_api.yaml"),
+			                 ref_data(sets[v].version, "lxc_monitor.yaml") };
+		struct migrate *m = migrate_new();
+		assert_int_equal(migrate_load_files(m, paths, 3), 0);
+		assert_int_equal(m->diag.errors, 0);
+		assert_int_equal(m->n_items, sets[v].keys[0] + sets[v].keys[1] + sets[v].keys[2]);
+		int per_file[3] = { 0 }, ref_ignored = 0;
+		for (int i = 0; i < m->n_items; i++) {
+			const struct migrate_item *it = &m->items[i];
+			assert_int_not_equal(it->fate, MIGRATE_INVALID);
+			assert_int_not_equal(it->fate, MIGRATE_NEW_MEANING);
+			for (int f = 0; f < 3; f++)
+				per_file[f] += !strcmp(it->file, paths[f]);
+			ref_ignored += it->ref_ignored;
+		}
+		for (int f = 0; f < 3; f++)
+			assert_int_equal(per_file[f], sets[v].keys[f]);
+		assert_int_equal(ref_ignored, sets[v].ref_ignored);
+		/* the monitor's file: its metrics file and interval are lxcscale's data_file and
+		 * metrics_interval_seconds, its log is its own */
+		const struct migrate_item *it = migrate_find(m, "monitoring.export_file");
+		assert_int_equal(it->fate, MIGRATE_SHADOWED); /* the ML file's data_file says the same and wins */
+		it = migrate_find(m, "monitoring.check_interval");
+		assert_int_equal(it->fate, MIGRATE_RENAMED);
+		assert_string_equal(it->detail, "-> metrics_interval_seconds = 60");
+		it = migrate_find(m, "logging.log_file");
+		assert_true(it && !strcmp(it->file, paths[2]));
+		assert_int_equal(it->fate, MIGRATE_IGNORED);
+		assert_non_null(strstr(it->detail, "the reference monitor's own setting"));
+		assert_string_equal(m->cfg->log_file, "/var/log/lxc_autoscale_ml.log");
+		assert_int_equal(migrate_find(m, "monitoring.excluded_devices")->fate, MIGRATE_IGNORED);
+		assert_int_equal(m->cfg->host.total_cores, 0);
+		/* the loader's warnings are all in the report: what is left is not about keys */
+		char *diag = to_string(migrate_print_diag, m);
+		assert_null(strstr(diag, "is ignored"));
+		free(diag);
+		char *yaml = to_string(migrate_print_yaml, m);
+		struct lxcscale_config *back = config_new();
+		struct config_diag d = { 0 };
+		assert_int_equal(config_load_string(back, "lxcscale.yaml", yaml, strlen(yaml), &d), 0);
+		assert_int_equal(config_finalize(back, &d), 0);
+		assert_int_equal(config_diff(m->cfg, back, NULL, NULL), 0);
+		assert_int_equal(strstr(yaml, "not carried over") != NULL, sets[v].ref_ignored > 0);
+		free(yaml);
+		config_free(back);
+		migrate_free(m);
+	}
+	/* the monitor's file alone, as FILE */
+	struct migrate *m = migrate_new();
+	assert_int_equal(migrate_load(m, ref_data("latest", "lxc_monitor.yaml"), NULL), 0);
+	assert_int_equal(m->n_items, 15);
+	assert_int_equal(migrate_find(m, "monitoring.export_file")->fate, MIGRATE_RENAMED);
+	assert_string_equal(migrate_find(m, "monitoring.export_file")->detail, "-> data_file = \"/var/log/lxc_metrics.json\"");
+	char *rep = to_string(migrate_print_report, m);
+	assert_non_null(strstr(rep, "  ignored      monitoring.max_metrics_entries: lxcscaled keeps the newest 1000 cycles"));
+	free(rep);
+	/* and the bounds of migrate_load_files */
+	assert_int_equal(migrate_load_files(m, NULL, 0), -1);
+	assert_non_null(config_diag_find(&m->diag, "1 to 4 files"));
 	migrate_free(m);
 }
 
@@ -462,6 +638,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v1_with_api_file),
+		cmocka_unit_test(test_legacy_values_commented_out),
+		cmocka_unit_test(test_new_meaning_outside_reference_files),
+		cmocka_unit_test(test_real_reference_files),
 		cmocka_unit_test(test_output_reads_back),
 		cmocka_unit_test(test_latest_file_alone),
 		cmocka_unit_test(test_alias_renamed_and_tiers),

@@ -100,12 +100,35 @@ static const char *shown(struct walker *w, const struct cfg_key *k)
 	return w->value;
 }
 
-static void classify(struct walker *w, const char *path, unsigned line)
+static void classify(struct walker *w, const char *path, unsigned line, const yaml_node_t *vn)
 {
 	struct migrate *m = w->m;
 	const struct cfg_key *k = config_key(path);
 	struct migrate_item *it;
 
+	if (k) {
+		/* what the loader made of it in this file: the same question, the same answer */
+		char why[MIGRATE_DETAIL_MAX - MIGRATE_VALUE_MAX - 32];
+		bool scalar = vn->type == YAML_SCALAR_NODE &&
+		              !memchr(vn->data.scalar.value, '\0', vn->data.scalar.length);
+		const char *value = scalar ? (const char *)vn->data.scalar.value : NULL;
+		enum cfg_use use = config_key_use(k, config_file_kind(w->file), value, why, sizeof(why));
+		if (use == CFG_USE_REF_IGNORES) {
+			if (!(it = add_item(m, w->file, path, line, MIGRATE_IGNORED)))
+				return;
+			it->ref_ignored = true;
+			if (value)
+				snprintf(it->value, sizeof(it->value), "%.*s", (int)sizeof(it->value) - 1, value);
+			snprintf(it->detail, sizeof(it->detail), "%s%s, as the reference does: %s", value ? "= " : "",
+			         value ? it->value : "", why);
+			return;
+		}
+		if (use != CFG_USE_YES) {
+			if ((it = add_item(m, w->file, path, line, MIGRATE_IGNORED)))
+				snprintf(it->detail, sizeof(it->detail), ": %s", why);
+			return;
+		}
+	}
 	if (!k) {
 		const struct cfg_key *ign = ignored_prefix(path);
 		if (ign) {
@@ -130,10 +153,6 @@ static void classify(struct walker *w, const char *path, unsigned line)
 		return;
 	}
 	switch (k->type) {
-	case CFG_IGNORED:
-		if ((it = add_item(m, w->file, path, line, MIGRATE_IGNORED)))
-			snprintf(it->detail, sizeof(it->detail), ": %s", k->desc);
-		return;
 	case CFG_TIERS:
 		if ((it = add_item(m, w->file, path, line, MIGRATE_KEPT)))
 			snprintf(it->detail, sizeof(it->detail), "%d tier%s", m->cfg->n_tiers,
@@ -184,7 +203,7 @@ static void walk(struct walker *w, yaml_node_t *map, const char *prefix, int dep
 		}
 		if (!config_key(path) && !ignored_prefix(path) && is_empty_node(vn))
 			continue; /* an empty section ("api:") */
-		classify(w, path, line);
+		classify(w, path, line, vn);
 	}
 }
 
@@ -252,12 +271,24 @@ static void apply_changes(struct migrate *m)
 
 int migrate_load(struct migrate *m, const char *ml_path, const char *api_path)
 {
+	const char *paths[2] = { ml_path, api_path };
+	return migrate_load_files(m, paths, api_path ? 2 : 1);
+}
+
+int migrate_load_files(struct migrate *m, const char *const *paths, int n)
+{
 	config_defaults(m->cfg);
 	config_diag_clear(&m->diag);
 	m->n_items = m->dropped_items = 0;
-	config_load_file(m->cfg, ml_path, &m->diag);
-	if (api_path)
-		config_load_file(m->cfg, api_path, &m->diag);
+	if (n < 1 || n > CFG_FILES_MAX) {
+		m->diag.errors = 1;
+		m->diag.n = 1;
+		snprintf(m->diag.msg[0].text, sizeof(m->diag.msg[0].text), "migrate-config: 1 to %d files, not %d",
+		         CFG_FILES_MAX, n);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		config_load_file(m->cfg, paths[i], &m->diag);
 	int rc = config_finalize(m->cfg, &m->diag);
 
 	char *scratch = malloc(CFG_VALUE_TEXT_MAX);
@@ -268,9 +299,8 @@ int migrate_load(struct migrate *m, const char *ml_path, const char *api_path)
 		snprintf(m->diag.msg[0].text, sizeof(m->diag.msg[0].text), "migrate-config: out of memory");
 		return -1;
 	}
-	list_keys(m, ml_path, scratch);
-	if (api_path)
-		list_keys(m, api_path, scratch);
+	for (int i = 0; i < n; i++)
+		list_keys(m, paths[i], scratch);
 	free(scratch);
 	if (rc != 0)
 		return -1;
@@ -311,6 +341,7 @@ void migrate_print_report(const struct migrate *m, FILE *to)
 static bool explained(const char *text)
 {
 	return strstr(text, " is not used by lxcscale and is ignored: ") ||
+	       strstr(text, " is ignored, as the reference ignores it: ") ||
 	       (strstr(text, " is ignored: ") && strstr(text, " is set at "));
 }
 
@@ -326,6 +357,42 @@ void migrate_print_diag(const struct migrate *m, FILE *to)
 		fprintf(to, "(%d more messages not shown)\n", more);
 }
 
+struct note_ctx {
+	const struct migrate *m;
+	char text[2 * MIGRATE_DETAIL_MAX];
+};
+
+/* The comment above a legacy key the reference ignored: the old value, not carried over,
+ * and what it would do (config_print_noted's note). */
+static const char *legacy_note(const struct cfg_key *k, void *arg)
+{
+	struct note_ctx *ctx = arg;
+	const struct migrate_item *it = NULL;
+	for (int i = 0; i < ctx->m->n_items && !it; i++)
+		if (ctx->m->items[i].ref_ignored && !strcmp(ctx->m->items[i].key, k->key))
+			it = &ctx->m->items[i];
+	if (!it)
+		return NULL;
+	const char *leaf = strrchr(k->key, '.') ? strrchr(k->key, '.') + 1 : k->key;
+	const char *value = it->value[0] ? it->value : NULL;
+	char effect[400], now[64] = "";
+	config_ref_effect(k, value, effect, sizeof(effect));
+	config_format_value(ctx->m->cfg, k, now, sizeof(now), 0);
+	int n = snprintf(ctx->text, sizeof(ctx->text),
+	                 "%s:%u had %s%s%s; the reference ignores it, so it is not carried over.\nIn lxcscale it would %s",
+	                 base_name(it->file), it->line, leaf, value ? ": " : "", value ? value : "", effect);
+	if (n < 0 || (size_t)n >= sizeof(ctx->text))
+		return ctx->text;
+	if (value && !strcmp(now, value))
+		snprintf(ctx->text + n, sizeof(ctx->text) - (size_t)n, "; the line below says the same.");
+	else if (value)
+		snprintf(ctx->text + n, sizeof(ctx->text) - (size_t)n, ": to use it, change the line below to %s: %s", leaf,
+		         value);
+	else
+		snprintf(ctx->text + n, sizeof(ctx->text) - (size_t)n, ": to use it, set it on the line below.");
+	return ctx->text;
+}
+
 void migrate_print_yaml(const struct migrate *m, FILE *to)
 {
 	fprintf(to,
@@ -336,5 +403,7 @@ void migrate_print_yaml(const struct migrate *m, FILE *to)
 	        LXCSCALE_VERSION);
 	if (m->has_secrets)
 		fprintf(to, "# It holds secret values (API keys or tokens): keep it readable by root only.\n");
-	config_print(m->cfg, to, CONFIG_PRINT_COMMENTS | CONFIG_PRINT_SECRETS | CONFIG_PRINT_NO_HEADER);
+	struct note_ctx ctx = { .m = m };
+	config_print_noted(m->cfg, to, CONFIG_PRINT_COMMENTS | CONFIG_PRINT_SECRETS | CONFIG_PRINT_NO_HEADER, legacy_note,
+	                   &ctx);
 }

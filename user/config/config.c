@@ -491,3 +491,103 @@ bool config_is_live(const struct lxcscale_config *c)
 			return true;
 	return false;
 }
+
+/* ---- whose file, and what becomes of a key in it ------------------------------------------- */
+
+enum cfg_file_kind config_file_kind(const char *path)
+{
+	static const struct { const char *stem; enum cfg_file_kind kind; } names[] = {
+		{ "lxc_autoscale_ml", CFG_FILE_REF_ML },
+		{ "lxc_autoscale_api", CFG_FILE_REF_API },
+		{ "lxc_monitor", CFG_FILE_REF_MONITOR },
+	};
+	if (!path)
+		return CFG_FILE_OWN;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t l = strlen(names[i].stem);
+		if (!strncmp(base, names[i].stem, l) && (base[l] == '.' || base[l] == '_' || base[l] == '-'))
+			return names[i].kind;
+	}
+	return CFG_FILE_OWN;
+}
+
+const char *config_file_kind_name(enum cfg_file_kind kind)
+{
+	switch (kind) {
+	case CFG_FILE_REF_ML: return "the reference's lxc_autoscale_ml.yaml";
+	case CFG_FILE_REF_API: return "the reference's lxc_autoscale_api.yaml";
+	case CFG_FILE_REF_MONITOR: return "the reference's lxc_monitor.yaml";
+	default: return "lxcscale's";
+	}
+}
+
+/* `tmpl` with each "{}" replaced by `value`, into buf (cut to fit) */
+static void fill_in(const char *tmpl, const char *value, char *buf, size_t len)
+{
+	size_t o = 0, vl = strlen(value);
+	for (const char *p = tmpl; *p && o + 1 < len; p++) {
+		if (p[0] == '{' && p[1] == '}') {
+			size_t n = vl < len - 1 - o ? vl : len - 1 - o;
+			memcpy(buf + o, value, n);
+			o += n;
+			p++;
+			continue;
+		}
+		buf[o++] = *p;
+	}
+	buf[o] = '\0';
+}
+
+void config_ref_effect(const struct cfg_key *k, const char *value, char *buf, size_t len)
+{
+	char shown[96];
+	if (value)
+		cfg_shown_value(NULL, value, strlen(value), false, shown, sizeof(shown));
+	else
+		snprintf(shown, sizeof(shown), "its value");
+	fill_in(k->ref_effect ? k->ref_effect : k->desc, shown, buf, len);
+}
+
+enum cfg_use config_key_use(const struct cfg_key *k, enum cfg_file_kind kind, const char *value, char *why,
+                            size_t len)
+{
+	if (len)
+		why[0] = '\0';
+	if ((k->flags & CFG_F_MON_OWN) && kind == CFG_FILE_REF_MONITOR) {
+		snprintf(why, len, "in lxc_monitor.yaml it is the reference monitor's own setting, not lxcscaled's "
+		         "(lxcscaled's is %s in lxcscale.yaml)", k->alias ? k->alias : k->key);
+		return CFG_USE_MONITOR_OWN;
+	}
+	if (k->type == CFG_IGNORED && !k->alias) {
+		snprintf(why, len, "%s", k->desc);
+		return CFG_USE_UNUSED;
+	}
+	if (!(k->flags & CFG_F_LEGACY) || kind == CFG_FILE_OWN)
+		return CFG_USE_YES;
+
+	/* a legacy key in a reference file: what it would do in lxcscale, and where to set it */
+	char shown[96], effect[400];
+	if (value)
+		cfg_shown_value(NULL, value, strlen(value), false, shown, sizeof(shown));
+	config_ref_effect(k, value, effect, sizeof(effect));
+	const char *same = "", *bad = "";
+	char badtext[320] = "";
+	if (value && k->type <= CFG_ENUM) {
+		union cfg_value v, d;
+		char why1[160], why2[160];
+		if (cfg_parse_scalar(k, value, strlen(value), false, &v, why1, sizeof(why1)) != 0) {
+			snprintf(badtext, sizeof(badtext), " (in lxcscale.yaml %.60s=%.40s would be refused: it %.100s)",
+			         k->key, shown, why1);
+			bad = badtext;
+		} else if (cfg_parse_scalar(k, k->def, strlen(k->def), false, &d, why2, sizeof(why2)) == 0 &&
+		           ((k->type == CFG_BOOL && v.b == d.b) || (k->type == CFG_DOUBLE && v.d == d.d) ||
+		            ((k->type == CFG_INT || k->type == CFG_ENUM) && v.i == d.i))) {
+			same = "; that is lxcscale's default, so ignoring it changes nothing";
+		}
+	}
+	snprintf(why, len, "in lxcscale it would %s; to use it, set %s in lxcscale.yaml%s%s", effect, k->key, bad,
+	         same);
+	return CFG_USE_REF_IGNORES;
+}

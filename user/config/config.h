@@ -48,6 +48,18 @@
 #define CONFIG_DEFAULT_PATH "/etc/lxcscale/lxcscale.yaml"
 #define CONFIG_REFERENCE_PATH "/etc/lxc_autoscale_ml/lxc_autoscale_ml.yaml"
 #define CONFIG_REFERENCE_API_PATH "/etc/lxc_autoscale_ml/lxc_autoscale_api.yaml"
+#define CONFIG_REFERENCE_MONITOR_PATH "/etc/lxc_autoscale_ml/lxc_monitor.yaml"
+
+/* Whose file a configuration file is, told by its name (config_file_kind). A reference file
+ * is read as the reference read it: a legacy key that the reference itself ignores
+ * (CFG_F_LEGACY) is ignored there too, with a warning; in lxcscale's own file it is
+ * honoured. */
+enum cfg_file_kind {
+	CFG_FILE_OWN = 0,        /* lxcscale.yaml, or any other name */
+	CFG_FILE_REF_ML,         /* lxc_autoscale_ml.yaml: the reference's model service */
+	CFG_FILE_REF_API,        /* lxc_autoscale_api.yaml: its API service */
+	CFG_FILE_REF_MONITOR,    /* lxc_monitor.yaml: its monitor service */
+};
 
 /* log levels, in the order of the `log_level` choices (base/log.h uses the same numbers) */
 enum cfg_log_level { CFG_LOG_DEBUG = 0, CFG_LOG_INFO, CFG_LOG_WARNING, CFG_LOG_ERROR, CFG_LOG_CRITICAL };
@@ -121,6 +133,7 @@ struct cfg_tier {
 
 struct cfg_meta {
 	char files[CFG_FILES_MAX][CFG_STR_MAX]; /* config files loaded, in order */
+	uint8_t kind[CFG_FILES_MAX];            /* enum cfg_file_kind of each */
 	int n_files;
 	struct cfg_mark mark[CFG_KEYS_MAX];     /* per schema index */
 	char flag[CFG_KEYS_MAX][24];            /* the flag that set a key, if any */
@@ -265,6 +278,8 @@ enum cfg_flag {
 	CFG_F_REF_ML = 1u << 9,      /* key of the reference lxc_autoscale_ml.yaml */
 	CFG_F_REF_API = 1u << 10,    /* key of the reference lxc_autoscale_api.yaml */
 	CFG_F_REQUIRED = 1u << 11,   /* string must not be empty */
+	CFG_F_REF_MON = 1u << 12,    /* key of the reference lxc_monitor.yaml */
+	CFG_F_MON_OWN = 1u << 13,    /* in lxc_monitor.yaml this key is the monitor's own: ignored there */
 };
 
 struct cfg_key {
@@ -278,6 +293,8 @@ struct cfg_key {
 	unsigned flags;           /* enum cfg_flag */
 	const char *alias;        /* when set: this key writes `alias`'s field (same unit) */
 	const char *desc;         /* one line, for --print-config-table and the README */
+	const char *ref_effect;   /* CFG_F_LEGACY: what the key would do in lxcscale, said when a
+	                           * reference file sets it ("{}": the value as written) */
 };
 
 extern const struct cfg_key config_schema[];
@@ -287,6 +304,30 @@ const struct cfg_key *config_key(const char *dotted);       /* exact lookup, NUL
 int config_key_index(const struct cfg_key *k);
 /* Index of a tier-able key among the tier-able keys (bit in cfg_tier.set_mask), -1 if none. */
 int config_tier_key(const struct cfg_key *k);
+
+/* The kind of a configuration file, from its base name: lxc_autoscale_ml, lxc_autoscale_api
+ * or lxc_monitor, alone or followed by '.', '_' or '-' (lxc_monitor.yaml, the installer's
+ * lxc_autoscale_ml.yaml.new, a copy named lxc_autoscale_ml_v1.yaml), is the reference's;
+ * any other name is lxcscale's own. */
+enum cfg_file_kind config_file_kind(const char *path);
+/* "lxcscale's", "the reference's lxc_autoscale_ml.yaml", ... */
+const char *config_file_kind_name(enum cfg_file_kind kind);
+
+/* What becomes of key k written in a file of `kind`: used, or accepted and not used. */
+enum cfg_use {
+	CFG_USE_YES = 0,
+	CFG_USE_UNUSED,        /* a CFG_IGNORED key: no meaning in lxcscale */
+	CFG_USE_REF_IGNORES,   /* a legacy key in a reference file: the reference ignores it too */
+	CFG_USE_MONITOR_OWN,   /* a CFG_F_MON_OWN key in lxc_monitor.yaml: the monitor's own setting */
+};
+/* Returns the use; for any but CFG_USE_YES writes why into `why` (one line, no location):
+ * for CFG_USE_REF_IGNORES what the key would do in lxcscale with `value` (the YAML scalar as
+ * written, or NULL for a non-scalar) and which key of lxcscale.yaml does it. */
+enum cfg_use config_key_use(const struct cfg_key *k, enum cfg_file_kind kind, const char *value, char *why,
+                            size_t len);
+/* What legacy key k would do in lxcscale with `value` (as written; NULL: "its value"):
+ * its ref_effect filled in ("set the host budget to 4 cores for all containers together"). */
+void config_ref_effect(const struct cfg_key *k, const char *value, char *buf, size_t len);
 
 /* ---- diagnostics ------------------------------------------------------------------------ */
 
@@ -313,10 +354,11 @@ struct lxcscale_config *config_new(void);          /* defaults; NULL on ENOMEM *
 void config_free(struct lxcscale_config *c);
 void config_defaults(struct lxcscale_config *c);
 
-/* Merge a YAML file (ours, the reference ML file or the reference API file) into c.
- * Returns 0, or -1 when it added an error to d. */
+/* Merge a YAML file (ours, or one of the reference's: lxc_autoscale_ml.yaml,
+ * lxc_autoscale_api.yaml, lxc_monitor.yaml; config_file_kind tells them apart by name)
+ * into c. Returns 0, or -1 when it added an error to d. */
 int config_load_file(struct lxcscale_config *c, const char *path, struct config_diag *d);
-/* Same, from memory; `name` is used in messages. */
+/* Same, from memory; `name` is used in messages and gives the kind. */
 int config_load_string(struct lxcscale_config *c, const char *name, const char *yaml,
                        size_t len, struct config_diag *d);
 /* One key from text (a command-line flag): the same parser and rules as the file. */
@@ -346,6 +388,11 @@ enum {
 
 /* The effective configuration as YAML that config_load_file() reads back. */
 void config_print(const struct lxcscale_config *c, FILE *to, unsigned flags);
+/* The same, with a note before a key's line: `note` returns text for key k (NULL: none),
+ * printed as comment lines (one per '\n'-separated line) at the key's indent. */
+typedef const char *(*config_note_fn)(const struct cfg_key *k, void *arg);
+void config_print_noted(const struct lxcscale_config *c, FILE *to, unsigned flags, config_note_fn note,
+                        void *arg);
 /* One key's value as YAML text (secrets as *** unless CONFIG_PRINT_SECRETS). */
 int config_format_value(const struct lxcscale_config *c, const struct cfg_key *k, char *buf,
                         size_t len, unsigned flags);

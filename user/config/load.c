@@ -8,6 +8,10 @@
  * Sections are mappings whose name prefixes some key; anything else is an unknown key,
  * reported with the closest schema key ("did you mean"). Duplicate keys and extra YAML
  * documents are errors (libyaml would silently keep one).
+ *
+ * A file's name says whose it is (config_file_kind): in one of the reference's files a
+ * legacy key the reference itself ignores is ignored too, with a warning that says what it
+ * would do in lxcscale and where to set it (config_key_use).
  */
 #include "config/config.h"
 #include "config/internal.h"
@@ -89,6 +93,7 @@ struct loader {
 	struct config_diag *d;
 	yaml_document_t *doc;
 	int file; /* index in meta.files */
+	enum cfg_file_kind kind; /* whose file it is (its name says) */
 };
 
 static struct cfg_mark node_mark(const struct loader *L, const yaml_node_t *n)
@@ -406,15 +411,64 @@ static void load_tiers(struct loader *L, yaml_node_t *n)
 	}
 }
 
+/* Whether scalar node n holds the value target's field already has (an alias that says
+ * the same as its explicit key needs no warning). */
+static bool same_value(struct loader *L, const struct cfg_key *target, yaml_node_t *n)
+{
+	if (n->type != YAML_SCALAR_NODE || target->type > CFG_ENUM)
+		return false;
+	union cfg_value v;
+	char why[200];
+	if (cfg_parse_scalar(target, (const char *)n->data.scalar.value, n->data.scalar.length, node_quoted(n), &v, why,
+	                     sizeof(why)) != 0)
+		return false;
+	const void *p = cfg_field(L->c, target);
+	switch (target->type) {
+	case CFG_BOOL: return v.b == *(const bool *)p;
+	case CFG_INT: case CFG_ENUM: return v.i == *(const int *)p;
+	case CFG_DOUBLE: return v.d == *(const double *)p;
+	case CFG_STRING: return !strcmp(v.s, (const char *)p);
+	default: return false;
+	}
+}
+
+/* A key accepted but not used in this file: one warning saying why. True when it was one. */
+static bool unused_key(struct loader *L, const struct cfg_key *k, const char *path, yaml_node_t *kn,
+                       yaml_node_t *vn)
+{
+	char why[CFG_DIAG_LEN];
+	bool scalar = vn->type == YAML_SCALAR_NODE && !memchr(vn->data.scalar.value, '\0', vn->data.scalar.length);
+	const char *value = scalar ? (const char *)vn->data.scalar.value : NULL;
+	switch (config_key_use(k, L->kind, value, why, sizeof(why))) {
+	case CFG_USE_YES:
+		return false;
+	case CFG_USE_REF_IGNORES: {
+		char shown[96] = "";
+		if (scalar)
+			cfg_shown_value(k, value, vn->data.scalar.length, node_quoted(vn), shown, sizeof(shown));
+		node_diag(L, CFG_DIAG_WARNING, kn, "%s%s%s is ignored, as the reference ignores it: %s", path,
+		          scalar ? "=" : "", shown, why);
+		return true;
+	}
+	default:
+		node_diag(L, CFG_DIAG_WARNING, kn, "%s is not used by lxcscale and is ignored: %s", path, why);
+		return true;
+	}
+}
+
 static void load_key(struct loader *L, const struct cfg_key *k, const char *path, yaml_node_t *kn,
                      yaml_node_t *vn)
 {
 	struct lxcscale_config *c = L->c;
+	if (unused_key(L, k, path, kn, vn))
+		return;
 	if (k->alias) {
 		const struct cfg_key *target = config_key(k->alias);
 		int ti = config_key_index(target);
 		struct cfg_mark *tm = &c->meta.mark[ti];
 		if (tm->source != CFG_SRC_DEFAULT && !tm->via_alias) {
+			if (same_value(L, target, vn))
+				return; /* says what the explicit key says */
 			char where[CFG_STR_MAX + 32];
 			cfg_mark_text(c, tm, c->meta.flag[ti], where, sizeof(where));
 			node_diag(L, CFG_DIAG_WARNING, kn, "%s is ignored: %s is set at %s", path, target->key, where);
@@ -429,8 +483,7 @@ static void load_key(struct loader *L, const struct cfg_key *k, const char *path
 	int idx = config_key_index(k);
 	int rc;
 	switch (k->type) {
-	case CFG_IGNORED:
-		node_diag(L, CFG_DIAG_WARNING, kn, "%s is not used by lxcscale and is ignored: %s", path, k->desc);
+	case CFG_IGNORED: /* unused_key() said so */
 		return;
 	case CFG_TIERS:
 		load_tiers(L, vn);
@@ -519,6 +572,8 @@ int config_load_string(struct lxcscale_config *c, const char *name, const char *
 	}
 	int file = c->meta.n_files++;
 	snprintf(c->meta.files[file], CFG_STR_MAX, "%s", name);
+	enum cfg_file_kind kind = config_file_kind(name);
+	c->meta.kind[file] = (uint8_t)kind;
 
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -536,7 +591,7 @@ int config_load_string(struct lxcscale_config *c, const char *name, const char *
 		yaml_parser_delete(&parser);
 		return -1;
 	}
-	struct loader L = { .c = c, .d = d, .doc = &doc, .file = file };
+	struct loader L = { .c = c, .d = d, .doc = &doc, .file = file, .kind = kind };
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (root && !is_null_node(root)) {
 		if (root->type != YAML_MAPPING_NODE)

@@ -9,25 +9,33 @@
  *
  * Rows are grouped by section: the printer keeps the order of first appearance.
  * Legacy reference keys are either honoured (CFG_F_LEGACY, with a field) or CFG_IGNORED
- * (one warning naming the key and saying why).
+ * (one warning naming the key and saying why). A CFG_F_LEGACY key is one the reference's
+ * newest code no longer reads: honoured in lxcscale's own file, ignored in a reference file
+ * (config_key_use), where its warning says what it would do here (ref_effect).
  */
 #include "config/config.h"
 
 #include <string.h>
 
 #define OFF(f) offsetof(struct lxcscale_config, f), sizeof(((struct lxcscale_config *)0)->f)
-#define BOOL(k, f, d, fl, ds)            { k, CFG_BOOL, OFF(f), d, 0, 0, NULL, fl, NULL, ds }
-#define INT(k, f, d, lo, hi, fl, ds)     { k, CFG_INT, OFF(f), d, lo, hi, NULL, fl, NULL, ds }
-#define DBL(k, f, d, lo, hi, fl, ds)     { k, CFG_DOUBLE, OFF(f), d, lo, hi, NULL, fl, NULL, ds }
-#define STR(k, f, d, fl, ds)             { k, CFG_STRING, OFF(f), d, 0, 0, NULL, fl, NULL, ds }
-#define ENUM(k, f, d, ch, fl, ds)        { k, CFG_ENUM, OFF(f), d, 0, 0, ch, fl, NULL, ds }
-#define STRLIST(k, f, fl, ds)            { k, CFG_STRLIST, OFF(f), "", 0, 0, NULL, fl, NULL, ds }
-#define VMLIST(k, f, fl, ds)             { k, CFG_VMLIST, OFF(f), "", 0, 0, NULL, fl, NULL, ds }
-#define IGNORED(k, fl, ds)               { k, CFG_IGNORED, 0, 0, NULL, 0, 0, NULL, fl, NULL, ds }
-#define ALIAS(k, target, fl, ds)         { k, CFG_IGNORED, 0, 0, NULL, 0, 0, NULL, fl, target, ds }
+#define BOOL(k, f, d, fl, ds)            { k, CFG_BOOL, OFF(f), d, 0, 0, NULL, fl, NULL, ds, NULL }
+#define INT(k, f, d, lo, hi, fl, ds)     { k, CFG_INT, OFF(f), d, lo, hi, NULL, fl, NULL, ds, NULL }
+#define DBL(k, f, d, lo, hi, fl, ds)     { k, CFG_DOUBLE, OFF(f), d, lo, hi, NULL, fl, NULL, ds, NULL }
+#define STR(k, f, d, fl, ds)             { k, CFG_STRING, OFF(f), d, 0, 0, NULL, fl, NULL, ds, NULL }
+#define ENUM(k, f, d, ch, fl, ds)        { k, CFG_ENUM, OFF(f), d, 0, 0, ch, fl, NULL, ds, NULL }
+#define STRLIST(k, f, fl, ds)            { k, CFG_STRLIST, OFF(f), "", 0, 0, NULL, fl, NULL, ds, NULL }
+#define VMLIST(k, f, fl, ds)             { k, CFG_VMLIST, OFF(f), "", 0, 0, NULL, fl, NULL, ds, NULL }
+#define IGNORED(k, fl, ds)               { k, CFG_IGNORED, 0, 0, NULL, 0, 0, NULL, fl, NULL, ds, NULL }
+#define ALIAS(k, target, fl, ds)         { k, CFG_IGNORED, 0, 0, NULL, 0, 0, NULL, fl, target, ds, NULL }
+/* Legacy reference keys (CFG_F_LEGACY): honoured in lxcscale's own file; in a reference file
+ * ignored, as the reference ignores them, with a warning saying `eff` ("{}": the value). */
+#define LEG_INT(k, f, d, lo, hi, fl, ds, eff)  { k, CFG_INT, OFF(f), d, lo, hi, NULL, (fl) | LEG, NULL, ds, eff }
+#define LEG_DBL(k, f, d, lo, hi, fl, ds, eff)  { k, CFG_DOUBLE, OFF(f), d, lo, hi, NULL, (fl) | LEG, NULL, ds, eff }
+#define LEG_BOOL(k, f, d, fl, ds, eff)         { k, CFG_BOOL, OFF(f), d, 0, 0, NULL, (fl) | LEG, NULL, ds, eff }
 
 #define ML CFG_F_REF_ML
 #define API CFG_F_REF_API
+#define MON CFG_F_REF_MON
 #define LEG CFG_F_LEGACY
 #define TIER CFG_F_TIER
 #define GT0 CFG_F_GT0
@@ -103,17 +111,24 @@ const struct cfg_key config_schema[] = {
 	    "act only when the model's confidence (0..100) is at least this"),
 	BOOL("scaling.dry_run", scaling.dry_run, "false", ML | TIER,
 	     "decide and log, change nothing (a tier may set it either way; lxcscaled --dry-run covers every tier)"),
-	/* ---- scaling: legacy reference keys, honoured ---- */
-	INT("scaling.total_cores", host.total_cores, "0", 0, 8192, ML | LEG,
-	    "host CPU budget: containers' cores never sum above this minus reserve_cpu_cores; 0: the host's CPUs"),
-	INT("scaling.total_ram_mb", host.total_ram_mb, "0", 0, MiB_MAX, ML | LEG,
-	    "host memory budget, MiB: containers' memory never sums above this minus reserve_memory_mb; 0: MemTotal"),
-	DBL("scaling.target_cpu_load_percent", scaling.target_cpu_load_percent, "0", 0, 100, ML | LEG | TIER,
-	    "when > 0, a CPU scale-up adds enough cores to bring usage to this %; 0: cpu_scale_step"),
-	INT("scaling.ram_chunk_size", scaling.ram_chunk_size, "0", 0, MiB_MAX, ML | LEG | TIER,
-	    "smallest memory change per decision, MiB; 0: no minimum"),
-	INT("scaling.ram_upper_limit", scaling.ram_upper_limit, "0", 0, MiB_MAX, ML | LEG | TIER,
-	    "largest memory change per decision, MiB (urgent steps included); 0: no limit"),
+	/* ---- scaling: legacy reference keys. The reference's 2024 and 1.2.0 files ship them, its
+	 * newest code reads none of them (docs/reference-compat.md): honoured in lxcscale's own
+	 * file, ignored with a warning in a reference file ---- */
+	LEG_INT("scaling.total_cores", host.total_cores, "0", 0, 8192, ML,
+	        "host CPU budget: containers' cores never sum above this minus reserve_cpu_cores; 0: the host's CPUs",
+	        "set the host budget to {} cores for all containers together"),
+	LEG_INT("scaling.total_ram_mb", host.total_ram_mb, "0", 0, MiB_MAX, ML,
+	        "host memory budget, MiB: containers' memory never sums above this minus reserve_memory_mb; 0: MemTotal",
+	        "set the host budget to {} MiB of memory for all containers together"),
+	LEG_DBL("scaling.target_cpu_load_percent", scaling.target_cpu_load_percent, "0", 0, 100, ML | TIER,
+	        "when > 0, a CPU scale-up adds enough cores to bring usage to this %; 0: cpu_scale_step",
+	        "size every CPU scale-up to bring usage to {} % instead of adding scaling.cpu_scale_step cores"),
+	LEG_INT("scaling.ram_chunk_size", scaling.ram_chunk_size, "0", 0, MiB_MAX, ML | TIER,
+	        "smallest memory change per decision, MiB; 0: no minimum",
+	        "make every memory change at least {} MiB"),
+	LEG_INT("scaling.ram_upper_limit", scaling.ram_upper_limit, "0", 0, MiB_MAX, ML | TIER,
+	        "largest memory change per decision, MiB (urgent steps included); 0: no limit",
+	        "make every memory change at most {} MiB, urgent ones included"),
 	/* ---- scaling: lxcscale's ---- */
 	INT("scaling.cooldown_up_seconds", scaling.cooldown_up_seconds, "10", 0, 86400, TIER,
 	    "after a change, no scale-up for this long (urgent PSI/OOM decisions excepted)"),
@@ -131,7 +146,8 @@ const struct cfg_key config_schema[] = {
 	    "memory kept for the host, MiB"),
 
 	{ "tiers", CFG_TIERS, OFF(tiers), "", 0, 0, NULL, 0, NULL,
-	  "per-container overrides: `tiers: {NAME: {containers: [101, 102], max_cpu_cores: 8}}`; any scaling key marked tier-able" },
+	  "per-container overrides: `tiers: {NAME: {containers: [101, 102], max_cpu_cores: 8}}`; any scaling key marked tier-able",
+	  NULL },
 
 	/* ---- model ---- */
 	DBL("model.contamination", model.contamination, "0.05", 0, 0.5, ML | GT0,
@@ -153,10 +169,12 @@ const struct cfg_key config_schema[] = {
 	INT("spike_detection.rolling_window", spike_detection.rolling_window, "5", 1, 10000, ML,
 	    "window of the rolling features, samples"),
 
-	BOOL("feature_engineering.include_io_activity", feature_engineering.include_io_activity, "true", ML | LEG,
-	     "false: leave the I/O features out of the model"),
-	BOOL("feature_engineering.include_network_activity", feature_engineering.include_network_activity, "true",
-	     ML | LEG, "false: leave the network features out of the model"),
+	LEG_BOOL("feature_engineering.include_io_activity", feature_engineering.include_io_activity, "true", ML,
+	         "false: leave the I/O features out of the model",
+	         "keep (true) or leave out (false) the I/O features of the model"),
+	LEG_BOOL("feature_engineering.include_network_activity", feature_engineering.include_network_activity, "true",
+	         ML, "false: leave the network features out of the model",
+	         "keep (true) or leave out (false) the network features of the model"),
 	IGNORED("prediction.use_latest_only", ML,
 		"lxcscale always scores each container's newest sample"),
 	IGNORED("prediction.include_rolling_features", ML,
@@ -299,7 +317,8 @@ const struct cfg_key config_schema[] = {
 	     "send critical errors to notifications.*"),
 	IGNORED("error_handling.notification_recipients", API, "no e-mail; use notifications.*"),
 	ALIAS("logging.level", "log_level", API, "same as log_level (log_level wins when both are set)"),
-	ALIAS("logging.log_file", "log_file", API, "same as log_file (log_file wins when both are set)"),
+	ALIAS("logging.log_file", "log_file", API | MON | CFG_F_MON_OWN,
+	      "same as log_file (log_file wins when both are set); in lxc_monitor.yaml the monitor's own log, ignored"),
 	BOOL("logging.rotate", logging.rotate, "true", API, "rotate log_file by size"),
 	INT("logging.max_log_size_mb", logging.max_log_size_mb, "10", 1, 100000, API, "rotate log_file at this size, MiB"),
 	INT("logging.backup_count", logging.backup_count, "5", 0, 1000, API, "rotated files kept"),
@@ -307,7 +326,37 @@ const struct cfg_key config_schema[] = {
 	IGNORED("logging.structured_logging", API, "unused by the reference too"),
 	IGNORED("logging.access_log_file", API, "unused by the reference too"),
 	IGNORED("logging.error_log_file", API, "unused by the reference too"),
+	/* the reference monitor's own log (lxc_monitor.yaml) */
+	IGNORED("logging.log_level", MON, "the reference monitor's own log level; lxcscaled's is log_level"),
+	IGNORED("logging.log_max_bytes", MON,
+		"the reference monitor's own log rotation; lxcscaled rotates log_file at logging.max_log_size_mb"),
+	IGNORED("logging.log_backup_count", MON,
+		"the reference monitor's own log rotation; lxcscaled keeps logging.backup_count files"),
 	IGNORED("gunicorn", API | CFG_F_PREFIX, "lxcscaled serves the API itself; no gunicorn"),
+
+	/* ---- the reference monitor service's file (lxc_monitor.yaml): lxcscaled samples the
+	 * containers itself and writes the metrics file the monitor wrote ---- */
+	ALIAS("monitoring.export_file", "data_file", MON,
+	      "same as data_file (data_file wins when both are set): the metrics file the reference monitor wrote"),
+	ALIAS("monitoring.check_interval", "metrics_interval_seconds", MON,
+	      "same as metrics_interval_seconds (which wins when both are set): seconds between the metrics "
+	      "file's cycles"),
+	IGNORED("monitoring.max_metrics_entries", MON,
+		"lxcscaled keeps the newest 1000 cycles in data_file (up to 1125 between trims)"),
+	IGNORED("monitoring.enable_swap", MON,
+		"lxcscaled reads swap, like every figure, from the host side (cgroup files), with nothing to switch off"),
+	IGNORED("monitoring.enable_network", MON,
+		"lxcscaled reads network counters from the host side; to keep them out of the model set "
+		"feature_engineering.include_network_activity: false"),
+	IGNORED("monitoring.enable_filesystem", MON,
+		"lxcscaled reads the root file system's use from the host side, with nothing to switch off"),
+	IGNORED("monitoring.parallel_processing", MON, "lxcscaled reads cgroup files itself: no pct exec workers"),
+	IGNORED("monitoring.max_workers", MON, "lxcscaled reads cgroup files itself: no pct exec workers"),
+	IGNORED("monitoring.excluded_devices", MON,
+		"lxcscaled counts a container's I/O from its cgroup's io.stat, not per device from /proc/diskstats"),
+	IGNORED("monitoring.retry_limit", MON, "lxcscaled reads cgroup files itself: no pct exec calls to retry"),
+	IGNORED("monitoring.retry_delay", MON, "lxcscaled reads cgroup files itself: no pct exec calls to retry"),
+	IGNORED("monitoring.command_timeout", MON, "lxcscaled reads cgroup files itself: no pct exec calls to time out"),
 };
 
 const size_t config_schema_len = sizeof(config_schema) / sizeof(config_schema[0]);
