@@ -51,7 +51,7 @@ struct api_settings {
 	size_t rate_limit_max_clients;    /* bounded client table, default 4096 */
 
 	unsigned lxc_timeout_s;      /* lxc.timeout_seconds, default 30 (reference code default) */
-	const char *lxc_node;        /* lxc.node: default node for /resource/node/status */
+	const char *lxc_node;        /* lxc.node: the health check's configuration part */
 	bool lxc_node_is_host;       /* lxc.node was empty: lxc_node is this host's name */
 	const char *pct_path;        /* NULL: "pct" looked up on PATH at each call */
 	const char *pvesh_path;      /* NULL: "pvesh" on PATH */
@@ -63,7 +63,7 @@ struct api_settings {
 	const char *tls_key_file;    /* api.tls_key_file */
 	bool ui_enabled;             /* api.ui: serve the dashboard under /ui/ (default true) */
 
-	unsigned host_cpus;          /* upper bound for cores; 0: online CPUs of this host */
+	unsigned host_cpus;          /* /api/v1 cores at most this (the reference routes: 1..128); 0: online CPUs */
 	unsigned max_connections;    /* default 256 */
 	unsigned per_ip_connections; /* default 64; 0 = unlimited */
 	unsigned connection_timeout_s; /* idle connection timeout, default 30 */
@@ -91,6 +91,11 @@ struct api_limits_request {
 	const char *source;          /* e.g. "POST /scale/cores" for logs and the journal */
 	char note[72];               /* the caller's words for the decision's detail ("undo of 42") */
 	bool force;                  /* also for a container in ignore_lxc */
+	/* cores beyond this host's CPUs (the reference's /scale/cores takes up to 128, Proxmox's
+	 * `cores` up to 8192): the cgroup gets the host's CPUs, nothing is persisted, and the
+	 * caller writes what was asked to the config itself (`applied` says what the cgroup got:
+	 * cpu.to below the asked cores means it was clamped). Without it, such cores are refused. */
+	bool clamp_to_host;
 };
 
 #define API_MODEL_MAX_FEATURES 64

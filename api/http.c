@@ -7,7 +7,12 @@
  * normalisation, so "/scale//cores" or "/scale/../scale/cores" are simply unknown);
  * HEAD is GET without a body, OPTIONS lists the allowed methods, a known path with the
  * wrong method is 405, an unknown path 404. Every answer is counted in the Prometheus
- * metrics with a bounded set of label values.
+ * metrics with a bounded set of label values (an OPTIONS under its path's route, a wrong
+ * method as unmatched, as the reference's Flask counts them).
+ *
+ * The key check (auth.c) takes X-API-Key, and on the reference's routes also ?api_key=
+ * (warned about once per client); a missing key is answered in the words of the route's
+ * side: the reference's text on its routes, lxcscale's on /api/v1.
  */
 #include "internal.h"
 
@@ -152,7 +157,7 @@ static enum MHD_Result queue(struct req *r)
 	r->custom = NULL;
 	r->queued = true;
 
-	int ri = r->route ? (int)(r->route - api_routes) : -1;
+	int ri = r->route ? (int)(r->route - api_routes) : r->metrics_route;
 	int64_t dur = api_now_ns() - r->start_ns;
 	metrics_request(&r->srv->metrics, r->method, ri, r->status, dur);
 	/* No query string in the log: keys or names there are nobody's business. */
@@ -201,12 +206,19 @@ static bool gatekeeper(struct req *r)
 		resp_set_header(r, "X-RateLimit-Reset", "%lld", (long long)v.reset_epoch_s);
 	}
 	if ((rt->flags & ROUTE_AUTH) && srv->set.auth_enabled) {
-		const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-API-Key");
-		switch (auth_check(&srv->set, key)) {
+		bool from_query = false;
+		const char *key = auth_request_key(r, &from_query);
+		enum auth_result ar = auth_check(&srv->set, key);
+		if (from_query && ar != AUTH_MISCONFIGURED)
+			auth_warn_query_key(r);
+		switch (ar) {
 		case AUTH_OK:
 			break;
 		case AUTH_MISSING:
-			resp_error(r, 401, "Missing API key. Provide it in the X-API-Key header.");
+			/* each set of routes names the ways it takes the key */
+			resp_error(r, 401, (rt->flags & ROUTE_OWN)
+						   ? "Missing API key. Provide it in the X-API-Key header."
+						   : "Missing API key. Provide via X-API-Key header or api_key parameter.");
 			fail_scale(r, REASON_UNAUTHENTICATED);
 			return false;
 		case AUTH_WRONG:
@@ -228,6 +240,7 @@ static void dispatch(struct req *r)
 	const char *match_method = !strcmp(m, "HEAD") ? "GET" : m;
 	bool path_known = false;
 	char allow[64] = "";
+	r->metrics_route = -1;
 
 	for (size_t i = 0; i < api_n_routes; i++) {
 		const struct route *rt = &api_routes[i];
@@ -235,6 +248,8 @@ static void dispatch(struct req *r)
 		bool id_ok = false;
 		if (!path_matches(rt, r->url, &id, &id_ok))
 			continue;
+		if (!path_known)
+			r->metrics_route = (int)i; /* OPTIONS is counted under the path's route */
 		path_known = true;
 		size_t al = strlen(allow);
 		snprintf(allow + al, sizeof(allow) - al, "%s%s%s", al ? ", " : "", rt->method,
@@ -256,6 +271,7 @@ static void dispatch(struct req *r)
 			resp_set_header(r, "Allow", "%s, OPTIONS", allow);
 			return;
 		}
+		r->metrics_route = -1; /* a wrong method is unmatched, as for the reference */
 		resp_error(r, 405, "Method not allowed");
 		resp_set_header(r, "Allow", "%s, OPTIONS", allow);
 		return;
@@ -311,6 +327,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->method = method;
 		r->url = url;
+		r->metrics_route = -1;
 		r->start_ns = api_now_ns();
 		client_address(conn, r->client_ip, sizeof(r->client_ip));
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -477,6 +494,7 @@ static void free_server(struct api_server *srv)
 	free(srv->containers_cache.json);
 	pthread_mutex_destroy(&srv->sse_lock);
 	pthread_mutex_destroy(&srv->mhd_log_lock);
+	pthread_mutex_destroy(&srv->qkey_lock);
 	pthread_cond_destroy(&srv->sse_cond);
 	free(srv->tls_cert);
 	if (srv->tls_key) {
@@ -516,6 +534,7 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	pthread_mutex_init(&srv->containers_cache.lock, NULL);
 	pthread_mutex_init(&srv->sse_lock, NULL);
 	pthread_mutex_init(&srv->mhd_log_lock, NULL);
+	pthread_mutex_init(&srv->qkey_lock, NULL);
 	/* SSE keepalive waits are intervals: on the monotonic clock, so setting the date back
 	 * an hour does not silence every event stream for an hour */
 	pthread_condattr_t ca;
@@ -524,11 +543,14 @@ struct api_server *api_start(const struct api_settings *settings, const struct a
 	pthread_cond_init(&srv->sse_cond, &ca);
 	pthread_condattr_destroy(&ca);
 
-	const char *names[METRICS_MAX_ROUTES];
+	struct metrics_route mr[METRICS_MAX_ROUTES];
 	size_t nr = api_n_routes < METRICS_MAX_ROUTES ? api_n_routes : METRICS_MAX_ROUTES;
-	for (size_t i = 0; i < nr; i++)
-		names[i] = api_routes[i].endpoint;
-	metrics_init(&srv->metrics, names, nr);
+	for (size_t i = 0; i < nr; i++) {
+		mr[i].name = api_routes[i].endpoint;
+		/* the reference labels a request with its matched rule: the path */
+		mr[i].ref_path = (api_routes[i].flags & ROUTE_OWN) ? NULL : api_routes[i].path;
+	}
+	metrics_init(&srv->metrics, mr, nr);
 
 	if (s->rate_limit_enabled) {
 		srv->rl = ratelimit_new(s->rate_limit_max ? s->rate_limit_max : 120,

@@ -2,8 +2,10 @@
  * metrics.c — counters and a histogram kept in fixed arrays of atomics (no lock on the
  * request path), plus a small locked table for the per-container series. The exposition
  * prints only series that have been touched, in Prometheus text format 0.0.4, with the
- * histogram buckets of prometheus_client's defaults so dashboards built on the reference
- * keep working.
+ * histogram buckets of prometheus_client's defaults and the reference's HELP texts, so
+ * dashboards built on the reference keep working; the per-route counters are written once
+ * under the reference's names (its routes, labelled by path) and once under lxcscale_api_*
+ * (every route, labelled by name). See metrics.h.
  */
 #include "metrics.h"
 
@@ -49,14 +51,16 @@ static int status_index(int status)
 	return METRICS_N_STATUS - 1;
 }
 
-void metrics_init(struct api_metrics *m, const char *const route_names[], size_t n_routes)
+void metrics_init(struct api_metrics *m, const struct metrics_route routes[], size_t n_routes)
 {
 	memset(m, 0, sizeof(*m));
 	if (n_routes > METRICS_MAX_ROUTES)
 		n_routes = METRICS_MAX_ROUTES;
 	m->n_routes = n_routes;
-	for (size_t i = 0; i < n_routes; i++)
-		m->route_names[i] = route_names[i];
+	for (size_t i = 0; i < n_routes; i++) {
+		m->route_names[i] = routes[i].name;
+		m->ref_paths[i] = routes[i].ref_path;
+	}
 	pthread_mutex_init(&m->lock, NULL);
 }
 
@@ -160,59 +164,74 @@ static void fmt_float(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.17g", v);
 }
 
-void metrics_write(struct api_metrics *m, FILE *out)
+/* The endpoint label of route row ri in one family: the reference's path (NULL: the row is
+ * not in the reference's series) or lxcscale's route name. */
+static const char *endpoint_label(const struct api_metrics *m, size_t ri, bool ref)
 {
-	char st[16], lab[16], num[40];
+	if (ri >= m->n_routes)
+		return "unmatched";
+	return ref ? m->ref_paths[ri] : m->route_names[ri];
+}
 
-	fprintf(out, "# HELP lxc_autoscale_api_requests_total Total API requests.\n"
-		     "# TYPE lxc_autoscale_api_requests_total counter\n");
+/* requests_total and request_duration_seconds under `prefix`, the reference's or lxcscale's */
+static void write_requests(struct api_metrics *m, FILE *out, const char *prefix, bool ref)
+{
+	char st[16], num[40];
+	fprintf(out, "# HELP %s_requests_total %s\n# TYPE %s_requests_total counter\n", prefix,
+		ref ? "Total API requests" : "API requests by route name, method and status.", prefix);
 	for (int mi = 0; mi < METRICS_N_METHODS; mi++)
-		for (size_t ri = 0; ri <= m->n_routes; ri++)
+		for (size_t ri = 0; ri <= m->n_routes; ri++) {
+			const char *ep = endpoint_label(m, ri, ref);
+			if (!ep)
+				continue;
 			for (int si = 0; si < METRICS_N_STATUS; si++) {
 				uint64_t v = atomic_load_explicit(&m->requests[mi][ri][si],
 								  memory_order_relaxed);
 				if (!v)
 					continue;
 				status_label(si, st, sizeof(st));
-				fprintf(out,
-					"lxc_autoscale_api_requests_total{method=\"%s\",endpoint=\"%s\",status=\"%s\"} %llu\n",
-					method_names[mi], ri < m->n_routes ? m->route_names[ri] : "unmatched",
-					st, (unsigned long long)v);
+				fprintf(out, "%s_requests_total{method=\"%s\",endpoint=\"%s\",status=\"%s\"} %llu\n",
+					prefix, method_names[mi], ep, st, (unsigned long long)v);
 			}
+		}
 
-	fprintf(out, "# HELP lxc_autoscale_api_request_duration_seconds API request duration in seconds.\n"
-		     "# TYPE lxc_autoscale_api_request_duration_seconds histogram\n");
+	fprintf(out, "# HELP %s_request_duration_seconds %s\n# TYPE %s_request_duration_seconds histogram\n",
+		prefix, ref ? "API request duration in seconds" : "API request duration in seconds, by route name.",
+		prefix);
 	for (int mi = 0; mi < METRICS_N_METHODS; mi++)
 		for (size_t ri = 0; ri <= m->n_routes; ri++) {
+			const char *ep = endpoint_label(m, ri, ref);
 			uint64_t count = atomic_load_explicit(&m->dur_count[mi][ri], memory_order_relaxed);
-			if (!count)
+			if (!ep || !count)
 				continue;
-			const char *ep = ri < m->n_routes ? m->route_names[ri] : "unmatched";
 			uint64_t cum = 0;
 			for (int b = 0; b < METRICS_N_BUCKETS; b++) {
 				cum += atomic_load_explicit(&m->dur_bucket[mi][ri][b], memory_order_relaxed);
-				fprintf(out,
-					"lxc_autoscale_api_request_duration_seconds_bucket{method=\"%s\",endpoint=\"%s\",le=\"%s\"} %llu\n",
-					method_names[mi], ep, bucket_str[b], (unsigned long long)cum);
+				fprintf(out, "%s_request_duration_seconds_bucket{method=\"%s\",endpoint=\"%s\",le=\"%s\"} %llu\n",
+					prefix, method_names[mi], ep, bucket_str[b], (unsigned long long)cum);
 			}
 			/* count may run ahead of the buckets by a request in flight: +Inf = count */
 			if (cum > count)
 				count = cum;
-			fprintf(out,
-				"lxc_autoscale_api_request_duration_seconds_bucket{method=\"%s\",endpoint=\"%s\",le=\"+Inf\"} %llu\n",
-				method_names[mi], ep, (unsigned long long)count);
+			fprintf(out, "%s_request_duration_seconds_bucket{method=\"%s\",endpoint=\"%s\",le=\"+Inf\"} %llu\n",
+				prefix, method_names[mi], ep, (unsigned long long)count);
 			fmt_float((double)atomic_load_explicit(&m->dur_sum_ns[mi][ri], memory_order_relaxed) / 1e9,
 				  num, sizeof(num));
-			fprintf(out,
-				"lxc_autoscale_api_request_duration_seconds_sum{method=\"%s\",endpoint=\"%s\"} %s\n",
-				method_names[mi], ep, num);
-			fprintf(out,
-				"lxc_autoscale_api_request_duration_seconds_count{method=\"%s\",endpoint=\"%s\"} %llu\n",
-				method_names[mi], ep, (unsigned long long)count);
+			fprintf(out, "%s_request_duration_seconds_sum{method=\"%s\",endpoint=\"%s\"} %s\n",
+				prefix, method_names[mi], ep, num);
+			fprintf(out, "%s_request_duration_seconds_count{method=\"%s\",endpoint=\"%s\"} %llu\n",
+				prefix, method_names[mi], ep, (unsigned long long)count);
 		}
+}
+
+void metrics_write(struct api_metrics *m, FILE *out)
+{
+	char lab[16], num[40];
+
+	write_requests(m, out, "lxc_autoscale_api", true);
 
 	pthread_mutex_lock(&m->lock);
-	fprintf(out, "# HELP lxc_autoscale_scaling_actions_total Scaling actions performed through the API.\n"
+	fprintf(out, "# HELP lxc_autoscale_scaling_actions_total Total scaling actions performed\n"
 		     "# TYPE lxc_autoscale_scaling_actions_total counter\n");
 	for (size_t i = 0; i < m->n_containers; i++) {
 		struct metrics_container *c = &m->containers[i];
@@ -225,7 +244,7 @@ void metrics_write(struct api_metrics *m, FILE *out)
 						lab, res_names[r], act_names[a],
 						(unsigned long long)c->actions[r][a]);
 	}
-	fprintf(out, "# HELP lxc_autoscale_scaling_failures_total Failed scaling requests.\n"
+	fprintf(out, "# HELP lxc_autoscale_scaling_failures_total Total scaling action failures\n"
 		     "# TYPE lxc_autoscale_scaling_failures_total counter\n");
 	for (size_t i = 0; i < m->n_containers; i++) {
 		struct metrics_container *c = &m->containers[i];
@@ -238,7 +257,7 @@ void metrics_write(struct api_metrics *m, FILE *out)
 						lab, res_names[r], reason_names[w],
 						(unsigned long long)c->failures[r][w]);
 	}
-	fprintf(out, "# HELP lxc_autoscale_container_cpu_cores CPU cores allocated to the container.\n"
+	fprintf(out, "# HELP lxc_autoscale_container_cpu_cores Current CPU cores allocated\n"
 		     "# TYPE lxc_autoscale_container_cpu_cores gauge\n");
 	for (size_t i = 0; i < m->n_containers; i++) {
 		struct metrics_container *c = &m->containers[i];
@@ -248,7 +267,7 @@ void metrics_write(struct api_metrics *m, FILE *out)
 		fmt_float(c->cores, num, sizeof(num));
 		fprintf(out, "lxc_autoscale_container_cpu_cores{container_id=\"%s\"} %s\n", lab, num);
 	}
-	fprintf(out, "# HELP lxc_autoscale_container_memory_mb Memory allocated to the container in MB.\n"
+	fprintf(out, "# HELP lxc_autoscale_container_memory_mb Current memory allocated in MB\n"
 		     "# TYPE lxc_autoscale_container_memory_mb gauge\n");
 	for (size_t i = 0; i < m->n_containers; i++) {
 		struct metrics_container *c = &m->containers[i];
@@ -259,4 +278,6 @@ void metrics_write(struct api_metrics *m, FILE *out)
 		fprintf(out, "lxc_autoscale_container_memory_mb{container_id=\"%s\"} %s\n", lab, num);
 	}
 	pthread_mutex_unlock(&m->lock);
+
+	write_requests(m, out, "lxcscale_api", false);
 }

@@ -1,9 +1,18 @@
 /*
- * metrics.h — the API's Prometheus metrics under the reference's names, with every label
- * bounded: `method` is one of a fixed verb list (else "other"), `endpoint` is a route name
- * (else "unmatched"), `status` one of the codes the API can answer (else "other"), and
- * `container_id` one of at most METRICS_MAX_CONTAINERS ids (later ids share "other"), so
- * a client cannot grow the exposition without bound.
+ * metrics.h — the API's Prometheus metrics, with every label bounded: `method` is one of a
+ * fixed verb list (else "other"), `endpoint` one of the routes (else "unmatched"), `status`
+ * one of the codes the API can answer (else "other"), and `container_id` one of at most
+ * METRICS_MAX_CONTAINERS ids (later ids share "other"), so a client cannot grow the
+ * exposition without bound.
+ *
+ * One set of counters per route is written twice:
+ *   - the reference's series as its metrics.py writes them (same names, HELP texts, label
+ *     names in its order, `endpoint` the matched rule's path: "/scale/cores",
+ *     "/resource/vm/status", "unmatched"), for the reference's routes and unmatched requests
+ *     only: a dashboard built on the reference sees what it saw;
+ *   - lxcscale's own, lxcscale_api_requests_total and lxcscale_api_request_duration_seconds,
+ *     for every route (/api/v1 and /ui too), `endpoint` the route's stable name
+ *     ("scale_cores", "v1_limits").
  */
 #ifndef LXCSCALE_API_METRICS_H
 #define LXCSCALE_API_METRICS_H
@@ -36,9 +45,17 @@ struct metrics_container {
 	double memory_mb;
 };
 
+/* A route as the metrics see it: its stable name and, for the reference's routes, the path
+ * its metrics label it with (NULL: lxcscale's own route, not in the reference's series). */
+struct metrics_route {
+	const char *name;
+	const char *ref_path;
+};
+
 struct api_metrics {
 	size_t n_routes;
 	const char *route_names[METRICS_MAX_ROUTES]; /* index = route index; last = unmatched */
+	const char *ref_paths[METRICS_MAX_ROUTES];   /* NULL: not a reference route */
 	_Atomic uint64_t requests[METRICS_N_METHODS][METRICS_MAX_ROUTES + 1][METRICS_N_STATUS];
 	_Atomic uint64_t dur_bucket[METRICS_N_METHODS][METRICS_MAX_ROUTES + 1][METRICS_N_BUCKETS];
 	_Atomic uint64_t dur_count[METRICS_N_METHODS][METRICS_MAX_ROUTES + 1];
@@ -49,7 +66,7 @@ struct api_metrics {
 	size_t n_containers;
 };
 
-void metrics_init(struct api_metrics *m, const char *const route_names[], size_t n_routes);
+void metrics_init(struct api_metrics *m, const struct metrics_route routes[], size_t n_routes);
 void metrics_destroy(struct api_metrics *m);
 
 /* route < 0: unmatched */

@@ -11,6 +11,14 @@
  * Numbers are parsed strictly: no booleans, no fractions, no exponents, no overflow, no
  * empty strings; names are checked against the reference's patterns, and nothing that
  * starts with '-' passes, so no value can turn into a `pct` option.
+ *
+ * Two sets of validators share that parsing. params_int, params_name, ... speak lxcscale's
+ * words (/api/v1). params_ref_int and params_ref_name speak the reference's (its
+ * validation.py, for its routes): the same field names in the same order, canonical name
+ * first (vm_id before lxc_id), its messages word for word, the offending value printed as
+ * its Python prints it (py_str). Where lxcscale is stricter than the reference (booleans,
+ * fractions, " 104", "1_04" are no numbers here), the refusal uses the reference's own
+ * "Invalid ... format" text; docs/reference-compat.md lists these differences.
  */
 #include "internal.h"
 
@@ -26,7 +34,7 @@
 
 void params_fail(struct params *p, const char *fmt, ...)
 {
-	char buf[256];
+	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -93,11 +101,23 @@ static json_object *parse_body(const char *body, size_t len, char *err, size_t e
 	return obj;
 }
 
-void params_load(struct req *r, struct params *p)
+/* An unusable body: an error (lxcscale's routes) or, the reference's way, no body at all
+ * with the reason kept aside. */
+static void body_unusable(struct params *p, bool ref, const char *why)
+{
+	p->body_error = true;
+	if (ref)
+		snprintf(p->body_detail, sizeof(p->body_detail), "%s", why);
+	else
+		params_fail(p, "%s", why);
+}
+
+static void load(struct req *r, struct params *p, bool ref)
 {
 	p->obj = json_object_new_object();
 	p->errors = json_object_new_array();
 	p->body_error = false;
+	p->body_detail[0] = '\0';
 	bool is_get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
 	if (is_get)
 		MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_query_arg, p->obj);
@@ -107,15 +127,13 @@ void params_load(struct req *r, struct params *p)
 	if (!is_json_content_type(ct)) {
 		if (is_get)
 			return; /* like Flask's get_json(silent=True): a non-JSON body is ignored */
-		p->body_error = true;
-		params_fail(p, "Content-Type must be application/json");
+		body_unusable(p, ref, "Content-Type must be application/json");
 		return;
 	}
 	char err[160];
 	json_object *body = parse_body(r->body, r->body_len, err, sizeof(err));
 	if (!body) {
-		p->body_error = true;
-		params_fail(p, "%s", err);
+		body_unusable(p, ref, err);
 		return;
 	}
 	json_object_object_foreach(body, key, val) {
@@ -123,6 +141,9 @@ void params_load(struct req *r, struct params *p)
 	}
 	json_object_put(body);
 }
+
+void params_load(struct req *r, struct params *p) { load(r, p, false); }
+void params_load_ref(struct req *r, struct params *p) { load(r, p, true); }
 
 void params_free(struct params *p)
 {
@@ -377,5 +398,351 @@ bool params_text(struct params *p, const char *const names[], const char *label,
 		return false;
 	}
 	memcpy(out, s, len + 1);
+	return true;
+}
+
+/* ---- the reference's validators ------------------------------------------------------- */
+
+static const char *const VM_ID_NAMES[] = {"vm_id", "lxc_id", "container_id", NULL};
+static const char *const NEW_VM_ID_NAMES[] = {"new_vm_id", "new_lxc_id", NULL};
+const char *const REF_NEW_NAME_NAMES[] = {"new_vm_name", "new_lxc_name", "hostname", NULL};
+const char *const REF_SNAPSHOT_NAMES[] = {"snapshot_name", NULL};
+const char *const REF_NODE_NAMES[] = {"node_name", NULL};
+static const char *const CORES_NAMES[] = {"cores", NULL};
+static const char *const MEMORY_NAMES[] = {"memory", NULL};
+static const char *const DISK_NAMES[] = {"disk_size", NULL};
+
+const struct ref_int_rule REF_VM_ID = {VM_ID_NAMES, 100, 999999, "Container ID", "", "container ID"};
+const struct ref_int_rule REF_NEW_VM_ID = {NEW_VM_ID_NAMES, 100, 999999, "Container ID", "", "container ID"};
+const struct ref_int_rule REF_CORES = {CORES_NAMES, 1, 128, "Cores", "", "cores"};
+const struct ref_int_rule REF_MEMORY = {MEMORY_NAMES, 64, 1048576, "Memory", " MB", "memory"};
+const struct ref_int_rule REF_DISK_SIZE = {DISK_NAMES, 1, 10240, "Disk size", " GB", "disk size"};
+
+/* A bounded writer: output past the end is dropped and the text ends in "...". */
+struct pyw {
+	char *b;
+	size_t len, pos;
+	bool full;
+};
+
+static void pw_raw(struct pyw *w, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && !w->full; i++) {
+		if (w->pos + 4 >= w->len) { /* room for "..." and the NUL */
+			/* never cut a UTF-8 sequence: back off to its first byte */
+			while (w->pos > 0 && ((unsigned char)w->b[w->pos - 1] & 0xC0) == 0x80)
+				w->pos--;
+			if (w->pos > 0 && ((unsigned char)w->b[w->pos - 1] & 0xC0) == 0xC0)
+				w->pos--;
+			memcpy(w->b + w->pos, "...", 3);
+			w->pos += 3;
+			w->full = true;
+			break;
+		}
+		w->b[w->pos++] = s[i];
+	}
+	w->b[w->pos] = '\0';
+}
+
+static void pw_str(struct pyw *w, const char *s) { pw_raw(w, s, strlen(s)); }
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need;
+	unsigned min;
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xE0) == 0xC0) { need = 2; min = 0x80; }
+	else if ((s[0] & 0xF0) == 0xE0) { need = 3; min = 0x800; }
+	else if ((s[0] & 0xF8) == 0xF0) { need = 4; min = 0x10000; }
+	else
+		return 0;
+	if (need > n)
+		return 0;
+	unsigned cp = s[0] & (0x7F >> need);
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return need;
+}
+
+/* A string's characters (quote: 0 as they are, else repr()'s escapes inside that quote). */
+static void pw_text(struct pyw *w, const char *s, size_t n, char quote)
+{
+	for (size_t i = 0; i < n && !w->full;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t l = utf8_len((const unsigned char *)s + i, n - i);
+		if (l == 0) {
+			pw_str(w, "?");
+			i++;
+			continue;
+		}
+		if (quote && l == 1 && (c < 0x20 || c == 0x7F || c == '\\' || c == (unsigned char)quote)) {
+			char e[8];
+			if (c == '\n') snprintf(e, sizeof(e), "\\n");
+			else if (c == '\r') snprintf(e, sizeof(e), "\\r");
+			else if (c == '\t') snprintf(e, sizeof(e), "\\t");
+			else if (c == '\\' || c == (unsigned char)quote) snprintf(e, sizeof(e), "\\%c", c);
+			else snprintf(e, sizeof(e), "\\x%02x", c);
+			pw_str(w, e);
+		} else {
+			pw_raw(w, s + i, l);
+		}
+		i += l;
+	}
+}
+
+/* Python's repr() of a float: the shortest digits that read back, fixed notation for
+ * exponents -4..15 (with ".0" when whole), else "1e+16" / "1.5e-05". */
+static void py_float(double d, char *buf, size_t len)
+{
+	if (isnan(d)) {
+		snprintf(buf, len, "nan");
+		return;
+	}
+	if (isinf(d)) {
+		snprintf(buf, len, d > 0 ? "inf" : "-inf");
+		return;
+	}
+	char e[40];
+	for (int prec = 0; prec < 17; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec, d);
+		if (strtod(e, NULL) == d)
+			break;
+	}
+	/* e is "[-]D[.DDD]e[+-]XX" */
+	const char *q = e;
+	bool neg = *q == '-';
+	if (neg)
+		q++;
+	char digits[24];
+	size_t nd = 0;
+	for (; *q && *q != 'e' && nd < sizeof(digits) - 1; q++)
+		if (*q != '.')
+			digits[nd++] = *q;
+	digits[nd] = '\0';
+	int exp = *q == 'e' ? atoi(q + 1) : 0;
+	while (nd > 1 && digits[nd - 1] == '0')
+		digits[--nd] = '\0';
+	char out[64];
+	size_t o = 0;
+	if (neg)
+		out[o++] = '-';
+	if (exp >= -4 && exp < 16) {
+		if (exp >= 0) {
+			for (int i = 0; i <= exp; i++)
+				out[o++] = (size_t)i < nd ? digits[i] : '0';
+			out[o++] = '.';
+			if ((size_t)exp + 1 < nd)
+				for (size_t i = (size_t)exp + 1; i < nd; i++)
+					out[o++] = digits[i];
+			else
+				out[o++] = '0';
+		} else {
+			out[o++] = '0';
+			out[o++] = '.';
+			for (int i = 0; i < -exp - 1; i++)
+				out[o++] = '0';
+			for (size_t i = 0; i < nd; i++)
+				out[o++] = digits[i];
+		}
+		out[o] = '\0';
+	} else {
+		out[o++] = digits[0];
+		if (nd > 1) {
+			out[o++] = '.';
+			for (size_t i = 1; i < nd; i++)
+				out[o++] = digits[i];
+		}
+		snprintf(out + o, sizeof(out) - o, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	}
+	snprintf(buf, len, "%s", out);
+}
+
+static void py_repr(struct pyw *w, json_object *v, int depth);
+
+static void py_repr_string(struct pyw *w, const char *s, size_t n)
+{
+	/* single quotes, unless the text has one and no double quote */
+	char quote = memchr(s, '\'', n) && !memchr(s, '"', n) ? '"' : '\'';
+	char qs[2] = {quote, '\0'};
+	pw_str(w, qs);
+	pw_text(w, s, n, quote);
+	pw_str(w, qs);
+}
+
+static void py_scalar(struct pyw *w, json_object *v, int depth)
+{
+	char num[64];
+	switch (json_object_get_type(v)) {
+	case json_type_null: pw_str(w, "None"); break;
+	case json_type_boolean: pw_str(w, json_object_get_boolean(v) ? "True" : "False"); break;
+	case json_type_int: pw_str(w, json_object_to_json_string(v)); break;
+	case json_type_double:
+		py_float(json_object_get_double(v), num, sizeof(num));
+		pw_str(w, num);
+		break;
+	case json_type_string:
+		py_repr_string(w, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		break;
+	case json_type_array: {
+		pw_str(w, "[");
+		size_t n = json_object_array_length(v);
+		for (size_t i = 0; i < n && !w->full; i++) {
+			if (i)
+				pw_str(w, ", ");
+			py_repr(w, json_object_array_get_idx(v, i), depth + 1);
+		}
+		pw_str(w, "]");
+		break;
+	}
+	case json_type_object: {
+		pw_str(w, "{");
+		bool first = true;
+		json_object_object_foreach(v, key, val) {
+			if (w->full)
+				break;
+			if (!first)
+				pw_str(w, ", ");
+			first = false;
+			py_repr_string(w, key, strlen(key));
+			pw_str(w, ": ");
+			py_repr(w, val, depth + 1);
+		}
+		pw_str(w, "}");
+		break;
+	}
+	}
+}
+
+static void py_repr(struct pyw *w, json_object *v, int depth)
+{
+	if (depth > JSON_MAX_DEPTH) {
+		pw_str(w, "...");
+		return;
+	}
+	py_scalar(w, v, depth);
+}
+
+void py_str(json_object *v, char *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	struct pyw w = {buf, len, 0, false};
+	buf[0] = '\0';
+	if (v && json_object_is_type(v, json_type_string))
+		pw_text(&w, json_object_get_string(v), (size_t)json_object_get_string_len(v), 0);
+	else
+		py_repr(&w, v, 0);
+}
+
+void py_repr_text(const char *s, char *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	struct pyw w = {buf, len, 0, false};
+	buf[0] = '\0';
+	py_repr_string(&w, s, strlen(s));
+}
+
+/* The decimal digits of a whole number too big for int64, as Python's int() would print
+ * it; false when `v` is no such number (then it is a format error). */
+static bool big_integer_text(json_object *v, char *buf, size_t len)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_int: /* json-c saturates beyond 64 bits: the nearest it can say */
+		snprintf(buf, len, "%s", json_object_to_json_string(v));
+		return true;
+	case json_type_double: {
+		double d = json_object_get_double(v);
+		if (!isfinite(d) || d != floor(d))
+			return false;
+		snprintf(buf, len, "%.0f", d); /* exact: a double this large is a whole number */
+		return true;
+	}
+	case json_type_string: {
+		const char *s = json_object_get_string(v);
+		bool neg = *s == '-';
+		if (*s == '+' || *s == '-')
+			s++;
+		while (*s == '0' && s[1])
+			s++;
+		snprintf(buf, len, "%s%s", neg ? "-" : "", s);
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+bool params_ref_int(struct params *p, const struct ref_int_rule *rule, long long *out)
+{
+	json_object *v;
+	if (!lookup(p, rule->names, &v)) {
+		params_fail(p, "Missing required field: %s", rule->names[0]);
+		return false;
+	}
+	long long x = 0;
+	int rc = v ? json_to_ll(v, &x) : -1;
+	char shown[240];
+	if (rc == 0 && x >= rule->lo && x <= rule->hi) {
+		*out = x;
+		return true;
+	}
+	if (rc == 0) {
+		params_fail(p, "%s must be between %lld and %lld%s, got %lld", rule->what, rule->lo, rule->hi,
+			    rule->unit, x);
+	} else if (rc == -2 && big_integer_text(v, shown, sizeof(shown))) {
+		params_fail(p, "%s must be between %lld and %lld%s, got %s", rule->what, rule->lo, rule->hi,
+			    rule->unit, shown);
+	} else {
+		py_str(v, shown, sizeof(shown));
+		params_fail(p, "Invalid %s format: %s", rule->format, shown);
+	}
+	return false;
+}
+
+bool params_ref_name(struct params *p, const char *const names[], enum name_kind kind, char *out,
+		     size_t outlen)
+{
+	static const char *const what[] = {"Snapshot name", "Hostname", "Node name"};
+	static const char *const pattern[] = {
+		"Snapshot name must contain only alphanumeric characters, hyphens, and underscores (max 40 chars)",
+		"Hostname must be RFC 1123 compliant (alphanumeric and hyphens, max 63 chars)",
+		"Node name must be alphanumeric with hyphens or dots (max 63 chars)",
+	};
+	json_object *v;
+	out[0] = '\0';
+	if (!lookup(p, names, &v)) {
+		params_fail(p, "Missing required field: %s", names[0]);
+		return false;
+	}
+	if (!v || !json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0) {
+		params_fail(p, "%s must be a non-empty string", what[kind]);
+		return false;
+	}
+	const char *s = json_object_get_string(v);
+	size_t len = (size_t)json_object_get_string_len(v);
+	bool ok = len < outlen && strlen(s) == len; /* not too long, no embedded NUL */
+	if (ok) {
+		memcpy(out, s, len + 1);
+		if (kind == NAME_HOST)
+			for (char *c = out; *c; c++)
+				if (*c == '_')
+					*c = '-';
+		ok = name_valid(kind, out);
+	}
+	if (!ok) {
+		char shown[240];
+		py_str(v, shown, sizeof(shown));
+		params_fail(p, "%s: %s", pattern[kind], shown);
+		out[0] = '\0';
+		return false;
+	}
 	return true;
 }

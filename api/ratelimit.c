@@ -5,7 +5,8 @@
  * request is allowed when fewer than `max` of them fall inside the window. The table has
  * `max_clients` slots found through a small chained hash. A new client takes a free slot,
  * else an idle one (nothing inside the window), else the least recently seen one. One
- * mutex covers the bookkeeping only; handlers run outside it.
+ * mutex covers the bookkeeping only; handlers run outside it. ratelimit_is_loopback() is
+ * the reference's exemption: 127.0.0.1 and ::1 only.
  */
 #include "ratelimit.h"
 
@@ -203,5 +204,5 @@ bool ratelimit_is_loopback(const char *ip)
 		return true;
 	if (strncmp(ip, "::ffff:", 7) == 0)
 		ip += 7;
-	return strncmp(ip, "127.", 4) == 0;
+	return strcmp(ip, "127.0.0.1") == 0;
 }

@@ -3,7 +3,9 @@
  * with the fixes its latest version made: only the bookkeeping is locked, idle clients
  * are evicted, and the client table is bounded (when it is full of active clients the
  * least recently seen one is dropped, so memory stays fixed under an address-spraying
- * flood). Loopback clients are exempt (the reference's fix for its issue #3).
+ * flood). The local client is exempt (the reference's fix for its issue #3): exactly the
+ * addresses the reference exempts, 127.0.0.1 and ::1 (and ::ffff:127.0.0.1, the form
+ * 127.0.0.1 takes on a dual-stack socket), not the rest of 127.0.0.0/8.
  */
 #ifndef LXCSCALE_API_RATELIMIT_H
 #define LXCSCALE_API_RATELIMIT_H
@@ -33,7 +35,7 @@ void ratelimit_check(struct ratelimit *rl, const char *ip, int64_t mono_ms, int6
 
 size_t ratelimit_clients(struct ratelimit *rl);
 
-/* 127.0.0.0/8, ::1 and ::ffff:127.x.y.z */
+/* 127.0.0.1, ::1 and ::ffff:127.0.0.1 (the name keeps its history: it is the exemption) */
 bool ratelimit_is_loopback(const char *ip);
 
 #endif

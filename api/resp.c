@@ -2,6 +2,8 @@
  * resp.c — every answer the API gives goes through here, so the envelope
  * ({"status","message","data"}), the error bodies and the 500 text are written in one
  * place and match the reference byte for byte where its clients might parse them.
+ * With error_handling.show_stack_traces, a failed command on a reference route answers
+ * what the reference answers: str() and repr() of the RuntimeError its pct wrapper raises.
  */
 #include "internal.h"
 
@@ -122,13 +124,20 @@ void resp_backend_refusal(struct req *r, int rc, uint32_t vmid, const char *id_f
 	}
 }
 
-void resp_validation(struct req *r, json_object *errors)
+void resp_validation_detail(struct req *r, json_object *errors, const char *detail)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("error"));
 	json_object_object_add(o, "message", json_object_new_string("Validation failed"));
 	json_object_object_add(o, "errors", errors);
+	if (detail && *detail)
+		json_object_object_add(o, "detail", json_object_new_string(detail));
 	resp_json(r, 400, o);
+}
+
+void resp_validation(struct req *r, json_object *errors)
+{
+	resp_validation_detail(r, errors, NULL);
 }
 
 void resp_internal(struct req *r, const char *detail)
@@ -142,5 +151,24 @@ void resp_internal(struct req *r, const char *detail)
 	json_object_object_add(o, "status", json_object_new_string("error"));
 	json_object_object_add(o, "message", json_object_new_string(detail ? detail : INTERNAL_ERROR_TEXT));
 	json_object_object_add(o, "stack_trace", json_object_new_string(detail ? detail : ""));
+	resp_json(r, 500, o);
+}
+
+void resp_internal_cmd(struct req *r, const struct cmd_result *cr)
+{
+	if (!r->srv->set.show_stack_traces || !cr->ref_error[0]) {
+		resp_internal(r, cr->detail);
+		return;
+	}
+	api_log(r->srv, API_LOG_ERROR, "%s %s: %s", r->method, r->url, cr->detail);
+	/* repr() of the reference's RuntimeError: its message as a Python string literal */
+	json_object *msg = json_object_new_string(cr->ref_error);
+	char lit[800], trace[820];
+	py_repr_text(cr->ref_error, lit, sizeof(lit));
+	snprintf(trace, sizeof(trace), "RuntimeError(%s)", lit);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("error"));
+	json_object_object_add(o, "message", msg);
+	json_object_object_add(o, "stack_trace", json_object_new_string(trace));
 	resp_json(r, 500, o);
 }

@@ -5,7 +5,9 @@
  *
  * /routes is generated from the same table that dispatches requests, and
  * tests/integration/api_openapi.sh compares it with api/openapi.yaml, so the
- * documentation cannot drift from what is served.
+ * documentation cannot drift from what is served. A reference route is listed under the
+ * reference's Flask view name ("set_cores"; both /resource/lxc/status and its alias are
+ * "check_lxc_status_route"), lxcscale's own (ROUTE_OWN: /api/v1, /ui) under its own name.
  */
 #include "internal.h"
 
@@ -38,58 +40,62 @@ static void route_health(struct req *r);
 
 #define RA (ROUTE_RL | ROUTE_AUTH)
 
+/* RO: lxcscale's own routes; every other route is the reference's, under its Flask view name */
+#define RO (RA | ROUTE_OWN)
+
 const struct route api_routes[] = {
-	{"GET", "/", "index", 0, route_index, NULL, NULL, "This page"},
-	{"POST", "/scale/cores", "scale_cores", RA | ROUTE_SCALE_CPU, route_scale_cores, NULL, NULL,
+	{"GET", "/", "index", "home", 0, route_index, NULL, NULL, "This page"},
+	{"POST", "/scale/cores", "scale_cores", "set_cores", RA | ROUTE_SCALE_CPU, route_scale_cores, NULL, NULL,
 	 "Set CPU cores: {\"lxc_id\":104,\"cores\":4}"},
-	{"POST", "/scale/ram", "scale_ram", RA | ROUTE_SCALE_RAM, route_scale_ram, NULL, NULL,
+	{"POST", "/scale/ram", "scale_ram", "set_ram", RA | ROUTE_SCALE_RAM, route_scale_ram, NULL, NULL,
 	 "Set memory in MB: {\"lxc_id\":104,\"memory\":4096}"},
-	{"POST", "/scale/storage/increase", "increase_storage", RA | ROUTE_SCALE_STORAGE,
+	{"POST", "/scale/storage/increase", "increase_storage", "increase_storage", RA | ROUTE_SCALE_STORAGE,
 	 route_storage_increase, NULL, NULL, "Grow rootfs by GB: {\"lxc_id\":104,\"disk_size\":2}"},
-	{"POST", "/snapshot/create", "create_snapshot", RA, route_snapshot_create, NULL, NULL,
-	 "Create a snapshot: {\"lxc_id\":104,\"snapshot_name\":\"s1\"}"},
-	{"GET", "/snapshot/list", "list_snapshots", RA, route_snapshot_list, NULL, NULL,
+	{"POST", "/snapshot/create", "create_snapshot", "create_snapshot_route", RA, route_snapshot_create,
+	 NULL, NULL, "Create a snapshot: {\"lxc_id\":104,\"snapshot_name\":\"s1\"}"},
+	{"GET", "/snapshot/list", "list_snapshots", "list_snapshots_route", RA, route_snapshot_list, NULL, NULL,
 	 "List snapshots: ?lxc_id=104"},
-	{"POST", "/snapshot/rollback", "rollback_snapshot", RA, route_snapshot_rollback, NULL, NULL,
-	 "Roll back: {\"lxc_id\":104,\"snapshot_name\":\"s1\"}"},
-	{"POST", "/clone/create", "clone_container", RA, route_clone_create, NULL, NULL,
+	{"POST", "/snapshot/rollback", "rollback_snapshot", "rollback_snapshot_route", RA,
+	 route_snapshot_rollback, NULL, NULL, "Roll back: {\"lxc_id\":104,\"snapshot_name\":\"s1\"}"},
+	{"POST", "/clone/create", "clone_container", "create_clone_route", RA, route_clone_create, NULL, NULL,
 	 "Clone: {\"lxc_id\":104,\"new_lxc_id\":105,\"new_lxc_name\":\"copy\"}"},
-	{"DELETE", "/clone/delete", "delete_container", RA, route_clone_delete, NULL, NULL,
+	{"DELETE", "/clone/delete", "delete_container", "delete_clone_route", RA, route_clone_delete, NULL, NULL,
 	 "Stop and destroy: {\"lxc_id\":105}"},
-	{"GET", "/resource/lxc/status", "lxc_status", RA, route_lxc_status, NULL, NULL,
+	{"GET", "/resource/lxc/status", "lxc_status", "check_lxc_status_route", RA, route_lxc_status, NULL, NULL,
 	 "Container status: ?lxc_id=104"},
-	{"GET", "/resource/vm/status", "vm_status", RA, route_lxc_status, NULL, NULL,
+	{"GET", "/resource/vm/status", "vm_status", "check_lxc_status_route", RA, route_lxc_status, NULL, NULL,
 	 "Alias of /resource/lxc/status"},
-	{"GET", "/resource/lxc/config", "lxc_config", RA, route_lxc_config, NULL, NULL,
+	{"GET", "/resource/lxc/config", "lxc_config", "get_lxc_config_route", RA, route_lxc_config, NULL, NULL,
 	 "Cores and memory from the config: ?lxc_id=104"},
-	{"GET", "/resource/vm/config", "vm_config", RA, route_lxc_config, NULL, NULL,
+	{"GET", "/resource/vm/config", "vm_config", "get_lxc_config_route", RA, route_lxc_config, NULL, NULL,
 	 "Alias of /resource/lxc/config"},
-	{"GET", "/resource/node/status", "node_status", RA, route_node_status, NULL, NULL,
-	 "Node status: ?node_name=pve"},
-	{"GET", "/resource/cluster/status", "cluster_status", RA, route_cluster_status, NULL, NULL,
-	 "Cluster status (pvecm status)"},
-	{"GET", "/health/check", "health_check", ROUTE_RL, route_health, NULL, NULL,
+	{"GET", "/resource/node/status", "node_status", "check_node_status_route", RA, route_node_status, NULL,
+	 NULL, "Node status: ?node_name=pve"},
+	{"GET", "/resource/cluster/status", "cluster_status", "check_cluster_status_route", RA,
+	 route_cluster_status, NULL, NULL, "Cluster status (pvecm status)"},
+	{"GET", "/health/check", "health_check", "health_check_route", ROUTE_RL, route_health, NULL, NULL,
 	 "Health: 200 healthy / 503 unhealthy"},
-	{"GET", "/metrics", "metrics", 0, route_metrics, NULL, NULL, "Prometheus metrics"},
-	{"GET", "/routes", "list_routes", RA, route_routes, NULL, NULL, "This list as JSON"},
-	{"GET", "/api/v1/containers", "v1_containers", RA, route_v1_containers, NULL, NULL,
+	{"GET", "/metrics", "metrics", "metrics_route", 0, route_metrics, NULL, NULL, "Prometheus metrics"},
+	{"GET", "/routes", "list_routes", "list_routes", RA, route_routes, NULL, NULL, "This list as JSON"},
+	{"GET", "/api/v1/containers", "v1_containers", NULL, RO, route_v1_containers, NULL, NULL,
 	 "Containers: limits, usage, pressure, score, last decision"},
-	{"GET", "/api/v1/containers/{id}", "v1_container", RA | ROUTE_PREFIX_ID, route_v1_container,
+	{"GET", "/api/v1/containers/{id}", "v1_container", NULL, RO | ROUTE_PREFIX_ID, route_v1_container,
 	 "/api/v1/containers/", "", "One container with recent history"},
-	{"POST", "/api/v1/containers/{id}/limits", "v1_limits", RA | ROUTE_PREFIX_ID, route_v1_limits,
+	{"POST", "/api/v1/containers/{id}/limits", "v1_limits", NULL, RO | ROUTE_PREFIX_ID, route_v1_limits,
 	 "/api/v1/containers/", "/limits", "Set limits: {\"cores\":2,\"memory_mb\":2048,\"persist\":true}"},
-	{"GET", "/api/v1/decisions", "v1_decisions", RA, route_v1_decisions, NULL, NULL,
+	{"GET", "/api/v1/decisions", "v1_decisions", NULL, RO, route_v1_decisions, NULL, NULL,
 	 "Decisions: ?since=<seq>&limit=<n>"},
-	{"GET", "/api/v1/model", "v1_model", RA, route_v1_model, NULL, NULL,
+	{"GET", "/api/v1/model", "v1_model", NULL, RO, route_v1_model, NULL, NULL,
 	 "Model: features, trees, window, last rebuild, importances"},
-	{"GET", "/api/v1/events", "v1_events", RA, v1_events, NULL, NULL,
+	{"GET", "/api/v1/events", "v1_events", NULL, RO, v1_events, NULL, NULL,
 	 "Server-sent events: decisions, OOM and PSI events"},
-	{"GET", "/api/v1/host", "v1_host", RA, route_v1_host, NULL, NULL,
+	{"GET", "/api/v1/host", "v1_host", NULL, RO, route_v1_host, NULL, NULL,
 	 "The host and the budget the policy grants from"},
 	/* the dashboard: its files hold no data (every figure comes from the routes above,
 	 * with the key), so they are served without one, as a login page would be */
-	{"GET", "/ui", "ui", 0, route_ui, NULL, NULL, "The web dashboard"},
-	{"GET", "/ui/{file}", "ui_file", ROUTE_PREFIX, route_ui, "/ui/", NULL, "The web dashboard's files"},
+	{"GET", "/ui", "ui", NULL, ROUTE_OWN, route_ui, NULL, NULL, "The web dashboard"},
+	{"GET", "/ui/{file}", "ui_file", NULL, ROUTE_OWN | ROUTE_PREFIX, route_ui, "/ui/", NULL,
+	 "The web dashboard's files"},
 };
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);
 
@@ -107,7 +113,9 @@ static void route_routes(struct req *r)
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < api_n_routes; i++) {
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "endpoint", json_object_new_string(api_routes[i].endpoint));
+		/* the reference's Flask view name; lxcscale's own routes by their own name */
+		const char *ep = api_routes[i].view ? api_routes[i].view : api_routes[i].endpoint;
+		json_object_object_add(o, "endpoint", json_object_new_string(ep));
 		json_object_object_add(o, "methods", json_object_new_string(methods_text(&api_routes[i])));
 		json_object_object_add(o, "url", json_object_new_string(api_routes[i].path));
 		json_object_array_add(arr, o);
@@ -196,6 +204,21 @@ const char *api_health_state_name(enum api_health_state s)
 	return "?";
 }
 
+/* The stderr part of a failed command's ref_error ("Command failed: <stderr>"), stripped. */
+static const char *stderr_of(struct cmd_result *cr)
+{
+	static const char prefix[] = "Command failed: ";
+	char *s = cr->ref_error;
+	if (!strncmp(s, prefix, sizeof(prefix) - 1))
+		s += sizeof(prefix) - 1;
+	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
 /* The pct probe is cached and serialised: anonymous callers cannot make root fork. Each
  * check says ok, off (configured so), unavailable (this host cannot: worked around, still
  * healthy) or failed (broken: unhealthy, 503). */
@@ -211,7 +234,18 @@ static void route_health(struct req *r)
 		struct cmd_result cr;
 		cmd_run(srv, srv->set.pct_path ? srv->set.pct_path : "pct", args, 5, &cr);
 		h->ok = cr.ok;
-		snprintf(h->detail, sizeof(h->detail), "%s", cr.ok ? "pct list succeeded" : "pct list failed");
+		/* the reference's words for each outcome */
+		if (cr.ok)
+			snprintf(h->detail, sizeof(h->detail), "ok");
+		else if (cr.not_found)
+			snprintf(h->detail, sizeof(h->detail), "pct not found in PATH");
+		else if (cr.timed_out)
+			snprintf(h->detail, sizeof(h->detail), "pct list timed out after 5s");
+		else if (cr.exit_code >= 0)
+			snprintf(h->detail, sizeof(h->detail), "pct list exited %d: %.200s", cr.exit_code,
+				 stderr_of(&cr));
+		else
+			snprintf(h->detail, sizeof(h->detail), "pct list could not be executed: %.200s", cr.detail);
 		cmd_result_free(&cr);
 		h->checked_ms = api_now_ns() / 1000000;
 	}

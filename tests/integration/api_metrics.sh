@@ -1,5 +1,7 @@
 #!/bin/bash
-# /metrics after real traffic: the reference's metric names are there and filled, the text
+# /metrics after real traffic: the reference's series as its metrics.py writes them (names,
+# HELP texts, `endpoint` the matched rule's path, its routes only) and lxcscale's own
+# lxcscale_api_* series by route name for every route; the names are there and filled, the text
 # passes a strict exposition-format checker (lib/expocheck.py; promtool as well when it is
 # installed), the checker itself rejects broken text, and every label stays bounded:
 # unknown paths, odd methods and thousands of container ids cannot grow the output.
@@ -17,6 +19,10 @@ req POST /scale/ram '{"lxc_id":777,"memory":1024}'          # pct fails: no such
 req GET "/resource/lxc/config?lxc_id=104"
 req GET /nope
 curl -s -o /dev/null -X FOO "$U/"
+req GET "/resource/vm/status?lxc_id=104"
+req GET /api/v1/containers
+req GET /scale/cores
+req OPTIONS /scale/cores
 req GET /metrics
 cp "$T/body" "$T/m1"
 check "Content-Type is the 0.0.4 text format" 'header content-type | grep -q "text/plain; version=0.0.4"'
@@ -34,6 +40,18 @@ check "gauges follow /resource/lxc/config" \
 	'grep -qx "lxc_autoscale_container_cpu_cores{container_id=\"104\"} 3" "$T/m1" && grep -qx "lxc_autoscale_container_memory_mb{container_id=\"104\"} 3072" "$T/m1"'
 check "unknown paths → endpoint=unmatched, odd methods → method=other" \
 	'grep -q "endpoint=\"unmatched\",status=\"404\"" "$T/m1" && grep -q "method=\"other\"" "$T/m1"'
+
+check "the reference's endpoint label is the matched rule's path (/scale/cores, not scale_cores)" \
+	'grep -qx "lxc_autoscale_api_requests_total{method=\"POST\",endpoint=\"/scale/cores\",status=\"200\"} 1" "$T/m1" && grep -qx "lxc_autoscale_api_requests_total{method=\"GET\",endpoint=\"/resource/vm/status\",status=\"200\"} 1" "$T/m1" && grep -q "^lxc_autoscale_api_request_duration_seconds_bucket{method=\"POST\",endpoint=\"/scale/storage/increase\",le=\"0.005\"}" "$T/m1"'
+check "no route name in the reference's series" \
+	'! grep -E "^lxc_autoscale_api_[a-z_]+\{[^}]*endpoint=\"[a-z_0-9]+\"" "$T/m1" | grep -v "endpoint=\"unmatched\"" | grep -q .'
+check "lxcscale's own routes are not in the reference's series" '! grep "^lxc_autoscale_api_" "$T/m1" | grep -q "/api/v1"'
+check "a wrong method is unmatched (405), OPTIONS counts under the path, as Flask does" \
+	'grep -qx "lxc_autoscale_api_requests_total{method=\"GET\",endpoint=\"unmatched\",status=\"405\"} 1" "$T/m1" && grep -qx "lxc_autoscale_api_requests_total{method=\"OPTIONS\",endpoint=\"/scale/cores\",status=\"200\"} 1" "$T/m1"'
+check "the reference's HELP texts" \
+	'grep -qx "# HELP lxc_autoscale_api_requests_total Total API requests" "$T/m1" && grep -qx "# HELP lxc_autoscale_api_request_duration_seconds API request duration in seconds" "$T/m1" && grep -qx "# HELP lxc_autoscale_scaling_actions_total Total scaling actions performed" "$T/m1" && grep -qx "# HELP lxc_autoscale_scaling_failures_total Total scaling action failures" "$T/m1" && grep -qx "# HELP lxc_autoscale_container_cpu_cores Current CPU cores allocated" "$T/m1" && grep -qx "# HELP lxc_autoscale_container_memory_mb Current memory allocated in MB" "$T/m1"'
+check "lxcscale_api_requests_total: every route by name, /api/v1 included" \
+	'grep -qx "lxcscale_api_requests_total{method=\"POST\",endpoint=\"scale_cores\",status=\"200\"} 1" "$T/m1" && grep -qx "lxcscale_api_requests_total{method=\"GET\",endpoint=\"v1_containers\",status=\"503\"} 1" "$T/m1" && grep -q "^lxcscale_api_request_duration_seconds_count{method=\"GET\",endpoint=\"v1_containers\"} 1" "$T/m1"'
 
 out=$(/usr/bin/python3 "$CHECKER" "$T/m1" 2>&1)
 check "exposition passes the strict checker" '[ -z "$out" ]'

@@ -26,12 +26,12 @@ check "container_id alias" '[ "$CODE" = 200 ] && grep -qx "memory: 1024" "$PCT_S
 
 clear_log
 req POST /scale/storage/increase '{"lxc_id":104,"disk_size":2}'
-check "storage increase: pct config then pct resize 104 rootfs 10G" \
-	'[ "$CODE" = 200 ] && [ "$(jqb .message)" = "Storage increased by 2 GB for container 104" ] && [ "$(cat "$PCT_STAND_IN_LOG")" = "pct${TAB}config${TAB}104"$'"'\n'"'"pct${TAB}resize${TAB}104${TAB}rootfs${TAB}10G" ]'
+check "storage increase: one relative pct resize 104 rootfs +2G, no pct config (the reference's newest argv)" \
+	'[ "$CODE" = 200 ] && [ "$(jqb .message)" = "Storage increased by 2 GB for container 104" ] && [ "$(cat "$PCT_STAND_IN_LOG")" = "pct${TAB}resize${TAB}104${TAB}rootfs${TAB}+2G" ] && grep -q "size=10G" "$PCT_STAND_IN_DIR/104.conf"'
 sed -i 's/size=10G/size=512M/' "$PCT_STAND_IN_DIR/104.conf"
 req POST /scale/storage/increase '{"lxc_id":104,"disk_size":1}'
-check "storage increase from 512M adds 1 GB in MiB: 1536M" \
-	'[ "$CODE" = 200 ] && grep -q "size=1536M" "$PCT_STAND_IN_DIR/104.conf"'
+check "storage increase from 512M by +1G: 1536M, nothing rounded" \
+	'[ "$CODE" = 200 ] && grep -q "size=1536M" "$PCT_STAND_IN_DIR/104.conf" && [ "$(last_argv)" = "pct${TAB}resize${TAB}104${TAB}rootfs${TAB}+1G" ]'
 
 # ---- snapshots ----
 clear_log
@@ -56,6 +56,8 @@ pct${TAB}start${TAB}105
 pct${TAB}delsnapshot${TAB}104${TAB}snapshot-105"
 check "clone: snapshot, clone (name '_'→'-'), start, delsnapshot" \
 	'[ "$CODE" = 200 ] && [ "$(cat "$PCT_STAND_IN_LOG")" = "$want" ] && grep -qx "hostname: web-copy" "$PCT_STAND_IN_DIR/105.conf" && ! grep -q "snapshot-105" "$PCT_STAND_IN_DIR/104.conf"'
+check "clone: data is the reference's sentence (a string, not an object)" \
+	'[ "$(jq -r ".data | type" "$T/body")" = string ] && [ "$(jqb .data)" = "Container 105 cloned from 104 and started successfully. Snapshot snapshot-105 removed." ] && [ "$(jqb .message)" = "Clone operation completed successfully." ]'
 clear_log
 req POST /clone/create '{"lxc_id":104,"new_lxc_id":105,"hostname":"again"}'
 check "clone onto an existing id: 500, and the temporary snapshot is still removed" \
@@ -83,7 +85,10 @@ req GET "/resource/vm/status?container_id=104"
 check "vm status alias" '[ "$CODE" = 200 ] && [ "$(jqb .data)" = "status: running" ]'
 clear_log
 req GET /resource/node/status
-check "node status defaults to lxc.node: pvesh get /nodes/pve/status" \
+check "node status without node_name → 400 Missing required field: node_name (as the reference), no pvesh" \
+	'[ "$CODE" = 400 ] && [ "$(jq -c .errors "$T/body")" = "[\"Missing required field: node_name\"]" ] && [ "$(log_lines)" = 0 ]'
+req GET "/resource/node/status?node_name=pve"
+check "node status: pvesh get /nodes/pve/status, raw output in data" \
 	'[ "$CODE" = 200 ] && [ "$(last_argv)" = "pvesh${TAB}get${TAB}/nodes/pve/status" ] && jqb .data | jq -e .memory >/dev/null'
 req GET "/resource/node/status?node_name=other"
 check "node status of an unknown node → 500" '[ "$CODE" = 500 ]'

@@ -96,7 +96,8 @@ static void test_loopback(void **state)
 {
 	(void)state;
 	assert_true(ratelimit_is_loopback("127.0.0.1"));
-	assert_true(ratelimit_is_loopback("127.9.9.9"));
+	assert_false(ratelimit_is_loopback("127.9.9.9")); /* the reference exempts 127.0.0.1 only */
+	assert_false(ratelimit_is_loopback("127.0.0.2"));
 	assert_true(ratelimit_is_loopback("::1"));
 	assert_true(ratelimit_is_loopback("::ffff:127.0.0.1"));
 	assert_false(ratelimit_is_loopback("10.0.0.1"));
@@ -151,6 +152,55 @@ static void test_names(void **state)
 	assert_true(name_valid(NAME_NODE, "pve.example"));
 	assert_false(name_valid(NAME_NODE, ".pve"));
 	assert_false(name_valid(NAME_NODE, "pve/x"));
+}
+
+/* py_str: a JSON value as the reference's Python prints it in its messages */
+static void check_py(const char *json, const char *want)
+{
+	json_object *v = json_tokener_parse(json);
+	char buf[240];
+	py_str(v, buf, sizeof(buf));
+	json_object_put(v);
+	if (strcmp(buf, want))
+		fail_msg("py_str(%s) = \"%s\", want \"%s\"", json, buf, want);
+}
+
+static void test_py_str(void **state)
+{
+	(void)state;
+	check_py("\"abc\"", "abc");
+	check_py("null", "None");
+	check_py("true", "True");
+	check_py("104", "104");
+	check_py("2.7", "2.7");
+	check_py("100.0", "100.0");
+	check_py("1E2", "100.0");
+	check_py("1e16", "1e+16");
+	check_py("1234567890123456.0", "1234567890123456.0");
+	check_py("0.0001", "0.0001");
+	check_py("0.00001", "1e-05");
+	check_py("-2.5e-7", "-2.5e-07");
+	check_py("1e400", "inf");
+	check_py("-1e400", "-inf");
+	check_py("0.1", "0.1");
+	check_py("[1,\"a\",null,false]", "[1, 'a', None, False]");
+	check_py("{\"n\":2.5,\"s\":\"it's\"}", "{'n': 2.5, 's': \"it's\"}");
+	check_py("[\"a\\nb\"]", "['a\\nb']");
+	/* bounded: a long value ends in "...", never in half a UTF-8 character */
+	char big[2000] = "\"";
+	for (int i = 0; i < 600; i++)
+		strcat(big, "\u00e9");
+	strcat(big, "\"");
+	json_object *v = json_tokener_parse(big);
+	char buf[64];
+	py_str(v, buf, sizeof(buf));
+	json_object_put(v);
+	size_t n = strlen(buf);
+	assert_true(n < sizeof(buf) && n >= 3 && !strcmp(buf + n - 3, "..."));
+	assert_int_equal((n - 3) % 2, 0); /* whole two-byte characters only */
+	char lit[64];
+	py_repr_text("Command failed: it's\n", lit, sizeof(lit));
+	assert_string_equal(lit, "\"Command failed: it's\\n\"");
 }
 
 static void test_const_time_equal(void **state)
@@ -238,22 +288,32 @@ static void test_metrics(void **state)
 {
 	(void)state;
 	static struct api_metrics m; /* large: keep it off the stack */
-	const char *names[] = {"scale_cores", "metrics"};
-	metrics_init(&m, names, 2);
+	const struct metrics_route routes[] = {{"scale_cores", "/scale/cores"}, {"metrics", "/metrics"},
+					       {"v1_limits", NULL}};
+	metrics_init(&m, routes, 3);
 	metrics_request(&m, "POST", 0, 200, 3000000);   /* 3 ms */
 	metrics_request(&m, "POST", 0, 200, 300000000); /* 0.3 s */
 	metrics_request(&m, "BREW", -1, 418, 1000);
+	metrics_request(&m, "POST", 2, 200, 1000);      /* lxcscale's own route */
 	metrics_scaling_action(&m, 104, RES_CPU, ACT_SET);
 	metrics_scaling_failure(&m, 0, RES_RAM, REASON_INVALID_REQUEST);
 	metrics_container_gauges(&m, 104, true, 4, false, 0);
 	char *t = metrics_text(&m);
-	assert_non_null(strstr(t, "lxc_autoscale_api_requests_total{method=\"POST\",endpoint=\"scale_cores\",status=\"200\"} 2\n"));
+	assert_non_null(strstr(t, "lxc_autoscale_api_requests_total{method=\"POST\",endpoint=\"/scale/cores\",status=\"200\"} 2\n"));
 	assert_non_null(strstr(t, "lxc_autoscale_api_requests_total{method=\"other\",endpoint=\"unmatched\",status=\"other\"} 1\n"));
-	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_bucket{method=\"POST\",endpoint=\"scale_cores\",le=\"0.005\"} 1\n"));
-	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_bucket{method=\"POST\",endpoint=\"scale_cores\",le=\"0.25\"} 1\n"));
-	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_bucket{method=\"POST\",endpoint=\"scale_cores\",le=\"0.5\"} 2\n"));
-	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_bucket{method=\"POST\",endpoint=\"scale_cores\",le=\"+Inf\"} 2\n"));
-	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_count{method=\"POST\",endpoint=\"scale_cores\"} 2\n"));
+	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_bucket{method=\"POST\",endpoint=\"/scale/cores\",le=\"0.005\"} 1\n"));
+	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_bucket{method=\"POST\",endpoint=\"/scale/cores\",le=\"0.25\"} 1\n"));
+	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_bucket{method=\"POST\",endpoint=\"/scale/cores\",le=\"0.5\"} 2\n"));
+	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_bucket{method=\"POST\",endpoint=\"/scale/cores\",le=\"+Inf\"} 2\n"));
+	assert_non_null(strstr(t, "lxc_autoscale_api_request_duration_seconds_count{method=\"POST\",endpoint=\"/scale/cores\"} 2\n"));
+	/* the reference's series: its routes by path only; lxcscale's: every route by name */
+	assert_null(strstr(t, "lxc_autoscale_api_requests_total{method=\"POST\",endpoint=\"v1_limits\""));
+	assert_null(strstr(t, "endpoint=\"scale_cores\",status=\"200\"} 2\nlxc_autoscale"));
+	assert_non_null(strstr(t, "# HELP lxc_autoscale_api_requests_total Total API requests\n"));
+	assert_non_null(strstr(t, "lxcscale_api_requests_total{method=\"POST\",endpoint=\"scale_cores\",status=\"200\"} 2\n"));
+	assert_non_null(strstr(t, "lxcscale_api_requests_total{method=\"POST\",endpoint=\"v1_limits\",status=\"200\"} 1\n"));
+	assert_non_null(strstr(t, "lxcscale_api_requests_total{method=\"other\",endpoint=\"unmatched\",status=\"other\"} 1\n"));
+	assert_non_null(strstr(t, "lxcscale_api_request_duration_seconds_count{method=\"POST\",endpoint=\"v1_limits\"} 1\n"));
 	assert_non_null(strstr(t, "lxc_autoscale_scaling_actions_total{container_id=\"104\",resource=\"cpu\",action=\"set\"} 1\n"));
 	assert_non_null(strstr(t, "lxc_autoscale_scaling_failures_total{container_id=\"unknown\",resource=\"ram\",reason=\"invalid_request\"} 1\n"));
 	assert_non_null(strstr(t, "lxc_autoscale_container_cpu_cores{container_id=\"104\"} 4\n"));
@@ -556,6 +616,7 @@ static void test_scale_through_backend(void **state)
 	assert_false(f->b.last.set_memory);
 	assert_true(f->b.last.cores == 3.0);
 	assert_true(f->b.last.persist);
+	assert_true(f->b.last.clamp_to_host); /* beyond the host's CPUs: the daemon clamps the cgroup */
 
 	code = http(f, "POST", "/scale/ram", "{\"vm_id\":104,\"memory\":2048}", &out);
 	assert_int_equal(code, 200);
@@ -581,8 +642,9 @@ static void test_scale_through_backend(void **state)
 	assert_int_equal(code, 500);
 	/* validation happens before the daemon is asked */
 	before = f->b.apply_calls;
-	code = http(f, "POST", "/scale/cores", "{\"lxc_id\":105,\"cores\":9}", &out);
+	code = http(f, "POST", "/scale/cores", "{\"lxc_id\":105,\"cores\":129}", &out);
 	assert_int_equal(code, 400);
+	assert_non_null(strstr(out.data, "Cores must be between 1 and 128, got 129"));
 	assert_int_equal(f->b.apply_calls, before);
 	f->b.apply_rc = 0;
 }
@@ -784,6 +846,7 @@ int main(void)
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_jsonw),
 		cmocka_unit_test(test_settings_from_config),
+		cmocka_unit_test(test_py_str),
 		cmocka_unit_test_setup_teardown(test_scale_through_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sse, setup, teardown),

@@ -228,7 +228,12 @@ static int manual_apply(struct daemon *d, const struct api_limits_request *rq, s
 				 "force (lxcscale scale --force) to change it anyway", rq->vmid);
 		return -EPERM;
 	}
-	if (rq->set_cores && !(rq->cores >= 0.01 && rq->cores <= d->host_cpus)) {
+	/* More cores than this host has: a cgroup can be given no more than the host's CPUs.
+	 * Asked with clamp_to_host (the reference's /scale/cores), the cgroup gets them and the
+	 * caller persists what was asked (Proxmox keeps `cores` above the host's count); else
+	 * it is refused. */
+	bool clamped = rq->set_cores && rq->clamp_to_host && rq->cores > d->host_cpus && rq->cores <= 8192;
+	if (rq->set_cores && !clamped && !(rq->cores >= 0.01 && rq->cores <= d->host_cpus)) {
 		snprintf(err, errlen, "cores must be between 0.01 and %g (this host's CPUs)", d->host_cpus);
 		return -EINVAL;
 	}
@@ -246,7 +251,7 @@ static int manual_apply(struct daemon *d, const struct api_limits_request *rq, s
 	dec.mem_from_mb = dec.mem_to_mb = ct->alloc.ram_known ? (uint64_t)llround(ct->alloc.ram_mb) : 0;
 	if (rq->set_cores) {
 		dec.cpu_change = DECISION_SET;
-		dec.cpu_to = rq->cores;
+		dec.cpu_to = clamped ? d->host_cpus : rq->cores;
 	}
 	if (rq->set_memory) {
 		dec.mem_change = DECISION_SET;
@@ -254,6 +259,15 @@ static int manual_apply(struct daemon *d, const struct api_limits_request *rq, s
 	}
 	snprintf(dec.detail, sizeof(dec.detail), "%s%s%s%s", rq->source ? rq->source : "manual",
 		 rq->persist ? "" : ", not persisted", rq->note[0] ? ": " : "", rq->note);
+	if (clamped) {
+		dec.persist = false; /* the persister would write what the cgroup holds */
+		snprintf(dec.detail, sizeof(dec.detail), "%s: %g cores asked; cgroup at this host's %g CPUs, "
+			 "config %g (written by the API)", rq->source ? rq->source : "manual", rq->cores,
+			 d->host_cpus, rq->cores);
+		log_info("container %u: %s asks for %g cores, more than this host's %g CPUs: its cgroup "
+			 "gets %g, its config keeps %g (written by the API)", rq->vmid,
+			 rq->source ? rq->source : "manual", rq->cores, d->host_cpus, d->host_cpus, rq->cores);
+	}
 
 	struct policy_budget b;
 	daemon_budget(d, &b);
