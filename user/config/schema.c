@@ -302,7 +302,7 @@ const struct cfg_key config_schema[] = {
 	IGNORED("lxc.verify_ssl", API, "unused by the reference too"),
 	IGNORED("lxc.default_storage", API, "unused by the reference too"),
 	IGNORED("lxc.max_retries", API, "unused by the reference too; see persist.max_retries"),
-	BOOL("rate_limiting.enabled", rate_limiting.enabled, "true", API, "per-client sliding-window rate limit (loopback exempt)"),
+	BOOL("rate_limiting.enabled", rate_limiting.enabled, "true", API, "per-client sliding-window rate limit (127.0.0.1 and ::1 exempt, as in the reference)"),
 	INT("rate_limiting.max_requests_per_minute", rate_limiting.max_requests_per_minute, "120", 1, 1000000, API,
 	    "requests per client per window"),
 	INT("rate_limiting.time_window_seconds", rate_limiting.time_window_seconds, "60", 1, 86400, API,
