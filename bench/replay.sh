@@ -17,9 +17,9 @@ echo "setup: lxcscale replay --scenario all --seed 1 (generated scenarios on 1 s
 echo "       NAB series on 10 s steps, 100 % = 4 cores; every trace starts at 2 cores / 2048 MiB)"
 echo "       lxcscale: the built-in configuration (conf/lxcscale.yaml values), features, score/model.c"
 echo "       (streaming forests) and decide/policy.c evaluated every step, limits in force next step"
-echo "       reference: decide/policy.c as the reference's latest rule (same scaling keys), 60 s samples,"
-echo "       600 s cycle,"
-echo "       forest retrained from scratch each cycle, limits in force 2 s after a decision"
+echo "       reference: the reference's own loop (user/sim/reference_loop.h: its 26 features, one"
+echo "       scikit-learn forest retrained from scratch each cycle, its confidence and rule; same scaling"
+echo "       keys), 60 s samples, 600 s cycle, limits in force 2 s after a decision"
 echo "       host: $(nproc) CPUs, $(uname -r)"
 start=$(date +%s.%N)
 "$bin" replay --scenario all --seed 1 --quiet --per-scenario

@@ -1,7 +1,8 @@
 #!/bin/bash
 # `lxcscale replay` as an admin runs it: deterministic output (twice, and on 1 vs 2 threads),
-# a configuration that changes the decisions, the reference's metrics file, and the errors
-# (usage → exit 2, bad input → exit 1 with a message).
+# a configuration that changes the decisions, the reference's metrics file (the reference
+# column as the reference's own loop decides on it; --pve-configs), and the errors (usage →
+# exit 2, bad input → exit 1 with a message).
 set -u
 BUILD=${BUILD:-build}
 TOP=${LXCSCALE_TOP:-.}
@@ -51,6 +52,41 @@ if [ -f "$TOP/tests/data/lxc_metrics_reference.json" ]; then
 	check "a reference lxc_metrics.json replays" '[ $rc -eq 0 ] && grep -q "^# reference ct104" "$dir/m.out"'
 else
 	skipt "reference metrics file" "tests/data/lxc_metrics_reference.json missing"
+fi
+
+# ---- the reference column on the reference's own histories (tests/data/replay_reference) ----
+# What each file holds and what the reference's own loop did on it: tests/data/replay_reference/README.md.
+R=$TOP/tests/data/replay_reference
+if [ -d "$R" ]; then
+	printf 'interval_seconds: 120\n' >"$dir/i120.yaml"
+	"$BIN" replay "$R/stamps.json" --config "$dir/i120.yaml" --policy reference >"$dir/st.out" 2>"$dir/st.err"; rc=$?
+	check "per-container stamps: the reference evaluates one container a cycle (12 cycles, 12 evaluations)" \
+		'[ $rc -eq 0 ] && grep -q "12 cycles (0 stale), 12 evaluations" "$dir/st.err"'
+	check "... and scales each of the three busy ones a step at a time: six decisions" \
+		'[ "$(grep -c "^ct20[123] +[0-9]*s vmid=20[123] cpu=increase" "$dir/st.out")" -eq 6 ]'
+	check "lxc_metrics.json carries no allocation: --cores/--memory assumed, and said so" \
+		'grep -q "^lxcscale replay: ct201: 2 cores, 2048 MiB, assumed (--cores/--memory)$" "$dir/st.err"'
+	"$BIN" replay "$R/below_min.json" --config "$dir/i120.yaml" --pve-configs "$R/below_min" \
+		>"$dir/bm.out" 2>"$dir/bm.err"; rc=$?
+	check "--pve-configs: each container's allocation from its <vmid>.conf, and said so" \
+		'[ $rc -eq 0 ] && grep -q "^lxcscale replay: ct301: 1 core, 512 MiB, from $R/below_min/301.conf$" "$dir/bm.err" &&
+		 grep -q "^lxcscale replay: ct302: 6 cores, 4096 MiB, from " "$dir/bm.err"'
+	check "below min_cpu_cores the reference's Scale Down raises it (1 -> 2 cores, 512 -> 1024 MiB)" \
+		'grep -q "^ct301 +120s vmid=301 cpu=decrease:1->2 mem=decrease:512->1024 " "$dir/bm.out"'
+	check "above max_cpu_cores its Scale Up lowers it (6 -> 4)" 'grep -q "^ct302 +120s vmid=302 cpu=increase:6->4 " "$dir/bm.out"'
+	check "a config without cores: the reference skips that container" \
+		'grep -q "^lxcscale replay: ct303: .*cores assumed (its config sets none).*skips it)$" "$dir/bm.err" &&
+		 [ "$(sed -n "/^# reference ct303/,/^#/p" "$dir/bm.out" | grep -c "^ct303")" -eq 0 ]'
+	mkdir -p "$dir/pve"
+	printf 'arch: amd64\ncores: many\n' >"$dir/pve/104.conf"
+	"$BIN" replay "$TOP/tests/data/lxc_metrics_reference.json" --pve-configs "$dir/pve" >/dev/null 2>"$dir/e.err"; rc=$?
+	check "--pve-configs with a bad number: exit 1, file and line named" '[ $rc -eq 1 ] && grep -q "104.conf:2: .many. is not a number" "$dir/e.err"'
+	"$BIN" replay "$TOP/tests/data/lxc_metrics_reference.json" --pve-configs "$dir/nope" >/dev/null 2>"$dir/e.err"; rc=$?
+	check "--pve-configs DIR missing: exit 1 with the OS error" '[ $rc -eq 1 ] && grep -q "No such file" "$dir/e.err"'
+	"$BIN" replay --scenario idle --pve-configs "$R/below_min" >/dev/null 2>&1; rc=$?
+	check "--pve-configs with --scenario: usage, exit 2" '[ $rc -eq 2 ]'
+else
+	skipt "the reference's histories" "tests/data/replay_reference missing"
 fi
 
 "$BIN" replay >/dev/null 2>&1; rc=$?

@@ -1,14 +1,20 @@
 /*
  * cli/cmd_replay.c — `lxcscale replay`: what would each policy have done, and how well.
  *
- *   lxcscale replay FILE [--cores N] [--memory MIB]
+ *   lxcscale replay FILE [--cores N] [--memory MIB] [--pve-configs DIR]
  *   lxcscale replay --scenario NAME|all [--seed N] [--no-nab]
  *   common: [--config FILE] [--policy lxcscale|reference|both] [--decisions FILE] [--quiet]
  *           [--per-scenario] [--jobs N] [--html FILE]
  *
  * FILE is a recording (lxcscaled --record) or the reference system's lxc_metrics.json; either
- * becomes one demand trace per container (sim/replay_input.h). --scenario runs the generated
- * labelled scenarios and, with "all", the NAB series from the shared data directory.
+ * becomes one demand trace per container (sim/replay_input.h). Each container's allocation
+ * comes from the recording, else from DIR/<vmid>.conf with --pve-configs (a copy of
+ * /etc/pve/lxc/: `cores:` and `memory:` of the current config, read here, since cli/ does not
+ * include pve/), else from --cores/--memory; a line on stderr per container says which.
+ * On an lxc_metrics.json the reference column is its loop run over the whole file first, all
+ * containers together (sim/reference_plan.h); a line on stderr sums up what it did.
+ * --scenario runs the generated labelled scenarios and, with "all", the NAB series from the
+ * shared data directory.
  * Every trace is run through each selected policy (sim/replay.h); decisions are printed one
  * per line (or written to --decisions FILE), then the scorecard, one column per policy.
  * The output is a pure function of the inputs and options: run it twice, get the same bytes.
@@ -19,6 +25,7 @@
  * a few thousand points) and writes them with every scorecard as one self-contained web page
  * (cli/replay_html.h), after the text, which it does not change.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -33,6 +40,7 @@
 #include "cli/cli.h"
 #include "cli/replay_html.h"
 #include "config/config.h"
+#include "sim/reference_plan.h"
 #include "sim/replay.h"
 #include "sim/replay_input.h"
 #include "sim/report_data.h"
@@ -58,8 +66,10 @@ static void usage(FILE *f)
 	        "                                     (all = every one of them + the NAB series)\n"
 	        "  --seed N                           scenario seed (default 1)\n"
 	        "  --no-nab                           with --scenario all: skip the NAB series\n"
-	        "  --cores N --memory MIB             initial allocation for an lxc_metrics.json\n"
-	        "                                     (default 2 cores, 2048 MiB)\n"
+	        "  --cores N --memory MIB             allocation assumed for a container when the file and\n"
+	        "                                     --pve-configs do not say (default 2 cores, 2048 MiB)\n"
+	        "  --pve-configs DIR                  each container's allocation from DIR/<vmid>.conf\n"
+	        "                                     (Proxmox's format: a copy of /etc/pve/lxc/)\n"
 	        "  --decisions FILE                   write the decisions there instead of stdout\n"
 	        "  --quiet                            print only the scorecard\n"
 	        "  --per-scenario                     a scorecard per trace before the total\n"
@@ -242,6 +252,7 @@ static int parse_pos(const char *s, double max, double *out)
 struct replay_opts {
 	const char *file;             /* FILE, or NULL with --scenario */
 	const char *scenario, *decisions_path, *config_path, *html_path;
+	const char *pve_configs_dir;  /* --pve-configs DIR, or NULL */
 	bool run[2];                  /* by enum replay_policy */
 	bool quiet, per_scenario, nab;
 	uint64_t seed, jobs;
@@ -259,6 +270,7 @@ static int parse_options(int argc, char **argv, struct replay_opts *r)
 		{ "no-nab", no_argument, NULL, 'N' },
 		{ "cores", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'm' },
+		{ "pve-configs", required_argument, NULL, 'V' },
 		{ "decisions", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "per-scenario", no_argument, NULL, 'P' },
@@ -310,6 +322,7 @@ static int parse_options(int argc, char **argv, struct replay_opts *r)
 				return 2;
 			}
 			break;
+		case 'V': r->pve_configs_dir = optarg; break;
 		case 'd': r->decisions_path = optarg; break;
 		case 'q': r->quiet = true; break;
 		case 'P': r->per_scenario = true; break;
@@ -334,6 +347,10 @@ static int parse_options(int argc, char **argv, struct replay_opts *r)
 	if ((r->file == NULL) == (r->scenario == NULL) || optind + (r->file ? 1 : 0) != argc) {
 		fprintf(stderr, "lxcscale replay: give either FILE or --scenario\n");
 		usage(stderr);
+		return 2;
+	}
+	if (r->pve_configs_dir && !r->file) {
+		fprintf(stderr, "lxcscale replay: --pve-configs goes with FILE, not --scenario\n");
 		return 2;
 	}
 	return -1;
@@ -366,34 +383,208 @@ static int load_config(const char *path, struct lxcscale_config **out)
 	return 0;
 }
 
-/* FILE: one trace per container in it. 0 or -1 (reported). */
-static int load_file_traces(const struct replay_opts *r, struct traces *t)
+/* ---- --pve-configs DIR ------------------------------------------------------------------ */
+
+/* A number of a config line ("cores: 4"): digits only, within lo..hi. */
+static bool config_number(const char *v, double lo, double hi, double *out)
 {
-	char err[512], warn[512];
-	struct scenario *v = NULL;
-	size_t n = 0;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\r')
+		end++;
+	if (errno || end == v || *end || v[0] < '0' || v[0] > '9' || (double)n < lo || (double)n > hi)
+		return false;
+	*out = (double)n;
+	return true;
+}
+
+/* One <vmid>.conf as Proxmox writes it: "key: value" lines of the current config, up to the
+ * first [section] (a snapshot or pending changes); `cores:` and `memory:` (MiB) are kept, a
+ * missing one stays 0. 0, or -1 with a message. */
+static int read_pve_config(const char *path, struct replay_allocation *a, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[4096];
+	unsigned no = 0;
 	int rc = 0;
-	if (replay_input_load(r->file, r->cores, r->memory, &v, &n, warn, sizeof warn, err, sizeof err) != 0) {
-		fprintf(stderr, "lxcscale replay: %s\n", err);
-		rc = -1;
-	} else if (warn[0]) {
-		fprintf(stderr, "lxcscale replay: warning: %s\n", warn);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && traces_push(t, &v[i]) == 0)
+	while (rc == 0 && fgets(line, sizeof line, f)) {
+		no++;
+		if (line[0] == '[')
+			break;
+		line[strcspn(line, "\n")] = '\0';
+		const char *key = NULL;
+		double *dst = NULL, lo = 1, hi = 0;
+		if (strncmp(line, "cores:", 6) == 0) {
+			key = line + 6, dst = &a->cores, hi = 8192;
+		} else if (strncmp(line, "memory:", 7) == 0) {
+			key = line + 7, dst = &a->memory_mb, lo = 16, hi = 1 << 30;
+		}
+		if (!dst)
 			continue;
-		scenario_free(&v[i]);
+		while (*key == ' ')
+			key++;
+		if (!config_number(key, lo, hi, dst)) {
+			snprintf(err, errlen, "%s:%u: '%.32s' is not a number of %s", path, no, key,
+			         dst == &a->cores ? "cores (1..8192)" : "MiB (16..2^30)");
+			rc = -1;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}
-	free(v);
+	fclose(f);
 	return rc;
 }
 
-/* The traces the options name. 0 or -1 (reported). */
-static int load_traces(const struct replay_opts *r, struct traces *t)
+static int cmp_allocation(const void *a, const void *b)
 {
+	uint32_t x = ((const struct replay_allocation *)a)->vmid, y = ((const struct replay_allocation *)b)->vmid;
+	return (x > y) - (x < y);
+}
+
+/* Every <vmid>.conf in dir, sorted by vmid. 0 with *out (malloc'ed) and *n, or -1 (reported). */
+static int read_pve_configs(const char *dir, struct replay_allocation **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "lxcscale replay: --pve-configs %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	size_t cap = 0;
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		char *end;
+		errno = 0;
+		unsigned long vmid = strtoul(e->d_name, &end, 10);
+		if (errno || end == e->d_name || e->d_name[0] == '0' || strcmp(end, ".conf") != 0 ||
+		    vmid > UINT32_MAX)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct replay_allocation *p = realloc(*out, cap * sizeof *p);
+			if (!p) {
+				fprintf(stderr, "lxcscale replay: out of memory\n");
+				rc = -1;
+				break;
+			}
+			*out = p;
+		}
+		struct replay_allocation *a = &(*out)[*n];
+		memset(a, 0, sizeof *a);
+		a->vmid = (uint32_t)vmid;
+		char path[PATH_MAX], err[2 * PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		snprintf(a->from, sizeof a->from, "from %.*s", (int)sizeof a->from - 6, path);
+		if (read_pve_config(path, a, err, sizeof err) != 0) {
+			fprintf(stderr, "lxcscale replay: --pve-configs: %s\n", err);
+			rc = -1;
+			break;
+		}
+		(*n)++;
+	}
+	closedir(d);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	qsort(*out, *n, sizeof **out, cmp_allocation);
+	return 0;
+}
+
+/* ---- FILE ---------------------------------------------------------------------------------- */
+
+/* Which allocation each container starts with, and where it came from: one line each. */
+static void report_allocations(const struct replay_input *in)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct scenario *s = &in->traces[i];
+		fprintf(stderr, "lxcscale replay: %s: %g core%s, %g MiB, %s%s\n", s->name, s->init_cpu_cores,
+		        s->init_cpu_cores == 1 ? "" : "s", s->init_mem_mb, s->alloc_from,
+		        s->alloc_cores_unset || s->alloc_memory_unset
+		                ? " (the reference sees no allocation and skips it)" : "");
+	}
+}
+
+/* What the reference's loop did over the history, in one line. */
+static void report_plan(const char *file, const struct reference_plan *plan)
+{
+	struct reference_plan_stats st;
+	reference_plan_stats(plan, &st);
+	char untrainable[96] = "";
+	if (st.untrainable_cycles)
+		snprintf(untrainable, sizeof untrainable, ", %zu with a NaN or infinite figure the model refused",
+		         st.untrainable_cycles);
+	fprintf(stderr,
+	        "lxcscale replay: the reference's loop on %s: %zu cycles (%zu stale%s), %zu evaluations"
+	        " (each cycle only the containers stamped with the newest timestamp), %zu skipped"
+	        " (allocation unknown), %zu held back by min_confidence, %zu scaled\n",
+	        file, st.cycles, st.stale_cycles, untrainable, st.evaluations, st.skipped_unknown,
+	        st.held_by_confidence, st.actions);
+}
+
+/* FILE: one trace per container in it, into t; on a reference metrics file with the reference
+ * column selected, its loop's plan into *plan. 0 or -1 (reported). */
+static int load_file_traces(const struct replay_opts *r, const struct replay_config *ref_cfg,
+                            struct traces *t, struct reference_plan **plan)
+{
+	char err[512], warn[512];
+	struct replay_allocation *configs = NULL;
+	size_t n_configs = 0;
+	*plan = NULL;
+	if (r->pve_configs_dir && read_pve_configs(r->pve_configs_dir, &configs, &n_configs) != 0)
+		return -1;
+	const struct replay_input_opts o = { .cores = r->cores, .memory_mb = r->memory,
+	                                     .configs = configs, .n_configs = n_configs };
+	struct replay_input in;
+	int rc = 0;
+	if (replay_input_read(r->file, &o, &in, warn, sizeof warn, err, sizeof err) != 0) {
+		fprintf(stderr, "lxcscale replay: %s\n", err);
+		free(configs);
+		return -1;
+	}
+	if (warn[0])
+		fprintf(stderr, "lxcscale replay: warning: %s\n", warn);
+	report_allocations(&in);
+	if (in.has_history && r->run[REPLAY_REFERENCE]) {
+		if (reference_plan_build(&in.history, &ref_cfg->loop, ref_cfg->cycle_ms, replay_input_allocation,
+		                         &in, plan, err, sizeof err) != 0) {
+			fprintf(stderr, "lxcscale replay: %s\n", err);
+			rc = -1;
+		} else {
+			report_plan(r->file, *plan);
+		}
+	}
+	for (size_t i = 0; i < in.n; i++) {
+		if (rc == 0 && traces_push(t, &in.traces[i]) == 0)
+			continue;
+		scenario_free(&in.traces[i]);
+		rc = -1;
+	}
+	in.n = 0; /* moved into t, or freed */
+	replay_input_free(&in);
+	free(configs);
+	return rc;
+}
+
+/* The traces the options name (and on a reference metrics file the reference's plan).
+ * 0 or -1 (reported). */
+static int load_traces(const struct replay_opts *r, const struct replay_config *ref_cfg, struct traces *t,
+                       struct reference_plan **plan)
+{
+	*plan = NULL;
 	if (!r->scenario)
-		return load_file_traces(r, t);
+		return load_file_traces(r, ref_cfg, t, plan);
 	if (strcmp(r->scenario, "all") != 0)
 		return add_generated(t, r->scenario, r->seed);
 	int rc = 0;
@@ -589,14 +780,18 @@ int cli_replay(int argc, char **argv)
 	struct replay_config cfg[2];
 	struct columns cols;
 	struct pool pool = { 0 };
+	struct reference_plan *plan = NULL;
 	columns_from(r.run, &cols);
-	rc = load_traces(&r, &t);
-	if (rc == 0)
-		rc = open_decisions(&r, &dec);
-	if (rc == 0 && (replay_config_lxcscale(&cfg[0], conf) != 0 || replay_config_reference(&cfg[1], conf) != 0)) {
+	rc = 0;
+	if (replay_config_lxcscale(&cfg[0], conf) != 0 || replay_config_reference(&cfg[1], conf) != 0) {
 		fprintf(stderr, "lxcscale replay: out of memory\n");
 		rc = -1;
 	}
+	if (rc == 0)
+		rc = load_traces(&r, &cfg[REPLAY_REFERENCE], &t, &plan);
+	cfg[REPLAY_REFERENCE].plan = plan;
+	if (rc == 0)
+		rc = open_decisions(&r, &dec);
 	struct results res = { 0 };
 	if (rc == 0)
 		rc = run_tasks(&pool, &t, cfg, &cols, dec != NULL, r.html_path != NULL, (unsigned)r.jobs);
@@ -614,6 +809,7 @@ int cli_replay(int argc, char **argv)
 		rc = -1;
 	}
 	traces_free(&t);
+	reference_plan_free(plan);
 	config_free(conf);
 	return rc == 0 ? 0 : 1;
 }

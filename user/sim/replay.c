@@ -1,10 +1,12 @@
 /*
  * sim/replay.c — the replay loop: container model → features → model → policy → lag → model.
  *
- * The loop owns no scaling logic: rows and vectors come from features/features.c, scores from the
- * iforest library, decisions from decide/evaluate.c, the daemon's own evaluation. What lives here
- * is where they are fed from (the container model and the trace), decision → new limits, and
- * the two cadences.
+ * The loop owns no scaling logic. lxcscale's rows and vectors come from features/features.c,
+ * its scores from the daemon's model module, its decisions from decide/evaluate.c, the daemon's
+ * own evaluation. The reference's come from its own loop (sim/reference_loop.c), fed here from
+ * its monitor's view of the container model, or played from the plan it made over a history
+ * (sim/reference_plan.c). What lives here is where they are fed from (the container model and
+ * the trace), decision → new limits, and the two cadences.
  */
 #include "sim/replay.h"
 
@@ -19,6 +21,7 @@
 #include "decide/params.h"
 #include "iforest.h"
 #include "sim/container_model.h"
+#include "sim/reference_plan.h"
 
 const char *replay_policy_name(enum replay_policy p)
 {
@@ -81,47 +84,47 @@ int replay_config_reference(struct replay_config *c, const struct lxcscale_confi
 		return -1;
 	memset(c, 0, sizeof *c);
 	c->policy = REPLAY_REFERENCE;
+	/* the scaling keys, checked as the reference checks them at start; its loop reads only
+	 * its own keys of them (thresholds, steps, min/max, min_confidence) */
 	policy_params_from_config(cfg, &cfg->scaling, 0, &c->params);
-	/* the reference's latest rule (docs/reference-compat.md), nothing more: every cycle
-	 * may step, no signal but the thresholds, the anomaly is only logged, a scale-up is
-	 * one step */
-	c->params.smoothing_factor = 1;
-	c->params.cooldown_up_s = 0;
-	c->params.cooldown_down_s = 0;
-	c->params.urgent_step_factor = 1;
-	c->params.psi_cpu_some_ms = 0;
-	c->params.psi_cpu_full_ms = 0;
-	c->params.psi_memory_some_ms = 0;
-	c->params.throttled_ratio = 0;
-	c->params.target_cpu_pct = 0;
 	c->sample_ms = 60000;  /* lxc_monitor check_interval */
 	c->cycle_ms = (int64_t)cfg->interval_seconds * 1000; /* its model loop: 600 s by default */
 	c->lag_ms = 2000;      /* POST → pct set hot-plug: about 0.5–2 s (docs/reference-compat.md) */
 	c->history = (unsigned)cfg->history_length;
 	c->window = (unsigned)cfg->spike_detection.rolling_window;
-	c->select.n = FEAT_REFERENCE_COUNT;
-	for (unsigned i = 0; i < FEAT_REFERENCE_COUNT; i++)
-		c->select.index[i] = (uint8_t)i;
-	c->n_trees = cfg->model.n_estimators;
-	c->max_samples = cfg->model.max_samples;
-	c->contamination = cfg->model.contamination;
-	c->seed = (uint64_t)cfg->model.random_state;
-	c->retrain_rows = 1000; /* max_metrics_entries */
+	struct ref_loop_params *l = &c->loop;
+	ref_loop_params_default(l);
+	l->cpu_up_pct = c->params.cpu_up_pct;
+	l->cpu_down_pct = c->params.cpu_down_pct;
+	l->ram_up_pct = c->params.ram_up_pct;
+	l->ram_down_pct = c->params.ram_down_pct;
+	l->cpu_step = c->params.cpu_step;
+	l->ram_step_mb = c->params.ram_step_mb;
+	l->min_cores = c->params.min_cores;
+	l->max_cores = c->params.max_cores;
+	l->min_ram_mb = c->params.min_ram_mb;
+	l->max_ram_mb = c->params.max_ram_mb;
+	l->min_confidence = c->params.min_confidence;
+	l->rolling_window = c->window;
+	l->n_trees = cfg->model.n_estimators;
+	l->max_samples = cfg->model.max_samples;
+	l->contamination = cfg->model.contamination;
+	l->seed = (uint64_t)cfg->model.random_state;
+	l->max_snapshots = 1000; /* lxc_monitor's max_metrics_entries */
+	int64_t max_age_s = cfg->max_metrics_age_seconds > 0 ? cfg->max_metrics_age_seconds
+	                                                      : 3 * (int64_t)cfg->interval_seconds;
+	l->max_age_us = max_age_s * 1000000;
 	config_free(own);
 	return 0;
 }
 
-/* ---- the model, in the policy's own way ---------------------------------------------- */
+/* ---- lxcscale: the daemon's model ---------------------------------------------------- */
 
 struct model_state {
 	const struct replay_config *c;
-	struct model *daemon;           /* lxcscale: the daemon's model module */
+	struct model *daemon;
 	struct model_ct *ct;
 	int64_t next_train_ms;
-	double *rows;                   /* reference: ring of retrain_rows × n */
-	size_t n_rows, head;
-	double *train;                  /* reference: the ring in time order */
-	const iforest_model *last;      /* reference: the model of the last cycle */
 	const struct feat_select *sel;
 	double x[FEAT_COUNT];
 	bool x_valid;
@@ -133,31 +136,15 @@ static int model_init(struct model_state *ms, const struct replay_config *c, uin
 	memset(ms, 0, sizeof *ms);
 	ms->c = c;
 	ms->next_train_ms = INT64_MIN;
-	if (c->policy == REPLAY_LXCSCALE) {
-		ms->sel = &c->model.features;
-		char note[256] = "";
-		ms->daemon = model_new(&c->model, note, sizeof note);
-		if (!ms->daemon) {
-			errbuf_set(err, errlen, "model: %s", note[0] ? note : "bad options or out of memory");
-			return -1;
-		}
-		if (c->model.per_container)
-			ms->ct = model_ct_add(ms->daemon, vmid);
-		return 0;
-	}
-	ms->sel = &c->select;
-	const size_t n = c->select.n;
-	if (n == 0 || n > IFOREST_MAX_FEATURES) {
-		errbuf_set(err, errlen, "model: %zu features selected (1..%d)", n, IFOREST_MAX_FEATURES);
+	ms->sel = &c->model.features;
+	char note[256] = "";
+	ms->daemon = model_new(&c->model, note, sizeof note);
+	if (!ms->daemon) {
+		errbuf_set(err, errlen, "model: %s", note[0] ? note : "bad options or out of memory");
 		return -1;
 	}
-	size_t cap = c->retrain_rows ? c->retrain_rows : 1000;
-	ms->rows = calloc(cap * n, sizeof *ms->rows);
-	ms->train = calloc(cap * n, sizeof *ms->train);
-	if (!ms->rows || !ms->train) {
-		errbuf_set(err, errlen, "model: out of memory");
-		return -1;
-	}
+	if (c->model.per_container)
+		ms->ct = model_ct_add(ms->daemon, vmid);
 	return 0;
 }
 
@@ -168,109 +155,95 @@ static void model_state_free(struct model_state *ms)
 			model_ct_remove(ms->daemon, ms->ct);
 		model_free(ms->daemon);
 	}
-	iforest_model_free(ms->last);
-	free(ms->rows);
-	free(ms->train);
 }
 
-/* A new vector at a sample: lxcscale scores it at once (training on one sample per
- * train_every_ms, as the daemon); the reference only keeps it for its next cycle. */
+/* A new vector at a sample: scored at once, training on one sample per train_every_ms, as
+ * the daemon. */
 static int model_push(struct model_state *ms, int64_t now, const struct feat_vector *v,
                       iforest_result *res, bool *scored, char *err, size_t errlen)
 {
 	const struct replay_config *c = ms->c;
-	const size_t n = ms->sel->n;
 	*scored = false;
 	ms->x_valid = features_project(v, ms->sel, ms->x);
 	if (!ms->x_valid)
 		return 0;
-	if (c->policy == REPLAY_LXCSCALE) {
-		bool train = now >= ms->next_train_ms;
-		if (train)
-			ms->next_train_ms = now + c->train_every_ms;
-		int rc = model_score(ms->daemon, ms->ct, ms->x, train, res);
-		if (rc < 0) {
-			errbuf_set(err, errlen, "model: %s", iforest_strerror(rc));
-			return -1;
-		}
-		*scored = rc == 1;
-		if (train)
-			model_rebuild_due(ms->daemon); /* in line: replay is single-threaded per run */
-		return 0;
-	}
-	size_t cap = c->retrain_rows ? c->retrain_rows : 1000;
-	size_t slot = (ms->head + ms->n_rows) % cap;
-	if (ms->n_rows == cap) {
-		slot = ms->head;
-		ms->head = (ms->head + 1) % cap;
-	} else {
-		ms->n_rows++;
-	}
-	memcpy(ms->rows + slot * n, ms->x, n * sizeof *ms->x);
-	return 0;
-}
-
-/* The reference's cycle: retrain from scratch on every kept row, score the newest. */
-static int model_cycle(struct model_state *ms, iforest_result *res, bool *scored, char *err,
-                       size_t errlen)
-{
-	const struct replay_config *c = ms->c;
-	const size_t n = c->select.n;
-	*scored = false;
-	if (c->policy != REPLAY_REFERENCE || ms->n_rows < 2 || !ms->x_valid)
-		return 0;
-	size_t cap = c->retrain_rows ? c->retrain_rows : 1000;
-	for (size_t i = 0; i < ms->n_rows; i++)
-		memcpy(ms->train + i * n, ms->rows + ((ms->head + i) % cap) * n, n * sizeof *ms->train);
-	iforest_params p;
-	iforest_params_init(&p);
-	p.n_trees = c->n_trees;
-	p.max_samples = c->max_samples;
-	p.contamination = c->contamination;
-	p.seed = c->seed;
-	iforest_model *m = NULL;
-	int rc = iforest_train(ms->train, ms->n_rows, n, &p, &m);
-	if (rc == IFOREST_OK)
-		rc = iforest_score(m, ms->x, n, res);
-	if (rc != IFOREST_OK) {
-		iforest_model_free(m);
+	bool train = now >= ms->next_train_ms;
+	if (train)
+		ms->next_train_ms = now + c->train_every_ms;
+	int rc = model_score(ms->daemon, ms->ct, ms->x, train, res);
+	if (rc < 0) {
 		errbuf_set(err, errlen, "model: %s", iforest_strerror(rc));
 		return -1;
 	}
-	iforest_model_free(ms->last);
-	ms->last = m;
-	*scored = true;
+	*scored = rc == 1;
+	if (train)
+		model_rebuild_due(ms->daemon); /* in line: replay is single-threaded per run */
 	return 0;
 }
 
 /* Which features isolated the current vector, for the decision record. */
 static void model_explain_top(struct model_state *ms, struct decision_feature *top)
 {
-	if (!ms->x_valid)
-		return;
-	if (ms->daemon) {
+	if (ms->x_valid)
 		model_explain(ms->daemon, ms->ct, ms->x, top);
-		return;
-	}
-	if (!ms->last)
-		return;
-	iforest_contrib contrib[DECISION_TOP_FEATURES];
-	int k = iforest_explain(ms->last, ms->x, ms->sel->n, contrib, DECISION_TOP_FEATURES);
-	for (int i = 0; i < k; i++) {
-		const char *name = features_name(ms->sel->index[contrib[i].feature]);
-		snprintf(top[i].name, sizeof top[i].name, "%s", name ? name : "?");
-		top[i].share = contrib[i].share;
-	}
 }
 
-static void print_decision(FILE *f, const struct scenario *s, int64_t now, const struct decision *d)
+static void print_decision(FILE *f, const struct scenario *s, int64_t elapsed_s, const struct decision *d)
 {
 	fprintf(f, "%s +%" PRId64 "s vmid=%u cpu=%s:%g->%g mem=%s:%" PRIu64 "->%" PRIu64
 	        " reason=%s urgency=%d score=%.4f confidence=%.1f top=%s:%.2f detail=\"%s\"\n",
-	        s->name, (now - s->start_ms) / 1000, d->vmid, decision_change_name(d->cpu_change),
+	        s->name, elapsed_s, d->vmid, decision_change_name(d->cpu_change),
 	        d->cpu_from, d->cpu_to, decision_change_name(d->mem_change), d->mem_from_mb,
 	        d->mem_to_mb, decision_reason_name(d->reason), d->urgency, d->anomaly_score,
 	        d->confidence, d->top[0].name[0] ? d->top[0].name : "-", d->top[0].share, d->detail);
+}
+
+/* ---- the reference: its monitor's view, its loop or its plan ------------------------- */
+
+struct reference_state {
+	/* closed loop: the rows its monitor writes, its loop */
+	struct ref_history rows;
+	struct ref_loop *loop;
+	struct feat_raw monitor_prev;    /* the monitor's previous reading (CPU % is a delta) */
+	bool have_monitor_prev;
+	/* on a history: this container's events of the plan */
+	const struct reference_event *ev;
+	size_t n_ev, next_ev;
+};
+
+/* What the reference's monitor writes for a reading, given the previous one: CPU % of the
+ * allowed CPUs over the interval, memory without page cache (swap is its own field, never
+ * memory), cumulative sectors and bytes. A figure it could not read is 0, as it writes. */
+static bool monitor_record(const struct feat_raw *prev, const struct feat_raw *cur, uint32_t vmid,
+                           int64_t now_ms, struct ref_record *out)
+{
+	struct feat_row row;
+	if (!features_row_from_raw(prev, cur, &row))
+		return false;
+	static const struct {
+		enum ref_field field;
+		enum feat_col col;
+	} from_row[] = {
+		{ REF_CPU_PCT, COL_CPU }, { REF_MEMORY_MB, COL_MEM }, { REF_SWAP_MB, COL_SWAP },
+		{ REF_SWAP_TOTAL_MB, COL_SWAP_TOTAL }, { REF_PROCESSES, COL_PROCS },
+		{ REF_FS_USAGE_GB, COL_FS_USED }, { REF_FS_TOTAL_GB, COL_FS_TOTAL },
+		{ REF_FS_FREE_GB, COL_FS_FREE },
+	};
+	memset(out, 0, sizeof *out);
+	out->vmid = vmid;
+	out->t_us = now_ms * 1000;
+	for (size_t i = 0; i < sizeof from_row / sizeof from_row[0]; i++)
+		if (!features_row_col(&row, from_row[i].col, &out->v[from_row[i].field]))
+			out->v[from_row[i].field] = 0;
+	if (cur->known & RAW_BIT(RAW_IO)) {
+		out->v[REF_IO_READS] = (double)(cur->io_rbytes / 512);
+		out->v[REF_IO_WRITES] = (double)(cur->io_wbytes / 512);
+	}
+	if (cur->known & RAW_BIT(RAW_NET)) {
+		out->v[REF_NET_RX] = (double)cur->net_rx_bytes;
+		out->v[REF_NET_TX] = (double)cur->net_tx_bytes;
+	}
+	return true;
 }
 
 /* ---- the loop ----------------------------------------------------------------------- */
@@ -280,11 +253,12 @@ struct run {
 	const struct scenario *s;
 	const struct replay_config *c;
 	FILE *decisions;                /* NULL: not printed */
-	struct feat_history *h;
-	struct model_state ms;
-	struct policy_config pc;
-	struct policy_state ps;
-	struct oom_tracker oom;
+	struct feat_history *h;         /* lxcscale */
+	struct model_state ms;          /* lxcscale */
+	struct policy_config pc;        /* lxcscale */
+	struct policy_state ps;         /* lxcscale */
+	struct oom_tracker oom;         /* lxcscale */
+	struct reference_state ref;     /* reference */
 	struct container_model m;
 	iforest_result res;
 	bool have_res;                  /* res holds the model's latest verdict */
@@ -302,6 +276,7 @@ static int run_open(struct run *r, const struct scenario *s, const struct replay
 	r->decisions = decisions;
 	r->err = err;
 	r->errlen = errlen;
+	ref_history_init(&r->ref.rows);
 	if (s->step_ms <= 0 || s->n_steps == 0) {
 		errbuf_set(err, errlen, "%s: empty trace", s->name);
 		return -1;
@@ -316,8 +291,18 @@ static int run_open(struct run *r, const struct scenario *s, const struct replay
 		errbuf_set(err, errlen, "features: bad history %u / window %u", c->history, c->window);
 		return -1;
 	}
-	if (model_init(&r->ms, c, s->vmid, err, errlen) != 0)
-		return -1;
+	if (c->policy == REPLAY_LXCSCALE) {
+		if (model_init(&r->ms, c, s->vmid, err, errlen) != 0)
+			return -1;
+	} else if (c->plan) {
+		r->ref.ev = reference_plan_events(c->plan, s->vmid, &r->ref.n_ev);
+	} else {
+		r->ref.loop = ref_loop_new(&c->loop);
+		if (!r->ref.loop) {
+			errbuf_set(err, errlen, "reference loop: out of memory or no window / trees");
+			return -1;
+		}
+	}
 	r->pc = (struct policy_config){ .defaults = c->params };
 	policy_state_init(&r->ps);
 	container_model_init(&r->m, s->vmid, &s->params, s->init_cpu_cores, s->init_mem_mb);
@@ -333,6 +318,8 @@ static void run_close(struct run *r)
 {
 	model_state_free(&r->ms);
 	features_history_free(r->h);
+	ref_loop_free(r->ref.loop);
+	ref_history_free(&r->ref.rows);
 }
 
 /* A sample: a new row into the history, scored at once by lxcscale's model. */
@@ -352,15 +339,10 @@ static int run_sample(struct run *r, int64_t now, const struct feat_raw *raw, st
 	return rc;
 }
 
-/* A decision: numbered, explained, committed, printed, and in force in the container model
- * after the lag. */
-static int run_emit(struct run *r, int64_t now, struct decision *d)
+/* A decision, numbered and printed, in force in the container model after the lag. */
+static int run_apply(struct run *r, int64_t now, int64_t elapsed_s, struct decision *d)
 {
 	d->seq = ++r->seq;
-	d->time_ms = now;
-	d->dry_run = true;
-	model_explain_top(&r->ms, d->top);
-	policy_commit(&r->ps, d, now);
 	double cpu_to = d->cpu_change != DECISION_NONE ? d->cpu_to : 0;
 	double mem_to = d->mem_change != DECISION_NONE ? (double)d->mem_to_mb : 0;
 	int rc = 0;
@@ -369,23 +351,25 @@ static int run_emit(struct run *r, int64_t now, struct decision *d)
 		rc = -1;
 	}
 	if (r->decisions)
-		print_decision(r->decisions, r->s, now, d);
+		print_decision(r->decisions, r->s, elapsed_s, d);
 	return rc;
 }
 
-/* A cycle: the reference retrains and scores; then the daemon's evaluation decides on the
- * newest row with the container model's limits. */
+/* lxcscale's decision: explained and committed, then applied. */
+static int run_emit(struct run *r, int64_t now, struct decision *d)
+{
+	d->time_ms = now;
+	d->dry_run = true;
+	model_explain_top(&r->ms, d->top);
+	policy_commit(&r->ps, d, now);
+	return run_apply(r, now, (now - r->s->start_ms) / 1000, d);
+}
+
+/* lxcscale's cycle: the daemon's evaluation decides on the newest row with the container
+ * model's limits. */
 static int run_cycle(struct run *r, int64_t now, struct scorecard_step *st)
 {
-	if (r->c->policy == REPLAY_REFERENCE) {
-		bool scored;
-		int rc = model_cycle(&r->ms, &r->res, &scored, r->err, r->errlen);
-		r->have_res = scored;
-		st->evaluated = scored;
-		st->flagged = scored && r->res.predict < 0;
-		if (rc != 0)
-			return rc;
-	}
+	(void)st;
 	const struct alloc limits = { true, true, r->m.cpu_limit_cores, r->m.mem_limit_mb };
 	const struct eval_request rq = {
 		.vmid = r->s->vmid,
@@ -394,13 +378,94 @@ static int run_cycle(struct run *r, int64_t now, struct scorecard_step *st)
 		.alloc = &limits,
 		.oom_kills = oom_tracker_take_raw(&r->oom, features_history_raw(r->h)),
 		.score = r->have_res ? &r->res : NULL,
-		.view = r->c->policy == REPLAY_LXCSCALE ? EVAL_FULL : EVAL_REFERENCE,
+		.view = EVAL_FULL,
 	};
 	struct policy_input in;
 	struct decision d;
 	if (!evaluate(&r->pc, &r->ps, &rq, &in, &d))
 		return 0;
 	return run_emit(r, now, &d);
+}
+
+/* The seconds since the trace's start of a time the reference chose (a cycle of a history's
+ * plan), to the nearest second: its cycles follow the history's oldest stamp, not this
+ * container's first one. */
+static int64_t elapsed_s_rounded(const struct scenario *s, int64_t t_ms)
+{
+	return (int64_t)llround((double)(t_ms - s->start_ms) / 1000.0);
+}
+
+/* The reference's view of its container's allocation: the container model's limits, unknown
+ * when the trace's allocation is (its config sets no cores or no memory). */
+static bool reference_allocation(void *ctx, uint32_t vmid, double *cores, double *ram_mb)
+{
+	const struct run *r = ctx;
+	(void)vmid;
+	*cores = r->m.cpu_limit_cores;
+	*ram_mb = r->m.mem_limit_mb;
+	return !r->s->alloc_cores_unset && !r->s->alloc_memory_unset;
+}
+
+/* Closed loop, a sample: the monitor's row for this container. */
+static int reference_sample(struct run *r, int64_t now, const struct feat_raw *raw)
+{
+	struct reference_state *rs = &r->ref;
+	struct ref_record rec;
+	bool have = rs->have_monitor_prev && monitor_record(&rs->monitor_prev, raw, r->s->vmid, now, &rec);
+	rs->monitor_prev = *raw;
+	rs->have_monitor_prev = true;
+	if (!have)
+		return 0;
+	if (ref_history_append(&rs->rows, &rec, 1) != 0) {
+		errbuf_set(r->err, r->errlen, "reference loop: out of memory");
+		return -1;
+	}
+	if (rs->rows.n_snap >= 2 * (size_t)r->c->loop.max_snapshots)
+		ref_history_keep_last(&rs->rows, r->c->loop.max_snapshots);
+	return 0;
+}
+
+/* Closed loop, a cycle: the reference's loop over this container's rows. */
+static int reference_cycle(struct run *r, int64_t now, struct scorecard_step *st)
+{
+	struct reference_state *rs = &r->ref;
+	struct ref_cycle cy;
+	if (ref_loop_cycle(rs->loop, &rs->rows, rs->rows.n_snap, now * 1000, reference_allocation, r, &cy,
+	                   r->err, r->errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < cy.n; i++) {
+		const struct ref_verdict *v = &cy.v[i];
+		if (v->vmid != r->s->vmid || !v->allocation_known)
+			continue;
+		st->evaluated = true;
+		st->flagged = v->model.predict < 0;
+		if (!v->acts)
+			continue;
+		struct decision d;
+		ref_verdict_decision(v, &r->c->loop, now, &d);
+		if (run_apply(r, now, (now - r->s->start_ms) / 1000, &d) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* On a history: the plan's events up to now, played. */
+static int reference_play(struct run *r, int64_t now, struct scorecard_step *st)
+{
+	struct reference_state *rs = &r->ref;
+	while (rs->next_ev < rs->n_ev && rs->ev[rs->next_ev].t_ms <= now) {
+		const struct reference_event *e = &rs->ev[rs->next_ev++];
+		if (st && e->scored) {
+			st->evaluated = true;
+			st->flagged = e->predict < 0;
+		}
+		if (!e->acts)
+			continue;
+		struct decision d = e->d;
+		if (run_apply(r, e->t_ms, elapsed_s_rounded(r->s, e->t_ms), &d) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int replay_run(const struct scenario *s, const struct replay_config *c, FILE *decisions,
@@ -423,6 +488,7 @@ int replay_run_traced(const struct scenario *s, const struct replay_config *c, F
 		run_close(&r);
 		return -1;
 	}
+	const bool lxcscale = c->policy == REPLAY_LXCSCALE;
 	const int64_t sample_every = c->sample_ms > 0 ? c->sample_ms : s->step_ms;
 	const int64_t cycle_every = c->cycle_ms > 0 ? c->cycle_ms : sample_every;
 	int64_t next_sample = s->start_ms + sample_every, next_cycle = s->start_ms + cycle_every;
@@ -435,21 +501,29 @@ int replay_run_traced(const struct scenario *s, const struct replay_config *c, F
 		container_model_step(&r.m, t, s->step_ms, &s->demand[i], &cs, &raw);
 		struct scorecard_step st = { .t_ms = t, .dt_ms = s->step_ms, .cm = cs,
 		                             .incident = scenario_incident_at(s, t) };
-		if (now >= next_sample) {
-			while (next_sample <= now)
-				next_sample += sample_every;
-			rc = run_sample(&r, now, &raw, &st);
-		}
-		if (rc == 0 && now >= next_cycle && features_history_count(r.h) > 0) {
-			while (next_cycle <= now)
-				next_cycle += cycle_every;
-			rc = run_cycle(&r, now, &st);
+		if (!lxcscale && c->plan) {
+			rc = reference_play(&r, now, &st);
+		} else {
+			if (now >= next_sample) {
+				while (next_sample <= now)
+					next_sample += sample_every;
+				rc = lxcscale ? run_sample(&r, now, &raw, &st) : reference_sample(&r, now, &raw);
+			}
+			bool have_rows = lxcscale ? features_history_count(r.h) > 0 : r.ref.rows.n_snap > 0;
+			if (rc == 0 && now >= next_cycle && have_rows) {
+				while (next_cycle <= now)
+					next_cycle += cycle_every;
+				rc = lxcscale ? run_cycle(&r, now, &st) : reference_cycle(&r, now, &st);
+			}
 		}
 		if (sc)
 			scorecard_add_step(sc, &st);
 		if (tl)
 			timeline_add_step(tl, t - s->start_ms, &cs);
 	}
+	/* what the plan decided after this container's last whole step is still printed */
+	if (rc == 0 && !lxcscale && c->plan)
+		rc = reference_play(&r, INT64_MAX, NULL);
 	if (sc && scorecard_end_trace(sc) != 0 && rc == 0) {
 		errbuf_set(err, errlen, "scorecard: out of memory");
 		rc = -1;

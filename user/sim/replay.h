@@ -3,21 +3,27 @@
  *
  * Each step: the container model serves the demand under the limits in force and produces
  * the raw sample the sampler would have read; when the policy samples (every step for
- * lxcscale, every 60 s for the reference), the daemon's feature code turns it into a row and
- * a vector, the model scores it, and when the policy decides (every sample for lxcscale,
- * every 600 s for the reference) the daemon's policy module decides. A decision's new limits
- * reach the container model after the policy's lag. The scorecard sees every step.
+ * lxcscale, every 60 s for the reference's monitor) the sample becomes the policy's row, and
+ * when the policy decides (every sample for lxcscale, every interval_seconds for the
+ * reference) it decides on its rows. A decision's new limits reach the container model after
+ * the policy's lag. The scorecard sees every step.
  *
- * Both policies go through the same modules (features/features.c, iforest, decide/policy.c). The
- * reference is decide/policy.c configured as the reference's latest rule
- * (docs/reference-compat.md): no smoothing, no cooldowns, no pressure or OOM signals, the anomaly
- * only logged (not acted on), its model retrained from scratch on every cycle over the
- * reference's 26 features (contamination 0.05, 100 trees, max_samples 64, random_state 42) on at
- * most 1000 samples per container.
- * lxcscale is decide/policy.c with the configuration's values and the daemon's model module
- * (score/model.c: host-wide + per-container streaming forests), scoring every sample and training
- * on one sample per second as the daemon does; its rebuilds run in line
- * (model_rebuild_due) instead of on the worker thread.
+ * lxcscale goes through the daemon's modules: features/features.c, decide/policy.c with the
+ * configuration's values, and the daemon's model module (score/model.c: host-wide +
+ * per-container streaming forests), scoring every sample and training on one sample per
+ * second as the daemon does; its rebuilds run in line (model_rebuild_due) instead of on the
+ * worker thread.
+ * The reference is the reference's own loop (sim/reference_loop.h: its features, one forest
+ * over all rows, its confidence, its newest-timestamp selection, its rule with its clamps),
+ * with the configuration's scaling and model keys. It sees what its monitor would have
+ * written, two ways:
+ *   - on a history (the reference's lxc_metrics.json) it reads that history itself, every
+ *     container's rows together, exactly as its loop would read the file: its decisions are
+ *     worked out beforehand over the whole history (sim/reference_plan.h, set as `plan`)
+ *     and played here through the container model, which only scores them;
+ *   - on a generated scenario or a recording (no plan) its monitor samples the container
+ *     model every 60 s (CPU % of the allocation, memory without page cache and without swap,
+ *     swap on its own), and it decides on that container's rows alone, closed loop.
  *
  * Everything is single-threaded and seeded: the same trace and configuration give the same
  * decisions, byte for byte.
@@ -38,6 +44,7 @@
 #include "decide/policy.h"
 #include "features/features.h"
 #include "score/model.h"
+#include "sim/reference_loop.h"
 #include "sim/scenarios.h"
 #include "sim/scorecard.h"
 #include "sim/timeline.h"
@@ -46,6 +53,8 @@ enum replay_policy {
 	REPLAY_LXCSCALE = 0,
 	REPLAY_REFERENCE,
 };
+
+struct reference_plan;
 
 struct replay_config {
 	enum replay_policy policy;
@@ -57,12 +66,9 @@ struct replay_config {
 	/* lxcscale: the daemon's model */
 	struct model_opts model;
 	int64_t train_every_ms;        /* a sample enters the training windows this often */
-	/* reference: retrained from scratch each cycle */
-	struct feat_select select;
-	int n_trees, max_samples;
-	double contamination;
-	uint64_t seed;
-	unsigned retrain_rows;
+	/* reference: its loop's keys, and on a history the decisions it made there */
+	struct ref_loop_params loop;
+	const struct reference_plan *plan; /* NULL: decide in the run (closed loop) */
 };
 
 const char *replay_policy_name(enum replay_policy p);

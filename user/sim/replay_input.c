@@ -4,7 +4,8 @@
  * Samples are gathered per container first (a recording interleaves containers tick by
  * tick), then each container's samples become a trace on the recording's tick: the demand
  * between two samples fills the steps between them, so uneven sampling still lands on a
- * regular grid.
+ * regular grid. A reference metrics file is also kept whole, record by record, as the reference's
+ * loader reads it (sim/reference_loop.h), for the reference column.
  */
 #include "sim/replay_input.h"
 
@@ -122,7 +123,57 @@ static void demand_between(const struct feat_raw *a, const struct feat_raw *b, s
 		d->nr_procs = b->pids > UINT32_MAX ? UINT32_MAX : (uint32_t)b->pids;
 }
 
-static int series_to_scenario(const struct series *se, int64_t step_ms, double cores, double memory_mb,
+/* ---- allocations ------------------------------------------------------------------------- */
+
+static const struct replay_allocation *config_for(const struct replay_input_opts *o, uint32_t vmid)
+{
+	for (size_t i = 0; i < o->n_configs; i++)
+		if (o->configs[i].vmid == vmid)
+			return &o->configs[i];
+	return NULL;
+}
+
+/* The trace's initial allocation, per resource the first of: the history's (> 0), the
+ * container's config's, the assumption; and where it came from. */
+static void resolve_allocation(const struct replay_input_opts *o, uint32_t vmid, double history_cores,
+                               double history_mem_mb, const char *history_name, struct scenario *out)
+{
+	const struct replay_allocation *conf = config_for(o, vmid);
+	const char *cores_from, *mem_from;
+	out->init_cpu_cores = o->cores;
+	out->init_mem_mb = o->memory_mb;
+	cores_from = mem_from = "assumed (--cores/--memory)";
+	if (history_cores > 0) {
+		out->init_cpu_cores = history_cores;
+		cores_from = history_name;
+	} else if (conf) {
+		if (conf->cores > 0) {
+			out->init_cpu_cores = conf->cores;
+			cores_from = conf->from;
+		} else {
+			out->alloc_cores_unset = true;
+			cores_from = "assumed (its config sets none)";
+		}
+	}
+	if (history_mem_mb > 0) {
+		out->init_mem_mb = history_mem_mb;
+		mem_from = history_name;
+	} else if (conf) {
+		if (conf->memory_mb > 0) {
+			out->init_mem_mb = conf->memory_mb;
+			mem_from = conf->from;
+		} else {
+			out->alloc_memory_unset = true;
+			mem_from = "assumed (its config sets none)";
+		}
+	}
+	if (strcmp(cores_from, mem_from) == 0)
+		snprintf(out->alloc_from, sizeof out->alloc_from, "%s", cores_from);
+	else
+		snprintf(out->alloc_from, sizeof out->alloc_from, "cores %s, memory %s", cores_from, mem_from);
+}
+
+static int series_to_scenario(const struct series *se, int64_t step_ms, const struct replay_input_opts *o,
                               struct scenario *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
@@ -145,8 +196,8 @@ static int series_to_scenario(const struct series *se, int64_t step_ms, double c
 	cm_params_default(&out->params);
 	if (has(first, RAW_SWAP_TOTAL))
 		out->params.swap_mb = (double)first->swap_total / MIB;
-	out->init_cpu_cores = has(first, RAW_CPU_CORES) && first->cpu_cores > 0 ? first->cpu_cores : cores;
-	out->init_mem_mb = se->s[0].ram_mb > 0 ? se->s[0].ram_mb : memory_mb;
+	resolve_allocation(o, se->vmid, has(first, RAW_CPU_CORES) ? first->cpu_cores : 0, se->s[0].ram_mb,
+	                   "from the recording", out);
 	out->demand = calloc(steps, sizeof *out->demand);
 	out->incidents = calloc(1, sizeof *out->incidents);
 	if (!out->demand || !out->incidents) {
@@ -168,7 +219,7 @@ static int series_to_scenario(const struct series *se, int64_t step_ms, double c
 	return 0;
 }
 
-static int load_recording(const char *path, double cores, double memory_mb, struct scenario **out,
+static int load_recording(const char *path, const struct replay_input_opts *o, struct scenario **out,
                           size_t *n, char *warn, size_t warnlen, char *err, size_t errlen)
 {
 	int st;
@@ -211,7 +262,7 @@ static int load_recording(const char *path, double cores, double memory_mb, stru
 	for (size_t i = 0; i < c.n; i++) {
 		if (c.v[i].n < 2)
 			continue; /* a container seen once has no interval to replay */
-		if (series_to_scenario(&c.v[i], step, cores, memory_mb, &v[made], err, errlen) != 0) {
+		if (series_to_scenario(&c.v[i], step, o, &v[made], err, errlen) != 0) {
 			for (size_t j = 0; j < made; j++)
 				scenario_free(&v[j]);
 			free(v);
@@ -249,7 +300,48 @@ struct mcollection {
 	struct mseries *v;
 	size_t n, cap;
 	bool failed;
+	struct ref_history *history;  /* every record, as the reference's loader reads them */
+	struct ref_record *snapshot;  /* one snapshot's records on their way into it */
+	size_t cap_snapshot;
 };
+
+/* A record as the reference's loader takes it: the values as written (a figure our writer
+ * lists as unknown was written as 0, and 0 is what the reference reads). */
+static void reference_record(const struct mf_container *x, int64_t t_us, struct ref_record *r)
+{
+	r->vmid = x->vmid;
+	r->t_us = t_us;
+	r->v[REF_CPU_PCT] = x->cpu_usage_percent;
+	r->v[REF_MEMORY_MB] = x->memory_usage_mb;
+	r->v[REF_SWAP_MB] = x->swap_usage_mb;
+	r->v[REF_SWAP_TOTAL_MB] = x->swap_total_mb;
+	r->v[REF_PROCESSES] = (double)x->process_count;
+	r->v[REF_IO_READS] = (double)x->io_reads;
+	r->v[REF_IO_WRITES] = (double)x->io_writes;
+	r->v[REF_NET_RX] = (double)x->rx_bytes;
+	r->v[REF_NET_TX] = (double)x->tx_bytes;
+	r->v[REF_FS_USAGE_GB] = x->filesystem_usage_gb;
+	r->v[REF_FS_TOTAL_GB] = x->filesystem_total_gb;
+	r->v[REF_FS_FREE_GB] = x->filesystem_free_gb;
+}
+
+static int keep_snapshot(struct mcollection *c, const struct mf_snapshot *snap)
+{
+	if (snap->n > c->cap_snapshot) {
+		struct ref_record *r = realloc(c->snapshot, snap->n * sizeof *r);
+		if (!r)
+			return -1;
+		c->snapshot = r;
+		c->cap_snapshot = snap->n;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < snap->n; i++) {
+		int64_t us;
+		if (mf_parse_timestamp(snap->containers[i].timestamp, &us))
+			reference_record(&snap->containers[i], us, &c->snapshot[k++]);
+	}
+	return ref_history_append(c->history, c->snapshot, k);
+}
 
 static struct mseries *mseries_for(struct mcollection *c, uint32_t vmid)
 {
@@ -266,6 +358,10 @@ static struct mseries *mseries_for(struct mcollection *c, uint32_t vmid)
 static int on_snapshot(void *ctx, const struct mf_snapshot *snap)
 {
 	struct mcollection *c = ctx;
+	if (c->history && keep_snapshot(c, snap) != 0) {
+		c->failed = true;
+		return 1;
+	}
 	for (size_t i = 0; i < snap->n; i++) {
 		const struct mf_container *x = &snap->containers[i];
 		int64_t us;
@@ -298,6 +394,7 @@ static void mcollection_free(struct mcollection *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->v[i].p);
 	free(c->v);
+	free(c->snapshot);
 }
 
 static int cmp_mseries(const void *a, const void *b)
@@ -308,7 +405,7 @@ static int cmp_mseries(const void *a, const void *b)
 
 /* The value at point k describes the interval that ends at it (the monitor's CPU % is the
  * average since its previous sample), so steps in [t(k-1), t(k)) take point k's values. */
-static int mseries_to_scenario(const struct mseries *se, int64_t step_ms, double cores, double memory_mb,
+static int mseries_to_scenario(const struct mseries *se, int64_t step_ms, const struct replay_input_opts *o,
                                struct scenario *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
@@ -326,8 +423,8 @@ static int mseries_to_scenario(const struct mseries *se, int64_t step_ms, double
 	cm_params_default(&out->params);
 	if (!(se->p[0].unknown & MF_BIT(MF_SWAP_TOTAL)))
 		out->params.swap_mb = se->p[0].swap_total_mb;
-	out->init_cpu_cores = cores;
-	out->init_mem_mb = memory_mb;
+	resolve_allocation(o, se->vmid, 0, 0, "", out); /* the file never says */
+	const double cores = out->init_cpu_cores;     /* its CPU % is of these */
 	out->demand = calloc(steps, sizeof *out->demand);
 	out->incidents = calloc(1, sizeof *out->incidents);
 	if (!out->demand || !out->incidents) {
@@ -353,10 +450,10 @@ static int mseries_to_scenario(const struct mseries *se, int64_t step_ms, double
 	return 0;
 }
 
-static int load_metrics(const char *path, double cores, double memory_mb, struct scenario **out,
-                        size_t *n, char *err, size_t errlen)
+static int load_metrics(const char *path, const struct replay_input_opts *o, struct scenario **out,
+                        size_t *n, struct ref_history *history, char *err, size_t errlen)
 {
-	struct mcollection c = { 0 };
+	struct mcollection c = { .history = history };
 	struct mf_read_stats stats;
 	char why[256];
 	int rc = metrics_file_read(path, on_snapshot, &c, &stats, why, sizeof why);
@@ -389,7 +486,7 @@ static int load_metrics(const char *path, double cores, double memory_mb, struct
 	for (size_t i = 0; i < c.n; i++) {
 		if (c.v[i].n < 2)
 			continue;
-		if (mseries_to_scenario(&c.v[i], step, cores, memory_mb, &v[made], err, errlen) != 0) {
+		if (mseries_to_scenario(&c.v[i], step, o, &v[made], err, errlen) != 0) {
 			for (size_t j = 0; j < made; j++)
 				scenario_free(&v[j]);
 			free(v);
@@ -410,9 +507,12 @@ static int load_metrics(const char *path, double cores, double memory_mb, struct
 	return 0;
 }
 
-int replay_input_load(const char *path, double cores, double memory_mb, struct scenario **out,
-                      size_t *n, char *warn, size_t warnlen, char *err, size_t errlen)
+int replay_input_read(const char *path, const struct replay_input_opts *o, struct replay_input *in,
+                      char *warn, size_t warnlen, char *err, size_t errlen)
 {
+	memset(in, 0, sizeof *in);
+	in->opts = *o;
+	ref_history_init(&in->history);
 	if (warn && warnlen)
 		warn[0] = '\0';
 	int probe = recording_probe(path);
@@ -421,6 +521,57 @@ int replay_input_load(const char *path, double cores, double memory_mb, struct s
 		return -1;
 	}
 	if (probe == 1)
-		return load_recording(path, cores, memory_mb, out, n, warn, warnlen, err, errlen);
-	return load_metrics(path, cores, memory_mb, out, n, err, errlen);
+		return load_recording(path, o, &in->traces, &in->n, warn, warnlen, err, errlen);
+	in->has_history = true;
+	int rc = load_metrics(path, o, &in->traces, &in->n, &in->history, err, errlen);
+	if (rc != 0)
+		ref_history_free(&in->history);
+	return rc;
+}
+
+void replay_input_free(struct replay_input *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		scenario_free(&in->traces[i]);
+	free(in->traces);
+	ref_history_free(&in->history);
+	memset(in, 0, sizeof *in);
+}
+
+bool replay_input_allocation(void *input, uint32_t vmid, double *cores, double *ram_mb)
+{
+	const struct replay_input *in = input;
+	size_t lo = 0, hi = in->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (in->traces[mid].vmid < vmid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct scenario s;
+	if (lo < in->n && in->traces[lo].vmid == vmid) {
+		s = in->traces[lo];
+	} else {
+		memset(&s, 0, sizeof s); /* a container seen once: no trace, but the reference reads it */
+		resolve_allocation(&in->opts, vmid, 0, 0, "", &s);
+	}
+	*cores = s.init_cpu_cores;
+	*ram_mb = s.init_mem_mb;
+	return !s.alloc_cores_unset && !s.alloc_memory_unset;
+}
+
+int replay_input_load(const char *path, double cores, double memory_mb, struct scenario **out,
+                      size_t *n, char *warn, size_t warnlen, char *err, size_t errlen)
+{
+	const struct replay_input_opts o = { .cores = cores, .memory_mb = memory_mb };
+	struct replay_input in;
+	if (replay_input_read(path, &o, &in, warn, warnlen, err, errlen) != 0)
+		return -1;
+	*out = in.traces;
+	*n = in.n;
+	in.traces = NULL;
+	in.n = 0;
+	replay_input_free(&in);
+	return 0;
 }

@@ -49,6 +49,11 @@ struct scenario {
 	struct scenario_incident *incidents;
 	size_t n_incidents;
 	double init_cpu_cores, init_mem_mb;
+	/* A history's container whose Proxmox config sets no `cores:` or no `memory:`: the
+	 * replay assumes init_* for it, the reference's API reports it unknown and its loop
+	 * skips the container. Generated scenarios know both. */
+	bool alloc_cores_unset, alloc_memory_unset;
+	char alloc_from[560];              /* where init_* came from ("" for generated ones) */
 	struct cm_params params;
 };
 
