@@ -136,15 +136,19 @@ fi
 
 SHOTS=${LXCSCALE_UI_SHOTS:-}
 [ -n "$SHOTS" ] && mkdir -p "$SHOTS"
+results=0
 while IFS= read -r line; do
 	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"FAIL - "*) bad "${line#FAIL - }" ;;
+	"ok - "*) ok "${line#ok - }"; results=$((results + 1)) ;;
+	"FAIL - "*) bad "${line#FAIL - }"; results=$((results + 1)) ;;
 	*) echo "# $line" ;;
 	esac
 done < <(UI_URL=http://127.0.0.1:$P1 UI_AUTH_URL=http://127.0.0.1:$P2 UI_KEY=$KEY UI_CG=$CG UI_PVE=$PVE \
 	UI_BURNER=$BUILD/tests/tools/cpu_burner UI_REPORT=$REPORT UI_REPORT_TRACES=$TRACES UI_SHOTS=$SHOTS \
 	UI_CHROMIUM=$CHROMIUM timeout 300 node tests/ui/dashboard.mjs 2>&1)
+# a driver that died before its first check (node too old for playwright-core, a broken
+# install) must not pass by saying nothing
+[ "$results" -ge 20 ] || bad "the browser driver (tests/ui/dashboard.mjs) gave $results results, not the 20+ it checks: node $(node --version 2>&1) with ui/node_modules/playwright-core"
 # this host has no cpu/memory controllers: those write failures are expected, nothing else
 errs=$(grep "ERROR\|CRITICAL" "$W/open.log" | grep -v 'cgroup file or controller not available')
 if [ -z "$errs" ]; then
